@@ -1,0 +1,896 @@
+/**
+ * J1QL AST -> one parameterised SQL statement, through a Dialect.
+ *
+ * Two shapes of SQL:
+ * - a query without RETURN selects the starting entities and tests each
+ *   following step with EXISTS nested step by step (or, when a step's entity
+ *   is pinned by `=` on an indexed property, with an uncorrelated `IN` so the
+ *   database can start from that index). An either-direction step is
+ *   `EXISTS(forward) OR EXISTS(backward)`: each arm uses its own edge index.
+ * - a query with RETURN joins one table per node and per edge. Each step that
+ *   may go either way doubles the number of arms: the query is a UNION ALL of
+ *   one plain join per combination of directions, so no join condition holds
+ *   an OR and the planner may start from whichever node is most selective.
+ *
+ * Every value is a bound parameter; property keys are parameters too, except
+ * the allow-listed indexed ones, which are inlined as literals.
+ */
+import { QueryError, positionAt } from "../shared/errors.js";
+import type {
+  Comparison,
+  CompareOp,
+  Filter,
+  NodeSpec,
+  OrderKey,
+  PropRef,
+  Query,
+  ReturnExpr,
+  Span,
+  Step,
+  Value,
+  ValueGroup,
+} from "./ast.js";
+import { type Dialect, INDEXED_PROPERTIES, type Params, type ScalarKind } from "./dialect.js";
+import { resolveDate } from "./values.js";
+
+export const DEFAULT_PAGE_SIZE = 250;
+
+export interface CompileOptions {
+  /** epoch ms: the value of `date.now` */
+  now: number;
+  includeDeleted?: boolean;
+  /** rows per page; undefined = no page limit (all rows up to the query's LIMIT) */
+  pageSize?: number;
+  /** rows of the result already returned (from a cursor) */
+  offset?: number;
+}
+
+/** What the runner does with one selected column. */
+export type ColumnDecode =
+  /** a property value as JSON (dialect.decodeJson) */
+  | "json"
+  /** a plain scalar */
+  | "raw"
+  /** a 0/1 or boolean column */
+  | "bool"
+  /** an id as text */
+  | "id"
+  /** a number from an aggregate */
+  | "number"
+  /** the id of an entity to fetch and show whole (`RETURN a`) */
+  | "entity"
+  /** the id of an entity to expand into one column per property (`RETURN a.*`) */
+  | "entityAll"
+  | "edge"
+  | "edgeAll";
+
+export interface OutputColumn {
+  /** SQL column name, generated (c1, c2, ...), never user text */
+  sqlName: string;
+  /** the result's column label (`m.dueDate`, or the AS name) */
+  label: string;
+  decode: ColumnDecode;
+}
+
+export interface CompiledList {
+  shape: "list";
+  sql: string;
+  params: unknown[];
+  /** rows requested beyond the page (to know whether a next page exists) */
+  pageSize?: number;
+}
+
+export interface CompiledTable {
+  shape: "table";
+  sql: string;
+  params: unknown[];
+  columns: OutputColumn[];
+  pageSize?: number;
+}
+
+export interface CompiledTree {
+  shape: "tree";
+  sql: string;
+  params: unknown[];
+  /** sql column names holding entity ids / relationship ids */
+  vertexColumns: string[];
+  edgeColumns: string[];
+}
+
+export type CompiledQuery = CompiledList | CompiledTable | CompiledTree;
+
+/** Columns of `entities` the list shape selects (decoded by the runner). */
+export const ENTITY_SELECT = (t: string, d: Dialect) =>
+  `${d.idText(`${t}.id`)} AS id, ${t}.key AS key, ${t}.type AS type, ${t}.classes AS classes, ${t}.display_name AS display_name, ` +
+  `${t}.source AS source, ${t}.props AS props, ${t}.created_on AS created_on, ${t}.begin_on AS begin_on, ` +
+  `${t}.version AS version, ${t}.deleted AS deleted`;
+
+interface NodeCtx {
+  spec: NodeSpec;
+  table: string;
+  /** index of the step that reaches it (0 for the start node) */
+  index: number;
+  /** inside a negated step: cannot be named in WHERE / RETURN / ORDER BY */
+  negated: boolean;
+}
+
+interface EdgeCtx {
+  step: Step;
+  table: string;
+  index: number;
+  negated: boolean;
+}
+
+type AliasTarget = { kind: "node"; node: NodeCtx } | { kind: "edge"; edge: EdgeCtx };
+
+type ColumnType = "string" | "number" | "boolean" | "id";
+
+/** Where a property reference reads from. */
+type PropTarget =
+  | { kind: "json"; table: string; key: string; entities: boolean }
+  | { kind: "column"; sql: string; type: ColumnType; nullable: boolean }
+  | { kind: "classes"; table: string };
+
+const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+  _id: { column: "id", type: "id" },
+  _key: { column: "key", type: "string" },
+  _type: { column: "type", type: "string" },
+  displayName: { column: "display_name", type: "string", nullable: true },
+  _source: { column: "source", type: "string", nullable: true },
+  _createdOn: { column: "created_on", type: "number" },
+  _beginOn: { column: "begin_on", type: "number" },
+  _lastSeenOn: { column: "last_seen_on", type: "number" },
+  _version: { column: "version", type: "number" },
+  _deleted: { column: "deleted", type: "boolean" },
+};
+
+const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+  _id: { column: "id", type: "id" },
+  _key: { column: "key", type: "string" },
+  _type: { column: "type", type: "string" },
+  _class: { column: "class", type: "string" },
+  _fromEntityId: { column: "from_id", type: "id" },
+  _toEntityId: { column: "to_id", type: "id" },
+  _source: { column: "source", type: "string", nullable: true },
+  _createdOn: { column: "created_on", type: "number" },
+  _beginOn: { column: "begin_on", type: "number" },
+  _lastSeenOn: { column: "last_seen_on", type: "number" },
+  _version: { column: "version", type: "number" },
+  _deleted: { column: "deleted", type: "boolean" },
+};
+
+type Direction = "forward" | "backward";
+
+const NEGATED: Partial<Record<CompareOp, CompareOp>> = { "!=": "=", "!~=": "~=", "!^=": "^=", "!$=": "$=" };
+
+export function compileQuery(text: string, query: Query, dialect: Dialect, options: CompileOptions): CompiledQuery {
+  return new Compiler(text, query, dialect, options).compile();
+}
+
+class Compiler {
+  private readonly params: Params;
+  private readonly nodes: NodeCtx[] = [];
+  private readonly edges: EdgeCtx[] = [];
+  private readonly aliases = new Map<string, AliasTarget>();
+  /** first negated step index, or steps.length */
+  private readonly firstNegated: number;
+
+  constructor(
+    private readonly text: string,
+    private readonly q: Query,
+    private readonly d: Dialect,
+    private readonly options: CompileOptions,
+  ) {
+    this.params = d.newParams();
+    const firstNegated = q.steps.findIndex((s) => s.negated);
+    this.firstNegated = firstNegated === -1 ? q.steps.length : firstNegated;
+    this.nodes.push({ spec: q.start, table: "e0", index: 0, negated: false });
+    q.steps.forEach((step, i) => {
+      const negated = i >= this.firstNegated;
+      this.edges.push({ step, table: `r${i + 1}`, index: i + 1, negated });
+      this.nodes.push({ spec: step.node, table: `e${i + 1}`, index: i + 1, negated });
+    });
+    this.collectAliases();
+  }
+
+  private fail(message: string, at: Span | undefined, expected?: string[]): never {
+    throw new QueryError(
+      message,
+      this.text,
+      at ? positionAt(this.text, at.pos, Math.max(1, at.end - at.pos)) : undefined,
+      { expected },
+    );
+  }
+
+  private collectAliases(): void {
+    const explicit = new Map<string, Span>();
+    const claim = (name: string, span: Span, target: AliasTarget) => {
+      if (explicit.has(name)) this.fail(`the alias "${name}" is used twice`, span);
+      explicit.set(name, span);
+      this.aliases.set(name, target);
+    };
+    for (const node of this.nodes) if (node.spec.alias) claim(node.spec.alias, node.spec, { kind: "node", node });
+    for (const edge of this.edges) if (edge.step.edgeAlias) claim(edge.step.edgeAlias, edge.step, { kind: "edge", edge });
+    // A class, type or verb used only once can serve as its own alias.
+    const uses = new Map<string, AliasTarget[]>();
+    const note = (name: string, target: AliasTarget) => uses.set(name, [...(uses.get(name) ?? []), target]);
+    for (const node of this.nodes) for (const t of node.spec.targets) note(t.name, { kind: "node", node });
+    for (const edge of this.edges) for (const v of edge.step.verbs) note(v, { kind: "edge", edge });
+    for (const [name, targets] of uses) {
+      if (targets.length === 1 && !this.aliases.has(name)) this.aliases.set(name, targets[0]!);
+    }
+  }
+
+  compile(): CompiledQuery {
+    const q = this.q;
+    if (q.returns === undefined) return this.compileList();
+    if (q.returns.kind === "returnTree") return this.compileTree();
+    return this.compileTable();
+  }
+
+  // ---------------------------------------------------------------- values
+
+  private param(value: unknown): string {
+    return this.params.add(value);
+  }
+
+  private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
+    switch (value.kind) {
+      case "string":
+        return { kind: "string", value: value.value };
+      case "number":
+        return { kind: "number", value: value.value };
+      case "boolean":
+        return { kind: "boolean", value: value.value };
+      case "date":
+        return { kind: "number", value: value.value };
+      case "relativeDate":
+        return { kind: "number", value: resolveDate(this.options.now, value.amount, value.unit) };
+      case "undefined":
+        return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------ properties
+
+  private resolveAlias(name: string, at: Span): AliasTarget {
+    const target = this.aliases.get(name);
+    if (!target) {
+      const known = [...this.aliases.keys()];
+      this.fail(`unknown alias "${name}"`, at, known.length > 0 ? known.map((k) => `"${k}"`) : undefined);
+    }
+    const negated = target.kind === "node" ? target.node.negated : target.edge.negated;
+    if (negated) this.fail(`"${name}" is inside a negated step (THAT !...) and cannot be used here`, at);
+    return target;
+  }
+
+  private keyIsValid(key: string, at: Span): void {
+    if (key.includes('"') || key.includes("\\")) {
+      this.fail(`property names with quotes or backslashes are not supported yet ("${key}")`, at);
+    }
+  }
+
+  private entityProp(table: string, name: string, at: Span): PropTarget {
+    if (name === "_class") return { kind: "classes", table };
+    const column = ENTITY_COLUMNS[name];
+    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    this.keyIsValid(name, at);
+    return { kind: "json", table, key: name, entities: true };
+  }
+
+  private edgeProp(table: string, name: string, at: Span): PropTarget {
+    const column = EDGE_COLUMNS[name];
+    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    this.keyIsValid(name, at);
+    return { kind: "json", table, key: name, entities: false };
+  }
+
+  /** A property in WHERE / RETURN / ORDER BY: `alias.name`. */
+  private aliasedProp(ref: PropRef): PropTarget {
+    if (ref.alias === undefined) {
+      this.fail(`"${ref.name}" needs an alias here (write alias.${ref.name})`, ref);
+    }
+    const target = this.resolveAlias(ref.alias, ref);
+    return target.kind === "node"
+      ? this.entityProp(target.node.table, ref.name, ref)
+      : this.edgeProp(target.edge.table, ref.name, ref);
+  }
+
+  // ------------------------------------------------------------ conditions
+
+  private and(parts: string[]): string {
+    const kept = parts.filter((p) => p !== "");
+    if (kept.length === 0) return this.d.bool(true);
+    return kept.length === 1 ? kept[0]! : `(${kept.join(" AND ")})`;
+  }
+
+  private or(parts: string[]): string {
+    return parts.length === 1 ? parts[0]! : `(${parts.join(" OR ")})`;
+  }
+
+  private not(condition: string): string {
+    return `NOT COALESCE(${condition}, ${this.d.bool(false)})`;
+  }
+
+  private compileFilter(filter: Filter, resolve: (ref: PropRef) => PropTarget): string {
+    switch (filter.kind) {
+      case "and":
+        return this.and(filter.items.map((f) => this.compileFilter(f, resolve)));
+      case "or":
+        return this.or(filter.items.map((f) => this.compileFilter(f, resolve)));
+      case "compare":
+        return this.compileComparison(filter, resolve);
+    }
+  }
+
+  private compileComparison(c: Comparison, resolve: (ref: PropRef) => PropTarget): string {
+    const left = resolve(c.left);
+    const negatedOf = NEGATED[c.op];
+    const base = negatedOf ?? c.op;
+    let positive: string;
+    if (c.right.kind === "prop") {
+      positive = this.compareProps(left, base, resolve(c.right), c);
+    } else if (c.right.kind === "group") {
+      positive = this.compareGroup(left, base, c.right);
+    } else {
+      positive = this.compareValue(left, base, c.right);
+    }
+    return negatedOf ? this.not(positive) : positive;
+  }
+
+  private compareGroup(target: PropTarget, op: CompareOp, group: ValueGroup): string {
+    const parts = group.values.map((v) => this.compareValue(target, op, v));
+    return group.combinator === "or" ? this.or(parts) : this.and(parts);
+  }
+
+  /** The positive comparison (`=`, `<`..., `~=`, `^=`, `$=`) of a property with one value. */
+  private compareValue(target: PropTarget, op: CompareOp, value: Value): string {
+    const d = this.d;
+    const scalar = this.scalarOf(value);
+    if (!scalar) {
+      if (op !== "=") this.fail(`${op} cannot compare with undefined; use = or !=`, value);
+      switch (target.kind) {
+        case "json": {
+          const keyRef = d.keyRef(this.params, target.key);
+          return `NOT (${d.present(target.table, keyRef)})`;
+        }
+        case "column":
+          return target.nullable ? `${target.sql} IS NULL` : d.bool(false);
+        case "classes":
+          return d.bool(false);
+      }
+    }
+    const isRange = op === "<" || op === ">" || op === "<=" || op === ">=";
+    const isString = op === "~=" || op === "^=" || op === "$=";
+    if (isRange && scalar.kind !== "number") {
+      this.fail(`${op} compares numbers and dates; ${JSON.stringify(scalar.value)} is not one`, value);
+    }
+    if (isString && scalar.kind !== "string") {
+      this.fail(`${op} compares strings; ${JSON.stringify(scalar.value)} is not a string`, value);
+    }
+    const test = (expr: string, p: string): string => {
+      switch (op) {
+        case "~=":
+          return d.contains(expr, p);
+        case "^=":
+          return d.startsWith(expr, p);
+        case "$=":
+          return d.endsWith(expr, p);
+        default:
+          return `${expr} ${op} ${p}`;
+      }
+    };
+    switch (target.kind) {
+      case "column": {
+        const type = target.type === "id" ? "string" : target.type;
+        if (type !== scalar.kind) return d.bool(false);
+        const expr = target.type === "id" ? d.idText(target.sql) : target.sql;
+        return test(expr, this.param(scalar.value));
+      }
+      case "classes": {
+        if (scalar.kind !== "string") return d.bool(false);
+        const p = this.param(scalar.value);
+        return `EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = ${target.table}.id AND ${test("c.class", p)})`;
+      }
+      case "json": {
+        const keyRef = d.keyRef(this.params, target.key);
+        const p = this.param(scalar.value);
+        const direct = test(d.typed(target.table, keyRef, scalar.kind), p);
+        const inArray = d.anyElement(target.table, keyRef, scalar.kind, (elem) => test(elem, p));
+        if (
+          op === "=" &&
+          target.entities &&
+          scalar.kind === "string" &&
+          INDEXED_PROPERTIES[target.key] === "string"
+        ) {
+          // Two index lookups instead of a scan (see INDEXED_PROPERTIES).
+          return (
+            `${target.table}.id IN (SELECT x.id FROM entities x WHERE ${d.typed("x", keyRef, "string")} = ${p} ` +
+            `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", keyRef, "string", (elem) => `${elem} = ${p}`)})`
+          );
+        }
+        return `(${direct} OR ${inArray})`;
+      }
+    }
+  }
+
+  /** `a.x = b.y` in WHERE. */
+  private compareProps(left: PropTarget, op: CompareOp, right: PropTarget, at: Span): string {
+    const d = this.d;
+    if (left.kind === "classes" || right.kind === "classes") {
+      this.fail("comparing _class between two aliases is not supported yet", at);
+    }
+    const typedAs = (t: PropTarget, kind: ScalarKind): string | undefined => {
+      if (t.kind === "json") return d.typed(t.table, d.keyRef(this.params, t.key), kind);
+      if (t.kind === "column") {
+        const type = t.type === "id" ? "string" : t.type;
+        if (type !== kind) return undefined;
+        return t.type === "id" ? d.idText(t.sql) : t.sql;
+      }
+      return undefined;
+    };
+    if (op === "=") {
+      if (left.kind === "json" && right.kind === "json") {
+        return d.jsonEqual(left.table, d.keyRef(this.params, left.key), right.table, d.keyRef(this.params, right.key));
+      }
+      const kinds: ScalarKind[] = ["string", "number", "boolean"];
+      const parts = kinds.flatMap((k) => {
+        const l = typedAs(left, k);
+        const r = typedAs(right, k);
+        return l && r ? [`${l} = ${r}`] : [];
+      });
+      return parts.length === 0 ? d.bool(false) : this.or(parts);
+    }
+    const kind: ScalarKind = op === "~=" || op === "^=" || op === "$=" ? "string" : "number";
+    const l = typedAs(left, kind);
+    const r = typedAs(right, kind);
+    if (!l || !r) return d.bool(false);
+    switch (op) {
+      case "~=":
+        return d.contains(l, r);
+      case "^=":
+        return d.startsWith(l, r);
+      case "$=":
+        return d.endsWith(l, r);
+      default:
+        return `${l} ${op} ${r}`;
+    }
+  }
+
+  // ----------------------------------------------------------------- nodes
+
+  private notDeleted(table: string): string {
+    return this.options.includeDeleted ? "" : `${table}.deleted = ${this.d.bool(false)}`;
+  }
+
+  /** Whether a node is pinned by `=` on an indexed string property (selective). */
+  private isPinned(spec: NodeSpec): boolean {
+    const walk = (f: Filter | undefined): boolean => {
+      if (!f) return false;
+      if (f.kind === "and") return f.items.some(walk);
+      if (f.kind === "or") return f.items.every(walk);
+      return (
+        f.op === "=" &&
+        INDEXED_PROPERTIES[f.left.name] === "string" &&
+        (f.right.kind === "string" ||
+          (f.right.kind === "group" && f.right.combinator === "or" && f.right.values.every((v) => v.kind === "string")))
+      );
+    };
+    return walk(spec.filter);
+  }
+
+  /**
+   * Conditions on one node's own table: not deleted, its targets, its WITH
+   * filter. `drive` asks for the class lookup in a form the planner can start
+   * from (the first node of a query).
+   */
+  private nodeConditions(node: NodeCtx, drive: boolean): string {
+    const t = node.table;
+    const spec = node.spec;
+    const parts = [this.notDeleted(t)];
+    const types = spec.targets.filter((x) => x.kind === "type").map((x) => x.name);
+    const classes = spec.targets.filter((x) => x.kind === "class").map((x) => x.name);
+    const targetTests: string[] = [];
+    if (types.length > 0) {
+      targetTests.push(
+        types.length === 1
+          ? `${t}.type = ${this.param(types[0])}`
+          : `${t}.type IN (${types.map((x) => this.param(x)).join(", ")})`,
+      );
+    }
+    if (classes.length > 0) {
+      const list = classes.map((x) => this.param(x));
+      const match = list.length === 1 ? `c.class = ${list[0]}` : `c.class IN (${list.join(", ")})`;
+      targetTests.push(
+        drive && !this.isPinned(spec)
+          ? `${t}.id IN (SELECT c.entity_id FROM entity_classes c WHERE ${match})`
+          : `EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = ${t}.id AND ${match})`,
+      );
+    }
+    if (targetTests.length > 0) parts.push(this.or(targetTests));
+    if (spec.filter) {
+      parts.push(this.compileFilter(spec.filter, (ref) => this.entityProp(t, ref.name, ref)));
+    }
+    return this.and(parts);
+  }
+
+  private verbTest(edge: EdgeCtx): string {
+    const verbs = edge.step.verbs;
+    if (verbs.length === 0) return "";
+    const list = verbs.map((v) => this.param(v));
+    return list.length === 1 ? `${edge.table}.class = ${list[0]}` : `${edge.table}.class IN (${list.join(", ")})`;
+  }
+
+  private directions(step: Step): Direction[] {
+    return step.direction === "both" ? ["forward", "backward"] : [step.direction];
+  }
+
+  // --------------------------------------------------- start-set (no RETURN)
+
+  /** Aliases named by the WHERE clause, as node/edge indexes. */
+  private whereDepth(): number {
+    let depth = 0;
+    const walk = (f: Filter) => {
+      if (f.kind !== "compare") return f.items.forEach(walk);
+      for (const ref of [f.left, f.right]) {
+        if (ref.kind !== "prop" || ref.alias === undefined) continue;
+        const target = this.resolveAlias(ref.alias, ref);
+        depth = Math.max(depth, target.kind === "node" ? target.node.index : target.edge.index);
+      }
+    };
+    if (this.q.where) walk(this.q.where);
+    return depth;
+  }
+
+  private whereCondition(): string {
+    return this.q.where ? this.compileFilter(this.q.where, (ref) => this.aliasedProp(ref)) : "";
+  }
+
+  /**
+   * The test that node `from` (already in scope) has a path through steps
+   * `i..` : EXISTS chains, or an uncorrelated IN for a pinned step.
+   */
+  private stepChain(i: number, whereAt: number): string {
+    if (i >= this.q.steps.length) return "";
+    const edge = this.edges[i]!;
+    const node = this.nodes[i + 1]!;
+    const from = this.nodes[i]!.table;
+    const r = edge.table;
+    const e = node.table;
+    const inner = (): string =>
+      this.and([
+        this.verbTest(edge),
+        this.notDeleted(r),
+        this.nodeConditions(node, false),
+        i + 1 === whereAt ? this.whereCondition() : "",
+        this.stepChain(i + 1, whereAt),
+      ]);
+    // An uncorrelated IN needs nothing from outer scopes below this step.
+    const uncorrelated = whereAt <= i;
+    if (!edge.step.negated && uncorrelated && this.subtreePinned(i)) {
+      const arms = this.directions(edge.step).map((dir) => {
+        const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+        return `SELECT ${r}.${near} FROM relationships ${r} JOIN entities ${e} ON ${e}.id = ${r}.${far} WHERE ${inner()}`;
+      });
+      return `${from}.id IN (${arms.join(" UNION ALL ")})`;
+    }
+    const arms = this.directions(edge.step).map((dir) => {
+      const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+      return `EXISTS (SELECT 1 FROM relationships ${r} JOIN entities ${e} ON ${e}.id = ${r}.${far} WHERE ${r}.${near} = ${from}.id AND ${inner()})`;
+    });
+    const any = this.or(arms);
+    return edge.step.negated ? `NOT ${any}` : any;
+  }
+
+  /** A step (or one after it, with no negation between) is pinned by an indexed equality. */
+  private subtreePinned(i: number): boolean {
+    for (let j = i; j < this.q.steps.length; j++) {
+      if (this.q.steps[j]!.negated) return false;
+      if (this.isPinned(this.q.steps[j]!.node)) return true;
+    }
+    return false;
+  }
+
+  private compileList(): CompiledList {
+    const q = this.q;
+    const whereAt = this.whereDepth();
+    const start = this.nodes[0]!;
+    const where = this.and([
+      this.nodeConditions(start, true),
+      whereAt === 0 ? this.whereCondition() : "",
+      this.stepChain(0, whereAt),
+    ]);
+    const order = q.orderBy.map((key) => this.listOrderKey(key));
+    order.push(`${start.table}.id`);
+    let sql = `SELECT ${ENTITY_SELECT(start.table, this.d)} FROM entities ${start.table} WHERE ${where} ORDER BY ${order.join(", ")}`;
+    const { sql: paged, pageSize } = this.page(sql);
+    sql = paged;
+    return { shape: "list", sql, params: this.params.values, pageSize };
+  }
+
+  private listOrderKey(key: OrderKey): string {
+    const [first, ...rest] = key.path;
+    const start = this.nodes[0]!;
+    let target: PropTarget;
+    if (rest.length === 0) {
+      target = this.entityProp(start.table, first!, key);
+    } else {
+      const alias = this.resolveAlias(first!, key);
+      if (alias.kind !== "node" || alias.node !== start) {
+        this.fail(
+          "without RETURN, ORDER BY can only use properties of the entities found (add a RETURN to sort by others)",
+          key,
+        );
+      }
+      target = this.entityProp(start.table, rest.join("."), key);
+    }
+    return `${this.sortExpr(target)}${key.descending ? " DESC" : ""}`;
+  }
+
+  private sortExpr(target: PropTarget): string {
+    switch (target.kind) {
+      case "column":
+        return target.sql;
+      case "classes":
+        return `${target.table}.classes`;
+      case "json":
+        // Numbers before strings; within a kind, natural order. NULLs (missing) first on both.
+        return `${this.d.typed(target.table, this.d.keyRef(this.params, target.key), "number")}, ${this.d.typed(
+          target.table,
+          this.d.keyRef(this.params, target.key),
+          "string",
+        )}`;
+    }
+  }
+
+  /** SKIP / LIMIT / page size -> LIMIT ... OFFSET ... (one extra row to detect more). */
+  private page(sql: string): { sql: string; pageSize?: number } {
+    const q = this.q;
+    const offset = (q.skip ?? 0) + (this.options.offset ?? 0);
+    let limit: number | undefined;
+    let pageSize: number | undefined;
+    const remaining = q.limit === undefined ? undefined : Math.max(0, q.limit - (this.options.offset ?? 0));
+    if (this.options.pageSize !== undefined && (remaining === undefined || remaining > this.options.pageSize)) {
+      pageSize = this.options.pageSize;
+      limit = pageSize + 1;
+    } else {
+      limit = remaining;
+    }
+    let out = sql;
+    if (limit !== undefined) out += ` LIMIT ${this.param(limit)}`;
+    else if (offset > 0) out += this.d.name === "sqlite" ? " LIMIT -1" : "";
+    if (offset > 0) out += ` OFFSET ${this.param(offset)}`;
+    return { sql: out, pageSize };
+  }
+
+  // ------------------------------------------------------- joins (RETURN)
+
+  /** One arm per combination of directions of the joined (non-negated) steps. */
+  private directionCombos(): Direction[][] {
+    let combos: Direction[][] = [[]];
+    for (let i = 0; i < this.firstNegated; i++) {
+      const dirs = this.directions(this.q.steps[i]!);
+      combos = combos.flatMap((c) => dirs.map((d) => [...c, d]));
+    }
+    return combos;
+  }
+
+  /** FROM ... WHERE ... of one arm. */
+  private joinArm(dirs: Direction[]): string {
+    const start = this.nodes[0]!;
+    const joins = [`FROM entities ${start.table}`];
+    const conditions = [this.nodeConditions(start, true)];
+    dirs.forEach((dir, i) => {
+      const edge = this.edges[i]!;
+      const node = this.nodes[i + 1]!;
+      const from = this.nodes[i]!.table;
+      const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+      joins.push(`JOIN relationships ${edge.table} ON ${edge.table}.${near} = ${from}.id`);
+      joins.push(`JOIN entities ${node.table} ON ${node.table}.id = ${edge.table}.${far}`);
+      conditions.push(this.verbTest(edge), this.notDeleted(edge.table), this.nodeConditions(node, false));
+    });
+    // The negated tail hangs off the last joined node.
+    if (this.firstNegated < this.q.steps.length) conditions.push(this.stepChain(this.firstNegated, 0));
+    conditions.push(this.whereCondition());
+    return `${joins.join(" ")} WHERE ${this.and(conditions)}`;
+  }
+
+  private valueColumn(target: PropTarget): { sql: string; decode: ColumnDecode } {
+    switch (target.kind) {
+      case "column":
+        return {
+          sql: target.type === "id" ? this.d.idText(target.sql) : target.sql,
+          decode: target.type === "boolean" ? "bool" : target.type === "id" ? "id" : "raw",
+        };
+      case "classes":
+        return { sql: `${target.table}.classes`, decode: "json" };
+      case "json":
+        return { sql: this.d.jsonValue(target.table, this.d.keyRef(this.params, target.key)), decode: "json" };
+    }
+  }
+
+  private compileTable(): CompiledTable {
+    const q = this.q;
+    if (q.returns?.kind !== "returnItems") throw new Error("unreachable");
+    const items = q.returns.items;
+    const aggregate = items.some((i) => i.expr.kind === "aggregate");
+    const columns: OutputColumn[] = [];
+    /** per-arm select expressions (recompiled for each arm: params are per arm) */
+    const armSelect: (() => string[])[] = [];
+    const labels = new Set<string>();
+    let n = 0;
+    const next = () => `c${++n}`;
+
+    for (const item of items) {
+      const label = item.as ?? labelOf(item.expr);
+      if (labels.has(label)) this.fail(`two RETURN columns are named "${label}"; rename one with AS`, item);
+      labels.add(label);
+    }
+
+    // Group keys (plain items) and aggregates.
+    const plain: { sqlName: string; select: () => string }[] = [];
+    const aggregates: { sqlName: string; outer: (inner: (name: string) => string) => string; inner: { name: string; select: () => string }[] }[] = [];
+
+    for (const item of items) {
+      const label = item.as ?? labelOf(item.expr);
+      const expr = item.expr;
+      const sqlName = next();
+      if (expr.kind === "aggregate") {
+        const target = this.resolveAlias(expr.alias, expr);
+        const table = target.kind === "node" ? target.node.table : target.edge.table;
+        const idName = `${sqlName}_id`;
+        const valueName = `${sqlName}_v`;
+        const prop =
+          expr.name === undefined
+            ? undefined
+            : target.kind === "node"
+              ? this.entityProp(table, expr.name, expr)
+              : this.edgeProp(table, expr.name, expr);
+        const inner = [{ name: idName, select: () => `${table}.id` }];
+        if (prop) {
+          inner.push({
+            name: valueName,
+            select: () =>
+              expr.fn === "count"
+                ? this.valueColumn(prop).sql
+                : prop.kind === "json"
+                  ? this.d.typed(prop.table, this.d.keyRef(this.params, prop.key), "number")
+                  : prop.kind === "column" && prop.type === "number"
+                    ? prop.sql
+                    : "NULL",
+          });
+        }
+        const outer = (col: (name: string) => string) => {
+          switch (expr.fn) {
+            case "count":
+              return prop
+                ? `COUNT(DISTINCT CASE WHEN ${col(valueName)} IS NOT NULL THEN ${col(idName)} END)`
+                : `COUNT(DISTINCT ${col(idName)})`;
+            default:
+              return `${expr.fn.toUpperCase()}(${col(valueName)})`;
+          }
+        };
+        aggregates.push({ sqlName, outer, inner });
+        columns.push({ sqlName, label, decode: "number" });
+        continue;
+      }
+      const { select, decode } = this.returnColumn(expr);
+      plain.push({ sqlName, select });
+      columns.push({ sqlName, label, decode });
+    }
+
+    // ORDER BY keys become hidden columns (or refer to a RETURN column).
+    const orderBy: string[] = [];
+    const hidden: { sqlName: string; select: () => string }[] = [];
+    for (const key of q.orderBy) {
+      const dir = key.descending ? " DESC" : "";
+      const joined = key.path.join(".");
+      const named = columns.find((c) => c.label === joined);
+      if (named) {
+        orderBy.push(`q.${named.sqlName}${dir}`);
+        continue;
+      }
+      if (aggregate) this.fail(`ORDER BY "${joined}" must name a RETURN column in a query with aggregates`, key);
+      const [alias, ...rest] = key.path;
+      if (rest.length === 0) this.fail(`ORDER BY "${joined}" is neither a RETURN column nor alias.property`, key);
+      const ref: PropRef = { kind: "prop", alias, name: rest.join("."), pos: key.pos, end: key.end };
+      const sqlName = next();
+      const target = this.aliasedProp(ref);
+      if (target.kind === "json") {
+        const numName = `${sqlName}n`;
+        hidden.push({
+          sqlName: numName,
+          select: () => this.d.typed(target.table, this.d.keyRef(this.params, target.key), "number"),
+        });
+        hidden.push({
+          sqlName,
+          select: () => this.d.typed(target.table, this.d.keyRef(this.params, target.key), "string"),
+        });
+        orderBy.push(`q.${numName}${dir}`, `q.${sqlName}${dir}`);
+      } else {
+        hidden.push({ sqlName, select: () => this.sortExpr(target) });
+        orderBy.push(`q.${sqlName}${dir}`);
+      }
+    }
+
+    const arms = this.directionCombos().map((dirs) => {
+      const selects = [
+        ...plain.map((p) => `${p.select()} AS ${p.sqlName}`),
+        ...aggregates.flatMap((a) => a.inner.map((i) => `${i.select()} AS ${i.name}`)),
+        ...hidden.map((h) => `${h.select()} AS ${h.sqlName}`),
+      ];
+      return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
+    });
+    void armSelect;
+    const union = arms.join(" UNION ALL ");
+    let sql: string;
+    if (aggregate) {
+      const groupCols = plain.map((p) => p.sqlName);
+      const innerCols = [...groupCols, ...aggregates.flatMap((a) => a.inner.map((i) => i.name))];
+      const outerSelect = [
+        ...plain.map((p) => `q.${p.sqlName} AS ${p.sqlName}`),
+        ...aggregates.map((a) => `${a.outer((name) => `q.${name}`)} AS ${a.sqlName}`),
+      ];
+      sql = `SELECT ${outerSelect.join(", ")} FROM (SELECT DISTINCT ${innerCols.join(", ")} FROM (${union}) u) q`;
+      if (groupCols.length > 0) sql += ` GROUP BY ${groupCols.map((c) => `q.${c}`).join(", ")}`;
+      sql = `SELECT * FROM (${sql}) q`;
+    } else {
+      const cols = [...plain.map((p) => p.sqlName), ...hidden.map((h) => h.sqlName)];
+      sql = `SELECT ${q.unique ? "DISTINCT " : ""}${cols.map((c) => `q.${c} AS ${c}`).join(", ")} FROM (${union}) q`;
+    }
+    const stable = columns.filter((c) => !orderBy.includes(`q.${c.sqlName}`)).map((c) => `q.${c.sqlName}`);
+    const order = [...orderBy, ...stable];
+    if (order.length > 0) sql += ` ORDER BY ${order.join(", ")}`;
+    const { sql: paged, pageSize } = this.page(sql);
+    return { shape: "table", sql: paged, params: this.params.values, columns, pageSize };
+  }
+
+  private returnColumn(expr: ReturnExpr): { select: () => string; decode: ColumnDecode } {
+    if (expr.kind === "aggregate") throw new Error("unreachable");
+    const target = this.resolveAlias(expr.alias, expr);
+    const table = target.kind === "node" ? target.node.table : target.edge.table;
+    switch (expr.kind) {
+      case "alias":
+        return { select: () => `${table}.id`, decode: target.kind === "node" ? "entity" : "edge" };
+      case "allProps":
+        return { select: () => `${table}.id`, decode: target.kind === "node" ? "entityAll" : "edgeAll" };
+      case "prop": {
+        const prop =
+          target.kind === "node" ? this.entityProp(table, expr.name, expr) : this.edgeProp(table, expr.name, expr);
+        const { decode } = this.valueColumn(prop);
+        return { select: () => this.valueColumn(prop).sql, decode };
+      }
+    }
+  }
+
+  private compileTree(): CompiledTree {
+    const vertexColumns = this.nodes.slice(0, this.firstNegated + 1).map((n) => `v${n.index}`);
+    const edgeColumns = this.edges.slice(0, this.firstNegated).map((e) => `w${e.index}`);
+    const arms = this.directionCombos().map((dirs) => {
+      const selects = [
+        ...this.nodes.slice(0, this.firstNegated + 1).map((n) => `${n.table}.id AS v${n.index}`),
+        ...this.edges.slice(0, this.firstNegated).map((e) => `${e.table}.id AS w${e.index}`),
+      ];
+      return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
+    });
+    let sql = `SELECT DISTINCT * FROM (${arms.join(" UNION ALL ")}) q ORDER BY ${[...vertexColumns, ...edgeColumns].join(", ")}`;
+    const q = this.q;
+    const offset = q.skip ?? 0;
+    if (q.limit !== undefined) sql += ` LIMIT ${this.param(q.limit)}`;
+    if (offset > 0) sql += `${q.limit === undefined && this.d.name === "sqlite" ? " LIMIT -1" : ""} OFFSET ${this.param(offset)}`;
+    return { shape: "tree", sql, params: this.params.values, vertexColumns, edgeColumns };
+  }
+}
+
+function labelOf(expr: ReturnExpr): string {
+  switch (expr.kind) {
+    case "alias":
+      return expr.alias;
+    case "allProps":
+      return `${expr.alias}.*`;
+    case "prop":
+      return `${expr.alias}.${expr.name}`;
+    case "aggregate":
+      return `${expr.fn}(${expr.alias}${expr.name === undefined ? "" : `.${expr.name}`})`;
+  }
+}

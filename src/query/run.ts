@@ -1,0 +1,272 @@
+/**
+ * Run a J1QL query against a GraphStore and shape the rows as JupiterOne
+ * does: `list`, `table` or `tree`.
+ */
+import { createHash } from "node:crypto";
+import { InputError } from "../shared/errors.js";
+import type { GraphStore, Row, StoredEntity, StoredRelationship } from "../store/types.js";
+import { type CompiledQuery, compileQuery, DEFAULT_PAGE_SIZE, type OutputColumn } from "./compiler.js";
+import type { Dialect } from "./dialect.js";
+import { parseQuery } from "./parser.js";
+
+export interface EntityMetadata {
+  _id: string;
+  _key: string;
+  _type: string;
+  _class: string[];
+  displayName?: string;
+  _source?: string;
+  _createdOn: number;
+  _beginOn: number;
+  _version: number;
+  _deleted: boolean;
+}
+
+export interface ListItem {
+  id: string;
+  entity: EntityMetadata;
+  properties: Record<string, unknown>;
+}
+
+export interface TreeVertex {
+  id: string;
+  entity: EntityMetadata;
+  properties: Record<string, unknown>;
+}
+
+export interface TreeEdge {
+  id: string;
+  fromVertexId: string;
+  toVertexId: string;
+  relationship: Record<string, unknown>;
+  properties: Record<string, unknown>;
+}
+
+export type QueryResult =
+  | { type: "list"; data: ListItem[]; cursor?: string }
+  | { type: "table"; data: Record<string, unknown>[]; cursor?: string }
+  | { type: "tree"; data: { vertices: TreeVertex[]; edges: TreeEdge[] } };
+
+export interface RunQueryOptions {
+  now: number;
+  includeDeleted?: boolean;
+  /** a cursor from a previous page of the same query */
+  cursor?: string;
+  /** every row, no paging */
+  all?: boolean;
+  /** rows per page (default 250) */
+  pageSize?: number;
+}
+
+export function compile(text: string, dialect: Dialect, options: RunQueryOptions): CompiledQuery {
+  const ast = parseQuery(text);
+  return compileQuery(text, ast, dialect, {
+    now: options.now,
+    includeDeleted: options.includeDeleted,
+    pageSize: options.all ? undefined : (options.pageSize ?? DEFAULT_PAGE_SIZE),
+    offset: decodeCursor(text, options.cursor),
+  });
+}
+
+export async function runQuery(store: GraphStore, text: string, options: RunQueryOptions): Promise<QueryResult> {
+  const compiled = compile(text, store.dialect, options);
+  const rows = await store.select(compiled.sql, compiled.params);
+  const offset = decodeCursor(text, options.cursor);
+  switch (compiled.shape) {
+    case "list": {
+      const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
+      const page = more ? rows.slice(0, compiled.pageSize) : rows;
+      const data = page.map((row) => listItem(store.dialect, row));
+      return more ? { type: "list", data, cursor: encodeCursor(text, offset + page.length) } : { type: "list", data };
+    }
+    case "table": {
+      const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
+      const page = more ? rows.slice(0, compiled.pageSize) : rows;
+      const data = await tableRows(store, compiled.columns, page);
+      return more ? { type: "table", data, cursor: encodeCursor(text, offset + page.length) } : { type: "table", data };
+    }
+    case "tree":
+      return { type: "tree", data: await treeOf(store, compiled.vertexColumns, compiled.edgeColumns, rows) };
+  }
+}
+
+// ------------------------------------------------------------------ cursors
+
+function queryHash(text: string): string {
+  return createHash("sha256").update(text).digest("base64url").slice(0, 10);
+}
+
+function encodeCursor(text: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset, q: queryHash(text) })).toString("base64url");
+}
+
+function decodeCursor(text: string, cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new InputError("the cursor is not valid: pass the cursor exactly as a previous page returned it", {
+      cause: error,
+    });
+  }
+  const value = parsed as { o?: unknown; q?: unknown };
+  if (typeof value?.o !== "number" || !Number.isInteger(value.o) || value.o < 0) {
+    throw new InputError("the cursor is not valid: pass the cursor exactly as a previous page returned it");
+  }
+  if (value.q !== queryHash(text)) {
+    throw new InputError("the cursor belongs to another query: use it with the query that returned it");
+  }
+  return value.o;
+}
+
+// ------------------------------------------------------------------ shaping
+
+function bool(raw: unknown): boolean {
+  return raw === true || raw === 1 || raw === "1" || raw === "t";
+}
+
+function num(raw: unknown): number {
+  return typeof raw === "number" ? raw : Number(raw);
+}
+
+function parseJsonColumn<T>(dialect: Dialect, raw: unknown): T {
+  return (typeof raw === "string" && dialect.name === "sqlite" ? JSON.parse(raw) : raw) as T;
+}
+
+export function metadataOf(e: StoredEntity): EntityMetadata {
+  return {
+    _id: e.id,
+    _key: e.key,
+    _type: e.type,
+    _class: e.classes,
+    ...(e.displayName === null ? {} : { displayName: e.displayName }),
+    ...(e.source === null ? {} : { _source: e.source }),
+    _createdOn: e.createdOn,
+    _beginOn: e.beginOn,
+    _version: e.version,
+    _deleted: e.deleted,
+  };
+}
+
+function listItem(dialect: Dialect, row: Row): ListItem {
+  const entity: StoredEntity = {
+    id: String(row.id),
+    key: String(row.key),
+    type: String(row.type),
+    classes: parseJsonColumn<string[]>(dialect, row.classes),
+    displayName: (row.display_name as string | null) ?? null,
+    source: (row.source as string | null) ?? null,
+    props: parseJsonColumn<Record<string, unknown>>(dialect, row.props),
+    createdOn: num(row.created_on),
+    beginOn: num(row.begin_on),
+    lastSeenOn: 0,
+    version: num(row.version),
+    deleted: bool(row.deleted),
+    syncRun: null,
+  };
+  return { id: entity.id, entity: metadataOf(entity), properties: entity.props };
+}
+
+/** An entity as one flat object: metadata and properties together. */
+export function flatEntity(e: StoredEntity): Record<string, unknown> {
+  return { ...metadataOf(e), ...e.props };
+}
+
+export function flatRelationship(r: StoredRelationship): Record<string, unknown> {
+  return {
+    _id: r.id,
+    _key: r.key,
+    _type: r.type,
+    _class: r.class,
+    _fromEntityId: r.fromId,
+    _toEntityId: r.toId,
+    _fromEntityKey: r.fromKey,
+    _toEntityKey: r.toKey,
+    ...(r.source === null ? {} : { _source: r.source }),
+    _createdOn: r.createdOn,
+    _beginOn: r.beginOn,
+    _version: r.version,
+    _deleted: r.deleted,
+    ...r.props,
+  };
+}
+
+async function tableRows(store: GraphStore, columns: OutputColumn[], rows: Row[]): Promise<Record<string, unknown>[]> {
+  const entityIds = new Set<string>();
+  const edgeIds = new Set<string>();
+  for (const c of columns) {
+    for (const row of rows) {
+      const raw = row[c.sqlName];
+      if (raw === null || raw === undefined) continue;
+      if (c.decode === "entity" || c.decode === "entityAll") entityIds.add(String(raw));
+      if (c.decode === "edge" || c.decode === "edgeAll") edgeIds.add(String(raw));
+    }
+  }
+  const entities = new Map((await store.getEntities([...entityIds])).map((e) => [e.id, flatEntity(e)]));
+  const edges = new Map((await store.getRelationships([...edgeIds])).map((r) => [r.id, flatRelationship(r)]));
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const c of columns) {
+      const raw = row[c.sqlName];
+      switch (c.decode) {
+        case "json": {
+          const value = store.dialect.decodeJson(raw);
+          out[c.label] = value === undefined ? null : value;
+          break;
+        }
+        case "raw":
+          out[c.label] = raw ?? null;
+          break;
+        case "bool":
+          out[c.label] = raw === null || raw === undefined ? null : bool(raw);
+          break;
+        case "id":
+          out[c.label] = raw === null || raw === undefined ? null : String(raw);
+          break;
+        case "number":
+          out[c.label] = raw === null || raw === undefined ? null : num(raw);
+          break;
+        case "entity":
+          out[c.label] = entities.get(String(raw)) ?? null;
+          break;
+        case "edge":
+          out[c.label] = edges.get(String(raw)) ?? null;
+          break;
+        case "entityAll":
+        case "edgeAll": {
+          const whole = (c.decode === "entityAll" ? entities : edges).get(String(raw)) ?? {};
+          const prefix = c.label.endsWith(".*") ? c.label.slice(0, -1) : `${c.label}.`;
+          for (const [k, v] of Object.entries(whole)) out[`${prefix}${k}`] = v;
+          break;
+        }
+      }
+    }
+    return out;
+  });
+}
+
+async function treeOf(
+  store: GraphStore,
+  vertexColumns: string[],
+  edgeColumns: string[],
+  rows: Row[],
+): Promise<{ vertices: TreeVertex[]; edges: TreeEdge[] }> {
+  const vertexIds = new Set<string>();
+  const edgeIds = new Set<string>();
+  for (const row of rows) {
+    for (const c of vertexColumns) vertexIds.add(String(row[c]));
+    for (const c of edgeColumns) edgeIds.add(String(row[c]));
+  }
+  const entities = await store.getEntities([...vertexIds]);
+  const relationships = await store.getRelationships([...edgeIds]);
+  return {
+    vertices: entities.map((e) => ({ id: e.id, entity: metadataOf(e), properties: e.props })),
+    edges: relationships.map((r) => {
+      const { _fromEntityId, _toEntityId, ...rest } = flatRelationship(r);
+      const relationship: Record<string, unknown> = { _fromEntityId, _toEntityId };
+      for (const [k, v] of Object.entries(rest)) if (k.startsWith("_")) relationship[k] = v;
+      return { id: r.id, fromVertexId: r.fromId, toVertexId: r.toId, relationship, properties: r.props };
+    }),
+  };
+}

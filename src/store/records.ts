@@ -1,0 +1,78 @@
+import type { EntityRecord, RelationshipRecord } from "./types.js";
+
+/** Metadata keys that are never stored as properties. */
+const RELATIONSHIP_META = new Set(["_fromEntityKey", "_toEntityKey", "_fromEntityId", "_toEntityId"]);
+
+export interface NormalisedEntity {
+  key: string;
+  type: string;
+  classes: string[];
+  classesJson: string;
+  displayName: string | null;
+  source: string | null;
+  props: Record<string, unknown>;
+  propsJson: string;
+}
+
+export interface NormalisedRelationship {
+  key: string;
+  type: string;
+  class: string;
+  fromKey: string;
+  toKey: string;
+  source: string | null;
+  props: Record<string, unknown>;
+  propsJson: string;
+}
+
+/**
+ * Properties in a canonical form: metadata (`_`-keys) removed, missing and
+ * null values dropped (a null property is the same as a missing one), keys
+ * sorted so that equal graphs serialise to equal text and change detection is
+ * a string comparison.
+ */
+function canonicalProps(record: Record<string, unknown>, skip: (key: string) => boolean) {
+  const keys = Object.keys(record).sort();
+  const props: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (key.startsWith("_") || skip(key)) continue;
+    const value = record[key];
+    if (value === null || value === undefined) continue;
+    props[key] = value;
+  }
+  return { props, propsJson: JSON.stringify(props) };
+}
+
+export function normaliseEntity(record: EntityRecord, defaultSource: string | null): NormalisedEntity {
+  const classes = [...new Set(Array.isArray(record._class) ? record._class : [record._class])].sort();
+  const { props, propsJson } = canonicalProps(record, (k) => k === "displayName");
+  const source = typeof record._source === "string" ? record._source : defaultSource;
+  return {
+    key: record._key,
+    type: record._type,
+    classes,
+    classesJson: JSON.stringify(classes),
+    displayName: typeof record.displayName === "string" ? record.displayName : null,
+    source,
+    props,
+    propsJson,
+  };
+}
+
+export function normaliseRelationship(
+  record: RelationshipRecord,
+  defaultSource: string | null,
+): NormalisedRelationship {
+  const { props, propsJson } = canonicalProps(record, (k) => RELATIONSHIP_META.has(k));
+  const source = typeof record._source === "string" ? record._source : defaultSource;
+  return {
+    key: record._key,
+    type: record._type,
+    class: record._class.toUpperCase(),
+    fromKey: record._fromEntityKey,
+    toKey: record._toEntityKey,
+    source,
+    props,
+    propsJson,
+  };
+}

@@ -1,0 +1,90 @@
+import { INDEXED_PROPERTIES, sqliteDialect } from "../../query/dialect.js";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+function propertyIndexes(): string {
+  return Object.entries(INDEXED_PROPERTIES)
+    .map(([key, kind]) => {
+      const expr = sqliteDialect.typed("", `'$."${key}"'`, kind);
+      const isArray = sqliteDialect.isArray("", `'$."${key}"'`);
+      return [
+        `CREATE INDEX IF NOT EXISTS entities_prop_${key} ON entities(${expr}) WHERE ${expr} IS NOT NULL;`,
+        `CREATE INDEX IF NOT EXISTS entities_prop_${key}_array ON entities(id) WHERE ${isArray};`,
+      ].join("\n");
+    })
+    .join("\n");
+}
+
+/** Versioned migrations; each runs once, in a transaction, recorded in schema_migrations. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "graph",
+    sql: `
+CREATE TABLE entities (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  classes TEXT NOT NULL,
+  display_name TEXT,
+  source TEXT,
+  props TEXT NOT NULL,
+  created_on INTEGER NOT NULL,
+  begin_on INTEGER NOT NULL,
+  last_seen_on INTEGER NOT NULL,
+  sync_run INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX entities_type ON entities(type);
+CREATE TABLE entity_classes (
+  class TEXT NOT NULL,
+  entity_id INTEGER NOT NULL,
+  PRIMARY KEY (class, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX entity_classes_entity ON entity_classes(entity_id);
+CREATE TABLE relationships (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  class TEXT NOT NULL,
+  from_id INTEGER NOT NULL,
+  to_id INTEGER NOT NULL,
+  source TEXT,
+  props TEXT NOT NULL,
+  created_on INTEGER NOT NULL,
+  begin_on INTEGER NOT NULL,
+  last_seen_on INTEGER NOT NULL,
+  sync_run INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX relationships_from ON relationships(from_id, class);
+CREATE INDEX relationships_to ON relationships(to_id, class);
+CREATE TABLE sync_runs (
+  id INTEGER PRIMARY KEY,
+  integration TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  started_on INTEGER NOT NULL,
+  finished_on INTEGER,
+  status TEXT NOT NULL,
+  counts TEXT,
+  error TEXT
+);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+${propertyIndexes()}
+`,
+  },
+];

@@ -1,0 +1,407 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { sqliteDialect } from "../../query/dialect.js";
+import { ExternalServiceError, InputError } from "../../shared/errors.js";
+import { normaliseEntity, normaliseRelationship } from "../records.js";
+import type {
+  AuditEntry,
+  ChangeCounts,
+  GraphBatch,
+  GraphStore,
+  Row,
+  StoredAuditEntry,
+  StoredEntity,
+  StoredRelationship,
+  UpsertOptions,
+  UpsertResult,
+} from "../types.js";
+import { SQLITE_MIGRATIONS } from "./schema.js";
+
+type Db = Database.Database;
+
+interface EntityRow {
+  id: number;
+  key: string;
+  type: string;
+  classes: string;
+  display_name: string | null;
+  source: string | null;
+  props: string;
+  created_on: number;
+  begin_on: number;
+  last_seen_on: number;
+  sync_run: number | null;
+  deleted: number;
+  version: number;
+}
+
+interface RelationshipRow {
+  id: number;
+  key: string;
+  type: string;
+  class: string;
+  from_id: number;
+  to_id: number;
+  from_key: string;
+  to_key: string;
+  source: string | null;
+  props: string;
+  created_on: number;
+  begin_on: number;
+  last_seen_on: number;
+  sync_run: number | null;
+  deleted: number;
+  version: number;
+}
+
+const ENTITY_COLUMNS =
+  "id, key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version";
+const RELATIONSHIP_COLUMNS =
+  "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
+
+export function entityFromRow(row: EntityRow): StoredEntity {
+  return {
+    id: String(row.id),
+    key: row.key,
+    type: row.type,
+    classes: JSON.parse(row.classes) as string[],
+    displayName: row.display_name,
+    source: row.source,
+    props: JSON.parse(row.props) as Record<string, unknown>,
+    createdOn: row.created_on,
+    beginOn: row.begin_on,
+    lastSeenOn: row.last_seen_on,
+    version: row.version,
+    deleted: row.deleted !== 0,
+    syncRun: row.sync_run,
+  };
+}
+
+function relationshipFromRow(row: RelationshipRow): StoredRelationship {
+  return {
+    id: String(row.id),
+    key: row.key,
+    type: row.type,
+    class: row.class,
+    fromId: String(row.from_id),
+    toId: String(row.to_id),
+    fromKey: row.from_key,
+    toKey: row.to_key,
+    source: row.source,
+    props: JSON.parse(row.props) as Record<string, unknown>,
+    createdOn: row.created_on,
+    beginOn: row.begin_on,
+    lastSeenOn: row.last_seen_on,
+    version: row.version,
+    deleted: row.deleted !== 0,
+    syncRun: row.sync_run,
+  };
+}
+
+function migrate(db: Db): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_on INTEGER NOT NULL)",
+  );
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const m of SQLITE_MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_on) VALUES (?, ?, ?)").run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+    }).immediate();
+  }
+}
+
+const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
+
+export class SqliteStore implements GraphStore {
+  readonly kind = "sqlite" as const;
+  readonly dialect = sqliteDialect;
+  private readonly statements;
+
+  private constructor(
+    private readonly db: Db,
+    readonly location: string,
+  ) {
+    this.statements = {
+      entityByKey: db.prepare<[string], EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM entities WHERE key = ?`),
+      entityIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM entities WHERE key = ?"),
+      insertEntity: db.prepare(
+        `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+         VALUES (@key, @type, @classes, @displayName, @source, @props, @now, @now, @now, @syncRun, 0, 1)`,
+      ),
+      updateEntity: db.prepare(
+        `UPDATE entities SET type = @type, classes = @classes, display_name = @displayName, source = @source, props = @props,
+           begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
+      ),
+      touchEntity: db.prepare("UPDATE entities SET last_seen_on = @now, sync_run = @syncRun WHERE id = @id"),
+      insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
+      deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
+      relationshipByKey: db.prepare<[string], Omit<RelationshipRow, "from_key" | "to_key">>(
+        "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
+      ),
+      insertRelationship: db.prepare(
+        `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+         VALUES (@key, @type, @class, @fromId, @toId, @source, @props, @now, @now, @now, @syncRun, 0, 1)`,
+      ),
+      updateRelationship: db.prepare(
+        `UPDATE relationships SET type = @type, class = @class, from_id = @fromId, to_id = @toId, source = @source, props = @props,
+           begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
+      ),
+      touchRelationship: db.prepare("UPDATE relationships SET last_seen_on = @now, sync_run = @syncRun WHERE id = @id"),
+      insertAudit: db.prepare(
+        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (@at, @actor, @action, @subject, @details)",
+      ),
+    };
+  }
+
+  /** Open (creating the file and its directory if needed) and migrate. */
+  static open(file: string): SqliteStore {
+    const location = file === ":memory:" ? file : path.resolve(file);
+    let db: Db;
+    try {
+      if (location !== ":memory:") fs.mkdirSync(path.dirname(location), { recursive: true });
+      db = new Database(location);
+      db.pragma("journal_mode = WAL");
+      db.pragma("busy_timeout = 5000");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("cache_size = -65536");
+      db.pragma("temp_store = MEMORY");
+      migrate(db);
+    } catch (error) {
+      throw new ExternalServiceError("sqlite", `cannot open the database ${location}: ${(error as Error).message}`, {
+        cause: error,
+        details: ["Check the path (--db or DM_DATABASE_URL) and that the directory is writable."],
+      });
+    }
+    return new SqliteStore(db, location);
+  }
+
+  async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
+    return this.upsertSync(batch, options);
+  }
+
+  /** Synchronous core of upsert; one IMMEDIATE transaction for the whole batch. */
+  upsertSync(batch: GraphBatch, options: UpsertOptions): UpsertResult {
+    const s = this.statements;
+    const now = options.now;
+    const syncRun = options.syncRun ?? null;
+    const defaultSource = options.source ?? null;
+    const result: UpsertResult = { entities: zero(), relationships: zero() };
+    const idByKey = new Map<string, number>();
+
+    const run = this.db.transaction(() => {
+      batch.entities.forEach((record, index) => {
+        const e = normaliseEntity(record, defaultSource);
+        if (idByKey.has(e.key)) {
+          throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
+            details: ["Each _key must be unique; merge the two records."],
+          });
+        }
+        const existing = s.entityByKey.get(e.key);
+        const values = {
+          key: e.key,
+          type: e.type,
+          classes: e.classesJson,
+          displayName: e.displayName,
+          source: e.source,
+          props: e.propsJson,
+          now,
+          syncRun,
+        };
+        if (!existing) {
+          const info = s.insertEntity.run(values);
+          const id = Number(info.lastInsertRowid);
+          for (const c of e.classes) s.insertClass.run(c, id);
+          idByKey.set(e.key, id);
+          result.entities.created++;
+          return;
+        }
+        idByKey.set(e.key, existing.id);
+        const changed =
+          existing.deleted !== 0 ||
+          existing.type !== e.type ||
+          existing.classes !== e.classesJson ||
+          existing.display_name !== e.displayName ||
+          existing.source !== e.source ||
+          existing.props !== e.propsJson;
+        if (!changed) {
+          s.touchEntity.run({ id: existing.id, now, syncRun });
+          result.entities.unchanged++;
+          return;
+        }
+        s.updateEntity.run({ ...values, id: existing.id });
+        if (existing.classes !== e.classesJson) {
+          s.deleteClasses.run(existing.id);
+          for (const c of e.classes) s.insertClass.run(c, existing.id);
+        }
+        result.entities.updated++;
+      });
+
+      const seenRelationships = new Set<string>();
+      batch.relationships.forEach((record, index) => {
+        const r = normaliseRelationship(record, defaultSource);
+        if (seenRelationships.has(r.key)) {
+          throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
+        }
+        seenRelationships.add(r.key);
+        const resolve = (key: string, field: string): number => {
+          const known = idByKey.get(key) ?? s.entityIdByKey.get(key)?.id;
+          if (known === undefined) {
+            throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
+              details: ["Add the entity to the file, or import it first."],
+            });
+          }
+          return known;
+        };
+        const fromId = resolve(r.fromKey, "_fromEntityKey");
+        const toId = resolve(r.toKey, "_toEntityKey");
+        const existing = s.relationshipByKey.get(r.key);
+        const values = {
+          key: r.key,
+          type: r.type,
+          class: r.class,
+          fromId,
+          toId,
+          source: r.source,
+          props: r.propsJson,
+          now,
+          syncRun,
+        };
+        if (!existing) {
+          s.insertRelationship.run(values);
+          result.relationships.created++;
+          return;
+        }
+        const changed =
+          existing.deleted !== 0 ||
+          existing.type !== r.type ||
+          existing.class !== r.class ||
+          existing.from_id !== fromId ||
+          existing.to_id !== toId ||
+          existing.source !== r.source ||
+          existing.props !== r.propsJson;
+        if (!changed) {
+          s.touchRelationship.run({ id: existing.id, now, syncRun });
+          result.relationships.unchanged++;
+          return;
+        }
+        s.updateRelationship.run({ ...values, id: existing.id });
+        result.relationships.updated++;
+      });
+    });
+    run.immediate();
+    return result;
+  }
+
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const named: Record<string, unknown> = {};
+    params.forEach((value, i) => {
+      named[`p${i + 1}`] = typeof value === "boolean" ? (value ? 1 : 0) : value;
+    });
+    const stmt = this.db.prepare(sql);
+    return (params.length > 0 ? stmt.all(named) : stmt.all()) as Row[];
+  }
+
+  /** The query plan, for benchmarks and debugging. */
+  explain(sql: string, params: readonly unknown[]): string[] {
+    const named: Record<string, unknown> = {};
+    params.forEach((value, i) => {
+      named[`p${i + 1}`] = value;
+    });
+    const rows = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(named) as { detail: string }[];
+    return rows.map((r) => r.detail);
+  }
+
+  async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare<[string], EntityRow>(
+        `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all(JSON.stringify(ids.map(Number)));
+    return rows.map(entityFromRow);
+  }
+
+  async getRelationships(ids: readonly string[]): Promise<StoredRelationship[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare<[string], RelationshipRow>(
+        `SELECT ${RELATIONSHIP_COLUMNS} FROM relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id
+         WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id`,
+      )
+      .all(JSON.stringify(ids.map(Number)));
+    return rows.map(relationshipFromRow);
+  }
+
+  async *exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }) {
+    const pageSize = options?.pageSize ?? 5000;
+    const deleted = options?.includeDeleted ? "" : "AND deleted = 0";
+    let after = 0;
+    const entityPage = this.db.prepare<[number, number], EntityRow>(
+      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id > ? ${deleted} ORDER BY id LIMIT ?`,
+    );
+    for (;;) {
+      const rows = entityPage.all(after, pageSize);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      yield { entities: rows.map(entityFromRow) };
+    }
+    after = 0;
+    const relDeleted = options?.includeDeleted ? "" : "AND r.deleted = 0";
+    const relationshipPage = this.db.prepare<[number, number], RelationshipRow>(
+      `SELECT ${RELATIONSHIP_COLUMNS} FROM relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id
+       WHERE r.id > ? ${relDeleted} ORDER BY r.id LIMIT ?`,
+    );
+    for (;;) {
+      const rows = relationshipPage.all(after, pageSize);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      yield { relationships: rows.map(relationshipFromRow) };
+    }
+  }
+
+  async counts() {
+    const e = this.db.prepare("SELECT count(*) AS n FROM entities WHERE deleted = 0").get() as { n: number };
+    const r = this.db.prepare("SELECT count(*) AS n FROM relationships WHERE deleted = 0").get() as { n: number };
+    return { entities: e.n, relationships: r.n };
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    this.statements.insertAudit.run({
+      ...entry,
+      details: entry.details === undefined ? null : JSON.stringify(entry.details),
+    });
+  }
+
+  async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {
+    const rows = this.db
+      .prepare<[number], { id: number; at: number; actor: string; action: string; subject: string; details: string | null }>(
+        "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT ?",
+      )
+      .all(options?.limit ?? 100);
+    return rows.map((r) => ({
+      id: String(r.id),
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      ...(r.details === null ? {} : { details: JSON.parse(r.details) as Record<string, unknown> }),
+    }));
+  }
+
+  async analyze(): Promise<void> {
+    this.db.exec("ANALYZE");
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

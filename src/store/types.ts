@@ -1,0 +1,135 @@
+/**
+ * The graph store: one interface, two implementations (SQLite, PostgreSQL)
+ * that behave the same and share one contract test suite.
+ */
+
+/** An entity as it appears in the bulk file format (J1QL.md). */
+export interface EntityRecord {
+  _key: string;
+  _type: string;
+  _class: string | string[];
+  displayName?: string;
+  [property: string]: unknown;
+}
+
+/** A relationship as it appears in the bulk file format. */
+export interface RelationshipRecord {
+  _key: string;
+  _type: string;
+  _class: string;
+  _fromEntityKey: string;
+  _toEntityKey: string;
+  [property: string]: unknown;
+}
+
+export interface GraphBatch {
+  entities: readonly EntityRecord[];
+  relationships: readonly RelationshipRecord[];
+}
+
+/** An entity as stored. `props` never contains metadata (`_`-keys) or displayName. */
+export interface StoredEntity {
+  id: string;
+  key: string;
+  type: string;
+  classes: string[];
+  displayName: string | null;
+  source: string | null;
+  props: Record<string, unknown>;
+  createdOn: number;
+  /** start of the current version (`_beginOn`) */
+  beginOn: number;
+  lastSeenOn: number;
+  version: number;
+  deleted: boolean;
+  syncRun: number | null;
+}
+
+export interface StoredRelationship {
+  id: string;
+  key: string;
+  type: string;
+  class: string;
+  fromId: string;
+  toId: string;
+  fromKey: string;
+  toKey: string;
+  source: string | null;
+  props: Record<string, unknown>;
+  createdOn: number;
+  beginOn: number;
+  lastSeenOn: number;
+  version: number;
+  deleted: boolean;
+  syncRun: number | null;
+}
+
+export interface UpsertOptions {
+  /** epoch ms, from the injected clock */
+  now: number;
+  /** `_source` stamped on what this batch writes (an integration instance, or "import") */
+  source?: string;
+  /** the sync run that saw these records */
+  syncRun?: number;
+}
+
+export interface ChangeCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface UpsertResult {
+  entities: ChangeCounts;
+  relationships: ChangeCounts;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  id: string;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface GraphStore {
+  readonly kind: "sqlite" | "postgres";
+  readonly dialect: import("../query/dialect.js").Dialect;
+  /** Human description of where the data lives (path or URL without password). */
+  readonly location: string;
+
+  /**
+   * Upsert entities and relationships by `_key` in one transaction. Relationships
+   * name their ends by key; an end may be in this batch or already stored. On
+   * any invalid record (unknown end key, key used with another type...) the
+   * whole batch is rolled back and an InputError names the record.
+   */
+  upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult>;
+
+  /** Run one compiled, parameterised statement and return its rows. */
+  select(sql: string, params: readonly unknown[]): Promise<Row[]>;
+
+  getEntities(ids: readonly string[]): Promise<StoredEntity[]>;
+  getRelationships(ids: readonly string[]): Promise<StoredRelationship[]>;
+
+  /** Every entity and relationship, in id order, a page at a time. */
+  exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }): AsyncIterable<
+    { entities: StoredEntity[] } | { relationships: StoredRelationship[] }
+  >;
+
+  counts(): Promise<{ entities: number; relationships: number }>;
+
+  audit(entry: AuditEntry): Promise<void>;
+  auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]>;
+
+  /** Refresh planner statistics (after a large import). */
+  analyze(): Promise<void>;
+
+  close(): Promise<void>;
+}
