@@ -1,0 +1,191 @@
+/**
+ * The J1QL tokenizer. It is lazy: the parser pulls tokens one at a time, so
+ * the first error in reading order is the one reported.
+ *
+ * Decisions:
+ * - Identifiers are a letter or `_` followed by letters, digits, marks or
+ *   `_` (Unicode letters included). `-`, `@` and `$` are not identifier
+ *   characters (`$` would clash with `$=`); keys with such characters are
+ *   written `[like-this]`. Dotted names (`tag.AccountName`, `date.now`) are
+ *   identifier tokens separated by `.` tokens.
+ * - Numbers are unsigned: digits with an optional `.digits` fraction. The
+ *   parser joins a preceding `-` (`-5`, `date.now - 7 days`). A number glued
+ *   to letters (`24hr`) is a number token followed by an identifier token.
+ * - Strings are `'...'` or `"..."`; backslash escapes `\n`, `\r`, `\t`,
+ *   `\uXXXX`; any other escaped character stands for itself (`\'`, `\\`).
+ *   Strings may span lines.
+ * - `/* ... *\/` comments are skipped anywhere; there are no line comments.
+ * - Any other character becomes an `unknown` token so that the parser reports
+ *   it as `unexpected "%"` together with what it expected there.
+ */
+import { QueryError, positionAt } from "../shared/errors.js";
+
+export type TokenKind = "ident" | "string" | "number" | "bracket" | "symbol" | "unknown" | "eof";
+
+export interface Token {
+  readonly kind: TokenKind;
+  /**
+   * ident: the name as written; string: the decoded contents; number: the
+   * digits as written; bracket: the text between `[` and `]`; symbol and
+   * unknown: the characters; eof: "".
+   */
+  readonly value: string;
+  /** 0-based offset of the first character. */
+  readonly pos: number;
+  /** Offset just past the last character. */
+  readonly end: number;
+}
+
+/** Longest first, so that `!~=` wins over `!` and `<=` over `<`. */
+const SYMBOLS = [
+  "!~=",
+  "!^=",
+  "!$=",
+  "${",
+  "!=",
+  "<=",
+  ">=",
+  "~=",
+  "^=",
+  "$=",
+  ">>",
+  "<<",
+  "=",
+  "<",
+  ">",
+  "!",
+  "(",
+  ")",
+  "|",
+  ",",
+  ".",
+  "*",
+  "+",
+  "-",
+  "/",
+  "#",
+  "?",
+] as const;
+
+const IDENT = /[\p{L}_][\p{L}\p{M}\p{N}_]*/uy;
+const NUMBER = /[0-9]+(?:\.[0-9]+)?/y;
+const SPACE = /\s+/y;
+
+export class Lexer {
+  private offset = 0;
+
+  constructor(readonly text: string) {}
+
+  /** The next token; after the end, an `eof` token (again and again). */
+  next(): Token {
+    const text = this.text;
+    this.skipTrivia();
+    const start = this.offset;
+    if (start >= text.length) {
+      // Point just past the last meaningful character, not at trailing blank lines.
+      const at = Math.min(start, text.trimEnd().length);
+      return { kind: "eof", value: "", pos: at, end: at };
+    }
+    const ch = text[start]!;
+
+    if (ch === "'" || ch === '"') return this.readString(ch);
+    if (ch === "[") return this.readBracket();
+
+    IDENT.lastIndex = start;
+    const ident = IDENT.exec(text);
+    if (ident) return this.emit("ident", ident[0], ident[0].length);
+
+    NUMBER.lastIndex = start;
+    const num = NUMBER.exec(text);
+    if (num) return this.emit("number", num[0], num[0].length);
+
+    for (const sym of SYMBOLS) {
+      if (text.startsWith(sym, start)) return this.emit("symbol", sym, sym.length);
+    }
+
+    const cp = String.fromCodePoint(text.codePointAt(start)!);
+    return this.emit("unknown", cp, cp.length);
+  }
+
+  private emit(kind: TokenKind, value: string, length: number): Token {
+    const pos = this.offset;
+    this.offset += length;
+    return { kind, value, pos, end: this.offset };
+  }
+
+  private skipTrivia(): void {
+    const text = this.text;
+    for (;;) {
+      SPACE.lastIndex = this.offset;
+      if (SPACE.exec(text)) this.offset = SPACE.lastIndex;
+      if (text.startsWith("/*", this.offset)) {
+        const close = text.indexOf("*/", this.offset + 2);
+        if (close < 0) {
+          throw new QueryError("unterminated comment", text, positionAt(text, this.offset, 2), {
+            expected: ['"*/"'],
+          });
+        }
+        this.offset = close + 2;
+        continue;
+      }
+      return;
+    }
+  }
+
+  private readString(quote: string): Token {
+    const text = this.text;
+    const start = this.offset;
+    let value = "";
+    let i = start + 1;
+    while (i < text.length) {
+      const ch = text[i]!;
+      if (ch === quote) {
+        this.offset = i + 1;
+        return { kind: "string", value, pos: start, end: this.offset };
+      }
+      if (ch === "\\") {
+        const next = text[i + 1];
+        if (next === undefined) break;
+        if (next === "n") value += "\n";
+        else if (next === "r") value += "\r";
+        else if (next === "t") value += "\t";
+        else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+          value += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
+          i += 6;
+          continue;
+        } else value += next;
+        i += 2;
+        continue;
+      }
+      value += ch;
+      i++;
+    }
+    throw new QueryError("unterminated string", text, positionAt(text, start, text.length - start), {
+      expected: [quote === "'" ? `"'"` : `'"'`],
+    });
+  }
+
+  private readBracket(): Token {
+    const text = this.text;
+    const start = this.offset;
+    const close = text.indexOf("]", start + 1);
+    if (close < 0) {
+      throw new QueryError("unterminated [property name]", text, positionAt(text, start, text.length - start), {
+        expected: ['"]"'],
+      });
+    }
+    this.offset = close + 1;
+    return { kind: "bracket", value: text.slice(start + 1, close), pos: start, end: this.offset };
+  }
+}
+
+/** All tokens of `text`, ending with the `eof` token. Throws QueryError. */
+export function tokenize(text: string): Token[] {
+  const lexer = new Lexer(text);
+  const out: Token[] = [];
+  for (;;) {
+    const tok = lexer.next();
+    out.push(tok);
+    if (tok.kind === "eof") return out;
+  }
+}
