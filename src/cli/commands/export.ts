@@ -1,0 +1,109 @@
+import fs from "node:fs";
+import path from "node:path";
+import { finished } from "node:stream/promises";
+import { stringify as toYaml } from "yaml";
+import { InputError } from "../../shared/errors.js";
+import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/types.js";
+import { type CommandContext, withStore } from "../context.js";
+
+export interface ExportOptions {
+  /** a file to write (atomically); stdout when absent or "-" */
+  out?: string;
+  format?: "json" | "yaml";
+  includeDeleted?: boolean;
+  db?: string;
+}
+
+/** An entity in the bulk format: metadata needed to re-import, then properties. */
+export function entityRecord(e: StoredEntity): Record<string, unknown> {
+  return {
+    _key: e.key,
+    _type: e.type,
+    _class: e.classes.length === 1 ? e.classes[0] : e.classes,
+    ...(e.displayName === null ? {} : { displayName: e.displayName }),
+    ...(e.source === null ? {} : { _source: e.source }),
+    ...e.props,
+  };
+}
+
+export function relationshipRecord(r: StoredRelationship): Record<string, unknown> {
+  return {
+    _key: r.key,
+    _type: r.type,
+    _class: r.class,
+    _fromEntityKey: r.fromKey,
+    _toEntityKey: r.toKey,
+    ...(r.source === null ? {} : { _source: r.source }),
+    ...r.props,
+  };
+}
+
+/**
+ * Write the whole graph in the bulk format, a page at a time: memory stays
+ * flat however big the graph. JSON is one record per line.
+ */
+export async function writeGraph(
+  store: GraphStore,
+  write: (text: string) => Promise<void> | void,
+  options: { format: "json" | "yaml"; includeDeleted?: boolean },
+): Promise<{ entities: number; relationships: number }> {
+  let entities = 0;
+  let relationships = 0;
+  let section: "none" | "entities" | "relationships" = "none";
+  const json = options.format === "json";
+  if (json) await write('{"entities":[');
+  else await write("entities:\n");
+  for await (const page of store.exportGraph({ includeDeleted: options.includeDeleted })) {
+    if ("entities" in page) {
+      section = "entities";
+      for (const e of page.entities) {
+        const record = entityRecord(e);
+        await write(json ? `${entities === 0 ? "\n" : ",\n"}${JSON.stringify(record)}` : toYaml([record]));
+        entities++;
+      }
+    } else {
+      if (section !== "relationships") {
+        await write(json ? '\n],"relationships":[' : "relationships:\n");
+        section = "relationships";
+      }
+      for (const r of page.relationships) {
+        const record = relationshipRecord(r);
+        await write(json ? `${relationships === 0 ? "\n" : ",\n"}${JSON.stringify(record)}` : toYaml([record]));
+        relationships++;
+      }
+    }
+  }
+  if (section !== "relationships") await write(json ? '\n],"relationships":[' : "relationships: []\n");
+  if (json) await write("\n]}\n");
+  return { entities, relationships };
+}
+
+export async function exportCommand(ctx: CommandContext, options: ExportOptions) {
+  const format = options.format ?? (options.out && /\.ya?ml$/i.test(options.out) ? "yaml" : "json");
+  if (format !== "json" && format !== "yaml") throw new InputError(`--format ${format} is not known; use json or yaml`);
+  return withStore(ctx, options.db, async (store) => {
+    if (!options.out || options.out === "-") {
+      return writeGraph(store, (t) => ctx.stdout.write(t), { format, includeDeleted: options.includeDeleted });
+    }
+    const target = path.resolve(ctx.cwd, options.out);
+    const dir = path.dirname(target);
+    if (!fs.existsSync(dir)) throw new InputError(`cannot write ${options.out}: the directory ${dir} does not exist`);
+    // Written beside the target and renamed at the end: never a half-written file.
+    const temp = `${target}.${process.pid}.tmp`;
+    const stream = fs.createWriteStream(temp, { encoding: "utf8" });
+    const write = (text: string) =>
+      stream.write(text) ? undefined : new Promise<void>((resolve) => stream.once("drain", () => resolve()));
+    try {
+      const counts = await writeGraph(store, write, { format, includeDeleted: options.includeDeleted });
+      stream.end();
+      await finished(stream);
+      fs.renameSync(temp, target);
+      ctx.stderr.write(`Exported ${counts.entities} entities and ${counts.relationships} relationships to ${options.out}\n`);
+      return counts;
+    } catch (error) {
+      stream.destroy();
+      fs.rmSync(temp, { force: true });
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import type { QueryResult } from "../../query/run.js";
+import { runQuery } from "../../query/run.js";
+import { InputError } from "../../shared/errors.js";
+import { type CommandContext, withStore } from "../context.js";
+import { formatCell, renderCsv, renderTable } from "../output.js";
+
+export interface QueryOptions {
+  query: string;
+  format?: "table" | "json" | "csv";
+  /** rows per page (default 250) */
+  limit?: number;
+  all?: boolean;
+  cursor?: string;
+  includeDeleted?: boolean;
+  db?: string;
+}
+
+export const QUERY_FORMATS = ["table", "json", "csv"] as const;
+
+export async function queryCommand(ctx: CommandContext, options: QueryOptions): Promise<QueryResult> {
+  const format = options.format ?? "table";
+  if (!QUERY_FORMATS.includes(format)) {
+    throw new InputError(`--format ${format} is not known; use table, json or csv`);
+  }
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+    throw new InputError(`--limit must be a positive whole number, not ${options.limit}`);
+  }
+  const result = await withStore(ctx, options.db, (store) =>
+    runQuery(store, options.query, {
+      now: ctx.now(),
+      all: options.all,
+      cursor: options.cursor,
+      pageSize: options.limit,
+      includeDeleted: options.includeDeleted,
+    }),
+  );
+  printResult(ctx, result, format);
+  return result;
+}
+
+export function printResult(ctx: CommandContext, result: QueryResult, format: "table" | "json" | "csv"): void {
+  if (format === "json") {
+    ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const { headers, rows } = tabulate(result);
+  if (format === "csv") {
+    ctx.stdout.write(renderCsv(headers, rows));
+  } else if (rows.length > 0) {
+    ctx.stdout.write(
+      renderTable(
+        headers,
+        rows.map((r) => r.map((v, i) => formatCell(v, headers[i]))),
+        ctx.style,
+      ),
+    );
+  }
+  const count = result.type === "tree" ? result.data.vertices.length : result.data.length;
+  const noun =
+    result.type === "list"
+      ? count === 1
+        ? "entity"
+        : "entities"
+      : result.type === "tree"
+        ? `vertices, ${result.data.edges.length} edges`
+        : count === 1
+          ? "row"
+          : "rows";
+  let summary = `${count} ${noun}`;
+  if (result.type !== "tree" && result.cursor) {
+    summary += `; more exist: add --all for every row, or --cursor ${result.cursor} for the next page`;
+  }
+  ctx.stderr.write(`${ctx.style.dim(summary)}\n`);
+}
+
+/** A result as a header row and value rows (list: one row per entity). */
+export function tabulate(result: QueryResult): { headers: string[]; rows: unknown[][] } {
+  switch (result.type) {
+    case "list":
+      return {
+        headers: ["displayName", "_type", "_class", "_key", "_id"],
+        rows: result.data.map((item) => [
+          item.entity.displayName ?? "",
+          item.entity._type,
+          item.entity._class,
+          item.entity._key,
+          item.id,
+        ]),
+      };
+    case "table": {
+      const headers: string[] = [];
+      const seen = new Set<string>();
+      for (const row of result.data) {
+        for (const key of Object.keys(row)) {
+          if (!seen.has(key)) {
+            seen.add(key);
+            headers.push(key);
+          }
+        }
+      }
+      return { headers, rows: result.data.map((row) => headers.map((h) => row[h])) };
+    }
+    case "tree": {
+      const names = new Map(result.data.vertices.map((v) => [v.id, v.entity.displayName ?? v.entity._key]));
+      return {
+        headers: ["from", "edge", "to"],
+        rows: result.data.edges.map((e) => [
+          names.get(e.fromVertexId) ?? e.fromVertexId,
+          e.relationship._class,
+          names.get(e.toVertexId) ?? e.toVertexId,
+        ]),
+      };
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type { Config } from "../shared/config.js";
+import type { Logger } from "../shared/logger.js";
+import type { GraphStore } from "../store/types.js";
+import type { Out, Style } from "./output.js";
+
+/** What every command gets: where to write, the clock, config and the store. */
+export interface CommandContext {
+  stdout: Out;
+  stderr: Out;
+  stdin: NodeJS.ReadableStream;
+  /** stdout is a terminal */
+  isTTY: boolean;
+  cwd: string;
+  config: Config;
+  style: Style;
+  logger: Logger;
+  now(): number;
+  /** Open the store named by --db, else DM_DATABASE_URL, else the default file. */
+  openStore(db?: string): Promise<GraphStore>;
+}
+
+/** Run `fn` with an open store and close it whatever happens. */
+export async function withStore<T>(
+  ctx: CommandContext,
+  db: string | undefined,
+  fn: (store: GraphStore) => Promise<T>,
+): Promise<T> {
+  const store = await ctx.openStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
