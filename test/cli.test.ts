@@ -1,0 +1,323 @@
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dm, tempDir } from "./helpers/cli.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+const DAY = 86_400_000;
+
+const GRAPH = {
+  entities: [
+    { _key: "repo:payments", _type: "git_repo", _class: "CodeRepo", displayName: "payments", name: "payments", tags: ["pci"] },
+    { _key: "repo:website", _type: "git_repo", _class: "CodeRepo", displayName: "website", name: "website", public: true },
+    {
+      _key: "dm:1:payments",
+      _type: "deferred_maintenance",
+      _class: "Finding",
+      displayName: "Upgrade Terraform to 1.x",
+      shortDescription: "Upgrade Terraform to 1.x",
+      maintenanceId: "9c3e21a0",
+      dueDate: NOW - 20 * DAY,
+      closed: false,
+      status: "open",
+      webLink: "https://wiki.example.com/tf1",
+      createdBy: "dev@example.com",
+    },
+    {
+      _key: "dm:2:website",
+      _type: "deferred_maintenance",
+      _class: "Finding",
+      displayName: "Rotate deploy keys",
+      shortDescription: "Rotate deploy keys",
+      maintenanceId: "4be21f07",
+      dueDate: NOW + 29 * DAY,
+      closed: false,
+      status: "open",
+      webLink: "https://wiki.example.com/rotate",
+      createdBy: "dev@example.com",
+    },
+  ],
+  relationships: [
+    { _key: "repo:payments|has|dm:1", _type: "git_repo_has_deferred_maintenance", _class: "HAS", _fromEntityKey: "repo:payments", _toEntityKey: "dm:1:payments" },
+    { _key: "repo:website|has|dm:2", _type: "git_repo_has_deferred_maintenance", _class: "HAS", _fromEntityKey: "repo:website", _toEntityKey: "dm:2:website" },
+  ],
+};
+
+describe("dm CLI", () => {
+  let dir: string;
+  let db: string;
+  let graphFile: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    db = path.join(dir, "dm.db");
+    graphFile = path.join(dir, "graph.json");
+    fs.writeFileSync(graphFile, JSON.stringify(GRAPH));
+    const r = await dm(["import", graphFile, "--db", db]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("entities: 4 (created 4");
+  });
+
+  it("prints help and version with exit 0", async () => {
+    const help = await dm(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/query .*Run a J1QL query/);
+    const sub = await dm(["query", "--help"]);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain("--format <format>");
+    const version = await dm(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("exits 2 on an unknown command or option", async () => {
+    expect((await dm(["frobnicate"])).code).toBe(2);
+    const r = await dm(["query", "Find *", "--colour"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option");
+  });
+
+  it("answers a query as a table by default", async () => {
+    const r = await dm(["query", "Find CodeRepo with public=true", "--db", db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/^displayName\s+_type\s+_class\s+_key/);
+    expect(r.stdout).toContain("website");
+    expect(r.stdout).not.toContain("payments");
+    expect(r.stderr).toContain("1 entity");
+  });
+
+  it("prints exactly the J1QL result object with --format json", async () => {
+    const r = await dm([
+      "query",
+      "Find deferred_maintenance with closed=false and dueDate < date.now that HAS CodeRepo with name='payments'",
+      "--format",
+      "json",
+      "--db",
+      db,
+    ], { now: NOW });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.type).toBe("list");
+    expect(result.data).toHaveLength(1);
+    expect(result.data[0].entity._key).toBe("dm:1:payments");
+    expect(result.data[0].properties.maintenanceId).toBe("9c3e21a0");
+    expect(Object.keys(result.data[0]).sort()).toEqual(["entity", "id", "properties"]);
+  });
+
+  it("prints a table result with formatted dates and CSV with raw values", async () => {
+    const q = "Find deferred_maintenance as m that HAS CodeRepo as r return r.name, m.dueDate ORDER BY m.dueDate ASC";
+    const table = await dm(["query", q, "--db", db], { now: NOW });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain("2026-11-03");
+    const csv = await dm(["query", q, "--format", "csv", "--db", db], { now: NOW });
+    expect(csv.stdout).toBe(`r.name,m.dueDate\r\npayments,${NOW - 20 * DAY}\r\nwebsite,${NOW + 29 * DAY}\r\n`);
+  });
+
+  it("pages with --limit and a cursor, and --all returns everything", async () => {
+    const first = await dm(["query", "Find *", "--limit", "3", "--format", "json", "--db", db]);
+    const page1 = JSON.parse(first.stdout);
+    expect(page1.data).toHaveLength(3);
+    expect(page1.cursor).toBeTypeOf("string");
+    const second = await dm(["query", "Find *", "--limit", "3", "--cursor", page1.cursor, "--format", "json", "--db", db]);
+    const page2 = JSON.parse(second.stdout);
+    expect(page2.data).toHaveLength(1);
+    expect(page2.cursor).toBeUndefined();
+    const keys = [...page1.data, ...page2.data].map((d: { entity: { _key: string } }) => d.entity._key);
+    expect(new Set(keys).size).toBe(4);
+    const all = JSON.parse((await dm(["query", "Find *", "--all", "--format", "json", "--db", db])).stdout);
+    expect(all.data).toHaveLength(4);
+    const table = await dm(["query", "Find *", "--limit", "3", "--db", db]);
+    expect(table.stderr).toContain("more exist");
+  });
+
+  it("rejects a cursor from another query", async () => {
+    const first = JSON.parse((await dm(["query", "Find *", "--limit", "1", "--format", "json", "--db", db])).stdout);
+    const r = await dm(["query", "Find CodeRepo", "--cursor", first.cursor, "--db", db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cursor belongs to another query");
+    const bad = await dm(["query", "Find *", "--cursor", "%%%", "--db", db]);
+    expect(bad.code).toBe(2);
+  });
+
+  it("shows a syntax error with line, column, expectation and a caret, exit 2", async () => {
+    const r = await dm(["query", "Find CodeRepo wiht name='x'", "--db", db]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      'error: unexpected "wiht" at line 1, column 15; expected WITH, THAT, AS, RETURN or end of query\n' +
+        "  Find CodeRepo wiht name='x'\n" +
+        "                ^^^^\n",
+    );
+  });
+
+  it("says what is not supported yet, with its position", async () => {
+    const r = await dm(["query", "Find #CriticalAsset", "--db", db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("not supported yet");
+    expect(r.stderr).toContain("column 6");
+  });
+
+  it("rejects a bad --limit", async () => {
+    const r = await dm(["query", "Find *", "--limit", "0", "--db", db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--limit must be a positive whole number");
+  });
+
+  it("uses DM_DATABASE_URL when --db is absent, and the default file under HOME otherwise", async () => {
+    const viaEnv = await dm(["query", "Find CodeRepo", "--format", "json"], { env: { DM_DATABASE_URL: db } });
+    expect(JSON.parse(viaEnv.stdout).data).toHaveLength(2);
+    const home = tempDir();
+    const fresh = await dm(["query", "Find CodeRepo", "--format", "json"], { env: { HOME: home } });
+    expect(fresh.code).toBe(0);
+    expect(JSON.parse(fresh.stdout).data).toHaveLength(0);
+    expect(fs.existsSync(path.join(home, ".deferred-maintenance", "dm.db"))).toBe(true);
+  });
+
+  it("refuses an unknown database URL scheme with exit 2", async () => {
+    const r = await dm(["query", "Find *", "--db", "mysql://root:hunter2@db/dm"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unsupported database");
+    expect(r.stderr).not.toContain("hunter2");
+  });
+
+  it("exits 3 when PostgreSQL cannot be reached, without showing the password", async () => {
+    const r = await dm(["query", "Find *", "--db", "postgres://dm:s3cretpw@127.0.0.1:1/dm?connect_timeout=2"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain("s3cretpw");
+  });
+
+  it("uses colour only on a TTY and never with NO_COLOR", async () => {
+    const plain = await dm(["query", "Find CodeRepo", "--db", db]);
+    expect(plain.stdout).not.toContain("\u001b[");
+    const tty = await dm(["query", "Find CodeRepo", "--db", db], { tty: true });
+    expect(tty.stdout).toContain("\u001b[1m");
+    const noColor = await dm(["query", "Find CodeRepo", "--db", db], { tty: true, env: { NO_COLOR: "1" } });
+    expect(noColor.stdout).not.toContain("\u001b[");
+  });
+});
+
+describe("dm import: bad files are refused whole", () => {
+  const cases: { name: string; content: string; message: RegExp }[] = [
+    { name: "not JSON", content: '{"entities": [\n  {"_key": "a",,}\n]}', message: /bad\.json:2:\d+: not valid JSON/ },
+    { name: "missing _key", content: JSON.stringify({ entities: [{ _type: "t", _class: "C" }] }), message: /entities\[0\]\._key: is missing/ },
+    { name: "missing _type", content: JSON.stringify({ entities: [{ _key: "k", _class: "C" }] }), message: /entities\[0\]\._type: is missing/ },
+    { name: "missing _class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t" }] }), message: /entities\[0\]\._class: is missing/ },
+    { name: "bad class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: ["Ok", 5] }] }), message: /entities\[0\]\._class\[1\]: 5 is not a class name/ },
+    {
+      name: "nested object property",
+      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: "C" }, { _key: "k2", _type: "t", _class: "C", tag: { a: 1 } }] }),
+      message: /entities\[1\]\.tag: a property must be/,
+    },
+    {
+      name: "edge to an unknown key",
+      content: JSON.stringify({
+        entities: [{ _key: "a", _type: "t", _class: "C" }],
+        relationships: [{ _key: "e", _type: "t_has_t", _class: "HAS", _fromEntityKey: "a", _toEntityKey: "nope" }],
+      }),
+      message: /relationships\[0\]\._toEntityKey: no entity has the key "nope"/,
+    },
+    {
+      name: "wrong type for a field",
+      content: JSON.stringify({ entities: [{ _key: 42, _type: "t", _class: "C" }] }),
+      message: /entities\[0\]\._key: must be a non-empty string, got 42/,
+    },
+    { name: "not an object", content: "[1,2]", message: /must be an object/ },
+    { name: "bad YAML", content: "entities:\n  - _key: a\n   _type: [", message: /bad\.json:\d+:\d+: not valid YAML/ },
+    { name: "empty", content: "", message: /is empty/ },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: exit 2, names the record, writes nothing`, async () => {
+      const dir = tempDir();
+      const db = path.join(dir, "dm.db");
+      const seed = path.join(dir, "seed.json");
+      fs.writeFileSync(seed, JSON.stringify({ entities: [{ _key: "keep", _type: "t", _class: "C" }] }));
+      expect((await dm(["import", seed, "--db", db])).code).toBe(0);
+      const file = path.join(dir, "bad.json");
+      fs.writeFileSync(file, c.content);
+      const r = await dm(["import", file, "--db", db]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(c.message);
+      expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+      const after = JSON.parse((await dm(["query", "Find *", "--format", "json", "--db", db])).stdout);
+      expect(after.data.map((d: { entity: { _key: string } }) => d.entity._key)).toEqual(["keep"]);
+    });
+  }
+
+  it("names a missing file", async () => {
+    const r = await dm(["import", "/nonexistent/graph.json", "--db", path.join(tempDir(), "x.db")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cannot read /nonexistent/graph.json: no such file");
+  });
+
+  it("reads YAML from stdin", async () => {
+    const db = path.join(tempDir(), "dm.db");
+    const yaml = "entities:\n  - _key: a\n    _type: git_repo\n    _class: CodeRepo\n    name: a\nrelationships: []\n";
+    const r = await dm(["import", "-", "--json", "--db", db], { stdin: yaml });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ file: "stdin", entities: { created: 1 } });
+  });
+});
+
+describe("dm export", () => {
+  it("round-trips: export, import into an empty database, export again gives the same graph", async () => {
+    const dir = tempDir();
+    const a = path.join(dir, "a.db");
+    const b = path.join(dir, "b.db");
+    const source = path.join(dir, "graph.json");
+    fs.writeFileSync(source, JSON.stringify(GRAPH));
+    expect((await dm(["import", source, "--db", a])).code).toBe(0);
+    const out1 = path.join(dir, "out1.json");
+    const e1 = await dm(["export", "--out", out1, "--db", a]);
+    expect(e1.code).toBe(0);
+    expect(e1.stderr).toContain("Exported 4 entities and 2 relationships");
+    expect((await dm(["import", out1, "--db", b])).code).toBe(0);
+    const out2 = await dm(["export", "--db", b]);
+    expect(out2.stdout).toBe(fs.readFileSync(out1, "utf8"));
+    const exported = JSON.parse(out2.stdout);
+    expect(exported.entities).toHaveLength(4);
+    expect(exported.entities[0]).toMatchObject({ _key: "repo:payments", _class: "CodeRepo", tags: ["pci"] });
+    expect(exported.relationships[0]).toMatchObject({ _fromEntityKey: "repo:payments", _toEntityKey: "dm:1:payments" });
+  });
+
+  it("writes YAML that imports back", async () => {
+    const dir = tempDir();
+    const a = path.join(dir, "a.db");
+    const source = path.join(dir, "graph.json");
+    fs.writeFileSync(source, JSON.stringify(GRAPH));
+    await dm(["import", source, "--db", a]);
+    const yamlFile = path.join(dir, "graph.yaml");
+    expect((await dm(["export", "--out", yamlFile, "--db", a])).code).toBe(0);
+    const text = fs.readFileSync(yamlFile, "utf8");
+    expect(text.startsWith("entities:\n")).toBe(true);
+    const r = await dm(["import", yamlFile, "--json", "--db", path.join(dir, "b.db")]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ entities: { created: 4 }, relationships: { created: 2 } });
+  });
+
+  it("exports an empty graph as a valid, importable file", async () => {
+    const dir = tempDir();
+    const r = await dm(["export", "--db", path.join(dir, "empty.db")]);
+    expect(JSON.parse(r.stdout)).toEqual({ entities: [], relationships: [] });
+  });
+
+  it("refuses a missing output directory and leaves nothing behind", async () => {
+    const dir = tempDir();
+    const r = await dm(["export", "--out", path.join(dir, "nope", "x.json"), "--db", path.join(dir, "a.db")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("does not exist");
+  });
+});
+
+describe("dm demo", () => {
+  it("loads the sample organisation and answers the demo questions", async () => {
+    const db = path.join(tempDir(), "demo.db");
+    const r = await dm(["demo", "--db", db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Sample organisation loaded in [\d.]+ s: \d+ entities/);
+    expect(r.stdout).toContain("Overdue maintenance, oldest first");
+    // Running it twice changes nothing: the second load is all unchanged.
+    const again = await dm(["demo", "--db", db]);
+    expect(again.stdout).toMatch(/created 0, unchanged \d+/);
+  });
+});

@@ -1,0 +1,35 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { runCli } from "../../src/cli/main.js";
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh temporary directory, removed by the caller's afterAll/afterEach if wanted. */
+export function tempDir(prefix = "dm-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run `dm` in-process with captured output, a pinned clock and an isolated HOME. */
+export async function dm(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; stdin?: string; cwd?: string; now?: number; tty?: boolean } = {},
+): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const home = options.env?.HOME ?? tempDir("dm-home-");
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => void (stdout += s), isTTY: options.tty },
+    stderr: { write: (s: string) => void (stderr += s), isTTY: options.tty },
+    stdin: Readable.from([options.stdin ?? ""]),
+    env: { HOME: home, ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+    now: () => options.now ?? Date.UTC(2026, 10, 23, 12),
+  });
+  return { code, stdout, stderr };
+}
