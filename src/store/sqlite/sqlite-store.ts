@@ -119,6 +119,15 @@ function migrate(db: Db): void {
   }
 }
 
+/** Compiled queries name their parameters @p1, @p2...; SQLite has no boolean type. */
+function bindNamed(params: readonly unknown[]): Record<string, unknown> {
+  const named: Record<string, unknown> = {};
+  params.forEach((value, i) => {
+    named[`p${i + 1}`] = typeof value === "boolean" ? (value ? 1 : 0) : value;
+  });
+  return named;
+}
+
 const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
 
 export class SqliteStore implements GraphStore {
@@ -135,13 +144,14 @@ export class SqliteStore implements GraphStore {
       entityIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM entities WHERE key = ?"),
       insertEntity: db.prepare(
         `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
-         VALUES (@key, @type, @classes, @displayName, @source, @props, @now, @now, @now, @syncRun, 0, 1)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
+         ON CONFLICT (key) DO NOTHING`,
       ),
       updateEntity: db.prepare(
         `UPDATE entities SET type = @type, classes = @classes, display_name = @displayName, source = @source, props = @props,
            begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
       ),
-      touchEntity: db.prepare("UPDATE entities SET last_seen_on = @now, sync_run = @syncRun WHERE id = @id"),
+      touchEntity: db.prepare("UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id = ?"),
       insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
       deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
       relationshipByKey: db.prepare<[string], Omit<RelationshipRow, "from_key" | "to_key">>(
@@ -149,13 +159,14 @@ export class SqliteStore implements GraphStore {
       ),
       insertRelationship: db.prepare(
         `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
-         VALUES (@key, @type, @class, @fromId, @toId, @source, @props, @now, @now, @now, @syncRun, 0, 1)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
+         ON CONFLICT (key) DO NOTHING`,
       ),
       updateRelationship: db.prepare(
         `UPDATE relationships SET type = @type, class = @class, from_id = @fromId, to_id = @toId, source = @source, props = @props,
            begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
       ),
-      touchRelationship: db.prepare("UPDATE relationships SET last_seen_on = @now, sync_run = @syncRun WHERE id = @id"),
+      touchRelationship: db.prepare("UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id = ?"),
       insertAudit: db.prepare(
         "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (@at, @actor, @action, @subject, @details)",
       ),
@@ -172,7 +183,7 @@ export class SqliteStore implements GraphStore {
       db.pragma("journal_mode = WAL");
       db.pragma("busy_timeout = 5000");
       db.pragma("synchronous = NORMAL");
-      db.pragma("cache_size = -65536");
+      db.pragma("cache_size = -262144");
       db.pragma("temp_store = MEMORY");
       migrate(db);
     } catch (error) {
@@ -205,7 +216,6 @@ export class SqliteStore implements GraphStore {
             details: ["Each _key must be unique; merge the two records."],
           });
         }
-        const existing = s.entityByKey.get(e.key);
         const values = {
           key: e.key,
           type: e.type,
@@ -216,14 +226,20 @@ export class SqliteStore implements GraphStore {
           now,
           syncRun,
         };
-        if (!existing) {
-          const info = s.insertEntity.run(values);
+        // Insert first: in a fresh import almost every key is new, and the
+        // unique index answers "does it exist" on the way in. (Positional
+        // parameters: binding an object costs more than the insert itself.)
+        const info = s.insertEntity.run(
+          e.key, e.type, e.classesJson, e.displayName, e.source, e.propsJson, now, now, now, syncRun,
+        );
+        if (info.changes === 1) {
           const id = Number(info.lastInsertRowid);
           for (const c of e.classes) s.insertClass.run(c, id);
           idByKey.set(e.key, id);
           result.entities.created++;
           return;
         }
+        const existing = s.entityByKey.get(e.key)!;
         idByKey.set(e.key, existing.id);
         const changed =
           existing.deleted !== 0 ||
@@ -233,7 +249,7 @@ export class SqliteStore implements GraphStore {
           existing.source !== e.source ||
           existing.props !== e.propsJson;
         if (!changed) {
-          s.touchEntity.run({ id: existing.id, now, syncRun });
+          s.touchEntity.run(now, syncRun, existing.id);
           result.entities.unchanged++;
           return;
         }
@@ -263,7 +279,6 @@ export class SqliteStore implements GraphStore {
         };
         const fromId = resolve(r.fromKey, "_fromEntityKey");
         const toId = resolve(r.toKey, "_toEntityKey");
-        const existing = s.relationshipByKey.get(r.key);
         const values = {
           key: r.key,
           type: r.type,
@@ -275,11 +290,14 @@ export class SqliteStore implements GraphStore {
           now,
           syncRun,
         };
-        if (!existing) {
-          s.insertRelationship.run(values);
+        const inserted = s.insertRelationship.run(
+          r.key, r.type, r.class, fromId, toId, r.source, r.propsJson, now, now, now, syncRun,
+        );
+        if (inserted.changes === 1) {
           result.relationships.created++;
           return;
         }
+        const existing = s.relationshipByKey.get(r.key)!;
         const changed =
           existing.deleted !== 0 ||
           existing.type !== r.type ||
@@ -289,7 +307,7 @@ export class SqliteStore implements GraphStore {
           existing.source !== r.source ||
           existing.props !== r.propsJson;
         if (!changed) {
-          s.touchRelationship.run({ id: existing.id, now, syncRun });
+          s.touchRelationship.run(now, syncRun, existing.id);
           result.relationships.unchanged++;
           return;
         }
@@ -302,21 +320,14 @@ export class SqliteStore implements GraphStore {
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const named: Record<string, unknown> = {};
-    params.forEach((value, i) => {
-      named[`p${i + 1}`] = typeof value === "boolean" ? (value ? 1 : 0) : value;
-    });
     const stmt = this.db.prepare(sql);
-    return (params.length > 0 ? stmt.all(named) : stmt.all()) as Row[];
+    return (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as Row[];
   }
 
   /** The query plan, for benchmarks and debugging. */
   explain(sql: string, params: readonly unknown[]): string[] {
-    const named: Record<string, unknown> = {};
-    params.forEach((value, i) => {
-      named[`p${i + 1}`] = value;
-    });
-    const rows = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(named) as { detail: string }[];
+    const stmt = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+    const rows = (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as { detail: string }[];
     return rows.map((r) => r.detail);
   }
 

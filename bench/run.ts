@@ -1,0 +1,280 @@
+/**
+ * Benchmarks: a synthetic organisation at a given size, imported through the
+ * real import path, then the benchmark questions through the J1QL engine and
+ * written by hand in SQL on the same database. Results go to
+ * bench/results/<backend>-<entities>.json and a summary to stdout.
+ *
+ *   npm run bench                               # SQLite at 1,000,000 and PostgreSQL at 100,000
+ *   npm run bench -- --backend sqlite --entities 200000
+ *   npm run bench -- --backend postgres --pg-entities 100000
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseBulkText } from "../src/core/ingest/bulk-file.js";
+import { generateOrg, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
+import { compile, runQuery } from "../src/query/run.js";
+import { resolveDate } from "../src/query/values.js";
+import { openStore } from "../src/store/open-store.js";
+import type { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import type { GraphStore } from "../src/store/types.js";
+import { startEmbeddedPostgres } from "../test/helpers/embedded-postgres.js";
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: "string", default: "both" },
+    entities: { type: "string", default: "1000000" },
+    "pg-entities": { type: "string", default: "100000" },
+    runs: { type: "string", default: "20" },
+    out: { type: "string", default: path.join(import.meta.dirname, "results") },
+  },
+});
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+const RUNS = Number(args.runs);
+const root = path.resolve(import.meta.dirname, "..");
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t, value };
+}
+
+async function timeMedian(runs: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  await fn(0); // warm the cache and the statement
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await time(() => fn(i + 1))).ms);
+  return median(times);
+}
+
+function log(text: string) {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Write the organisation as one bulk JSON file, streamed (it does not fit in one string builder). */
+function writeBulkFile(file: string, entities: number): { entities: number; relationships: number } {
+  const size = sizeForEntities(entities);
+  const fd = fs.openSync(file, "w");
+  const rels: string[] = [];
+  let ne = 0;
+  let nr = 0;
+  fs.writeSync(fd, '{"entities":[');
+  for (const batch of generateOrg({ size, now: NOW })) {
+    const lines = batch.entities.map((e) => (ne++ === 0 ? "\n" : ",\n") + JSON.stringify(e));
+    fs.writeSync(fd, lines.join(""));
+    for (const r of batch.relationships) rels.push((nr++ === 0 ? "\n" : ",\n") + JSON.stringify(r));
+  }
+  fs.writeSync(fd, '\n],"relationships":[');
+  for (let i = 0; i < rels.length; i += 10_000) fs.writeSync(fd, rels.slice(i, i + 10_000).join(""));
+  fs.writeSync(fd, "\n]}\n");
+  fs.closeSync(fd);
+  return { entities: ne, relationships: nr };
+}
+
+interface QueryBench {
+  name: string;
+  query: string;
+  rows: number;
+  firstPageMs: number;
+  allMs?: number;
+  handWrittenMs?: number;
+  handWrittenRows?: number;
+  ratio?: number;
+  plan?: string[];
+}
+
+/** The overdue question written by hand: one direction, no J1QL. */
+function handWrittenOverdue(store: GraphStore, cutoff: number): { sql: string; params: unknown[] } {
+  if (store.kind === "sqlite") {
+    return {
+      sql: `SELECT f.id, f.key, f.type, f.classes, f.display_name, f.source, f.props, f.created_on, f.begin_on, f.version, f.deleted
+            FROM entities f
+            WHERE f.type = 'deferred_maintenance' AND f.deleted = 0
+              AND json_type(f.props, '$.closed') = 'false'
+              AND json_type(f.props, '$.dueDate') IN ('integer', 'real') AND json_extract(f.props, '$.dueDate') < @p1
+              AND EXISTS (SELECT 1 FROM relationships r JOIN entity_classes c ON c.entity_id = r.from_id AND c.class = 'CodeRepo'
+                          JOIN entities e ON e.id = r.from_id AND e.deleted = 0
+                          WHERE r.to_id = f.id AND r.class = 'HAS' AND r.deleted = 0)
+            ORDER BY f.id`,
+      params: [cutoff],
+    };
+  }
+  return {
+    sql: `SELECT f.id::text, f.key, f.type, f.classes, f.display_name, f.source, f.props, f.created_on, f.begin_on, f.version, f.deleted
+          FROM entities f
+          WHERE f.type = 'deferred_maintenance' AND NOT f.deleted
+            AND f.props -> 'closed' = 'false'::jsonb
+            AND jsonb_typeof(f.props -> 'dueDate') = 'number' AND (f.props -> 'dueDate')::numeric < $1
+            AND EXISTS (SELECT 1 FROM relationships r JOIN entity_classes c ON c.entity_id = r.from_id AND c.class = 'CodeRepo'
+                        JOIN entities e ON e.id = r.from_id AND NOT e.deleted
+                        WHERE r.to_id = f.id AND r.class = 'HAS' AND NOT r.deleted)
+          ORDER BY f.id`,
+    params: [cutoff],
+  };
+}
+
+async function plan(store: GraphStore, sql: string, params: readonly unknown[]): Promise<string[]> {
+  if (store.kind === "sqlite") return (store as SqliteStore).explain(sql, params);
+  const rows = await store.select(`EXPLAIN ${sql}`, params);
+  return rows.map((r) => String(Object.values(r)[0]));
+}
+
+async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-bench-"));
+  let stopPg: (() => Promise<void>) | undefined;
+  try {
+    let target = path.join(dir, "bench.db");
+    if (backend === "postgres") {
+      const pg = await startEmbeddedPostgres();
+      stopPg = pg.stop;
+      target = pg.url;
+    }
+    log(`[${backend}] generating ~${entities.toLocaleString()} entities …`);
+    const file = path.join(dir, "org.json");
+    const generated = writeBulkFile(file, entities);
+    log(`[${backend}] ${generated.entities.toLocaleString()} entities, ${generated.relationships.toLocaleString()} relationships; importing …`);
+
+    const store = await openStore(target);
+    globalThis.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    // The real import path: read, parse, validate, upsert in one transaction, refresh statistics.
+    const ingest = await time(async () => {
+      const batch = parseBulkText(fs.readFileSync(file, "utf8"), "org.json");
+      const counts = await store.upsert(batch, { now: NOW, source: "import" });
+      await store.analyze();
+      return counts;
+    });
+    const peakRssMb = Math.round(Math.max(process.memoryUsage().rss, rssBefore) / 1e6);
+    const ingestResult = {
+      seconds: ingest.ms / 1000,
+      entitiesPerSecond: Math.round(generated.entities / (ingest.ms / 1000)),
+      recordsPerSecond: Math.round((generated.entities + generated.relationships) / (ingest.ms / 1000)),
+      fileMb: Math.round(fs.statSync(file).size / 1e6),
+      rssAfterMb: peakRssMb,
+    };
+    log(`[${backend}] ingest ${ingestResult.seconds.toFixed(1)} s: ${ingestResult.entitiesPerSecond.toLocaleString()} entities/s`);
+    fs.rmSync(file);
+
+    const queries: QueryBench[] = [];
+    const overdue = "Find deferred_maintenance with closed=false and dueDate < date.now - 7 days that HAS CodeRepo";
+    {
+      const compiled = compile(overdue, store.dialect, { now: NOW });
+      const firstPageMs = await timeMedian(RUNS, () => runQuery(store, overdue, { now: NOW }));
+      let rows = 0;
+      const allMs = await timeMedian(Math.max(3, Math.floor(RUNS / 4)), async () => {
+        rows = (await runQuery(store, overdue, { now: NOW, all: true })).data.length as number;
+      });
+      const hand = handWrittenOverdue(store, resolveDate(NOW, -7, "day"));
+      let handRows = 0;
+      const handMs = await timeMedian(Math.max(3, Math.floor(RUNS / 4)), async () => {
+        handRows = (await store.select(hand.sql, hand.params)).length;
+      });
+      queries.push({
+        name: "overdue findings of code repos",
+        query: overdue,
+        rows,
+        firstPageMs,
+        allMs,
+        handWrittenMs: handMs,
+        handWrittenRows: handRows,
+        ratio: allMs / handMs,
+        plan: await plan(store, compiled.sql, compiled.params),
+      });
+    }
+    const size = sizeForEntities(entities);
+    const repos = Array.from({ length: 10 }, (_, i) => sampleRepoName(size, undefined, i));
+    const oneRepo = (i: number) =>
+      `Find deferred_maintenance with closed=false that HAS CodeRepo with name='${repos[i % repos.length]}'`;
+    {
+      let rows = 0;
+      const ms = await timeMedian(RUNS, async (i) => {
+        rows = (await runQuery(store, oneRepo(i), { now: NOW })).data.length as number;
+      });
+      const compiled = compile(oneRepo(0), store.dialect, { now: NOW });
+      queries.push({
+        name: "open findings of one repo",
+        query: oneRepo(0),
+        rows,
+        firstPageMs: ms,
+        plan: await plan(store, compiled.sql, compiled.params),
+      });
+    }
+    await store.close();
+
+    // `dm query` wall time, process start included.
+    const wall: number[] = [];
+    const bin = path.join(root, "bin", "dm");
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, [bin, "query", oneRepo(i), "--db", target, "--format", "json"], {
+        encoding: "utf8",
+      });
+      if (r.status !== 0) throw new Error(`dm query failed: ${r.stderr}`);
+      wall.push(performance.now() - t);
+    }
+    const nodeStart: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      spawnSync(process.execPath, ["-e", "0"]);
+      nodeStart.push(performance.now() - t);
+    }
+    const cli = { dmQueryWallMs: median(wall), nodeStartMs: median(nodeStart) };
+
+    const result = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version },
+      backend,
+      entities: generated.entities,
+      relationships: generated.relationships,
+      ingest: ingestResult,
+      queries,
+      cli,
+    };
+    fs.mkdirSync(args.out!, { recursive: true });
+    const out = path.join(args.out!, `${backend}-${entities}.json`);
+    fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    printSummary(result);
+    log(`[${backend}] written ${path.relative(process.cwd(), out)}`);
+  } finally {
+    await stopPg?.();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printSummary(r: {
+  backend: string;
+  entities: number;
+  relationships: number;
+  ingest: { seconds: number; entitiesPerSecond: number };
+  queries: QueryBench[];
+  cli: { dmQueryWallMs: number; nodeStartMs: number };
+}) {
+  const f = (n: number | undefined) => (n === undefined ? "-" : n < 10 ? n.toFixed(2) : n.toFixed(0));
+  const lines = [
+    `\n${r.backend}: ${r.entities.toLocaleString()} entities, ${r.relationships.toLocaleString()} relationships`,
+    `  ingest (import path)        ${r.ingest.seconds.toFixed(1)} s   ${r.ingest.entitiesPerSecond.toLocaleString()} entities/s`,
+  ];
+  for (const q of r.queries) {
+    lines.push(
+      `  ${q.name.padEnd(28)} first page ${f(q.firstPageMs)} ms` +
+        (q.allMs === undefined
+          ? `  (${q.rows} rows)`
+          : `   all ${q.rows.toLocaleString()} rows ${f(q.allMs)} ms   by hand ${f(q.handWrittenMs)} ms (${q.handWrittenRows?.toLocaleString()} rows)   ratio ${q.ratio?.toFixed(2)}x`),
+    );
+  }
+  lines.push(`  dm query wall (one repo)     ${f(r.cli.dmQueryWallMs)} ms   (node -e 0: ${f(r.cli.nodeStartMs)} ms)`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+const backends = args.backend === "both" ? (["sqlite", "postgres"] as const) : [args.backend as "sqlite" | "postgres"];
+for (const b of backends) {
+  if (b !== "sqlite" && b !== "postgres") throw new Error(`--backend must be sqlite, postgres or both, not ${b}`);
+  await benchBackend(b, Number(b === "sqlite" ? args.entities : args["pg-entities"]));
+}
