@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });
