@@ -15,7 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseBulkText } from "../src/core/ingest/bulk-file.js";
 import { generateOrg, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
-import { compile, runQuery } from "../src/query/run.js";
+import { compile, type QueryResult, runQuery } from "../src/query/run.js";
 import { resolveDate } from "../src/query/values.js";
 import { openStore } from "../src/store/open-store.js";
 import type { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -35,6 +35,10 @@ const { values: args } = parseArgs({
 const NOW = Date.UTC(2026, 10, 23, 12);
 const RUNS = Number(args.runs);
 const root = path.resolve(import.meta.dirname, "..");
+
+function rowCount(result: QueryResult): number {
+  return result.type === "tree" ? result.data.vertices.length : result.data.length;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -169,7 +173,7 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
       const firstPageMs = await timeMedian(RUNS, () => runQuery(store, overdue, { now: NOW }));
       let rows = 0;
       const allMs = await timeMedian(Math.max(3, Math.floor(RUNS / 4)), async () => {
-        rows = (await runQuery(store, overdue, { now: NOW, all: true })).data.length as number;
+        rows = rowCount(await runQuery(store, overdue, { now: NOW, all: true }));
       });
       const hand = handWrittenOverdue(store, resolveDate(NOW, -7, "day"));
       let handRows = 0;
@@ -195,7 +199,7 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
     {
       let rows = 0;
       const ms = await timeMedian(RUNS, async (i) => {
-        rows = (await runQuery(store, oneRepo(i), { now: NOW })).data.length as number;
+        rows = rowCount(await runQuery(store, oneRepo(i), { now: NOW }));
       });
       const compiled = compile(oneRepo(0), store.dialect, { now: NOW });
       queries.push({

@@ -24,8 +24,18 @@ export async function dm(
   let stderr = "";
   const home = options.env?.HOME ?? tempDir("dm-home-");
   const code = await runCli(args, {
-    stdout: { write: (s: string) => void (stdout += s), isTTY: options.tty },
-    stderr: { write: (s: string) => void (stderr += s), isTTY: options.tty },
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+      },
+      isTTY: options.tty,
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+      },
+      isTTY: options.tty,
+    },
     stdin: Readable.from([options.stdin ?? ""]),
     env: { HOME: home, ...options.env },
     cwd: options.cwd ?? process.cwd(),

@@ -12,7 +12,7 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 
-const TYPE_PATTERN = /^[A-Za-z0-9_:.\-]+$/;
+const TYPE_PATTERN = /^[A-Za-z0-9_:.-]+$/;
 const CLASS_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 function fail(where: string, message: string, hint?: string): never {
