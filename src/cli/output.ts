@@ -45,6 +45,7 @@ export function formatCell(value: unknown, key = ""): string {
 
 /** Display width, ignoring colour escapes. */
 function width(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
   return [...text.replace(/\u001b\[[0-9;]*m/g, "")].length;
 }
 
