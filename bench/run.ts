@@ -136,7 +136,7 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
   try {
     let target = path.join(dir, "bench.db");
     if (backend === "postgres") {
-      const pg = await startEmbeddedPostgres();
+      const pg = await startEmbeddedPostgres({ durable: true });
       stopPg = pg.stop;
       target = pg.url;
     }

@@ -1,0 +1,676 @@
+import pg from "pg";
+import { postgresDialect } from "../../query/dialect.js";
+import { DmError, ExternalServiceError, InputError } from "../../shared/errors.js";
+import { maskUrlPassword } from "../open-store.js";
+import {
+  type NormalisedEntity,
+  type NormalisedRelationship,
+  normaliseEntity,
+  normaliseRelationship,
+} from "../records.js";
+import type {
+  AuditEntry,
+  ChangeCounts,
+  GraphBatch,
+  GraphStore,
+  Row,
+  StoredAuditEntry,
+  StoredEntity,
+  StoredRelationship,
+  UpsertOptions,
+  UpsertResult,
+} from "../types.js";
+import { migrate } from "./schema.js";
+
+/** Rows per round trip in upsert; big enough to amortise latency, small enough to keep payloads a few MB. */
+const CHUNK = 5000;
+
+/**
+ * Serialises writers like SQLite's single writer does: without it two
+ * concurrent batches that both create the same key would fail on the unique
+ * index instead of one seeing the other's row. ASCII "dm-upsrt".
+ */
+const UPSERT_LOCK_KEY = BigInt("0x646d2d7570737274").toString();
+
+const OID_INT8 = 20;
+const OID_NUMERIC = 1700;
+const OID_JSON = 114;
+const OID_JSONB = 3802;
+
+/** Object keys in sorted order, at every depth; arrays keep their order. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+  return sorted;
+}
+
+/**
+ * Type parsers for this store's pool only (pg's global registry is shared by
+ * every pg user in the process): BIGINT stays a string so ids never lose
+ * precision, NUMERIC (what the property expression indexes compare) becomes a
+ * JS number like SQLite's REAL, and JSON objects get their keys sorted: jsonb
+ * stores keys shortest-first, while SQLite keeps the sorted order
+ * normaliseEntity wrote, and properties should print in the same order on both.
+ */
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === OID_INT8) return (value: string) => value;
+    if (oid === OID_NUMERIC) return (value: string) => Number(value);
+    if (oid === OID_JSON || oid === OID_JSONB) return (value: string) => sortKeys(JSON.parse(value));
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+interface EntityRow {
+  id: string;
+  key: string;
+  type: string;
+  classes: string[];
+  display_name: string | null;
+  source: string | null;
+  props: Record<string, unknown>;
+  created_on: string;
+  begin_on: string;
+  last_seen_on: string;
+  sync_run: string | null;
+  deleted: boolean;
+  version: number;
+}
+
+interface RelationshipRow {
+  id: string;
+  key: string;
+  type: string;
+  class: string;
+  from_id: string;
+  to_id: string;
+  from_key: string;
+  to_key: string;
+  source: string | null;
+  props: Record<string, unknown>;
+  created_on: string;
+  begin_on: string;
+  last_seen_on: string;
+  sync_run: string | null;
+  deleted: boolean;
+  version: number;
+}
+
+const ENTITY_COLUMNS =
+  "id, key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version";
+const RELATIONSHIP_COLUMNS =
+  "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
+const RELATIONSHIP_FROM =
+  "relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id";
+
+function entityFromRow(row: EntityRow): StoredEntity {
+  return {
+    id: row.id,
+    key: row.key,
+    type: row.type,
+    classes: row.classes,
+    displayName: row.display_name,
+    source: row.source,
+    props: row.props,
+    createdOn: Number(row.created_on),
+    beginOn: Number(row.begin_on),
+    lastSeenOn: Number(row.last_seen_on),
+    version: row.version,
+    deleted: row.deleted,
+    syncRun: row.sync_run === null ? null : Number(row.sync_run),
+  };
+}
+
+function relationshipFromRow(row: RelationshipRow): StoredRelationship {
+  return {
+    id: row.id,
+    key: row.key,
+    type: row.type,
+    class: row.class,
+    fromId: row.from_id,
+    toId: row.to_id,
+    fromKey: row.from_key,
+    toKey: row.to_key,
+    source: row.source,
+    props: row.props,
+    createdOn: Number(row.created_on),
+    beginOn: Number(row.begin_on),
+    lastSeenOn: Number(row.last_seen_on),
+    version: row.version,
+    deleted: row.deleted,
+    syncRun: row.sync_run === null ? null : Number(row.sync_run),
+  };
+}
+
+const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Structural equality of decoded JSON, ignoring object key order. jsonb does
+ * not keep key order, so the stored props cannot be compared as text the way
+ * SQLite compares its canonical JSON; equal here means equal as jsonb.
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (Array.isArray(b)) return false;
+  const ak = Object.keys(a);
+  if (ak.length !== Object.keys(b).length) return false;
+  const bo = b as Record<string, unknown>;
+  const ao = a as Record<string, unknown>;
+  return ak.every((k) => Object.hasOwn(bo, k) && jsonEqual(ao[k], bo[k]));
+}
+
+/** A `\u0000` escape in JSON text (not an escaped backslash followed by "u0000"). */
+const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
+
+/**
+ * PostgreSQL cannot store NUL in text or jsonb; say which record has one
+ * instead of failing the batch with an error that names none.
+ */
+function assertNoNul(where: string, texts: readonly (string | null)[], json: string): void {
+  if (texts.some((t) => t?.includes("\u0000")) || JSON_NUL.test(json)) {
+    throw new InputError(`${where}: contains a NUL character (\\u0000), which PostgreSQL cannot store`, {
+      details: ["Remove the NUL characters from the record's values."],
+    });
+  }
+}
+
+/** JSON string literal; `null` for null/undefined so a missing required field hits the NOT NULL constraint. */
+const js = (value: unknown): string => JSON.stringify(value) ?? "null";
+
+/** The parts of a connection URL safe to show: host, port and database, never credentials. */
+function describeTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.hostname || u.searchParams.get("host") || "localhost";
+    const db = decodeURIComponent(u.pathname.replace(/^\//, "")) || u.username || "(default database)";
+    return `${host}:${u.port || "5432"}/${db}`;
+  } catch {
+    return maskUrlPassword(url);
+  }
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return "";
+  }
+}
+
+export interface PostgresOpenOptions {
+  /** Give up connecting after this long (default 10 s). */
+  connectionTimeoutMillis?: number;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+export class PostgresStore implements GraphStore {
+  readonly kind = "postgres" as const;
+  readonly dialect = postgresDialect;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    private readonly target: string,
+    private readonly password: string,
+  ) {}
+
+  /** Connect, check the server answers, and migrate. */
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStore> {
+    const target = describeTarget(url);
+    const password = passwordOf(url);
+    const pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+      max: options.max ?? 10,
+      types: typeParsers,
+    });
+    // An idle client losing its connection (server restart) emits on the
+    // pool; without a listener that would crash the process. The next query
+    // gets a fresh connection or reports the outage itself.
+    pool.on("error", () => undefined);
+    const store = new PostgresStore(pool, maskUrlPassword(url), target, password);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw store.failure(`cannot open the PostgreSQL database ${target}`, error, [
+        "Check DM_DATABASE_URL (host, port, database, user, password) and that the server is running.",
+      ]);
+    }
+    return store;
+  }
+
+  /** Wrap a driver error; our own typed errors pass through untouched. */
+  private failure(what: string, error: unknown, details?: string[]): Error {
+    if (error instanceof DmError) return error;
+    let message = error instanceof Error ? error.message : String(error);
+    // AggregateError (every address refused) has an empty message.
+    if (!message && error instanceof AggregateError) {
+      message = error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join("; ");
+    }
+    if (this.password) message = message.replaceAll(this.password, "***");
+    return new ExternalServiceError("postgres", `${what}: ${message || "unknown error"}`, {
+      cause: error,
+      ...(details ? { details } : {}),
+    });
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    sql: string,
+    params: readonly unknown[] = [],
+    client?: pg.PoolClient,
+  ): Promise<R[]> {
+    try {
+      const result = await (client ?? this.pool).query<R>(sql, params as unknown[]);
+      return result.rows;
+    } catch (error) {
+      throw this.failure(`query on ${this.target} failed`, error);
+    }
+  }
+
+  async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
+    const defaultSource = options.source ?? null;
+
+    // Everything that needs no database is checked before the transaction.
+    const entities: NormalisedEntity[] = [];
+    const batchKeys = new Set<string>();
+    batch.entities.forEach((record, index) => {
+      const e = normaliseEntity(record, defaultSource);
+      if (batchKeys.has(e.key)) {
+        throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
+          details: ["Each _key must be unique; merge the two records."],
+        });
+      }
+      batchKeys.add(e.key);
+      assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
+      entities.push(e);
+    });
+    const relationships = batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.failure(`cannot connect to ${this.target}`, error);
+    }
+    let broken: Error | undefined;
+    try {
+      await this.query("BEGIN", [], client);
+      await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
+      // Relationships are validated before any entity is written, so a bad
+      // batch costs one lookup rather than a rolled-back import.
+      const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys);
+      this.validateRelationships(relationships, batchKeys, storedIds);
+
+      const now = options.now;
+      const syncRun = options.syncRun ?? null;
+      const result: UpsertResult = { entities: zero(), relationships: zero() };
+      const idByKey = storedIds;
+      for (const chunk of chunks(entities, CHUNK)) {
+        await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey);
+      }
+      for (const chunk of chunks(relationships, CHUNK)) {
+        await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey);
+      }
+      await this.query("COMMIT", [], client);
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        // The connection is unusable: make the pool discard it.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Ids of stored entities named as relationship ends but not in this batch. */
+  private async resolveStoredKeys(
+    client: pg.PoolClient,
+    relationships: readonly NormalisedRelationship[],
+    batchKeys: ReadonlySet<string>,
+  ): Promise<Map<string, string>> {
+    const wanted = new Set<string>();
+    for (const r of relationships) {
+      if (!batchKeys.has(r.fromKey)) wanted.add(r.fromKey);
+      if (!batchKeys.has(r.toKey)) wanted.add(r.toKey);
+    }
+    const ids = new Map<string, string>();
+    for (const keys of chunks([...wanted], CHUNK * 2)) {
+      const rows = await this.query<{ id: string; key: string }>(
+        "SELECT id, key FROM entities WHERE key = ANY($1::text[])",
+        [keys],
+        client,
+      );
+      for (const row of rows) ids.set(row.key, row.id);
+    }
+    return ids;
+  }
+
+  /** Same checks, in the same order, with the same messages as SqliteStore. */
+  private validateRelationships(
+    relationships: readonly NormalisedRelationship[],
+    batchKeys: ReadonlySet<string>,
+    storedIds: ReadonlyMap<string, string>,
+  ): void {
+    const seen = new Set<string>();
+    relationships.forEach((r, index) => {
+      if (seen.has(r.key)) {
+        throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
+      }
+      seen.add(r.key);
+      for (const [key, field] of [
+        [r.fromKey, "_fromEntityKey"],
+        [r.toKey, "_toEntityKey"],
+      ] as const) {
+        if (!batchKeys.has(key) && !storedIds.has(key)) {
+          throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
+            details: ["Add the entity to the file, or import it first."],
+          });
+        }
+      }
+      assertNoNul(`relationships[${index}]`, [r.key, r.type, r.class, r.source], r.propsJson);
+    });
+  }
+
+  /**
+   * One chunk of entities in at most five statements: look up, insert new
+   * (with their classes), update changed (and their classes), touch unchanged.
+   */
+  private async upsertEntities(
+    client: pg.PoolClient,
+    chunk: readonly NormalisedEntity[],
+    now: number,
+    syncRun: number | null,
+    counts: ChangeCounts,
+    idByKey: Map<string, string>,
+  ): Promise<void> {
+    const existing = new Map<string, Omit<EntityRow, "created_on" | "begin_on" | "last_seen_on" | "sync_run" | "version">>();
+    const rows = await this.query<EntityRow>(
+      "SELECT id, key, type, classes, display_name, source, props, deleted FROM entities WHERE key = ANY($1::text[])",
+      [chunk.map((e) => e.key)],
+      client,
+    );
+    for (const row of rows) existing.set(row.key, row);
+
+    const inserts: string[] = [];
+    const updates: string[] = [];
+    const touches: string[] = [];
+    for (const e of chunk) {
+      const old = existing.get(e.key);
+      if (!old) {
+        inserts.push(
+          `{"key":${js(e.key)},"type":${js(e.type)},"classes":${e.classesJson},"display_name":${js(e.displayName)},"source":${js(e.source)},"props":${e.propsJson}}`,
+        );
+        continue;
+      }
+      idByKey.set(e.key, old.id);
+      const classesChanged = JSON.stringify(old.classes) !== e.classesJson;
+      const changed =
+        old.deleted ||
+        old.type !== e.type ||
+        classesChanged ||
+        old.display_name !== e.displayName ||
+        old.source !== e.source ||
+        !jsonEqual(old.props, e.props);
+      if (!changed) {
+        touches.push(old.id);
+        continue;
+      }
+      updates.push(
+        `{"id":${old.id},"type":${js(e.type)},"classes":${e.classesJson},"display_name":${js(e.displayName)},"source":${js(e.source)},"props":${e.propsJson},"classes_changed":${classesChanged}}`,
+      );
+    }
+
+    if (inserts.length > 0) {
+      // ORDER BY ord so ids follow batch order, as they do on SQLite.
+      const inserted = await this.query<{ id: string; key: string }>(
+        `WITH ins AS (
+           INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+           SELECT n.key, n.type, n.classes, n.display_name, n.source, n.props, $2, $2, $2, $3, FALSE, 1
+           FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (key text, type text, classes jsonb, display_name text, source text, props jsonb))
+             WITH ORDINALITY AS n(key, type, classes, display_name, source, props, ord)
+           ORDER BY n.ord
+           RETURNING id, key, classes
+         ), cls AS (
+           INSERT INTO entity_classes (class, entity_id)
+           SELECT c.class, ins.id FROM ins CROSS JOIN LATERAL jsonb_array_elements_text(ins.classes) AS c(class)
+         )
+         SELECT id, key FROM ins`,
+        [`[${inserts.join(",")}]`, now, syncRun],
+        client,
+      );
+      for (const row of inserted) idByKey.set(row.key, row.id);
+      counts.created += inserted.length;
+    }
+
+    if (updates.length > 0) {
+      // Classes: drop the ones no longer listed, add the new ones; the two sets
+      // are disjoint, so the DELETE and INSERT of one statement never collide.
+      await this.query(
+        `WITH n AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS n(id bigint, type text, classes jsonb, display_name text, source text, props jsonb, classes_changed boolean)
+         ), upd AS (
+           UPDATE entities e SET type = n.type, classes = n.classes, display_name = n.display_name, source = n.source, props = n.props,
+             begin_on = $2, last_seen_on = $2, sync_run = $3, deleted = FALSE, version = e.version + 1
+           FROM n WHERE e.id = n.id
+           RETURNING e.id, n.classes, n.classes_changed
+         ), del AS (
+           DELETE FROM entity_classes c USING upd
+           WHERE upd.classes_changed AND c.entity_id = upd.id AND NOT (upd.classes ? c.class)
+         )
+         INSERT INTO entity_classes (class, entity_id)
+         SELECT c.class, upd.id FROM upd CROSS JOIN LATERAL jsonb_array_elements_text(upd.classes) AS c(class)
+         WHERE upd.classes_changed
+         ON CONFLICT DO NOTHING`,
+        [`[${updates.join(",")}]`, now, syncRun],
+        client,
+      );
+      counts.updated += updates.length;
+    }
+
+    if (touches.length > 0) {
+      await this.query(
+        "UPDATE entities SET last_seen_on = $1, sync_run = $2 WHERE id = ANY($3::bigint[])",
+        [now, syncRun, touches],
+        client,
+      );
+      counts.unchanged += touches.length;
+    }
+  }
+
+  /** One chunk of relationships: look up, insert new, update changed, touch unchanged. */
+  private async upsertRelationships(
+    client: pg.PoolClient,
+    chunk: readonly NormalisedRelationship[],
+    now: number,
+    syncRun: number | null,
+    counts: ChangeCounts,
+    idByKey: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const rows = await this.query<Omit<RelationshipRow, "from_key" | "to_key">>(
+      "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
+      [chunk.map((r) => r.key)],
+      client,
+    );
+    const existing = new Map(rows.map((row) => [row.key, row]));
+
+    const inserts: string[] = [];
+    const updates: string[] = [];
+    const touches: string[] = [];
+    for (const r of chunk) {
+      // validateRelationships has guaranteed both ends resolve.
+      const fromId = idByKey.get(r.fromKey)!;
+      const toId = idByKey.get(r.toKey)!;
+      const fields = `"type":${js(r.type)},"class":${js(r.class)},"from_id":${fromId},"to_id":${toId},"source":${js(r.source)},"props":${r.propsJson}`;
+      const old = existing.get(r.key);
+      if (!old) {
+        inserts.push(`{"key":${js(r.key)},${fields}}`);
+        continue;
+      }
+      const changed =
+        old.deleted ||
+        old.type !== r.type ||
+        old.class !== r.class ||
+        old.from_id !== fromId ||
+        old.to_id !== toId ||
+        old.source !== r.source ||
+        !jsonEqual(old.props, r.props);
+      if (changed) updates.push(`{"id":${old.id},${fields}}`);
+      else touches.push(old.id);
+    }
+
+    if (inserts.length > 0) {
+      await this.query(
+        `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+         SELECT n.key, n.type, n.class, n.from_id, n.to_id, n.source, n.props, $2, $2, $2, $3, FALSE, 1
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (key text, type text, class text, from_id bigint, to_id bigint, source text, props jsonb))
+           WITH ORDINALITY AS n(key, type, class, from_id, to_id, source, props, ord)
+         ORDER BY n.ord`,
+        [`[${inserts.join(",")}]`, now, syncRun],
+        client,
+      );
+      counts.created += inserts.length;
+    }
+    if (updates.length > 0) {
+      await this.query(
+        `UPDATE relationships r SET type = n.type, class = n.class, from_id = n.from_id, to_id = n.to_id, source = n.source, props = n.props,
+           begin_on = $2, last_seen_on = $2, sync_run = $3, deleted = FALSE, version = r.version + 1
+         FROM jsonb_to_recordset($1::jsonb) AS n(id bigint, type text, class text, from_id bigint, to_id bigint, source text, props jsonb)
+         WHERE r.id = n.id`,
+        [`[${updates.join(",")}]`, now, syncRun],
+        client,
+      );
+      counts.updated += updates.length;
+    }
+    if (touches.length > 0) {
+      await this.query(
+        "UPDATE relationships SET last_seen_on = $1, sync_run = $2 WHERE id = ANY($3::bigint[])",
+        [now, syncRun, touches],
+        client,
+      );
+      counts.unchanged += touches.length;
+    }
+  }
+
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.query<Row>(sql, params);
+  }
+
+  async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
+    // A non-numeric id matches nothing (as on SQLite) instead of failing the cast.
+    const numeric = ids.filter((id) => /^\d{1,18}$/.test(id));
+    if (numeric.length === 0) return [];
+    const rows = await this.query<EntityRow>(
+      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [numeric],
+    );
+    return rows.map(entityFromRow);
+  }
+
+  async getRelationships(ids: readonly string[]): Promise<StoredRelationship[]> {
+    const numeric = ids.filter((id) => /^\d{1,18}$/.test(id));
+    if (numeric.length === 0) return [];
+    const rows = await this.query<RelationshipRow>(
+      `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE r.id = ANY($1::bigint[]) ORDER BY r.id`,
+      [numeric],
+    );
+    return rows.map(relationshipFromRow);
+  }
+
+  async *exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }) {
+    const pageSize = options?.pageSize ?? 5000;
+    const deleted = options?.includeDeleted ? "" : "AND NOT deleted";
+    let after = "0";
+    for (;;) {
+      const rows = await this.query<EntityRow>(
+        `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id > $1::bigint ${deleted} ORDER BY id LIMIT $2`,
+        [after, pageSize],
+      );
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      yield { entities: rows.map(entityFromRow) };
+    }
+    after = "0";
+    const relDeleted = options?.includeDeleted ? "" : "AND NOT r.deleted";
+    for (;;) {
+      const rows = await this.query<RelationshipRow>(
+        `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE r.id > $1::bigint ${relDeleted} ORDER BY r.id LIMIT $2`,
+        [after, pageSize],
+      );
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      yield { relationships: rows.map(relationshipFromRow) };
+    }
+  }
+
+  async counts() {
+    const [row] = await this.query<{ entities: string; relationships: string }>(
+      `SELECT (SELECT count(*) FROM entities WHERE NOT deleted) AS entities,
+              (SELECT count(*) FROM relationships WHERE NOT deleted) AS relationships`,
+    );
+    return { entities: Number(row!.entities), relationships: Number(row!.relationships) };
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.query("INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5::jsonb)", [
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      entry.details === undefined ? null : JSON.stringify(entry.details),
+    ]);
+  }
+
+  async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {
+    const rows = await this.query<{
+      id: string;
+      at: string;
+      actor: string;
+      action: string;
+      subject: string;
+      details: Record<string, unknown> | null;
+    }>("SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT $1", [
+      options?.limit ?? 100,
+    ]);
+    return rows.map((r) => ({
+      id: r.id,
+      at: Number(r.at),
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      ...(r.details === null ? {} : { details: r.details }),
+    }));
+  }
+
+  async analyze(): Promise<void> {
+    await this.query("ANALYZE");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

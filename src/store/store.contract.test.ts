@@ -1,0 +1,575 @@
+/**
+ * The GraphStore contract: every test runs against SQLite and PostgreSQL and
+ * expects the same answers, so the two stores cannot drift apart.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, dropTestDatabase } from "../../test/helpers/pg.js";
+import { ExternalServiceError, InputError } from "../shared/errors.js";
+import { defaultDatabasePath, openStore } from "./open-store.js";
+import { PostgresStore } from "./postgres/postgres-store.js";
+import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
+
+interface Target {
+  /** What openStore is given. */
+  target: string;
+  cleanup(): Promise<void>;
+}
+
+interface Backend {
+  name: "sqlite" | "postgres";
+  newTarget(): Promise<Target>;
+}
+
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    async newTarget() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-store-"));
+      return {
+        target: path.join(dir, "dm.db"),
+        cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: "postgres",
+    async newTarget() {
+      const url = await createTestDatabase();
+      return { target: url, cleanup: () => dropTestDatabase(url) };
+    },
+  },
+];
+
+const T0 = Date.UTC(2024, 0, 1);
+const T1 = T0 + 60_000;
+const T2 = T1 + 60_000;
+
+function host(key: string, extra: Partial<EntityRecord> = {}): EntityRecord {
+  return { _key: key, _type: "aws_instance", _class: "Host", displayName: key, ...extra };
+}
+
+function edge(key: string, from: string, to: string, extra: Partial<RelationshipRecord> = {}): RelationshipRecord {
+  return { _key: key, _type: "host_uses_host", _class: "uses", _fromEntityKey: from, _toEntityKey: to, ...extra };
+}
+
+async function collect(store: GraphStore, pageSize: number) {
+  const pages: { entities?: StoredEntity[]; relationships?: StoredRelationship[] }[] = [];
+  for await (const page of store.exportGraph({ pageSize })) pages.push(page);
+  return pages;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe.each(backends)("GraphStore contract: $name", (backend) => {
+  let target: Target;
+  let store: GraphStore;
+  const opened: GraphStore[] = [];
+
+  async function open(where: string = target.target): Promise<GraphStore> {
+    const s = await openStore(where);
+    opened.push(s);
+    return s;
+  }
+
+  async function entityByKey(key: string): Promise<StoredEntity> {
+    const p = store.dialect.newParams();
+    const rows = await store.select(`SELECT ${store.dialect.idText("id")} AS id FROM entities WHERE key = ${p.add(key)}`, p.values);
+    const [entity] = await store.getEntities(rows.map((r) => String(r.id)));
+    if (!entity) throw new Error(`no entity ${key}`);
+    return entity;
+  }
+
+  async function classRows(entityId: string): Promise<string[]> {
+    const p = store.dialect.newParams();
+    const rows = await store.select(
+      `SELECT class FROM entity_classes WHERE entity_id = ${p.add(Number(entityId))} ORDER BY class`,
+      p.values,
+    );
+    return rows.map((r) => String(r.class));
+  }
+
+  beforeEach(async () => {
+    target = await backend.newTarget();
+    store = await open();
+  });
+
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    await target.cleanup();
+  });
+
+  it("reports its kind and a location without credentials", () => {
+    expect(store.kind).toBe(backend.name);
+    expect(store.dialect.name).toBe(backend.name);
+    if (backend.name === "postgres") {
+      expect(store.location).toMatch(/^postgres:\/\/dm_test:\*\*\*@127\.0\.0\.1:\d+\/dm_test_/);
+    } else {
+      expect(store.location).toBe(target.target);
+    }
+  });
+
+  it("runs migrations once, however often and however concurrently it is opened", async () => {
+    const again = await open();
+    expect(await again.counts()).toEqual({ entities: 0, relationships: 0 });
+
+    const fresh = await backend.newTarget();
+    try {
+      const [a, b] = await Promise.all([open(fresh.target), open(fresh.target)]);
+      await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
+      expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
+      const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
+      expect(rows.map((r) => Number(r.version))).toEqual([1]);
+      await a.close();
+      await b.close();
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it("counts created, updated and unchanged, and versions only real changes", async () => {
+    const first = await store.upsert(
+      { entities: [host("h1", { ip: "10.0.0.1" }), host("h2"), host("h3")], relationships: [] },
+      { now: T0, source: "aws", syncRun: 1 },
+    );
+    expect(first.entities).toEqual({ created: 3, updated: 0, unchanged: 0 });
+
+    const same = await store.upsert(
+      { entities: [host("h1", { ip: "10.0.0.1" }), host("h2"), host("h3")], relationships: [] },
+      { now: T1, source: "aws", syncRun: 2 },
+    );
+    expect(same.entities).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    const touched = await entityByKey("h1");
+    expect(touched).toMatchObject({
+      createdOn: T0,
+      beginOn: T0,
+      lastSeenOn: T1,
+      version: 1,
+      syncRun: 2,
+      source: "aws",
+      deleted: false,
+      props: { ip: "10.0.0.1" },
+    });
+
+    const changed = await store.upsert(
+      { entities: [host("h1", { ip: "10.0.0.2" }), host("h2")], relationships: [] },
+      { now: T2, source: "aws", syncRun: 3 },
+    );
+    expect(changed.entities).toEqual({ created: 0, updated: 1, unchanged: 1 });
+    expect(await entityByKey("h1")).toMatchObject({
+      createdOn: T0,
+      beginOn: T2,
+      lastSeenOn: T2,
+      version: 2,
+      syncRun: 3,
+      props: { ip: "10.0.0.2" },
+    });
+    expect(await entityByKey("h2")).toMatchObject({ beginOn: T0, lastSeenOn: T2, version: 1 });
+    // Not in the batch: untouched.
+    expect(await entityByKey("h3")).toMatchObject({ lastSeenOn: T1, syncRun: 2 });
+    expect(await store.counts()).toEqual({ entities: 3, relationships: 0 });
+  });
+
+  it("treats a change of source or type as a change", async () => {
+    await store.upsert({ entities: [host("h1")], relationships: [] }, { now: T0, source: "aws" });
+    const bySource = await store.upsert({ entities: [host("h1")], relationships: [] }, { now: T1, source: "import" });
+    expect(bySource.entities.updated).toBe(1);
+    const byRecordSource = await store.upsert(
+      { entities: [host("h1", { _source: "import" })], relationships: [] },
+      { now: T1, source: "aws" },
+    );
+    expect(byRecordSource.entities.unchanged).toBe(1);
+    const byType = await store.upsert(
+      { entities: [host("h1", { _type: "gcp_instance" })], relationships: [] },
+      { now: T2, source: "import" },
+    );
+    expect(byType.entities.updated).toBe(1);
+    expect(await entityByKey("h1")).toMatchObject({ type: "gcp_instance", source: "import", version: 3 });
+  });
+
+  it("keeps classes sorted and in step with entity_classes", async () => {
+    await store.upsert({ entities: [host("h1", { _class: ["Host", "Device", "Host"] })], relationships: [] }, { now: T0 });
+    const before = await entityByKey("h1");
+    expect(before.classes).toEqual(["Device", "Host"]);
+    expect(await classRows(before.id)).toEqual(["Device", "Host"]);
+
+    const reordered = await store.upsert(
+      { entities: [host("h1", { _class: ["Device", "Host"] })], relationships: [] },
+      { now: T1 },
+    );
+    expect(reordered.entities.unchanged).toBe(1);
+
+    const changed = await store.upsert({ entities: [host("h1", { _class: ["Host", "Server"] })], relationships: [] }, { now: T2 });
+    expect(changed.entities.updated).toBe(1);
+    const after = await entityByKey("h1");
+    expect(after).toMatchObject({ classes: ["Host", "Server"], version: 2, beginOn: T2 });
+    expect(await classRows(after.id)).toEqual(["Host", "Server"]);
+  });
+
+  it("stores displayName apart from props and versions its changes", async () => {
+    await store.upsert({ entities: [host("h1", { displayName: "one", name: "h1" })], relationships: [] }, { now: T0 });
+    const stored = await entityByKey("h1");
+    expect(stored.displayName).toBe("one");
+    expect(stored.props).toEqual({ name: "h1" });
+    const renamed = await store.upsert({ entities: [host("h1", { displayName: "uno", name: "h1" })], relationships: [] }, { now: T1 });
+    expect(renamed.entities.updated).toBe(1);
+    const dropped = await store.upsert(
+      { entities: [{ _key: "h1", _type: "aws_instance", _class: "Host", name: "h1" }], relationships: [] },
+      { now: T2 },
+    );
+    expect(dropped.entities.updated).toBe(1);
+    expect(await entityByKey("h1")).toMatchObject({ displayName: null, version: 3 });
+  });
+
+  it("drops null properties and metadata, so null and missing are the same", async () => {
+    await store.upsert(
+      { entities: [host("h1", { a: null, b: 1, nested: { x: [1, "two", true] }, _internal: "x" })], relationships: [] },
+      { now: T0 },
+    );
+    expect((await entityByKey("h1")).props).toEqual({ b: 1, nested: { x: [1, "two", true] } });
+    const again = await store.upsert({ entities: [host("h1", { b: 1, nested: { x: [1, "two", true] } })], relationships: [] }, { now: T1 });
+    expect(again.entities).toEqual({ created: 0, updated: 0, unchanged: 1 });
+  });
+
+  it("links relationships to ends in the batch or already stored", async () => {
+    await store.upsert({ entities: [host("old")], relationships: [] }, { now: T0 });
+    const result = await store.upsert(
+      {
+        entities: [host("a"), host("b")],
+        relationships: [edge("a-b", "a", "b", { weight: 1 }), edge("b-old", "b", "old")],
+      },
+      { now: T1, source: "aws", syncRun: 7 },
+    );
+    expect(result).toEqual({
+      entities: { created: 2, updated: 0, unchanged: 0 },
+      relationships: { created: 2, updated: 0, unchanged: 0 },
+    });
+    const [a, b, old] = [await entityByKey("a"), await entityByKey("b"), await entityByKey("old")];
+    const ids = (await store.select("SELECT id FROM relationships ORDER BY id", [])).map((r) => String(r.id));
+    const rels = await store.getRelationships(ids);
+    expect(rels).toEqual([
+      expect.objectContaining({
+        key: "a-b",
+        class: "USES",
+        type: "host_uses_host",
+        fromId: a.id,
+        toId: b.id,
+        fromKey: "a",
+        toKey: "b",
+        props: { weight: 1 },
+        source: "aws",
+        syncRun: 7,
+        createdOn: T1,
+        beginOn: T1,
+        lastSeenOn: T1,
+        version: 1,
+        deleted: false,
+      }),
+      expect.objectContaining({ key: "b-old", fromId: b.id, toId: old.id, fromKey: "b", toKey: "old" }),
+    ]);
+
+    const unchanged = await store.upsert(
+      { entities: [], relationships: [edge("a-b", "a", "b", { weight: 1 }), edge("b-old", "b", "old")] },
+      { now: T2, source: "aws" },
+    );
+    expect(unchanged.relationships).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    const moved = await store.upsert(
+      { entities: [], relationships: [edge("a-b", "a", "old", { weight: 1 })] },
+      { now: T2, source: "aws" },
+    );
+    expect(moved.relationships).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    const [after] = await store.getRelationships([rels[0]!.id]);
+    expect(after).toMatchObject({ toKey: "old", toId: old.id, version: 2, createdOn: T1, beginOn: T2 });
+    expect(await store.counts()).toEqual({ entities: 3, relationships: 2 });
+  });
+
+  it("rejects a relationship to an unknown entity and writes nothing", async () => {
+    await store.upsert({ entities: [host("a")], relationships: [] }, { now: T0 });
+    const error = await rejection(
+      store.upsert(
+        {
+          entities: [host("a", { changed: true }), host("b")],
+          relationships: [edge("a-b", "a", "b"), edge("b-x", "b", "ghost")],
+        },
+        { now: T1 },
+      ),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe('relationships[1]._toEntityKey: no entity has the key "ghost"');
+    const fromError = await rejection(
+      store.upsert({ entities: [], relationships: [edge("x-a", "nobody", "a")] }, { now: T1 }),
+    );
+    expect((fromError as InputError).message).toBe('relationships[0]._fromEntityKey: no entity has the key "nobody"');
+    expect(await store.counts()).toEqual({ entities: 1, relationships: 0 });
+    expect(await entityByKey("a")).toMatchObject({ version: 1, lastSeenOn: T0, props: {} });
+  });
+
+  it("rejects a key that appears twice in one batch and writes nothing", async () => {
+    const error = await rejection(
+      store.upsert({ entities: [host("a"), host("b"), host("a")], relationships: [] }, { now: T0 }),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe('entities[2]._key: "a" appears twice in this batch');
+    const relError = await rejection(
+      store.upsert({ entities: [host("a"), host("b")], relationships: [edge("r", "a", "b"), edge("r", "b", "a")] }, { now: T0 }),
+    );
+    expect((relError as InputError).message).toBe('relationships[1]._key: "r" appears twice in this batch');
+    expect(await store.counts()).toEqual({ entities: 0, relationships: 0 });
+  });
+
+  it("revives a deleted entity as a new version", async () => {
+    await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T0 });
+    const p = store.dialect.newParams();
+    // The interface has no delete; ingest marks deletions with SQL like this.
+    await store.select(
+      `UPDATE entities SET deleted = ${store.dialect.bool(true)} WHERE key = ${p.add("a")} RETURNING id`,
+      p.values,
+    );
+    expect(await store.counts()).toEqual({ entities: 1, relationships: 0 });
+    const revived = await store.upsert({ entities: [host("a")], relationships: [] }, { now: T1 });
+    expect(revived.entities).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await entityByKey("a")).toMatchObject({ deleted: false, version: 2, createdOn: T0, beginOn: T1 });
+    expect(await store.counts()).toEqual({ entities: 2, relationships: 0 });
+  });
+
+  it("gets entities and relationships by id, ignoring unknown ids", async () => {
+    await store.upsert(
+      { entities: [host("a"), host("b"), host("c")], relationships: [edge("a-b", "a", "b"), edge("b-c", "b", "c")] },
+      { now: T0 },
+    );
+    const [a, c] = [await entityByKey("a"), await entityByKey("c")];
+    const entities = await store.getEntities([c.id, a.id, "999999", "not-an-id"]);
+    expect(entities.map((e) => e.key)).toEqual(["a", "c"]);
+    expect(entities[0]).toEqual({
+      id: a.id,
+      key: "a",
+      type: "aws_instance",
+      classes: ["Host"],
+      displayName: "a",
+      source: null,
+      props: {},
+      createdOn: T0,
+      beginOn: T0,
+      lastSeenOn: T0,
+      version: 1,
+      deleted: false,
+      syncRun: null,
+    });
+    expect(await store.getEntities([])).toEqual([]);
+    const relIds = (await store.select("SELECT id FROM relationships ORDER BY id DESC", [])).map((r) => String(r.id));
+    const rels = await store.getRelationships([...relIds, "0"]);
+    expect(rels.map((r) => [r.key, r.fromKey, r.toKey])).toEqual([
+      ["a-b", "a", "b"],
+      ["b-c", "b", "c"],
+    ]);
+    expect(await store.getRelationships([])).toEqual([]);
+  });
+
+  it("exports everything a page at a time, in id order", async () => {
+    const keys = ["e1", "e2", "e3", "e4", "e5"];
+    await store.upsert(
+      {
+        entities: keys.map((k) => host(k)),
+        relationships: [edge("r1", "e1", "e2"), edge("r2", "e2", "e3"), edge("r3", "e3", "e4")],
+      },
+      { now: T0 },
+    );
+    const pages = await collect(store, 2);
+    expect(pages.map((p) => (p.entities ? `e${p.entities.length}` : `r${p.relationships!.length}`))).toEqual([
+      "e2",
+      "e2",
+      "e1",
+      "r2",
+      "r1",
+    ]);
+    const entities = pages.flatMap((p) => p.entities ?? []);
+    expect(entities.map((e) => e.key)).toEqual(keys);
+    const ids = entities.map((e) => BigInt(e.id));
+    expect(ids).toEqual([...ids].sort((x, y) => (x < y ? -1 : 1)));
+    expect(pages.flatMap((p) => p.relationships ?? []).map((r) => r.key)).toEqual(["r1", "r2", "r3"]);
+  });
+
+  it("records and lists the audit log, newest first", async () => {
+    await store.audit({ at: T0, actor: "alice", action: "maintenance.open", subject: "dm-1", details: { assets: 3 } });
+    await store.audit({ at: T1, actor: "bob", action: "maintenance.close", subject: "dm-1" });
+    const log = await store.auditLog();
+    expect(log).toEqual([
+      { id: expect.any(String), at: T1, actor: "bob", action: "maintenance.close", subject: "dm-1" },
+      {
+        id: expect.any(String),
+        at: T0,
+        actor: "alice",
+        action: "maintenance.open",
+        subject: "dm-1",
+        details: { assets: 3 },
+      },
+    ]);
+    expect(await store.auditLog({ limit: 1 })).toHaveLength(1);
+  });
+
+  it("runs parameterised selects written for its dialect", async () => {
+    await store.upsert(
+      {
+        entities: [
+          host("a", { name: "alpha", dueDate: 5, closed: false }),
+          host("b", { name: "beta", dueDate: 50, closed: true }),
+          { _key: "p", _type: "person", _class: "User", name: "alpha" },
+        ],
+        relationships: [],
+      },
+      { now: T0 },
+    );
+    const d = store.dialect;
+    const p = d.newParams();
+    const name = d.typed("e", d.keyRef(p, "name"), "string");
+    const due = d.typed("e", d.keyRef(p, "dueDate"), "number");
+    const closed = d.typed("e", d.keyRef(p, "closed"), "boolean");
+    const sql = `SELECT ${d.idText("e.id")} AS id, e.key, ${due} AS due FROM entities e
+      WHERE e.type = ${p.add("aws_instance")} AND e.deleted = ${p.add(false)} AND ${name} = ${p.add("alpha")}
+        AND ${due} < ${p.add(10)} AND ${closed} = ${d.bool(false)}`;
+    const rows = await store.select(sql, p.values);
+    expect(rows).toEqual([{ id: (await entityByKey("a")).id, key: "a", due: 5 }]);
+
+    const q = d.newParams();
+    const free = d.typed("e", d.keyRef(q, "unindexedProp"), "string");
+    expect(await store.select(`SELECT e.key FROM entities e WHERE ${free} IS NOT NULL`, q.values)).toEqual([]);
+  });
+
+  it("round-trips a big batch (20,000 entities, 20,000 relationships)", async () => {
+    const n = 20_000;
+    const entities: EntityRecord[] = [];
+    const relationships: RelationshipRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      entities.push({
+        _key: `host-${i}`,
+        _type: "aws_instance",
+        _class: i % 2 === 0 ? ["Host"] : ["Host", "Device"],
+        displayName: `Host ${i}`,
+        name: `host-${i}`,
+        ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        tags: { env: i % 3 === 0 ? "prod" : "dev", team: `t${i % 17}` },
+        dueDate: T0 + i,
+      });
+      relationships.push(edge(`edge-${i}`, `host-${i}`, `host-${(i + 1) % n}`, { port: i % 65536 }));
+    }
+    const started = performance.now();
+    const result = await store.upsert({ entities, relationships }, { now: T0, source: "bench" });
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.entities).toEqual({ created: n, updated: 0, unchanged: 0 });
+    expect(result.relationships).toEqual({ created: n, updated: 0, unchanged: 0 });
+    // Reported, not asserted: timing belongs to benchmarks.
+    console.log(
+      `[${backend.name}] upsert of ${n} entities + ${n} relationships: ${seconds.toFixed(2)} s (${Math.round(n / seconds)} entities/s with their edges)`,
+    );
+    await store.analyze();
+    expect(await store.counts()).toEqual({ entities: n, relationships: n });
+
+    const pages = await collect(store, 5000);
+    const exported = pages.flatMap((p) => p.entities ?? []);
+    expect(exported).toHaveLength(n);
+    expect(exported[1234]).toMatchObject({
+      key: "host-1234",
+      classes: ["Host"],
+      displayName: "Host 1234",
+      props: { name: "host-1234", ip: "10.0.4.210", tags: { env: "dev", team: "t10" }, dueDate: T0 + 1234 },
+    });
+    const edges = pages.flatMap((p) => p.relationships ?? []);
+    expect(edges).toHaveLength(n);
+    expect(edges[n - 1]).toMatchObject({ key: `edge-${n - 1}`, fromKey: `host-${n - 1}`, toKey: "host-0" });
+
+    const again = await store.upsert({ entities, relationships }, { now: T1, source: "bench" });
+    expect(again).toEqual({
+      entities: { created: 0, updated: 0, unchanged: n },
+      relationships: { created: 0, updated: 0, unchanged: n },
+    });
+  }, 120_000);
+});
+
+describe("PostgresStore.open", () => {
+  it("reports an unreachable server as ExternalServiceError without the password", async () => {
+    const url = "postgres://dm:s3cret-pw@127.0.0.1:1/dm";
+    const started = Date.now();
+    const error = await rejection(PostgresStore.open(url, { connectionTimeoutMillis: 2000 }));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error).toBeInstanceOf(ExternalServiceError);
+    const e = error as ExternalServiceError;
+    expect(e.service).toBe("postgres");
+    expect(e.message).toContain("127.0.0.1:1/dm");
+    expect(e.message).not.toContain("s3cret-pw");
+    expect(e.cause).toBeDefined();
+  });
+
+  it("reports a wrong password without echoing it", async () => {
+    const target = await backends[1]!.newTarget();
+    try {
+      const u = new URL(target.target);
+      u.password = "wrong-password-xyz";
+      const error = await rejection(PostgresStore.open(u.toString(), { connectionTimeoutMillis: 5000 }));
+      expect(error).toBeInstanceOf(ExternalServiceError);
+      expect((error as Error).message).toContain("password authentication failed");
+      expect((error as Error).message).not.toContain("wrong-password-xyz");
+    } finally {
+      await target.cleanup();
+    }
+  });
+
+  it("builds the property indexes on the compiler's expressions", async () => {
+    const target = await backends[1]!.newTarget();
+    const store = await openStore(target.target);
+    const client = new pg.Client({ connectionString: target.target });
+    await client.connect();
+    try {
+      const d = store.dialect;
+      const p = d.newParams();
+      const sql = `SELECT e.id FROM entities e WHERE ${d.typed("e", d.keyRef(p, "name"), "string")} = ${p.add("x")}
+        AND ${d.typed("e", d.keyRef(p, "dueDate"), "number")} < ${p.add(5)}`;
+      await client.query("SET enable_seqscan = off");
+      const plan = await client.query(`EXPLAIN ${sql}`, p.values);
+      const text = plan.rows.map((r: Record<string, unknown>) => String(r["QUERY PLAN"])).join("\n");
+      expect(text).toMatch(/entities_prop_(name|duedate)/);
+    } finally {
+      await client.end();
+      await store.close();
+      await target.cleanup();
+    }
+  });
+});
+
+describe("openStore", () => {
+  it("rejects an unknown scheme, naming the value with its password masked", async () => {
+    const error = await rejection(openStore("mysql://root:hunter2@db.example:3306/dm"));
+    expect(error).toBeInstanceOf(InputError);
+    const message = (error as Error).message;
+    expect(message).toContain("mysql://root:***@db.example:3306/dm");
+    expect(message).not.toContain("hunter2");
+    expect(message).toContain("postgres://");
+  });
+
+  it("opens SQLite from a path, a file: URL and :memory:", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-open-"));
+    try {
+      for (const where of [path.join(dir, "a.db"), `file://${path.join(dir, "b.db")}`, ":memory:"]) {
+        const s = await openStore(where);
+        expect(s.kind).toBe("sqlite");
+        await s.close();
+      }
+      expect(fs.existsSync(path.join(dir, "b.db"))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("puts the default database under the home directory", () => {
+    expect(defaultDatabasePath("/home/me")).toBe(path.join("/home/me", ".deferred-maintenance", "dm.db"));
+  });
+});
