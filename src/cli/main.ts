@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { loadConfig } from "../shared/config.js";
 import { DmError, InputError } from "../shared/errors.js";
-import { createLogger, redact } from "../shared/logger.js";
+import { createLogger, type Logger, redact } from "../shared/logger.js";
 import type { CommandContext } from "./context.js";
 import { createStyle, type Out } from "./output.js";
 
@@ -148,6 +148,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
   const colour = !!io.stdout.isTTY && !config.noColor;
+  let logger: Logger | undefined;
   const ctx: CommandContext = {
     stdout: io.stdout,
     stderr: io.stderr,
@@ -156,7 +157,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     cwd: io.cwd,
     config,
     style: createStyle(colour),
-    logger: createLogger(config.logLevel, { write: (s: string) => io.stderr.write(s) } as NodeJS.WritableStream),
+    // pino is loaded on first use: most commands never log.
+    get logger() {
+      logger ??= createLogger(config.logLevel, io.stderr);
+      return logger;
+    },
     now: io.now ?? (() => Date.now()),
     async openStore(db) {
       const { openStore, defaultDatabasePath } = await import("../store/open-store.js");

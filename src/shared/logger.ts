@@ -1,6 +1,7 @@
-import pino from "pino";
+import { createRequire } from "node:module";
+import type pino from "pino";
 
-/** Values registered here are replaced by *** wherever they appear in log lines. */
+/** Values registered here are replaced by *** wherever they appear in output and log lines. */
 const secrets = new Set<string>();
 
 export function registerSecret(value: string | undefined): void {
@@ -15,9 +16,14 @@ export function redact(text: string): string {
 
 export type Logger = pino.Logger;
 
-/** One structured logger, JSON lines to stderr. Secrets are masked before writing. */
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino(
+/**
+ * One structured logger, JSON lines to stderr, secrets masked before writing.
+ * pino is required on first use (synchronously) so that commands which never
+ * log do not pay for loading it at start-up.
+ */
+export function createLogger(level: string, destination: { write(text: string): unknown } = process.stderr): Logger {
+  const create = createRequire(import.meta.url)("pino") as typeof pino;
+  return create(
     {
       level,
       base: undefined,
