@@ -5,8 +5,8 @@
  *
  * Everything is derived from (size, seed, now) by index: each team, person,
  * repo, host, package and image has its own PRNG stream and its name comes from
- * a bijection of its index, so generation keeps no per-entity state (a
- * 10,000,000-entity graph costs the same memory as a small one) and
+ * a bijection of its index, so generation keeps no per-entity state (memory
+ * stays flat whatever the size, beyond bounded key caches) and
  * `sampleRepoName` can rebuild one repo without generating the rest.
  */
 import { InputError } from "../../shared/errors.js";
@@ -224,7 +224,7 @@ interface CampaignSpec {
   weight: number;
 }
 
-/** Ordered so that any prefix mixes overdue and upcoming, repo and host campaigns. */
+/** Ordered so that a short prefix (the demo takes six) mixes overdue and upcoming, repo and host campaigns. */
 const CATALOGUE: readonly CampaignSpec[] = [
   {
     shortDescription: "Upgrade Terraform to 1.x",
@@ -533,11 +533,9 @@ interface Scatter {
 }
 
 function scatter(combos: number, seed: number, salt: number): Scatter {
-  let multiplier = 7919;
-  for (const prime of [7919, 104729, 1299709, 15485863]) {
-    multiplier = prime;
-    if (gcd(prime, combos) === 1) break;
-  }
+  // A multiplier near combos / golden ratio (Fibonacci hashing) spreads neighbours far apart.
+  let multiplier = Math.max(1, Math.round(combos * 0.6180339887));
+  while (gcd(multiplier, combos) !== 1) multiplier += 1;
   return { combos, multiplier, offset: (streamSeed(seed, SALT.layout, salt) >>> 0) % combos };
 }
 
@@ -573,6 +571,7 @@ interface Context {
   teamKeys: string[];
   packageCache: (PackageRef | undefined)[];
   imageKeyCache: (string | undefined)[];
+  emailCache: (string | undefined)[];
 }
 
 function isRepoAudience(a: CampaignSpec["audience"]): a is RepoAudience {
@@ -615,8 +614,12 @@ function audienceShare(audience: RepoAudience | HostAudience): number {
     case "linux":
       return 1 - WINDOWS_SHARE;
     case "mutable":
-      return 1 - (DEPLOYMENTS.find(([d]) => d === "container")?.[1] ?? 0);
+      return 1 - deploymentShare("container");
   }
+}
+
+function deploymentShare(deployment: string): number {
+  return DEPLOYMENTS.find(([d]) => d === deployment)?.[1] ?? 0;
 }
 
 function repoImageShare(): number {
@@ -687,7 +690,7 @@ function createContext(size: OrgSize, seed: number, now: number): Context {
       maintenanceId = (rng.int(0x100000000) >>> 0).toString(16).padStart(8, "0");
     } while (ids.has(maintenanceId));
     ids.add(maintenanceId);
-    // A few hours of jitter so dates look real without moving a campaign across "overdue by 7 days".
+    // Up to a day of jitter so dates look real without moving a campaign across "overdue by 7 days".
     const jitter = Math.floor(rng.next() * DAY);
     const createdOn = now - spec.createdDaysAgo * DAY - jitter;
     return {
@@ -717,10 +720,11 @@ function createContext(size: OrgSize, seed: number, now: number): Context {
     teamKeys: [],
     packageCache: [],
     imageKeyCache: [],
+    emailCache: [],
   };
   for (let i = 0; i < size.teams; i++) ctx.teamKeys.push(`team:${teamName(ctx, i)}`);
   for (const campaign of [...ctx.repoCampaigns, ...ctx.hostCampaigns]) {
-    campaign.createdBy = personIdentity(ctx, rng.int(size.people)).email;
+    campaign.createdBy = personEmail(ctx, rng.int(size.people));
   }
   return ctx;
 }
@@ -753,6 +757,16 @@ function personIdentity(ctx: Context, index: number) {
   return { first, last, username, email: `${username}@example.com`, key: `person:${username}` };
 }
 
+function personEmail(ctx: Context, index: number): string {
+  if (index >= KEY_CACHE_LIMIT) return personIdentity(ctx, index).email;
+  let cached = ctx.emailCache[index];
+  if (cached === undefined) {
+    cached = personIdentity(ctx, index).email;
+    ctx.emailCache[index] = cached;
+  }
+  return cached;
+}
+
 function repoIdentity(ctx: Context, index: number) {
   const { combo, repeat } = scatterAt(ctx.repoNames, index);
   const domain = REPO_DOMAINS[combo % REPO_DOMAINS.length]!;
@@ -769,6 +783,7 @@ function hostName(ctx: Context, index: number): string {
 
 interface PackageRef {
   key: string;
+  displayName: string;
   ecosystem: "npm" | "pypi";
   name: string;
   version: string;
@@ -815,8 +830,10 @@ function buildPackage(ctx: Context, index: number): PackageRef {
   const patch = (mix(h, k) >>> 0) % 12;
   const name = packageName(ecosystem, nameIndex);
   const version = `${major}.${minor}.${patch}`;
+  const displayName = `${name}@${version}`;
   return {
-    key: `${ecosystem}:${name}@${version}`,
+    key: `${ecosystem}:${displayName}`,
+    displayName,
     ecosystem,
     name,
     version,
@@ -931,7 +948,7 @@ function packageEntity(ctx: Context, index: number): EntityRecord {
     _key: p.key,
     _type: p.ecosystem === "npm" ? "npm_package" : "pypi_package",
     _class: "CodeModule",
-    displayName: `${p.name}@${p.version}`,
+    displayName: p.displayName,
     name: p.name,
     version: p.version,
     ecosystem: p.ecosystem,
@@ -995,7 +1012,8 @@ function addFindings(
   for (const campaign of campaigns) {
     if (!eligible(campaign.spec.audience, facts) || !rng.chance(campaign.coverage)) continue;
     const key = `finding:${campaign.maintenanceId}:${asset.key}`;
-    const common = {
+    // Every finding gets all the open-finding properties in one literal (one shape); closed ones add the rest.
+    const entity: EntityRecord = {
       _key: key,
       _type: "deferred_maintenance",
       _class: "Finding",
@@ -1005,24 +1023,20 @@ function addFindings(
       description: campaign.spec.description,
       webLink: campaign.webLink,
       dueDate: campaign.dueDate,
+      status: "open",
+      closed: false,
       createdBy: campaign.createdBy,
       createdOn: campaign.createdOn,
     };
-    let entity: EntityRecord;
     if (rng.chance(campaign.spec.closeRate)) {
       const closeReason = rng.weighted(CLOSE_REASONS);
-      entity = {
-        ...common,
-        status: "closed",
-        closed: true,
-        closedOn: Math.floor(campaign.createdOn + rng.next() * (ctx.now - campaign.createdOn)),
-        closedBy: personIdentity(ctx, rng.int(ctx.size.people)).email,
-        closeReason,
-        maintenanceLink: `https://git.example.com/${asset.linkRepo}/pull/${1 + rng.int(2000)}`,
-      };
+      entity.status = "closed";
+      entity.closed = true;
+      entity.closedOn = Math.floor(campaign.createdOn + rng.next() * (ctx.now - campaign.createdOn));
+      entity.closedBy = personEmail(ctx, rng.int(ctx.size.people));
+      entity.closeReason = closeReason;
+      entity.maintenanceLink = `https://git.example.com/${asset.linkRepo}/pull/${1 + rng.int(2000)}`;
       if (closeReason === "RISK_ACCEPTED") entity.acceptedUntil = Math.floor(ctx.now + (30 + rng.int(150)) * DAY);
-    } else {
-      entity = { ...common, status: "open", closed: false };
     }
     out.findings.push(entity);
     out.findingRels.push(rel(asset.key, "HAS", key, asset.hasType));
@@ -1235,7 +1249,7 @@ export function estimateCounts(size: OrgSize): { entities: number; relationships
     size.packages > 0 && size.packagesPerRepo > 0
       ? size.repos * Math.min(size.packages, Math.max(size.packages / Math.max(1, size.repos), size.packagesPerRepo))
       : 0;
-  const images = size.images > 0 ? size.repos * repoImageShare() + size.hosts * (1 - DEPLOYMENTS[2][1]) : 0;
+  const images = size.images > 0 ? size.repos * repoImageShare() + size.hosts * (1 - deploymentShare("bare-metal")) : 0;
   const entities = size.teams + size.people + size.packages + size.images + size.repos + size.hosts + findings;
   const memberships = size.people * (1 + (size.teams > 1 ? SECOND_TEAM_SHARE : 0));
   const relationships = memberships + size.repos + packageUses + images + findings;
@@ -1301,5 +1315,5 @@ export function sampleRepoName(size: OrgSize, seed: number = DEFAULT_SEED, index
     repoRecords(ctx, i, rng, repo);
     if (repo.findings.some((f) => f.closed === false)) return repoIdentity(ctx, i).name;
   }
-  throw new InputError("no generated repo has an open finding (findingsPerRepo or campaigns is 0)");
+  throw new InputError("no generated repo has an open finding: repos, findingsPerRepo or campaigns is 0");
 }
