@@ -32,10 +32,18 @@ export interface NormalisedRelationship {
  * a string comparison.
  */
 function canonicalProps(record: Record<string, unknown>, skip: (key: string) => boolean) {
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  // Records usually arrive with their keys in the same order each time;
+  // sorting is only needed when they are not already sorted.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   const props: Record<string, unknown> = {};
   for (const key of keys) {
-    if (key.startsWith("_") || skip(key)) continue;
+    if (key.charCodeAt(0) === 95 /* _ */ || skip(key)) continue;
     const value = record[key];
     if (value === null || value === undefined) continue;
     props[key] = value;
@@ -44,7 +52,8 @@ function canonicalProps(record: Record<string, unknown>, skip: (key: string) => 
 }
 
 export function normaliseEntity(record: EntityRecord, defaultSource: string | null): NormalisedEntity {
-  const classes = [...new Set(Array.isArray(record._class) ? record._class : [record._class])].sort();
+  const cls = record._class;
+  const classes = !Array.isArray(cls) ? [cls] : cls.length === 1 ? [cls[0]!] : [...new Set(cls)].sort();
   const { props, propsJson } = canonicalProps(record, (k) => k === "displayName");
   const source = typeof record._source === "string" ? record._source : defaultSource;
   return {
