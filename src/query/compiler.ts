@@ -161,6 +161,16 @@ const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?
 
 type Direction = "forward" | "backward";
 
+/**
+ * Size limits (see Compiler.checkSize). SQLite accepts at most 32766 bound
+ * values. Measured on the engine test graph (80 entities), PostgreSQL takes
+ * 0.7 s to plan a RETURN over 12 steps and 0.3 s for 5 steps that may go
+ * either way (1.2 s for 6): the planner, not the data, sets these.
+ */
+export const MAX_STEPS = 12;
+export const MAX_EITHER_WAY_STEPS = 5;
+export const MAX_PARAMETERS = 30_000;
+
 const NEGATED: Partial<Record<CompareOp, CompareOp>> = { "!=": "=", "!~=": "~=", "!^=": "^=", "!$=": "$=" };
 
 export function compileQuery(text: string, query: Query, dialect: Dialect, options: CompileOptions): CompiledQuery {
@@ -223,9 +233,42 @@ class Compiler {
 
   compile(): CompiledQuery {
     const q = this.q;
-    if (q.returns === undefined) return this.compileList();
-    if (q.returns.kind === "returnTree") return this.compileTree();
-    return this.compileTable();
+    this.checkSize();
+    const compiled =
+      q.returns === undefined
+        ? this.compileList()
+        : q.returns.kind === "returnTree"
+          ? this.compileTree()
+          : this.compileTable();
+    if (compiled.params.length > MAX_PARAMETERS) {
+      this.fail(
+        `the query is too large (${compiled.params.length} bound values, at most ${MAX_PARAMETERS}); use fewer values or steps`,
+        q,
+      );
+    }
+    return compiled;
+  }
+
+  /**
+   * Added: refuse queries whose SQL the databases would reject or that would
+   * take exponential time and memory to build (each step that may go either
+   * way doubles the SQL: two EXISTS arms, or twice the UNION ALL arms). They
+   * used to fail with a database error (SQLite: "too many terms in compound
+   * SELECT", "at most 64 tables in a join", "Expression tree is too large")
+   * or with a RangeError while building the string.
+   */
+  private checkSize(): void {
+    const steps = this.q.steps;
+    if (steps.length > MAX_STEPS) {
+      this.fail(`too many steps (${steps.length}, at most ${MAX_STEPS})`, steps[MAX_STEPS]);
+    }
+    const eitherWay = steps.filter((s) => s.direction === "both");
+    if (eitherWay.length > MAX_EITHER_WAY_STEPS) {
+      this.fail(
+        `too many steps that may go either way (at most ${MAX_EITHER_WAY_STEPS}); give the others a direction with >> or <<`,
+        eitherWay[MAX_EITHER_WAY_STEPS],
+      );
+    }
   }
 
   // ---------------------------------------------------------------- values
@@ -234,9 +277,25 @@ class Compiler {
     return this.params.add(value);
   }
 
+  /**
+   * A number compared with a number column. Fix: PostgreSQL typed the
+   * parameter after the column (INTEGER for _version, BIGINT for
+   * _createdOn...), so `_version < 1.5` or `_version < date.now` failed
+   * ("invalid input syntax" / "out of range for type integer").
+   */
+  private numberParam(value: unknown): string {
+    const p = this.param(value);
+    return this.d.name === "postgres" ? `${p}::numeric` : p;
+  }
+
   private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
     switch (value.kind) {
       case "string":
+        // Fix: PostgreSQL rejects NUL in a text parameter (a database error,
+        // not an answer) and cannot store one; refuse it on both databases.
+        if (value.value.includes("\u0000")) {
+          this.fail("string values cannot contain the NUL character (\\u0000)", value);
+        }
         return { kind: "string", value: value.value };
       case "number":
         return { kind: "number", value: value.value };
@@ -268,6 +327,9 @@ class Compiler {
     if (key.includes('"') || key.includes("\\")) {
       this.fail(`property names with quotes or backslashes are not supported yet ("${key}")`, at);
     }
+    // Fix: a NUL ended SQLite's JSON path ("bad JSON path") and PostgreSQL
+    // rejects NUL in any text parameter; no stored key can hold one there.
+    if (key.includes("\u0000")) this.fail("property names cannot contain the NUL character (\\u0000)", at);
   }
 
   private entityProp(table: string, name: string, at: Span): PropTarget {
@@ -301,11 +363,11 @@ class Compiler {
   private and(parts: string[]): string {
     const kept = parts.filter((p) => p !== "");
     if (kept.length === 0) return this.d.bool(true);
-    return kept.length === 1 ? kept[0]! : `(${kept.join(" AND ")})`;
+    return joinBalanced(kept, "AND");
   }
 
   private or(parts: string[]): string {
-    return parts.length === 1 ? parts[0]! : `(${parts.join(" OR ")})`;
+    return joinBalanced(parts, "OR");
   }
 
   private not(condition: string): string {
@@ -385,7 +447,7 @@ class Compiler {
         const type = target.type === "id" ? "string" : target.type;
         if (type !== scalar.kind) return d.bool(false);
         const expr = target.type === "id" ? d.idText(target.sql) : target.sql;
-        return test(expr, this.param(scalar.value));
+        return test(expr, type === "number" ? this.numberParam(scalar.value) : this.param(scalar.value));
       }
       case "classes": {
         if (scalar.kind !== "string") return d.bool(false);
@@ -420,31 +482,30 @@ class Compiler {
     if (left.kind === "classes" || right.kind === "classes") {
       this.fail("comparing _class between two aliases is not supported yet", at);
     }
-    const typedAs = (t: PropTarget, kind: ScalarKind): string | undefined => {
+    // Fix: check that both sides can be of a kind before emitting either:
+    // typing a JSON side binds its key, and a bound key that no SQL used made
+    // PostgreSQL fail ("could not determine data type of parameter").
+    const canBe = (t: PropTarget, kind: ScalarKind): boolean =>
+      t.kind === "json" || (t.kind === "column" && (t.type === "id" ? "string" : t.type) === kind);
+    const typedAs = (t: PropTarget, kind: ScalarKind): string => {
       if (t.kind === "json") return d.typed(t.table, d.keyRef(this.params, t.key), kind);
-      if (t.kind === "column") {
-        const type = t.type === "id" ? "string" : t.type;
-        if (type !== kind) return undefined;
-        return t.type === "id" ? d.idText(t.sql) : t.sql;
-      }
-      return undefined;
+      if (t.kind === "column") return t.type === "id" ? d.idText(t.sql) : t.sql;
+      throw new Error("unreachable");
     };
     if (op === "=") {
       if (left.kind === "json" && right.kind === "json") {
         return d.jsonEqual(left.table, d.keyRef(this.params, left.key), right.table, d.keyRef(this.params, right.key));
       }
       const kinds: ScalarKind[] = ["string", "number", "boolean"];
-      const parts = kinds.flatMap((k) => {
-        const l = typedAs(left, k);
-        const r = typedAs(right, k);
-        return l && r ? [`${l} = ${r}`] : [];
-      });
+      const parts = kinds.flatMap((k) =>
+        canBe(left, k) && canBe(right, k) ? [`${typedAs(left, k)} = ${typedAs(right, k)}`] : [],
+      );
       return parts.length === 0 ? d.bool(false) : this.or(parts);
     }
     const kind: ScalarKind = op === "~=" || op === "^=" || op === "$=" ? "string" : "number";
+    if (!canBe(left, kind) || !canBe(right, kind)) return d.bool(false);
     const l = typedAs(left, kind);
     const r = typedAs(right, kind);
-    if (!l || !r) return d.bool(false);
     switch (op) {
       case "~=":
         return d.contains(l, r);
@@ -600,7 +661,7 @@ class Compiler {
       whereAt === 0 ? this.whereCondition() : "",
       this.stepChain(0, whereAt),
     ]);
-    const order = q.orderBy.map((key) => this.listOrderKey(key));
+    const order = q.orderBy.flatMap((key) => this.listOrderKey(key));
     order.push(`${start.table}.id`);
     let sql = `SELECT ${ENTITY_SELECT(start.table, this.d)} FROM entities ${start.table} WHERE ${where} ORDER BY ${order.join(", ")}`;
     const { sql: paged, pageSize } = this.page(sql);
@@ -608,7 +669,7 @@ class Compiler {
     return { shape: "list", sql, params: this.params.values, pageSize };
   }
 
-  private listOrderKey(key: OrderKey): string {
+  private listOrderKey(key: OrderKey): string[] {
     const [first, ...rest] = key.path;
     const start = this.nodes[0]!;
     let target: PropTarget;
@@ -624,23 +685,62 @@ class Compiler {
       }
       target = this.entityProp(start.table, rest.join("."), key);
     }
-    return `${this.sortExpr(target)}${key.descending ? " DESC" : ""}`;
+    // Fix: DESC used to be appended to the last expression only, so a JSON
+    // property sorted its numbers ascending under ORDER BY ... DESC.
+    return this.sortExprs(target).map((expr) => this.orderTerm(expr, key.descending));
   }
 
-  private sortExpr(target: PropTarget): string {
+  /**
+   * Sort keys of a property read from its table (see jsonSortExprs). `_class`
+   * sorts as JSON text on both (jsonb would compare array lengths first).
+   */
+  private sortExprs(target: PropTarget): string[] {
     switch (target.kind) {
       case "column":
-        return target.sql;
+        return [target.sql];
       case "classes":
-        return `${target.table}.classes`;
+        return [this.d.name === "postgres" ? `(${target.table}.classes)::text` : `${target.table}.classes`];
       case "json":
-        // Numbers before strings; within a kind, natural order. NULLs (missing) first on both.
-        return `${this.d.typed(target.table, this.d.keyRef(this.params, target.key), "number")}, ${this.d.typed(
-          target.table,
-          this.d.keyRef(this.params, target.key),
-          "string",
-        )}`;
+        return this.jsonSortExprs(this.d.jsonValue(target.table, this.d.keyRef(this.params, target.key)));
     }
+  }
+
+  /**
+   * Sort keys of a JSON value (`e0.props -> key`, or a selected column `q.c1`
+   * holding one): its number form, its string form, its boolean form, then
+   * the JSON text of an array or object. With the NULL rule of orderTerm the
+   * ascending order is: missing, arrays/objects, false, true, strings,
+   * numbers (each kind in its natural order); descending is the reverse; the
+   * same on both databases. Fix: lists used to sort on the number and string
+   * forms only, and tables on the raw value, which compares JSON text on
+   * SQLite (10 before 9) but jsonb on PostgreSQL, so the two databases
+   * returned different rows under LIMIT and paging.
+   */
+  private jsonSortExprs(expr: string): string[] {
+    if (this.d.name === "sqlite") {
+      return [
+        `CASE WHEN json_type(${expr}) IN ('integer', 'real') THEN json_extract(${expr}, '$') END`,
+        `CASE WHEN json_type(${expr}) = 'text' THEN json_extract(${expr}, '$') END`,
+        `CASE json_type(${expr}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END`,
+        `CASE WHEN json_type(${expr}) IN ('array', 'object') THEN json(${expr}) END`,
+      ];
+    }
+    return [
+      `(CASE WHEN jsonb_typeof(${expr}) = 'number' THEN (${expr})::numeric END)`,
+      `(CASE WHEN jsonb_typeof(${expr}) = 'string' THEN ${expr} #>> '{}' END)`,
+      `(CASE WHEN jsonb_typeof(${expr}) = 'boolean' THEN (${expr})::boolean END)`,
+      `(CASE WHEN jsonb_typeof(${expr}) IN ('array', 'object') THEN (${expr})::text END)`,
+    ];
+  }
+
+  /**
+   * One ORDER BY term. NULL (a missing value, or a value of another kind in a
+   * typed sort key) is the smallest value on both databases: first ascending,
+   * last descending. That is SQLite's rule; PostgreSQL's default is the
+   * opposite, so without the explicit NULLS the two returned different rows.
+   */
+  private orderTerm(expr: string, descending: boolean): string {
+    return descending ? `${expr} DESC NULLS LAST` : `${expr} NULLS FIRST`;
   }
 
   /** SKIP / LIMIT / page size -> LIMIT ... OFFSET ... (one extra row to detect more). */
@@ -698,10 +798,7 @@ class Compiler {
   private valueColumn(target: PropTarget): { sql: string; decode: ColumnDecode } {
     switch (target.kind) {
       case "column":
-        return {
-          sql: target.type === "id" ? this.d.idText(target.sql) : target.sql,
-          decode: target.type === "boolean" ? "bool" : target.type === "id" ? "id" : "raw",
-        };
+        return { sql: target.type === "id" ? this.d.idText(target.sql) : target.sql, decode: decodeOf(target) };
       case "classes":
         return { sql: `${target.table}.classes`, decode: "json" };
       case "json":
@@ -757,7 +854,10 @@ class Compiler {
                   ? this.d.typed(prop.table, this.d.keyRef(this.params, prop.key), "number")
                   : prop.kind === "column" && prop.type === "number"
                     ? prop.sql
-                    : "NULL",
+                    : // Fix: a typed NULL; PostgreSQL has no SUM/AVG(text) for a bare NULL.
+                      this.d.name === "postgres"
+                      ? "NULL::numeric"
+                      : "NULL",
           });
         }
         const outer = (col: (name: string) => string) => {
@@ -781,13 +881,20 @@ class Compiler {
 
     // ORDER BY keys become hidden columns (or refer to a RETURN column).
     const orderBy: string[] = [];
+    /** RETURN columns already sorted on; the others follow as tie-breakers */
+    const ordered = new Set<string>();
     const hidden: { sqlName: string; select: () => string }[] = [];
+    // A JSON value column sorts on typed keys (see jsonSortExprs), never on its raw value.
+    const columnTerms = (c: OutputColumn, descending: boolean): string[] =>
+      (c.decode === "json" ? this.jsonSortExprs(`q.${c.sqlName}`) : [`q.${c.sqlName}`]).map((e) =>
+        this.orderTerm(e, descending),
+      );
     for (const key of q.orderBy) {
-      const dir = key.descending ? " DESC" : "";
       const joined = key.path.join(".");
       const named = columns.find((c) => c.label === joined);
       if (named) {
-        orderBy.push(`q.${named.sqlName}${dir}`);
+        orderBy.push(...columnTerms(named, key.descending));
+        ordered.add(named.sqlName);
         continue;
       }
       if (aggregate) this.fail(`ORDER BY "${joined}" must name a RETURN column in a query with aggregates`, key);
@@ -796,21 +903,10 @@ class Compiler {
       const ref: PropRef = { kind: "prop", alias, name: rest.join("."), pos: key.pos, end: key.end };
       const sqlName = next();
       const target = this.aliasedProp(ref);
-      if (target.kind === "json") {
-        const numName = `${sqlName}n`;
-        hidden.push({
-          sqlName: numName,
-          select: () => this.d.typed(target.table, this.d.keyRef(this.params, target.key), "number"),
-        });
-        hidden.push({
-          sqlName,
-          select: () => this.d.typed(target.table, this.d.keyRef(this.params, target.key), "string"),
-        });
-        orderBy.push(`q.${numName}${dir}`, `q.${sqlName}${dir}`);
-      } else {
-        hidden.push({ sqlName, select: () => this.sortExpr(target) });
-        orderBy.push(`q.${sqlName}${dir}`);
-      }
+      // A JSON property is selected as JSON and sorted like a RETURN column.
+      const json = target.kind === "json";
+      hidden.push({ sqlName, select: () => (json ? this.valueColumn(target).sql : this.sortExprs(target)[0]!) });
+      orderBy.push(...columnTerms({ sqlName, label: joined, decode: json ? "json" : "raw" }, key.descending));
     }
 
     const arms = this.directionCombos().map((dirs) => {
@@ -837,8 +933,11 @@ class Compiler {
     } else {
       const cols = [...plain.map((p) => p.sqlName), ...hidden.map((h) => h.sqlName)];
       sql = `SELECT ${q.unique ? "DISTINCT " : ""}${cols.map((c) => `q.${c} AS ${c}`).join(", ")} FROM (${union}) q`;
+      // PostgreSQL sorts a SELECT DISTINCT only on selected expressions, and the
+      // sort keys are expressions of the columns (jsonSortExprs): sort outside.
+      if (q.unique) sql = `SELECT * FROM (${sql}) q`;
     }
-    const stable = columns.filter((c) => !orderBy.includes(`q.${c.sqlName}`)).map((c) => `q.${c.sqlName}`);
+    const stable = columns.filter((c) => !ordered.has(c.sqlName)).flatMap((c) => columnTerms(c, false));
     const order = [...orderBy, ...stable];
     if (order.length > 0) sql += ` ORDER BY ${order.join(", ")}`;
     const { sql: paged, pageSize } = this.page(sql);
@@ -857,8 +956,10 @@ class Compiler {
       case "prop": {
         const prop =
           target.kind === "node" ? this.entityProp(table, expr.name, expr) : this.edgeProp(table, expr.name, expr);
-        const { decode } = this.valueColumn(prop);
-        return { select: () => this.valueColumn(prop).sql, decode };
+        // Fix: the decode used to come from valueColumn(), which also bound
+        // the key as a parameter that no arm used; PostgreSQL rejects a
+        // statement with an unused parameter ("could not determine data type").
+        return { select: () => this.valueColumn(prop).sql, decode: decodeOf(prop) };
       }
     }
   }
@@ -879,6 +980,37 @@ class Compiler {
     if (q.limit !== undefined) sql += ` LIMIT ${this.param(q.limit)}`;
     if (offset > 0) sql += `${q.limit === undefined && this.d.name === "sqlite" ? " LIMIT -1" : ""} OFFSET ${this.param(offset)}`;
     return { shape: "tree", sql, params: this.params.values, vertexColumns, edgeColumns };
+  }
+}
+
+/**
+ * `(a OP b OP ...)`. Fix: a long list (`x = ('a' or 'b' or ...)` with
+ * hundreds of values) is parenthesised in groups of at most 32, nested, so
+ * the expression stays log-deep: SQLite parses `a OR b OR c` as a chain and
+ * rejected more than about 1000 terms ("Expression tree is too large").
+ */
+function joinBalanced(parts: readonly string[], op: "AND" | "OR"): string {
+  const GROUP = 32;
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length <= GROUP) return `(${parts.join(` ${op} `)})`;
+  const groups: string[] = [];
+  for (let i = 0; i < parts.length; i += GROUP) groups.push(joinBalanced(parts.slice(i, i + GROUP), op));
+  return joinBalanced(groups, op);
+}
+
+/** How the runner decodes a property's column (without emitting any SQL or parameter). */
+function decodeOf(target: PropTarget): ColumnDecode {
+  if (target.kind !== "column") return "json";
+  switch (target.type) {
+    case "boolean":
+      return "bool";
+    case "id":
+      return "id";
+    // Fix: was "raw"; PostgreSQL returns BIGINT columns (_createdOn, _beginOn...) as strings.
+    case "number":
+      return "number";
+    case "string":
+      return "raw";
   }
 }
 
