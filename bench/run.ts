@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { parseBulkText } from "../src/core/ingest/bulk-file.js";
+import { decodeChunks, readBulkBatches } from "../src/core/ingest/bulk-stream.js";
 import { generateOrg, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
 import { compile, type QueryResult, runQuery } from "../src/query/run.js";
 import { resolveDate } from "../src/query/values.js";
@@ -150,10 +150,10 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
     const store = await openStore(target);
     globalThis.gc?.();
     const rssBefore = process.memoryUsage().rss;
-    // The real import path: read, parse, validate, upsert in one transaction, refresh statistics.
+    // The real import path (as `dm import`): stream, parse, validate, upsert in one transaction, refresh statistics.
     const ingest = await time(async () => {
-      const batch = parseBulkText(fs.readFileSync(file, "utf8"), "org.json");
-      const counts = await store.upsert(batch, { now: NOW, source: "import" });
+      const chunks = decodeChunks(fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }));
+      const counts = await store.upsertMany(readBulkBatches(chunks, "org.json"), { now: NOW, source: "import" });
       await store.analyze();
       return counts;
     });

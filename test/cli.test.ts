@@ -199,7 +199,7 @@ describe("dm CLI", () => {
 
 describe("dm import: bad files are refused whole", () => {
   const cases: { name: string; content: string; message: RegExp }[] = [
-    { name: "not JSON", content: '{"entities": [\n  {"_key": "a",,}\n]}', message: /bad\.json:2:\d+: not valid JSON/ },
+    { name: "not JSON", content: '{"entities": [\n  {"_key": "a",,}\n]}', message: /bad\.json:2:16: entities\[0\] is not valid JSON \(Expected double-quoted property name\)/ },
     { name: "missing _key", content: JSON.stringify({ entities: [{ _type: "t", _class: "C" }] }), message: /entities\[0\]\._key: is missing/ },
     { name: "missing _type", content: JSON.stringify({ entities: [{ _key: "k", _class: "C" }] }), message: /entities\[0\]\._type: is missing/ },
     { name: "missing _class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t" }] }), message: /entities\[0\]\._class: is missing/ },

@@ -10,6 +10,8 @@ export interface CommandContext {
   stdin: NodeJS.ReadableStream;
   /** stdout is a terminal */
   isTTY: boolean;
+  /** stderr is a terminal (progress goes there) */
+  stderrIsTTY: boolean;
   cwd: string;
   config: Config;
   style: Style;

@@ -154,6 +154,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     stderr: io.stderr,
     stdin: io.stdin,
     isTTY: !!io.stdout.isTTY,
+    stderrIsTTY: !!io.stderr.isTTY,
     cwd: io.cwd,
     config,
     style: createStyle(colour),

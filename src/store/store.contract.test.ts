@@ -327,6 +327,36 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await store.counts()).toEqual({ entities: 0, relationships: 0 });
   });
 
+  it("upserts a stream of batches in one transaction, with indexes counted across the stream", async () => {
+    async function* stream() {
+      yield { entities: [host("a"), host("b")], relationships: [] };
+      yield { entities: [host("c")], relationships: [edge("a-c", "a", "c")], offset: { entities: 2, relationships: 0 } };
+    }
+    const counts = await store.upsertMany(stream(), { now: T0 });
+    expect(counts).toEqual({
+      entities: { created: 3, updated: 0, unchanged: 0 },
+      relationships: { created: 1, updated: 0, unchanged: 0 },
+    });
+    // A bad record in a later batch undoes the earlier batches too.
+    async function* broken() {
+      yield { entities: [host("d"), host("e")], relationships: [edge("d-e", "d", "e")] };
+      yield {
+        entities: [host("f")],
+        relationships: [edge("f-x", "f", "ghost")],
+        offset: { entities: 2, relationships: 1 },
+      };
+    }
+    const error = await rejection(store.upsertMany(broken(), { now: T1 }));
+    expect((error as InputError).message).toBe('relationships[1]._toEntityKey: no entity has the key "ghost"');
+    async function* twice() {
+      yield { entities: [host("g")], relationships: [] };
+      yield { entities: [host("g")], relationships: [], offset: { entities: 1, relationships: 0 } };
+    }
+    const dup = await rejection(store.upsertMany(twice(), { now: T1 }));
+    expect((dup as InputError).message).toBe('entities[1]._key: "g" appears twice in this batch');
+    expect(await store.counts()).toEqual({ entities: 3, relationships: 1 });
+  });
+
   it("revives a deleted entity as a new version", async () => {
     await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T0 });
     const p = store.dialect.newParams();

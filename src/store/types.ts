@@ -25,6 +25,11 @@ export interface RelationshipRecord {
 export interface GraphBatch {
   entities: readonly EntityRecord[];
   relationships: readonly RelationshipRecord[];
+  /**
+   * Where this batch starts in a larger stream of records (a file read in
+   * pieces), so that an error names the record's index in the whole file.
+   */
+  offset?: { entities: number; relationships: number };
 }
 
 /** An entity as stored. `props` never contains metadata (`_`-keys) or displayName. */
@@ -111,6 +116,13 @@ export interface GraphStore {
    * whole batch is rolled back and an InputError names the record.
    */
   upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult>;
+
+  /**
+   * Upsert a stream of batches in ONE transaction: all of it or, on the first
+   * bad record, none of it. A key is checked for duplicates across the whole
+   * stream, and a relationship may name entities from any earlier batch.
+   */
+  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult>;
 
   /** Run one compiled, parameterised statement and return its rows. */
   select(sql: string, params: readonly unknown[]): Promise<Row[]>;

@@ -1,6 +1,7 @@
+import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { parseBulkText } from "../../core/ingest/bulk-file.js";
+import { decodeChunks, readBulkBatches } from "../../core/ingest/bulk-stream.js";
 import { InputError } from "../../shared/errors.js";
 import type { UpsertResult } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
@@ -21,29 +22,39 @@ export interface ImportSummary extends UpsertResult {
 /** Past this many records, planner statistics are refreshed after the import. */
 const ANALYZE_AFTER = 10_000;
 
-async function readInput(ctx: CommandContext, file: string): Promise<{ text: string; name: string }> {
-  if (file === "-") {
-    const chunks: Buffer[] = [];
-    for await (const chunk of ctx.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-    return { text: Buffer.concat(chunks).toString("utf8"), name: "stdin" };
-  }
+async function openInput(ctx: CommandContext, file: string): Promise<{ chunks: AsyncIterable<string>; name: string }> {
+  if (file === "-") return { chunks: decodeChunks(ctx.stdin as AsyncIterable<Buffer>), name: "stdin" };
   const full = path.resolve(ctx.cwd, file);
   try {
-    return { text: await fs.readFile(full, "utf8"), name: file };
+    const stat = await fs.stat(full);
+    if (stat.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new InputError(`cannot read ${file}: ${why}`, { cause: error });
   }
+  return { chunks: decodeChunks(createReadStream(full, { highWaterMark: 4 * 1024 * 1024 })), name: file };
 }
 
-/** Parse and validate the whole file first, then upsert it in one transaction. */
+/**
+ * Stream the file through validation into one transaction: a bad record
+ * anywhere (or an edge to an unknown key) leaves the database untouched.
+ */
 export async function importCommand(ctx: CommandContext, options: ImportOptions): Promise<ImportSummary> {
-  const { text, name } = await readInput(ctx, options.file);
-  const batch = parseBulkText(text, name);
+  const { chunks, name } = await openInput(ctx, options.file);
   const now = ctx.now();
+  const progress = ctx.stderrIsTTY ? new Progress(ctx) : undefined;
   const result = await withStore(ctx, options.db, async (store) => {
-    const counts = await store.upsert(batch, { now, source: options.source ?? "import" });
+    let records = 0;
+    async function* counted() {
+      for await (const batch of readBulkBatches(chunks, name)) {
+        records += batch.entities.length + batch.relationships.length;
+        progress?.update(records);
+        yield batch;
+      }
+    }
+    const counts = await store.upsertMany(counted(), { now, source: options.source ?? "import" });
+    progress?.done();
     await store.audit({
       at: now,
       actor: options.actor ?? "cli",
@@ -51,7 +62,7 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
       subject: name,
       details: { ...counts },
     });
-    if (batch.entities.length + batch.relationships.length >= ANALYZE_AFTER) await store.analyze();
+    if (records >= ANALYZE_AFTER) await store.analyze();
     return counts;
   });
   const summary: ImportSummary = { file: name, ...result };
@@ -65,4 +76,22 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     );
   }
   return summary;
+}
+
+/** Records read so far and the rate, on one stderr line, at most ten times a second. */
+class Progress {
+  private readonly started = performance.now();
+  private last = 0;
+  constructor(private readonly ctx: CommandContext) {}
+  update(records: number): void {
+    const now = performance.now();
+    if (now - this.last < 100) return;
+    this.last = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? Math.round(records / seconds) : 0;
+    this.ctx.stderr.write(`\rimporting: ${records.toLocaleString("en")} records  ${rate.toLocaleString("en")}/s  ${seconds.toFixed(0)} s`);
+  }
+  done(): void {
+    if (this.last > 0) this.ctx.stderr.write("\n");
+  }
 }

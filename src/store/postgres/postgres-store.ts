@@ -289,23 +289,20 @@ export class PostgresStore implements GraphStore {
   }
 
   async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
-    const defaultSource = options.source ?? null;
+    return this.upsertMany([batch], options);
+  }
 
-    // Everything that needs no database is checked before the transaction.
-    const entities: NormalisedEntity[] = [];
-    const batchKeys = new Set<string>();
-    batch.entities.forEach((record, index) => {
-      const e = normaliseEntity(record, defaultSource);
-      if (batchKeys.has(e.key)) {
-        throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
-          details: ["Each _key must be unique; merge the two records."],
-        });
-      }
-      batchKeys.add(e.key);
-      assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
-      entities.push(e);
-    });
-    const relationships = batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+  async upsertMany(
+    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    options: UpsertOptions,
+  ): Promise<UpsertResult> {
+    const defaultSource = options.source ?? null;
+    const now = options.now;
+    const syncRun = options.syncRun ?? null;
+    const result: UpsertResult = { entities: zero(), relationships: zero() };
+    /** every entity key written so far in this upsert, to its id */
+    const idByKey = new Map<string, string>();
+    const seenRelationships = new Set<string>();
 
     let client: pg.PoolClient;
     try {
@@ -317,20 +314,35 @@ export class PostgresStore implements GraphStore {
     try {
       await this.query("BEGIN", [], client);
       await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
-      // Relationships are validated before any entity is written, so a bad
-      // batch costs one lookup rather than a rolled-back import.
-      const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys);
-      this.validateRelationships(relationships, batchKeys, storedIds);
-
-      const now = options.now;
-      const syncRun = options.syncRun ?? null;
-      const result: UpsertResult = { entities: zero(), relationships: zero() };
-      const idByKey = storedIds;
-      for (const chunk of chunks(entities, CHUNK)) {
-        await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey);
-      }
-      for (const chunk of chunks(relationships, CHUNK)) {
-        await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey);
+      for await (const batch of batches) {
+        const entityBase = batch.offset?.entities ?? 0;
+        const relationshipBase = batch.offset?.relationships ?? 0;
+        const entities: NormalisedEntity[] = [];
+        const batchKeys = new Set<string>();
+        batch.entities.forEach((record, i) => {
+          const index = entityBase + i;
+          const e = normaliseEntity(record, defaultSource);
+          if (batchKeys.has(e.key) || idByKey.has(e.key)) {
+            throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
+              details: ["Each _key must be unique; merge the two records."],
+            });
+          }
+          batchKeys.add(e.key);
+          assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
+          entities.push(e);
+        });
+        const relationships = batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+        // Relationships are validated before this batch's entities are
+        // written, so a bad batch costs one lookup rather than its writes.
+        const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
+        for (const [key, id] of storedIds) idByKey.set(key, id);
+        this.validateRelationships(relationships, relationshipBase, seenRelationships, batchKeys, idByKey);
+        for (const chunk of chunks(entities, CHUNK)) {
+          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey);
+        }
+        for (const chunk of chunks(relationships, CHUNK)) {
+          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey);
+        }
       }
       await this.query("COMMIT", [], client);
       return result;
@@ -350,11 +362,15 @@ export class PostgresStore implements GraphStore {
     client: pg.PoolClient,
     relationships: readonly NormalisedRelationship[],
     batchKeys: ReadonlySet<string>,
+    known: ReadonlyMap<string, string>,
   ): Promise<Map<string, string>> {
     const wanted = new Set<string>();
     for (const r of relationships) {
-      if (!batchKeys.has(r.fromKey)) wanted.add(r.fromKey);
-      if (!batchKeys.has(r.toKey)) wanted.add(r.toKey);
+      for (const key of [r.fromKey, r.toKey]) {
+        if (batchKeys.has(key)) continue;
+        if (known.has(key)) continue;
+        wanted.add(key);
+      }
     }
     const ids = new Map<string, string>();
     for (const keys of chunks([...wanted], CHUNK * 2)) {
@@ -371,11 +387,13 @@ export class PostgresStore implements GraphStore {
   /** Same checks, in the same order, with the same messages as SqliteStore. */
   private validateRelationships(
     relationships: readonly NormalisedRelationship[],
+    indexBase: number,
+    seen: Set<string>,
     batchKeys: ReadonlySet<string>,
-    storedIds: ReadonlyMap<string, string>,
+    known: ReadonlyMap<string, string>,
   ): void {
-    const seen = new Set<string>();
-    relationships.forEach((r, index) => {
+    relationships.forEach((r, i) => {
+      const index = indexBase + i;
       if (seen.has(r.key)) {
         throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
       }
@@ -384,7 +402,7 @@ export class PostgresStore implements GraphStore {
         [r.fromKey, "_fromEntityKey"],
         [r.toKey, "_toEntityKey"],
       ] as const) {
-        if (!batchKeys.has(key) && !storedIds.has(key)) {
+        if (!batchKeys.has(key) && !known.has(key)) {
           throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
             details: ["Add the entity to the file, or import it first."],
           });

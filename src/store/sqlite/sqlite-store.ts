@@ -130,6 +130,18 @@ function bindNamed(params: readonly unknown[]): Record<string, unknown> {
 
 const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
 
+/** What one upsert remembers across its batches. */
+interface UpsertState {
+  result: UpsertResult;
+  /** every entity key written so far, to its id */
+  idByKey: Map<string, number>;
+  seenRelationships: Set<string>;
+}
+
+function newUpsertState(): UpsertState {
+  return { result: { entities: zero(), relationships: zero() }, idByKey: new Map(), seenRelationships: new Set() };
+}
+
 export class SqliteStore implements GraphStore {
   readonly kind = "sqlite" as const;
   readonly dialect = sqliteDialect;
@@ -196,127 +208,149 @@ export class SqliteStore implements GraphStore {
   }
 
   async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
-    return this.upsertSync(batch, options);
+    return this.upsertMany([batch], options);
   }
 
-  /** Synchronous core of upsert; one IMMEDIATE transaction for the whole batch. */
+  async upsertMany(
+    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    options: UpsertOptions,
+  ): Promise<UpsertResult> {
+    const state = newUpsertState();
+    // A plain BEGIN/COMMIT rather than db.transaction(): the batches may
+    // arrive asynchronously (a file being read), and the connection is ours.
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      for await (const batch of batches) this.applyBatch(state, batch, options);
+      this.db.exec("COMMIT");
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
+    return state.result;
+  }
+
+  /** Synchronous upsert of one batch in one IMMEDIATE transaction (scripts, generators). */
   upsertSync(batch: GraphBatch, options: UpsertOptions): UpsertResult {
+    const state = newUpsertState();
+    this.db.transaction(() => this.applyBatch(state, batch, options)).immediate();
+    return state.result;
+  }
+
+  /** Write one batch inside the caller's transaction. */
+  private applyBatch(state: UpsertState, batch: GraphBatch, options: UpsertOptions): void {
     const s = this.statements;
     const now = options.now;
     const syncRun = options.syncRun ?? null;
     const defaultSource = options.source ?? null;
-    const result: UpsertResult = { entities: zero(), relationships: zero() };
-    const idByKey = new Map<string, number>();
+    const { result, idByKey, seenRelationships } = state;
+    const entityBase = batch.offset?.entities ?? 0;
+    const relationshipBase = batch.offset?.relationships ?? 0;
+    batch.entities.forEach((record, i) => {
+      const index = entityBase + i;
+      const e = normaliseEntity(record, defaultSource);
+      if (idByKey.has(e.key)) {
+        throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
+          details: ["Each _key must be unique; merge the two records."],
+        });
+      }
+      const values = {
+        key: e.key,
+        type: e.type,
+        classes: e.classesJson,
+        displayName: e.displayName,
+        source: e.source,
+        props: e.propsJson,
+        now,
+        syncRun,
+      };
+      // Insert first: in a fresh import almost every key is new, and the
+      // unique index answers "does it exist" on the way in. (Positional
+      // parameters: binding an object costs more than the insert itself.)
+      const info = s.insertEntity.run(
+        e.key, e.type, e.classesJson, e.displayName, e.source, e.propsJson, now, now, now, syncRun,
+      );
+      if (info.changes === 1) {
+        const id = Number(info.lastInsertRowid);
+        for (const c of e.classes) s.insertClass.run(c, id);
+        idByKey.set(e.key, id);
+        result.entities.created++;
+        return;
+      }
+      const existing = s.entityByKey.get(e.key)!;
+      idByKey.set(e.key, existing.id);
+      const changed =
+        existing.deleted !== 0 ||
+        existing.type !== e.type ||
+        existing.classes !== e.classesJson ||
+        existing.display_name !== e.displayName ||
+        existing.source !== e.source ||
+        existing.props !== e.propsJson;
+      if (!changed) {
+        s.touchEntity.run(now, syncRun, existing.id);
+        result.entities.unchanged++;
+        return;
+      }
+      s.updateEntity.run({ ...values, id: existing.id });
+      if (existing.classes !== e.classesJson) {
+        s.deleteClasses.run(existing.id);
+        for (const c of e.classes) s.insertClass.run(c, existing.id);
+      }
+      result.entities.updated++;
+    });
 
-    const run = this.db.transaction(() => {
-      batch.entities.forEach((record, index) => {
-        const e = normaliseEntity(record, defaultSource);
-        if (idByKey.has(e.key)) {
-          throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
-            details: ["Each _key must be unique; merge the two records."],
+    batch.relationships.forEach((record, i) => {
+      const index = relationshipBase + i;
+      const r = normaliseRelationship(record, defaultSource);
+      if (seenRelationships.has(r.key)) {
+        throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
+      }
+      seenRelationships.add(r.key);
+      const resolve = (key: string, field: string): number => {
+        const known = idByKey.get(key) ?? s.entityIdByKey.get(key)?.id;
+        if (known === undefined) {
+          throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
+            details: ["Add the entity to the file, or import it first."],
           });
         }
-        const values = {
-          key: e.key,
-          type: e.type,
-          classes: e.classesJson,
-          displayName: e.displayName,
-          source: e.source,
-          props: e.propsJson,
-          now,
-          syncRun,
-        };
-        // Insert first: in a fresh import almost every key is new, and the
-        // unique index answers "does it exist" on the way in. (Positional
-        // parameters: binding an object costs more than the insert itself.)
-        const info = s.insertEntity.run(
-          e.key, e.type, e.classesJson, e.displayName, e.source, e.propsJson, now, now, now, syncRun,
-        );
-        if (info.changes === 1) {
-          const id = Number(info.lastInsertRowid);
-          for (const c of e.classes) s.insertClass.run(c, id);
-          idByKey.set(e.key, id);
-          result.entities.created++;
-          return;
-        }
-        const existing = s.entityByKey.get(e.key)!;
-        idByKey.set(e.key, existing.id);
-        const changed =
-          existing.deleted !== 0 ||
-          existing.type !== e.type ||
-          existing.classes !== e.classesJson ||
-          existing.display_name !== e.displayName ||
-          existing.source !== e.source ||
-          existing.props !== e.propsJson;
-        if (!changed) {
-          s.touchEntity.run(now, syncRun, existing.id);
-          result.entities.unchanged++;
-          return;
-        }
-        s.updateEntity.run({ ...values, id: existing.id });
-        if (existing.classes !== e.classesJson) {
-          s.deleteClasses.run(existing.id);
-          for (const c of e.classes) s.insertClass.run(c, existing.id);
-        }
-        result.entities.updated++;
-      });
-
-      const seenRelationships = new Set<string>();
-      batch.relationships.forEach((record, index) => {
-        const r = normaliseRelationship(record, defaultSource);
-        if (seenRelationships.has(r.key)) {
-          throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
-        }
-        seenRelationships.add(r.key);
-        const resolve = (key: string, field: string): number => {
-          const known = idByKey.get(key) ?? s.entityIdByKey.get(key)?.id;
-          if (known === undefined) {
-            throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
-              details: ["Add the entity to the file, or import it first."],
-            });
-          }
-          return known;
-        };
-        const fromId = resolve(r.fromKey, "_fromEntityKey");
-        const toId = resolve(r.toKey, "_toEntityKey");
-        const values = {
-          key: r.key,
-          type: r.type,
-          class: r.class,
-          fromId,
-          toId,
-          source: r.source,
-          props: r.propsJson,
-          now,
-          syncRun,
-        };
-        const inserted = s.insertRelationship.run(
-          r.key, r.type, r.class, fromId, toId, r.source, r.propsJson, now, now, now, syncRun,
-        );
-        if (inserted.changes === 1) {
-          result.relationships.created++;
-          return;
-        }
-        const existing = s.relationshipByKey.get(r.key)!;
-        const changed =
-          existing.deleted !== 0 ||
-          existing.type !== r.type ||
-          existing.class !== r.class ||
-          existing.from_id !== fromId ||
-          existing.to_id !== toId ||
-          existing.source !== r.source ||
-          existing.props !== r.propsJson;
-        if (!changed) {
-          s.touchRelationship.run(now, syncRun, existing.id);
-          result.relationships.unchanged++;
-          return;
-        }
-        s.updateRelationship.run({ ...values, id: existing.id });
-        result.relationships.updated++;
-      });
+        return known;
+      };
+      const fromId = resolve(r.fromKey, "_fromEntityKey");
+      const toId = resolve(r.toKey, "_toEntityKey");
+      const values = {
+        key: r.key,
+        type: r.type,
+        class: r.class,
+        fromId,
+        toId,
+        source: r.source,
+        props: r.propsJson,
+        now,
+        syncRun,
+      };
+      const inserted = s.insertRelationship.run(
+        r.key, r.type, r.class, fromId, toId, r.source, r.propsJson, now, now, now, syncRun,
+      );
+      if (inserted.changes === 1) {
+        result.relationships.created++;
+        return;
+      }
+      const existing = s.relationshipByKey.get(r.key)!;
+      const changed =
+        existing.deleted !== 0 ||
+        existing.type !== r.type ||
+        existing.class !== r.class ||
+        existing.from_id !== fromId ||
+        existing.to_id !== toId ||
+        existing.source !== r.source ||
+        existing.props !== r.propsJson;
+      if (!changed) {
+        s.touchRelationship.run(now, syncRun, existing.id);
+        result.relationships.unchanged++;
+        return;
+      }
+      s.updateRelationship.run({ ...values, id: existing.id });
+      result.relationships.updated++;
     });
-    run.immediate();
-    return result;
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
