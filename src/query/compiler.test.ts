@@ -150,16 +150,21 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
       expect(c("Find *").sql).not.toContain("entity_classes");
     });
 
-    it("an either-way step is EXISTS forward OR EXISTS backward", () => {
+    it("an either-way step is one EXISTS over a UNION ALL of the two directed lookups", () => {
       const { sql } = c("Find CodeRepo that HAS Finding");
-      expect(count(sql, "EXISTS (SELECT 1 FROM relationships r1")).toBe(2);
+      expect(count(sql, "EXISTS (SELECT 1 FROM (SELECT r1.id")).toBe(1);
+      expect(sql).toContain(`r1.to_id AS other_id FROM relationships r1 WHERE r1.from_id = e0.id AND (r1.class = ${D.p(2)}`);
       expect(sql).toContain(
-        `(EXISTS (SELECT 1 FROM relationships r1 JOIN entities e1 ON e1.id = r1.to_id WHERE r1.from_id = e0.id AND (r1.class = ${D.p(2)}`,
+        ` UNION ALL SELECT r1.id, r1.key, r1.type, r1.class, r1.from_id, r1.to_id, r1.source, r1.props, r1.created_on, r1.begin_on, r1.last_seen_on, r1.version, r1.deleted, r1.from_id AS other_id FROM relationships r1 WHERE r1.to_id = e0.id AND (r1.class = ${D.p(3)}`,
       );
-      expect(sql).toContain(
-        ` OR EXISTS (SELECT 1 FROM relationships r1 JOIN entities e1 ON e1.id = r1.from_id WHERE r1.to_id = e0.id AND (r1.class = ${D.p(4)}`,
-      );
-      expect(sql).not.toContain("UNION");
+      expect(sql).toContain(") r1 JOIN entities e1 ON e1.id = r1.other_id WHERE");
+      expect(sql).not.toContain(" OR EXISTS");
+    });
+
+    it("keeps the SQL linear in the number of either-way steps", () => {
+      const two = c("Find A that HAS B that HAS C").sql.length;
+      const four = c("Find A that HAS B that HAS C that HAS D that HAS E").sql.length;
+      expect(four).toBeLessThan(two * 2.5);
     });
 
     it(">> and << keep one arm", () => {
@@ -172,19 +177,19 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
     });
 
     it("RELATES TO has no class test; (A|B) is an IN list", () => {
-      expect(c("Find CodeRepo that RELATES TO Finding").sql).not.toContain("r1.class");
+      expect(c("Find CodeRepo that RELATES TO Finding").sql).not.toMatch(/r1\.class (=|IN)/);
       expect(c("Find CodeRepo that (HAS|USES) Finding").sql).toContain(`r1.class IN (${D.p(2)}, ${D.p(3)})`);
       expect(c("Find CodeRepo that (has|uses) Finding").params).toEqual(expect.arrayContaining(["HAS", "USES"]));
     });
 
     it("a negated step is NOT EXISTS", () => {
       const both = c("Find CodeRepo that !HAS Finding").sql;
-      expect(both).toContain("AND NOT (EXISTS (SELECT 1 FROM relationships r1");
-      expect(count(both, "EXISTS (SELECT 1 FROM relationships r1")).toBe(2);
+      expect(both).toContain("AND NOT EXISTS (SELECT 1 FROM (SELECT r1.id");
+      expect(count(both, "EXISTS (SELECT 1 FROM (SELECT r1.id")).toBe(1);
       expect(c("Find CodeRepo that !HAS >> Finding").sql).toContain("AND NOT EXISTS (SELECT 1 FROM relationships r1");
       // a pinned entity does not turn a negated step into IN
       const pinned = c("Find CodeRepo that !HAS Finding with name = 'x'").sql;
-      expect(pinned).toContain("NOT (EXISTS");
+      expect(pinned).toContain("NOT EXISTS");
       expect(pinned).not.toContain("e0.id IN (SELECT r1.");
     });
 
@@ -221,7 +226,7 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
 
     it("a WHERE on a later alias stays correlated", () => {
       const { sql } = c("Find CodeRepo as r that HAS Finding with name='x' as f where f.dueDate > r._createdOn");
-      expect(sql).toContain("EXISTS (SELECT 1 FROM relationships r1");
+      expect(sql).toContain("EXISTS (SELECT 1 FROM (SELECT r1.id");
       expect(sql).toContain("> e0.created_on");
     });
 
@@ -387,7 +392,8 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
     it("a negated tail hangs off the joined nodes as NOT EXISTS", () => {
       const { sql } = c("Find CodeRepo as r that HAS >> Finding that !HAS Person return r.name");
       expect(sql).not.toContain("JOIN relationships r2");
-      expect(sql).toContain("NOT (EXISTS (SELECT 1 FROM relationships r2 JOIN entities e2 ON e2.id = r2.to_id WHERE r2.from_id = e1.id");
+      expect(sql).toContain("NOT EXISTS (SELECT 1 FROM (SELECT r2.id");
+      expect(sql).toContain("FROM relationships r2 WHERE r2.from_id = e1.id");
     });
 
     it("column names are generated, never user text", () => {
@@ -533,7 +539,8 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
 
     it("leaves out deleted entities and edges unless includeDeleted", () => {
       const text = "Find CodeRepo that HAS Finding";
-      expect(count(c(text).sql, `.deleted = ${D.no}`)).toBe(5);
+      // e0, the edge in each direction's arm, e1
+      expect(count(c(text).sql, `.deleted = ${D.no}`)).toBe(4);
       expect(c(text, { includeDeleted: true }).sql).not.toContain("deleted =");
       expect(c(`${text} return tree`, { includeDeleted: true }).sql).not.toContain("deleted =");
     });

@@ -105,6 +105,10 @@ export const ENTITY_SELECT = (t: string, d: Dialect) =>
   `${t}.source AS source, ${t}.props AS props, ${t}.created_on AS created_on, ${t}.begin_on AS begin_on, ` +
   `${t}.version AS version, ${t}.deleted AS deleted`;
 
+/** The columns of a relationship that WHERE may name through an edge alias. */
+const EDGE_SELECT = (r: string) =>
+  `${r}.id, ${r}.key, ${r}.type, ${r}.class, ${r}.from_id, ${r}.to_id, ${r}.source, ${r}.props, ${r}.created_on, ${r}.begin_on, ${r}.last_seen_on, ${r}.version, ${r}.deleted`;
+
 interface NodeCtx {
   spec: NodeSpec;
   table: string;
@@ -635,11 +639,30 @@ class Compiler {
       });
       return `${from}.id IN (${arms.join(" UNION ALL ")})`;
     }
-    const arms = this.directions(edge.step).map((dir) => {
-      const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
-      return `EXISTS (SELECT 1 FROM relationships ${r} JOIN entities ${e} ON ${e}.id = ${r}.${far} WHERE ${r}.${near} = ${from}.id AND ${inner()})`;
-    });
-    const any = this.or(arms);
+    const dirs = this.directions(edge.step);
+    let any: string;
+    if (dirs.length === 1) {
+      const arms = dirs.map((dir) => {
+        const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+        return `EXISTS (SELECT 1 FROM relationships ${r} JOIN entities ${e} ON ${e}.id = ${r}.${far} WHERE ${r}.${near} = ${from}.id AND ${inner()})`;
+      });
+      any = this.or(arms);
+    } else {
+      // Either direction: one EXISTS over a UNION ALL of the two directed
+      // edge lookups. Each arm is correlated on its own index, and the SQL
+      // stays linear in the number of steps (an OR of two EXISTS would copy
+      // the rest of the path into both).
+      const arms = dirs.map((dir) => {
+        const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+        return `SELECT ${EDGE_SELECT(r)}, ${r}.${far} AS other_id FROM relationships ${r} WHERE ${r}.${near} = ${from}.id AND ${this.and([this.verbTest(edge), this.notDeleted(r)])}`;
+      });
+      const rest = this.and([
+        this.nodeConditions(node, false),
+        i + 1 === whereAt ? this.whereCondition() : "",
+        this.stepChain(i + 1, whereAt),
+      ]);
+      any = `EXISTS (SELECT 1 FROM (${arms.join(" UNION ALL ")}) ${r} JOIN entities ${e} ON ${e}.id = ${r}.other_id WHERE ${rest})`;
+    }
     return edge.step.negated ? `NOT ${any}` : any;
   }
 

@@ -20,7 +20,12 @@ function propertyIndexes(): string {
       const expr = postgresDialect.typed("", `'${key}'`, kind);
       // Unquoted identifiers fold to lower case; say so rather than let `dueDate` become `duedate` silently.
       const name = `entities_prop_${key.toLowerCase()}`;
-      return `CREATE INDEX IF NOT EXISTS ${name} ON entities (${expr}) WHERE ${expr} IS NOT NULL;`;
+      const isArray = postgresDialect.isArray("", `'${key}'`);
+      return [
+        `CREATE INDEX IF NOT EXISTS ${name} ON entities (${expr}) WHERE ${expr} IS NOT NULL;`,
+        // The rows where the property is an array: the other arm of the compiler's `=` test.
+        `CREATE INDEX IF NOT EXISTS ${name}_array ON entities (id) WHERE ${isArray};`,
+      ].join("\n");
     })
     .join("\n");
 }
@@ -51,7 +56,8 @@ CREATE TABLE entities (
   deleted BOOLEAN NOT NULL DEFAULT FALSE,
   version INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX entities_type ON entities (type);
+-- (type, id): a page of one type in id order is an index range, no sort.
+CREATE INDEX entities_type ON entities (type, id);
 CREATE INDEX entities_props ON entities USING gin (props jsonb_path_ops);
 CREATE TABLE entity_classes (
   class TEXT NOT NULL,
