@@ -603,3 +603,37 @@ describe("openStore", () => {
     expect(defaultDatabasePath("/home/me")).toBe(path.join("/home/me", ".deferred-maintenance", "dm.db"));
   });
 });
+
+describe("SqliteStore initial load", () => {
+  it("loads a large first import without secondary indexes and rebuilds them, or rolls them back on failure", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-initial-"));
+    const store = await openStore(path.join(dir, "dm.db"));
+    const indexNames = async () =>
+      (await store.select("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name", [])).map(
+        (r) => String(r.name),
+      );
+    try {
+      const before = await indexNames();
+      expect(before).toContain("relationships_from");
+      const entities = Array.from({ length: 6000 }, (_, i) => ({ _key: `e${i}`, _type: "t", _class: "C", name: `n${i}` }));
+      // A failing load leaves nothing and keeps every index.
+      const bad = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "nope" }] };
+      await expect(store.upsert(bad, { now: 1 })).rejects.toThrow(/no entity has the key "nope"/);
+      expect(await indexNames()).toEqual(before);
+      expect(await store.counts()).toEqual({ entities: 0, relationships: 0 });
+      // A good one is written and indexed as before.
+      const good = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "e2" }] };
+      expect((await store.upsert(good, { now: 1 })).entities.created).toBe(6000);
+      expect(await indexNames()).toEqual(before);
+      const p = store.dialect.newParams();
+      const plan = await store.select(
+        `EXPLAIN QUERY PLAN SELECT id FROM entities WHERE ${store.dialect.typed("entities", "'$.\"name\"'", "string")} = ${p.add("n5")}`,
+        p.values,
+      );
+      expect(plan.map((r) => String(r.detail)).join(" ")).toContain("entities_prop_name");
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
