@@ -623,6 +623,8 @@ describe("compile-time errors", () => {
     expect(tooWide.error.reason).toMatch(/either way/);
     expect(tooWide.column).toBe(wide.lastIndexOf(" that HAS Finding") + 2);
     expect(() => compile(`Find CodeRepo${steps(MAX_STEPS, "HAS <<")}`, sqliteDialect, { now: NOW })).not.toThrow();
+    // Without RETURN the SQL stays linear: no limit on either-way steps.
+    expect(() => compile(`Find CodeRepo${steps(MAX_STEPS, "HAS")}`, postgresDialect, { now: NOW })).not.toThrow();
     const values = Array.from({ length: 16_000 }, (_, i) => `'v${i}'`).join(" or ");
     expect(failure(`Find * with tags = (${values})`).error.reason).toMatch(/too large/);
   });

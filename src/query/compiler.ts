@@ -254,20 +254,19 @@ class Compiler {
   }
 
   /**
-   * Added: refuse queries whose SQL the databases would reject or that would
-   * take exponential time and memory to build (each step that may go either
-   * way doubles the SQL: two EXISTS arms, or twice the UNION ALL arms). They
-   * used to fail with a database error (SQLite: "too many terms in compound
-   * SELECT", "at most 64 tables in a join", "Expression tree is too large")
-   * or with a RangeError while building the string.
+   * Refuse queries whose SQL the databases would reject (SQLite: "at most 64
+   * tables in a join", "too many terms in compound SELECT") with a message
+   * that says what to change. A RETURN query has one UNION ALL arm per
+   * combination of directions, so each step that may go either way doubles
+   * it; a query without RETURN stays linear and has no such limit.
    */
   private checkSize(): void {
     const steps = this.q.steps;
     if (steps.length > MAX_STEPS) {
       this.fail(`too many steps (${steps.length}, at most ${MAX_STEPS})`, steps[MAX_STEPS]);
     }
-    const eitherWay = steps.filter((s) => s.direction === "both");
-    if (eitherWay.length > MAX_EITHER_WAY_STEPS) {
+    const eitherWay = steps.filter((s, i) => s.direction === "both" && i < this.firstNegated);
+    if (this.q.returns !== undefined && eitherWay.length > MAX_EITHER_WAY_STEPS) {
       this.fail(
         `too many steps that may go either way (at most ${MAX_EITHER_WAY_STEPS}); give the others a direction with >> or <<`,
         eitherWay[MAX_EITHER_WAY_STEPS],
@@ -282,10 +281,9 @@ class Compiler {
   }
 
   /**
-   * A number compared with a number column. Fix: PostgreSQL typed the
+   * A number compared with a number column. PostgreSQL would type the
    * parameter after the column (INTEGER for _version, BIGINT for
-   * _createdOn...), so `_version < 1.5` or `_version < date.now` failed
-   * ("invalid input syntax" / "out of range for type integer").
+   * _createdOn), and then reject `_version < 1.5` or `_version < date.now`.
    */
   private numberParam(value: unknown): string {
     const p = this.param(value);
@@ -295,8 +293,8 @@ class Compiler {
   private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
     switch (value.kind) {
       case "string":
-        // Fix: PostgreSQL rejects NUL in a text parameter (a database error,
-        // not an answer) and cannot store one; refuse it on both databases.
+        // PostgreSQL rejects NUL in a text parameter and cannot store one;
+        // refuse it on both databases so they answer alike.
         if (value.value.includes("\u0000")) {
           this.fail("string values cannot contain the NUL character (\\u0000)", value);
         }
@@ -331,8 +329,8 @@ class Compiler {
     if (key.includes('"') || key.includes("\\")) {
       this.fail(`property names with quotes or backslashes are not supported yet ("${key}")`, at);
     }
-    // Fix: a NUL ended SQLite's JSON path ("bad JSON path") and PostgreSQL
-    // rejects NUL in any text parameter; no stored key can hold one there.
+    // A NUL ends SQLite's JSON path and PostgreSQL rejects it in any text
+    // parameter; no stored key can hold one.
     if (key.includes("\u0000")) this.fail("property names cannot contain the NUL character (\\u0000)", at);
   }
 
@@ -486,9 +484,9 @@ class Compiler {
     if (left.kind === "classes" || right.kind === "classes") {
       this.fail("comparing _class between two aliases is not supported yet", at);
     }
-    // Fix: check that both sides can be of a kind before emitting either:
-    // typing a JSON side binds its key, and a bound key that no SQL used made
-    // PostgreSQL fail ("could not determine data type of parameter").
+    // Check that both sides can be of a kind before emitting either: typing a
+    // JSON side binds its key, and PostgreSQL refuses a statement with a
+    // bound parameter that no SQL uses ("could not determine data type").
     const canBe = (t: PropTarget, kind: ScalarKind): boolean =>
       t.kind === "json" || (t.kind === "column" && (t.type === "id" ? "string" : t.type) === kind);
     const typedAs = (t: PropTarget, kind: ScalarKind): string => {
@@ -708,8 +706,7 @@ class Compiler {
       }
       target = this.entityProp(start.table, rest.join("."), key);
     }
-    // Fix: DESC used to be appended to the last expression only, so a JSON
-    // property sorted its numbers ascending under ORDER BY ... DESC.
+    // DESC applies to every sort expression of a JSON property, not only the last.
     return this.sortExprs(target).map((expr) => this.orderTerm(expr, key.descending));
   }
 
@@ -734,10 +731,9 @@ class Compiler {
    * the JSON text of an array or object. With the NULL rule of orderTerm the
    * ascending order is: missing, arrays/objects, false, true, strings,
    * numbers (each kind in its natural order); descending is the reverse; the
-   * same on both databases. Fix: lists used to sort on the number and string
-   * forms only, and tables on the raw value, which compares JSON text on
-   * SQLite (10 before 9) but jsonb on PostgreSQL, so the two databases
-   * returned different rows under LIMIT and paging.
+   * same on both databases. Sorting on the raw value would compare JSON text
+   * on SQLite (10 before 9) but jsonb on PostgreSQL, and the two databases
+   * would return different rows under LIMIT and paging.
    */
   private jsonSortExprs(expr: string): string[] {
     if (this.d.name === "sqlite") {
@@ -877,7 +873,7 @@ class Compiler {
                   ? this.d.typed(prop.table, this.d.keyRef(this.params, prop.key), "number")
                   : prop.kind === "column" && prop.type === "number"
                     ? prop.sql
-                    : // Fix: a typed NULL; PostgreSQL has no SUM/AVG(text) for a bare NULL.
+                    : // a typed NULL: PostgreSQL has no SUM/AVG(text) for a bare NULL
                       this.d.name === "postgres"
                       ? "NULL::numeric"
                       : "NULL",
@@ -979,9 +975,8 @@ class Compiler {
       case "prop": {
         const prop =
           target.kind === "node" ? this.entityProp(table, expr.name, expr) : this.edgeProp(table, expr.name, expr);
-        // Fix: the decode used to come from valueColumn(), which also bound
-        // the key as a parameter that no arm used; PostgreSQL rejects a
-        // statement with an unused parameter ("could not determine data type").
+        // The decode comes from decodeOf(), not valueColumn(), which would bind
+        // the key as a parameter that no arm uses; PostgreSQL rejects that.
         return { select: () => this.valueColumn(prop).sql, decode: decodeOf(prop) };
       }
     }
@@ -1007,10 +1002,10 @@ class Compiler {
 }
 
 /**
- * `(a OP b OP ...)`. Fix: a long list (`x = ('a' or 'b' or ...)` with
- * hundreds of values) is parenthesised in groups of at most 32, nested, so
- * the expression stays log-deep: SQLite parses `a OR b OR c` as a chain and
- * rejected more than about 1000 terms ("Expression tree is too large").
+ * `(a OP b OP ...)`. A long list (`x = ('a' or 'b' or ...)` with hundreds of
+ * values) is parenthesised in groups of at most 32, nested, so the
+ * expression stays log-deep: SQLite parses `a OR b OR c` as a chain and
+ * rejects more than about 1000 terms ("Expression tree is too large").
  */
 function joinBalanced(parts: readonly string[], op: "AND" | "OR"): string {
   const GROUP = 32;
@@ -1029,7 +1024,7 @@ function decodeOf(target: PropTarget): ColumnDecode {
       return "bool";
     case "id":
       return "id";
-    // Fix: was "raw"; PostgreSQL returns BIGINT columns (_createdOn, _beginOn...) as strings.
+    // PostgreSQL returns BIGINT columns (_createdOn, _beginOn...) as strings.
     case "number":
       return "number";
     case "string":

@@ -121,6 +121,15 @@ export const MIGRATION_LOCK_KEY = "0x646d2d6d696772";
  * transactional in PostgreSQL, so a failed migration leaves nothing behind.
  */
 export async function migrate(client: pg.PoolClient, now: number = Date.now()): Promise<void> {
+  // Every command opens the store: when the schema is current (almost
+  // always), one round trip decides it, without a transaction or a lock.
+  const latest = Math.max(...POSTGRES_MIGRATIONS.map((m) => m.version));
+  try {
+    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
+    if (rows[0]?.version === latest) return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "42P01") throw error; // 42P01: no such table yet
+  }
   await client.query("BEGIN");
   try {
     await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [BigInt(MIGRATION_LOCK_KEY).toString()]);
