@@ -407,6 +407,20 @@ class Compiler {
     return group.combinator === "or" ? this.or(parts) : this.and(parts);
   }
 
+  /** `left OP right` for a positive operator; the string operators through the dialect. */
+  private applyOp(op: CompareOp, left: string, right: string): string {
+    switch (op) {
+      case "~=":
+        return this.d.contains(left, right);
+      case "^=":
+        return this.d.startsWith(left, right);
+      case "$=":
+        return this.d.endsWith(left, right);
+      default:
+        return `${left} ${op} ${right}`;
+    }
+  }
+
   /** The positive comparison (`=`, `<`..., `~=`, `^=`, `$=`) of a property with one value. */
   private compareValue(target: PropTarget, op: CompareOp, value: Value): string {
     const d = this.d;
@@ -432,18 +446,7 @@ class Compiler {
     if (isString && scalar.kind !== "string") {
       this.fail(`${op} compares strings; ${JSON.stringify(scalar.value)} is not a string`, value);
     }
-    const test = (expr: string, p: string): string => {
-      switch (op) {
-        case "~=":
-          return d.contains(expr, p);
-        case "^=":
-          return d.startsWith(expr, p);
-        case "$=":
-          return d.endsWith(expr, p);
-        default:
-          return `${expr} ${op} ${p}`;
-      }
-    };
+    const test = (expr: string, p: string): string => this.applyOp(op, expr, p);
     switch (target.kind) {
       case "column": {
         const type = target.type === "id" ? "string" : target.type;
@@ -506,18 +509,7 @@ class Compiler {
     }
     const kind: ScalarKind = op === "~=" || op === "^=" || op === "$=" ? "string" : "number";
     if (!canBe(left, kind) || !canBe(right, kind)) return d.bool(false);
-    const l = typedAs(left, kind);
-    const r = typedAs(right, kind);
-    switch (op) {
-      case "~=":
-        return d.contains(l, r);
-      case "^=":
-        return d.startsWith(l, r);
-      case "$=":
-        return d.endsWith(l, r);
-      default:
-        return `${l} ${op} ${r}`;
-    }
+    return this.applyOp(op, typedAs(left, kind), typedAs(right, kind));
   }
 
   // ----------------------------------------------------------------- nodes

@@ -22,7 +22,7 @@ import type { GraphStore } from "../store/types.js";
 import type { Filter, Query, Value } from "./ast.js";
 import { INDEXED_PROPERTIES } from "./dialect.js";
 import { DOCUMENTED_QUERIES } from "./fixtures/documented-queries.js";
-import { loadFixture, NOW } from "./fixtures/graph.js";
+import { loadFixture, NOW, withoutIds } from "./fixtures/graph.js";
 import { parseQuery } from "./parser.js";
 import { compile, type QueryResult, runQuery } from "./run.js";
 
@@ -521,20 +521,6 @@ async function outcome(store: GraphStore, text: string): Promise<Outcome> {
   }
 }
 
-/** Results without database ids (only keys are promised to agree across stores). */
-function withoutIds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutIds);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const last = k.slice(k.lastIndexOf(".") + 1);
-      if (["id", "_id", "_fromEntityId", "_toEntityId", "fromVertexId", "toVertexId"].includes(last)) continue;
-      out[k] = withoutIds(v);
-    }
-    return out;
-  }
-  return value;
-}
 
 // ------------------------------------------------------------------- tests
 

@@ -16,7 +16,7 @@ import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GraphStore } from "../store/types.js";
 import { MAX_EITHER_WAY_STEPS, MAX_STEPS } from "./compiler.js";
 import { DOCUMENTED_QUERIES } from "./fixtures/documented-queries.js";
-import { DAY, LOADED_AT, loadFixture, NOW, pagingGraph, UPDATED_AT } from "./fixtures/graph.js";
+import { DAY, LOADED_AT, loadFixture, NOW, pagingGraph, UPDATED_AT, withoutIds } from "./fixtures/graph.js";
 import { type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
 
 type Backend = "sqlite" | "postgres";
@@ -114,23 +114,6 @@ async function queryError(store: GraphStore, text: string, options: Options = {}
   throw new Error(`expected a QueryError for: ${text}`);
 }
 
-/**
- * A result with database ids replaced by nothing: both stores number rows in
- * insertion order today, but only keys are promised to be the same.
- */
-function withoutIds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutIds);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const last = k.slice(k.lastIndexOf(".") + 1);
-      if (["id", "_id", "_fromEntityId", "_toEntityId", "fromVertexId", "toVertexId"].includes(last)) continue;
-      out[k] = withoutIds(v);
-    }
-    return out;
-  }
-  return value;
-}
 
 const repos = (...names: string[]) => names.map((n) => `repo:${n}`);
 const dms = (...names: string[]) => names.map((n) => `dm:${n}`);
