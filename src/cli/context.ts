@@ -2,6 +2,7 @@ import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { GraphStore } from "../store/types.js";
 import type { Out, Style } from "./output.js";
+import type { Prompter } from "./prompt.js";
 
 /** What every command gets: where to write, the clock, config and the store. */
 export interface CommandContext {
@@ -12,6 +13,12 @@ export interface CommandContext {
   isTTY: boolean;
   /** stderr is a terminal (progress goes there) */
   stderrIsTTY: boolean;
+  /** a person can answer questions (stdin and stdout are terminals, or a test scripted the answers) */
+  interactive: boolean;
+  /** Ask questions; only when `interactive`. */
+  prompter(): Prompter;
+  /** who is acting: DM_USER, else git user.email, else the OS user */
+  actor(): string;
   cwd: string;
   config: Config;
   style: Style;

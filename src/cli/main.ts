@@ -7,11 +7,13 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { resolveActor } from "../core/maintenance/actor.js";
 import { loadConfig } from "../shared/config.js";
 import { DmError, InputError } from "../shared/errors.js";
 import { createLogger, type Logger, redact } from "../shared/logger.js";
 import type { CommandContext } from "./context.js";
 import { createStyle, type Out } from "./output.js";
+import { type Prompter, terminalPrompter } from "./prompt.js";
 
 export const EXIT = { ok: 0, problem: 1, usage: 2, external: 3, internal: 70 } as const;
 
@@ -23,6 +25,10 @@ export interface CliIO {
   cwd: string;
   /** the clock; tests pin it */
   now?: () => number;
+  /** stdin is a terminal */
+  stdinIsTTY?: boolean;
+  /** answers for interactive questions (tests) */
+  prompter?: Prompter;
 }
 
 function version(): string {
@@ -129,6 +135,12 @@ Examples:
       setResult(import("./commands/demo.js").then((m) => m.demoCommand(ctx, { db: o.db, size: o.size })));
     });
 
+  // ---- maintenance: open, close, reconcile ----
+  // ---- end open, close, reconcile ----
+
+  // ---- maintenance: report, list, show, check, stats ----
+  // ---- end report, list, show, check, stats ----
+
   return program;
 }
 
@@ -149,12 +161,21 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const colour = !!io.stdout.isTTY && !config.noColor;
   let logger: Logger | undefined;
+  let actor: string | undefined;
   const ctx: CommandContext = {
     stdout: io.stdout,
     stderr: io.stderr,
     stdin: io.stdin,
     isTTY: !!io.stdout.isTTY,
     stderrIsTTY: !!io.stderr.isTTY,
+    interactive: io.prompter !== undefined || (!!io.stdinIsTTY && !!io.stdout.isTTY),
+    prompter() {
+      return io.prompter ?? terminalPrompter(io.stdin, io.stderr as unknown as NodeJS.WritableStream);
+    },
+    actor() {
+      actor ??= resolveActor({ user: config.user, cwd: io.cwd });
+      return actor;
+    },
     cwd: io.cwd,
     config,
     style: createStyle(colour),
@@ -211,6 +232,7 @@ export async function main(): Promise<never> {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
+    stdinIsTTY: process.stdin.isTTY,
     env: process.env,
     cwd: process.cwd(),
   });

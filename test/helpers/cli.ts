@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { runCli } from "../../src/cli/main.js";
+import { scriptedPrompter } from "../../src/cli/prompt.js";
 
 export interface CliRun {
   code: number;
@@ -18,7 +19,15 @@ export function tempDir(prefix = "dm-test-"): string {
 /** Run `dm` in-process with captured output, a pinned clock and an isolated HOME. */
 export async function dm(
   args: string[],
-  options: { env?: Record<string, string | undefined>; stdin?: string; cwd?: string; now?: number; tty?: boolean } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    stdin?: string;
+    cwd?: string;
+    now?: number;
+    tty?: boolean;
+    /** answers to interactive questions, in order */
+    answers?: string[];
+  } = {},
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
@@ -37,9 +46,10 @@ export async function dm(
       isTTY: options.tty,
     },
     stdin: Readable.from([options.stdin ?? ""]),
-    env: { HOME: home, ...options.env },
+    env: { HOME: home, DM_USER: "tester@example.com", ...options.env },
     cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? Date.UTC(2026, 10, 23, 12),
+    prompter: options.answers ? scriptedPrompter(options.answers) : undefined,
   });
   return { code, stdout, stderr };
 }

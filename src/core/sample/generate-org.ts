@@ -224,6 +224,19 @@ interface CampaignSpec {
   weight: number;
 }
 
+/** The selection each audience stands for, as a person would have written it in `dm open`. */
+const AUDIENCE_QUERY: Readonly<Record<RepoAudience | HostAudience, string>> = {
+  all: "Find CodeRepo with archived != true",
+  node: "Find CodeRepo with language = ('TypeScript' or 'JavaScript')",
+  python: "Find CodeRepo with language = 'Python'",
+  go: "Find CodeRepo with language = 'Go'",
+  terraform0: "Find CodeRepo with terraformVersion ^= '0.'",
+  image: "Find CodeRepo that USES Image",
+  "all-hosts": "Find Host",
+  linux: "Find Host with os != 'windows'",
+  mutable: "Find Host with deployment != 'container'",
+};
+
 /** Ordered so that a short prefix (the demo takes six) mixes overdue and upcoming, repo and host campaigns. */
 const CATALOGUE: readonly CampaignSpec[] = [
   {
@@ -548,6 +561,8 @@ function scatterAt(s: Scatter, index: number): { combo: number; repeat: number }
 
 interface Campaign extends CampaignInfo {
   spec: CampaignSpec;
+  /** the J1QL selection recorded on its findings (sample data: not tracked) */
+  query: string;
   /** Probability that an eligible asset gets a finding. */
   coverage: number;
   webLink: string;
@@ -697,6 +712,7 @@ function createContext(size: OrgSize, seed: number, now: number): Context {
       spec,
       coverage,
       webLink: `https://wiki.example.com/maintenance/${spec.slug}`,
+      query: AUDIENCE_QUERY[spec.audience],
       maintenanceId,
       shortDescription: spec.shortDescription,
       target: isRepoAudience(spec.audience) ? "repo" : "host",
@@ -1005,7 +1021,7 @@ function addFindings(
   ctx: Context,
   campaigns: readonly Campaign[],
   facts: AssetFacts,
-  asset: { key: string; hasType: string; linkRepo: string },
+  asset: { key: string; type: string; name: string; owner?: string; hasType: string; linkRepo: string },
   rng: Rng,
   out: AssetRecords,
 ): void {
@@ -1027,7 +1043,14 @@ function addFindings(
       closed: false,
       createdBy: campaign.createdBy,
       createdOn: campaign.createdOn,
+      // what dm open records besides the original tool's properties
+      query: campaign.query,
+      tracked: false,
+      entityKey: asset.key,
+      entityType: asset.type,
+      entityName: asset.name,
     };
+    if (asset.owner !== undefined) entity.owner = asset.owner;
     if (rng.chance(campaign.spec.closeRate)) {
       const closeReason = rng.weighted(CLOSE_REASONS);
       entity.status = "closed";
@@ -1072,7 +1095,8 @@ function repoRecords(ctx: Context, index: number, rng: Rng, out: AssetRecords): 
   };
   if (terraformVersion !== undefined) out.entity.terraformVersion = terraformVersion;
 
-  out.rels.push(rel(teamKey(ctx, rng.int(size.teams)), "OWNS", key, "team_owns_git_repo"));
+  const ownerIndex = rng.int(size.teams);
+  out.rels.push(rel(teamKey(ctx, ownerIndex), "OWNS", key, "team_owns_git_repo"));
 
   const pool = size.packages;
   if (pool > 0 && size.packagesPerRepo > 0) {
@@ -1118,7 +1142,14 @@ function repoRecords(ctx: Context, index: number, rng: Rng, out: AssetRecords): 
     ctx,
     ctx.repoCampaigns,
     facts,
-    { key, hasType: "git_repo_has_deferred_maintenance", linkRepo: name },
+    {
+      key,
+      type: "git_repo",
+      name,
+      owner: teamName(ctx, ownerIndex),
+      hasType: "git_repo_has_deferred_maintenance",
+      linkRepo: name,
+    },
     rng,
     out,
   );
@@ -1164,7 +1195,7 @@ function hostRecords(ctx: Context, index: number, rng: Rng, out: AssetRecords): 
     ctx,
     ctx.hostCampaigns,
     facts,
-    { key, hasType: "host_has_deferred_maintenance", linkRepo: "platform-infrastructure" },
+    { key, type: "host", name, hasType: "host_has_deferred_maintenance", linkRepo: "platform-infrastructure" },
     rng,
     out,
   );

@@ -1,0 +1,61 @@
+import { InputError } from "../../shared/errors.js";
+
+export const DAY_MS = 86_400_000;
+
+/** The due-date choices offered interactively, in days. */
+export const DUE_CHOICES = [7, 30, 60, 90, 180, 365] as const;
+
+/**
+ * `30d`, `2w`, `30` (days) or a date `2027-03-31` (end of that day, UTC) ->
+ * epoch ms. A due date must be in the future.
+ */
+export function parseDue(text: string, now: number, what = "--due"): number {
+  const value = text.trim();
+  const relative = /^(\d+)\s*(d|days?|w|weeks?)?$/i.exec(value);
+  let due: number;
+  if (relative) {
+    const n = Number(relative[1]);
+    const unit = (relative[2] ?? "d").toLowerCase().startsWith("w") ? 7 : 1;
+    due = now + n * unit * DAY_MS;
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const start = Date.parse(`${value}T00:00:00Z`);
+    if (Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== value) {
+      throw new InputError(`${what} ${value}: not a real date`, { details: ["Use YYYY-MM-DD, e.g. 2027-03-31, or a number of days like 30d."] });
+    }
+    due = start + DAY_MS - 1;
+  } else {
+    throw new InputError(`${what} "${value}" is neither a number of days (30d) nor a date (2027-03-31)`);
+  }
+  if (due <= now) {
+    throw new InputError(`${what} ${value} is not in the future`, { details: ["A due date gives people time to do the work: pick one ahead."] });
+  }
+  return due;
+}
+
+/** Whole days from now to `when` (negative: in the past), rounded towards zero by the day boundary. */
+export function daysFrom(now: number, when: number): number {
+  return Math.floor((when - now) / DAY_MS);
+}
+
+/** "in 6 days", "today", "12 days overdue" */
+export function formatDue(due: number, now: number): string {
+  if (due >= now) {
+    const days = Math.floor((due - now) / DAY_MS);
+    return days === 0 ? "due today" : days === 1 ? "in 1 day" : `in ${days} days`;
+  }
+  const late = Math.floor((now - due) / DAY_MS);
+  return late === 0 ? "due today" : late === 1 ? "1 day overdue" : `${late} days overdue`;
+}
+
+/** `7d`, `2w`, `0` -> ms (a grace period; zero allowed). */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+)\s*(d|days?|w|weeks?|h|hours?)?$/i.exec(text.trim());
+  if (!m) throw new InputError(`${what} "${text}" is not a duration; use days like 7d, weeks like 2w, or hours like 12h`);
+  const unit = (m[2] ?? "d").toLowerCase();
+  const ms = unit.startsWith("w") ? 7 * DAY_MS : unit.startsWith("h") ? 3_600_000 : DAY_MS;
+  return Number(m[1]) * ms;
+}
+
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
