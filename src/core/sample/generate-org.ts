@@ -54,14 +54,14 @@ const DEFAULT_SEED = 1;
 const DEFAULT_CHUNK = 10_000;
 const DAY = 86_400_000;
 
-/** A small demo organisation (about 250 entities). */
+/** The demo organisation: a few hundred repos, hosts and people (about 1,300 entities). */
 export const DEMO_SIZE: OrgSize = Object.freeze({
-  teams: 6,
-  people: 25,
-  repos: 40,
-  hosts: 15,
-  packages: 120,
-  images: 12,
+  teams: 8,
+  people: 60,
+  repos: 220,
+  hosts: 90,
+  packages: 400,
+  images: 20,
   packagesPerRepo: 10,
   findingsPerRepo: 2,
   findingsPerHost: 0.6,
