@@ -3,6 +3,7 @@
  * answer without a TTY.
  */
 import { createInterface } from "node:readline/promises";
+import { InputError } from "../shared/errors.js";
 
 export interface Prompter {
   /** Free text; `validate` returns an error message to ask again, or undefined. */
@@ -15,7 +16,18 @@ export interface Prompter {
 
 export function terminalPrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Prompter {
   const rl = createInterface({ input, output, terminal: true });
-  const ask = async (q: string) => (await rl.question(q)).trim();
+  const ask = async (q: string) => {
+    try {
+      return (await rl.question(q)).trim();
+    } catch (error) {
+      // Ctrl+D / Ctrl+C at a question: the person stopped, not a bug.
+      const e = error as { name?: string; code?: string };
+      if (e?.name === "AbortError" || e?.code === "ABORT_ERR") {
+        throw new InputError("cancelled at the question; nothing was written", { cause: error });
+      }
+      throw error;
+    }
+  };
   return {
     async text(question, options) {
       for (;;) {

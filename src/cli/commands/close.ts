@@ -1,0 +1,124 @@
+import {
+  type CloseInput,
+  type CloseResult,
+  closeMaintenance,
+  parseCloseReason,
+} from "../../core/maintenance/close.js";
+import { isoDate, parseDue } from "../../core/maintenance/due.js";
+import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/finding.js";
+import { assertSelectionQuery, linkProblem, previewNames } from "../../core/maintenance/open.js";
+import { InputError } from "../../shared/errors.js";
+import { type CommandContext, withStore } from "../context.js";
+import { cancelled, problemOf, REFUSE_WITHOUT_YES } from "./open.js";
+
+export interface CloseOptions {
+  id?: string;
+  query?: string;
+  reason?: string;
+  link?: string;
+  /** RISK_ACCEPTED: `90d`, `2027-03-31` */
+  until?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  db?: string;
+}
+
+export async function closeCommand(ctx: CommandContext, options: CloseOptions): Promise<CloseResult | undefined> {
+  const now = ctx.now();
+  if (options.id === undefined && options.query === undefined) {
+    throw new InputError("say what to close: --id MID, --query Q, or both", {
+      details: ["  dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 --yes"],
+    });
+  }
+  if (options.id !== undefined) assertMaintenanceId(options.id);
+  if (options.query !== undefined) assertSelectionQuery(options.query);
+  let reason = options.reason === undefined ? undefined : parseCloseReason(options.reason);
+  let link = options.link;
+  if (link !== undefined) {
+    const problem = linkProblem(link, "--link");
+    if (problem) throw new InputError(problem);
+  }
+  let until = options.until === undefined ? undefined : parseDue(options.until, now, "--until");
+  if (!ctx.interactive && reason === undefined) {
+    throw new InputError(`missing --reason: ${CLOSE_REASONS.join(", ")}`, {
+      details: ["Not on a terminal, so nothing can be asked."],
+    });
+  }
+
+  return withStore(ctx, options.db, async (store) => {
+    let confirmed = !!options.yes;
+    const actor = ctx.actor();
+    const input = (): CloseInput => ({
+      ...(options.id === undefined ? {} : { maintenanceId: options.id }),
+      ...(options.query === undefined ? {} : { query: options.query }),
+      reason: reason!,
+      ...(link === undefined ? {} : { link }),
+      ...(until === undefined ? {} : { until }),
+      actor,
+      now,
+    });
+    if (ctx.interactive) {
+      const p = ctx.prompter();
+      try {
+        reason ??= await p.choose("Why close? (COMPLETE: done · ERROR: opened by mistake · RISK_ACCEPTED: not now, until a date)", CLOSE_REASONS, 0);
+        if (link === undefined && reason !== "ERROR") {
+          const what = reason === "COMPLETE" ? "Link to the change that did it (pull request)" : "Link to the decision record";
+          link = await p.text(what, { validate: (a) => linkProblem(a) });
+        }
+        if (until === undefined && reason === "RISK_ACCEPTED") {
+          const text = await p.text("Accept the risk until (90d, 2027-03-31)", {
+            validate: (a) => problemOf(() => parseDue(a, now, "the date")),
+          });
+          until = parseDue(text, now, "the date");
+        }
+        if (!options.yes && !options.dryRun) {
+          const preview = await closeMaintenance(store, { ...input(), dryRun: true });
+          const count = `${preview.closed} ${preview.closed === 1 ? "finding" : "findings"}`;
+          const what =
+            reason === "RISK_ACCEPTED" ? `Accept the risk on ${count} until ${isoDate(until!)}` : `Close ${count} as ${reason}`;
+          const ok = await p.confirm(`${what}: ${previewNames(preview.findings.map((f) => f.entityName))}?`, true);
+          if (!ok) {
+            ctx.stderr.write("Nothing closed.\n");
+            return undefined;
+          }
+          confirmed = true;
+        }
+      } catch (error) {
+        throw cancelled(error, "nothing closed");
+      } finally {
+        p.close();
+      }
+    }
+    const refuse = !options.dryRun && !confirmed;
+    const result = await closeMaintenance(store, { ...input(), dryRun: !!options.dryRun || refuse });
+    if (refuse) {
+      throw new InputError(REFUSE_WITHOUT_YES, {
+        details: [`It would close ${result.closed} findings.`, "Add --yes to close them, or --dry-run to list them."],
+      });
+    }
+    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    else print(ctx, result, options.id, until);
+    return result;
+  });
+}
+
+function print(ctx: CommandContext, r: CloseResult, id: string | undefined, until: number | undefined): void {
+  const s = ctx.style;
+  const noun = r.closed === 1 ? "finding" : "findings";
+  const of = id !== undefined ? ` of ${id}` : "";
+  const head =
+    r.reason === "RISK_ACCEPTED"
+      ? `${r.dryRun ? "Would accept" : "Accepted"} the risk on ${r.closed} ${noun}${of} until ${isoDate(until!)}`
+      : `${r.dryRun ? "Would close" : "Closed"} ${r.closed} ${noun}${of} as ${r.reason}`;
+  ctx.stdout.write(`${s.bold(head)}${r.dryRun ? s.dim(" (dry run: nothing written)") : ""}\n`);
+  if (r.dryRun) ctx.stdout.write(`  ${previewNames(r.findings.map((f) => f.entityName), 10)}\n`);
+  if (r.skipped.length > 0) {
+    ctx.stdout.write(`Skipped ${r.skipped.length} selected ${r.skipped.length === 1 ? "entity" : "entities"}:\n`);
+    for (const e of r.skipped.slice(0, 10)) ctx.stdout.write(`  ${e.name}: ${e.why}\n`);
+    if (r.skipped.length > 10) ctx.stdout.write(`  … and ${r.skipped.length - 10} more (--json lists them all)\n`);
+  }
+  if (r.reason === "RISK_ACCEPTED" && !r.dryRun) {
+    ctx.stdout.write(s.dim("They reopen by themselves when the acceptance expires (dm reconcile).\n"));
+  }
+}

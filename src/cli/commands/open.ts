@@ -1,0 +1,169 @@
+import { DAY_MS, DUE_CHOICES, isoDate, parseDue } from "../../core/maintenance/due.js";
+import { FINDING_TYPE } from "../../core/maintenance/finding.js";
+import {
+  assertSelectionQuery,
+  entityNameOf,
+  linkProblem,
+  type OpenResult,
+  openMaintenance,
+  previewNames,
+  selectEntities,
+  shortDescriptionProblem,
+} from "../../core/maintenance/open.js";
+import { DmError, InputError } from "../../shared/errors.js";
+import { type CommandContext, withStore } from "../context.js";
+import type { Prompter } from "../prompt.js";
+
+export interface OpenOptions {
+  query?: string;
+  short?: string;
+  description?: string;
+  link?: string;
+  /** `30d`, `2w`, `2027-03-31` */
+  due?: string;
+  track?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  db?: string;
+}
+
+export const REFUSE_WITHOUT_YES = "refusing to write without --yes when not on a terminal";
+
+/** The message of a DmError for a prompt's validation, or undefined. */
+export function problemOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof DmError) return error.message;
+    throw error;
+  }
+}
+
+/** Ctrl+D / Ctrl+C at a question (readline aborts): a cancellation, not a bug. */
+export function cancelled(error: unknown, what: string): unknown {
+  const e = error as { name?: string; code?: string } | undefined;
+  if (e?.name === "AbortError" || e?.code === "ABORT_ERR") {
+    return new InputError(`cancelled at the question: ${what}`, { cause: error });
+  }
+  return error;
+}
+
+const DATE_CHOICE = "a date";
+
+/** Ask for a due date: a number of days from DUE_CHOICES, or a date. */
+export async function askDue(p: Prompter, now: number, question = "Due"): Promise<number> {
+  const choices = [...DUE_CHOICES.map((d) => `${d} days`), DATE_CHOICE] as const;
+  const picked = await p.choose(question, choices, DUE_CHOICES.indexOf(30));
+  if (picked !== DATE_CHOICE) return now + Number.parseInt(picked, 10) * DAY_MS;
+  const text = await p.text("Date (YYYY-MM-DD)", { validate: (a) => problemOf(() => parseDue(a, now, "the date")) });
+  return parseDue(text, now, "the date");
+}
+
+export async function openCommand(ctx: CommandContext, options: OpenOptions): Promise<OpenResult | undefined> {
+  const now = ctx.now();
+  let { query, short, description, link } = options;
+
+  // What the flags say is checked before any question or database work.
+  if (short !== undefined) {
+    const problem = shortDescriptionProblem(short);
+    if (problem) throw new InputError(`--short: ${problem}`);
+  }
+  if (link !== undefined) {
+    const problem = linkProblem(link, "--link");
+    if (problem) throw new InputError(problem);
+  }
+  let dueDate = options.due === undefined ? undefined : parseDue(options.due, now, "--due");
+  if (query !== undefined) assertSelectionQuery(query);
+  if (!ctx.interactive) {
+    const missing = [
+      query === undefined ? "--query" : "",
+      short === undefined ? "--short" : "",
+      link === undefined ? "--link" : "",
+      dueDate === undefined ? "--due" : "",
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      throw new InputError(`missing ${missing.join(", ")}: not on a terminal, so nothing can be asked`, {
+        details: [
+          `  dm open --query "Find CodeRepo that USES npm_package with name='left-pad'" --short "Remove left-pad" \\`,
+          "    --description \"Use String.prototype.padStart\" --link https://wiki.example.com/left-pad --due 30d --yes",
+        ],
+      });
+    }
+  }
+
+  return withStore(ctx, options.db, async (store) => {
+    let confirmed = !!options.yes;
+    if (ctx.interactive) {
+      const p = ctx.prompter();
+      try {
+        query ??= await p.text("Which assets? (J1QL)", { validate: (a) => problemOf(() => assertSelectionQuery(a)) });
+        if (!options.yes && !options.dryRun) {
+          const selected = (await selectEntities(store, query, now)).filter((i) => i.entity._type !== FINDING_TYPE);
+          if (selected.length === 0) throw new InputError("the query selects no entities: nothing to open");
+          const noun = selected.length === 1 ? "entity" : "entities";
+          const ok = await p.confirm(`${selected.length} ${noun}: ${previewNames(selected.map(entityNameOf))}. Proceed?`, true);
+          if (!ok) {
+            ctx.stderr.write("Nothing opened.\n");
+            return undefined;
+          }
+          confirmed = true;
+        }
+        short ??= await p.text("Short description (≤ 50, shown in the graph)", { validate: shortDescriptionProblem });
+        description ??= await p.text("Description", { default: short });
+        link ??= await p.text("Link to the instructions", { validate: (a) => linkProblem(a) });
+        dueDate ??= await askDue(p, now);
+      } catch (error) {
+        throw cancelled(error, "nothing opened");
+      } finally {
+        p.close();
+      }
+    }
+    // Without a terminal and without --yes: validate everything (a dry run), then refuse.
+    const refuse = !options.dryRun && !confirmed;
+    const result = await openMaintenance(
+      store,
+      {
+        query: query!,
+        shortDescription: short!,
+        description: description ?? short!,
+        webLink: link!,
+        dueDate: dueDate!,
+        track: !!options.track,
+        dryRun: !!options.dryRun || refuse,
+      },
+      { now, actor: ctx.actor() },
+    );
+    if (refuse) {
+      throw new InputError(REFUSE_WITHOUT_YES, {
+        details: [
+          `It would open ${result.opened} findings (id ${result.maintenanceId}${result.alreadyOpen > 0 ? `, ${result.alreadyOpen} already open` : ""}).`,
+          "Add --yes to write them, or --dry-run to list them.",
+        ],
+      });
+    }
+    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    else print(ctx, result, !!options.track);
+    return result;
+  });
+}
+
+function print(ctx: CommandContext, r: OpenResult, tracked: boolean): void {
+  const s = ctx.style;
+  const parts: string[] = [];
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  if (r.dryRun) parts.push(`Would open ${n(r.opened, "finding", "findings")}`);
+  else parts.push(`Opened ${n(r.opened, "finding", "findings")}`);
+  parts.push(`id ${r.maintenanceId}`);
+  parts.push(`due ${isoDate(r.dueDate)}`);
+  if (r.alreadyOpen > 0) parts.push(`${r.alreadyOpen} already open`);
+  ctx.stdout.write(`${s.bold(parts.join(" · "))}${r.dryRun ? s.dim(" (dry run: nothing written)") : ""}\n`);
+  if (r.dryRun && r.findings.length > 0) ctx.stdout.write(`  ${previewNames(r.findings.map((f) => f.entityName), 10)}\n`);
+  if (r.skipped > 0) {
+    ctx.stdout.write(`Skipped ${n(r.skipped, "selected entity that is a deferred_maintenance finding itself", "selected entities that are deferred_maintenance findings themselves")}.\n`);
+  }
+  if (r.dryRun) return;
+  if (tracked) ctx.stdout.write(s.dim("Tracked: dm reconcile re-runs the query, closing findings whose entity no longer matches and opening new ones.\n"));
+  ctx.stdout.write(s.dim(`See them: dm query "Find ${FINDING_TYPE} with maintenanceId='${r.maintenanceId}'"\n`));
+}

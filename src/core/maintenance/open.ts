@@ -1,0 +1,293 @@
+/**
+ * Opening a maintenance item: select assets with a J1QL query and give each
+ * one a finding (`<asset> -HAS-> deferred_maintenance`).
+ *
+ * Cost per entity: nothing but its share of three statements (the selection,
+ * the owner look-up in chunks, the existing findings of the item) and of one
+ * upsert transaction. The original tool made two HTTP calls per entity.
+ */
+import { parseQuery } from "../../query/parser.js";
+import { type ListItem, runQuery } from "../../query/run.js";
+import { InputError } from "../../shared/errors.js";
+import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord } from "../../store/types.js";
+import { isoDate } from "./due.js";
+import {
+  FINDING_TYPE,
+  type FindingProps,
+  findingEdge,
+  findingKey,
+  findingRecord,
+  loadFindings,
+  maintenanceIdFor,
+  SHORT_DESCRIPTION_MAX,
+} from "./finding.js";
+
+export interface OpenInput {
+  /** J1QL selecting the assets (no RETURN) */
+  query: string;
+  shortDescription: string;
+  description: string;
+  webLink: string;
+  /** epoch ms, in the future */
+  dueDate: number;
+  /** keep the query: `dm reconcile` re-runs it */
+  track: boolean;
+  /** validate and report, write nothing */
+  dryRun: boolean;
+}
+
+export interface OpenedFinding {
+  key: string;
+  entityKey: string;
+  entityName: string;
+  dueDate: number;
+}
+
+export interface OpenResult {
+  maintenanceId: string;
+  /** the due date of the findings opened (epoch ms) */
+  dueDate: number;
+  /** findings written by this call (or that would be, on a dry run) */
+  opened: number;
+  /** selected entities that already have a finding of this item (open or closed): left as they are */
+  alreadyOpen: number;
+  /** selected entities that are deferred_maintenance findings themselves: never given a finding */
+  skipped: number;
+  /** the findings this call opened (would open, on a dry run) */
+  findings: OpenedFinding[];
+  dryRun: boolean;
+}
+
+/** Findings per upsert batch (each batch also carries as many edges). */
+const WRITE_CHUNK = 5000;
+/** Entity ids per owner look-up statement. */
+const OWNER_CHUNK = 1000;
+
+// ------------------------------------------------------------------ validation
+
+/** A problem with the short description, or undefined. */
+export function shortDescriptionProblem(text: string): string | undefined {
+  const value = text.trim();
+  if (value === "") return "the short description is empty: say in a few words what must be done";
+  if (value.length > SHORT_DESCRIPTION_MAX) {
+    return `the short description has ${value.length} characters; at most ${SHORT_DESCRIPTION_MAX} (it is the finding's displayName): put the rest in the description`;
+  }
+  return undefined;
+}
+
+/** A problem with a link (it must be an http or https URL), or undefined. */
+export function linkProblem(text: string, what = "the link"): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return `${what} "${text}" is not a URL; give an http(s) address, like https://wiki.example.com/upgrade`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `${what} "${text}" is not an http(s) URL; give an http(s) address, like https://wiki.example.com/upgrade`;
+  }
+  return undefined;
+}
+
+/**
+ * The query parses and is a list query (it selects entities). Throws the
+ * QueryError of the parser (with its caret) or an InputError.
+ */
+export function assertSelectionQuery(query: string): void {
+  if (query.trim() === "") throw new InputError("the query is empty: give a J1QL selection, like \"Find CodeRepo with name='payments'\"");
+  const ast = parseQuery(query);
+  if (ast.returns !== undefined) {
+    throw new InputError("the query must select entities: drop the RETURN", {
+      details: [`  e.g. ${query.slice(0, ast.returns.pos).trim()}`],
+    });
+  }
+}
+
+/** Every entity the query selects (every page). The query must be a list query. */
+export async function selectEntities(store: GraphStore, query: string, now: number): Promise<ListItem[]> {
+  assertSelectionQuery(query);
+  const result = await runQuery(store, query, { now, all: true });
+  if (result.type !== "list") throw new InputError("the query must select entities: drop the RETURN");
+  return result.data;
+}
+
+/** How a selected entity is named to a person: displayName, else name, else its key. */
+export function entityNameOf(item: ListItem): string {
+  const name = item.properties.name;
+  return item.entity.displayName ?? (typeof name === "string" && name !== "" ? name : item.entity._key);
+}
+
+/** `billing, payments, website, … (211 more)` */
+export function previewNames(names: readonly string[], shown = 3): string {
+  const head = names.slice(0, shown).join(", ");
+  return names.length > shown ? `${head}, … (${names.length - shown} more)` : head;
+}
+
+// ------------------------------------------------------------------ owners
+
+/**
+ * The owner of each entity (by `_id`): the displayName (else name) of a Team
+ * or Person that OWNS it; a Team wins over a Person, then the lowest id.
+ * One statement per chunk of ids, whatever the selection size.
+ */
+export async function lookupOwners(store: GraphStore, ids: readonly string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, { name: string; rank: number }>();
+  const d = store.dialect;
+  for (let i = 0; i < ids.length; i += OWNER_CHUNK) {
+    const chunk = ids.slice(i, i + OWNER_CHUNK);
+    const params = d.newParams();
+    const list = chunk.map((id) => params.add(Number(id))).join(", ");
+    const team = params.add("Team");
+    const person = params.add("Person");
+    const owns = params.add("OWNS");
+    const name = d.typed("o", d.keyRef(params, "name"), "string");
+    const sql =
+      `SELECT ${d.idText("r.to_id")} AS entity_id, o.id AS owner_id, o.display_name AS display_name, ${name} AS name, ` +
+      `CASE WHEN EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = o.id AND c.class = ${team}) THEN 0 ELSE 1 END AS owner_rank ` +
+      `FROM relationships r JOIN entities o ON o.id = r.from_id ` +
+      `WHERE r.to_id IN (${list}) AND r.class = ${owns} ` +
+      `AND r.deleted = ${d.bool(false)} AND o.deleted = ${d.bool(false)} ` +
+      `AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = o.id AND c.class IN (${team}, ${person})) ` +
+      `ORDER BY r.to_id, owner_rank, o.id`;
+    for (const row of await store.select(sql, params.values)) {
+      const label = (row.display_name as string | null) || (row.name as string | null);
+      if (!label) continue;
+      const id = String(row.entity_id);
+      const rank = Number(row.owner_rank);
+      const known = owners.get(id);
+      if (!known || rank < known.rank) owners.set(id, { name: label, rank });
+    }
+  }
+  return new Map([...owners].map(([id, o]) => [id, o.name]));
+}
+
+/** The owner of a selected entity: an OWNS edge from a Team/Person, else its own string `owner` property. */
+export function ownerOf(item: ListItem, owners: Map<string, string>): string | undefined {
+  const byEdge = owners.get(item.id);
+  if (byEdge) return byEdge;
+  const own = item.properties.owner;
+  return typeof own === "string" && own !== "" ? own : undefined;
+}
+
+// ------------------------------------------------------------------ writing
+
+/** Upsert findings and their edges in ONE transaction (chunked batches of one upsertMany). */
+export async function writeFindings(
+  store: GraphStore,
+  entities: readonly EntityRecord[],
+  relationships: readonly RelationshipRecord[],
+  now: number,
+): Promise<void> {
+  if (entities.length === 0 && relationships.length === 0) return;
+  function* batches(): Generator<GraphBatch> {
+    // Every entity first, then the edges: an edge may name any finding of the call.
+    for (let i = 0; i < entities.length; i += WRITE_CHUNK) {
+      yield { entities: entities.slice(i, i + WRITE_CHUNK), relationships: [] };
+    }
+    for (let i = 0; i < relationships.length; i += WRITE_CHUNK) {
+      yield { entities: [], relationships: relationships.slice(i, i + WRITE_CHUNK) };
+    }
+  }
+  await store.upsertMany(batches(), { now, source: "dm" });
+}
+
+/**
+ * The props of a new finding for a selected entity. Shared by `open` and by
+ * reconcile (an entity that newly matches a tracked item).
+ */
+export function newFindingProps(
+  item: ListItem,
+  owner: string | undefined,
+  base: Pick<FindingProps, "maintenanceId" | "shortDescription" | "description" | "webLink" | "dueDate" | "createdBy" | "createdOn" | "query" | "tracked">,
+): FindingProps {
+  const props: FindingProps = {
+    ...base,
+    status: "open",
+    closed: false,
+    entityKey: item.entity._key,
+    entityType: item.entity._type,
+    entityName: entityNameOf(item),
+  };
+  if (owner !== undefined) props.owner = owner;
+  return props;
+}
+
+// ------------------------------------------------------------------ open
+
+export async function openMaintenance(
+  store: GraphStore,
+  input: OpenInput,
+  options: { now: number; actor: string },
+): Promise<OpenResult> {
+  const { now, actor } = options;
+  const query = input.query.trim();
+  const shortDescription = input.shortDescription.trim();
+  const webLink = input.webLink.trim();
+
+  const shortProblem = shortDescriptionProblem(shortDescription);
+  if (shortProblem) throw new InputError(shortProblem);
+  const badLink = linkProblem(webLink);
+  if (badLink) throw new InputError(badLink);
+  if (!Number.isFinite(input.dueDate) || input.dueDate <= now) {
+    throw new InputError(`the due date ${Number.isFinite(input.dueDate) ? isoDate(input.dueDate) : String(input.dueDate)} is not in the future`, {
+      details: ["A due date gives people time to do the work: pick one ahead."],
+    });
+  }
+
+  const selected = await selectEntities(store, query, now);
+  if (selected.length === 0) {
+    throw new InputError("the query selects no entities: nothing to open", {
+      details: [`Check it with: dm query "${query.replace(/"/g, '\\"')}"`],
+    });
+  }
+  const assets = selected.filter((item) => item.entity._type !== FINDING_TYPE);
+  const skipped = selected.length - assets.length;
+  if (assets.length === 0) {
+    throw new InputError("the query selects only deferred_maintenance findings: a finding is not given a finding", {
+      details: ["Select the assets themselves, e.g. Find CodeRepo that HAS deferred_maintenance with maintenanceId='…'"],
+    });
+  }
+
+  const maintenanceId = maintenanceIdFor(shortDescription, query);
+  const existing = new Set((await loadFindings(store, now, { maintenanceId })).map((f) => f.key));
+  const fresh = assets.filter((item) => !existing.has(findingKey(maintenanceId, item.entity._key)));
+  const alreadyOpen = assets.length - fresh.length;
+
+  const owners = await lookupOwners(
+    store,
+    fresh.map((item) => item.id),
+  );
+  const base = {
+    maintenanceId,
+    shortDescription,
+    description: input.description.trim(),
+    webLink,
+    dueDate: input.dueDate,
+    createdBy: actor,
+    createdOn: now,
+    query,
+    tracked: input.track,
+  };
+  const entities: EntityRecord[] = [];
+  const relationships: RelationshipRecord[] = [];
+  const findings: OpenedFinding[] = [];
+  for (const item of fresh) {
+    const key = findingKey(maintenanceId, item.entity._key);
+    const props = newFindingProps(item, ownerOf(item, owners), base);
+    entities.push(findingRecord(key, props));
+    relationships.push(findingEdge(item.entity._key, item.entity._type, key));
+    findings.push({ key, entityKey: props.entityKey, entityName: props.entityName, dueDate: props.dueDate });
+  }
+
+  if (!input.dryRun && findings.length > 0) {
+    await writeFindings(store, entities, relationships, now);
+    await store.audit({
+      at: now,
+      actor,
+      action: "open",
+      subject: maintenanceId,
+      details: { opened: findings.length, alreadyOpen, query, dueDate: input.dueDate, tracked: input.track },
+    });
+  }
+  return { maintenanceId, dueDate: input.dueDate, opened: findings.length, alreadyOpen, skipped, findings, dryRun: input.dryRun };
+}
