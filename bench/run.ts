@@ -14,8 +14,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChunks, readBulkBatches } from "../src/core/ingest/bulk-stream.js";
-import { generateOrg, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
+import { generateOrg, type OrgSize, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
 import { compile, type QueryResult, runQuery } from "../src/query/run.js";
+import { openMaintenance } from "../src/core/maintenance/open.js";
+import { reconcile } from "../src/core/maintenance/reconcile.js";
 import { resolveDate } from "../src/query/values.js";
 import { openStore } from "../src/store/open-store.js";
 import type { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -220,6 +222,7 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
         plan: await plan(store, compiled.sql, compiled.params),
       });
     }
+    const maintenance = backend === "sqlite" ? await benchMaintenance(store, target, dir, size) : undefined;
     await store.close();
 
     // `dm query` wall time, process start included.
@@ -250,6 +253,7 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
       ingest: ingestResult,
       queries,
       cli,
+      ...(maintenance ? { maintenance } : {}),
     };
     fs.mkdirSync(args.out!, { recursive: true });
     const out = path.join(args.out!, `${backend}-${entities}.json`);
@@ -262,6 +266,60 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
   }
 }
 
+/** Wall time of one `dm` run, process start included (median of `runs`). */
+function dmWall(args: string[], runs: number, cwd?: string): number {
+  const bin = path.join(root, "bin", "dm");
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd, env: { ...process.env, DM_USER: "bench@example.com" } });
+    if (r.status !== 0 && r.status !== 1) throw new Error(`dm ${args.join(" ")} failed: ${r.stderr}`);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/**
+ * The maintenance questions of the 1,000,000-entity benchmark: open an item on
+ * ~10,000 repos, the repo report, stats of that item, reconcile it tracked.
+ */
+async function benchMaintenance(store: GraphStore, target: string, dir: string, size: OrgSize) {
+  const selection = "Find CodeRepo with language = 'Python'";
+  const opened = await time(() =>
+    openMaintenance(
+      store,
+      {
+        query: selection,
+        shortDescription: "Move to Python 3.13",
+        description: "Bump the runtime and the CI image",
+        webLink: "https://wiki.example.com/python-3-13",
+        dueDate: NOW + 60 * 86_400_000,
+        track: true,
+        dryRun: false,
+      },
+      { now: NOW, actor: "bench@example.com" },
+    ),
+  );
+  const mid = opened.value.maintenanceId;
+  const reconciled = await time(() => reconcile(store, { now: NOW + 3_600_000, actor: "dm", ranBy: "bench" }));
+  // The repo report as a developer runs it: `dm` inside a checkout of a repo.
+  const repo = sampleRepoName(size, undefined, 3);
+  const checkout = path.join(dir, repo);
+  fs.mkdirSync(checkout);
+  spawnSync("git", ["init", "-q"], { cwd: checkout });
+  spawnSync("git", ["remote", "add", "origin", `git@git.example.com:acme/${repo}.git`], { cwd: checkout });
+  const reportWallMs = dmWall(["--db", target], 5, checkout);
+  const statsWallMs = dmWall(["stats", mid, "--json", "--db", target], 5);
+  return {
+    openedFindings: opened.value.opened,
+    openMs: opened.ms,
+    openMsPerEntity: opened.ms / Math.max(1, opened.value.opened),
+    reconcileMs: reconciled.ms,
+    reportWallMs,
+    statsWallMs,
+  };
+}
+
 function printSummary(r: {
   backend: string;
   entities: number;
@@ -269,6 +327,14 @@ function printSummary(r: {
   ingest: { seconds: number; entitiesPerSecond: number };
   queries: QueryBench[];
   cli: { dmQueryWallMs: number; nodeStartMs: number };
+  maintenance?: {
+    openedFindings: number;
+    openMs: number;
+    openMsPerEntity: number;
+    reconcileMs: number;
+    reportWallMs: number;
+    statsWallMs: number;
+  };
 }) {
   const f = (n: number | undefined) => (n === undefined ? "-" : n < 10 ? n.toFixed(2) : n.toFixed(0));
   const lines = [
@@ -284,6 +350,15 @@ function printSummary(r: {
     );
   }
   lines.push(`  dm query wall (one repo)     ${f(r.cli.dmQueryWallMs)} ms   (node -e 0: ${f(r.cli.nodeStartMs)} ms)`);
+  if (r.maintenance) {
+    const m = r.maintenance;
+    lines.push(
+      `  dm open on ${m.openedFindings.toLocaleString()} repos       ${f(m.openMs)} ms (${(m.openMsPerEntity * 1000).toFixed(0)} µs per entity)`,
+      `  dm reconcile (tracked item)  ${f(m.reconcileMs)} ms`,
+      `  dm (repo report) wall        ${f(m.reportWallMs)} ms`,
+      `  dm stats <item> wall         ${f(m.statsWallMs)} ms`,
+    );
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

@@ -113,15 +113,24 @@ Examples:
 
   program
     .command("export")
-    .description("Write the whole graph in the bulk format")
+    .description("Write the whole graph in the bulk format (or, with --findings, the maintenance evidence)")
     .option("-o, --out <file>", "write to this file (atomically) instead of stdout")
-    .addOption(new Option("-f, --format <format>", "json or yaml (default: from --out's extension, else json)").choices(["json", "yaml"]))
+    .addOption(
+      new Option("-f, --format <format>", "json or yaml; csv or json with --findings (default: from --out's extension, else json)").choices([
+        "json",
+        "yaml",
+        "csv",
+      ]),
+    )
+    .option("--findings", "every maintenance finding, open and closed, for auditors: who opened and closed it, when, with which link")
     .option("--include-deleted", "also export entities and edges marked deleted")
     .addOption(dbOption())
     .action((o) => {
       setResult(
-        import("./commands/export.js").then((m) =>
-          m.exportCommand(ctx, { out: o.out, format: o.format, includeDeleted: o.includeDeleted, db: o.db }),
+        import("./commands/export.js").then((m): Promise<unknown> =>
+          o.findings
+            ? m.exportFindings(ctx, { out: o.out, format: o.format, includeDeleted: o.includeDeleted, db: o.db })
+            : m.exportCommand(ctx, { out: o.out, format: o.format, includeDeleted: o.includeDeleted, db: o.db }),
         ),
       );
     });
@@ -136,9 +145,238 @@ Examples:
     });
 
   // ---- maintenance: open, close, reconcile ----
+  program
+    .command("open")
+    .description("Open a maintenance item: one finding on every entity a J1QL query selects")
+    .option("-q, --query <j1ql>", "the assets, e.g. \"Find CodeRepo that USES npm_package with name='left-pad'\"")
+    .option("-s, --short <text>", "short description, at most 50 characters (the finding's displayName)")
+    .option("-d, --description <text>", "what to do and why (default: the short description)")
+    .option("-l, --link <url>", "http(s) link to the instructions")
+    .option("--due <when>", "due date: days (7d, 30d, 2w) or a date (2027-03-31, end of that day UTC)")
+    .option("--track", "keep the query: dm reconcile closes findings that no longer match and opens new ones")
+    .option("--dry-run", "check everything and list what would be opened; write nothing")
+    .option("-y, --yes", "write without asking (required when not on a terminal)")
+    .option("--json", "print the result as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+On a terminal, dm asks for whatever the flags leave out, shows how many
+entities the query selects and asks before writing. Elsewhere (CI, scripts)
+every flag but --description is needed, and --yes.
+
+Opening the same item again (same short description and query) changes
+nothing for entities that already have its finding; new matches get one.
+
+Examples:
+  dm open
+  dm open --query "Find CodeRepo that USES npm_package with name='left-pad'" \\
+          --short "Remove left-pad" --description "Use String.prototype.padStart" \\
+          --link https://wiki.example.com/left-pad --due 30d --track --yes
+  dm open --query "Find Host with os='centos'" --short "Move off CentOS" \\
+          --link https://wiki.example.com/centos --due 2027-03-31 --dry-run`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/open.js").then((m) =>
+          m.openCommand(ctx, {
+            query: o.query,
+            short: o.short,
+            description: o.description,
+            link: o.link,
+            due: o.due,
+            track: o.track,
+            dryRun: o.dryRun,
+            yes: o.yes,
+            json: o.json,
+            db: o.db,
+          }),
+        ),
+      );
+    });
+
+  program
+    .command("close")
+    .description("Close the findings of a maintenance item: done, opened in error, or risk accepted until a date")
+    .option("--id <maintenance-id>", "the item (8 hex digits, as dm open printed)")
+    .option("-q, --query <j1ql>", "only the findings this query selects (of the item, with --id)")
+    .option("-r, --reason <reason>", "COMPLETE, ERROR or RISK_ACCEPTED")
+    .option("-l, --link <url>", "the pull request (COMPLETE) or decision record (RISK_ACCEPTED)")
+    .option("--until <when>", "RISK_ACCEPTED: when the acceptance expires (90d, 2027-03-31); the findings reopen then")
+    .option("--dry-run", "check everything and list what would be closed; write nothing")
+    .option("-y, --yes", "write without asking (required when not on a terminal)")
+    .option("--json", "print the result as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+COMPLETE and RISK_ACCEPTED need --link; RISK_ACCEPTED needs --until. Entities
+the query selects that are not open findings (of the item) are skipped and
+listed. On a terminal, dm asks for what is missing and confirms.
+
+Examples:
+  dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 \\
+           --query "Find deferred_maintenance with entityName='payments'" --yes
+  dm close --id 9c3e21a0 --reason RISK_ACCEPTED --link https://wiki.example.com/adr/17 --until 90d --yes
+  dm close --id 9c3e21a0 --reason ERROR --yes`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/close.js").then((m) =>
+          m.closeCommand(ctx, {
+            id: o.id,
+            query: o.query,
+            reason: o.reason,
+            link: o.link,
+            until: o.until,
+            dryRun: o.dryRun,
+            yes: o.yes,
+            json: o.json,
+            db: o.db,
+          }),
+        ),
+      );
+    });
+
+  program
+    .command("reconcile")
+    .description("Reopen expired risk acceptances and bring tracked items in step with their queries")
+    .option("--json", "print the counts as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+For every item opened with --track, the query runs again: an open finding
+whose entity no longer matches is closed COMPLETE by "dm" (with the date as
+evidence), an entity that newly matches gets a finding with the item's due
+date. A closed finding whose entity matches again stays closed: that work was
+done (open a new item if the problem is back). Nothing is closed when the
+latest sync run failed or was partial.
+
+Examples:
+  dm reconcile
+  dm reconcile --json`,
+    )
+    .action((o) => {
+      setResult(import("./commands/reconcile.js").then((m) => m.reconcileCommand(ctx, { json: o.json, db: o.db })));
+    });
   // ---- end open, close, reconcile ----
 
   // ---- maintenance: report, list, show, check, stats ----
+  program
+    .command("report")
+    .description("Open maintenance of a repository (default: the current checkout), a team, or what you opened")
+    .option("-r, --repo <name>", "the repository's name (or _key) in the graph, instead of the current checkout")
+    .option("--owner <team>", "the open findings of everything this team or person owns")
+    .option("--mine", "also the items you opened (DM_USER, else git user.email), wherever they are")
+    .option("--json", "print the report as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+\`dm\` with no arguments inside a git checkout is \`dm report\` for that repository,
+found by its remote URL (remoteUrl, url or webLink of a CodeRepo), else by name.
+
+Examples:
+  dm
+  dm report --repo payments
+  dm report --owner platform --json
+  dm report --mine`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/report.js").then((m) =>
+          m.reportCommand(ctx, { repo: o.repo, owner: o.owner, mine: o.mine, json: o.json, db: o.db }),
+        ),
+      );
+    });
+
+  program
+    .command("list")
+    .description("Open maintenance findings, one row per entity, by due date")
+    .addOption(new Option("--overdue [days]", "only overdue findings; with DAYS, overdue by more than that (7, 7d, 2w)"))
+    .option("--id <maintenanceId>", "only this maintenance item")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  dm list --overdue
+  dm list --overdue 30 --format csv > late.csv
+  dm list --id 9c3e21a0 --format json`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/list.js").then((m) =>
+          m.listCommand(ctx, { overdue: o.overdue, id: o.id, format: o.format, db: o.db }),
+        ),
+      );
+    });
+
+  program
+    .command("show")
+    .description("One maintenance item: what, why, due, progress, and its findings")
+    .argument("<maintenanceId>", "the item's id (8 hex digits, shown by dm list and dm stats)")
+    .option("-a, --all", "every finding, not only the first 50")
+    .option("--json", "print the item as JSON")
+    .addOption(dbOption())
+    .action((id: string, o) => {
+      setResult(
+        import("./commands/show.js").then((m) => m.showCommand(ctx, { id, all: o.all, json: o.json, db: o.db })),
+      );
+    });
+
+  program
+    .command("check")
+    .description("CI gate: exit 1 when the repository has maintenance overdue by more than the grace")
+    .option("-r, --repo <name>", "the repository's name (or _key) in the graph, instead of the current checkout")
+    .option("--grace <duration>", "tolerated lateness: 7d, 2w, 12h (default 0: anything overdue fails)", "0")
+    .option("--json", "print the result as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 ok, 1 overdue maintenance, 2 the repository is unknown or the
+options are wrong, 3 the database failed.
+
+Examples:
+  dm check --grace 7d
+  dm check --repo payments --json`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/check.js").then((m) =>
+          m.checkCommand(ctx, { repo: o.repo, grace: o.grace, json: o.json, db: o.db }),
+        ),
+      );
+    });
+
+  program
+    .command("stats")
+    .description("Progress of maintenance items, worst first; one item in full with its burndown and forecast")
+    .argument("[maintenanceId]", "one item in full")
+    .option("--json", "print the statistics as JSON (with the daily burndown series)")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Done: closed for any reason (COMPLETE, ERROR or RISK_ACCEPTED); DONE % is
+done / all findings. Overdue: open and past due. Pace: findings closed per
+day over the last 14 days (or since the item was opened, if younger).
+Forecast: open / pace, from today; "not converging" when nothing was closed
+in that window or the finish is more than three years away. The burndown
+counts findings open at the end of each day from their createdOn to their
+closedOn (a reopened finding counts as open since it was created).
+
+Examples:
+  dm stats
+  dm stats 9c3e21a0
+  dm stats 9c3e21a0 --json | jq '.burndown[-7:]'`,
+    )
+    .action((id: string | undefined, o) => {
+      setResult(import("./commands/stats.js").then((m) => m.statsCommand(ctx, { id, json: o.json, db: o.db })));
+    });
   // ---- end report, list, show, check, stats ----
 
   return program;
@@ -195,11 +433,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     pending = p;
   });
   try {
-    if (argv.length === 0) {
-      program.outputHelp();
-      return EXIT.ok;
+    let args = argv;
+    if (args.length === 0) {
+      // `dm` alone: inside a git checkout, that repository's report; elsewhere, the help.
+      const { gitCheckout } = await import("./commands/report.js");
+      if (!gitCheckout(io.cwd)) {
+        program.outputHelp();
+        return EXIT.ok;
+      }
+      args = ["report"];
     }
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(args, { from: "user" });
     if (pending) await pending;
     return EXIT.ok;
   } catch (error) {

@@ -2,9 +2,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import { stringify as toYaml } from "yaml";
+import { type Finding, loadFindings } from "../../core/maintenance/finding.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
+import { renderCsv } from "../output.js";
 
 export interface ExportOptions {
   /** a file to write (atomically); stdout when absent or "-" */
@@ -80,7 +82,9 @@ export async function writeGraph(
 
 export async function exportCommand(ctx: CommandContext, options: ExportOptions) {
   const format = options.format ?? (options.out && /\.ya?ml$/i.test(options.out) ? "yaml" : "json");
-  if (format !== "json" && format !== "yaml") throw new InputError(`--format ${format} is not known; use json or yaml`);
+  if (format !== "json" && format !== "yaml") {
+    throw new InputError(`--format ${format} is not known for the graph; use json or yaml (csv goes with --findings)`);
+  }
   return withStore(ctx, options.db, async (store) => {
     if (!options.out || options.out === "-") {
       return writeGraph(store, (t) => ctx.stdout.write(t), { format, includeDeleted: options.includeDeleted });
@@ -106,4 +110,116 @@ export async function exportCommand(ctx: CommandContext, options: ExportOptions)
       throw error;
     }
   });
+}
+
+// ------------------------------------------------------------------ findings (evidence)
+
+export const FINDINGS_FORMATS = ["csv", "json"] as const;
+
+/** The columns of the findings evidence file, in order. Dates are ISO 8601 UTC. */
+export const FINDING_EVIDENCE_COLUMNS = [
+  "maintenanceId",
+  "item",
+  "entity",
+  "entityType",
+  "entityKey",
+  "owner",
+  "createdBy",
+  "createdOn",
+  "dueDate",
+  "status",
+  "closedBy",
+  "closedOn",
+  "closeReason",
+  "maintenanceLink",
+  "acceptedUntil",
+  "webLink",
+] as const;
+
+export type FindingEvidence = Record<(typeof FINDING_EVIDENCE_COLUMNS)[number], string>;
+
+function iso(ms: number | undefined): string {
+  return ms === undefined || ms <= 0 ? "" : new Date(ms).toISOString();
+}
+
+/** One finding as an evidence row: who opened it, who closed it, when, with which link. */
+export function findingEvidence(f: Finding): FindingEvidence {
+  return {
+    maintenanceId: f.maintenanceId,
+    item: f.shortDescription,
+    entity: f.entityName,
+    entityType: f.entityType,
+    entityKey: f.entityKey,
+    owner: f.owner ?? "",
+    createdBy: f.createdBy,
+    createdOn: iso(f.createdOn),
+    dueDate: iso(f.dueDate),
+    status: f.closed ? "closed" : "open",
+    closedBy: f.closedBy ?? "",
+    closedOn: iso(f.closedOn),
+    closeReason: f.closeReason ?? "",
+    maintenanceLink: f.maintenanceLink ?? "",
+    acceptedUntil: iso(f.acceptedUntil),
+    webLink: f.webLink,
+  };
+}
+
+export interface ExportFindingsOptions {
+  /** a file to write (atomically); stdout when absent or "-" */
+  out?: string;
+  /** default: from --out's extension (.csv), else json */
+  format?: string;
+  /** not meaningful here: refused */
+  includeDeleted?: boolean;
+  db?: string;
+}
+
+/**
+ * `dm export --findings`: every finding, open and closed, as evidence for
+ * auditors, ordered by item, then entity. CSV is formula-safe; JSON is an
+ * array of flat objects with the same columns.
+ */
+export async function exportFindings(ctx: CommandContext, options: ExportFindingsOptions): Promise<{ findings: number }> {
+  const format = options.format ?? (options.out && /\.csv$/i.test(options.out) ? "csv" : "json");
+  if (format !== "csv" && format !== "json") {
+    throw new InputError(`--format ${format} does not go with --findings; use csv or json`);
+  }
+  if (options.includeDeleted) throw new InputError("--include-deleted does not go with --findings");
+  const target = options.out && options.out !== "-" ? path.resolve(ctx.cwd, options.out) : undefined;
+  if (target && !fs.existsSync(path.dirname(target))) {
+    throw new InputError(`cannot write ${options.out}: the directory ${path.dirname(target)} does not exist`);
+  }
+  const findings = await withStore(ctx, options.db, (store) => loadFindings(store, ctx.now()));
+  findings.sort(
+    (a, b) =>
+      a.maintenanceId.localeCompare(b.maintenanceId) ||
+      a.entityName.localeCompare(b.entityName) ||
+      a.entityKey.localeCompare(b.entityKey) ||
+      a.key.localeCompare(b.key),
+  );
+  const rows = findings.map(findingEvidence);
+  const text =
+    format === "csv"
+      ? renderCsv(
+          [...FINDING_EVIDENCE_COLUMNS],
+          rows.map((r) => FINDING_EVIDENCE_COLUMNS.map((c) => r[c])),
+        )
+      : rows.length === 0
+        ? "[]\n"
+        : `[\n${rows.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
+  if (!target) {
+    ctx.stdout.write(text);
+    return { findings: rows.length };
+  }
+  // Written beside the target and renamed: never a half-written file.
+  const temp = `${target}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temp, text, "utf8");
+    fs.renameSync(temp, target);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  ctx.stderr.write(`Exported ${rows.length} findings to ${options.out}\n`);
+  return { findings: rows.length };
 }

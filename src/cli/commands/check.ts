@@ -1,0 +1,97 @@
+/**
+ * `dm check`: a gate for CI pipelines and deploys. Exit 1 when the
+ * repository has open maintenance overdue by more than the grace, 0 otherwise.
+ */
+import { DAY_MS, formatDue, parseDuration } from "../../core/maintenance/due.js";
+import type { Finding } from "../../core/maintenance/finding.js";
+import { isOverdue, type RepoRef, repoReport } from "../../core/maintenance/report.js";
+import { CheckFailedError } from "../../shared/errors.js";
+import { type CommandContext, withStore } from "../context.js";
+import { closeHint, plural, resolveRepo } from "./report.js";
+
+export interface CheckOptions {
+  repo?: string;
+  /** `7d`, `2w`, `12h`, `0` (default 0: any overdue item fails) */
+  grace?: string;
+  json?: boolean;
+  db?: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  repo: RepoRef;
+  graceMs: number;
+  /** open findings */
+  open: number;
+  /** distinct open maintenance items */
+  openItems: number;
+  /** overdue by more than the grace: these fail the check */
+  failing: Finding[];
+  /** overdue, but within the grace */
+  withinGrace: Finding[];
+}
+
+/** "7 days", "12 hours", "0 days" */
+export function formatGrace(ms: number): string {
+  if (ms % DAY_MS === 0) return plural(ms / DAY_MS, "day");
+  return plural(Math.round(ms / 3_600_000), "hour");
+}
+
+/** One item per line: several findings of one item on one repo are one line. */
+function byItem(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    if (seen.has(f.maintenanceId)) return false;
+    seen.add(f.maintenanceId);
+    return true;
+  });
+}
+
+export async function checkCommand(ctx: CommandContext, options: CheckOptions): Promise<CheckResult> {
+  const graceMs = parseDuration(options.grace ?? "0", "--grace");
+  const now = ctx.now();
+  const result = await withStore(ctx, options.db, async (store): Promise<CheckResult> => {
+    const repo = await resolveRepo(ctx, store, options.repo, "dm check");
+    const report = await repoReport(store, repo, { now });
+    const failing = report.findings.filter((f) => isOverdue(f, now, graceMs));
+    const withinGrace = report.findings.filter((f) => isOverdue(f, now) && !isOverdue(f, now, graceMs));
+    return {
+      ok: failing.length === 0,
+      repo,
+      graceMs,
+      open: report.open,
+      openItems: byItem(report.findings).length,
+      failing,
+      withinGrace,
+    };
+  });
+  const grace = formatGrace(graceMs);
+  const beyond = graceMs === 0 ? "overdue" : `overdue by more than ${grace}`;
+  if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (!result.ok) {
+    const items = byItem(result.failing);
+    const first = items[0]!.maintenanceId;
+    if (!options.json) {
+      const s = ctx.style;
+      const what = graceMs === 0 ? "overdue maintenance" : `maintenance ${beyond}`;
+      ctx.stdout.write(
+        `${s.red("✗")} ${result.repo.name} has ${what}:\n` +
+          items.map((f) => `  ${f.shortDescription}, ${formatDue(f.dueDate, now)} (${f.webLink || f.maintenanceId})\n`).join("") +
+          `\nDone with it?     ${closeHint(result.repo, first)}\n` +
+          `Accepting it?     dm close --id ${first} --reason RISK_ACCEPTED --until YYYY-MM-DD --link <decision record>\n`,
+      );
+    }
+    throw new CheckFailedError(`check failed: ${plural(items.length, "item")} ${beyond} on ${result.repo.name}`);
+  }
+  if (!options.json) {
+    const soon = byItem(result.withinGrace);
+    const also =
+      soon.length > 0
+        ? ` (${plural(soon.length, "item")} overdue within the grace: ${soon.map((f) => `${f.shortDescription}, ${formatDue(f.dueDate, now)}`).join("; ")})`
+        : "";
+    ctx.stdout.write(
+      `${ctx.style.green("✓")} ${result.repo.name}: ok, nothing ${beyond}, ${plural(result.openItems, "open item")}${also}\n`,
+    );
+  }
+  return result;
+}

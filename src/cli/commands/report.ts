@@ -1,0 +1,241 @@
+/**
+ * `dm` inside a checkout and `dm report`: the open maintenance of this
+ * repository (or of a team, or what I opened), the answer first, then the
+ * next command to type.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { formatDue } from "../../core/maintenance/due.js";
+import type { Finding } from "../../core/maintenance/finding.js";
+import {
+  type FindingReport,
+  findRepo,
+  isOverdue,
+  type MineItem,
+  mineReport,
+  ownerReport,
+  type RepoRef,
+  repoReport,
+} from "../../core/maintenance/report.js";
+import { j1qlString } from "../../query/quote.js";
+import { InputError, NotFoundError } from "../../shared/errors.js";
+import type { GraphStore } from "../../store/types.js";
+import { type CommandContext, withStore } from "../context.js";
+import { renderTable, type Style } from "../output.js";
+
+// ------------------------------------------------------------------ the checkout
+
+export interface Checkout {
+  /** top-level directory of the working tree */
+  root: string;
+  /** its folder name */
+  dirName: string;
+  /** `remote.origin.url`, when set */
+  remoteUrl?: string;
+}
+
+const checkouts = new Map<string, Checkout | null>();
+
+function git(cwd: string, args: string[]): string | undefined {
+  try {
+    const out = execFileSync("git", ["-C", cwd, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 3000,
+      windowsHide: true,
+    }).trim();
+    return out === "" ? undefined : out;
+  } catch {
+    // not a checkout, no git, no such remote, or too slow: all "unknown"
+    return undefined;
+  }
+}
+
+/** The git checkout containing `cwd` (no shell; remembered per directory), or undefined. */
+export function gitCheckout(cwd: string): Checkout | undefined {
+  const cached = checkouts.get(cwd);
+  if (cached !== undefined) return cached ?? undefined;
+  const root = git(cwd, ["rev-parse", "--show-toplevel"]);
+  let checkout: Checkout | null = null;
+  if (root) {
+    const remoteUrl = git(cwd, ["config", "--get", "remote.origin.url"]);
+    checkout = { root, dirName: path.basename(root), ...(remoteUrl ? { remoteUrl } : {}) };
+  }
+  checkouts.set(cwd, checkout);
+  return checkout ?? undefined;
+}
+
+/** Strip credentials from a remote before showing it. */
+function safeRemote(url: string): string {
+  return url.replace(/\/\/[^/@\s]*@/, "//");
+}
+
+/**
+ * The repository a command is about: `--repo NAME`, else the current
+ * checkout. Throws with the next step when there is none or it is unknown.
+ */
+export async function resolveRepo(
+  ctx: CommandContext,
+  store: GraphStore,
+  name: string | undefined,
+  command: string,
+): Promise<RepoRef> {
+  const now = ctx.now();
+  if (name !== undefined) {
+    const repo = await findRepo(store, { name, now });
+    if (!repo) {
+      throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph`, {
+        details: [
+          `Names come from the repos' name property: dm query "Find CodeRepo" lists them (a _key works too).`,
+          "Import or sync it first if it is missing.",
+        ],
+      });
+    }
+    return repo;
+  }
+  const checkout = gitCheckout(ctx.cwd);
+  if (!checkout) {
+    throw new InputError(`${ctx.cwd} is not inside a git repository: which repository?`, {
+      details: [`Pick one: ${command} --repo NAME`, "(or run it inside the repository's checkout)"],
+    });
+  }
+  const repo = await findRepo(store, { remoteUrl: checkout.remoteUrl, dirName: checkout.dirName, now });
+  if (!repo) {
+    const shown = checkout.remoteUrl ? `${checkout.dirName} (${safeRemote(checkout.remoteUrl)})` : checkout.dirName;
+    throw new NotFoundError(`no repository named ${shown} in the graph; import or sync it, or use --repo`, {
+      details: [`  ${command} --repo NAME   (dm query "Find CodeRepo" lists the names)`],
+    });
+  }
+  return repo;
+}
+
+// ------------------------------------------------------------------ text helpers
+
+/** One shell word: bare when safe, else quoted (double quotes when that needs no escapes). */
+export function shellArg(text: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
+  if (!/["$`\\!]/.test(text)) return `"${text}"`;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The J1QL that selects one repo's findings: by its name when unique (the `name` index), else by its key. */
+export function repoFindingsQuery(repo: RepoRef): string {
+  return repo.uniqueName
+    ? `Find deferred_maintenance that HAS CodeRepo with name=${j1qlString(repo.name)}`
+    : `Find deferred_maintenance that HAS * with _key=${j1qlString(repo.key)}`;
+}
+
+/** The command that closes one item for this repo only. */
+export function closeHint(repo: RepoRef | undefined, id: string): string {
+  const scope = repo ? ` --query ${shellArg(repoFindingsQuery(repo))}` : "";
+  return `dm close --id ${id}${scope} --reason COMPLETE --link <pull request URL>`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function dueCell(f: { dueDate: number }, now: number, style: Style): string {
+  const text = formatDue(f.dueDate, now);
+  return f.dueDate < now ? style.red(text) : text;
+}
+
+function indent(text: string, by = "  "): string {
+  return text
+    .split("\n")
+    .map((line) => (line === "" ? line : by + line))
+    .join("\n");
+}
+
+export function headline(subject: string, report: Pick<FindingReport, "open" | "overdue">, noun = "open maintenance item"): string {
+  if (report.open === 0) return `${subject}: no open maintenance`;
+  const overdue = report.overdue === 0 ? "none overdue" : `${report.overdue} overdue`;
+  return `${subject}: ${plural(report.open, noun)}, ${overdue}`;
+}
+
+function findingsTable(findings: Finding[], now: number, style: Style, withEntity: boolean): string {
+  const headers = withEntity ? ["DUE", "ITEM", "ENTITY", "LINK", "ID"] : ["DUE", "ITEM", "LINK", "ID"];
+  const rows = findings.map((f) =>
+    withEntity
+      ? [dueCell(f, now, style), f.shortDescription, f.entityName || f.entityKey, f.webLink, f.maintenanceId]
+      : [dueCell(f, now, style), f.shortDescription, f.webLink, f.maintenanceId],
+  );
+  return indent(renderTable(headers, rows, style, 70));
+}
+
+function mineSection(ctx: CommandContext, actor: string, mine: MineItem[], now: number): string {
+  if (mine.length === 0) return `Opened by you (${actor}): nothing open\n`;
+  const open = mine.reduce((n, m) => n + m.open, 0);
+  const overdue = mine.reduce((n, m) => n + m.overdue, 0);
+  const rows = mine.map((m) => [
+    dueCell(m, now, ctx.style),
+    m.shortDescription,
+    String(m.open),
+    m.overdue === 0 ? "0" : ctx.style.red(String(m.overdue)),
+    m.maintenanceId,
+  ]);
+  return (
+    `Opened by you (${actor}): ${plural(mine.length, "item")}, ${plural(open, "open finding")}, ${overdue} overdue\n\n` +
+    indent(renderTable(["DUE", "ITEM", "OPEN", "OVERDUE", "ID"], rows, ctx.style, 70)) +
+    `\nProgress of one:  dm stats ${mine[0]!.maintenanceId}\n`
+  );
+}
+
+// ------------------------------------------------------------------ the command
+
+export interface ReportOptions {
+  repo?: string;
+  owner?: string;
+  mine?: boolean;
+  json?: boolean;
+  db?: string;
+}
+
+export interface ReportOutput extends FindingReport {
+  repo?: RepoRef;
+  owner?: string;
+  actor?: string;
+}
+
+export async function reportCommand(ctx: CommandContext, options: ReportOptions): Promise<ReportOutput> {
+  if (options.repo !== undefined && options.owner !== undefined) {
+    throw new InputError("--repo and --owner pick different things: use one of them");
+  }
+  const now = ctx.now();
+  const actor = options.mine ? ctx.actor() : undefined;
+  const out = await withStore(ctx, options.db, async (store): Promise<ReportOutput> => {
+    if (options.owner !== undefined) {
+      return { ...(await ownerReport(store, options.owner, { now, mine: actor })), ...(actor ? { actor } : {}) };
+    }
+    // --mine alone, outside a checkout: only what I opened.
+    if (options.repo === undefined && actor !== undefined && !gitCheckout(ctx.cwd)) {
+      return { findings: [], open: 0, overdue: 0, mine: await mineReport(store, actor, now), actor };
+    }
+    const repo = await resolveRepo(ctx, store, options.repo, "dm report");
+    return { ...(await repoReport(store, repo, { now, mine: actor })), ...(actor ? { actor } : {}) };
+  });
+
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  }
+  const s = ctx.style;
+  let text = "";
+  if (out.repo || out.owner !== undefined) {
+    const subject = out.repo ? out.repo.name : `${out.owner} (owner)`;
+    text += `${s.bold(headline(subject, out, out.repo ? "open maintenance item" : "open finding"))}\n`;
+    if (out.findings.length > 0) {
+      text += `\n${findingsTable(out.findings, now, s, !out.repo)}\n`;
+      const first = out.findings.find((f) => isOverdue(f, now)) ?? out.findings[0]!;
+      text += out.repo
+        ? `Done with one?  ${closeHint(out.repo, first.maintenanceId)}\n`
+        : `More about one:  dm show ${first.maintenanceId}\n`;
+    }
+  }
+  if (out.mine && actor) {
+    if (text) text += "\n";
+    text += mineSection(ctx, actor, out.mine, now);
+  }
+  ctx.stdout.write(text);
+  return out;
+}

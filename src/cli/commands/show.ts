@@ -1,0 +1,124 @@
+/** `dm show MID`: one maintenance item, its numbers and its findings. */
+import { formatDue, isoDate } from "../../core/maintenance/due.js";
+import { assertMaintenanceId, type Finding, loadFindings } from "../../core/maintenance/finding.js";
+import { byDue, isOverdue } from "../../core/maintenance/report.js";
+import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { type CommandContext, withStore } from "../context.js";
+import { renderTable } from "../output.js";
+import { plural } from "./report.js";
+import { daysText, forecastText, percent } from "./stats.js";
+
+/** Findings shown in the table unless --all. */
+export const SHOW_ROWS = 50;
+
+export interface ShowOptions {
+  id: string;
+  all?: boolean;
+  json?: boolean;
+  db?: string;
+}
+
+export interface ShowResult {
+  maintenanceId: string;
+  shortDescription: string;
+  description: string;
+  webLink: string;
+  query: string;
+  tracked: boolean;
+  createdBy: string;
+  createdOn: number;
+  dueDate: number;
+  stats: Omit<ItemStats, "burndown">;
+  /** open ones first (by due date), then closed ones (latest first) */
+  findings: Finding[];
+}
+
+/** Open findings by due date, then closed ones, most recently closed first. */
+function order(findings: Finding[]): Finding[] {
+  const open = findings.filter((f) => !f.closed).sort(byDue);
+  const closed = findings
+    .filter((f) => f.closed)
+    .sort((a, b) => (b.closedOn ?? 0) - (a.closedOn ?? 0) || a.entityName.localeCompare(b.entityName));
+  return [...open, ...closed];
+}
+
+export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult> {
+  const id = assertMaintenanceId(options.id);
+  const now = ctx.now();
+  const findings = await withStore(ctx, options.db, (store) => loadFindings(store, now, { maintenanceId: id }));
+  if (findings.length === 0) {
+    throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm list` and `dm stats` show the ids of the items."] });
+  }
+  const { burndown: _series, ...stats } = statsOf(findings, now);
+  // Item-level text from the finding that describes it best (normally all the same).
+  const about = findings.find((f) => f.description) ?? findings[0]!;
+  const result: ShowResult = {
+    maintenanceId: id,
+    shortDescription: stats.shortDescription,
+    description: about.description,
+    webLink: stats.webLink,
+    query: about.query,
+    tracked: findings.some((f) => f.tracked),
+    createdBy: about.createdBy,
+    createdOn: stats.createdOn,
+    dueDate: stats.dueDate,
+    stats,
+    findings: order(findings),
+  };
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  }
+
+  const s = ctx.style;
+  const c = stats.closed;
+  const reasons = [
+    c.COMPLETE ? `${c.COMPLETE} complete` : "",
+    c.ERROR ? `${c.ERROR} error` : "",
+    c.RISK_ACCEPTED ? `${c.RISK_ACCEPTED} risk accepted` : "",
+    c.unknown ? `${c.unknown} without a reason` : "",
+  ].filter(Boolean);
+  const due = stats.dueDate > 0 ? `${isoDate(stats.dueDate)}${stats.open > 0 ? `, ${formatDue(stats.dueDate, now)}` : ""}` : "none";
+  const field = (name: string, value: string) => `  ${s.dim(name.padEnd(9))} ${value}\n`;
+  let text = `${s.bold(result.shortDescription)}  ${s.dim(`· ${id}`)}\n`;
+  if (result.description) text += `${result.description}\n`;
+  text += "\n";
+  if (result.webLink) text += field("Link", result.webLink);
+  if (result.query) text += field("Query", `${result.query}${result.tracked ? "  (tracked)" : ""}`);
+  text += field(
+    "Opened",
+    `${result.createdOn > 0 ? isoDate(result.createdOn) : "?"}${result.createdBy ? ` by ${result.createdBy}` : ""}`,
+  );
+  text += field("Due", due);
+  text += field(
+    "Findings",
+    `${stats.total}: ${stats.open} open (${stats.overdue} overdue), ${stats.closed.total} closed${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`,
+  );
+  text += field(
+    "Progress",
+    `${percent(stats.completion)} done; ${forecastText(stats, now)}` +
+      (stats.medianDaysToClose === null ? "" : `; median ${daysText(stats.medianDaysToClose)} to close`),
+  );
+
+  const shown = options.all ? result.findings : result.findings.slice(0, SHOW_ROWS);
+  const rows = shown.map((f) => {
+    if (!f.closed) {
+      const when = formatDue(f.dueDate, now);
+      return [isOverdue(f, now) ? s.red(when) : when, f.entityName || f.entityKey, f.entityType, f.owner ?? "", ""];
+    }
+    const status = `${f.closeReason ?? "closed"}${f.closedOn ? ` ${isoDate(f.closedOn)}` : ""}`;
+    const until = f.acceptedUntil ? `until ${isoDate(f.acceptedUntil)} ` : "";
+    const by = f.closedBy ? `${f.closedBy} ` : "";
+    return [s.green(status), f.entityName || f.entityKey, f.entityType, f.owner ?? "", `${until}${by}${f.maintenanceLink ?? ""}`.trim()];
+  });
+  text += `\n${renderTable(["STATUS", "ENTITY", "TYPE", "OWNER", "CLOSED BY / LINK"], rows, s, 70)}`;
+  if (shown.length < result.findings.length) {
+    text += s.dim(
+      `… ${plural(result.findings.length - shown.length, "more finding")}: dm show ${id} --all\n`,
+    );
+  }
+  if (stats.open > 0) text += `\nProgress over time:  dm stats ${id}\n`;
+  ctx.stdout.write(text);
+  return result;
+}
