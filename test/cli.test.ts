@@ -314,8 +314,16 @@ describe("dm demo", () => {
     const db = path.join(tempDir(), "demo.db");
     const r = await dm(["demo", "--db", db]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Sample organisation loaded in [\d.]+ s: \d+ entities/);
+    expect(r.stdout).toMatch(/Sample organisation loaded in [\d.]+ m?s: \d+ entities/);
+    // the product at work: campaigns worst first, one repo's report, the CI gate failing
+    expect(r.stdout).toMatch(/Maintenance items, worst first\n.*\nITEM +DONE/);
+    expect(r.stdout).toMatch(/Rotate deploy keys +\d+\/\d+ +\d+%/);
+    expect(r.stdout).toMatch(/: \d+ open maintenance items?, \d+ overdue/);
+    expect(r.stdout).toContain("has maintenance overdue by more than 7 days");
+    expect(r.stdout).toContain("(exit status 1: the pipeline would stop here)");
     expect(r.stdout).toContain("Overdue maintenance, oldest first");
+    // the sample stays in its own database
+    expect(r.stdout).not.toContain(".deferred-maintenance/dm.db --");
     // Running it twice changes nothing: the second load is all unchanged.
     const again = await dm(["demo", "--db", db]);
     expect(again.stdout).toMatch(/created 0, unchanged \d+/);

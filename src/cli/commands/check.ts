@@ -78,7 +78,7 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
         `${s.red("✗")} ${result.repo.name} has ${what}:\n` +
           items.map((f) => `  ${f.shortDescription}, ${formatDue(f.dueDate, now)} (${f.webLink || f.maintenanceId})\n`).join("") +
           `\nDone with it?     ${closeHint(result.repo, first)}\n` +
-          `Accepting it?     dm close --id ${first} --reason RISK_ACCEPTED --until YYYY-MM-DD --link <decision record>\n`,
+          `Accepting it?     ${closeHint(result.repo, first, "RISK_ACCEPTED")}\n`,
       );
     }
     throw new CheckFailedError(`check failed: ${plural(items.length, "item")} ${beyond} on ${result.repo.name}`);

@@ -2,9 +2,12 @@ import path from "node:path";
 import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/generate-org.js";
 import { runQuery } from "../../query/run.js";
 import { dataDir } from "../../shared/config.js";
-import type { ChangeCounts } from "../../store/types.js";
+import { CheckFailedError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
+import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
+import { reportCommand, shellArg } from "./report.js";
+import { statsCommand } from "./stats.js";
 
 export interface DemoOptions {
   db?: string;
@@ -12,68 +15,83 @@ export interface DemoOptions {
   size?: number;
 }
 
-/** The questions the demo asks, in the order a new user would. */
+/** Graph questions the demo asks after the maintenance views, in J1QL. */
 export const DEMO_QUERIES: readonly { title: string; query: string }[] = [
   {
     title: "Overdue maintenance, oldest first",
     query:
       "Find deferred_maintenance with closed=false and dueDate < date.now as m that HAS CodeRepo as r " +
-      "return r.name as repo, m.shortDescription as item, m.dueDate as dueDate, m.webLink as link ORDER BY m.dueDate ASC LIMIT 8",
+      "return r.name as repo, m.shortDescription as item, m.dueDate as dueDate, m.owner as owner ORDER BY m.dueDate ASC LIMIT 5",
   },
   {
-    title: "Open findings per maintenance item",
-    query:
-      "Find deferred_maintenance with closed=false as m return m.shortDescription as item, m.maintenanceId as id, count(m) as open ORDER BY open DESC",
-  },
-  {
-    title: "Teams owning repos with overdue maintenance",
+    title: "Teams owning the most repos with maintenance overdue by more than a week",
     query:
       "Find Team as t that OWNS CodeRepo as r that HAS deferred_maintenance with closed=false and dueDate < date.now - 7 days " +
       "return t.name as team, count(r) as repos ORDER BY repos DESC LIMIT 5",
   },
-  {
-    title: "Public repositories",
-    query: "Find CodeRepo with public=true",
-  },
 ];
+
+/** The repo with the most overdue findings: the one the demo shows a report and a CI gate for. */
+const WORST_REPO_QUERY =
+  "Find CodeRepo as r that HAS deferred_maintenance with closed=false and dueDate < date.now as m " +
+  "return r.name as name, count(m) as overdue ORDER BY overdue DESC LIMIT 1";
 
 export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
   const db = options.db ?? path.join(dataDir(ctx.config), "demo.db");
   const now = ctx.now();
   const size = options.size ? sizeForEntities(options.size) : DEMO_SIZE;
   const s = ctx.style;
-  return withStore(ctx, db, async (store) => {
+  const heading = (text: string, command: string) => ctx.stdout.write(`\n${s.bold(text)}\n${s.dim(`$ ${command}`)}\n`);
+  const loaded = await withStore(ctx, db, async (store) => {
     ctx.stderr.write(`Loading a sample organisation into ${store.location} …\n`);
     const started = performance.now();
-    const total: { entities: ChangeCounts; relationships: ChangeCounts } = {
-      entities: { created: 0, updated: 0, unchanged: 0 },
-      relationships: { created: 0, updated: 0, unchanged: 0 },
-    };
-    for (const batch of generateOrg({ size, now })) {
-      const r = await store.upsert(batch, { now, source: "demo" });
-      for (const k of ["created", "updated", "unchanged"] as const) {
-        total.entities[k] += r.entities[k];
-        total.relationships[k] += r.relationships[k];
-      }
-    }
+    const total = await store.upsertMany(generateOrg({ size, now }), { now, source: "demo" });
     await store.analyze();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const ms = performance.now() - started;
     const entities = total.entities.created + total.entities.updated + total.entities.unchanged;
     const edges = total.relationships.created + total.relationships.updated + total.relationships.unchanged;
+    const took = ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
     ctx.stdout.write(
-      `${s.bold("Sample organisation loaded")} in ${seconds} s: ${entities} entities, ${edges} relationships ` +
+      `${s.bold("Sample organisation loaded")} in ${took}: ${entities} entities, ${edges} relationships ` +
         `(created ${total.entities.created + total.relationships.created}, unchanged ${total.entities.unchanged + total.relationships.unchanged})\n`,
     );
-    for (const { title, query } of DEMO_QUERIES) {
-      ctx.stdout.write(`\n${s.bold(title)}\n${s.dim(`$ dm query "${query}"`)}\n`);
-      const result = await runQuery(store, query, { now });
-      printResult(ctx, result, "table");
-    }
-    const flag = options.db ? ` --db ${options.db}` : ` --db ${db}`;
-    ctx.stdout.write(
-      `\nTry your own:  dm query${flag} "Find CodeRepo that USES npm_package with name='left-pad'"\n` +
-        `Export it:     dm export${flag} --out org.json\n`,
-    );
-    return { entities, relationships: edges };
+    const worst = await runQuery(store, WORST_REPO_QUERY, { now });
+    const repo = worst.type === "table" ? (worst.data[0]?.name as string | undefined) : undefined;
+    return { entities, relationships: edges, repo };
   });
+  const flag = `--db ${shellArg(db)}`;
+
+  heading("Maintenance items, worst first", `dm stats ${flag}`);
+  await statsCommand(ctx, { db });
+
+  if (loaded.repo) {
+    heading(`What ${loaded.repo} owes (what \`dm\` prints inside its checkout)`, `dm report --repo ${loaded.repo} ${flag}`);
+    await reportCommand(ctx, { db, repo: loaded.repo });
+    heading("The CI gate for it", `dm check --repo ${loaded.repo} --grace 7d ${flag}`);
+    try {
+      await checkCommand(ctx, { db, repo: loaded.repo, grace: "7d" });
+    } catch (error) {
+      // A failing gate is the point of the demo: show it, do not stop.
+      if (!(error instanceof CheckFailedError)) throw error;
+      ctx.stdout.write(s.dim("(exit status 1: the pipeline would stop here)\n"));
+    }
+  }
+
+  await withStore(ctx, db, async (store) => {
+    for (const { title, query } of DEMO_QUERIES) {
+      heading(title, `dm query ${flag} "${query}"`);
+      printResult(ctx, await runQuery(store, query, { now }), "table");
+    }
+  });
+
+  ctx.stdout.write(
+    `\n${s.bold("Next")}\n` +
+      `  dm stats <ID> ${flag}                       one item in full, with its burndown\n` +
+      `  dm list --overdue 30 ${flag}                everything more than a month late\n` +
+      `  dm open ${flag} --query "Find CodeRepo with language='Go'" --short "Upgrade Go to 1.23" \\\n` +
+      `          --link https://wiki.example.com/go --due 30d --dry-run\n` +
+      `  dm query ${flag} "Find CodeRepo that USES npm_package with name='left-pad'"\n` +
+      "This was a sample in its own database; your own graph lives in ~/.deferred-maintenance/dm.db (dm import, dm open).\n",
+  );
+  return loaded;
 }

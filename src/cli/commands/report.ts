@@ -125,10 +125,12 @@ export function repoFindingsQuery(repo: RepoRef): string {
     : `Find deferred_maintenance that HAS * with _key=${j1qlString(repo.key)}`;
 }
 
-/** The command that closes one item for this repo only. */
-export function closeHint(repo: RepoRef | undefined, id: string): string {
+/** The command that closes one item for this repo only (or accepts its risk). */
+export function closeHint(repo: RepoRef | undefined, id: string, reason: "COMPLETE" | "RISK_ACCEPTED" = "COMPLETE"): string {
   const scope = repo ? ` --query ${shellArg(repoFindingsQuery(repo))}` : "";
-  return `dm close --id ${id}${scope} --reason COMPLETE --link <pull request URL>`;
+  const tail =
+    reason === "COMPLETE" ? "--reason COMPLETE --link <pull request URL>" : "--reason RISK_ACCEPTED --until YYYY-MM-DD --link <decision record>";
+  return `dm close --id ${id}${scope} ${tail}`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
