@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
+import type { GraphStore } from "../../src/store/types.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -55,4 +56,30 @@ export async function dropTestDatabase(url: string): Promise<void> {
   await withAdminClient(withDatabase(url, "postgres"), (client) =>
     client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`),
   );
+}
+
+/** The two stores every contract-style test runs on. */
+export const BACKENDS = ["sqlite", "postgres"] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/**
+ * A fresh, empty store: SQLite in memory, or a new database on the run's
+ * PostgreSQL. `close` closes it and drops the database.
+ */
+export async function openTestStore(backend: Backend): Promise<{ store: GraphStore; close: () => Promise<void> }> {
+  if (backend === "sqlite") {
+    const { SqliteStore } = await import("../../src/store/sqlite/sqlite-store.js");
+    const store = SqliteStore.open(":memory:");
+    return { store, close: () => store.close() };
+  }
+  const { PostgresStore } = await import("../../src/store/postgres/postgres-store.js");
+  const url = await createTestDatabase();
+  const store = await PostgresStore.open(url);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await dropTestDatabase(url);
+    },
+  };
 }

@@ -4,11 +4,9 @@
  * nothing, and reopenFinding.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
+import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
-import { PostgresStore } from "../../store/postgres/postgres-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { EntityRecord, GraphBatch, GraphStore } from "../../store/types.js";
 import { type CloseInput, closeFinding, closeMaintenance, reopenFinding } from "./close.js";
 import { DAY_MS } from "./due.js";
@@ -64,20 +62,14 @@ function graph(): GraphBatch {
   };
 }
 
-const backends = ["sqlite", "postgres"] as const;
 
-describe.each(backends)("closeMaintenance on %s", (backend) => {
+describe.each(BACKENDS)("closeMaintenance on %s", (backend) => {
   let store: GraphStore;
-  let url: string | undefined;
+  let closeStore: () => Promise<void>;
   let mid: string;
 
   beforeEach(async () => {
-    if (backend === "sqlite") {
-      store = SqliteStore.open(":memory:");
-    } else {
-      url = await createTestDatabase();
-      store = await PostgresStore.open(url);
-    }
+    ({ store, close: closeStore } = await openTestStore(backend));
     await store.upsert(graph(), { now: LOADED });
     const opened = await openMaintenance(
       store,
@@ -96,9 +88,7 @@ describe.each(backends)("closeMaintenance on %s", (backend) => {
   });
 
   afterEach(async () => {
-    await store.close();
-    if (url) await dropTestDatabase(url);
-    url = undefined;
+    await closeStore();
   });
 
   const close = (overrides: Partial<CloseInput>) =>

@@ -3,11 +3,9 @@
  * writes, owners, idempotency, and every refusal leaving the store as it was.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
+import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import { runQuery } from "../../query/run.js";
 import { InputError, QueryError } from "../../shared/errors.js";
-import { PostgresStore } from "../../store/postgres/postgres-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
 import { findingKey, loadFindings, maintenanceIdFor } from "./finding.js";
@@ -91,26 +89,18 @@ function input(overrides: Partial<OpenInput> = {}): OpenInput {
   };
 }
 
-const backends = ["sqlite", "postgres"] as const;
 
-describe.each(backends)("openMaintenance on %s", (backend) => {
+describe.each(BACKENDS)("openMaintenance on %s", (backend) => {
   let store: GraphStore;
-  let url: string | undefined;
+  let closeStore: () => Promise<void>;
 
   beforeEach(async () => {
-    if (backend === "sqlite") {
-      store = SqliteStore.open(":memory:");
-    } else {
-      url = await createTestDatabase();
-      store = await PostgresStore.open(url);
-    }
+    ({ store, close: closeStore } = await openTestStore(backend));
     await store.upsert(graph(), { now: LOADED });
   });
 
   afterEach(async () => {
-    await store.close();
-    if (url) await dropTestDatabase(url);
-    url = undefined;
+    await closeStore();
   });
 
   async function snapshot() {

@@ -4,9 +4,7 @@
  * partial sync, and every change is in the audit log.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
-import { PostgresStore } from "../../store/postgres/postgres-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { closeMaintenance } from "./close.js";
 import { DAY_MS } from "./due.js";
@@ -44,19 +42,13 @@ function opening(overrides: Partial<OpenInput> = {}): OpenInput {
   };
 }
 
-const backends = ["sqlite", "postgres"] as const;
 
-describe.each(backends)("reconcile on %s", (backend) => {
+describe.each(BACKENDS)("reconcile on %s", (backend) => {
   let store: GraphStore;
-  let url: string | undefined;
+  let closeStore: () => Promise<void>;
 
   beforeEach(async () => {
-    if (backend === "sqlite") {
-      store = SqliteStore.open(":memory:");
-    } else {
-      url = await createTestDatabase();
-      store = await PostgresStore.open(url);
-    }
+    ({ store, close: closeStore } = await openTestStore(backend));
     await store.upsert(
       {
         entities: [
@@ -75,9 +67,7 @@ describe.each(backends)("reconcile on %s", (backend) => {
   });
 
   afterEach(async () => {
-    await store.close();
-    if (url) await dropTestDatabase(url);
-    url = undefined;
+    await closeStore();
   });
 
   const byName = (findings: Finding[]) => Object.fromEntries(findings.map((f) => [f.entityName, f]));
