@@ -187,6 +187,15 @@ describe("dm report", () => {
     expect(r.stdout).toContain("dm stats 22222222");
   });
 
+  it("is what `dm --mine` and `dm --repo x` run: options alone mean the report", async () => {
+    const viaReport = await dm(["report", "--mine"], { env, cwd: inPayments });
+    const bare = await dm(["--mine"], { env, cwd: inPayments });
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toBe(viaReport.stdout);
+    expect((await dm(["--repo", "payments"], { env, cwd: outside })).stdout).toContain("payments: 2 open maintenance items");
+    expect((await dm(["--help"], { env, cwd: inPayments })).stdout).toContain("Usage: dm");
+  });
+
   it("--mine outside a checkout: only what I opened", async () => {
     const r = await dm(["report", "--mine"], { env, cwd: outside });
     expect(r.code).toBe(0);

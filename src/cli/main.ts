@@ -442,6 +442,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return EXIT.ok;
       }
       args = ["report"];
+    } else if (/^-/.test(args[0]!) && !["-h", "--help", "-V", "--version"].includes(args[0]!)) {
+      // `dm --mine`, `dm --repo x`, `dm --db path`: options of the report.
+      args = ["report", ...args];
     }
     await program.parseAsync(args, { from: "user" });
     if (pending) await pending;
