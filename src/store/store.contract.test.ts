@@ -357,6 +357,43 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await store.counts()).toEqual({ entities: 3, relationships: 1 });
   });
 
+  it("records sync runs and, after one, marks what its instance did not see as deleted", async () => {
+    const first = await store.startSyncRun("git", "git:/src", T0);
+    await store.upsert(
+      { entities: [host("a"), host("b")], relationships: [edge("a-b", "a", "b")] },
+      { now: T0, source: "git:/src", syncRun: first },
+    );
+    await store.upsert({ entities: [host("other")], relationships: [] }, { now: T0, source: "hosts:inventory" });
+    await store.finishSyncRun(first, { status: "succeeded", now: T0 + 1, counts: { entities: 2 } });
+    const second = await store.startSyncRun("git", "git:/src", T1);
+    expect(second).toBeGreaterThan(first);
+    await store.upsert({ entities: [host("a")], relationships: [] }, { now: T1, source: "git:/src", syncRun: second });
+    expect(await store.markUnseenDeleted("git:/src", second, T1)).toEqual({ entities: 1, relationships: 1 });
+    expect(await store.counts()).toEqual({ entities: 2, relationships: 0 });
+    expect(await entityByKey("b")).toMatchObject({ deleted: true, beginOn: T1, version: 2 });
+    expect(await entityByKey("other")).toMatchObject({ deleted: false });
+    // marking again finds nothing more
+    expect(await store.markUnseenDeleted("git:/src", second, T1)).toEqual({ entities: 0, relationships: 0 });
+    await store.finishSyncRun(second, { status: "partial", now: T1 + 5, error: "1 warning" });
+    const runs = await store.latestSyncRuns();
+    expect(runs).toEqual([
+      {
+        id: second,
+        integration: "git",
+        instance: "git:/src",
+        startedOn: T1,
+        finishedOn: T1 + 5,
+        status: "partial",
+        counts: null,
+        error: "1 warning",
+      },
+    ]);
+    // seen again: revived as a new version
+    const third = await store.startSyncRun("git", "git:/src", T1 + 10);
+    await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T1 + 10, source: "git:/src", syncRun: third });
+    expect(await entityByKey("b")).toMatchObject({ deleted: false, version: 3 });
+  });
+
   it("revives a deleted entity as a new version", async () => {
     await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T0 });
     const p = store.dialect.newParams();

@@ -103,6 +103,20 @@ export interface StoredAuditEntry extends AuditEntry {
 
 export type Row = Record<string, unknown>;
 
+export type SyncStatus = "running" | "succeeded" | "partial" | "failed";
+
+export interface SyncRun {
+  id: number;
+  integration: string;
+  /** the integration instance: what `_source` its records carry */
+  instance: string;
+  startedOn: number;
+  finishedOn: number | null;
+  status: SyncStatus;
+  counts: Record<string, number> | null;
+  error: string | null;
+}
+
 export interface GraphStore {
   readonly kind: "sqlite" | "postgres";
   readonly dialect: import("../query/dialect.js").Dialect;
@@ -136,6 +150,20 @@ export interface GraphStore {
   >;
 
   counts(): Promise<{ entities: number; relationships: number }>;
+
+  /** Record the start of a sync run (status running); its id stamps what it sees. */
+  startSyncRun(integration: string, instance: string, now: number): Promise<number>;
+  finishSyncRun(
+    id: number,
+    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
+  ): Promise<void>;
+  /**
+   * After a run SUCCEEDED: mark deleted the entities and relationships of its
+   * instance (`source`) that the run did not see. Returns how many.
+   */
+  markUnseenDeleted(source: string, syncRun: number, now: number): Promise<{ entities: number; relationships: number }>;
+  /** The latest run of each integration instance, newest first. */
+  latestSyncRuns(): Promise<SyncRun[]>;
 
   audit(entry: AuditEntry): Promise<void>;
   auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]>;

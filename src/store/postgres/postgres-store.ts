@@ -17,6 +17,8 @@ import type {
   StoredAuditEntry,
   StoredEntity,
   StoredRelationship,
+  SyncRun,
+  SyncStatus,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
@@ -649,6 +651,80 @@ export class PostgresStore implements GraphStore {
               (SELECT count(*) FROM relationships WHERE NOT deleted) AS relationships`,
     );
     return { entities: Number(row!.entities), relationships: Number(row!.relationships) };
+  }
+
+  async startSyncRun(integration: string, instance: string, now: number): Promise<number> {
+    const rows = await this.query<{ id: string }>(
+      "INSERT INTO sync_runs (integration, instance, started_on, status) VALUES ($1, $2, $3, 'running') RETURNING id",
+      [integration, instance, now],
+    );
+    return Number(rows[0]!.id);
+  }
+
+  async finishSyncRun(
+    id: number,
+    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
+  ): Promise<void> {
+    await this.query("UPDATE sync_runs SET status = $1, finished_on = $2, counts = $3::jsonb, error = $4 WHERE id = $5", [
+      result.status,
+      result.now,
+      result.counts ? JSON.stringify(result.counts) : null,
+      result.error ?? null,
+      id,
+    ]);
+  }
+
+  async markUnseenDeleted(source: string, syncRun: number, now: number) {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const mark = async (table: "entities" | "relationships") =>
+        (
+          await client.query(
+            `UPDATE ${table} SET deleted = TRUE, begin_on = $1, version = version + 1
+             WHERE source = $2 AND NOT deleted AND (sync_run IS NULL OR sync_run <> $3)`,
+            [now, source, syncRun],
+          )
+        ).rowCount ?? 0;
+      const relationships = await mark("relationships");
+      const entities = await mark("entities");
+      await client.query("COMMIT");
+      return { entities, relationships };
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw this.failure(`marking unseen records deleted on ${this.target} failed`, error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async latestSyncRuns(): Promise<SyncRun[]> {
+    const rows = await this.query<{
+      id: string;
+      integration: string;
+      instance: string;
+      started_on: string;
+      finished_on: string | null;
+      status: SyncStatus;
+      counts: Record<string, number> | null;
+      error: string | null;
+    }>(
+      `SELECT DISTINCT ON (integration, instance) id, integration, instance, started_on, finished_on, status, counts, error
+       FROM sync_runs ORDER BY integration, instance, id DESC`,
+      [],
+    );
+    return rows
+      .map((r) => ({
+        id: Number(r.id),
+        integration: r.integration,
+        instance: r.instance,
+        startedOn: Number(r.started_on),
+        finishedOn: r.finished_on === null ? null : Number(r.finished_on),
+        status: r.status,
+        counts: r.counts,
+        error: r.error,
+      }))
+      .sort((a, b) => b.id - a.id);
   }
 
   async audit(entry: AuditEntry): Promise<void> {

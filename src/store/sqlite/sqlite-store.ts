@@ -13,6 +13,8 @@ import type {
   StoredAuditEntry,
   StoredEntity,
   StoredRelationship,
+  SyncRun,
+  SyncStatus,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
@@ -454,6 +456,62 @@ export class SqliteStore implements GraphStore {
     const e = this.db.prepare("SELECT count(*) AS n FROM entities WHERE deleted = 0").get() as { n: number };
     const r = this.db.prepare("SELECT count(*) AS n FROM relationships WHERE deleted = 0").get() as { n: number };
     return { entities: e.n, relationships: r.n };
+  }
+
+  async startSyncRun(integration: string, instance: string, now: number): Promise<number> {
+    const info = this.db
+      .prepare("INSERT INTO sync_runs (integration, instance, started_on, status) VALUES (?, ?, ?, 'running')")
+      .run(integration, instance, now);
+    return Number(info.lastInsertRowid);
+  }
+
+  async finishSyncRun(
+    id: number,
+    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
+  ): Promise<void> {
+    this.db
+      .prepare("UPDATE sync_runs SET status = ?, finished_on = ?, counts = ?, error = ? WHERE id = ?")
+      .run(result.status, result.now, result.counts ? JSON.stringify(result.counts) : null, result.error ?? null, id);
+  }
+
+  async markUnseenDeleted(source: string, syncRun: number, now: number) {
+    const mark = (table: "entities" | "relationships") =>
+      this.db
+        .prepare(
+          `UPDATE ${table} SET deleted = 1, begin_on = ?, version = version + 1
+           WHERE source = ? AND deleted = 0 AND (sync_run IS NULL OR sync_run <> ?)`,
+        )
+        .run(now, source, syncRun).changes;
+    return this.db.transaction(() => ({ relationships: mark("relationships"), entities: mark("entities") })).immediate();
+  }
+
+  async latestSyncRuns(): Promise<SyncRun[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, integration, instance, started_on, finished_on, status, counts, error FROM sync_runs s
+         WHERE id = (SELECT max(id) FROM sync_runs t WHERE t.instance = s.instance AND t.integration = s.integration)
+         ORDER BY id DESC`,
+      )
+      .all() as {
+      id: number;
+      integration: string;
+      instance: string;
+      started_on: number;
+      finished_on: number | null;
+      status: SyncStatus;
+      counts: string | null;
+      error: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      integration: r.integration,
+      instance: r.instance,
+      startedOn: r.started_on,
+      finishedOn: r.finished_on,
+      status: r.status,
+      counts: r.counts === null ? null : (JSON.parse(r.counts) as Record<string, number>),
+      error: r.error,
+    }));
   }
 
   async audit(entry: AuditEntry): Promise<void> {
