@@ -144,6 +144,50 @@ Examples:
       setResult(import("./commands/demo.js").then((m) => m.demoCommand(ctx, { db: o.db, size: o.size })));
     });
 
+  program
+    .command("sync")
+    .description("Fill the graph from an integration (git, ...), or every instance in dm.config.yaml")
+    .argument("[integration]", "the integration: git")
+    .option("--all", "every instance in dm.config.yaml (this folder, then ~/.deferred-maintenance/)")
+    .option("--path <folder>", "git: the folder holding the clones")
+    .option("--file <file>", "file-based integrations: the file to read")
+    .option("--concurrency <n>", "git: repositories read at once (default 4)", positiveInt("--concurrency"))
+    .option("--json", "print the run summary as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+A run that succeeds marks deleted what its instance no longer has; a run with
+warnings is partial and deletes nothing; a run that fails changes nothing.
+Tracked maintenance is reconciled after every run.
+
+Examples:
+  dm sync git --path ~/src
+  dm sync --all`,
+    )
+    .action((integration: string | undefined, o) => {
+      setResult(
+        import("./commands/sync.js").then((m) =>
+          m.syncCommand(ctx, {
+            integration,
+            all: o.all,
+            settings: { path: o.path, file: o.file, concurrency: o.concurrency },
+            json: o.json,
+            db: o.db,
+          }),
+        ),
+      );
+    });
+
+  program
+    .command("sources")
+    .description("Integration instances with their last sync: when, status, changes")
+    .option("--json", "print them as JSON")
+    .addOption(dbOption())
+    .action((o) => {
+      setResult(import("./commands/sources.js").then((m) => m.sourcesCommand(ctx, { json: o.json, db: o.db })));
+    });
+
   // ---- maintenance: open, close, reconcile ----
   program
     .command("open")

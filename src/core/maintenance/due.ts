@@ -59,3 +59,13 @@ export function parseDuration(text: string, what: string): number {
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** A short age for a person: `40 s`, `12 min`, `3 h`, `5 days`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
+  const days = Math.floor(s / 86_400);
+  return `${days} day${days === 1 ? "" : "s"}`;
+}

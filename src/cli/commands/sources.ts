@@ -1,0 +1,33 @@
+import { formatDuration } from "../../core/maintenance/due.js";
+import { type CommandContext, withStore } from "../context.js";
+import { renderTable } from "../output.js";
+
+/** Integration instances with their last run: when, how it ended, what it did. */
+export async function sourcesCommand(ctx: CommandContext, options: { json?: boolean; db?: string }) {
+  const runs = await withStore(ctx, options.db, (store) => store.latestSyncRuns());
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(runs)}\n`);
+    return runs;
+  }
+  if (runs.length === 0) {
+    ctx.stdout.write("No syncs yet: dm sync git --path ~/src (or dm sync --all with dm.config.yaml).\n");
+    return runs;
+  }
+  const now = ctx.now();
+  ctx.stdout.write(
+    renderTable(
+      ["INSTANCE", "INTEGRATION", "LAST RUN", "STATUS", "CHANGES"],
+      runs.map((r) => [
+        r.instance,
+        r.integration,
+        `${formatDuration(now - r.startedOn)} ago`,
+        r.status === "succeeded" ? r.status : `${r.status}${r.error ? ` (${r.error})` : ""}`,
+        r.counts
+          ? `+${r.counts.created ?? 0} ~${r.counts.updated ?? 0} -${r.counts.deleted ?? 0}${r.counts.warnings ? `, ${r.counts.warnings} warnings` : ""}`
+          : "",
+      ]),
+      ctx.style,
+    ),
+  );
+  return runs;
+}

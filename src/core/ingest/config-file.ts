@@ -1,0 +1,67 @@
+/**
+ * dm.config.yaml: the integration instances `dm sync --all` runs. Looked for
+ * in the current folder, then in ~/.deferred-maintenance/. Every instance is
+ * validated by its integration's schema; an error names the file and the key.
+ *
+ *   integrations:
+ *     - id: git
+ *       path: ~/src
+ *     - id: hosts
+ *       file: inventory/hosts.csv
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
+import type { Integration } from "../../integrations/types.js";
+import { InputError } from "../../shared/errors.js";
+
+export const CONFIG_FILE = "dm.config.yaml";
+
+export interface ConfiguredInstance {
+  integration: Integration<unknown>;
+  config: unknown;
+}
+
+export function findConfigFile(cwd: string, dataDir: string): string | undefined {
+  for (const dir of [cwd, dataDir]) {
+    const file = path.join(dir, CONFIG_FILE);
+    if (fs.existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+export function loadConfigFile(file: string): ConfiguredInstance[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    const pos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new InputError(`${file}${pos ? `:${pos.line}:${pos.col}` : ""}: ${(error as Error).message.split("\n")[0]}`, {
+      cause: error,
+    });
+  }
+  const list = (doc as { integrations?: unknown } | null)?.integrations;
+  if (!Array.isArray(list)) {
+    throw new InputError(`${file}: integrations: expected a list of integration instances`, {
+      details: ["integrations:\n  - id: git\n    path: ~/src"],
+    });
+  }
+  return list.map((item, index) => {
+    const where = `${file}: integrations[${index}]`;
+    if (typeof item !== "object" || item === null) throw new InputError(`${where}: expected an object with an id`);
+    const { id, ...settings } = item as Record<string, unknown>;
+    const integration = typeof id === "string" ? integrationById(id) : undefined;
+    if (!integration) {
+      throw new InputError(`${where}.id: ${JSON.stringify(id)} is not an integration`, {
+        details: [`Known: ${INTEGRATIONS.map((i) => i.id).join(", ")}.`],
+      });
+    }
+    const parsed = integration.configSchema.safeParse(settings);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`${where}.${issue.path.join(".") || "(settings)"}: ${issue.message}`);
+    }
+    return { integration, config: parsed.data };
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * A sync run: stamp it, write what the integration yields in one
+ * transaction, and only when the run succeeded mark deleted what the
+ * instance no longer has. A run with warnings is partial and a run that
+ * throws is failed: neither deletes anything, and a throw rolls back every
+ * write of the run, so the previous graph stays as it was.
+ */
+import { reconcile } from "../maintenance/reconcile.js";
+import { DmError, ExternalServiceError } from "../../shared/errors.js";
+import type { Integration, SyncWarning } from "../../integrations/types.js";
+import type { GraphStore, SyncStatus, UpsertResult } from "../../store/types.js";
+
+export interface SyncSummary {
+  integration: string;
+  instance: string;
+  runId: number;
+  status: Exclude<SyncStatus, "running">;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  warnings: SyncWarning[];
+  seconds: number;
+  /** what reconcile did after the run (tracked maintenance), when it ran */
+  reconciled?: { opened: number; closed: number; reopened: number };
+  error?: string;
+}
+
+export interface RunSyncOptions {
+  now: number;
+  cwd: string;
+  actor: string;
+  progress?: (done: number, total?: number, unit?: string) => void;
+  /** run dm reconcile after a run that wrote something (default true) */
+  reconcile?: boolean;
+}
+
+export async function runSync<C>(
+  store: GraphStore,
+  integration: Integration<C>,
+  config: C,
+  options: RunSyncOptions,
+): Promise<SyncSummary> {
+  const started = performance.now();
+  const instance = integration.instanceName(config);
+  const runId = await store.startSyncRun(integration.id, instance, options.now);
+  const warnings: SyncWarning[] = [];
+  let counts: UpsertResult;
+  try {
+    const batches = integration.sync({
+      config,
+      instance,
+      now: options.now,
+      cwd: options.cwd,
+      warn: (w) => warnings.push(w),
+      progress: options.progress ?? (() => undefined),
+    });
+    counts = await store.upsertMany(batches, { now: options.now, source: instance, syncRun: runId });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await store.finishSyncRun(runId, { status: "failed", now: options.now, error: message });
+    if (error instanceof DmError) throw error;
+    throw new ExternalServiceError(integration.id, `the ${integration.id} sync failed: ${message}`, {
+      cause: error,
+      details: ["Nothing was changed: the graph is as it was before this run."],
+    });
+  }
+  const status = warnings.length > 0 ? "partial" : "succeeded";
+  const deleted =
+    status === "succeeded" ? await store.markUnseenDeleted(instance, runId, options.now) : { entities: 0, relationships: 0 };
+  const summary: SyncSummary = {
+    integration: integration.id,
+    instance,
+    runId,
+    status,
+    created: counts.entities.created + counts.relationships.created,
+    updated: counts.entities.updated + counts.relationships.updated,
+    unchanged: counts.entities.unchanged + counts.relationships.unchanged,
+    deleted: deleted.entities + deleted.relationships,
+    warnings,
+    seconds: (performance.now() - started) / 1000,
+  };
+  await store.finishSyncRun(runId, {
+    status,
+    now: options.now,
+    counts: {
+      created: summary.created,
+      updated: summary.updated,
+      unchanged: summary.unchanged,
+      deleted: summary.deleted,
+      warnings: warnings.length,
+    },
+    ...(warnings.length > 0 ? { error: `${warnings.length} warning${warnings.length === 1 ? "" : "s"}` } : {}),
+  });
+  await store.audit({
+    at: options.now,
+    actor: options.actor,
+    action: "sync",
+    subject: instance,
+    details: { runId, status, created: summary.created, updated: summary.updated, deleted: summary.deleted },
+  });
+  if (options.reconcile !== false) {
+    const r = await reconcile(store, { now: options.now, actor: "dm", ranBy: options.actor });
+    summary.reconciled = { opened: r.opened, closed: r.closed, reopened: r.reopened };
+  }
+  return summary;
+}

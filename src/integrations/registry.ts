@@ -1,0 +1,12 @@
+/**
+ * Every integration, by id. A test fails when a folder under
+ * src/integrations and this list disagree.
+ */
+import { gitIntegration } from "./git/index.js";
+import type { Integration } from "./types.js";
+
+export const INTEGRATIONS: readonly Integration<never>[] = [gitIntegration as Integration<never>];
+
+export function integrationById(id: string): Integration<unknown> | undefined {
+  return INTEGRATIONS.find((i) => i.id === id) as Integration<unknown> | undefined;
+}

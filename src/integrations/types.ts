@@ -1,0 +1,39 @@
+/**
+ * An integration fills the graph from one kind of source. Each lives in its
+ * own folder (`src/integrations/<id>/index.ts`, and its parsers beside it)
+ * and is listed in `registry.ts`. `sync` yields batches of records; the sync
+ * core writes them, stamps the run and cleans up after success.
+ */
+import type { z } from "zod";
+import type { GraphBatch } from "../store/types.js";
+
+export interface SyncWarning {
+  /** the file (or item) the problem is in */
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+export interface SyncContext<C> {
+  /** the validated configuration of this instance */
+  config: C;
+  /** the instance name: also the `_source` of everything it writes */
+  instance: string;
+  now: number;
+  cwd: string;
+  /** A problem that skips one item; the run becomes partial (nothing is deleted after it). */
+  warn(warning: SyncWarning): void;
+  /** Progress of long work: `done` of `total` items (total when known). */
+  progress(done: number, total?: number, unit?: string): void;
+}
+
+export interface Integration<C = unknown> {
+  /** the folder name, e.g. `git`, `hosts`, `aws-credential-report` */
+  id: string;
+  description: string;
+  /** validates the instance's settings (from dm.config.yaml or the command line) */
+  configSchema: z.ZodType<C>;
+  /** a stable instance name for a configuration, e.g. `git:/home/me/src` */
+  instanceName(config: C): string;
+  sync(ctx: SyncContext<C>): AsyncIterable<GraphBatch>;
+}

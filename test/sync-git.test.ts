@@ -1,0 +1,238 @@
+/**
+ * `dm sync git` on real repositories made by the test (git init, commits),
+ * and the sync-run rules: succeeded runs delete what is gone, partial and
+ * failed runs delete nothing.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { runSync } from "../src/core/ingest/sync.js";
+import { INTEGRATIONS } from "../src/integrations/registry.js";
+import type { Integration } from "../src/integrations/types.js";
+import { runQuery } from "../src/query/run.js";
+import { ExternalServiceError } from "../src/shared/errors.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { dm, tempDir } from "./helpers/cli.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "Dev",
+      GIT_AUTHOR_EMAIL: "dev@example.com",
+      GIT_COMMITTER_NAME: "Dev",
+      GIT_COMMITTER_EMAIL: "dev@example.com",
+    },
+  });
+}
+
+/** A repository with files committed, an origin remote and a branch. */
+function makeRepo(root: string, rel: string, files: Record<string, string>, remote?: string): string {
+  const dir = path.join(root, rel);
+  fs.mkdirSync(dir, { recursive: true });
+  git(dir, "init", "-q", "-b", "main");
+  if (remote) git(dir, "remote", "add", "origin", remote);
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  git(dir, "add", ".");
+  git(dir, "commit", "-q", "-m", "init");
+  return dir;
+}
+
+async function keysOf(db: string, query: string): Promise<string[]> {
+  const store = SqliteStore.open(db);
+  try {
+    const r = await runQuery(store, query, { now: NOW, all: true });
+    return r.type === "list" ? r.data.map((d) => d.entity._key).sort() : [];
+  } finally {
+    await store.close();
+  }
+}
+
+describe("dm sync git", () => {
+  let root: string;
+  let db: string;
+
+  beforeEach(() => {
+    root = tempDir("dm-src-");
+    db = path.join(tempDir(), "dm.db");
+    makeRepo(
+      root,
+      "acme/payments",
+      { "src/index.ts": "export {}", "src/util.ts": "", "README.md": "# payments", CODEOWNERS: "* @acme/core @alice\n" },
+      "https://token:x-oauth@github.com/acme/payments.git",
+    );
+    makeRepo(root, "acme/website", { "index.js": "", ".github/CODEOWNERS": "# owners\n/docs bob@example.com\n" }, "git@github.com:acme/website.git");
+    makeRepo(root, "tools/local-only", { "main.go": "package main" });
+    // a bare clone is found too
+    git(root, "clone", "-q", "--bare", path.join(root, "acme/website"), path.join(root, "mirrors/website.git"));
+    // not the project's: repositories under node_modules, and a symlink out of the tree
+    makeRepo(root, "acme/payments/node_modules/dep", { "index.js": "" });
+    const outside = tempDir("dm-outside-");
+    makeRepo(outside, "secret", { "x.py": "" });
+    fs.symlinkSync(path.join(outside, "secret"), path.join(root, "link-out"));
+  });
+
+  it("makes a CodeRepo per repository, with what git knows and its owners", async () => {
+    const r = await dm(["sync", "git", "--path", root, "--db", db, "--json"], { now: NOW });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ integration: "git", instance: `git:${root}`, status: "succeeded", deleted: 0 });
+    // the bare mirror's origin is the website checkout: a repository is known by its remote
+    expect(await keysOf(db, "Find CodeRepo")).toEqual([
+      "git_repo:git@github.com:acme/website.git",
+      `git_repo:${path.join(root, "acme/website")}`,
+      `git_repo:${path.join(root, "tools/local-only")}`,
+      "git_repo:https://github.com/acme/payments.git",
+    ].sort());
+    const q = await dm(
+      ["query", "Find CodeRepo with name='payments' as r return r.remoteUrl, r.defaultBranch, r.language, r.languages, r.commitsLast90Days, r.lastCommitAuthor, r.archived", "--format", "json", "--db", db],
+      { now: NOW },
+    );
+    expect(JSON.parse(q.stdout).data).toEqual([
+      {
+        "r.remoteUrl": "https://github.com/acme/payments.git",
+        "r.defaultBranch": "main",
+        "r.language": "TypeScript",
+        "r.languages": ["TypeScript"],
+        "r.commitsLast90Days": 1,
+        "r.lastCommitAuthor": "dev@example.com",
+        "r.archived": false,
+      },
+    ]);
+    // the catch-all rule's owners own the repo; without one, every owner named
+    expect(await keysOf(db, "Find (Team|Person) that OWNS CodeRepo with name='payments'")).toEqual(["person:alice", "team:acme/core"]);
+    expect(await keysOf(db, "Find Person that OWNS CodeRepo with name='website'")).toEqual(["person:bob@example.com"]);
+    // the credentials in the remote never reach the graph
+    expect(fs.readFileSync(db).includes(Buffer.from("x-oauth"))).toBe(false);
+  });
+
+  it("a second clone of the same remote is skipped with a warning", async () => {
+    git(root, "clone", "-q", path.join(root, "acme/payments"), path.join(root, "zz/payments-copy"));
+    git(path.join(root, "zz/payments-copy"), "remote", "set-url", "origin", "https://github.com/acme/payments.git");
+    const r = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("zz/payments-copy another clone of https://github.com/acme/payments.git: skipped");
+    expect(await keysOf(db, "Find CodeRepo with name='payments'")).toEqual(["git_repo:https://github.com/acme/payments.git"]);
+  });
+
+  it("a second sync changes nothing; a removed repository is marked deleted", async () => {
+    await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    const again = JSON.parse((await dm(["sync", "git", "--path", root, "--db", db, "--json"], { now: NOW + 1000 })).stdout);
+    expect(again).toMatchObject({ status: "succeeded", created: 0, updated: 0, deleted: 0 });
+    fs.rmSync(path.join(root, "tools"), { recursive: true, force: true });
+    const third = JSON.parse((await dm(["sync", "git", "--path", root, "--db", db, "--json"], { now: NOW + 2000 })).stdout);
+    expect(third).toMatchObject({ status: "succeeded", deleted: 1 });
+    expect(await keysOf(db, "Find CodeRepo with name='local-only'")).toEqual([]);
+    const sources = await dm(["sources", "--db", db], { now: NOW + 5000 });
+    expect(sources.stdout).toMatch(new RegExp(`git:${root.replace(/[/.]/g, "\\$&")} +git +\\d+ s ago +succeeded`));
+  });
+
+  it("a repository git cannot read is a warning: the run is partial and deletes nothing", async () => {
+    await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    fs.rmSync(path.join(root, "tools"), { recursive: true, force: true });
+    const broken = path.join(root, "broken");
+    fs.mkdirSync(path.join(broken, ".git"), { recursive: true });
+    fs.writeFileSync(path.join(broken, ".git", "HEAD"), "garbage");
+    const r = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW + 1000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("partial");
+    expect(r.stdout).toMatch(/1 warning:\n +broken git cannot read this repository/);
+    expect(r.stdout).toContain("Run was partial: nothing was deleted");
+    // local-only is gone from disk but stays in the graph until a run succeeds
+    expect(await keysOf(db, "Find CodeRepo with name='local-only'")).toHaveLength(1);
+    expect((await dm(["sources", "--db", db, "--json"], { now: NOW })).stdout).toContain('"status":"partial"');
+  });
+
+  it("refuses a path that is not a folder, an unknown integration, a missing setting", async () => {
+    const notDir = await dm(["sync", "git", "--path", path.join(root, "nope"), "--db", db]);
+    expect(notDir.code).toBe(3);
+    expect(notDir.stderr).toContain("is not a folder");
+    expect(notDir.stderr).toContain("Nothing was changed");
+    const unknown = await dm(["sync", "svn", "--db", db]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('"svn" is not an integration');
+    const missing = await dm(["sync", "git", "--db", db]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/dm sync git: --path: /);
+  });
+
+  it("dm sync --all reads dm.config.yaml and names a bad key", async () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: git\n    path: ${root}\n`);
+    const r = await dm(["sync", "--all", "--db", db, "--json"], { cwd, now: NOW });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveLength(1);
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), "integrations:\n  - id: git\n    path: 5\n");
+    const bad = await dm(["sync", "--all", "--db", db], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/dm\.config\.yaml: integrations\[0\]\.path: /);
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), "integrations:\n  - id: nope\n");
+    expect((await dm(["sync", "--all", "--db", db], { cwd })).stderr).toContain('integrations[0].id: "nope" is not an integration');
+    const none = await dm(["sync", "--all", "--db", db], { cwd: tempDir() });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("needs dm.config.yaml");
+  });
+
+  it("reconciles tracked maintenance after the sync", async () => {
+    await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    const opened = await dm(
+      ["open", "--query", "Find CodeRepo with archived = false", "--short", "Adopt CI template", "--link", "https://wiki.example.com/ci", "--due", "30d", "--track", "--yes", "--json", "--db", db],
+      { now: NOW },
+    );
+    expect(JSON.parse(opened.stdout).opened).toBe(4);
+    // payments is archived: it no longer matches, and the sync's reconcile closes its finding
+    git(path.join(root, "acme/payments"), "config", "dm.archived", "true");
+    const r = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW + 60_000 });
+    expect(r.stdout).toContain("tracked maintenance: 0 opened · 1 closed · 0 reopened");
+  });
+});
+
+describe("sync runs", () => {
+  it("a sync that crashes half-way leaves the previous graph intact and is recorded as failed", async () => {
+    const store = SqliteStore.open(":memory:");
+    const entity = (key: string) => ({ _key: key, _type: "thing", _class: "Thing" });
+    const fake = (keys: string[], crashAfterFirst: boolean): Integration<unknown> => ({
+      id: "fake",
+      description: "test",
+      configSchema: { safeParse: (v: unknown) => ({ success: true, data: v }) } as never,
+      instanceName: () => "fake:1",
+      async *sync() {
+        yield { entities: [entity(keys[0]!)], relationships: [] };
+        if (crashAfterFirst) throw new Error("the source went away");
+        yield { entities: keys.slice(1).map(entity), relationships: [] };
+      },
+    });
+    const options = { now: NOW, cwd: "/", actor: "test", reconcile: false };
+    expect((await runSync(store, fake(["a", "b"], false), {}, options)).status).toBe("succeeded");
+    await expect(runSync(store, fake(["c", "d"], true), {}, { ...options, now: NOW + 1 })).rejects.toBeInstanceOf(
+      ExternalServiceError,
+    );
+    // nothing of the crashed run was written, and nothing was deleted
+    const r = await runQuery(store, "Find Thing", { now: NOW, all: true });
+    expect(r.type === "list" && r.data.map((d) => d.entity._key)).toEqual(["a", "b"]);
+    expect((await store.latestSyncRuns())[0]).toMatchObject({ status: "failed", error: "the source went away" });
+    await store.close();
+  });
+});
+
+describe("the integration registry", () => {
+  it("lists exactly the folders under src/integrations", () => {
+    const dir = path.resolve(import.meta.dirname, "../src/integrations");
+    const folders = fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    expect(INTEGRATIONS.map((i) => i.id).sort()).toEqual(folders);
+    for (const folder of folders) expect(fs.existsSync(path.join(dir, folder, "index.ts"))).toBe(true);
+  });
+});
