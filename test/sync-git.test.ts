@@ -236,3 +236,36 @@ describe("the integration registry", () => {
     for (const folder of folders) expect(fs.existsSync(path.join(dir, folder, "index.ts"))).toBe(true);
   });
 });
+
+describe("file integrations", () => {
+  const fixtures = path.resolve(import.meta.dirname, "../src/integrations");
+
+  it("dm sync hosts reads an inventory; a bad row makes the run partial", async () => {
+    const db = path.join(tempDir(), "dm.db");
+    const r = await dm(["sync", "hosts", "--file", path.join(fixtures, "hosts/fixtures/inventory.csv"), "--db", db, "--json"], { now: NOW });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.instance).toBe(`hosts:${path.join(fixtures, "hosts/fixtures/inventory.csv")}`);
+    expect(summary.created).toBeGreaterThan(0);
+    expect((await keysOf(db, "Find Host")).length).toBeGreaterThan(0);
+    const dir = tempDir();
+    const bad = path.join(dir, "hosts.csv");
+    fs.writeFileSync(bad, "hostname,os,deployment\nweb-1,ubuntu,mutable-vm\nweb-2,ubuntu,floating\n");
+    const partial = JSON.parse((await dm(["sync", "hosts", "--file", "hosts.csv", "--db", db, "--json"], { now: NOW, cwd: dir })).stdout);
+    expect(partial.status).toBe("partial");
+    expect(partial.warnings[0]).toMatchObject({ file: "hosts.csv", line: 3 });
+    const missing = await dm(["sync", "hosts", "--file", "nope.csv", "--db", db], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("cannot read nope.csv: no such file");
+  });
+
+  it("dm sync aws-credential-report makes users and access keys", async () => {
+    const db = path.join(tempDir(), "dm.db");
+    const file = path.join(fixtures, "aws-credential-report/fixtures/credential-report.csv");
+    const r = await dm(["sync", "aws-credential-report", "--file", file, "--db", db, "--json"], { now: NOW });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe("succeeded");
+    expect((await keysOf(db, "Find AccessKey")).length).toBeGreaterThan(0);
+    expect((await keysOf(db, "Find User that HAS AccessKey")).length).toBeGreaterThan(0);
+  });
+});

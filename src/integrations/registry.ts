@@ -2,10 +2,16 @@
  * Every integration, by id. A test fails when a folder under
  * src/integrations and this list disagree.
  */
+import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
 import { gitIntegration } from "./git/index.js";
+import { hostsIntegration } from "./hosts/index.js";
 import type { Integration } from "./types.js";
 
-export const INTEGRATIONS: readonly Integration<never>[] = [gitIntegration as Integration<never>];
+export const INTEGRATIONS: readonly Integration<never>[] = [
+  gitIntegration as Integration<never>,
+  hostsIntegration as Integration<never>,
+  awsCredentialReportIntegration as Integration<never>,
+];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
   return INTEGRATIONS.find((i) => i.id === id) as Integration<unknown> | undefined;

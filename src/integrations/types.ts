@@ -33,7 +33,7 @@ export interface Integration<C = unknown> {
   description: string;
   /** validates the instance's settings (from dm.config.yaml or the command line) */
   configSchema: z.ZodType<C>;
-  /** a stable instance name for a configuration, e.g. `git:/home/me/src` */
-  instanceName(config: C): string;
+  /** a stable instance name for a configuration, e.g. `git:/home/me/src` (paths resolved from `cwd`) */
+  instanceName(config: C, cwd: string): string;
   sync(ctx: SyncContext<C>): AsyncIterable<GraphBatch>;
 }

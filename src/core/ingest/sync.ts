@@ -42,7 +42,7 @@ export async function runSync<C>(
   options: RunSyncOptions,
 ): Promise<SyncSummary> {
   const started = performance.now();
-  const instance = integration.instanceName(config);
+  const instance = integration.instanceName(config, options.cwd);
   const runId = await store.startSyncRun(integration.id, instance, options.now);
   const warnings: SyncWarning[] = [];
   let counts: UpsertResult;

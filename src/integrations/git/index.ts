@@ -40,7 +40,7 @@ export const gitIntegration: Integration<GitConfig> = {
   id: "git",
   description: "git repositories under a folder: repos, owners, packages, images, Terraform",
   configSchema: GitConfig,
-  instanceName: (config) => `git:${path.resolve(expandHome(config.path))}`,
+  instanceName: (config, cwd) => `git:${path.resolve(cwd, expandHome(config.path))}`,
   sync: (ctx) => syncGit(ctx),
 };
 

@@ -1,0 +1,692 @@
+/**
+ * Hosts: pure parsers (text in, records out; no store, no file system) for a
+ * host inventory in CSV or JSON and for osquery results of one host.
+ *
+ * A row that cannot be read is skipped with a warning naming the file and
+ * line; a file that cannot be read at all (not CSV/JSON, no hostname column,
+ * osquery results without a host name) throws ParseError.
+ *
+ * The CSV reader, the JSON reader that keeps line numbers, and the timestamp
+ * parser are exported for the other file-based integrations.
+ */
+
+import { InputError } from "../../shared/errors.js";
+import type { EntityRecord, RelationshipRecord } from "../../store/types.js";
+
+// ---------------------------------------------------------------------------
+// Shared by the file-based integrations
+
+export interface ParseWarning {
+  file: string;
+  /** 1-based line, when known */
+  line?: number;
+  message: string;
+}
+
+export interface ParseResult {
+  entities: EntityRecord[];
+  relationships: RelationshipRecord[];
+  /** rows that were skipped, and why */
+  warnings: ParseWarning[];
+}
+
+/** A file that cannot be read at all. */
+export class ParseError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly line?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(line === undefined ? `${file}: ${reason}` : `${file}, line ${line}: ${reason}`, options);
+  }
+}
+
+export interface CsvRecord {
+  /** 1-based line where the record starts */
+  line: number;
+  fields: string[];
+  /** set when the record is malformed (text after a closing quote) */
+  error?: string;
+}
+
+/**
+ * RFC 4180 CSV: comma-separated, fields optionally quoted with `"` (`""` is a
+ * quote inside a quoted field, which may also hold commas and line breaks),
+ * CRLF or LF line ends, a byte order mark ignored. Blank lines are skipped.
+ * An unterminated quote throws ParseError (it would swallow the rest of the
+ * file); text after a closing quote marks that record malformed.
+ */
+export function readCsv(text: string, file: string): CsvRecord[] {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const records: CsvRecord[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < src.length) {
+    const start = line;
+    const fields: string[] = [];
+    let error: string | undefined;
+    for (;;) {
+      let field = "";
+      if (src[i] === '"') {
+        const quoteLine = line;
+        i++;
+        for (;;) {
+          if (i >= src.length) throw new ParseError(file, "unterminated quoted field", quoteLine);
+          const c = src[i]!;
+          if (c === '"') {
+            if (src[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (c === "\n") line++;
+          field += c;
+          i++;
+        }
+        if (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") {
+          error ??= "text after a closing quote";
+          while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") field += src[i++];
+        }
+      } else {
+        const from = i;
+        while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") i++;
+        field = src.slice(from, i);
+      }
+      fields.push(field);
+      if (src[i] === ",") {
+        i++;
+        continue;
+      }
+      // end of record: \r\n, \n, \r or the end of the text
+      if (src[i] === "\r") i++;
+      if (src[i] === "\n") i++;
+      line++;
+      break;
+    }
+    if (fields.length === 1 && fields[0] === "" && error === undefined) continue;
+    records.push(error === undefined ? { line: start, fields } : { line: start, fields, error });
+  }
+  return records;
+}
+
+/** `Last Patched`, `lastPatched`, `LAST-PATCHED` -> `last_patched`. */
+export function normaliseColumn(name: string): string {
+  return name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
+}
+
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/**
+ * An ISO 8601 date or date-time as epoch ms, or undefined when it is not one.
+ * `YYYY-MM-DD` is midnight UTC; a time without an offset is taken as UTC.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return undefined;
+  const [y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m.slice(1) as string[];
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, Number(frac.padEnd(3, "0").slice(0, 3)));
+  if (new Date(local).getUTCDate() !== day) return undefined; // 2023-02-30
+  let offset = 0;
+  if (zone !== undefined && zone.toUpperCase() !== "Z") {
+    const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    const zh = Number(zm[2]);
+    const zmin = Number(zm[3] ?? "0");
+    if (zh > 23 || zmin > 59) return undefined;
+    offset = (zm[1] === "-" ? -1 : 1) * (zh * 60 + zmin) * 60_000;
+  }
+  return local - offset;
+}
+
+export interface JsonDocuments {
+  /** the top-level values, in order (several for JSON lines / concatenated JSON) */
+  values: unknown[];
+  /** the 1-based line where an object or array of those values starts */
+  lineOf(value: object): number | undefined;
+  /** the 1-based line where each element of an array starts */
+  elementLines(array: readonly unknown[]): readonly number[] | undefined;
+}
+
+/**
+ * Read one or more JSON values (a document, or JSON lines) keeping the line
+ * of every object and array, so that a bad row can be reported by line.
+ */
+export function parseJsonDocuments(text: string, file: string): JsonDocuments {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const newlines: number[] = [];
+  for (let j = src.indexOf("\n"); j >= 0; j = src.indexOf("\n", j + 1)) newlines.push(j);
+  const lineAt = (offset: number) => {
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newlines[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const lines = new WeakMap<object, number>();
+  const elements = new WeakMap<readonly unknown[], number[]>();
+  let i = 0;
+  const fail = (message: string): never => {
+    const reason = i >= src.length ? "unexpected end of file" : message;
+    throw new ParseError(file, `not valid JSON: ${reason}`, lineAt(Math.min(i, src.length)));
+  };
+  const ws = () => {
+    for (;;) {
+      const c = src.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+      else return;
+    }
+  };
+  const STRING = /"(?:[^"\\]|\\.)*"/y;
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const string = (): string => {
+    STRING.lastIndex = i;
+    const m = STRING.exec(src);
+    if (!m) fail("bad string");
+    try {
+      // JSON.parse rejects what the pattern lets through (control characters, bad escapes)
+      const value = JSON.parse(m![0]) as string;
+      i += m![0].length;
+      return value;
+    } catch {
+      return fail("bad string");
+    }
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 256) fail("nested too deeply");
+    ws();
+    const c = src[i];
+    if (c === "{") {
+      const obj: Record<string, unknown> = {};
+      lines.set(obj, lineAt(i));
+      i++;
+      ws();
+      if (src[i] === "}") {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (src[i] !== '"') fail('expected a property name in ""');
+        const key = string();
+        ws();
+        if (src[i] !== ":") fail('expected ":"');
+        i++;
+        const v = value(depth + 1);
+        if (key === "__proto__") Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[key] = v;
+        ws();
+        if (src[i] === ",") {
+          i++;
+          continue;
+        }
+        if (src[i] === "}") {
+          i++;
+          return obj;
+        }
+        fail('expected "," or "}"');
+      }
+    }
+    if (c === "[") {
+      const arr: unknown[] = [];
+      const at: number[] = [];
+      lines.set(arr, lineAt(i));
+      elements.set(arr, at);
+      i++;
+      ws();
+      if (src[i] === "]") {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        ws();
+        at.push(lineAt(i));
+        arr.push(value(depth + 1));
+        ws();
+        if (src[i] === ",") {
+          i++;
+          continue;
+        }
+        if (src[i] === "]") {
+          i++;
+          return arr;
+        }
+        fail('expected "," or "]"');
+      }
+    }
+    if (c === '"') return string();
+    for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
+      if (src.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
+    }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(src);
+    if (m) {
+      i += m[0].length;
+      return Number(m[0]);
+    }
+    return fail(`unexpected ${JSON.stringify(src[i])}`);
+  };
+  const values: unknown[] = [];
+  ws();
+  while (i < src.length) {
+    values.push(value(0));
+    ws();
+  }
+  return { values, lineOf: (v) => lines.get(v), elementLines: (a) => elements.get(a) };
+}
+
+/** A JSON or CSV cell as trimmed text; undefined when empty or missing. */
+function cellText(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string") {
+    const t = value.trim();
+    return t === "" ? undefined : t;
+  }
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
+}
+
+/** Warnings in file order (a stable sort: those without a line keep their place at the end). */
+function byLine(warnings: ParseWarning[]): ParseWarning[] {
+  return warnings.sort((a, b) => (a.line === undefined ? (b.line === undefined ? 0 : 1) : b.line === undefined ? -1 : a.line - b.line));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------
+// Host inventory
+
+export const DEPLOYMENT_MODELS = ["immutable-container", "mutable-vm", "bare-metal", "serverless"] as const;
+export type DeploymentModel = (typeof DEPLOYMENT_MODELS)[number];
+const MUTABLE: Record<DeploymentModel, boolean> = {
+  "immutable-container": false,
+  "mutable-vm": true,
+  "bare-metal": true,
+  serverless: false,
+};
+
+const INVENTORY_COLUMNS = ["hostname", "os", "kernel", "last_patched", "last_rebuilt", "environment", "deployment"] as const;
+type InventoryColumn = (typeof INVENTORY_COLUMNS)[number];
+const COLUMN_ALIASES: Record<string, InventoryColumn> = {
+  host: "hostname",
+  host_name: "hostname",
+  deployment_model: "deployment",
+  env: "environment",
+  last_patched_on: "last_patched",
+  last_rebuilt_on: "last_rebuilt",
+};
+
+function inventoryColumn(name: string): InventoryColumn | undefined {
+  const n = normaliseColumn(name);
+  return (INVENTORY_COLUMNS as readonly string[]).includes(n) ? (n as InventoryColumn) : COLUMN_ALIASES[n];
+}
+
+const HOSTNAME = /^[A-Za-z0-9_.:-]+$/;
+
+/** The `_key` of the Host entity for a host name (host names are case-insensitive). */
+export function hostKey(hostname: string): string {
+  return `host:${hostname.toLowerCase()}`;
+}
+
+/**
+ * A host inventory: CSV with a header row, or JSON (an array of objects, or
+ * `{ "hosts": [...] }`), with the columns hostname, os, kernel, last_patched,
+ * last_rebuilt, environment, deployment (headers and keys case-insensitive).
+ * The format is chosen by the file extension, else by the first character.
+ */
+export function parseHostInventory(text: string, fileName: string): ParseResult {
+  const warnings: ParseWarning[] = [];
+  const rows: Array<{ line: number | undefined; cells: Partial<Record<InventoryColumn, unknown>> }> = [];
+  const lower = fileName.toLowerCase();
+  const json = lower.endsWith(".json") || (!lower.endsWith(".csv") && /^\uFEFF?\s*[[{]/.test(text));
+  if (json) {
+    const doc = parseJsonDocuments(text, fileName);
+    if (doc.values.length !== 1) throw new ParseError(fileName, "expected one JSON document", undefined);
+    const top = doc.values[0];
+    const list = Array.isArray(top) ? top : isObject(top) && Array.isArray(top.hosts) ? top.hosts : undefined;
+    if (list === undefined) throw new ParseError(fileName, 'expected an array of hosts or { "hosts": [...] }', 1);
+    const itemLines = doc.elementLines(list) ?? [];
+    list.forEach((item: unknown, j: number) => {
+      if (!isObject(item)) {
+        warnings.push({ file: fileName, line: itemLines[j]!, message: "a host must be an object; skipped" });
+        return;
+      }
+      const cells: Partial<Record<InventoryColumn, unknown>> = {};
+      for (const [k, v] of Object.entries(item)) {
+        const col = inventoryColumn(k);
+        if (col !== undefined && cells[col] === undefined) cells[col] = v;
+      }
+      rows.push({ line: itemLines[j], cells });
+    });
+  } else {
+    const records = readCsv(text, fileName);
+    const header = records.shift();
+    if (header === undefined) return { entities: [], relationships: [], warnings };
+    const columns = header.fields.map(inventoryColumn);
+    if (!columns.includes("hostname")) {
+      throw new ParseError(fileName, `no "hostname" column in the header (${header.fields.join(", ")})`, header.line);
+    }
+    for (const record of records) {
+      if (record.error !== undefined) {
+        warnings.push({ file: fileName, line: record.line, message: `${record.error}; row skipped` });
+        continue;
+      }
+      if (record.fields.length !== columns.length) {
+        warnings.push({
+          file: fileName,
+          line: record.line,
+          message: `expected ${columns.length} fields, found ${record.fields.length}; row skipped`,
+        });
+        continue;
+      }
+      const cells: Partial<Record<InventoryColumn, unknown>> = {};
+      columns.forEach((col, j) => {
+        if (col !== undefined && cells[col] === undefined) cells[col] = record.fields[j];
+      });
+      rows.push({ line: record.line, cells });
+    }
+  }
+
+  const entities: EntityRecord[] = [];
+  const seen = new Map<string, number | undefined>();
+  for (const { line, cells } of rows) {
+    const skip = (message: string) => {
+      warnings.push(line === undefined ? { file: fileName, message } : { file: fileName, line, message });
+    };
+    const text = (col: InventoryColumn): string | undefined => cellText(cells[col]);
+    const hostname = text("hostname");
+    if (hostname === undefined) {
+      skip("missing hostname; row skipped");
+      continue;
+    }
+    if (!HOSTNAME.test(hostname)) {
+      skip(`bad hostname ${JSON.stringify(hostname)}; row skipped`);
+      continue;
+    }
+    const key = hostKey(hostname);
+    if (seen.has(key)) {
+      const first = seen.get(key);
+      skip(`duplicate hostname ${hostname}${first === undefined ? "" : ` (first on line ${first})`}; row skipped`);
+      continue;
+    }
+    const entity: EntityRecord = { _key: key, _type: "host", _class: "Host", displayName: hostname, hostname };
+    const os = text("os");
+    if (os !== undefined) entity.os = os;
+    const kernel = text("kernel");
+    if (kernel !== undefined) entity.kernel = kernel;
+    let bad: string | undefined;
+    for (const [col, prop] of [
+      ["last_patched", "lastPatchedOn"],
+      ["last_rebuilt", "lastRebuiltOn"],
+    ] as const) {
+      const value = text(col);
+      if (value === undefined) continue;
+      const at = parseTimestamp(value);
+      if (at === undefined) {
+        bad ??= `${col}: ${JSON.stringify(value)} is not a date (YYYY-MM-DD or ISO 8601)`;
+        continue;
+      }
+      entity[prop] = at;
+    }
+    if (bad !== undefined) {
+      skip(`${bad}; row skipped`);
+      continue;
+    }
+    const environment = text("environment");
+    if (environment !== undefined) entity.environment = environment;
+    const deployment = text("deployment");
+    if (deployment !== undefined) {
+      const model = deployment.toLowerCase().replace(/[\s_]+/g, "-") as DeploymentModel;
+      if (!DEPLOYMENT_MODELS.includes(model)) {
+        skip(`deployment: ${JSON.stringify(deployment)} is not one of ${DEPLOYMENT_MODELS.join(", ")}; row skipped`);
+        continue;
+      }
+      entity.deployment = model;
+      entity.mutable = MUTABLE[model];
+    }
+    seen.set(key, line);
+    entities.push(entity);
+  }
+  return { entities, relationships: [], warnings: byLine(warnings) };
+}
+
+// ---------------------------------------------------------------------------
+// osquery results
+
+const OSQUERY_TABLES = ["system_info", "os_version", "kernel_info", "uptime", "deb_packages", "rpm_packages"] as const;
+type OsqueryTable = (typeof OSQUERY_TABLES)[number];
+
+interface ResultSet {
+  /** the query name, when the results carry one */
+  name?: string;
+  rows: unknown[];
+  /** line of the result set, for rows that are not objects */
+  line?: number;
+}
+
+/** The table a query read: from its name (`deb_packages`, `pack_inventory_deb_packages`), else from its columns. */
+function tableOf(set: ResultSet): OsqueryTable | undefined {
+  if (set.name !== undefined) {
+    const n = set.name.toLowerCase();
+    const byName = OSQUERY_TABLES.find((t) => n === t || n.endsWith(`_${t}`) || n.endsWith(`/${t}`) || n.endsWith(`:${t}`));
+    if (byName !== undefined) return byName;
+  }
+  const row = set.rows.find(isObject);
+  if (row === undefined) return undefined;
+  const has = (...cols: string[]) => cols.every((c) => c in row);
+  const any = (...cols: string[]) => cols.some((c) => c in row);
+  if (has("total_seconds")) return "uptime";
+  if (has("name", "version", "release") && any("sha1", "epoch", "vendor", "package_group", "install_time")) return "rpm_packages";
+  if (has("name", "version") && any("maintainer", "section", "priority", "admindir", "revision")) return "deb_packages";
+  if (has("version", "arguments") && any("path", "device")) return "kernel_info";
+  if (has("name", "version", "platform") && any("major", "platform_like", "codename")) return "os_version";
+  if (has("hostname") && (Object.keys(row).length === 1 || any("uuid", "cpu_brand", "computer_name", "local_hostname"))) {
+    return "system_info";
+  }
+  return undefined;
+}
+
+const RESULT_ROWS = ["rows", "results", "snapshot"] as const;
+
+/** `{ name, rows | results | snapshot | diffResults | columns }`: one query's results (osqueryd logs these). */
+function namedResult(value: Record<string, unknown>, lineOf: JsonDocuments["lineOf"]): (ResultSet & { host?: string }) | undefined {
+  if (typeof value.name !== "string") return undefined;
+  let rows: unknown[] | undefined;
+  for (const k of RESULT_ROWS) if (Array.isArray(value[k])) rows = value[k] as unknown[];
+  if (rows === undefined && isObject(value.diffResults)) {
+    rows = Array.isArray(value.diffResults.added) ? value.diffResults.added : [];
+  }
+  if (rows === undefined && isObject(value.columns)) {
+    // event format: one row per line, `action` added/removed/snapshot
+    rows = value.action === "removed" ? [] : [value.columns];
+  }
+  if (rows === undefined) return undefined;
+  const set: ResultSet & { host?: string } = { name: value.name, rows };
+  const line = lineOf(value);
+  if (line !== undefined) set.line = line;
+  if (typeof value.hostIdentifier === "string" && value.hostIdentifier !== "") set.host = value.hostIdentifier;
+  return set;
+}
+
+export interface OsqueryOptions {
+  /** the host these results are from; wins over a `system_info` row */
+  hostname?: string;
+}
+
+/**
+ * osquery results for ONE host: the `--json` output of `osqueryi` (an array of
+ * rows, or an object keyed by query name whose values are rows), or osqueryd
+ * result logs (`{ name, hostIdentifier, snapshot | diffResults | columns }`,
+ * one per line or in an array). Reads system_info (host name), os_version,
+ * kernel_info, uptime, deb_packages and rpm_packages; other queries are
+ * ignored. Packages become `deb_package` / `rpm_package` entities (CodeModule)
+ * shared by every host that has them, each with a `host -HAS-> package` edge.
+ */
+export function parseOsquery(text: string, fileName: string, options: OsqueryOptions = {}): ParseResult {
+  const doc = parseJsonDocuments(text, fileName);
+  const warnings: ParseWarning[] = [];
+  const warn = (line: number | undefined, message: string) => {
+    warnings.push(line === undefined ? { file: fileName, message } : { file: fileName, line, message });
+  };
+  const sets: Array<ResultSet & { host?: string }> = [];
+  for (const value of doc.values) {
+    if (Array.isArray(value)) {
+      const named = value.map((v) => (isObject(v) ? namedResult(v, doc.lineOf) : undefined));
+      if (value.length > 0 && named.every((n) => n !== undefined)) sets.push(...(named as ResultSet[]));
+      else sets.push({ rows: value, line: doc.lineOf(value) ?? 1 });
+      continue;
+    }
+    if (!isObject(value)) throw new ParseError(fileName, "expected osquery results (an array of rows or an object keyed by query name)", 1);
+    const named = namedResult(value, doc.lineOf);
+    if (named !== undefined) {
+      sets.push(named);
+      continue;
+    }
+    for (const [name, rows] of Object.entries(value)) {
+      if (Array.isArray(rows)) sets.push({ name, rows, line: doc.lineOf(rows) ?? 1 });
+    }
+  }
+
+  let osVersion: string | undefined;
+  let kernel: string | undefined;
+  let uptimeSeconds: number | undefined;
+  const hostnames = new Set<string>();
+  const hostIdentifiers = new Set<string>();
+  const packages = new Map<string, { entity: EntityRecord; arch?: string; table: "deb" | "rpm" }>();
+
+  for (const set of sets) {
+    if (set.host !== undefined) hostIdentifiers.add(set.host);
+    const table = tableOf(set);
+    if (table === undefined) {
+      if (set.name === undefined && set.rows.length > 0) warn(set.line, "results of an unknown query (no name, columns not recognised); skipped");
+      continue;
+    }
+    const rowLines = doc.elementLines(set.rows);
+    for (const [j, row] of set.rows.entries()) {
+      const line = rowLines?.[j] ?? (isObject(row) ? doc.lineOf(row) : undefined) ?? set.line;
+      if (!isObject(row)) {
+        warn(line, `a ${table} row must be an object; skipped`);
+        continue;
+      }
+      const col = (name: string) => cellText(row[name]);
+      switch (table) {
+        case "system_info": {
+          const h = col("hostname");
+          if (h === undefined || !HOSTNAME.test(h)) warn(line, `system_info: bad hostname ${JSON.stringify(row.hostname ?? null)}; skipped`);
+          else hostnames.add(h);
+          break;
+        }
+        case "os_version": {
+          const name = col("name");
+          const version = col("version");
+          if (name === undefined && version === undefined) {
+            warn(line, "os_version: no name or version; skipped");
+            break;
+          }
+          // "Ubuntu" + "22.04.3 LTS (Jammy Jellyfish)"; some platforms repeat the name in the version
+          const full = name === undefined ? version! : version === undefined ? name : version.startsWith(name) ? version : `${name} ${version}`;
+          osVersion ??= full;
+          break;
+        }
+        case "kernel_info": {
+          const version = col("version");
+          if (version === undefined) warn(line, "kernel_info: no version; skipped");
+          else kernel ??= version;
+          break;
+        }
+        case "uptime": {
+          const total = col("total_seconds");
+          if (total === undefined || !/^\d+$/.test(total)) warn(line, `uptime: total_seconds ${JSON.stringify(row.total_seconds ?? null)} is not a number; skipped`);
+          else uptimeSeconds ??= Number(total);
+          break;
+        }
+        case "deb_packages":
+        case "rpm_packages": {
+          const kind = table === "deb_packages" ? "deb" : "rpm";
+          const name = col("name");
+          let version = col("version");
+          if (name === undefined || version === undefined) {
+            warn(line, `${table}: ${name === undefined ? "no name" : `${name} has no version`}; skipped`);
+            break;
+          }
+          // dpkg keeps removed packages' configuration ("deinstall ok config-files"): not installed.
+          const status = col("status");
+          if (kind === "deb" && status !== undefined && !status.endsWith(" installed")) break;
+          if (kind === "rpm") {
+            const release = col("release");
+            const epoch = col("epoch");
+            if (release !== undefined) version = `${version}-${release}`;
+            if (epoch !== undefined && epoch !== "0") version = `${epoch}:${version}`;
+          }
+          const key = `${kind}:${name}@${version}`;
+          if (packages.has(key)) break; // the same package for another architecture
+          const entity: EntityRecord = {
+            _key: key,
+            _type: `${kind}_package`,
+            _class: "CodeModule",
+            displayName: `${name}@${version}`,
+            name,
+            version,
+          };
+          const arch = col("arch");
+          packages.set(key, arch === undefined ? { entity, table: kind } : { entity, arch, table: kind });
+          break;
+        }
+      }
+    }
+  }
+
+  let hostname = options.hostname?.trim();
+  if (hostname === undefined || hostname === "") {
+    if (hostnames.size > 1) {
+      throw new ParseError(fileName, `results from several hosts (${[...hostnames].sort().join(", ")}); give one host's results`);
+    }
+    hostname = hostnames.size === 1 ? [...hostnames][0] : hostIdentifiers.size === 1 ? [...hostIdentifiers][0] : undefined;
+  }
+  if (hostname === undefined || hostname === "") {
+    throw new ParseError(fileName, "no host name: include a system_info (hostname) query or give the host name");
+  }
+  if (!HOSTNAME.test(hostname)) throw new ParseError(fileName, `bad host name ${JSON.stringify(hostname)}`);
+
+  const host: EntityRecord = { _key: hostKey(hostname), _type: "host", _class: "Host", displayName: hostname, hostname };
+  if (osVersion !== undefined) host.osVersion = osVersion;
+  if (kernel !== undefined) host.kernel = kernel;
+  if (uptimeSeconds !== undefined) host.uptimeSeconds = uptimeSeconds;
+  const entities: EntityRecord[] = [host];
+  const relationships: RelationshipRecord[] = [];
+  for (const { entity, arch, table } of packages.values()) {
+    entities.push(entity);
+    const edge: RelationshipRecord = {
+      _key: `${host._key}|has|${entity._key}`,
+      _type: `host_has_${table}_package`,
+      _class: "HAS",
+      _fromEntityKey: host._key,
+      _toEntityKey: entity._key,
+    };
+    if (arch !== undefined) edge.arch = arch;
+    relationships.push(edge);
+  }
+  return { entities, relationships, warnings: byLine(warnings) };
+}
