@@ -1,0 +1,445 @@
+/**
+ * package-lock.json and npm-shrinkwrap.json (lockfileVersion 1, 2 and 3).
+ *
+ * - v1 has a nested `dependencies` tree keyed by package name.
+ * - v2 has both; we read its `packages` map (keyed by `node_modules/...`
+ *   install paths), which is the complete one. v3 has only `packages`.
+ *
+ * Direct: the package the root (or a workspace folder of the same lockfile)
+ * declares in dependencies, devDependencies, optionalDependencies or
+ * peerDependencies, resolved the way Node does from the declaring folder
+ * (`<folder>/node_modules/<name>`, then the parents). v1 has no declarations
+ * of its own: the sibling package.json gives them, and without one every
+ * top-level entry counts as direct.
+ *
+ * Dev: npm's own `dev: true` flag, which it computes over the whole graph. A
+ * package that a root devDependency names but that a production dependency
+ * also needs carries no flag: it is installed in production, so it is not
+ * "only needed for development". `devOptional` (dev for one path, optional
+ * for a production path) is likewise installed in production: not dev.
+ *
+ * Links (`link: true`, workspace folders, v1 `file:` versions) are the
+ * project's own code, not packages: skipped.
+ *
+ * The helpers exported at the end (collector, package.json reader, JSON
+ * position finder) are shared by the yarn and pnpm extractors.
+ */
+import {
+  baseName,
+  type ExtractedPackage,
+  ExtractError,
+  type ExtractInput,
+  type ExtractResult,
+  type ExtractWarning,
+  type Extractor,
+} from "./types.js";
+
+const FILE_NAMES = new Set(["package-lock.json", "npm-shrinkwrap.json"]);
+
+export const packageLockExtractor = {
+  id: "package-lock",
+  matches(path: string): boolean {
+    return FILE_NAMES.has(baseName(path)) && !isUnderNodeModules(path);
+  },
+  extract(input: ExtractInput): ExtractResult {
+    const file = input.path;
+    const data = parseJson(file, input.content);
+    if (!isRecord(data)) {
+      throw new ExtractError(file, "not a package-lock object (the top level is not a JSON object)", 1);
+    }
+    const warnings: ExtractWarning[] = [];
+    const collector = new PackageCollector();
+    const version = data.lockfileVersion;
+    const where = (path: readonly string[]): number | undefined => jsonKeyLine(input.content, path);
+    if (version === 2 || version === 3) {
+      if (!isRecord(data.packages)) {
+        if (version === 2 && isRecord(data.dependencies)) {
+          // npm 7+ always writes `packages` in v2; a v2 without it still has the v1 tree
+          readV1(input, data.dependencies, collector, warnings, where);
+        } else {
+          throw new ExtractError(
+            file,
+            `lockfileVersion ${version} needs a "packages" object`,
+            where(["packages"]) ?? where(["lockfileVersion"]),
+          );
+        }
+      } else {
+        readPackagesMap(input, data.packages, collector, warnings, where);
+      }
+    } else if (version === 1 || (version === undefined && isRecord(data.dependencies))) {
+      // no lockfileVersion at all: an npm 3/4 shrinkwrap, which has the v1 tree
+      readV1(input, isRecord(data.dependencies) ? data.dependencies : {}, collector, warnings, where);
+    } else if (version === undefined) {
+      throw new ExtractError(file, "no lockfileVersion and no dependencies: not a package-lock file", 1);
+    } else {
+      throw new ExtractError(
+        file,
+        `unknown lockfileVersion ${JSON.stringify(version)} (known: 1, 2, 3)`,
+        where(["lockfileVersion"]),
+      );
+    }
+    return { packages: collector.list(), warnings: byLine(warnings) };
+  },
+} satisfies Extractor;
+
+type Where = (path: readonly string[]) => number | undefined;
+
+/** v1 (and v2 without `packages`): the nested `dependencies` tree. */
+function readV1(
+  input: ExtractInput,
+  top: Record<string, unknown>,
+  collector: PackageCollector,
+  warnings: ExtractWarning[],
+  where: Where,
+): void {
+  const file = input.path;
+  const manifest = readSiblingManifest(input, warnings);
+  const declared = manifest ? declaredNames(manifest) : undefined;
+  // iterative walk: [entries, path of the object holding them, top level?]
+  const stack: Array<[Record<string, unknown>, readonly string[], boolean]> = [[top, ["dependencies"], true]];
+  while (stack.length > 0) {
+    const [deps, path, topLevel] = stack.pop()!;
+    for (const key in deps) {
+      const entry = deps[key];
+      if (!isRecord(entry)) {
+        warnings.push(warning(file, where([...path, key]), `dependency "${key}" is not an object; skipped`));
+        continue;
+      }
+      const version = entry.version;
+      if (typeof version !== "string" || version === "") {
+        warnings.push(warning(file, where([...path, key]), `dependency "${key}" ${noVersion(version)}; skipped`));
+      } else if (!version.startsWith("file:") && !version.startsWith("link:")) {
+        let name = key;
+        let resolved = version;
+        if (version.startsWith("npm:")) {
+          // alias: "foo": { "version": "npm:bar@1.2.3" }
+          const at = version.indexOf("@", 5);
+          if (at > 4) {
+            name = version.slice(4, at);
+            resolved = version.slice(at + 1);
+          }
+        }
+        const direct = topLevel && (declared ? declared.has(key) : true);
+        collector.add(name, resolved, direct, entry.dev === true);
+      }
+      if (entry.dependencies !== undefined) {
+        if (isRecord(entry.dependencies)) {
+          stack.push([entry.dependencies, [...path, key, "dependencies"], false]);
+        } else {
+          warnings.push(
+            warning(
+              file,
+              where([...path, key, "dependencies"]),
+              `dependency "${key}": "dependencies" is not an object; its nested packages are skipped`,
+            ),
+          );
+        }
+      }
+    }
+  }
+}
+
+interface Installed {
+  name: string;
+  version: string;
+  dev: boolean;
+  direct: boolean;
+}
+
+/** v2/v3: the flat `packages` map keyed by install path. */
+function readPackagesMap(
+  input: ExtractInput,
+  packages: Record<string, unknown>,
+  collector: PackageCollector,
+  warnings: ExtractWarning[],
+  where: Where,
+): void {
+  const file = input.path;
+  const installed = new Map<string, Installed | null>(); // null: a link
+  const declaring: Array<[string, Record<string, unknown>]> = [];
+  for (const key in packages) {
+    const entry = packages[key];
+    const nm = nodeModulesIndex(key);
+    if (nm < 0) {
+      // "" is the root; other paths are workspace folders (or file: folders)
+      if (isRecord(entry) && !key.startsWith("../")) declaring.push([key, entry]);
+      else if (!isRecord(entry)) {
+        warnings.push(warning(file, where(["packages", key]), `package "${key}" is not an object; skipped`));
+      }
+      continue;
+    }
+    if (!isRecord(entry)) {
+      warnings.push(warning(file, where(["packages", key]), `package "${key}" is not an object; skipped`));
+      continue;
+    }
+    if (entry.link === true) {
+      installed.set(key, null);
+      continue;
+    }
+    const version = entry.version;
+    if (typeof version !== "string" || version === "") {
+      warnings.push(warning(file, where(["packages", key]), `package "${key}" ${noVersion(version)}; skipped`));
+      continue;
+    }
+    const folderName = key.slice(nm + NODE_MODULES.length);
+    if (folderName === "") {
+      warnings.push(warning(file, where(["packages", key]), `package "${key}" has no name; skipped`));
+      continue;
+    }
+    const name = typeof entry.name === "string" && entry.name !== "" ? entry.name : folderName;
+    installed.set(key, { name, version, dev: entry.dev === true, direct: false });
+  }
+
+  let rootDeclared = false;
+  for (const [folder, entry] of declaring) {
+    if (folder === "") rootDeclared = true;
+    markDirect(folder, declaredNames(entry), installed);
+  }
+  if (!rootDeclared) {
+    // generated files always have packages[""]; fall back to package.json
+    const manifest = readSiblingManifest(input, warnings);
+    if (manifest) markDirect("", declaredNames(manifest), installed);
+  }
+  for (const p of installed.values()) {
+    if (p) collector.add(p.name, p.version, p.direct, p.dev);
+  }
+}
+
+/** Mark what `names`, declared in `folder`, resolve to (Node's lookup: own node_modules, then parents). */
+function markDirect(folder: string, names: Iterable<string>, installed: Map<string, Installed | null>): void {
+  for (const name of names) {
+    let dir = folder;
+    for (;;) {
+      const hit = installed.get(dir === "" ? `node_modules/${name}` : `${dir}/node_modules/${name}`);
+      if (hit !== undefined) {
+        if (hit) hit.direct = true;
+        break;
+      }
+      if (dir === "") break;
+      const slash = dir.lastIndexOf("/");
+      dir = slash < 0 ? "" : dir.slice(0, slash);
+    }
+  }
+}
+
+const NODE_MODULES = "node_modules/";
+
+/** Index of the last `node_modules/` path segment in an install path, or -1. */
+function nodeModulesIndex(key: string): number {
+  let i = key.lastIndexOf(NODE_MODULES);
+  while (i > 0 && key[i - 1] !== "/") i = key.lastIndexOf(NODE_MODULES, i - 1);
+  return i;
+}
+
+function noVersion(version: unknown): string {
+  return version === undefined || version === "" ? "has no version" : `has a version that is not a string (${JSON.stringify(version)})`;
+}
+
+function warning(file: string, line: number | undefined, message: string): ExtractWarning {
+  return line === undefined ? { file, message } : { file, line, message };
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the JavaScript lockfile extractors (package-lock, yarn-lock, pnpm-lock)
+// ---------------------------------------------------------------------------
+
+/** Warnings in file order (a stable sort; those without a line last). */
+export function byLine(warnings: ExtractWarning[]): ExtractWarning[] {
+  return warnings.sort((a, b) => (a.line ?? Number.POSITIVE_INFINITY) - (b.line ?? Number.POSITIVE_INFINITY));
+}
+
+/** Whether a repository-relative path goes through a `node_modules` folder (installed code, not the project's). */
+export function isUnderNodeModules(path: string): boolean {
+  return path.startsWith("node_modules/") || path.includes("/node_modules/");
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Collects package occurrences and merges identical name@version: direct if
+ * any occurrence is direct, dev only if every occurrence is dev. `list()`
+ * sorts by name, then version (plain code-unit order, so it is stable
+ * across locales).
+ */
+export class PackageCollector {
+  private readonly byKey = new Map<string, ExtractedPackage>();
+
+  add(name: string, version: string, direct: boolean, devDependency: boolean): void {
+    const key = `${name}\u0000${version}`;
+    const seen = this.byKey.get(key);
+    if (seen) {
+      seen.direct ||= direct;
+      seen.devDependency &&= devDependency;
+    } else {
+      this.byKey.set(key, { ecosystem: "npm", name, version, direct, devDependency });
+    }
+  }
+
+  has(name: string, version: string): boolean {
+    return this.byKey.has(`${name}\u0000${version}`);
+  }
+
+  list(): ExtractedPackage[] {
+    return [...this.byKey.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0,
+    );
+  }
+}
+
+/** The dependency groups of a package.json (or of a `packages` entry in package-lock v2/v3). */
+export interface Manifest {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+}
+
+const GROUPS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"] as const;
+
+/** Read the dependency groups of a parsed package.json; entries that are not strings are dropped. */
+export function manifestOf(data: Record<string, unknown>): Manifest {
+  const out: Manifest = { dependencies: {}, devDependencies: {}, optionalDependencies: {}, peerDependencies: {} };
+  for (const group of GROUPS) {
+    const deps = data[group];
+    if (!isRecord(deps)) continue;
+    const target = out[group];
+    for (const name in deps) {
+      const range = deps[name];
+      if (typeof range === "string") target[name] = range;
+    }
+  }
+  return out;
+}
+
+/**
+ * The package.json beside the lockfile, if there is one and it is a JSON
+ * object. A broken one is a warning (naming package.json) and reads as absent.
+ */
+export function readSiblingManifest(input: ExtractInput, warnings: ExtractWarning[]): Manifest | undefined {
+  const text = input.readSibling("package.json");
+  if (text === undefined) return undefined;
+  const slash = input.path.lastIndexOf("/");
+  const file = `${slash < 0 ? "" : input.path.slice(0, slash + 1)}package.json`;
+  let data: unknown;
+  try {
+    data = parseJson(file, text);
+  } catch (error) {
+    const e = error as ExtractError;
+    warnings.push(warning(file, e.line, `${e.message}; direct and dev dependencies are unknown`));
+    return undefined;
+  }
+  if (!isRecord(data)) {
+    warnings.push(warning(file, 1, "not a JSON object; direct and dev dependencies are unknown"));
+    return undefined;
+  }
+  return manifestOf(data);
+}
+
+/** Every name a manifest (or a package-lock `packages` entry) declares, in any group. */
+export function declaredNames(manifest: Record<string, unknown> | Manifest): Set<string> {
+  const names = new Set<string>();
+  for (const group of GROUPS) {
+    const deps = (manifest as Record<string, unknown>)[group];
+    if (isRecord(deps)) for (const name in deps) names.add(name);
+  }
+  return names;
+}
+
+/** JSON.parse, turning a syntax error into an ExtractError with the line when V8 says where. */
+export function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    let line: number | undefined;
+    const lineColumn = /\(line (\d+) column \d+\)/.exec(message);
+    const position = /at position (\d+)/.exec(message);
+    if (lineColumn) line = Number(lineColumn[1]);
+    else if (position) line = lineAt(text, Number(position[1]));
+    else if (/end of JSON input/.test(message)) line = lineAt(text, text.length);
+    throw new ExtractError(file, `not valid JSON: ${message}`, line, { cause: error });
+  }
+}
+
+/** 1-based line of a character offset. */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/**
+ * 1-based line where the object key at `path` (keys from the top-level
+ * object down) is written, by scanning the JSON text without building values.
+ * Only called for warnings, so the linear scan costs nothing on good files.
+ */
+export function jsonKeyLine(text: string, path: readonly string[]): number | undefined {
+  if (path.length === 0) return undefined;
+  // For each open container: does it sit exactly at path[0..depth)?
+  const onPath: boolean[] = [];
+  const isObject: boolean[] = [];
+  let expectKey = false;
+  let nextOnPath = true; // the top-level value
+  let line = 1;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+    } else if (c === 34) {
+      // string
+      const start = i + 1;
+      let escaped = false;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 92) {
+          escaped = true;
+          i += 2;
+          continue;
+        }
+        if (d === 34 || d === 10) break;
+        i++;
+      }
+      if (i >= n || text.charCodeAt(i) === 10) return undefined; // broken JSON
+      const depth = onPath.length - 1;
+      if (expectKey && depth >= 0 && onPath[depth] && depth < path.length) {
+        let key = text.slice(start, i);
+        if (escaped) {
+          try {
+            key = JSON.parse(`"${key}"`) as string;
+          } catch {
+            return undefined;
+          }
+        }
+        if (key === path[depth]) {
+          if (depth === path.length - 1) return line;
+          nextOnPath = true;
+        } else {
+          nextOnPath = false;
+        }
+      } else if (expectKey) {
+        nextOnPath = false;
+      }
+      expectKey = false;
+    } else if (c === 123 || c === 91) {
+      // { or [
+      onPath.push(nextOnPath);
+      isObject.push(c === 123);
+      expectKey = c === 123;
+      nextOnPath = false;
+    } else if (c === 125 || c === 93) {
+      onPath.pop();
+      isObject.pop();
+      expectKey = false;
+      nextOnPath = false;
+    } else if (c === 44) {
+      // ,
+      expectKey = isObject[isObject.length - 1] === true;
+      nextOnPath = false;
+    }
+  }
+  return undefined;
+}
