@@ -269,3 +269,77 @@ describe("file integrations", () => {
     expect((await keysOf(db, "Find User that HAS AccessKey")).length).toBeGreaterThan(0);
   });
 });
+
+describe("git sync with extractors", () => {
+  const extractorsDir = path.resolve(import.meta.dirname, "../src/integrations/git/extractors");
+
+  it("lists every extractor file in EXTRACTORS", async () => {
+    const { EXTRACTORS } = await import("../src/integrations/git/extractors/index.js");
+    const files = fs
+      .readdirSync(extractorsDir)
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !["index.ts", "types.ts", "toml-lite.ts"].includes(f));
+    expect(EXTRACTORS).toHaveLength(files.length);
+    for (const file of files) {
+      const mod = await import(path.join(extractorsDir, file));
+      const exported = Object.values(mod).filter((v) => typeof v === "object" && v !== null && "extract" in v);
+      expect(exported.length, file).toBe(1);
+      expect(EXTRACTORS).toContain(exported[0]);
+    }
+  });
+
+  it("turns lockfiles, Dockerfiles and Terraform into packages, images and providers", async () => {
+    const root = tempDir("dm-src-");
+    const db = path.join(tempDir(), "dm.db");
+    makeRepo(
+      root,
+      "shop",
+      {
+        "package.json": JSON.stringify({ name: "shop", dependencies: { "left-pad": "^1.3.0" }, devDependencies: { jest: "^29.0.0" } }),
+        "package-lock.json": JSON.stringify({
+          name: "shop",
+          lockfileVersion: 3,
+          packages: {
+            "": { name: "shop", dependencies: { "left-pad": "^1.3.0" }, devDependencies: { jest: "^29.0.0" } },
+            "node_modules/left-pad": { version: "1.3.0" },
+            "node_modules/jest": { version: "29.7.0", dev: true },
+          },
+        }),
+        "requirements.txt": "requests==2.31.0\nflask>=2\n",
+        Dockerfile: ["ARG BASE=node:20-alpine", "FROM $" + "{BASE} AS build", "FROM build", ""].join("\n"),
+        "infra/main.tf": 'terraform {\n  required_version = ">= 1.5"\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "~> 5.0" }\n  }\n}\n',
+      },
+      "git@github.com:acme/shop.git",
+    );
+    const r = await dm(["sync", "git", "--path", root, "--db", db, "--json"], { now: NOW });
+    const summary = JSON.parse(r.stdout);
+    // an unpinned requirement is a notice, not a problem: the run succeeded
+    expect(summary.status).toBe("succeeded");
+    expect(summary.notices).toEqual([{ file: "shop/requirements.txt", line: 2, message: "flask: not pinned (>=2)" }]);
+    const q = await dm(
+      ["query", "Find CodeRepo with name='shop' that USES as u CodeModule as p return p._key, u.direct, u.devDependency ORDER BY p._key", "--format", "json", "--db", db],
+      { now: NOW },
+    );
+    expect(JSON.parse(q.stdout).data).toEqual([
+      { "p._key": "npm:jest@29.7.0", "u.direct": true, "u.devDependency": true },
+      { "p._key": "npm:left-pad@1.3.0", "u.direct": true, "u.devDependency": false },
+      { "p._key": "pypi:requests@2.31.0", "u.direct": true, "u.devDependency": false },
+      { "p._key": "terraform_provider:hashicorp/aws@~> 5.0", "u.direct": null, "u.devDependency": null },
+    ]);
+    const images = await dm(["query", "Find CodeRepo that USES Image as i return i.name, i.tag, i.pinning", "--format", "json", "--db", db], { now: NOW });
+    expect(JSON.parse(images.stdout).data).toEqual([{ "i.name": "node", "i.tag": "20-alpine", "i.pinning": "tag" }]);
+    const repo = await dm(["query", "Find CodeRepo as r return r.terraformVersion, r.terraformProviders", "--format", "json", "--db", db], { now: NOW });
+    expect(JSON.parse(repo.stdout).data).toEqual([{ "r.terraformVersion": ">= 1.5", "r.terraformProviders": ["hashicorp/aws ~> 5.0"] }]);
+  });
+
+  it("a corrupt lockfile is a warning with the file and line; the rest is synced, the run is partial", async () => {
+    const root = tempDir("dm-src-");
+    const db = path.join(tempDir(), "dm.db");
+    makeRepo(root, "billing", { "package-lock.json": '{"lockfileVersion": 3,\n  "packages": {,}\n}' }, "git@github.com:acme/billing.git");
+    makeRepo(root, "web", { "requirements.txt": "django==5.0.1\n" }, "git@github.com:acme/web.git");
+    const r = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 warning:\n +billing\/package-lock\.json:2 /);
+    expect(r.stdout).toContain("Run was partial");
+    expect(await keysOf(db, "Find CodeModule")).toEqual(["pypi:django@5.0.1"]);
+  });
+});

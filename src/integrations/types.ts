@@ -23,6 +23,8 @@ export interface SyncContext<C> {
   cwd: string;
   /** A problem that skips one item; the run becomes partial (nothing is deleted after it). */
   warn(warning: SyncWarning): void;
+  /** Worth reporting, not a problem (an unpinned requirement): the run stays succeeded. */
+  note(notice: SyncWarning): void;
   /** Progress of long work: `done` of `total` items (total when known). */
   progress(done: number, total?: number, unit?: string): void;
 }

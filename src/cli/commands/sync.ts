@@ -55,6 +55,9 @@ function printSummary(ctx: CommandContext, s: SyncSummary): void {
     if (s.warnings.length > 20) lines.push(`    … and ${s.warnings.length - 20} more (--json lists them all)`);
     lines.push("  Run was partial: nothing was deleted. Fix the files above and sync again.");
   }
+  if (s.notices.length > 0) {
+    lines.push(`  ${s.notices.length} notice${s.notices.length === 1 ? "" : "s"} (not problems): ${s.notices[0]!.file ?? ""}${s.notices[0]!.line ? `:${s.notices[0]!.line}` : ""} ${s.notices[0]!.message}${s.notices.length > 1 ? " …" : ""}`);
+  }
   if (s.reconciled && s.reconciled.opened + s.reconciled.closed + s.reconciled.reopened > 0) {
     lines.push(
       `  tracked maintenance: ${s.reconciled.opened} opened · ${s.reconciled.closed} closed · ${s.reconciled.reopened} reopened`,

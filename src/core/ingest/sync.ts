@@ -20,6 +20,8 @@ export interface SyncSummary {
   unchanged: number;
   deleted: number;
   warnings: SyncWarning[];
+  /** reported, not problems: they do not make the run partial */
+  notices: SyncWarning[];
   seconds: number;
   /** what reconcile did after the run (tracked maintenance), when it ran */
   reconciled?: { opened: number; closed: number; reopened: number };
@@ -45,6 +47,7 @@ export async function runSync<C>(
   const instance = integration.instanceName(config, options.cwd);
   const runId = await store.startSyncRun(integration.id, instance, options.now);
   const warnings: SyncWarning[] = [];
+  const notices: SyncWarning[] = [];
   let counts: UpsertResult;
   try {
     const batches = integration.sync({
@@ -53,6 +56,7 @@ export async function runSync<C>(
       now: options.now,
       cwd: options.cwd,
       warn: (w) => warnings.push(w),
+      note: (n) => notices.push(n),
       progress: options.progress ?? (() => undefined),
     });
     counts = await store.upsertMany(batches, { now: options.now, source: instance, syncRun: runId });
@@ -78,6 +82,7 @@ export async function runSync<C>(
     unchanged: counts.entities.unchanged + counts.relationships.unchanged,
     deleted: deleted.entities + deleted.relationships,
     warnings,
+    notices,
     seconds: (performance.now() - started) / 1000,
   };
   await store.finishSyncRun(runId, {

@@ -193,7 +193,11 @@ async function repoBatch(
       }
       continue;
     }
-    for (const w of result.warnings) ctx.warn({ file: `${relative}/${w.file}`, line: w.line, message: w.message });
+    for (const w of result.warnings) {
+      const where = { file: `${relative}/${w.file}`, line: w.line, message: w.message };
+      if (w.notice) ctx.note(where);
+      else ctx.warn(where);
+    }
     for (const p of result.packages ?? []) {
       const key = `${p.ecosystem}:${p.name}@${p.version}`;
       const seen = packages.get(key);

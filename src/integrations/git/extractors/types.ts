@@ -48,6 +48,11 @@ export interface ExtractWarning {
   /** 1-based line, when known */
   line?: number;
   message: string;
+  /**
+   * Worth telling, but not a problem with the file (an unpinned requirement
+   * is usually deliberate): reported, and the run is not made partial.
+   */
+  notice?: boolean;
 }
 
 export interface ExtractResult {

@@ -1,0 +1,218 @@
+/**
+ * Cargo.lock (formats 1 to 4): every `[[package]]` that comes from a source
+ * (crates.io, another registry, git). Packages without a `source` are the
+ * workspace's own crates (or path dependencies): they are not reported, but
+ * their `dependencies` lists say exactly which locked packages the project
+ * declares, version included, so those are direct.
+ *
+ * The sibling Cargo.toml adds what the lock cannot say: names in its
+ * `[dependencies]`, `[dev-dependencies]`, `[build-dependencies]` (also under
+ * `[target.'cfg(...)'.*]`, renames via `package = "..."` resolved) are direct
+ * too, and when it is a package (not only a `[workspace]`), a locked package
+ * reached only through its dev-dependencies is a devDependency. Build
+ * dependencies are needed to build: not dev. The dependencies of other
+ * workspace members count as needed (their manifests are not read here).
+ */
+
+import { isTable, parseToml, readToml, type TomlDocument, TomlError, type TomlTable, type TomlValue } from "./toml-lite.js";
+import {
+  baseName,
+  type ExtractedPackage,
+  ExtractError,
+  type ExtractInput,
+  type ExtractResult,
+  type Extractor,
+  type ExtractWarning,
+} from "./types.js";
+
+const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
+
+function matches(path: string): boolean {
+  const parts = path.split("/");
+  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
+  return baseName(path) === "Cargo.lock";
+}
+
+const KNOWN_FORMATS = new Set([1, 2, 3, 4]);
+
+function table(value: TomlValue | undefined): TomlTable | undefined {
+  return isTable(value) ? value : undefined;
+}
+
+interface Node {
+  name: string;
+  version: string;
+  /** undefined: a workspace member or a path dependency */
+  source: string | undefined;
+  /** `name`, `name version` or `name version (source)` */
+  refs: string[];
+  line: number | undefined;
+}
+
+interface Manifest {
+  /** `[package] name`, when the manifest is a package */
+  packageName: string | undefined;
+  /** needed to run or build */
+  normal: Set<string>;
+  /** only in dev-dependencies tables */
+  dev: Set<string>;
+}
+
+/** What a Cargo.toml declares (crate names, renames resolved). */
+export function readCargoToml(doc: TomlTable): Manifest {
+  const normal = new Set<string>();
+  const devOnly = new Set<string>();
+  const add = (deps: TomlValue | undefined, into: Set<string>) => {
+    const t = table(deps);
+    if (!t) return;
+    for (const [key, spec] of Object.entries(t)) {
+      const renamed = table(spec)?.package;
+      into.add(typeof renamed === "string" ? renamed : key);
+    }
+  };
+  const tables = [doc, ...Object.values(table(doc.target) ?? {}).flatMap((t) => (isTable(t) ? [t] : []))];
+  for (const t of tables) {
+    add(t.dependencies, normal);
+    add(t["build-dependencies"], normal);
+    add(t.build_dependencies, normal);
+    add(t["dev-dependencies"], devOnly);
+    add(t.dev_dependencies, devOnly);
+  }
+  for (const n of normal) devOnly.delete(n);
+  const name = table(doc.package)?.name;
+  return { packageName: typeof name === "string" ? name : undefined, normal, dev: devOnly };
+}
+
+function parse(file: string, text: string): TomlDocument {
+  try {
+    return readToml(text);
+  } catch (error) {
+    if (error instanceof TomlError) throw new ExtractError(file, `not valid TOML: ${error.message}`, error.line, { cause: error });
+    throw error;
+  }
+}
+
+function extract(input: ExtractInput): ExtractResult {
+  const { path, content } = input;
+  const { root: doc, line: tomlLine } = parse(path, content);
+  const format = doc.version;
+  if (format !== undefined && !(typeof format === "number" && KNOWN_FORMATS.has(format))) {
+    const at = /^version\s*=/m.exec(content);
+    const line = at ? content.slice(0, at.index).split("\n").length : undefined;
+    throw new ExtractError(path, `unknown Cargo.lock version ${JSON.stringify(format)}`, line);
+  }
+  const entries = doc.package;
+  if (!Array.isArray(entries)) throw new ExtractError(path, "not a Cargo.lock: no [[package]]");
+
+  const warnings: ExtractWarning[] = [];
+  const nodes: Node[] = [];
+  for (const entry of entries) {
+    if (!isTable(entry)) continue;
+    const line = tomlLine(entry);
+    const { name, version, source, dependencies } = entry;
+    if (typeof name !== "string" || name === "") {
+      warnings.push({ file: path, line, message: "package without a name: skipped" });
+      continue;
+    }
+    if (typeof version !== "string" || version === "") {
+      warnings.push({ file: path, line, message: `${name}: no version: skipped` });
+      continue;
+    }
+    const refs: string[] = [];
+    if (Array.isArray(dependencies)) {
+      for (const d of dependencies) {
+        if (typeof d === "string") refs.push(d);
+        else warnings.push({ file: path, line, message: `${name}: a dependency that is not a string: ignored` });
+      }
+    }
+    nodes.push({ name, version, source: typeof source === "string" ? source : undefined, refs, line });
+  }
+
+  // Resolve `name`, `name version`, `name version (source)` to locked nodes.
+  const byName = new Map<string, number[]>();
+  for (const [i, n] of nodes.entries()) {
+    const list = byName.get(n.name);
+    if (list) list.push(i);
+    else byName.set(n.name, [i]);
+  }
+  const edges: number[][] = nodes.map((n) => {
+    const out: number[] = [];
+    for (const ref of n.refs) {
+      const [depName, depVersion] = ref.split(" ");
+      const candidates = byName.get(depName!) ?? [];
+      const found = depVersion === undefined ? candidates : candidates.filter((i) => nodes[i]!.version === depVersion);
+      if (found.length === 0) warnings.push({ file: path, line: n.line, message: `${n.name}: dependency ${JSON.stringify(ref)} is not in the lock` });
+      out.push(...found);
+    }
+    return out;
+  });
+
+  let manifest: Manifest | undefined;
+  const cargoToml = input.readSibling("Cargo.toml");
+  if (cargoToml !== undefined) {
+    try {
+      manifest = readCargoToml(parseToml(cargoToml));
+    } catch (error) {
+      if (!(error instanceof TomlError)) throw error;
+      warnings.push({
+        file: path.slice(0, path.lastIndexOf("/") + 1) + "Cargo.toml",
+        line: error.line,
+        message: `not valid TOML (direct and dev dependencies from the lock only): ${error.message}`,
+      });
+    }
+  }
+
+  // Direct: needed by a local crate, or named in the manifest.
+  const direct = new Set<number>();
+  const normalRoots: number[] = [];
+  const devRoots: number[] = [];
+  const rootCrate = manifest?.packageName;
+  nodes.forEach((n, i) => {
+    if (n.source !== undefined) return;
+    for (const d of edges[i]!) {
+      direct.add(d);
+      if (n.name === rootCrate && manifest!.dev.has(nodes[d]!.name)) devRoots.push(d);
+      else normalRoots.push(d);
+    }
+  });
+  const reach = (roots: number[]): Set<number> => {
+    const seen = new Set<number>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (seen.has(i)) continue;
+      seen.add(i);
+      for (const d of edges[i]!) if (!seen.has(d)) stack.push(d);
+    }
+    return seen;
+  };
+  // Dev: reached from the root crate's dev-dependencies and from nothing else.
+  const needed = devRoots.length > 0 ? reach(normalRoots) : undefined;
+  const forDev = needed ? reach(devRoots) : undefined;
+
+  const byKey = new Map<string, ExtractedPackage>();
+  nodes.forEach((n, i) => {
+    if (n.source === undefined) return;
+    const pkg: ExtractedPackage = {
+      ecosystem: "cargo",
+      name: n.name,
+      version: n.version,
+      direct: direct.has(i) || manifest?.normal.has(n.name) === true || manifest?.dev.has(n.name) === true,
+      devDependency: forDev?.has(i) === true && !needed!.has(i),
+    };
+    const key = `${n.name}@${n.version}`;
+    const seen = byKey.get(key);
+    if (seen) {
+      seen.direct ||= pkg.direct;
+      seen.devDependency &&= pkg.devDependency;
+    } else byKey.set(key, pkg);
+  });
+  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
+}
+
+function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+}
+
+export const cargoLockExtractor: Extractor = { id: "cargo-lock", matches, extract };

@@ -1,0 +1,227 @@
+/**
+ * poetry.lock: every `[[package]]` with its name (normalised per PEP 503) and
+ * locked version. Lock versions 1.x and 2.x are read; another major version
+ * is refused. Local path packages (`source.type = "directory"`, the project's
+ * own code) are skipped; git and URL sources are kept.
+ *
+ * Direct: from the sibling pyproject.toml when it declares dependencies
+ * (`[tool.poetry.dependencies]` without `python`, `[tool.poetry.group.*.dependencies]`,
+ * `[tool.poetry.dev-dependencies]`, PEP 621 `[project] dependencies` and
+ * `optional-dependencies`, PEP 735 `[dependency-groups]`). Without one, the
+ * roots of the lock's own dependency graph (packages no other locked package
+ * needs) are direct: they are there only because the project asked for them.
+ *
+ * Development: `groups` (Poetry 2: dev when `main` is not among them), else
+ * the legacy `category = "dev"`; lock 2.0 files (Poetry 1.5 to 1.8) have
+ * neither, so a package is dev when the lock's graph reaches it only from the
+ * pyproject's non-main groups. Unknown (no pyproject) means not dev.
+ */
+
+import { normalizePythonName } from "./requirements.js";
+import { isTable, parseToml, readToml, type TomlDocument, TomlError, type TomlTable, type TomlValue } from "./toml-lite.js";
+import {
+  baseName,
+  type ExtractedPackage,
+  ExtractError,
+  type ExtractInput,
+  type ExtractResult,
+  type Extractor,
+  type ExtractWarning,
+} from "./types.js";
+
+const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
+
+function matches(path: string): boolean {
+  const parts = path.split("/");
+  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
+  return baseName(path) === "poetry.lock";
+}
+
+const normalize = normalizePythonName;
+
+/** The name at the start of a PEP 508 requirement string. */
+function requirementName(spec: string): string | undefined {
+  const m = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)/.exec(spec);
+  return m ? normalize(m[1]!) : undefined;
+}
+
+function siblingPath(path: string, name: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1) + name;
+}
+
+function table(value: TomlValue | undefined): TomlTable | undefined {
+  return isTable(value) ? value : undefined;
+}
+
+interface Locked {
+  name: string;
+  version: string;
+  dependencies: string[];
+  /** from `groups` or `category`; undefined when the lock does not say */
+  dev: boolean | undefined;
+  /** a local path package: the project's own code, in the graph but not reported */
+  local: boolean;
+}
+
+interface Manifest {
+  main: Set<string>;
+  dev: Set<string>;
+}
+
+/** The dependencies a pyproject.toml declares, or undefined when it declares none. */
+export function readPyproject(doc: TomlTable): Manifest | undefined {
+  const main = new Set<string>();
+  const dev = new Set<string>();
+  let declares = false;
+  const addKeys = (deps: TomlValue | undefined, into: Set<string>) => {
+    const t = table(deps);
+    if (!t) return;
+    declares = true;
+    for (const k of Object.keys(t)) if (k.toLowerCase() !== "python") into.add(normalize(k));
+  };
+  const addSpecs = (specs: TomlValue | undefined, into: Set<string>) => {
+    if (!Array.isArray(specs)) return;
+    declares = true;
+    for (const s of specs) {
+      const name = typeof s === "string" ? requirementName(s) : undefined;
+      if (name) into.add(name);
+    }
+  };
+  const poetry = table(table(doc.tool)?.poetry);
+  if (poetry) {
+    addKeys(poetry.dependencies, main);
+    addKeys(poetry["dev-dependencies"], dev);
+    const groups = table(poetry.group);
+    if (groups) {
+      for (const [group, body] of Object.entries(groups)) addKeys(table(body)?.dependencies, group === "main" ? main : dev);
+    }
+  }
+  const project = table(doc.project);
+  if (project) {
+    addSpecs(project.dependencies, main);
+    const optional = table(project["optional-dependencies"]);
+    if (optional) for (const specs of Object.values(optional)) addSpecs(specs, main);
+  }
+  const groups = table(doc["dependency-groups"]);
+  if (groups) for (const specs of Object.values(groups)) addSpecs(specs, dev);
+  return declares ? { main, dev } : undefined;
+}
+
+/** The wheel and sdist hashes: most of the file, never read. */
+const NOT_READ = new Set(["files"]);
+
+function parse(file: string, text: string): TomlDocument {
+  try {
+    return readToml(text, { skip: NOT_READ });
+  } catch (error) {
+    if (error instanceof TomlError) throw new ExtractError(file, `not valid TOML: ${error.message}`, error.line, { cause: error });
+    throw error;
+  }
+}
+
+function extract(input: ExtractInput): ExtractResult {
+  const { path } = input;
+  const { root: doc, line: tomlLine } = parse(path, input.content);
+  const metadata = table(doc.metadata);
+  const lockVersion = metadata?.["lock-version"];
+  if (lockVersion !== undefined && !/^[12](?:\.\d+)*$/.test(String(lockVersion))) {
+    throw new ExtractError(path, `unknown poetry.lock lock-version ${JSON.stringify(lockVersion)}`, metadata && tomlLine(metadata));
+  }
+  const entries = doc.package;
+  if (entries === undefined && !metadata) throw new ExtractError(path, "not a poetry.lock: no [[package]] and no [metadata]");
+  if (entries !== undefined && !Array.isArray(entries)) throw new ExtractError(path, "not a poetry.lock: package is not an array of tables");
+
+  const warnings: ExtractWarning[] = [];
+  const locked: Locked[] = [];
+  for (const entry of entries ?? []) {
+    if (!isTable(entry)) continue;
+    const line = tomlLine(entry);
+    const { name, version } = entry;
+    if (typeof name !== "string" || name === "") {
+      warnings.push({ file: path, line, message: "package without a name: skipped" });
+      continue;
+    }
+    if (typeof version !== "string" || version === "") {
+      const why = version === undefined || version === "" ? "no version" : `version ${JSON.stringify(version)} is not a string`;
+      warnings.push({ file: path, line, message: `${name}: ${why}: skipped` });
+      continue;
+    }
+    let dev: boolean | undefined;
+    if (Array.isArray(entry.groups)) dev = !entry.groups.includes("main");
+    else if (typeof entry.category === "string") dev = entry.category === "dev";
+    locked.push({
+      name: normalize(name),
+      version,
+      dependencies: Object.keys(table(entry.dependencies) ?? {}).map(normalize),
+      dev,
+      local: table(entry.source)?.type === "directory",
+    });
+  }
+
+  let manifest: Manifest | undefined;
+  const pyproject = input.readSibling("pyproject.toml");
+  if (pyproject !== undefined) {
+    try {
+      manifest = readPyproject(parseToml(pyproject));
+    } catch (error) {
+      if (!(error instanceof TomlError)) throw error;
+      warnings.push({
+        file: siblingPath(path, "pyproject.toml"),
+        line: error.line,
+        message: `not valid TOML (direct dependencies from the lock's roots): ${error.message}`,
+      });
+    }
+  }
+
+  // The lock's dependency graph, by name.
+  const needs = new Map<string, string[]>();
+  for (const p of locked) needs.set(p.name, [...(needs.get(p.name) ?? []), ...p.dependencies]);
+  const reach = (roots: Iterable<string>): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const d of needs.get(n) ?? []) if (!seen.has(d)) stack.push(d);
+    }
+    return seen;
+  };
+  let isDirect: (name: string) => boolean;
+  if (manifest) {
+    const { main, dev } = manifest;
+    isDirect = (name) => main.has(name) || dev.has(name);
+  } else {
+    // Needed by another locked package (a local one is the project: what it needs is direct).
+    const needed = new Set<string>();
+    for (const p of locked) if (!p.local) for (const d of p.dependencies) if (d !== p.name) needed.add(d);
+    isDirect = (name) => !needed.has(name);
+  }
+  let fromMain: Set<string> | undefined;
+  let fromDev: Set<string> | undefined;
+  if (manifest && locked.some((p) => p.dev === undefined)) {
+    fromMain = reach(manifest.main);
+    fromDev = reach(manifest.dev);
+  }
+
+  const byKey = new Map<string, ExtractedPackage>();
+  for (const p of locked) {
+    if (p.local) continue;
+    const dev = p.dev ?? (fromMain !== undefined && fromDev !== undefined && !fromMain.has(p.name) && fromDev.has(p.name));
+    const pkg: ExtractedPackage = { ecosystem: "pypi", name: p.name, version: p.version, direct: isDirect(p.name), devDependency: dev };
+    const key = `${p.name}@${p.version}`;
+    const seen = byKey.get(key);
+    if (seen) {
+      seen.direct ||= pkg.direct;
+      seen.devDependency &&= pkg.devDependency;
+    } else byKey.set(key, pkg);
+  }
+  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
+}
+
+function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+}
+
+export const poetryLockExtractor: Extractor = { id: "poetry-lock", matches, extract };
