@@ -343,3 +343,21 @@ describe("git sync with extractors", () => {
     expect(await keysOf(db, "Find CodeModule")).toEqual(["pypi:django@5.0.1"]);
   });
 });
+
+describe("sync progress", () => {
+  it("prints a line per tenth in logs, and a redrawn bar on a terminal", async () => {
+    const root = tempDir("dm-src-");
+    const template = makeRepo(tempDir(), "t", { "index.js": "" });
+    for (let i = 0; i < 60; i++) fs.cpSync(template, path.join(root, `r${String(i).padStart(2, "0")}`), { recursive: true });
+    const db = path.join(tempDir(), "dm.db");
+    const logs = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW });
+    expect(logs.code).toBe(0);
+    const lines = logs.stderr.trim().split("\n");
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toMatch(/^Syncing git: 6\/60 repos \(\d+ s\)$/);
+    expect(lines[9]).toMatch(/^Syncing git: 60\/60 repos/);
+    const tty = await dm(["sync", "git", "--path", root, "--db", db], { now: NOW + 1, tty: true });
+    expect(tty.stderr).toMatch(/\rSyncing git {2}█+░* {2}\d+\/60 repos/);
+    expect(tty.stderr.endsWith("\n")).toBe(true);
+  });
+});

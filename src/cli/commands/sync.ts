@@ -15,9 +15,25 @@ export interface SyncOptions {
   db?: string;
 }
 
-/** A progress line on a terminal (counts, rate, elapsed); nothing otherwise. */
+/**
+ * Progress on stderr: on a terminal one line redrawn (bar, counts, rate,
+ * elapsed); otherwise (CI logs) a plain line at every tenth of the work.
+ */
 function progressReporter(ctx: CommandContext, label: string) {
-  if (!ctx.stderrIsTTY) return { update: () => undefined, done: () => undefined };
+  if (!ctx.stderrIsTTY) {
+    let lastTenth = 0;
+    const started = performance.now();
+    return {
+      update(done: number, total?: number, unit = "items") {
+        if (!total || total < 50) return;
+        const tenth = Math.floor((done / total) * 10);
+        if (tenth <= lastTenth) return;
+        lastTenth = tenth;
+        ctx.stderr.write(`${label}: ${done}/${total} ${unit} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+      },
+      done: () => undefined,
+    };
+  }
   const started = performance.now();
   let last = 0;
   let shown = false;
