@@ -5,8 +5,9 @@
  * - a query without RETURN selects the starting entities and tests each
  *   following step with EXISTS nested step by step (or, when a step's entity
  *   is pinned by `=` on an indexed property, with an uncorrelated `IN` so the
- *   database can start from that index). An either-direction step is
- *   `EXISTS(forward) OR EXISTS(backward)`: each arm uses its own edge index.
+ *   database can start from that index). An either-direction step is one
+ *   EXISTS over a UNION ALL of the two directed edge lookups: each arm uses
+ *   its own edge index, and the SQL stays linear in the number of steps.
  * - a query with RETURN joins one table per node and per edge. Each step that
  *   may go either way doubles the number of arms: the query is a UNION ALL of
  *   one plain join per combination of directions, so no join condition holds
