@@ -51,7 +51,7 @@ const dbOption = () =>
 
 function buildProgram(ctx: CommandContext, setResult: (p: Promise<unknown>) => void): Command {
   const program = new Command("dm")
-    .description("Deferred maintenance: an asset graph, the chores owed on it, and who is on call.")
+    .description("Deferred maintenance: an asset graph, the chores owed on it, and how late they are.")
     .version(version(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
