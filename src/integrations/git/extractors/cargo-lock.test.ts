@@ -1,30 +1,15 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { cargoLockExtractor, readCargoToml } from "./cargo-lock.js";
 import { parseToml } from "./toml-lite.js";
-import { ExtractError, type ExtractResult } from "./types.js";
+import type { ExtractResult } from "./types.js";
+import { extractError, medianMs, packageOf, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/cargo-lock/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`cargo-lock/${name}`);
 
-function run(path: string, content: string, siblings: Record<string, string> = {}): ExtractResult {
-  return cargoLockExtractor.extract({ path, content, readSibling: (name) => siblings[name] });
-}
+const run = (path: string, content: string, siblings: Record<string, string> = {}): ExtractResult =>
+  runExtractor(cargoLockExtractor, path, content, siblings);
 
-function crate(name: string, version: string, flags: { direct?: boolean; dev?: boolean } = {}) {
-  return { ecosystem: "cargo", name, version, direct: flags.direct ?? false, devDependency: flags.dev ?? false };
-}
-
-function extractError(fn: () => unknown): ExtractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExtractError) return e;
-    throw e;
-  }
-  throw new Error("expected an ExtractError");
-}
+const crate = packageOf("cargo");
 
 const INVENTORY_AGENT = [
   crate("anyhow", "1.0.75", { direct: true }),
@@ -171,15 +156,3 @@ describe("cargo-lock: extract", () => {
     expect(medianMs(go)).toBeLessThan(5);
   });
 });
-
-function medianMs(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[10]!;
-}

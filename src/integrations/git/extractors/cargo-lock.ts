@@ -14,10 +14,9 @@
  * workspace members count as needed (their manifests are not read here).
  */
 
-import { isTable, parseToml, readToml, type TomlDocument, TomlError, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { lineAt, matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
 import {
-  baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -25,19 +24,9 @@ import {
   type ExtractWarning,
 } from "./types.js";
 
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
-  return baseName(path) === "Cargo.lock";
-}
+const matches = matchesBaseName("Cargo.lock");
 
 const KNOWN_FORMATS = new Set([1, 2, 3, 4]);
-
-function table(value: TomlValue | undefined): TomlTable | undefined {
-  return isTable(value) ? value : undefined;
-}
 
 interface Node {
   name: string;
@@ -83,22 +72,13 @@ export function readCargoToml(doc: TomlTable): Manifest {
   return { packageName: typeof name === "string" ? name : undefined, normal, dev: devOnly };
 }
 
-function parse(file: string, text: string): TomlDocument {
-  try {
-    return readToml(text);
-  } catch (error) {
-    if (error instanceof TomlError) throw new ExtractError(file, `not valid TOML: ${error.message}`, error.line, { cause: error });
-    throw error;
-  }
-}
-
 function extract(input: ExtractInput): ExtractResult {
   const { path, content } = input;
-  const { root: doc, line: tomlLine } = parse(path, content);
+  const { root: doc, line: tomlLine } = readTomlFile(path, content);
   const format = doc.version;
   if (format !== undefined && !(typeof format === "number" && KNOWN_FORMATS.has(format))) {
     const at = /^version\s*=/m.exec(content);
-    const line = at ? content.slice(0, at.index).split("\n").length : undefined;
+    const line = at ? lineAt(content, at.index) : undefined;
     throw new ExtractError(path, `unknown Cargo.lock version ${JSON.stringify(format)}`, line);
   }
   const entries = doc.package;
@@ -147,20 +127,9 @@ function extract(input: ExtractInput): ExtractResult {
     return out;
   });
 
-  let manifest: Manifest | undefined;
-  const cargoToml = input.readSibling("Cargo.toml");
-  if (cargoToml !== undefined) {
-    try {
-      manifest = readCargoToml(parseToml(cargoToml));
-    } catch (error) {
-      if (!(error instanceof TomlError)) throw error;
-      warnings.push({
-        file: path.slice(0, path.lastIndexOf("/") + 1) + "Cargo.toml",
-        line: error.line,
-        message: `not valid TOML (direct and dev dependencies from the lock only): ${error.message}`,
-      });
-    }
-  }
+  const manifest = readSiblingToml(input, "Cargo.toml", warnings, "direct and dev dependencies from the lock only", (text) =>
+    readCargoToml(parseToml(text)),
+  );
 
   // Direct: needed by a local crate, or named in the manifest.
   const direct = new Set<number>();
@@ -175,44 +144,22 @@ function extract(input: ExtractInput): ExtractResult {
       else normalRoots.push(d);
     }
   });
-  const reach = (roots: number[]): Set<number> => {
-    const seen = new Set<number>();
-    const stack = [...roots];
-    while (stack.length > 0) {
-      const i = stack.pop()!;
-      if (seen.has(i)) continue;
-      seen.add(i);
-      for (const d of edges[i]!) if (!seen.has(d)) stack.push(d);
-    }
-    return seen;
-  };
+  const reach = (roots: number[]): Set<number> => reachable(roots, (i) => edges[i]!);
   // Dev: reached from the root crate's dev-dependencies and from nothing else.
   const needed = devRoots.length > 0 ? reach(normalRoots) : undefined;
   const forDev = needed ? reach(devRoots) : undefined;
 
-  const byKey = new Map<string, ExtractedPackage>();
+  const collector = new PackageCollector("cargo");
   nodes.forEach((n, i) => {
     if (n.source === undefined) return;
-    const pkg: ExtractedPackage = {
-      ecosystem: "cargo",
-      name: n.name,
-      version: n.version,
-      direct: direct.has(i) || manifest?.normal.has(n.name) === true || manifest?.dev.has(n.name) === true,
-      devDependency: forDev?.has(i) === true && !needed!.has(i),
-    };
-    const key = `${n.name}@${n.version}`;
-    const seen = byKey.get(key);
-    if (seen) {
-      seen.direct ||= pkg.direct;
-      seen.devDependency &&= pkg.devDependency;
-    } else byKey.set(key, pkg);
+    collector.add(
+      n.name,
+      n.version,
+      direct.has(i) || manifest?.normal.has(n.name) === true || manifest?.dev.has(n.name) === true,
+      forDev?.has(i) === true && !needed!.has(i),
+    );
   });
-  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  return { packages: collector.list(), warnings };
 }
 
 export const cargoLockExtractor: Extractor = { id: "cargo-lock", matches, extract };

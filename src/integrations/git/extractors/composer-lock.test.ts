@@ -1,29 +1,14 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { composerLockExtractor, composerVersion } from "./composer-lock.js";
-import { ExtractError, type ExtractResult } from "./types.js";
+import type { ExtractResult } from "./types.js";
+import { extractError, medianMs, packageOf, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/composer-lock/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`composer-lock/${name}`);
 
-function run(path: string, content: string, siblings: Record<string, string> = {}): ExtractResult {
-  return composerLockExtractor.extract({ path, content, readSibling: (name) => siblings[name] });
-}
+const run = (path: string, content: string, siblings: Record<string, string> = {}): ExtractResult =>
+  runExtractor(composerLockExtractor, path, content, siblings);
 
-function php(name: string, version: string, flags: { direct?: boolean; dev?: boolean } = {}) {
-  return { ecosystem: "packagist", name, version, direct: flags.direct ?? false, devDependency: flags.dev ?? false };
-}
-
-function extractError(fn: () => unknown): ExtractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExtractError) return e;
-    throw e;
-  }
-  throw new Error("expected an ExtractError");
-}
+const php = packageOf("packagist");
 
 const STOREFRONT = [
   php("guzzlehttp/guzzle", "7.8.0", { direct: true }),
@@ -134,15 +119,3 @@ describe("composer-lock: extract", () => {
     expect(medianMs(go)).toBeLessThan(5);
   });
 });
-
-function medianMs(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[10]!;
-}

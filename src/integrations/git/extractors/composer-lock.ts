@@ -12,9 +12,9 @@
  * requires is direct).
  */
 
+import { lineAt, matchesBaseName, PackageCollector, siblingPath } from "./common.js";
+import { describeJsonError, isJsonObject as isObject, type Json, parseJsonLocated } from "./json-lines.js";
 import {
-  baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -22,19 +22,7 @@ import {
   type ExtractWarning,
 } from "./types.js";
 
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
-  return baseName(path) === "composer.lock";
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function isObject(v: Json | undefined): v is { [key: string]: Json } {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+const matches = matchesBaseName("composer.lock");
 
 /** Platform requirements: not packages. */
 function isPlatform(name: string): boolean {
@@ -48,101 +36,6 @@ function isPlatform(name: string): boolean {
     name === "composer-plugin-api" ||
     name === "composer-runtime-api"
   );
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-}
-
-class JsonStop {
-  constructor(readonly offset: number) {}
-}
-
-/** Where JSON.parse gives up: V8 does not always say (`Unexpected token ...`). */
-function jsonErrorOffset(s: string): number {
-  let i = 0;
-  const stop = (): never => {
-    throw new JsonStop(i);
-  };
-  const ws = () => {
-    while (s[i] === " " || s[i] === "\t" || s[i] === "\n" || s[i] === "\r") i++;
-  };
-  const str = () => {
-    i++;
-    for (;;) {
-      const c = s.charCodeAt(i);
-      if (i >= s.length || c < 0x20) stop();
-      if (c === 34) {
-        i++;
-        return;
-      }
-      if (c === 92) {
-        const e = s[i + 1] ?? "";
-        if (e === "u" && /^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6))) i += 6;
-        else if (e !== "" && '"\\/bfnrt'.includes(e)) i += 2;
-        else stop();
-      } else i++;
-    }
-  };
-  const scalar = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-  const value = (): void => {
-    ws();
-    const c = s[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (s[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (close === "}") {
-          if (s[i] !== '"') stop();
-          str();
-          ws();
-          if (s[i] !== ":") stop();
-          i++;
-        }
-        value();
-        ws();
-        if (s[i] === ",") i++;
-        else if (s[i] === close) {
-          i++;
-          return;
-        } else stop();
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    scalar.lastIndex = i;
-    const m = scalar.exec(s);
-    if (!m) stop();
-    i += m![0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < s.length) stop();
-    return s.length;
-  } catch (e) {
-    if (e instanceof JsonStop) return e.offset;
-    throw e;
-  }
-}
-
-function parseJson(path: string, text: string): Json {
-  try {
-    return JSON.parse(text) as Json;
-  } catch (error) {
-    const at = Math.min(jsonErrorOffset(text), text.length);
-    throw new ExtractError(path, `not valid JSON: ${(error as Error).message.split("\n")[0]!.slice(0, 120)}`, lineAt(text, at), { cause: error });
-  }
 }
 
 /** `v6.3.4` is 6.3.4; `dev-main`, `2.x-dev` stay. */
@@ -161,7 +54,7 @@ interface Locked {
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
   const content = input.content.replace(/^\uFEFF/, "");
-  const doc = parseJson(path, content);
+  const doc = parseJsonLocated(path, content);
   if (!isObject(doc)) throw new ExtractError(path, "not a composer.lock: not a JSON object");
   const { packages, "packages-dev": packagesDev } = doc;
   if (packages === undefined && packagesDev === undefined) throw new ExtractError(path, 'not a composer.lock: no "packages"');
@@ -219,11 +112,11 @@ function extract(input: ExtractInput): ExtractResult {
         }
       }
     } catch (error) {
-      const at = Math.min(jsonErrorOffset(manifestText), manifestText.length);
+      const { line, message } = describeJsonError(manifestText, error);
       warnings.push({
-        file: path.slice(0, path.lastIndexOf("/") + 1) + "composer.json",
-        line: lineAt(manifestText, at),
-        message: `not valid JSON (direct dependencies from the lock's roots): ${(error as Error).message.split("\n")[0]!.slice(0, 120)}`,
+        file: siblingPath(path, "composer.json"),
+        line,
+        message: `not valid JSON (direct dependencies from the lock's roots): ${message}`,
       });
     }
   }
@@ -237,23 +130,9 @@ function extract(input: ExtractInput): ExtractResult {
     isDirect = (name) => !needed.has(name);
   }
 
-  const byKey = new Map<string, ExtractedPackage>();
-  for (const p of locked) {
-    if (p.local) continue;
-    const key = `${p.name}@${p.version}`;
-    const seen = byKey.get(key);
-    if (seen) {
-      seen.devDependency &&= p.dev;
-      continue;
-    }
-    byKey.set(key, { ecosystem: "packagist", name: p.name, version: p.version, direct: isDirect(p.name), devDependency: p.dev });
-  }
-  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  const collector = new PackageCollector("packagist");
+  for (const p of locked) if (!p.local) collector.add(p.name, p.version, isDirect(p.name), p.dev);
+  return { packages: collector.list(), warnings };
 }
 
 export const composerLockExtractor: Extractor = { id: "composer-lock", matches, extract };

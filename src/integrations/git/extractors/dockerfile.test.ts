@@ -1,16 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the fixtures are Dockerfile and HCL text, where ${...} is literal
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { dockerfileExtractor, parseImageReference, readInstructions } from "./dockerfile.js";
 import type { ExtractResult } from "./types.js";
+import { readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/dockerfile/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`dockerfile/${name}`);
 
-function run(path: string, content: string): ExtractResult {
-  return dockerfileExtractor.extract({ path, content, readSibling: () => undefined });
-}
+const run = (path: string, content: string): ExtractResult => runExtractor(dockerfileExtractor, path, content);
 
 describe("dockerfile extractor: matches", () => {
   it("reads Dockerfile, *.Dockerfile and Dockerfile.*", () => {

@@ -11,13 +11,13 @@
  * are what we report.
  */
 
+import { inDir } from "./common.js";
 import { type ExtractedImage, type ExtractInput, type ExtractResult, type Extractor, type ExtractWarning, baseName } from "./types.js";
 
 const SKIPPED_DIRS = new Set(["node_modules", "vendor"]);
 
 function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (SKIPPED_DIRS.has(parts[i]!)) return false;
+  if (inDir(path, SKIPPED_DIRS)) return false;
   const base = baseName(path);
   // BuildKit reads `<Dockerfile>.dockerignore` beside a Dockerfile: not a Dockerfile.
   if (base.toLowerCase().endsWith(".dockerignore")) return false;

@@ -1,29 +1,14 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { gemfileLockExtractor, readGemfile, stripPlatform } from "./gemfile-lock.js";
-import { ExtractError, type ExtractResult } from "./types.js";
+import type { ExtractResult } from "./types.js";
+import { extractError, medianMs, packageOf, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/gemfile-lock/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`gemfile-lock/${name}`);
 
-function run(path: string, content: string, siblings: Record<string, string> = {}): ExtractResult {
-  return gemfileLockExtractor.extract({ path, content, readSibling: (name) => siblings[name] });
-}
+const run = (path: string, content: string, siblings: Record<string, string> = {}): ExtractResult =>
+  runExtractor(gemfileLockExtractor, path, content, siblings);
 
-function gem(name: string, version: string, flags: { direct?: boolean; dev?: boolean } = {}) {
-  return { ecosystem: "rubygems", name, version, direct: flags.direct ?? false, devDependency: flags.dev ?? false };
-}
-
-function extractError(fn: () => unknown): ExtractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExtractError) return e;
-    throw e;
-  }
-  throw new Error("expected an ExtractError");
-}
+const gem = packageOf("rubygems");
 
 const APP = [
   gem("ast", "2.4.2", { dev: true }),
@@ -208,15 +193,3 @@ describe("gemfile-lock: extract", () => {
     expect(medianMs(go)).toBeLessThan(5);
   });
 });
-
-function medianMs(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[10]!;
-}

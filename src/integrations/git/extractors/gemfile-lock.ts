@@ -19,9 +19,9 @@
  * shapes are read, and what is not understood counts as needed (not dev).
  */
 
+import { matchesBaseName, PackageCollector, reachable } from "./common.js";
 import {
   baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -29,15 +29,8 @@ import {
   type ExtractWarning,
 } from "./types.js";
 
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
-  const base = baseName(path);
-  // gems.locked is Bundler's other name for it
-  return base === "Gemfile.lock" || base === "gems.locked";
-}
+// gems.locked is Bundler's other name for it
+const matches = matchesBaseName("Gemfile.lock", "gems.locked");
 
 const SOURCE_SECTIONS = new Set(["GEM", "GIT", "PATH", "PLUGIN SOURCE"]);
 const OTHER_SECTIONS = new Set(["PLATFORMS", "DEPENDENCIES", "RUBY VERSION", "BUNDLED WITH", "CHECKSUMS"]);
@@ -219,35 +212,16 @@ function extract(input: ExtractInput): ExtractResult {
     if (devRoots.length > 0) {
       const needs = new Map<string, string[]>();
       for (const s of specs) needs.set(s.name, [...(needs.get(s.name) ?? []), ...s.dependencies]);
-      const reach = (roots: string[]) => {
-        const seen = new Set<string>();
-        const stack = [...roots];
-        while (stack.length > 0) {
-          const name = stack.pop()!;
-          if (seen.has(name)) continue;
-          seen.add(name);
-          for (const d of needs.get(name) ?? []) if (!seen.has(d)) stack.push(d);
-        }
-        return seen;
-      };
+      const reach = (roots: string[]) => reachable(roots, (name) => needs.get(name) ?? []);
       const needed = reach(normalRoots);
       devOnly = new Set([...reach(devRoots)].filter((name) => !needed.has(name)));
     }
   }
 
-  const byKey = new Map<string, ExtractedPackage>();
-  for (const s of specs) {
-    if (s.own) continue;
-    const key = `${s.name}@${s.version}`;
-    if (byKey.has(key)) continue;
-    byKey.set(key, { ecosystem: "rubygems", name: s.name, version: s.version, direct: direct.has(s.name), devDependency: devOnly?.has(s.name) === true });
-  }
-  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  // Direct and dev depend on the name alone: the variants of one version agree.
+  const collector = new PackageCollector("rubygems");
+  for (const s of specs) if (!s.own) collector.add(s.name, s.version, direct.has(s.name), devOnly?.has(s.name) === true);
+  return { packages: collector.list(), warnings };
 }
 
 export const gemfileLockExtractor: Extractor = { id: "gemfile-lock", matches, extract };

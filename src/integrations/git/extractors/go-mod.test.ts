@@ -1,28 +1,15 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { goModExtractor } from "./go-mod.js";
-import { ExtractError, type ExtractResult } from "./types.js";
+import type { ExtractResult } from "./types.js";
+import { extractError, medianMs, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/go-mod/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`go-mod/${name}`);
 
-function run(path: string, content: string, siblings: Record<string, string> = {}): ExtractResult {
-  return goModExtractor.extract({ path, content, readSibling: (name) => siblings[name] });
-}
+const run = (path: string, content: string, siblings: Record<string, string> = {}): ExtractResult =>
+  runExtractor(goModExtractor, path, content, siblings);
 
 function go(name: string, version: string, direct: boolean) {
   return { ecosystem: "go", name, version, direct, devDependency: false };
-}
-
-function extractError(fn: () => unknown): ExtractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExtractError) return e;
-    throw e;
-  }
-  throw new Error("expected an ExtractError");
 }
 
 describe("go-mod: matches", () => {
@@ -160,15 +147,3 @@ describe("go-mod: go.sum", () => {
     });
   });
 });
-
-function medianMs(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[10]!;
-}

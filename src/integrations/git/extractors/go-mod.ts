@@ -17,9 +17,9 @@
  * go.sum does not say.
  */
 
+import { matchesBaseName, PackageCollector } from "./common.js";
 import {
   baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -27,14 +27,7 @@ import {
   type ExtractWarning,
 } from "./types.js";
 
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
-  const base = baseName(path);
-  return base === "go.mod" || base === "go.sum";
-}
+const matches = matchesBaseName("go.mod", "go.sum");
 
 /** Semantic versions as Go modules use them, pseudo-versions and `+incompatible` included. */
 const VERSION = /^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -180,8 +173,8 @@ function readGoMod(file: string, content: string, warnings: ExtractWarning[]): {
   return { requires, replaces };
 }
 
-function readGoSum(file: string, content: string, warnings: ExtractWarning[]): Map<string, ExtractedPackage> {
-  const out = new Map<string, ExtractedPackage>();
+function readGoSum(file: string, content: string, warnings: ExtractWarning[]): PackageCollector {
+  const out = new PackageCollector("go");
   const lines = content.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i]!.trim();
@@ -200,8 +193,7 @@ function readGoSum(file: string, content: string, warnings: ExtractWarning[]): M
       continue;
     }
     if (goModOnly) continue;
-    const key = `${path}@${version}`;
-    if (!out.has(key)) out.set(key, { ecosystem: "go", name: path, version, direct: false, devDependency: false });
+    out.add(path, version, false, false);
   }
   return out;
 }
@@ -213,10 +205,10 @@ function extract(input: ExtractInput): ExtractResult {
   if (baseName(path) === "go.sum") {
     // go.mod says more (direct, replacements): it is read instead.
     if (input.readSibling("go.mod") !== undefined) return { packages: [], warnings };
-    return { packages: [...readGoSum(path, content, warnings).values()].sort(byNameThenVersion), warnings };
+    return { packages: readGoSum(path, content, warnings).list(), warnings };
   }
   const { requires, replaces } = readGoMod(path, content.replace(/^\uFEFF/, ""), warnings);
-  const byKey = new Map<string, ExtractedPackage>();
+  const collector = new PackageCollector("go");
   for (const r of requires) {
     const candidates = replaces.get(r.path);
     const replacement = candidates?.find((x) => x.oldVersion === r.version) ?? candidates?.find((x) => x.oldVersion === undefined);
@@ -227,17 +219,9 @@ function extract(input: ExtractInput): ExtractResult {
       name = replacement.newPath;
       version = replacement.newVersion;
     }
-    const key = `${name}@${version}`;
-    const seen = byKey.get(key);
-    if (seen) seen.direct ||= !r.indirect;
-    else byKey.set(key, { ecosystem: "go", name, version, direct: !r.indirect, devDependency: false });
+    collector.add(name, version, !r.indirect, false);
   }
-  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  return { packages: collector.list(), warnings };
 }
 
 export const goModExtractor: Extractor = { id: "go-mod", matches, extract };

@@ -1,42 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { jsonKeyLine, packageLockExtractor } from "./package-lock.js";
-import { type ExtractedPackage, ExtractError, type ExtractInput } from "./types.js";
+import { jsonKeyLine } from "./json-lines.js";
+import { packageLockExtractor } from "./package-lock.js";
+import { extractError as extractErrorOf, fixtureInput, medianMs, summary } from "./test-helpers.js";
+import type { ExtractError, ExtractInput } from "./types.js";
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-
-/** A fixture as the git integration would hand it over; `siblings: false` hides package.json. */
-function fixture(path: string, { siblings = true } = {}): ExtractInput {
-  const dir = dirname(join(fixtures, path));
-  return {
-    path,
-    content: readFileSync(join(fixtures, path), "utf8"),
-    readSibling: (name) => (siblings && existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8") : undefined),
-  };
-}
+const fixture = fixtureInput;
 
 function inline(content: string, siblings: Record<string, string> = {}): ExtractInput {
   return { path: "app/package-lock.json", content, readSibling: (name) => siblings[name] };
 }
 
-/** `name@version`, then ` direct` and ` dev` when set: one line per package, in output order. */
-function summary(packages: ExtractedPackage[] | undefined): string[] {
-  return (packages ?? []).map(
-    (p) => `${p.name}@${p.version}${p.direct ? " direct" : ""}${p.devDependency ? " dev" : ""}`,
-  );
-}
-
-function extractError(input: ExtractInput): ExtractError {
-  try {
-    packageLockExtractor.extract(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExtractError);
-    return error as ExtractError;
-  }
-  throw new Error("expected an ExtractError");
-}
+const extractError = (input: ExtractInput): ExtractError => extractErrorOf(() => packageLockExtractor.extract(input));
 
 describe("package-lock matches()", () => {
   it("takes package-lock.json and npm-shrinkwrap.json anywhere in the project", () => {
@@ -330,14 +304,3 @@ describe("package-lock speed", () => {
     expect(medianMs(() => packageLockExtractor.extract(input))).toBeLessThan(5);
   });
 });
-
-function medianMs(run: () => unknown): number {
-  for (let i = 0; i < 20; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < 41; i++) {
-    const start = performance.now();
-    run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[20]!;
-}

@@ -21,12 +21,12 @@
  * Links (`link: true`, workspace folders, v1 `file:` versions) are the
  * project's own code, not packages: skipped.
  *
- * The helpers exported at the end (collector, package.json reader, JSON
- * position finder) are shared by the yarn and pnpm extractors.
  */
+import { byLine, isRecord, isUnderNodeModules, PackageCollector, warning } from "./common.js";
+import { jsonKeyLine, parseJson } from "./json-lines.js";
+import { declaredNames, readSiblingManifest } from "./package-json.js";
 import {
   baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -48,7 +48,7 @@ export const packageLockExtractor = {
       throw new ExtractError(file, "not a package-lock object (the top level is not a JSON object)", 1);
     }
     const warnings: ExtractWarning[] = [];
-    const collector = new PackageCollector();
+    const collector = new PackageCollector("npm");
     const version = data.lockfileVersion;
     const where = (path: readonly string[]): number | undefined => jsonKeyLine(input.content, path);
     if (version === 2 || version === 3) {
@@ -233,213 +233,4 @@ function nodeModulesIndex(key: string): number {
 
 function noVersion(version: unknown): string {
   return version === undefined || version === "" ? "has no version" : `has a version that is not a string (${JSON.stringify(version)})`;
-}
-
-function warning(file: string, line: number | undefined, message: string): ExtractWarning {
-  return line === undefined ? { file, message } : { file, line, message };
-}
-
-// ---------------------------------------------------------------------------
-// Shared by the JavaScript lockfile extractors (package-lock, yarn-lock, pnpm-lock)
-// ---------------------------------------------------------------------------
-
-/** Warnings in file order (a stable sort; those without a line last). */
-export function byLine(warnings: ExtractWarning[]): ExtractWarning[] {
-  return warnings.sort((a, b) => (a.line ?? Number.POSITIVE_INFINITY) - (b.line ?? Number.POSITIVE_INFINITY));
-}
-
-/** Whether a repository-relative path goes through a `node_modules` folder (installed code, not the project's). */
-export function isUnderNodeModules(path: string): boolean {
-  return path.startsWith("node_modules/") || path.includes("/node_modules/");
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Collects package occurrences and merges identical name@version: direct if
- * any occurrence is direct, dev only if every occurrence is dev. `list()`
- * sorts by name, then version (plain code-unit order, so it is stable
- * across locales).
- */
-export class PackageCollector {
-  private readonly byKey = new Map<string, ExtractedPackage>();
-
-  add(name: string, version: string, direct: boolean, devDependency: boolean): void {
-    const key = `${name}\u0000${version}`;
-    const seen = this.byKey.get(key);
-    if (seen) {
-      seen.direct ||= direct;
-      seen.devDependency &&= devDependency;
-    } else {
-      this.byKey.set(key, { ecosystem: "npm", name, version, direct, devDependency });
-    }
-  }
-
-  has(name: string, version: string): boolean {
-    return this.byKey.has(`${name}\u0000${version}`);
-  }
-
-  list(): ExtractedPackage[] {
-    return [...this.byKey.values()].sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0,
-    );
-  }
-}
-
-/** The dependency groups of a package.json (or of a `packages` entry in package-lock v2/v3). */
-export interface Manifest {
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-  optionalDependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-}
-
-const GROUPS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"] as const;
-
-/** Read the dependency groups of a parsed package.json; entries that are not strings are dropped. */
-export function manifestOf(data: Record<string, unknown>): Manifest {
-  const out: Manifest = { dependencies: {}, devDependencies: {}, optionalDependencies: {}, peerDependencies: {} };
-  for (const group of GROUPS) {
-    const deps = data[group];
-    if (!isRecord(deps)) continue;
-    const target = out[group];
-    for (const name in deps) {
-      const range = deps[name];
-      if (typeof range === "string") target[name] = range;
-    }
-  }
-  return out;
-}
-
-/**
- * The package.json beside the lockfile, if there is one and it is a JSON
- * object. A broken one is a warning (naming package.json) and reads as absent.
- */
-export function readSiblingManifest(input: ExtractInput, warnings: ExtractWarning[]): Manifest | undefined {
-  const text = input.readSibling("package.json");
-  if (text === undefined) return undefined;
-  const slash = input.path.lastIndexOf("/");
-  const file = `${slash < 0 ? "" : input.path.slice(0, slash + 1)}package.json`;
-  let data: unknown;
-  try {
-    data = parseJson(file, text);
-  } catch (error) {
-    const e = error as ExtractError;
-    warnings.push(warning(file, e.line, `${e.message}; direct and dev dependencies are unknown`));
-    return undefined;
-  }
-  if (!isRecord(data)) {
-    warnings.push(warning(file, 1, "not a JSON object; direct and dev dependencies are unknown"));
-    return undefined;
-  }
-  return manifestOf(data);
-}
-
-/** Every name a manifest (or a package-lock `packages` entry) declares, in any group. */
-export function declaredNames(manifest: Record<string, unknown> | Manifest): Set<string> {
-  const names = new Set<string>();
-  for (const group of GROUPS) {
-    const deps = (manifest as Record<string, unknown>)[group];
-    if (isRecord(deps)) for (const name in deps) names.add(name);
-  }
-  return names;
-}
-
-/** JSON.parse, turning a syntax error into an ExtractError with the line when V8 says where. */
-export function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    let line: number | undefined;
-    const lineColumn = /\(line (\d+) column \d+\)/.exec(message);
-    const position = /at position (\d+)/.exec(message);
-    if (lineColumn) line = Number(lineColumn[1]);
-    else if (position) line = lineAt(text, Number(position[1]));
-    else if (/end of JSON input/.test(message)) line = lineAt(text, text.length);
-    throw new ExtractError(file, `not valid JSON: ${message}`, line, { cause: error });
-  }
-}
-
-/** 1-based line of a character offset. */
-export function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-}
-
-/**
- * 1-based line where the object key at `path` (keys from the top-level
- * object down) is written, by scanning the JSON text without building values.
- * Only called for warnings, so the linear scan costs nothing on good files.
- */
-export function jsonKeyLine(text: string, path: readonly string[]): number | undefined {
-  if (path.length === 0) return undefined;
-  // For each open container: does it sit exactly at path[0..depth)?
-  const onPath: boolean[] = [];
-  const isObject: boolean[] = [];
-  let expectKey = false;
-  let nextOnPath = true; // the top-level value
-  let line = 1;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      line++;
-    } else if (c === 34) {
-      // string
-      const start = i + 1;
-      let escaped = false;
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92) {
-          escaped = true;
-          i += 2;
-          continue;
-        }
-        if (d === 34 || d === 10) break;
-        i++;
-      }
-      if (i >= n || text.charCodeAt(i) === 10) return undefined; // broken JSON
-      const depth = onPath.length - 1;
-      if (expectKey && depth >= 0 && onPath[depth] && depth < path.length) {
-        let key = text.slice(start, i);
-        if (escaped) {
-          try {
-            key = JSON.parse(`"${key}"`) as string;
-          } catch {
-            return undefined;
-          }
-        }
-        if (key === path[depth]) {
-          if (depth === path.length - 1) return line;
-          nextOnPath = true;
-        } else {
-          nextOnPath = false;
-        }
-      } else if (expectKey) {
-        nextOnPath = false;
-      }
-      expectKey = false;
-    } else if (c === 123 || c === 91) {
-      // { or [
-      onPath.push(nextOnPath);
-      isObject.push(c === 123);
-      expectKey = c === 123;
-      nextOnPath = false;
-    } else if (c === 125 || c === 93) {
-      onPath.pop();
-      isObject.pop();
-      expectKey = false;
-      nextOnPath = false;
-    } else if (c === 44) {
-      // ,
-      expectKey = isObject[isObject.length - 1] === true;
-      nextOnPath = false;
-    }
-  }
-  return undefined;
 }

@@ -18,10 +18,9 @@
  */
 
 import { normalizePythonName } from "./requirements.js";
-import { isTable, parseToml, readToml, type TomlDocument, TomlError, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
 import {
-  baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
@@ -29,13 +28,7 @@ import {
   type ExtractWarning,
 } from "./types.js";
 
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return false;
-  return baseName(path) === "poetry.lock";
-}
+const matches = matchesBaseName("poetry.lock");
 
 const normalize = normalizePythonName;
 
@@ -43,14 +36,6 @@ const normalize = normalizePythonName;
 function requirementName(spec: string): string | undefined {
   const m = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)/.exec(spec);
   return m ? normalize(m[1]!) : undefined;
-}
-
-function siblingPath(path: string, name: string): string {
-  return path.slice(0, path.lastIndexOf("/") + 1) + name;
-}
-
-function table(value: TomlValue | undefined): TomlTable | undefined {
-  return isTable(value) ? value : undefined;
 }
 
 interface Locked {
@@ -110,18 +95,9 @@ export function readPyproject(doc: TomlTable): Manifest | undefined {
 /** The wheel and sdist hashes: most of the file, never read. */
 const NOT_READ = new Set(["files"]);
 
-function parse(file: string, text: string): TomlDocument {
-  try {
-    return readToml(text, { skip: NOT_READ });
-  } catch (error) {
-    if (error instanceof TomlError) throw new ExtractError(file, `not valid TOML: ${error.message}`, error.line, { cause: error });
-    throw error;
-  }
-}
-
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
-  const { root: doc, line: tomlLine } = parse(path, input.content);
+  const { root: doc, line: tomlLine } = readTomlFile(path, input.content, { skip: NOT_READ });
   const metadata = table(doc.metadata);
   const lockVersion = metadata?.["lock-version"];
   if (lockVersion !== undefined && !/^[12](?:\.\d+)*$/.test(String(lockVersion))) {
@@ -158,35 +134,14 @@ function extract(input: ExtractInput): ExtractResult {
     });
   }
 
-  let manifest: Manifest | undefined;
-  const pyproject = input.readSibling("pyproject.toml");
-  if (pyproject !== undefined) {
-    try {
-      manifest = readPyproject(parseToml(pyproject));
-    } catch (error) {
-      if (!(error instanceof TomlError)) throw error;
-      warnings.push({
-        file: siblingPath(path, "pyproject.toml"),
-        line: error.line,
-        message: `not valid TOML (direct dependencies from the lock's roots): ${error.message}`,
-      });
-    }
-  }
+  const manifest = readSiblingToml(input, "pyproject.toml", warnings, "direct dependencies from the lock's roots", (text) =>
+    readPyproject(parseToml(text)),
+  );
 
   // The lock's dependency graph, by name.
   const needs = new Map<string, string[]>();
   for (const p of locked) needs.set(p.name, [...(needs.get(p.name) ?? []), ...p.dependencies]);
-  const reach = (roots: Iterable<string>): Set<string> => {
-    const seen = new Set<string>();
-    const stack = [...roots];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      for (const d of needs.get(n) ?? []) if (!seen.has(d)) stack.push(d);
-    }
-    return seen;
-  };
+  const reach = (roots: Iterable<string>): Set<string> => reachable(roots, (n) => needs.get(n) ?? []);
   let isDirect: (name: string) => boolean;
   if (manifest) {
     const { main, dev } = manifest;
@@ -204,24 +159,13 @@ function extract(input: ExtractInput): ExtractResult {
     fromDev = reach(manifest.dev);
   }
 
-  const byKey = new Map<string, ExtractedPackage>();
+  const collector = new PackageCollector("pypi");
   for (const p of locked) {
     if (p.local) continue;
     const dev = p.dev ?? (fromMain !== undefined && fromDev !== undefined && !fromMain.has(p.name) && fromDev.has(p.name));
-    const pkg: ExtractedPackage = { ecosystem: "pypi", name: p.name, version: p.version, direct: isDirect(p.name), devDependency: dev };
-    const key = `${p.name}@${p.version}`;
-    const seen = byKey.get(key);
-    if (seen) {
-      seen.direct ||= pkg.direct;
-      seen.devDependency &&= pkg.devDependency;
-    } else byKey.set(key, pkg);
+    collector.add(p.name, p.version, isDirect(p.name), dev);
   }
-  return { packages: [...byKey.values()].sort(byNameThenVersion), warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  return { packages: collector.list(), warnings };
 }
 
 export const poetryLockExtractor: Extractor = { id: "poetry-lock", matches, extract };

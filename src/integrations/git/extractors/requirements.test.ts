@@ -1,15 +1,11 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { normalizePythonName, parseRequirement, requirementsExtractor } from "./requirements.js";
 import { ExtractError, type ExtractResult } from "./types.js";
+import { medianMs, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/requirements-txt/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`requirements-txt/${name}`);
 
-function run(path: string, content: string): ExtractResult {
-  return requirementsExtractor.extract({ path, content, readSibling: () => undefined });
-}
+const run = (path: string, content: string): ExtractResult => runExtractor(requirementsExtractor, path, content);
 
 function pypi(name: string, version: string, devDependency = false) {
   return { ecosystem: "pypi", name, version, direct: true, devDependency };
@@ -166,15 +162,3 @@ describe("requirements-txt: helpers", () => {
     expect(parseRequirement("../foo")).toEqual({ kind: "skip" });
   });
 });
-
-function medianMs(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < 21; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[10]!;
-}

@@ -20,24 +20,15 @@
  * declares devDependencies.
  */
 
+import { inForeignDir, PackageCollector } from "./common.js";
 import {
   baseName,
-  type ExtractedPackage,
   ExtractError,
   type ExtractInput,
   type ExtractResult,
   type Extractor,
   type ExtractWarning,
 } from "./types.js";
-
-/** Folders whose files are not the project's own. */
-const FOREIGN_DIRS = new Set(["vendor", "node_modules", ".venv", "target"]);
-
-function inForeignDir(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (FOREIGN_DIRS.has(parts[i]!)) return true;
-  return false;
-}
 
 /** PEP 503: lower-case, runs of `-`, `_`, `.` become one `-`. */
 export function normalizePythonName(name: string): string {
@@ -150,7 +141,7 @@ function extract(input: ExtractInput): ExtractResult {
   const lines = logicalLines(path, content.replace(/^\uFEFF/, ""));
   const dev = isDevFile(path);
   const warnings: ExtractWarning[] = [];
-  const byKey = new Map<string, ExtractedPackage>();
+  const collector = new PackageCollector("pypi");
   for (const { text, line } of lines) {
     const parsed = parseRequirement(text);
     if (parsed.kind === "skip") continue;
@@ -158,18 +149,9 @@ function extract(input: ExtractInput): ExtractResult {
       warnings.push({ file: path, line, message: parsed.message, ...(parsed.notice ? { notice: true } : {}) });
       continue;
     }
-    const key = `${parsed.name}@${parsed.version}`;
-    if (!byKey.has(key)) {
-      byKey.set(key, { ecosystem: "pypi", name: parsed.name, version: parsed.version, direct: true, devDependency: dev });
-    }
+    collector.add(parsed.name, parsed.version, true, dev);
   }
-  const packages = [...byKey.values()].sort(byNameThenVersion);
-  return { packages, warnings };
-}
-
-function byNameThenVersion(a: ExtractedPackage, b: ExtractedPackage): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+  return { packages: collector.list(), warnings };
 }
 
 export const requirementsExtractor: Extractor = { id: "requirements-txt", matches, extract };

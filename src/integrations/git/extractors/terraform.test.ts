@@ -1,26 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the fixtures are Dockerfile and HCL text, where ${...} is literal
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseHcl, terraformExtractor } from "./terraform.js";
-import { ExtractError, type ExtractResult } from "./types.js";
+import type { ExtractResult } from "./types.js";
+import { extractError, readFixture, runExtractor } from "./test-helpers.js";
 
-function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/terraform/${name}`, import.meta.url), "utf8");
-}
+const fixture = (name: string): string => readFixture(`terraform/${name}`);
 
-function run(path: string, content: string): ExtractResult {
-  return terraformExtractor.extract({ path, content, readSibling: () => undefined });
-}
-
-function thrown(fn: () => unknown): ExtractError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExtractError) return e;
-    throw e;
-  }
-  throw new Error("did not throw");
-}
+const run = (path: string, content: string): ExtractResult => runExtractor(terraformExtractor, path, content);
 
 describe("terraform extractor: matches", () => {
   it("reads *.tf and .terraform.lock.hcl outside .terraform/", () => {
@@ -100,16 +86,16 @@ describe("terraform extractor: fixtures", () => {
   });
 
   it("throws ExtractError with the line for a file it cannot read", () => {
-    const unclosed = thrown(() => run("unclosed.tf", fixture("unclosed.tf")));
+    const unclosed = extractError(() => run("unclosed.tf", fixture("unclosed.tf")));
     expect(unclosed).toMatchObject({ file: "unclosed.tf", line: 4, message: '"{" is never closed' });
-    const unterminated = thrown(() => run("unterminated.tf", fixture("unterminated.tf")));
+    const unterminated = extractError(() => run("unterminated.tf", fixture("unterminated.tf")));
     expect(unterminated).toMatchObject({ file: "unterminated.tf", line: 2, message: "unterminated string" });
-    expect(thrown(() => run("a.tf", "terraform {\n  x = 1\n")).line).toBe(1);
-    expect(thrown(() => run("a.tf", "}\n"))).toMatchObject({ line: 1, message: 'unexpected "}"' });
-    expect(thrown(() => run("a.tf", "a = 1, b = 2\n"))).toMatchObject({ line: 1, message: 'expected a new line, found ","' });
-    expect(thrown(() => run("a.tf", "x = <<EOT\nbody\n"))).toMatchObject({ line: 1, message: "unterminated heredoc <<EOT" });
-    expect(thrown(() => run("a.tf", "/* open\n\n"))).toMatchObject({ line: 1, message: "unterminated comment" });
-    expect(thrown(() => run("a.tf", 'x = ["a"\n, ]]\n'))).toMatchObject({ line: 2, message: 'unexpected "]"' });
+    expect(extractError(() => run("a.tf", "terraform {\n  x = 1\n")).line).toBe(1);
+    expect(extractError(() => run("a.tf", "}\n"))).toMatchObject({ line: 1, message: 'unexpected "}"' });
+    expect(extractError(() => run("a.tf", "a = 1, b = 2\n"))).toMatchObject({ line: 1, message: 'expected a new line, found ","' });
+    expect(extractError(() => run("a.tf", "x = <<EOT\nbody\n"))).toMatchObject({ line: 1, message: "unterminated heredoc <<EOT" });
+    expect(extractError(() => run("a.tf", "/* open\n\n"))).toMatchObject({ line: 1, message: "unterminated comment" });
+    expect(extractError(() => run("a.tf", 'x = ["a"\n, ]]\n'))).toMatchObject({ line: 2, message: 'unexpected "]"' });
   });
 });
 

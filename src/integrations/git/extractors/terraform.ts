@@ -10,6 +10,7 @@
  * literal strings and object constructors; any other expression is skipped.
  */
 
+import { inDir } from "./common.js";
 import {
   ExtractError,
   type ExtractInput,
@@ -22,9 +23,11 @@ import {
 
 const LOCK_FILE = ".terraform.lock.hcl";
 
+/** Terraform's own working folder: downloaded modules and providers. */
+const SKIPPED_DIRS = new Set([".terraform"]);
+
 function matches(path: string): boolean {
-  const parts = path.split("/");
-  for (let i = 0; i < parts.length - 1; i++) if (parts[i] === ".terraform") return false;
+  if (inDir(path, SKIPPED_DIRS)) return false;
   const base = baseName(path);
   return base === LOCK_FILE || (base.endsWith(".tf") && base.length > 3);
 }

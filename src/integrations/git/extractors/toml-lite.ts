@@ -30,6 +30,11 @@ export function isTable(value: TomlValue | undefined): value is TomlTable {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The value when it is a table, else undefined. */
+export function asTable(value: TomlValue | undefined): TomlTable | undefined {
+  return isTable(value) ? value : undefined;
+}
+
 export interface TomlOptions {
   /**
    * Keys whose values are read over (their syntax checked loosely) but not

@@ -1,21 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type ExtractedPackage, ExtractError, type ExtractInput } from "./types.js";
+import { extractError as extractErrorOf, fixtureInput, medianMs, summary } from "./test-helpers.js";
+import type { ExtractError, ExtractInput } from "./types.js";
 import { yarnLockExtractor } from "./yarn-lock.js";
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-
-/** A fixture as the git integration would hand it over; `siblings: false` hides package.json. */
-function fixture(path: string, { siblings = true } = {}): ExtractInput {
-  const dir = dirname(join(fixtures, path));
-  return {
-    path,
-    content: readFileSync(join(fixtures, path), "utf8"),
-    readSibling: (name) => (siblings && existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8") : undefined),
-  };
-}
+const fixture = fixtureInput;
 
 function inline(content: string, packageJson?: unknown): ExtractInput {
   return {
@@ -25,22 +13,7 @@ function inline(content: string, packageJson?: unknown): ExtractInput {
   };
 }
 
-/** `name@version`, then ` direct` and ` dev` when set: one line per package, in output order. */
-function summary(packages: ExtractedPackage[] | undefined): string[] {
-  return (packages ?? []).map(
-    (p) => `${p.name}@${p.version}${p.direct ? " direct" : ""}${p.devDependency ? " dev" : ""}`,
-  );
-}
-
-function extractError(input: ExtractInput): ExtractError {
-  try {
-    yarnLockExtractor.extract(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExtractError);
-    return error as ExtractError;
-  }
-  throw new Error("expected an ExtractError");
-}
+const extractError = (input: ExtractInput): ExtractError => extractErrorOf(() => yarnLockExtractor.extract(input));
 
 describe("yarn-lock matches()", () => {
   it("takes yarn.lock anywhere in the project but not under node_modules", () => {
@@ -307,14 +280,3 @@ describe("yarn.lock speed", () => {
     expect(medianMs(() => yarnLockExtractor.extract(input))).toBeLessThan(5);
   });
 });
-
-function medianMs(run: () => unknown): number {
-  for (let i = 0; i < 20; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < 41; i++) {
-    const start = performance.now();
-    run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[20]!;
-}

@@ -24,8 +24,8 @@
  * root workspace's are too. Classic without package.json: nothing is direct
  * or dev.
  */
-import { byLine, isUnderNodeModules, type Manifest, PackageCollector, readSiblingManifest } from "./package-lock.js";
-import { isMap, parseLockYaml, type YamlValue } from "./pnpm-lock.js";
+import { byLine, isUnderNodeModules, PackageCollector, reachable, warning } from "./common.js";
+import { type Manifest, readSiblingManifest } from "./package-json.js";
 import {
   baseName,
   ExtractError,
@@ -34,6 +34,7 @@ import {
   type ExtractWarning,
   type Extractor,
 } from "./types.js";
+import { isMap, parseLockYaml, type YamlValue } from "./yaml-fast.js";
 
 /** Berry `__metadata.version`s: 4 (yarn 2), 5, 6 (yarn 3), 7, 8 (yarn 4), and the same layout since. */
 const BERRY_VERSIONS = new Set(["4", "5", "6", "7", "8", "9", "10"]);
@@ -302,8 +303,7 @@ function readBerry(input: ExtractInput, warnings: ExtractWarning[]): Lock {
   }
   const lock = newLock(true);
   const warn = (key: string, message: string): void => {
-    const line = yaml.keyLine(doc, key);
-    warnings.push(line === undefined ? { file, message } : { file, line, message });
+    warnings.push(warning(file, yaml.keyLine(doc, key), message));
   };
   for (const key in doc) {
     if (key === "__metadata") continue;
@@ -416,28 +416,21 @@ function resolve(lock: Lock, manifest: Manifest | undefined): ReturnType<Package
     const base = lookup(lock, entry.patchOf);
     if (base && base !== entry && base.emit) patchBase.set(entry, base);
   }
-  const reach = (roots: readonly Entry[]): Set<Entry> => {
-    const seen = new Set<Entry>();
-    const queue = [...roots];
-    while (queue.length > 0) {
-      const entry = queue.pop()!;
-      if (seen.has(entry)) continue;
-      seen.add(entry);
+  const reach = (roots: readonly Entry[]): Set<Entry> =>
+    reachable(roots, function* (entry) {
       const base = patchBase.get(entry);
-      if (base) queue.push(base);
+      if (base) yield base;
       for (const descriptor of entry.deps) {
         const child = lookup(lock, descriptor);
-        if (child && !seen.has(child)) queue.push(child);
+        if (child) yield child;
       }
-    }
-    return seen;
-  };
+    });
   const prod = reach(prodRoots);
   const dev = manifest ? reach(devRoots) : new Set<Entry>();
   const direct = new Set<Entry>();
   for (const entry of [...prodRoots, ...devRoots]) direct.add(patchBase.get(entry) ?? entry);
 
-  const collector = new PackageCollector();
+  const collector = new PackageCollector("npm");
   for (const entry of lock.entries) {
     if (!entry.emit || patchBase.has(entry)) continue;
     collector.add(entry.name, entry.version, direct.has(entry), !prod.has(entry) && dev.has(entry));
