@@ -168,7 +168,9 @@ export class SqliteStore implements GraphStore {
         `UPDATE entities SET type = @type, classes = @classes, display_name = @displayName, source = @source, props = @props,
            begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
       ),
-      touchEntity: db.prepare("UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id = ?"),
+      touchEntities: db.prepare(
+        "UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
+      ),
       insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
       deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
       relationshipByKey: db.prepare<[string], Omit<RelationshipRow, "from_key" | "to_key">>(
@@ -183,7 +185,9 @@ export class SqliteStore implements GraphStore {
         `UPDATE relationships SET type = @type, class = @class, from_id = @fromId, to_id = @toId, source = @source, props = @props,
            begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
       ),
-      touchRelationship: db.prepare("UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id = ?"),
+      touchRelationships: db.prepare(
+        "UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
+      ),
       insertAudit: db.prepare(
         "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (@at, @actor, @action, @subject, @details)",
       ),
@@ -282,6 +286,10 @@ export class SqliteStore implements GraphStore {
     const syncRun = options.syncRun ?? null;
     const defaultSource = options.source ?? null;
     const { result, idByKey, seenRelationships } = state;
+    // Unchanged records are only stamped as seen: one statement per batch
+    // instead of one per record (a re-sync is mostly unchanged records).
+    const touchedEntities: number[] = [];
+    const touchedRelationships: number[] = [];
     const entityBase = batch.offset?.entities ?? 0;
     const relationshipBase = batch.offset?.relationships ?? 0;
     batch.entities.forEach((record, i) => {
@@ -325,7 +333,7 @@ export class SqliteStore implements GraphStore {
         existing.source !== e.source ||
         existing.props !== e.propsJson;
       if (!changed) {
-        s.touchEntity.run(now, syncRun, existing.id);
+        touchedEntities.push(existing.id);
         result.entities.unchanged++;
         return;
       }
@@ -383,13 +391,15 @@ export class SqliteStore implements GraphStore {
         existing.source !== r.source ||
         existing.props !== r.propsJson;
       if (!changed) {
-        s.touchRelationship.run(now, syncRun, existing.id);
+        touchedRelationships.push(existing.id);
         result.relationships.unchanged++;
         return;
       }
       s.updateRelationship.run({ ...values, id: existing.id });
       result.relationships.updated++;
     });
+    if (touchedEntities.length > 0) s.touchEntities.run(now, syncRun, JSON.stringify(touchedEntities));
+    if (touchedRelationships.length > 0) s.touchRelationships.run(now, syncRun, JSON.stringify(touchedRelationships));
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
