@@ -70,8 +70,16 @@ export async function runSync<C>(
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
-  const deleted =
-    status === "succeeded" ? await store.markUnseenDeleted(instance, runId, options.now) : { entities: 0, relationships: 0 };
+  let deleted = { entities: 0, relationships: 0 };
+  if (status === "succeeded") {
+    try {
+      deleted = await store.markUnseenDeleted(instance, runId, options.now);
+    } catch (error) {
+      // what the run saw is written; only the clean-up failed: say so, never leave it "running"
+      await store.finishSyncRun(runId, { status: "partial", now: options.now, error: `cleanup failed: ${(error as Error).message}` });
+      throw error;
+    }
+  }
   const summary: SyncSummary = {
     integration: integration.id,
     instance,
