@@ -112,11 +112,8 @@ export function recordOf(finding: Finding, raw: Record<string, unknown> = {}): E
   return { ...extras, ...findingRecord(finding.key, propsOf(finding)) };
 }
 
-/** The finding, closed. */
-export function closeFinding(
-  finding: Finding,
-  close: { reason: CloseReason; actor: string; now: number; link?: string; until?: number; evidence?: string },
-): Finding {
+/** The finding without the fields a close sets (and an earlier close's evidence). */
+function withoutCloseFields(finding: Finding): Finding {
   const {
     closedOn: _on,
     closedBy: _by,
@@ -127,6 +124,15 @@ export function closeFinding(
     evidence: _evidence,
     ...rest
   } = finding;
+  return rest as Finding;
+}
+
+/** The finding, closed. */
+export function closeFinding(
+  finding: Finding,
+  close: { reason: CloseReason; actor: string; now: number; link?: string; until?: number; evidence?: string },
+): Finding {
+  const rest = withoutCloseFields(finding);
   const closed: Finding = {
     ...rest,
     status: "closed",
@@ -149,16 +155,7 @@ export function closeFinding(
  * `reopenedOn` and the evidence say when and why.
  */
 export function reopenFinding(finding: Finding, now: number, evidence: string): Finding {
-  const {
-    closedOn: _on,
-    closedBy: _by,
-    closeReason: _reason,
-    maintenanceLink: _link,
-    acceptedUntil: _until,
-    acceptedBy: _accepted,
-    evidence: _evidence,
-    ...rest
-  } = finding;
+  const rest = withoutCloseFields(finding);
   return { ...rest, status: "open", closed: false, reopenedOn: now, evidence };
 }
 

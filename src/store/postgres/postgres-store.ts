@@ -510,14 +510,20 @@ export class PostgresStore implements GraphStore {
       counts.updated += updates.length;
     }
 
-    if (touches.length > 0) {
-      await this.query(
-        "UPDATE entities SET last_seen_on = $1, sync_run = $2 WHERE id = ANY($3::bigint[])",
-        [now, syncRun, touches],
-        client,
-      );
-      counts.unchanged += touches.length;
-    }
+    await this.touch(client, "entities", touches, now, syncRun);
+    counts.unchanged += touches.length;
+  }
+
+  /** Stamp unchanged records as seen by this run: one statement for the chunk. */
+  private async touch(
+    client: pg.PoolClient,
+    table: "entities" | "relationships",
+    ids: readonly string[],
+    now: number,
+    syncRun: number | null,
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await this.query(`UPDATE ${table} SET last_seen_on = $1, sync_run = $2 WHERE id = ANY($3::bigint[])`, [now, syncRun, ids], client);
   }
 
   /** One chunk of relationships: look up, insert new, update changed, touch unchanged. */
@@ -584,14 +590,8 @@ export class PostgresStore implements GraphStore {
       );
       counts.updated += updates.length;
     }
-    if (touches.length > 0) {
-      await this.query(
-        "UPDATE relationships SET last_seen_on = $1, sync_run = $2 WHERE id = ANY($3::bigint[])",
-        [now, syncRun, touches],
-        client,
-      );
-      counts.unchanged += touches.length;
-    }
+    await this.touch(client, "relationships", touches, now, syncRun);
+    counts.unchanged += touches.length;
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
