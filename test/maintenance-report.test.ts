@@ -3,12 +3,13 @@
  * check, stats and the findings evidence export, on a small hand-made graph
  * (numbers derived by hand below) and on the demo organisation.
  */
+import { type AssetSpec, handMadeFinding, type ItemSpec } from "./helpers/findings.js";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../src/core/maintenance/due.js";
-import { type FindingProps, findingEdge, findingKey, findingRecord } from "../src/core/maintenance/finding.js";
+import type { FindingProps } from "../src/core/maintenance/finding.js";
 import { DEMO_SIZE, sampleRepoName } from "../src/core/sample/generate-org.js";
 import type { EntityRecord, RelationshipRecord } from "../src/store/types.js";
 import { dm, tempDir } from "./helpers/cli.js";
@@ -21,35 +22,14 @@ const TF = { id: "9c3e21a0", short: "Upgrade Terraform to 1.x", link: "https://w
 const KEYS = { id: "4be21f07", short: "Rotate deploy keys", link: "https://wiki.example.com/rotate", due: NOW + 29 * DAY };
 const PAD = { id: "11111111", short: "Remove left-pad", link: "https://wiki.example.com/left-pad", due: NOW - 5 * DAY };
 const SSL = { id: "22222222", short: "Patch OpenSSL", link: "https://wiki.example.com/openssl", due: NOW - 3 * DAY };
-type Item = typeof TF;
-
 const payments = { key: "repo:acme/payments", type: "github_repo", name: "payments", owner: "core" };
 const website = { key: "repo:website", type: "github_repo", name: "website", owner: "web" };
 const host = { key: "host:web-1", type: "host", name: "web-1", owner: "platform" };
 
 const PR = "https://github.com/acme/website/pull/7";
 
-function finding(item: Item, entity: typeof payments, extra: Partial<FindingProps> = {}) {
-  const key = findingKey(item.id, entity.key);
-  const props: FindingProps = {
-    maintenanceId: item.id,
-    shortDescription: item.short,
-    description: `${item.short}: see the link`,
-    webLink: item.link,
-    dueDate: item.due,
-    status: "open",
-    closed: false,
-    createdBy: "dev@example.com",
-    createdOn: NOW - 40 * DAY,
-    query: "Find CodeRepo",
-    tracked: false,
-    entityKey: entity.key,
-    entityType: entity.type,
-    entityName: entity.name,
-    owner: entity.owner,
-    ...extra,
-  };
-  return { entity: findingRecord(key, props), edge: findingEdge(entity.key, entity.type, key) };
+function finding(item: ItemSpec, asset: AssetSpec, extra: Partial<FindingProps> = {}) {
+  return handMadeFinding(item, asset, NOW, extra);
 }
 
 const closed = (on: number, reason: "COMPLETE" | "ERROR" | "RISK_ACCEPTED", link = PR): Partial<FindingProps> => ({

@@ -3,6 +3,7 @@
  * which findings a repo, an owner or a person has, and that the lookups
  * start from an index (SQLite query plans).
  */
+import { type AssetSpec, handMadeFinding, type ItemSpec } from "../../../test/helpers/findings.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
 import { compile } from "../../query/run.js";
@@ -10,9 +11,9 @@ import { markDeleted } from "../../query/fixtures/graph.js";
 import { InputError } from "../../shared/errors.js";
 import { PostgresStore } from "../../store/postgres/postgres-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
-import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { type FindingProps, findingEdge, findingKey, findingRecord } from "./finding.js";
+import { type FindingProps, findingKey } from "./finding.js";
 import {
   findRepo,
   listFindings,
@@ -37,33 +38,8 @@ const KEYS = { id: "4be21f07", short: "Rotate deploy keys", link: "https://wiki.
 const DONE = { id: "11111111", short: "Remove left-pad", link: "https://wiki.example.com/left-pad", due: NOW - 5 * DAY };
 const OS = { id: "22222222", short: "Patch OpenSSL", link: "https://wiki.example.com/openssl", due: NOW - 3 * DAY };
 
-type Item = typeof TF;
-
-function finding(
-  item: Item,
-  entity: { key: string; type: string; name: string; owner?: string },
-  extra: Partial<FindingProps> = {},
-): { entity: EntityRecord; edge: RelationshipRecord } {
-  const key = findingKey(item.id, entity.key);
-  const props: FindingProps = {
-    maintenanceId: item.id,
-    shortDescription: item.short,
-    description: `${item.short}, please`,
-    webLink: item.link,
-    dueDate: item.due,
-    status: "open",
-    closed: false,
-    createdBy: "dev@example.com",
-    createdOn: NOW - 40 * DAY,
-    query: "Find CodeRepo",
-    tracked: false,
-    entityKey: entity.key,
-    entityType: entity.type,
-    entityName: entity.name,
-    ...(entity.owner ? { owner: entity.owner } : {}),
-    ...extra,
-  };
-  return { entity: findingRecord(key, props), edge: findingEdge(entity.key, entity.type, key) };
+function finding(item: ItemSpec, asset: AssetSpec, extra: Partial<FindingProps> = {}) {
+  return handMadeFinding(item, asset, NOW, extra);
 }
 
 const acmePayments = { key: "repo:acme/payments", type: "github_repo", name: "payments", owner: "core" };
