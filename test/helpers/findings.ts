@@ -1,6 +1,7 @@
 /** Hand-made deferred-maintenance findings for tests that need a known graph. */
 import { DAY_MS } from "../../src/core/maintenance/due.js";
 import { type FindingProps, findingEdge, findingKey, findingRecord } from "../../src/core/maintenance/finding.js";
+import type { OpenInput } from "../../src/core/maintenance/open.js";
 import type { EntityRecord, RelationshipRecord } from "../../src/store/types.js";
 
 export interface ItemSpec {
@@ -44,4 +45,21 @@ export function handMadeFinding(
     ...extra,
   };
   return { entity: findingRecord(key, props), edge: findingEdge(asset.key, asset.type, key) };
+}
+
+/** The selection the open and reconcile tests open their item on. */
+export const TF_QUERY = "Find CodeRepo with terraformVersion = '0.12'";
+
+/** `dm open` input for "Upgrade Terraform to 1.x", due 30 days after `now`. */
+export function terraformItem(now: number, overrides: Partial<OpenInput> = {}): OpenInput {
+  return {
+    query: TF_QUERY,
+    shortDescription: "Upgrade Terraform to 1.x",
+    description: "Move every module to Terraform 1.x",
+    webLink: "https://wiki.example.com/tf1",
+    dueDate: now + 30 * DAY_MS,
+    track: false,
+    dryRun: false,
+    ...overrides,
+  };
 }

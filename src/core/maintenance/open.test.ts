@@ -3,6 +3,7 @@
  * writes, owners, idempotency, and every refusal leaving the store as it was.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TF_QUERY, terraformItem } from "../../../test/helpers/findings.js";
 import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import { runQuery } from "../../query/run.js";
 import { InputError, QueryError } from "../../shared/errors.js";
@@ -74,19 +75,8 @@ function graph(): GraphBatch {
   };
 }
 
-const TF_QUERY = "Find CodeRepo with terraformVersion = '0.12'";
-
 function input(overrides: Partial<OpenInput> = {}): OpenInput {
-  return {
-    query: TF_QUERY,
-    shortDescription: "Upgrade Terraform to 1.x",
-    description: "Move every module to Terraform 1.x",
-    webLink: "https://wiki.example.com/tf1",
-    dueDate: NOW + 30 * DAY_MS,
-    track: false,
-    dryRun: false,
-    ...overrides,
-  };
+  return terraformItem(NOW, { track: false, ...overrides });
 }
 
 

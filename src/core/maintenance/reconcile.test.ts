@@ -4,6 +4,7 @@
  * partial sync, and every change is in the audit log.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TF_QUERY, terraformItem } from "../../../test/helpers/findings.js";
 import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { closeMaintenance } from "./close.js";
@@ -27,19 +28,8 @@ const repo = (name: string, terraformVersion: string, props: Record<string, unkn
   ...props,
 });
 
-const TF_QUERY = "Find CodeRepo with terraformVersion = '0.12'";
-
 function opening(overrides: Partial<OpenInput> = {}): OpenInput {
-  return {
-    query: TF_QUERY,
-    shortDescription: "Upgrade Terraform to 1.x",
-    description: "Move every module to Terraform 1.x",
-    webLink: "https://wiki.example.com/tf1",
-    dueDate: NOW + 30 * DAY_MS,
-    track: true,
-    dryRun: false,
-    ...overrides,
-  };
+  return terraformItem(NOW, { track: true, ...overrides });
 }
 
 
