@@ -16,16 +16,30 @@ export interface Prompter {
 
 export function terminalPrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Prompter {
   const rl = createInterface({ input, output, terminal: true });
+  const cancelled = (cause?: unknown) =>
+    new InputError("cancelled at the question; nothing was written", cause === undefined ? undefined : { cause });
+  // The input ending (Ctrl+D, a closed pipe) closes the interface without
+  // settling the pending question: turn that into a cancellation too.
+  let closed = false;
+  let onClose: (() => void) | undefined;
+  rl.on("close", () => {
+    closed = true;
+    onClose?.();
+  });
   const ask = async (q: string) => {
+    if (closed) throw cancelled();
     try {
-      return (await rl.question(q)).trim();
+      return await new Promise<string>((resolve, reject) => {
+        onClose = () => reject(cancelled());
+        rl.question(q).then((answer) => resolve(answer.trim()), reject);
+      });
     } catch (error) {
-      // Ctrl+D / Ctrl+C at a question: the person stopped, not a bug.
+      // Ctrl+C at a question: the person stopped, not a bug.
       const e = error as { name?: string; code?: string };
-      if (e?.name === "AbortError" || e?.code === "ABORT_ERR") {
-        throw new InputError("cancelled at the question; nothing was written", { cause: error });
-      }
+      if (e?.name === "AbortError" || e?.code === "ABORT_ERR") throw cancelled(error);
       throw error;
+    } finally {
+      onClose = undefined;
     }
   };
   return {

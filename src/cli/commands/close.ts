@@ -9,7 +9,7 @@ import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/findi
 import { assertSelectionQuery, linkProblem, previewNames } from "../../core/maintenance/open.js";
 import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
-import { cancelled, problemOf, REFUSE_WITHOUT_YES } from "./open.js";
+import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 
 export interface CloseOptions {
   id?: string;
@@ -84,8 +84,6 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
           }
           confirmed = true;
         }
-      } catch (error) {
-        throw cancelled(error, "nothing closed");
       } finally {
         p.close();
       }

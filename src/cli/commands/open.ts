@@ -41,15 +41,6 @@ export function problemOf(check: () => unknown): string | undefined {
   }
 }
 
-/** Ctrl+D / Ctrl+C at a question (readline aborts): a cancellation, not a bug. */
-export function cancelled(error: unknown, what: string): unknown {
-  const e = error as { name?: string; code?: string } | undefined;
-  if (e?.name === "AbortError" || e?.code === "ABORT_ERR") {
-    return new InputError(`cancelled at the question: ${what}`, { cause: error });
-  }
-  return error;
-}
-
 const DATE_CHOICE = "a date";
 
 /** Ask for a due date: a number of days from DUE_CHOICES, or a date. */
@@ -114,8 +105,6 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
         description ??= await p.text("Description", { default: short });
         link ??= await p.text("Link to the instructions", { validate: (a) => linkProblem(a) });
         dueDate ??= await askDue(p, now);
-      } catch (error) {
-        throw cancelled(error, "nothing opened");
       } finally {
         p.close();
       }
