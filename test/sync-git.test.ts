@@ -154,7 +154,8 @@ describe("dm sync git", () => {
 
   it("refuses a path that is not a folder, an unknown integration, a missing setting", async () => {
     const notDir = await dm(["sync", "git", "--path", path.join(root, "nope"), "--db", db]);
-    expect(notDir.code).toBe(3);
+    // a typo in the path is bad input (exit 2), not a failing source (exit 3)
+    expect(notDir.code).toBe(2);
     expect(notDir.stderr).toContain("is not a folder");
     expect(notDir.stderr).toContain("Nothing was changed");
     const unknown = await dm(["sync", "svn", "--db", db]);

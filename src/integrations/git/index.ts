@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import type { Integration, SyncContext } from "../types.js";
 import { codeownersOf, parseCodeowners } from "./codeowners.js";
@@ -48,7 +49,9 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
   const root = path.resolve(ctx.cwd, expandHome(ctx.config.path));
   const stat = await fs.stat(root).catch(() => undefined);
   if (!stat?.isDirectory()) {
-    throw new Error(`${ctx.config.path} is not a folder`);
+    throw new InputError(`--path ${ctx.config.path} is not a folder`, {
+      details: ["Give the folder that holds your clones, e.g. dm sync git --path ~/src. Nothing was changed."],
+    });
   }
   const repos = await findRepos(root, (file, message) => ctx.warn({ file, message }));
   /** shared entities (packages, images, teams...) written once per run */
