@@ -114,8 +114,6 @@ export async function exportCommand(ctx: CommandContext, options: ExportOptions)
 
 // ------------------------------------------------------------------ findings (evidence)
 
-export const FINDINGS_FORMATS = ["csv", "json"] as const;
-
 /** The columns of the findings evidence file, in order. Dates are ISO 8601 UTC. */
 export const FINDING_EVIDENCE_COLUMNS = [
   "maintenanceId",

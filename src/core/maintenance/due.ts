@@ -32,11 +32,6 @@ export function parseDue(text: string, now: number, what = "--due"): number {
   return due;
 }
 
-/** Whole days from now to `when` (negative: in the past), rounded towards zero by the day boundary. */
-export function daysFrom(now: number, when: number): number {
-  return Math.floor((when - now) / DAY_MS);
-}
-
 /** "in 6 days", "today", "12 days overdue" */
 export function formatDue(due: number, now: number): string {
   if (due >= now) {

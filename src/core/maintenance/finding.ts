@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
-import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity } from "../../store/types.js";
+import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 
 export const FINDING_TYPE = "deferred_maintenance";
 export const FINDING_CLASS = "Finding";
@@ -150,10 +150,6 @@ export function findingFrom(id: string, key: string, props: Record<string, unkno
 export function propsOf(finding: Finding): FindingProps {
   const { id: _id, key: _key, ...props } = finding;
   return props;
-}
-
-export function findingFromEntity(entity: StoredEntity): Finding {
-  return findingFrom(entity.id, entity.key, entity.props);
 }
 
 /**

@@ -461,8 +461,6 @@ const CATALOGUE: readonly CampaignSpec[] = [
   },
 ];
 
-/** The largest valid `OrgSize.campaigns`. */
-export const MAX_CAMPAIGNS = CATALOGUE.length;
 
 // ---------------------------------------------------------------------------
 // PRNG and hashing
