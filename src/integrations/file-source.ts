@@ -27,7 +27,8 @@ export async function* fileBatch<C extends { file: string }>(
     text = await fs.readFile(full, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read ${ctx.config.file}: ${code === "ENOENT" ? "no such file" : code ?? (error as Error).message}`, {
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (error as Error).message);
+    throw new InputError(`cannot read ${ctx.config.file}: ${why}`, {
       cause: error,
     });
   }
