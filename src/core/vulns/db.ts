@@ -1,0 +1,315 @@
+/**
+ * The offline advisory database: OSV advisories in a SQLite file of their
+ * own (default `~/.deferred-maintenance/osv.db`), apart from the graph. It is
+ * a cache of public data, one per machine like osv-scanner's offline
+ * database: it can be copied, rebuilt from an export at any time, and serves
+ * `dm vulns scan <path>` with no graph at all.
+ *
+ * Each advisory is stored once (its validated OSV document) with one row per
+ * package it is about, keyed by (ecosystem, name) for the lookups a scan
+ * makes. Withdrawn advisories are kept (status counts them) but have no
+ * package rows, so they match nothing.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { ExternalServiceError, InputError } from "../../shared/errors.js";
+import { type AdvisorySeverity, severityFrom } from "./cvss.js";
+import { type Advisory, AdvisoryError, normalizePackageName, parseAdvisory } from "./osv.js";
+
+export const OSV_DB_FILE = "osv.db";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS advisories (
+  id TEXT PRIMARY KEY,
+  modified INTEGER NOT NULL,
+  published INTEGER,
+  withdrawn INTEGER,
+  aliases TEXT NOT NULL,
+  severity TEXT,
+  score REAL,
+  summary TEXT,
+  doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS affected (
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  advisory_id TEXT NOT NULL,
+  PRIMARY KEY (ecosystem, name, advisory_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (advisory_id);
+CREATE TABLE IF NOT EXISTS imports (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  added INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  unchanged INTEGER NOT NULL,
+  skipped INTEGER NOT NULL
+);
+`;
+
+/** One advisory file (or one element of a file holding many) to import. */
+export interface AdvisoryText {
+  /** where it came from, for messages: a path, `archive.zip!/path`, `file.json[3]` */
+  file: string;
+  text: string;
+}
+
+export interface SkippedAdvisory {
+  file: string;
+  reason: string;
+}
+
+export interface ImportResult {
+  /** advisories read (valid ones) */
+  read: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** of those added or updated, how many are withdrawn */
+  withdrawn: number;
+  skipped: SkippedAdvisory[];
+}
+
+export interface EcosystemStatus {
+  ecosystem: string;
+  advisories: number;
+  /** newest `modified` among them, epoch ms */
+  newest: number;
+}
+
+export interface DbStatus {
+  file: string;
+  advisories: number;
+  withdrawn: number;
+  ecosystems: EcosystemStatus[];
+  /** newest `modified` of all, epoch ms; undefined when empty */
+  newest?: number;
+  lastImport?: { at: number; source: string; added: number; updated: number; unchanged: number; skipped: number };
+}
+
+/** A stored advisory with what was derived from it at import. */
+export interface StoredAdvisory {
+  advisory: Advisory;
+  severity?: AdvisorySeverity;
+}
+
+/** The ecosystem a package row is filed under: the base name ("Debian" for "Debian:12"). */
+export function baseEcosystem(ecosystem: string): string {
+  const colon = ecosystem.indexOf(":");
+  return colon >= 0 ? ecosystem.slice(0, colon) : ecosystem;
+}
+
+export class AdvisoryDb {
+  private readonly byPackage: Database.Statement<[string, string], { advisory_id: string }>;
+  private readonly byId: Database.Statement<[string], { doc: string; severity: string | null }>;
+  private readonly cache = new Map<string, StoredAdvisory>();
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    this.byPackage = db.prepare("SELECT advisory_id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY advisory_id");
+    this.byId = db.prepare("SELECT doc, severity FROM advisories WHERE id = ?");
+  }
+
+  /**
+   * Open the database file. With `create`, the file and its folder are made
+   * when missing; without it a missing file is an InputError that says how
+   * to fill one.
+   */
+  static open(file: string, options: { create?: boolean } = {}): AdvisoryDb {
+    if (!options.create && !fs.existsSync(file)) {
+      throw new InputError(`no advisory database at ${file}`, {
+        details: [
+          "Import OSV advisories first, e.g. an osv.dev export or a clone of the GitHub Advisory Database:",
+          "  dm vulns db import ~/Downloads/npm-all.zip",
+          "  dm vulns db import ~/src/advisory-database/advisories",
+        ],
+      });
+    }
+    if (options.create) fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file, { fileMustExist: !options.create });
+      db.pragma("journal_mode = WAL");
+      db.pragma("busy_timeout = 5000");
+      db.pragma("synchronous = NORMAL");
+    } catch (error) {
+      throw new ExternalServiceError("advisory database", `cannot open ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const version = (db.pragma("user_version", { simple: true }) as number) ?? 0;
+      if (version > SCHEMA_VERSION) {
+        throw new InputError(`${file} was written by a newer dm (advisory schema ${version}; this dm reads ${SCHEMA_VERSION})`, {
+          details: ["Upgrade dm, or import the advisories again into a new file with --osv-db."],
+        });
+      }
+      if (version < SCHEMA_VERSION) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+    } catch (error) {
+      db.close();
+      if (error instanceof InputError) throw error;
+      throw new InputError(`${file} is not an advisory database: ${(error as Error).message}`, { cause: error });
+    }
+    return new AdvisoryDb(db, file);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Import advisories. Valid ones are written in batches (one transaction
+   * each); an invalid one is skipped with its file and reason and the rest
+   * load. An advisory already stored with the same `modified` is unchanged;
+   * an older copy than the stored one is kept out.
+   */
+  async import(
+    input: AsyncIterable<AdvisoryText> | Iterable<AdvisoryText>,
+    options: { now: number; source: string; onProgress?: (read: number) => void },
+  ): Promise<ImportResult> {
+    const result: ImportResult = { read: 0, added: 0, updated: 0, unchanged: 0, withdrawn: 0, skipped: [] };
+    const stored = this.db.prepare<[string], { modified: number; withdrawn: number | null }>(
+      "SELECT modified, withdrawn FROM advisories WHERE id = ?",
+    );
+    const upsert = this.db.prepare(
+      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, severity, score, summary, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, published = excluded.published,
+         withdrawn = excluded.withdrawn, aliases = excluded.aliases, severity = excluded.severity,
+         score = excluded.score, summary = excluded.summary, doc = excluded.doc`,
+    );
+    const dropPackages = this.db.prepare("DELETE FROM affected WHERE advisory_id = ?");
+    const addPackage = this.db.prepare("INSERT OR IGNORE INTO affected (ecosystem, name, advisory_id) VALUES (?, ?, ?)");
+
+    let batch: { advisory: Advisory; isNew: boolean }[] = [];
+    /** ids written in this import, with the `modified` written: a second copy in one import is compared to it */
+    const seen = new Map<string, number>();
+    const write = this.db.transaction((items: { advisory: Advisory; isNew: boolean }[]) => {
+      for (const { advisory: a, isNew } of items) {
+        const severity = severityFrom(a.severity, a.database_specific?.severity);
+        upsert.run(
+          a.id,
+          Date.parse(a.modified),
+          a.published ? Date.parse(a.published) : null,
+          a.withdrawn ? Date.parse(a.withdrawn) : null,
+          JSON.stringify(a.aliases ?? []),
+          severity?.severity ?? null,
+          severity?.score ?? null,
+          a.summary ?? null,
+          JSON.stringify(a),
+        );
+        if (!isNew) dropPackages.run(a.id);
+        if (a.withdrawn) continue;
+        for (const affected of a.affected) {
+          const eco = baseEcosystem(affected.package.ecosystem);
+          addPackage.run(eco, normalizePackageName(eco, affected.package.name), a.id);
+        }
+      }
+    });
+    const flush = () => {
+      if (batch.length === 0) return;
+      write(batch);
+      batch = [];
+    };
+
+    const consider = (value: unknown, file: string) => {
+      let advisory: Advisory;
+      try {
+        advisory = parseAdvisory(value, file);
+      } catch (error) {
+        if (!(error instanceof AdvisoryError)) throw error;
+        result.skipped.push({ file, reason: `${error.path}: ${error.reason}` });
+        return;
+      }
+      result.read++;
+      const modified = Date.parse(advisory.modified);
+      const earlier = seen.get(advisory.id);
+      const before = earlier !== undefined ? { modified: earlier, withdrawn: null } : stored.get(advisory.id);
+      if (before && before.modified >= modified) {
+        result.unchanged++;
+        return;
+      }
+      if (before) result.updated++;
+      else result.added++;
+      if (advisory.withdrawn) result.withdrawn++;
+      seen.set(advisory.id, modified);
+      // a second copy in the same batch must replace the first one's package rows
+      batch.push({ advisory, isNew: !before && earlier === undefined });
+      if (batch.length >= 2000) flush();
+    };
+
+    for await (const { file, text } of input) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        result.skipped.push({ file, reason: `not JSON: ${(error as Error).message}` });
+        continue;
+      }
+      if (Array.isArray(json)) json.forEach((value, i) => consider(value, `${file}[${i}]`));
+      else consider(json, file);
+      options.onProgress?.(result.read + result.skipped.length);
+    }
+    flush();
+    this.db
+      .prepare("INSERT INTO imports (at, source, added, updated, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(options.now, options.source, result.added, result.updated, result.unchanged, result.skipped.length);
+    this.cache.clear();
+    return result;
+  }
+
+  status(): DbStatus {
+    const totals = this.db
+      .prepare<[], { n: number; withdrawn: number; newest: number | null }>(
+        "SELECT count(*) AS n, count(withdrawn) AS withdrawn, max(modified) AS newest FROM advisories",
+      )
+      .get()!;
+    const ecosystems = this.db
+      .prepare<[], EcosystemStatus>(
+        `SELECT f.ecosystem AS ecosystem, count(DISTINCT f.advisory_id) AS advisories, max(a.modified) AS newest
+         FROM affected f JOIN advisories a ON a.id = f.advisory_id
+         GROUP BY f.ecosystem ORDER BY advisories DESC, ecosystem`,
+      )
+      .all();
+    const last = this.db
+      .prepare<[], NonNullable<DbStatus["lastImport"]>>(
+        "SELECT at, source, added, updated, unchanged, skipped FROM imports ORDER BY id DESC LIMIT 1",
+      )
+      .get();
+    return {
+      file: this.file,
+      advisories: totals.n,
+      withdrawn: totals.withdrawn,
+      ecosystems,
+      ...(totals.newest !== null ? { newest: totals.newest } : {}),
+      ...(last ? { lastImport: last } : {}),
+    };
+  }
+
+  /** Ids of the advisories (not withdrawn) about a package; `ecosystem` is the base name. */
+  advisoryIdsFor(ecosystem: string, name: string): string[] {
+    return this.byPackage.all(ecosystem, normalizePackageName(ecosystem, name)).map((r) => r.advisory_id);
+  }
+
+  /** A stored advisory by id (parsed once, then cached). */
+  get(id: string): StoredAdvisory | undefined {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const row = this.byId.get(id);
+    if (!row) return undefined;
+    // our own document, validated when it was imported
+    const advisory = JSON.parse(row.doc) as Advisory;
+    const severity = severityFrom(advisory.severity, advisory.database_specific?.severity);
+    const entry: StoredAdvisory = severity ? { advisory, severity } : { advisory };
+    this.cache.set(id, entry);
+    return entry;
+  }
+}

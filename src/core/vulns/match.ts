@@ -1,0 +1,224 @@
+/**
+ * Matching packages to advisories. One package version is evaluated once
+ * (results are cached by ecosystem, name and version), so scanning a
+ * million package instances costs as many evaluations as there are distinct
+ * versions. Advisories that name each other (a GHSA and its CVE, a PYSEC
+ * record and its GHSA) are merged into one vulnerability.
+ */
+import type { Severity } from "./cvss.js";
+import { type AdvisoryDb, baseEcosystem, type StoredAdvisory } from "./db.js";
+import { affectedVersions, isAffected } from "./osv.js";
+import { schemeFor } from "./versions/index.js";
+import type { VersionScheme } from "./versions/types.js";
+
+export type VulnSeverity = Exclude<Severity, "none"> | "unknown";
+
+/** Most severe first. */
+export const SEVERITY_ORDER: readonly VulnSeverity[] = ["critical", "high", "medium", "low", "unknown"];
+
+export function severityRank(s: VulnSeverity): number {
+  return SEVERITY_ORDER.indexOf(s);
+}
+
+/** One vulnerability affecting one package version. */
+export interface VulnHit {
+  /** the vulnerability's id: the preferred advisory id of its alias group */
+  id: string;
+  /** every advisory id of the group in the database, sorted */
+  advisoryIds: string[];
+  /** other names of it (CVE ids...), not themselves in the database, sorted */
+  aliases: string[];
+  summary: string;
+  details: string;
+  severity: VulnSeverity;
+  /** CVSS base score, when known */
+  score?: number;
+  /** the smallest version that fixes every advisory of the group, as written; undefined when none is known */
+  fixed?: string;
+  /** newest `modified` of the group, epoch ms */
+  modified: number;
+  /** earliest `published` of the group, epoch ms */
+  published?: number;
+}
+
+/** How the graph and the extractors name ecosystems, mapped to OSV's names. */
+const OSV_ECOSYSTEMS: Record<string, string> = {
+  npm: "npm",
+  pypi: "PyPI",
+  go: "Go",
+  golang: "Go",
+  cargo: "crates.io",
+  "crates.io": "crates.io",
+  rubygems: "RubyGems",
+  gem: "RubyGems",
+  packagist: "Packagist",
+  composer: "Packagist",
+  maven: "Maven",
+  deb: "Debian",
+  debian: "Debian",
+  ubuntu: "Ubuntu",
+};
+
+/** The OSV ecosystem of a package's `ecosystem` property (or `deb` for host packages); undefined when not served. */
+export function osvEcosystem(ecosystem: string): string | undefined {
+  const known = OSV_ECOSYSTEMS[ecosystem.toLowerCase()];
+  if (known) return known;
+  return schemeFor(ecosystem)?.ecosystems[0];
+}
+
+/** Non-CVE ids first (they are the ecosystem's own records), then by id. */
+function preferredId(a: string, b: string): number {
+  const ca = a.startsWith("CVE-") ? 1 : 0;
+  const cb = b.startsWith("CVE-") ? 1 : 0;
+  if (ca !== cb) return ca - cb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function worse(a: VulnSeverity, b: VulnSeverity): VulnSeverity {
+  return severityRank(a) <= severityRank(b) ? a : b;
+}
+
+interface Single {
+  stored: StoredAdvisory;
+  fixed?: string;
+}
+
+/** Groups advisories that share an id or alias (union-find over their names). */
+function groupByAlias(hits: Single[]): Single[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    let node = x;
+    while (node !== root) {
+      const next = parent.get(node)!;
+      parent.set(node, root);
+      node = next;
+    }
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb, ra);
+  };
+  for (const h of hits) {
+    const id = h.stored.advisory.id;
+    union(id, id);
+    for (const alias of h.stored.advisory.aliases ?? []) union(id, alias);
+  }
+  const groups = new Map<string, Single[]>();
+  for (const h of hits) {
+    const root = find(h.stored.advisory.id);
+    const list = groups.get(root);
+    if (list) list.push(h);
+    else groups.set(root, [h]);
+  }
+  return [...groups.values()];
+}
+
+function merge(group: Single[], scheme: VersionScheme): VulnHit {
+  const ids = group.map((h) => h.stored.advisory.id).sort(preferredId);
+  const idSet = new Set(ids);
+  const aliases = [...new Set(group.flatMap((h) => h.stored.advisory.aliases ?? []))].filter((a) => !idSet.has(a)).sort();
+  const main = group.find((h) => h.stored.advisory.id === ids[0])!.stored.advisory;
+  let severity: VulnSeverity = "unknown";
+  let score: number | undefined;
+  let fixed: string | undefined;
+  let everyFixed = true;
+  let modified = 0;
+  let published: number | undefined;
+  for (const h of group) {
+    const s = h.stored.severity;
+    if (s && s.severity !== "none") severity = severity === "unknown" ? s.severity : worse(severity, s.severity);
+    if (s?.score !== undefined) score = Math.max(score ?? 0, s.score);
+    if (h.fixed === undefined) everyFixed = false;
+    else if (fixed === undefined || compareLoose(scheme, h.fixed, fixed) > 0) fixed = h.fixed;
+    modified = Math.max(modified, Date.parse(h.stored.advisory.modified));
+    if (h.stored.advisory.published) {
+      const p = Date.parse(h.stored.advisory.published);
+      published = published === undefined ? p : Math.min(published, p);
+    }
+  }
+  const summary = main.summary ?? group.find((h) => h.stored.advisory.summary)?.stored.advisory.summary ?? "";
+  const details = main.details ?? group.find((h) => h.stored.advisory.details)?.stored.advisory.details ?? "";
+  return {
+    id: ids[0]!,
+    advisoryIds: [...ids].sort(),
+    aliases,
+    summary,
+    details,
+    severity,
+    ...(score !== undefined ? { score } : {}),
+    // a group where one advisory has no fix has no version that fixes it all
+    ...(fixed !== undefined && everyFixed ? { fixed } : {}),
+    modified,
+    ...(published !== undefined ? { published } : {}),
+  };
+}
+
+/** Compare two versions as the scheme does, tolerating a `v` prefix on one side (Go). */
+function compareLoose(scheme: VersionScheme, a: string, b: string): number {
+  const norm = (v: string) => (scheme.valid(v) ? v : scheme.valid(`v${v}`) ? `v${v}` : v.replace(/^v/, ""));
+  try {
+    return scheme.compare(norm(a), norm(b));
+  } catch {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+}
+
+export class Matcher {
+  private readonly cache = new Map<string, VulnHit[]>();
+  private readonly idsCache = new Map<string, string[]>();
+  /** distinct package versions evaluated */
+  evaluated = 0;
+
+  constructor(private readonly db: AdvisoryDb) {}
+
+  /**
+   * The vulnerabilities affecting `version` of the package, most severe
+   * first. `ecosystem` is OSV's name ("npm", "PyPI", "Debian:12"); unknown
+   * ecosystems and unorderable versions match nothing.
+   */
+  match(ecosystem: string, name: string, version: string): VulnHit[] {
+    const key = `${ecosystem}\u0000${name}\u0000${version}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const hits = this.evaluate(ecosystem, name, version);
+    this.cache.set(key, hits);
+    return hits;
+  }
+
+  private evaluate(ecosystem: string, name: string, version: string): VulnHit[] {
+    this.evaluated++;
+    const scheme = schemeFor(ecosystem);
+    if (!scheme) return [];
+    const base = baseEcosystem(ecosystem);
+    const idsKey = `${base}\u0000${name}`;
+    let ids = this.idsCache.get(idsKey);
+    if (!ids) {
+      ids = this.db.advisoryIdsFor(base, name);
+      this.idsCache.set(idsKey, ids);
+    }
+    if (ids.length === 0) return [];
+    const singles: Single[] = [];
+    for (const id of ids) {
+      const stored = this.db.get(id);
+      if (!stored) continue;
+      let fixed: string | undefined;
+      let affected = false;
+      for (const entry of affectedVersions(stored.advisory, ecosystem, name)) {
+        const r = isAffected(entry, version, scheme);
+        if (!r.affected) continue;
+        affected = true;
+        if (r.fixed !== undefined && (fixed === undefined || compareLoose(scheme, r.fixed, fixed) > 0)) fixed = r.fixed;
+      }
+      if (affected) singles.push(fixed === undefined ? { stored } : { stored, fixed });
+    }
+    return groupByAlias(singles)
+      .map((g) => merge(g, scheme))
+      .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || preferredId(a.id, b.id));
+  }
+}
