@@ -254,8 +254,9 @@ export class AdvisoryDb {
         result.skipped.push({ file, reason: `not JSON: ${(error as Error).message}` });
         continue;
       }
-      if (Array.isArray(json)) json.forEach((value, i) => consider(value, `${file}[${i}]`));
-      else consider(json, file);
+      if (Array.isArray(json)) {
+        for (const [i, value] of json.entries()) consider(value, `${file}[${i}]`);
+      } else consider(json, file);
       options.onProgress?.(result.read + result.skipped.length);
     }
     flush();

@@ -55,7 +55,11 @@ async function* zipEntries(file: string): AsyncGenerator<AdvisoryText> {
   zip.on("entry", (entry: import("yauzl").Entry) => push({ entry }));
   zip.on("end", () => push({ done: true }));
   zip.on("error", (error: Error) => push({ error }));
-  const next = () => new Promise<Next>((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : (waiting = resolve)));
+  const next = () =>
+    new Promise<Next>((resolve) => {
+      if (queue.length > 0) resolve(queue.shift()!);
+      else waiting = resolve;
+    });
 
   zip.readEntry();
   for (;;) {
