@@ -1,0 +1,234 @@
+/**
+ * `dm vulns scan <path>`: the lockfiles under a folder (or one lockfile),
+ * read by the same extractors the git integration uses, matched against the
+ * advisory database. No graph involved, like osv-scanner's offline mode.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { FOREIGN_DIRS } from "../../integrations/git/extractors/common.js";
+import { EXTRACTORS } from "../../integrations/git/extractors/index.js";
+import { ExtractError, type ExtractWarning } from "../../integrations/git/extractors/types.js";
+import { InputError } from "../../shared/errors.js";
+import { type IgnoreRule, ignoreRuleFor } from "./config.js";
+import { type Matcher, osvEcosystem, severityRank, type VulnHit, type VulnSeverity } from "./match.js";
+
+/** Larger lockfiles are skipped with a warning (as in the git integration). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface PackageAt {
+  /** OSV ecosystem */
+  ecosystem: string;
+  name: string;
+  version: string;
+  /** the lockfile, relative to the scanned root, `/`-separated */
+  manifest: string;
+  /** 1-based line where the package is named in the lockfile (1 when it cannot be found) */
+  line: number;
+}
+
+export interface PathFinding {
+  vuln: VulnHit;
+  package: PackageAt;
+}
+
+export interface IgnoredFinding extends PathFinding {
+  reason: string;
+  until: number;
+}
+
+export interface PathScanResult {
+  root: string;
+  /** lockfiles read */
+  manifests: string[];
+  /** package instances checked */
+  packages: number;
+  /** most severe first, then by id, package and lockfile */
+  findings: PathFinding[];
+  /** matched, but on the ignore list (and not expired) */
+  ignored: IgnoredFinding[];
+  /** ignore rules past their date that would have covered a finding */
+  expiredIgnores: IgnoreRule[];
+  warnings: ExtractWarning[];
+}
+
+function* lockfilesUnder(root: string, rel = ""): Generator<string> {
+  const dir = path.join(root, rel);
+  const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const entry of entries) {
+    const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (entry.name === ".git" || FOREIGN_DIRS.has(entry.name)) continue;
+      yield* lockfilesUnder(root, relPath);
+    } else if (entry.isFile() && EXTRACTORS.some((x) => x.matches(relPath))) {
+      yield relPath;
+    }
+  }
+}
+
+/**
+ * The line of a lockfile where the package is named: the first line with
+ * the name that also has the version (or has it on one of the next two
+ * lines), else the first line with the name, else 1. Names are compared
+ * exactly first, then ignoring case (PyPI names are normalised).
+ */
+export function lineOfPackage(text: string, name: string, version: string): number {
+  return lineIn(text, name, version) ?? lineIn(text.toLowerCase(), name.toLowerCase(), version.toLowerCase()) ?? 1;
+}
+
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+/** characters that make a version a range, not the version itself (`^4.17.20` in a manifest) */
+const RANGE_CHAR = /[\^~<>A-Za-z0-9.]/;
+
+function lineIn(text: string, name: string, version: string): number | undefined {
+  let first: number | undefined;
+  let from = 0;
+  for (let guard = 0; guard < 1000; guard++) {
+    const at = text.indexOf(name, from);
+    if (at < 0) break;
+    from = at + name.length;
+    // a whole name: not part of a longer one (lodash in lodash-es)
+    if (NAME_CHAR.test(text.charAt(at - 1)) || (NAME_CHAR.test(text.charAt(from)) && text.charAt(from) !== ".")) continue;
+    const line = lineNumber(text, at);
+    first ??= line;
+    // the version on the same line or the next two (`"version": ...` below the name)
+    let end = from;
+    for (let n = 0; n < 3 && end >= 0; n++) end = text.indexOf("\n", end + 1);
+    const window = text.slice(from, end < 0 ? undefined : end);
+    for (let v = window.indexOf(version); v >= 0; v = window.indexOf(version, v + 1)) {
+      if (!RANGE_CHAR.test(window.charAt(v - 1)) && !/[0-9A-Za-z]/.test(window.charAt(v + version.length))) return line;
+    }
+  }
+  return first;
+}
+
+function lineNumber(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/** Read the packages of one lockfile (without lines yet); problems become warnings. */
+function packagesOf(root: string, rel: string, warnings: ExtractWarning[]): { packages: PackageAt[]; text: string } {
+  const none = { packages: [], text: "" };
+  const extractor = EXTRACTORS.find((x) => x.matches(rel));
+  if (!extractor) return none;
+  const full = path.join(root, rel);
+  let content: string;
+  try {
+    if (fs.statSync(full).size > MAX_FILE_BYTES) {
+      warnings.push({ file: rel, message: `skipped: larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
+      return none;
+    }
+    content = fs.readFileSync(full, "utf8");
+  } catch (error) {
+    warnings.push({ file: rel, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    return none;
+  }
+  const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/") + 1) : "";
+  let result: ReturnType<typeof extractor.extract>;
+  try {
+    result = extractor.extract({
+      path: rel,
+      content,
+      readSibling: (name) => {
+        try {
+          return fs.readFileSync(path.join(root, dir, name), "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ExtractError)) throw error;
+    warnings.push(error.line === undefined ? { file: rel, message: error.message } : { file: rel, line: error.line, message: error.message });
+    return none;
+  }
+  for (const w of result.warnings) if (!w.notice) warnings.push({ ...w, file: w.file.startsWith(dir) ? w.file : `${dir}${w.file}` });
+  const packages: PackageAt[] = [];
+  for (const p of result.packages ?? []) {
+    const ecosystem = osvEcosystem(p.ecosystem);
+    // lines are looked up only for what turns out vulnerable
+    if (ecosystem) packages.push({ ecosystem, name: p.name, version: p.version, manifest: rel, line: 1 });
+  }
+  return { packages, text: content };
+}
+
+export function compareFindings(a: PathFinding, b: PathFinding): number {
+  return (
+    severityRank(a.vuln.severity) - severityRank(b.vuln.severity) ||
+    (a.vuln.id < b.vuln.id ? -1 : a.vuln.id > b.vuln.id ? 1 : 0) ||
+    (a.package.name < b.package.name ? -1 : a.package.name > b.package.name ? 1 : 0) ||
+    (a.package.manifest < b.package.manifest ? -1 : a.package.manifest > b.package.manifest ? 1 : 0)
+  );
+}
+
+/** Scan the lockfiles at `target` (a folder or one lockfile). */
+export function scanPath(
+  target: string,
+  matcher: Matcher,
+  options: { now: number; ignore?: readonly IgnoreRule[]; onManifest?: (rel: string) => void },
+): PathScanResult {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch (error) {
+    throw new InputError(`${target}: no such file or folder`, { cause: error });
+  }
+  let root: string;
+  let manifests: string[];
+  if (stat.isDirectory()) {
+    root = target;
+    manifests = [...lockfilesUnder(root)];
+  } else {
+    root = path.dirname(target);
+    const rel = path.basename(target);
+    if (!EXTRACTORS.some((x) => x.matches(rel))) {
+      throw new InputError(`${target}: not a lockfile dm reads`, {
+        details: [
+          "Known: package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements*.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, Gemfile.lock, composer.lock.",
+        ],
+      });
+    }
+    manifests = [rel];
+  }
+  const warnings: ExtractWarning[] = [];
+  const findings: PathFinding[] = [];
+  const ignored: IgnoredFinding[] = [];
+  const expired = new Map<IgnoreRule, true>();
+  let packages = 0;
+  for (const rel of manifests) {
+    options.onManifest?.(rel);
+    const read = packagesOf(root, rel, warnings);
+    for (const p of read.packages) {
+      packages++;
+      const hits = matcher.match(p.ecosystem, p.name, p.version);
+      if (hits.length === 0) continue;
+      const pkg = { ...p, line: lineOfPackage(read.text, p.name, p.version) };
+      for (const vuln of hits) {
+        const verdict = ignoreRuleFor(options.ignore ?? [], vuln, p.name, options.now);
+        if (verdict && !verdict.expired) {
+          ignored.push({ vuln, package: pkg, reason: verdict.rule.reason, until: verdict.rule.until });
+          continue;
+        }
+        if (verdict?.expired) expired.set(verdict.rule, true);
+        findings.push({ vuln, package: pkg });
+      }
+    }
+  }
+  return {
+    root,
+    manifests,
+    packages,
+    findings: findings.sort(compareFindings),
+    ignored: ignored.sort(compareFindings),
+    expiredIgnores: [...expired.keys()],
+    warnings,
+  };
+}
+
+/** Whether a finding of this severity fails `--fail-on` (`any`: every finding; `none`: never). */
+export function failsAt(severity: VulnSeverity, failOn: VulnSeverity | "any" | "none"): boolean {
+  if (failOn === "none") return false;
+  if (failOn === "any") return true;
+  return severityRank(severity) <= severityRank(failOn);
+}
