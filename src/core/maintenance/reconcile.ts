@@ -69,8 +69,18 @@ interface LatestSync {
   status: string;
 }
 
-async function latestSync(store: GraphStore): Promise<LatestSync | undefined> {
-  const rows = await store.select("SELECT id, status FROM sync_runs ORDER BY id DESC LIMIT 1", []);
+/**
+ * Runs that derive records from the graph rather than read an inventory
+ * (the vulnerability scan): they say nothing about whether the inventory
+ * is complete.
+ */
+const DERIVED_RUNS = ["vulns"];
+
+/** The latest run of an inventory integration (not a derived run like the vulnerability scan). */
+export async function latestInventorySync(store: GraphStore): Promise<LatestSync | undefined> {
+  const params = store.dialect.newParams();
+  const derived = DERIVED_RUNS.map((d) => params.add(d)).join(", ");
+  const rows = await store.select(`SELECT id, status FROM sync_runs WHERE integration NOT IN (${derived}) ORDER BY id DESC LIMIT 1`, params.values);
   const row = rows[0];
   return row ? { id: String(row.id), status: String(row.status) } : undefined;
 }
@@ -120,7 +130,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   }
 
   // 2. Tracked items.
-  const sync = await latestSync(store);
+  const sync = await latestInventorySync(store);
   const closingAllowed = sync === undefined || sync.status === "succeeded";
   const evidenceGone = `no longer matched the query on ${today}${sync ? ` (sync run ${sync.id})` : ""}`;
   const perItem: ReconcileItem[] = [];
