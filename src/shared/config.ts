@@ -16,6 +16,8 @@ export interface Config {
   debug: boolean;
   noColor: boolean;
   homeDir: string;
+  /** DM_OSV_DB: the advisory database file (default ~/.deferred-maintenance/osv.db) */
+  osvDb?: string;
 }
 
 /**
@@ -40,6 +42,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     debug: debug !== undefined && debug !== "0",
     noColor: env.NO_COLOR !== undefined,
     homeDir: get("HOME") ?? os.homedir(),
+    osvDb: get("DM_OSV_DB"),
   };
 }
 

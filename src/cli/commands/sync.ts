@@ -1,10 +1,13 @@
+import fs from "node:fs";
 import { findConfigFile, loadConfigFile } from "../../core/ingest/config-file.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
 import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
 import type { Integration } from "../../integrations/types.js";
 import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
+import type { GraphStore } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
+import { progressReporter } from "../progress.js";
 
 export interface SyncOptions {
   integration?: string;
@@ -13,48 +16,6 @@ export interface SyncOptions {
   settings: Record<string, unknown>;
   json?: boolean;
   db?: string;
-}
-
-/**
- * Progress on stderr: on a terminal one line redrawn (bar, counts, rate,
- * elapsed); otherwise (CI logs) a plain line at every tenth of the work.
- */
-function progressReporter(ctx: CommandContext, label: string) {
-  if (!ctx.stderrIsTTY) {
-    let lastTenth = 0;
-    const started = performance.now();
-    return {
-      update(done: number, total?: number, unit = "items") {
-        if (!total || total < 50) return;
-        const tenth = Math.floor((done / total) * 10);
-        if (tenth <= lastTenth) return;
-        lastTenth = tenth;
-        ctx.stderr.write(`${label}: ${done}/${total} ${unit} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
-      },
-      done: () => undefined,
-    };
-  }
-  const started = performance.now();
-  let last = 0;
-  let shown = false;
-  return {
-    update(done: number, total?: number, unit = "items") {
-      const now = performance.now();
-      if (now - last < 100 && done !== total) return;
-      last = now;
-      shown = true;
-      const seconds = (now - started) / 1000;
-      const width = 20;
-      const bar =
-        total && total > 0 ? `${"█".repeat(Math.round((done / total) * width)).padEnd(width, "░")}  ${done}/${total}` : `${done}`;
-      const rate = seconds > 0 ? `${Math.round(done / seconds)}/s` : "";
-      const clock = `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
-      ctx.stderr.write(`\r${label}  ${bar} ${unit}  ${rate}  ${clock}\u001b[K`);
-    },
-    done() {
-      if (shown) ctx.stderr.write("\n");
-    },
-  };
 }
 
 function printSummary(ctx: CommandContext, s: SyncSummary): void {
@@ -80,6 +41,36 @@ function printSummary(ctx: CommandContext, s: SyncSummary): void {
     );
   }
   ctx.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * With an advisory database in place, the graph is scanned after the sync,
+ * so vulnerability findings close when the fix lands and open when a
+ * vulnerable package arrives. No database: nothing to do.
+ */
+async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: boolean): Promise<void> {
+  const { osvDbPath } = await import("./vulns.js");
+  const file = osvDbPath(ctx, {});
+  if (!fs.existsSync(file)) return;
+  const [{ AdvisoryDb }, { Matcher }, { scanGraph }, { loadVulnsConfig, defaultVulnsConfig }] = await Promise.all([
+    import("../../core/vulns/db.js"),
+    import("../../core/vulns/match.js"),
+    import("../../core/vulns/scan-graph.js"),
+    import("../../core/vulns/config.js"),
+  ]);
+  const configFile = findConfigFile(ctx.cwd, dataDir(ctx.config));
+  const config = configFile ? loadVulnsConfig(configFile) : defaultVulnsConfig();
+  const db = AdvisoryDb.open(file);
+  try {
+    const r = await scanGraph(store, new Matcher(db), { now: ctx.now(), config, ranBy: ctx.actor() });
+    if (!quiet) {
+      ctx.stdout.write(
+        `vulnerabilities: ${r.open.length} open · ${r.opened} opened · ${r.closed} closed as fixed · ${r.reopened} reopened (dm vulns scan lists them)\n`,
+      );
+    }
+  } finally {
+    db.close();
+  }
 }
 
 export async function syncCommand(ctx: CommandContext, options: SyncOptions): Promise<SyncSummary[]> {
@@ -125,6 +116,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
       summaries.push(summary);
       if (!options.json) printSummary(ctx, summary);
     }
+    await scanAfterSync(ctx, store, options.json === true);
   });
   if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? summaries : summaries[0])}\n`);
   return summaries;
