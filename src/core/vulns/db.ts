@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ExternalServiceError, InputError } from "../../shared/errors.js";
-import { type AdvisorySeverity, severityFrom } from "./cvss.js";
+import { type AdvisorySeverity, type Severity, severityFrom } from "./cvss.js";
 import { type Advisory, AdvisoryError, normalizePackageName, parseAdvisory } from "./osv.js";
 
 export const OSV_DB_FILE = "osv.db";
@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS advisories (
   severity TEXT,
   score REAL,
   summary TEXT,
+  -- what matching reads: the affected[] entries
+  affected TEXT NOT NULL
+);
+-- the long texts, apart, so that advisories rows stay small for scans
+CREATE TABLE IF NOT EXISTS advisory_docs (
+  id TEXT PRIMARY KEY,
+  details TEXT,
   doc TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS affected (
@@ -92,11 +99,34 @@ export interface DbStatus {
   lastImport?: { at: number; source: string; added: number; updated: number; unchanged: number; skipped: number };
 }
 
-/** A stored advisory with what was derived from it at import. */
+/**
+ * A stored advisory as matching needs it: everything but `details` (read
+ * with `details(id)` for the few that match), and the severity derived at
+ * import.
+ */
 export interface StoredAdvisory {
-  advisory: Advisory;
-  severity?: AdvisorySeverity;
+  advisory: Pick<Advisory, "id" | "aliases" | "summary" | "affected">;
+  severity?: Pick<AdvisorySeverity, "severity" | "score">;
+  /** `modified` and `published` as epoch ms */
+  modifiedOn: number;
+  publishedOn?: number;
 }
+
+type AdvisoryRow = [
+  id: string,
+  modified: number,
+  published: number | null,
+  aliases: string,
+  severity: string | null,
+  score: number | null,
+  summary: string | null,
+  affected: string,
+];
+
+const ADVISORY_COLUMNS = "id, modified, published, aliases, severity, score, summary, affected";
+
+/** Past this many distinct package names looked up, the whole package index is loaded at once. */
+const INDEX_PRELOAD_AFTER = 2_000;
 
 /** The ecosystem a package row is filed under: the base name ("Debian" for "Debian:12"). */
 export function baseEcosystem(ecosystem: string): string {
@@ -106,15 +136,21 @@ export function baseEcosystem(ecosystem: string): string {
 
 export class AdvisoryDb {
   private readonly byPackage: Database.Statement<[string, string], { advisory_id: string }>;
-  private readonly byId: Database.Statement<[string], { doc: string; severity: string | null }>;
+  private readonly byId: Database.Statement<[string], AdvisoryRow>;
+  private readonly detailsById: Database.Statement<[string], { details: string | null }>;
   private readonly cache = new Map<string, StoredAdvisory>();
+  private index: Map<string, string[]> | undefined;
+  /** every advisory row, read in one pass once a scan is big (parsed on first use) */
+  private rows: Map<string, AdvisoryRow> | undefined;
+  private lookups = 0;
 
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
   ) {
     this.byPackage = db.prepare("SELECT advisory_id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY advisory_id");
-    this.byId = db.prepare("SELECT doc, severity FROM advisories WHERE id = ?");
+    this.byId = db.prepare<[string], AdvisoryRow>(`SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE id = ?`).raw();
+    this.detailsById = db.prepare("SELECT details FROM advisory_docs WHERE id = ?");
   }
 
   /**
@@ -180,11 +216,15 @@ export class AdvisoryDb {
       "SELECT modified, withdrawn FROM advisories WHERE id = ?",
     );
     const upsert = this.db.prepare(
-      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, severity, score, summary, doc)
+      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, severity, score, summary, affected)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, published = excluded.published,
          withdrawn = excluded.withdrawn, aliases = excluded.aliases, severity = excluded.severity,
-         score = excluded.score, summary = excluded.summary, doc = excluded.doc`,
+         score = excluded.score, summary = excluded.summary, affected = excluded.affected`,
+    );
+    const upsertDoc = this.db.prepare(
+      `INSERT INTO advisory_docs (id, details, doc) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET details = excluded.details, doc = excluded.doc`,
     );
     const dropPackages = this.db.prepare("DELETE FROM affected WHERE advisory_id = ?");
     const addPackage = this.db.prepare("INSERT OR IGNORE INTO affected (ecosystem, name, advisory_id) VALUES (?, ?, ?)");
@@ -204,8 +244,9 @@ export class AdvisoryDb {
           severity?.severity ?? null,
           severity?.score ?? null,
           a.summary ?? null,
-          JSON.stringify(a),
+          JSON.stringify(a.affected),
         );
+        upsertDoc.run(a.id, a.details ?? null, JSON.stringify(a));
         if (!isNew) dropPackages.run(a.id);
         if (a.withdrawn) continue;
         for (const affected of a.affected) {
@@ -264,6 +305,8 @@ export class AdvisoryDb {
       .prepare("INSERT INTO imports (at, source, added, updated, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)")
       .run(options.now, options.source, result.added, result.updated, result.unchanged, result.skipped.length);
     this.cache.clear();
+    this.index = undefined;
+    this.rows = undefined;
     return result;
   }
 
@@ -295,22 +338,61 @@ export class AdvisoryDb {
     };
   }
 
-  /** Ids of the advisories (not withdrawn) about a package; `ecosystem` is the base name. */
+  /**
+   * Ids of the advisories (not withdrawn) about a package; `ecosystem` is the
+   * base name. A big scan loads the whole index once instead of asking row
+   * by row.
+   */
   advisoryIdsFor(ecosystem: string, name: string): string[] {
-    return this.byPackage.all(ecosystem, normalizePackageName(ecosystem, name)).map((r) => r.advisory_id);
+    const normalized = normalizePackageName(ecosystem, name);
+    if (!this.index && ++this.lookups > INDEX_PRELOAD_AFTER) this.preload();
+    if (this.index) return this.index.get(`${ecosystem}\u0000${normalized}`) ?? [];
+    return this.byPackage.all(ecosystem, normalized).map((r) => r.advisory_id);
   }
 
-  /** A stored advisory by id (parsed once, then cached). */
+  /** Read the package index and every advisory row in two sequential passes. */
+  private preload(): void {
+    const index = new Map<string, string[]>();
+    const rows = this.db.prepare("SELECT ecosystem, name, advisory_id FROM affected ORDER BY ecosystem, name, advisory_id").raw();
+    for (const [ecosystem, name, id] of rows.iterate() as Iterable<[string, string, string]>) {
+      const key = `${ecosystem}\u0000${name}`;
+      const list = index.get(key);
+      if (list) list.push(id);
+      else index.set(key, [id]);
+    }
+    this.index = index;
+    const all = new Map<string, AdvisoryRow>();
+    const statement = this.db.prepare(`SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE withdrawn IS NULL`).raw();
+    for (const row of statement.iterate() as Iterable<AdvisoryRow>) all.set(row[0], row);
+    this.rows = all;
+  }
+
+  /** A stored advisory by id (read once, then cached). */
   get(id: string): StoredAdvisory | undefined {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = this.byId.get(id);
+    const row = this.rows ? this.rows.get(id) : this.byId.get(id);
     if (!row) return undefined;
-    // our own document, validated when it was imported
-    const advisory = JSON.parse(row.doc) as Advisory;
-    const severity = severityFrom(advisory.severity, advisory.database_specific?.severity);
-    const entry: StoredAdvisory = severity ? { advisory, severity } : { advisory };
+    const [, modified, published, aliases, severity, score, summary, affected] = row;
+    // our own columns, validated when the advisory was imported
+    const entry: StoredAdvisory = {
+      advisory: {
+        id,
+        aliases: JSON.parse(aliases) as string[],
+        ...(summary !== null ? { summary } : {}),
+        affected: JSON.parse(affected) as Advisory["affected"],
+      },
+      modifiedOn: modified,
+      ...(published !== null ? { publishedOn: published } : {}),
+      ...(severity !== null ? { severity: { severity: severity as Severity, ...(score !== null ? { score } : {}) } } : {}),
+    };
     this.cache.set(id, entry);
+    this.rows?.delete(id);
     return entry;
+  }
+
+  /** The `details` text of an advisory ("" when it has none). */
+  details(id: string): string {
+    return this.detailsById.get(id)?.details ?? "";
   }
 }

@@ -29,7 +29,6 @@ export interface VulnHit {
   /** other names of it (CVE ids...), not themselves in the database, sorted */
   aliases: string[];
   summary: string;
-  details: string;
   severity: VulnSeverity;
   /** CVSS base score, when known */
   score?: number;
@@ -136,20 +135,16 @@ function merge(group: Single[], scheme: VersionScheme): VulnHit {
     if (s?.score !== undefined) score = Math.max(score ?? 0, s.score);
     if (h.fixed === undefined) everyFixed = false;
     else if (fixed === undefined || compareLoose(scheme, h.fixed, fixed) > 0) fixed = h.fixed;
-    modified = Math.max(modified, Date.parse(h.stored.advisory.modified));
-    if (h.stored.advisory.published) {
-      const p = Date.parse(h.stored.advisory.published);
-      published = published === undefined ? p : Math.min(published, p);
-    }
+    modified = Math.max(modified, h.stored.modifiedOn);
+    const p = h.stored.publishedOn;
+    if (p !== undefined) published = published === undefined ? p : Math.min(published, p);
   }
   const summary = main.summary ?? group.find((h) => h.stored.advisory.summary)?.stored.advisory.summary ?? "";
-  const details = main.details ?? group.find((h) => h.stored.advisory.details)?.stored.advisory.details ?? "";
   return {
     id: ids[0]!,
     advisoryIds: [...ids].sort(),
     aliases,
     summary,
-    details,
     severity,
     ...(score !== undefined ? { score } : {}),
     // a group where one advisory has no fix has no version that fixes it all
@@ -175,7 +170,23 @@ export class Matcher {
   /** distinct package versions evaluated */
   evaluated = 0;
 
+  private readonly details = new Map<string, string>();
+
   constructor(private readonly db: AdvisoryDb) {}
+
+  /**
+   * The long description of a vulnerability: its own advisory's `details`,
+   * else the first of its group that has one. Read only for what is shown.
+   */
+  detailsOf(hit: Pick<VulnHit, "id" | "advisoryIds">): string {
+    let text = this.details.get(hit.id);
+    if (text === undefined) {
+      text = this.db.details(hit.id);
+      for (const id of hit.advisoryIds) if (text === "" && id !== hit.id) text = this.db.details(id);
+      this.details.set(hit.id, text);
+    }
+    return text;
+  }
 
   /**
    * The vulnerabilities affecting `version` of the package, most severe

@@ -89,7 +89,7 @@ export function parseAdvisory(json: unknown, file: string): Advisory {
 }
 
 /** Whether the advisory has been withdrawn (it then matches nothing). */
-export function isWithdrawn(advisory: Advisory): boolean {
+export function isWithdrawn(advisory: Pick<Advisory, "withdrawn">): boolean {
   return advisory.withdrawn !== undefined;
 }
 
@@ -114,7 +114,7 @@ function sameEcosystem(advisoryEcosystem: string, ecosystem: string): boolean {
  * The `affected[]` entries of an advisory about one package; none for a
  * withdrawn advisory.
  */
-export function affectedVersions(advisory: Advisory, ecosystem: string, name: string): Affected[] {
+export function affectedVersions(advisory: Pick<Advisory, "withdrawn" | "affected">, ecosystem: string, name: string): Affected[] {
   if (isWithdrawn(advisory)) return [];
   const wanted = normalizePackageName(ecosystem, name);
   return advisory.affected.filter(
@@ -144,12 +144,23 @@ interface SortedEvent {
   version: string | undefined;
 }
 
+/** Sorted events per range and scheme: a scan evaluates the same advisory for many versions. */
+const sortedCache = new WeakMap<OsvRange, { scheme: VersionScheme; events: SortedEvent[] | undefined }>();
+
 /**
  * The events of a SEMVER/ECOSYSTEM range sorted by version (introduced "0"
  * first), or undefined when one of its versions cannot be ordered: such a
  * range cannot be evaluated and is passed over.
  */
 function sortedEvents(range: OsvRange, scheme: VersionScheme): SortedEvent[] | undefined {
+  const cached = sortedCache.get(range);
+  if (cached?.scheme === scheme) return cached.events;
+  const events = sortEvents(range, scheme);
+  sortedCache.set(range, { scheme, events });
+  return events;
+}
+
+function sortEvents(range: OsvRange, scheme: VersionScheme): SortedEvent[] | undefined {
   const events: SortedEvent[] = [];
   for (const e of range.events) {
     const kind = e.introduced !== undefined ? "introduced" : e.fixed !== undefined ? "fixed" : e.last_affected !== undefined ? "last_affected" : "limit";

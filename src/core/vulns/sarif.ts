@@ -40,10 +40,10 @@ export function toSarif(findings: readonly PathFinding[], tool: { version: strin
     rules.push({
       id: f.vuln.id,
       shortDescription: { text: f.vuln.summary || f.vuln.id },
-      fullDescription: { text: f.vuln.details || f.vuln.summary || f.vuln.id },
+      fullDescription: { text: f.details || f.vuln.summary || f.vuln.id },
       helpUri: advisoryUrl(f.vuln.id),
       help: {
-        text: `${f.vuln.summary || f.vuln.id}\n\n${f.vuln.details}\n\nAliases: ${f.vuln.aliases.join(", ") || "none"}. More: ${advisoryUrl(f.vuln.id)}`,
+        text: `${f.vuln.summary || f.vuln.id}\n\n${f.details}\n\nAliases: ${f.vuln.aliases.join(", ") || "none"}. More: ${advisoryUrl(f.vuln.id)}`,
       },
       defaultConfiguration: { level: LEVEL[f.vuln.severity] },
       properties: {

@@ -155,14 +155,14 @@ function shortDescriptionFor(vuln: VulnHit, packageName: string): string {
   return text.length <= SHORT_DESCRIPTION_MAX ? text : `${text.slice(0, SHORT_DESCRIPTION_MAX - 1)}…`;
 }
 
-function descriptionFor(vuln: VulnHit, hits: readonly Hit[]): string {
+function descriptionFor(vuln: VulnHit, details: string, hits: readonly Hit[]): string {
   const lines = [vuln.summary || vuln.id];
   if (vuln.aliases.length > 0) lines.push(`Also known as ${vuln.aliases.join(", ")}.`);
   for (const h of hits) {
     const where = h.use.manifest ? ` (${h.use.manifest})` : "";
     lines.push(`${h.use.name} ${h.use.version}${where}: ${vuln.fixed ? `upgrade to ${vuln.fixed} or later` : "no fixed version is known"}.`);
   }
-  if (vuln.details) lines.push("", vuln.details);
+  if (details) lines.push("", details);
   return lines.join("\n");
 }
 
@@ -309,7 +309,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
     const props: FindingProps & Record<string, unknown> = {
       maintenanceId: vulnMaintenanceId(vuln.id),
       shortDescription: shortDescriptionFor(vuln, use.name),
-      description: descriptionFor(vuln, hits),
+      description: descriptionFor(vuln, matcher.detailsOf(vuln), hits),
       webLink: advisoryUrl(vuln.id),
       dueDate: now + config.sla[vuln.severity],
       status: "open",

@@ -29,6 +29,8 @@ export interface PackageAt {
 export interface PathFinding {
   vuln: VulnHit;
   package: PackageAt;
+  /** the vulnerability's long description */
+  details: string;
 }
 
 export interface IgnoredFinding extends PathFinding {
@@ -207,11 +209,11 @@ export function scanPath(
       for (const vuln of hits) {
         const verdict = ignoreRuleFor(options.ignore ?? [], vuln, p.name, options.now);
         if (verdict && !verdict.expired) {
-          ignored.push({ vuln, package: pkg, reason: verdict.rule.reason, until: verdict.rule.until });
+          ignored.push({ vuln, package: pkg, details: matcher.detailsOf(vuln), reason: verdict.rule.reason, until: verdict.rule.until });
           continue;
         }
         if (verdict?.expired) expired.set(verdict.rule, true);
-        findings.push({ vuln, package: pkg });
+        findings.push({ vuln, package: pkg, details: matcher.detailsOf(vuln) });
       }
     }
   }
