@@ -9,6 +9,7 @@
  * Plain LDAP only when the config allows it (insecure / DM_LDAP_INSECURE=1).
  */
 import fs from "node:fs";
+import net from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { ExternalServiceError, InputError } from "../../shared/errors.js";
 
@@ -125,7 +126,8 @@ export class LdapDirectory implements Directory {
         throw new InputError(`ldap.caFile: cannot read ${s.caFile}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
       }
     }
-    const tlsOptions: ConnectionOptions = { servername: host, ...(ca ? { ca } : {}), minVersion: "TLSv1.2" };
+    // an IP address is checked against the certificate's IP names; SNI takes host names only
+    const tlsOptions: ConnectionOptions = { ...(net.isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}), minVersion: "TLSv1.2" };
     const client = new ldapts.Client({
       url: s.url,
       timeout: s.timeoutMs,
