@@ -67,14 +67,18 @@ export class PagerDutySource implements OnCallSource {
     });
   }
 
-  private async *pages<S extends z.ZodType<{ more?: boolean }>>(path: string, params: URLSearchParams, label: string, schema: S) {
-    for (let offset = 0; ; offset += PAGE) {
+  /** Every page of a list: the next offset follows what the server returned (it may cap the limit). */
+  private async *pages<S extends z.ZodType<{ more?: boolean; limit?: number }>>(path: string, params: URLSearchParams, label: string, schema: S, count: (page: z.infer<S>) => number) {
+    for (let offset = 0; ; ) {
       const q = new URLSearchParams(params);
       q.set("limit", String(PAGE));
       q.set("offset", String(offset));
       const { data } = await this.get(`${path}?${q}`, label, schema);
-      yield data as z.infer<S>;
-      if (!data?.more) return;
+      const page = data as z.infer<S>;
+      yield page;
+      const step = count(page);
+      if (!page.more || step === 0) return;
+      offset += step;
       if (offset > 100_000) throw new InputError(`PagerDuty ${label}: more than 100,000 results; narrow the configuration`);
     }
   }
@@ -86,7 +90,7 @@ export class PagerDutySource implements OnCallSource {
       if (r.status !== 404 && r.data) return { id: r.data.schedule.id, name: r.data.schedule.name ?? r.data.schedule.summary ?? wanted };
     }
     const matches: { id: string; name: string }[] = [];
-    for await (const page of this.pages("/schedules", new URLSearchParams({ query: wanted }), "GET /schedules", SchedulesPage)) {
+    for await (const page of this.pages("/schedules", new URLSearchParams({ query: wanted }), "GET /schedules", SchedulesPage, (p) => p.schedules.length)) {
       for (const s of page.schedules) {
         const name = s.name ?? s.summary ?? "";
         if (name === wanted) matches.push({ id: s.id, name });
@@ -117,7 +121,7 @@ export class PagerDutySource implements OnCallSource {
     const params = new URLSearchParams({ since: new Date(since).toISOString(), until: new Date(end).toISOString() });
     for (const s of schedules) params.append("schedule_ids[]", s.id);
     const byUser = new Map<string, Set<string>>();
-    for await (const page of this.pages("/oncalls", params, "GET /oncalls", OnCallsPage)) {
+    for await (const page of this.pages("/oncalls", params, "GET /oncalls", OnCallsPage, (p) => p.oncalls.length)) {
       for (const o of page.oncalls) {
         // entries of the escalation policies that do not come from our schedules are not ours
         if (!o.schedule || !nameOf.has(o.schedule.id)) continue;
