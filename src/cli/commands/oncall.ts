@@ -39,7 +39,7 @@ function print(ctx: CommandContext, r: OncallResult, memberValue: "user" | "dn")
   const onCall = r.onCall.map((p) => r.plan.onCall.find((x) => x.email === p.email)?.name ?? p.email);
   const lines = [
     `PagerDuty (${r.schedules.join(", ")}), ${window(r)}: ${onCall.length > 0 ? onCall.join(", ") : "nobody"}`,
-    `LDAP ${r.group}: ${r.before.length > 0 ? r.before.map(name).join(", ") : "(empty)"}`,
+    `LDAP ${r.group}: ${r.before.length > 0 ? r.before.map(name).sort().join(", ") : "(empty)"}`,
   ];
   const diff = [...r.plan.add.map((v) => s.green(`+ ${name(v)}`)), ...r.plan.remove.map((v) => s.red(`− ${name(v)}`))].join("   ");
   if (r.plan.refused) lines.push(`${s.yellow("Refused:")} ${r.plan.refused.message}${diff ? ` (would be: ${diff})` : ""}`);

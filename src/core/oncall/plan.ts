@@ -71,8 +71,12 @@ export function planChange(input: PlanInput): Plan {
   for (const p of onCall) desired.set(key(p.memberValue), p.memberValue);
   for (const p of input.permanent) if (!desired.has(key(p))) desired.set(key(p), p);
 
-  const add = [...desired].filter(([k]) => !currentKeys.has(k)).map(([, v]) => v);
-  const remove = input.current.filter((v) => !desired.has(key(v)));
+  const byName = (a: string, b: string) => a.localeCompare(b);
+  const add = [...desired]
+    .filter(([k]) => !currentKeys.has(k))
+    .map(([, v]) => v)
+    .sort(byName);
+  const remove = input.current.filter((v) => !desired.has(key(v))).sort(byName);
   const keptPermanent = input.current.filter((v) => permanentKeys.has(key(v)) && !onCall.some((p) => key(p.memberValue) === key(v)));
 
   const plan: Plan = { current: input.current, onCall, add, remove, keptPermanent, skipped };
