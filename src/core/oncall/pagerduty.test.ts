@@ -64,6 +64,7 @@ describe("PagerDutySource", () => {
   });
 
   it("an unknown or ambiguous schedule name is an error, not an empty list", async () => {
+    await expect(source().onCall(["Tertiary"], NOW, NOW + 3_600_000)).rejects.toBeInstanceOf(InputError);
     await expect(source().onCall(["Tertiary"], NOW, NOW + HOUR)).rejects.toThrow(/PagerDuty has no schedule named "Tertiary"/);
     await expect(source().onCall(["Twin"], NOW, NOW + HOUR)).rejects.toThrow(/2 schedules named "Twin" \(PDUP001, PDUP002\)/);
   });
