@@ -289,9 +289,9 @@ export async function runOncall(loaded: LoadedOncallConfig, options: OncallRunOp
       if (plan.skipped.length > 0) lines.push(`skipped: ${plan.skipped.map((s) => `${s.email} (${s.reason})`).join("; ")}`);
       if (plan.forced) lines.push(`forced: ${plan.forced}`);
       result.notified = await notify(lines.join("\n"));
-    } else if (writes && plan.refused) {
-      result.notified = await notify(`On-call group ${config.ldap.groupDN} left unchanged: ${plan.refused.message}`);
     }
+    // A refused change is not posted to Slack: from cron it would repeat every minute. It is the
+    // exit status (1), a warning on stderr and a Graylog line at warning level.
     await logRun({
       short_message: applied
         ? `oncall sync ${config.ldap.groupDN}: +${plan.add.length} -${plan.remove.length}`
