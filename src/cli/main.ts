@@ -512,6 +512,46 @@ Examples:
     });
   // ---- end report, list, show, check, stats ----
 
+  // ---- on-call access control ----
+  const oncall = program
+    .command("oncall")
+    .description("On-call access control: the people on call in PagerDuty, in an LDAP group (and GitLab)");
+  const oncallOptions = (c: Command) =>
+    c
+      .option("-c, --config <file>", "the on-call config (default: dm-oncall.yaml here, else in ~/.deferred-maintenance/)")
+      .option("--deputize-config <file>", "read a Deputize config.json instead (secrets from its Vault path)")
+      .option("--json", "print the result as JSON")
+      .addOption(dbOption());
+  oncallOptions(
+    oncall
+      .command("sync")
+      .description("Put the people on call into the group and take the others out: one LDAP change, audited, notified")
+      .option("--dry-run", "print the plan (adds, removes, skipped and why); change nothing")
+      .option("--force", "apply a change larger than maxChange"),
+  )
+    .addHelpText(
+      "after",
+      `
+Safe to run from cron every minute: a second run at the same time skips (or
+waits lockWait); PagerDuty, Vault or LDAP failing changes nothing (exit 3).
+Exit status: 0 done or nothing to do, 1 a safety rail refused the change,
+2 a mistake in the config, 3 a service failed. See docs/oncall.md.
+
+Examples:
+  dm oncall sync --dry-run
+  dm oncall sync --config /etc/dm/oncall.yaml
+  dm oncall sync --deputize-config /etc/deputize/config.json`,
+    )
+    .action((o) => {
+      setResult(import("./commands/oncall.js").then((m) => m.oncallSyncCommand(ctx, o)));
+    });
+  oncallOptions(oncall.command("status").description("The group, who PagerDuty says is on call, and the difference (changes nothing)")).action(
+    (o) => {
+      setResult(import("./commands/oncall.js").then((m) => m.oncallStatusCommand(ctx, o)));
+    },
+  );
+  // ---- end on-call ----
+
   return program;
 }
 

@@ -18,6 +18,17 @@ export interface Config {
   homeDir: string;
   /** DM_OSV_DB: the advisory database file (default ~/.deferred-maintenance/osv.db) */
   osvDb?: string;
+  /** dm oncall: VAULT_ADDR, VAULT_TOKEN, and the API base URLs that override the public endpoints */
+  oncall: {
+    vaultAddr?: string;
+    vaultToken?: string;
+    pagerdutyApiUrl?: string;
+    slackApiUrl?: string;
+    /** DM_LDAP_INSECURE=1: plain LDAP (no TLS) is allowed, for a local test directory */
+    ldapInsecure: boolean;
+  };
+  /** A variable named in a config file (`{ env: NAME }` secrets); undefined when unset or empty. */
+  envVar(name: string): string | undefined;
 }
 
 /**
@@ -35,6 +46,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new InputError(`environment variable DM_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
   }
   const debug = get("DM_DEBUG");
+  const insecure = get("DM_LDAP_INSECURE");
   return {
     databaseUrl: get("DM_DATABASE_URL"),
     user: get("DM_USER"),
@@ -43,6 +55,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     noColor: env.NO_COLOR !== undefined,
     homeDir: get("HOME") ?? os.homedir(),
     osvDb: get("DM_OSV_DB"),
+    oncall: {
+      vaultAddr: get("VAULT_ADDR"),
+      vaultToken: get("VAULT_TOKEN"),
+      pagerdutyApiUrl: get("PAGERDUTY_API_URL"),
+      slackApiUrl: get("SLACK_API_URL"),
+      ldapInsecure: insecure !== undefined && insecure !== "0" && insecure !== "false",
+    },
+    envVar: get,
   };
 }
 

@@ -1,0 +1,141 @@
+/**
+ * JSON over HTTP for the clients of outside services (PagerDuty, Vault,
+ * Slack, GitLab): a timeout on every attempt, 429 and 5xx retried with
+ * exponential backoff that honours Retry-After, every body validated by a zod
+ * schema, and every failure an ExternalServiceError naming the service.
+ *
+ * Messages name the service and a `label` (never the URL itself: a Slack
+ * webhook URL is a secret) and never include request headers.
+ */
+import type { z } from "zod";
+import { ExternalServiceError } from "./errors.js";
+
+export interface HttpOptions {
+  /** per attempt, milliseconds (default 10 s) */
+  timeoutMs?: number;
+  /** attempts in all, including the first (default 4) */
+  attempts?: number;
+  /** first backoff delay, doubled each retry (default 250 ms) */
+  backoffMs?: number;
+  /** a Retry-After longer than this fails at once instead of waiting (default 30 s) */
+  maxWaitMs?: number;
+}
+
+export interface JsonRequest<S extends z.ZodType> extends HttpOptions {
+  /** the service, for messages: "PagerDuty", "Vault", "Slack", "GitLab" */
+  service: string;
+  /** what was asked, for messages: "GET /oncalls" */
+  label: string;
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  schema: S;
+  /** statuses returned to the caller instead of thrown (404 for "no such secret") */
+  accept?: number[];
+  /** a hint for 401/403 */
+  authHint?: string;
+  /** the body is text, not JSON (Slack incoming webhooks answer "ok"); the schema gets the string */
+  text?: boolean;
+}
+
+export interface JsonResponse<T> {
+  status: number;
+  data: T | undefined;
+  headers: Headers;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "unexpected shape";
+  return `${issue.path.length > 0 ? issue.path.join(".") : "(body)"}: ${issue.message}`;
+}
+
+export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Promise<JsonResponse<z.infer<S>>> {
+  const attempts = req.attempts ?? 4;
+  const timeoutMs = req.timeoutMs ?? 10_000;
+  const backoffMs = req.backoffMs ?? 250;
+  const maxWaitMs = req.maxWaitMs ?? 30_000;
+  const what = `${req.service} (${req.label})`;
+  let lastProblem = "";
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(req.url, {
+        method: req.method ?? "GET",
+        headers: {
+          accept: "application/json",
+          ...(req.body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+          ...req.headers,
+        },
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const name = (error as Error)?.name;
+      lastProblem =
+        name === "TimeoutError" || name === "AbortError"
+          ? `no answer within ${timeoutMs / 1000} s`
+          : `cannot connect: ${(error as { cause?: { code?: string; message?: string } }).cause?.code ?? (error as Error).message}`;
+      if (attempt < attempts) {
+        await sleep(backoffMs * 2 ** (attempt - 1));
+        continue;
+      }
+      throw new ExternalServiceError(req.service, `${what}: ${lastProblem} (tried ${attempts} times)`, { cause: error });
+    }
+    if (response.status === 429 || response.status >= 500) {
+      lastProblem = `HTTP ${response.status}`;
+      await response.body?.cancel();
+      if (attempt < attempts) {
+        const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs * 2 ** (attempt - 1);
+        if (wait > maxWaitMs) {
+          throw new ExternalServiceError(
+            req.service,
+            `${what}: HTTP ${response.status}, asked to retry after ${Math.round(wait / 1000)} s, longer than the ${maxWaitMs / 1000} s dm waits`,
+          );
+        }
+        await sleep(wait);
+        continue;
+      }
+      throw new ExternalServiceError(req.service, `${what}: ${lastProblem} (tried ${attempts} times)`);
+    }
+    if (req.accept?.includes(response.status)) {
+      await response.body?.cancel();
+      return { status: response.status, data: undefined, headers: response.headers };
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new ExternalServiceError(req.service, `${what}: the credentials were refused (HTTP ${response.status})`, {
+        details: req.authHint ? [req.authHint] : [],
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      throw new ExternalServiceError(req.service, `${what}: HTTP ${response.status} ${text.slice(0, 200).replace(/\s+/g, " ")}`);
+    }
+    let json: unknown = text;
+    try {
+      if (!req.text) json = text === "" ? undefined : JSON.parse(text);
+    } catch (error) {
+      throw new ExternalServiceError(req.service, `${what}: the answer is not JSON`, { cause: error });
+    }
+    const parsed = req.schema.safeParse(json);
+    if (!parsed.success) {
+      throw new ExternalServiceError(req.service, `${what}: unexpected answer, ${firstIssue(parsed.error)}`, {
+        cause: parsed.error,
+      });
+    }
+    return { status: response.status, data: parsed.data, headers: response.headers };
+  }
+  throw new ExternalServiceError(req.service, `${what}: ${lastProblem}`);
+}
