@@ -268,7 +268,7 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
         ctx.style,
       );
     }
-    text += `Scanned ${plural(result.instances, "package use")} (${plural(result.packages, "distinct version")}): ${plural(result.open.length, "open finding")}; this scan opened ${result.opened}, reopened ${result.reopened}, closed ${result.closed} as fixed${result.accepted ? `, accepted ${result.accepted} by the ignore list` : ""}.\n`;
+    text += `Scanned ${plural(result.instances, "package use")} (${plural(result.packages, "version")} with advisories to check): ${plural(result.open.length, "open finding")}; this scan opened ${result.opened}, reopened ${result.reopened}, closed ${result.closed} as fixed${result.accepted ? `, accepted ${result.accepted} by the ignore list` : ""}.\n`;
     if (result.closingSkipped) {
       text += `Nothing was closed as fixed: the latest sync (run ${result.closingSkipped.syncRun}) is ${result.closingSkipped.status}.\n`;
     }

@@ -140,8 +140,6 @@ export class AdvisoryDb {
   private readonly detailsById: Database.Statement<[string], { details: string | null }>;
   private readonly cache = new Map<string, StoredAdvisory>();
   private index: Map<string, string[]> | undefined;
-  /** every advisory row, read in one pass once a scan is big (parsed on first use) */
-  private rows: Map<string, AdvisoryRow> | undefined;
   private lookups = 0;
 
   private constructor(
@@ -306,7 +304,6 @@ export class AdvisoryDb {
       .run(options.now, options.source, result.added, result.updated, result.unchanged, result.skipped.length);
     this.cache.clear();
     this.index = undefined;
-    this.rows = undefined;
     return result;
   }
 
@@ -350,7 +347,7 @@ export class AdvisoryDb {
     return this.byPackage.all(ecosystem, normalized).map((r) => r.advisory_id);
   }
 
-  /** Read the package index and every advisory row in two sequential passes. */
+  /** Read the whole package index in one sequential pass. */
   private preload(): void {
     const index = new Map<string, string[]>();
     const rows = this.db.prepare("SELECT ecosystem, name, advisory_id FROM affected ORDER BY ecosystem, name, advisory_id").raw();
@@ -361,17 +358,13 @@ export class AdvisoryDb {
       else index.set(key, [id]);
     }
     this.index = index;
-    const all = new Map<string, AdvisoryRow>();
-    const statement = this.db.prepare(`SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE withdrawn IS NULL`).raw();
-    for (const row of statement.iterate() as Iterable<AdvisoryRow>) all.set(row[0], row);
-    this.rows = all;
   }
 
   /** A stored advisory by id (read once, then cached). */
   get(id: string): StoredAdvisory | undefined {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = this.rows ? this.rows.get(id) : this.byId.get(id);
+    const row = this.byId.get(id);
     if (!row) return undefined;
     const [, modified, published, aliases, severity, score, summary, affected] = row;
     // our own columns, validated when the advisory was imported
@@ -387,7 +380,6 @@ export class AdvisoryDb {
       ...(severity !== null ? { severity: { severity: severity as Severity, ...(score !== null ? { score } : {}) } } : {}),
     };
     this.cache.set(id, entry);
-    this.rows?.delete(id);
     return entry;
   }
 

@@ -7,7 +7,7 @@
  */
 import type { Severity } from "./cvss.js";
 import { type AdvisoryDb, baseEcosystem, type StoredAdvisory } from "./db.js";
-import { affectedVersions, isAffected } from "./osv.js";
+import { type Affected, affectedVersions, isAffected } from "./osv.js";
 import { schemeFor } from "./versions/index.js";
 import type { VersionScheme } from "./versions/types.js";
 
@@ -76,6 +76,22 @@ function preferredId(a: string, b: string): number {
 function worse(a: VulnSeverity, b: VulnSeverity): VulnSeverity {
   return severityRank(a) <= severityRank(b) ? a : b;
 }
+
+/** No vulnerabilities (shared: never modified). */
+const NONE: VulnHit[] = Object.freeze([]) as unknown as VulnHit[];
+
+interface Candidate {
+  stored: StoredAdvisory;
+  entries: Affected[];
+}
+
+interface PackageEntry {
+  candidates: Candidate[];
+  byVersion: Map<string, VulnHit[]>;
+}
+
+/** The entry of every package no advisory is about (shared: most packages). */
+const NO_ADVISORIES: PackageEntry = Object.freeze({ candidates: [], byVersion: new Map<string, VulnHit[]>() });
 
 interface Single {
   stored: StoredAdvisory;
@@ -165,9 +181,9 @@ function compareLoose(scheme: VersionScheme, a: string, b: string): number {
 }
 
 export class Matcher {
-  private readonly cache = new Map<string, VulnHit[]>();
-  private readonly idsCache = new Map<string, string[]>();
-  /** distinct package versions evaluated */
+  /** per ecosystem, per package name: the advisories about it, and results per version */
+  private readonly packages = new Map<string, Map<string, PackageEntry>>();
+  /** distinct versions evaluated against advisories (of packages that have some) */
   evaluated = 0;
 
   private readonly details = new Map<string, string>();
@@ -194,33 +210,48 @@ export class Matcher {
    * ecosystems and unorderable versions match nothing.
    */
   match(ecosystem: string, name: string, version: string): VulnHit[] {
-    const key = `${ecosystem}\u0000${name}\u0000${version}`;
-    const cached = this.cache.get(key);
+    // most packages have no advisory at all: answered without a per-version entry
+    const pkg = this.packageFor(ecosystem, name);
+    if (pkg.candidates.length === 0) return NONE;
+    const cached = pkg.byVersion.get(version);
     if (cached) return cached;
-    const hits = this.evaluate(ecosystem, name, version);
-    this.cache.set(key, hits);
+    const hits = this.evaluate(ecosystem, version, pkg.candidates);
+    pkg.byVersion.set(version, hits);
     return hits;
   }
 
-  private evaluate(ecosystem: string, name: string, version: string): VulnHit[] {
+  /** Nested maps, not a joined key: a scan asks millions of times and joining strings costs. */
+  private packageFor(ecosystem: string, name: string): PackageEntry {
+    let byName = this.packages.get(ecosystem);
+    if (!byName) {
+      byName = new Map();
+      this.packages.set(ecosystem, byName);
+    }
+    let entry = byName.get(name);
+    if (entry) return entry;
+    const candidates: Candidate[] = [];
+    if (schemeFor(ecosystem)) {
+      for (const id of this.db.advisoryIdsFor(baseEcosystem(ecosystem), name)) {
+        const stored = this.db.get(id);
+        if (!stored) continue;
+        const entries = affectedVersions(stored.advisory, ecosystem, name);
+        if (entries.length > 0) candidates.push({ stored, entries });
+      }
+    }
+    entry = candidates.length === 0 ? NO_ADVISORIES : { candidates, byVersion: new Map() };
+    byName.set(name, entry);
+    return entry;
+  }
+
+  private evaluate(ecosystem: string, version: string, candidates: readonly Candidate[]): VulnHit[] {
     this.evaluated++;
     const scheme = schemeFor(ecosystem);
-    if (!scheme) return [];
-    const base = baseEcosystem(ecosystem);
-    const idsKey = `${base}\u0000${name}`;
-    let ids = this.idsCache.get(idsKey);
-    if (!ids) {
-      ids = this.db.advisoryIdsFor(base, name);
-      this.idsCache.set(idsKey, ids);
-    }
-    if (ids.length === 0) return [];
+    if (!scheme) return NONE;
     const singles: Single[] = [];
-    for (const id of ids) {
-      const stored = this.db.get(id);
-      if (!stored) continue;
+    for (const { stored, entries } of candidates) {
       let fixed: string | undefined;
       let affected = false;
-      for (const entry of affectedVersions(stored.advisory, ecosystem, name)) {
+      for (const entry of entries) {
         const r = isAffected(entry, version, scheme);
         if (!r.affected) continue;
         affected = true;

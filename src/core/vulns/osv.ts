@@ -211,6 +211,17 @@ function matches(version: string, affected: Affected, scheme: VersionScheme, ran
   return ranges.some((events) => events !== undefined && inRange(ordered, events, scheme));
 }
 
+const rangesCache = new WeakMap<Affected, { scheme: VersionScheme; ranges: (SortedEvent[] | undefined)[] }>();
+
+/** The SEMVER/ECOSYSTEM ranges of an entry, each sorted (computed once per entry and scheme). */
+function rangesOf(affected: Affected, scheme: VersionScheme): (SortedEvent[] | undefined)[] {
+  const cached = rangesCache.get(affected);
+  if (cached?.scheme === scheme) return cached.ranges;
+  const ranges = (affected.ranges ?? []).filter((r) => r.type !== "GIT").map((r) => sortedEvents(r, scheme));
+  rangesCache.set(affected, { scheme, ranges });
+  return ranges;
+}
+
 /**
  * Whether `version` of the package is affected: listed in `versions[]`, or
  * inside a SEMVER/ECOSYSTEM range (introduced inclusive, "0" meaning from the
@@ -221,9 +232,7 @@ function matches(version: string, affected: Affected, scheme: VersionScheme, ran
  * above it), as the advisory writes it.
  */
 export function isAffected(affected: Affected, version: string, scheme: VersionScheme): { affected: boolean; fixed?: string } {
-  const ranges = (affected.ranges ?? [])
-    .filter((r) => r.type !== "GIT")
-    .map((r) => sortedEvents(r, scheme));
+  const ranges = rangesOf(affected, scheme);
   if (!matches(version, affected, scheme, ranges)) return { affected: false };
 
   const installed = orderable(version, scheme);

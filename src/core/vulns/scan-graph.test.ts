@@ -156,7 +156,11 @@ describe.each(BACKENDS)("dm vulns scan over the graph (%s)", (backend) => {
     expect(j.type === "table" && j.data.map((r) => r["CodeRepo.name"]).sort()).toEqual(["api", "shop", "web", "worker"]);
     // scanning again changes nothing
     const again = await scan(T0 + DAY_MS);
-    expect(again).toMatchObject({ opened: 0, reopened: 0, closed: 0 });
+    expect(again).toMatchObject({ opened: 0, reopened: 0, closed: 0, updated: 0 });
+    // another vulnerable version of the same package: the finding follows it
+    await sync(store, T0 + 2 * DAY_MS, [{ name: "shop", packages: [["npm", "lodash", "4.17.19", "package-lock.json"]] }, WEB, API, WORKER]);
+    expect(await scan(T0 + 2 * DAY_MS)).toMatchObject({ opened: 0, closed: 0, updated: 1 });
+    expect(await findingOf(LODASH, "shop", T0 + 2 * DAY_MS)).toMatchObject({ installedVersion: "4.17.19", closed: false, dueDate: T0 + 30 * DAY_MS });
   });
 
   it("closes a finding when the package is upgraded past the fix, and reopens it when it comes back", async () => {

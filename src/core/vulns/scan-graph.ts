@@ -63,7 +63,7 @@ export interface VulnFindingSummary {
 export interface GraphScanResult {
   /** asset-package pairs checked */
   instances: number;
-  /** distinct package versions evaluated */
+  /** distinct versions evaluated against advisories (of packages that have some) */
   packages: number;
   /** distinct vulnerabilities found (not counting ignored ones) */
   vulnerabilities: number;
@@ -73,6 +73,8 @@ export interface GraphScanResult {
   closed: number;
   /** open findings closed as accepted by the ignore list */
   accepted: number;
+  /** findings rewritten because what the scan found about them changed (versions, severity, due date) */
+  updated: number;
   /** open vulnerability findings after the scan, most severe first */
   open: VulnFindingSummary[];
   ignored: { vulnerabilityId: string; entityKey: string; package: string; reason: string; until: number }[];
@@ -102,8 +104,17 @@ interface Hit {
   vuln: VulnHit;
 }
 
+const maintenanceIds = new Map<string, string>();
+
+/** The maintenance item id of a vulnerability: 8 hex digits derived from its id. */
 export function vulnMaintenanceId(vulnerabilityId: string): string {
-  return createHash("sha256").update(`vulnerability\n${vulnerabilityId}`).digest("hex").slice(0, 8);
+  let id = maintenanceIds.get(vulnerabilityId);
+  if (id === undefined) {
+    id = createHash("sha256").update(`vulnerability\n${vulnerabilityId}`).digest("hex").slice(0, 8);
+    if (maintenanceIds.size > 100_000) maintenanceIds.clear();
+    maintenanceIds.set(vulnerabilityId, id);
+  }
+  return id;
 }
 
 export function vulnerabilityKey(vulnerabilityId: string): string {
@@ -166,8 +177,15 @@ function descriptionFor(vuln: VulnHit, details: string, hits: readonly Hit[]): s
   return lines.join("\n");
 }
 
+function byPackage(a: Hit, b: Hit): number {
+  const ka = `${a.use.name}\u0000${a.use.version}\u0000${a.use.manifest ?? ""}`;
+  const kb = `${b.use.name}\u0000${b.use.version}\u0000${b.use.manifest ?? ""}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
 /** Properties a scan sets on a finding from what it found now. */
-function scanProps(vuln: VulnHit, hits: readonly Hit[]): Record<string, unknown> {
+function scanProps(vuln: VulnHit, unsorted: readonly Hit[]): Record<string, unknown> {
+  const hits = [...unsorted].sort(byPackage);
   const first = hits[0]!.use;
   return {
     kind: VULN_FINDING_KIND,
@@ -251,6 +269,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
   let reopened = 0;
   let closed = 0;
   let accepted = 0;
+  let updated = 0;
   const changedItems = new Map<string, { opened: number; reopened: number; closed: number; accepted: number }>();
   const count = (vulnId: string, what: "opened" | "reopened" | "closed" | "accepted") => {
     const c = changedItems.get(vulnId) ?? { opened: 0, reopened: 0, closed: 0, accepted: 0 };
@@ -277,10 +296,11 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
       // the severity went up: the shorter SLA applies from when it was found
       finding = { ...finding, dueDate: due };
     }
-    const raw = { ...row.raw, ...props };
-    const before = JSON.stringify(recordOf(row.finding, row.raw));
-    const after = recordOf(finding, raw);
-    if (JSON.stringify(after) !== before) updates.push(after);
+    const propsChanged = Object.entries(props).some(([k, v]) => JSON.stringify(row.raw[k]) !== JSON.stringify(v));
+    if (finding !== row.finding || propsChanged) {
+      updates.push(recordOf(finding, { ...row.raw, ...props }));
+      if (finding === row.finding) updated++;
+    }
   }
 
   for (const [key, row] of existing) {
@@ -353,7 +373,11 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
     },
   });
 
-  const open = await openVulnFindings(store, now);
+  // the findings as they are now: stored ones, overlaid by what this scan wrote
+  const current = new Map<string, Record<string, unknown>>();
+  for (const [key, row] of existing) current.set(key, row.raw);
+  for (const record of updates) current.set(record._key, record);
+  const open = summariesOf(current.values());
   return {
     instances: uses.length,
     packages: matcher.evaluated,
@@ -362,6 +386,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
     reopened,
     closed,
     accepted,
+    updated,
     open,
     ignored,
     expiredIgnores: [...expired],
@@ -427,28 +452,31 @@ async function writeVulnerabilities(
   }
 }
 
-/** Open findings opened by scans, most severe first, then by due date. */
-export async function openVulnFindings(store: GraphStore, now: number): Promise<VulnFindingSummary[]> {
-  const rows = await loadFindingRows(store, `Find ${FINDING_TYPE} with kind = '${VULN_FINDING_KIND}' and closed = false`, now);
+/** Summaries of the open findings among these finding properties, most severe first, then by due date. */
+function summariesOf(findings: Iterable<Record<string, unknown>>): VulnFindingSummary[] {
   const severityOf = (v: unknown): VulnSeverity =>
     v === "critical" || v === "high" || v === "medium" || v === "low" ? v : "unknown";
-  return rows
-    .map(({ finding, raw }) => ({
-      vulnerabilityId: str(raw.vulnerabilityId) ?? finding.maintenanceId,
-      maintenanceId: finding.maintenanceId,
-      severity: severityOf(raw.severity),
-      entityKey: finding.entityKey,
-      entityName: finding.entityName,
-      package: str(raw.package) ?? "",
-      installedVersion: str(raw.installedVersion) ?? "",
-      ...(str(raw.fixedVersion) ? { fixedVersion: str(raw.fixedVersion)! } : {}),
-      dueDate: finding.dueDate,
-    }))
-    .sort(
-      (a, b) =>
-        severityRank(a.severity) - severityRank(b.severity) ||
-        a.dueDate - b.dueDate ||
-        (a.vulnerabilityId < b.vulnerabilityId ? -1 : a.vulnerabilityId > b.vulnerabilityId ? 1 : 0) ||
-        (a.entityName < b.entityName ? -1 : 1),
-    );
+  const out: VulnFindingSummary[] = [];
+  for (const p of findings) {
+    if (p.closed === true) continue;
+    const fixed = str(p.fixedVersion);
+    out.push({
+      vulnerabilityId: str(p.vulnerabilityId) ?? String(p.maintenanceId),
+      maintenanceId: String(p.maintenanceId),
+      severity: severityOf(p.severity),
+      entityKey: String(p.entityKey),
+      entityName: String(p.entityName),
+      package: str(p.package) ?? "",
+      installedVersion: str(p.installedVersion) ?? "",
+      ...(fixed ? { fixedVersion: fixed } : {}),
+      dueDate: typeof p.dueDate === "number" ? p.dueDate : 0,
+    });
+  }
+  return out.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      a.dueDate - b.dueDate ||
+      (a.vulnerabilityId < b.vulnerabilityId ? -1 : a.vulnerabilityId > b.vulnerabilityId ? 1 : 0) ||
+      (a.entityName < b.entityName ? -1 : a.entityName > b.entityName ? 1 : 0),
+  );
 }
