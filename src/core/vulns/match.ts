@@ -58,11 +58,17 @@ const OSV_ECOSYSTEMS: Record<string, string> = {
   ubuntu: "Ubuntu",
 };
 
-/** The OSV ecosystem of a package's `ecosystem` property (or `deb` for host packages); undefined when not served. */
+/**
+ * The OSV ecosystem of a package's `ecosystem` property (`npm`, `pypi`,
+ * `cargo`, `deb`, `Debian:12`...); undefined when not served.
+ */
 export function osvEcosystem(ecosystem: string): string | undefined {
-  const known = OSV_ECOSYSTEMS[ecosystem.toLowerCase()];
-  if (known) return known;
-  return schemeFor(ecosystem)?.ecosystems[0];
+  // a release stays ("Debian:12" is not every Debian)
+  const colon = ecosystem.indexOf(":");
+  const base = colon >= 0 ? ecosystem.slice(0, colon) : ecosystem;
+  const release = colon >= 0 ? ecosystem.slice(colon) : "";
+  const known = OSV_ECOSYSTEMS[base.toLowerCase()] ?? schemeFor(base)?.ecosystems[0];
+  return known === undefined ? undefined : `${known}${release}`;
 }
 
 /** Non-CVE ids first (they are the ecosystem's own records), then by id. */

@@ -17,7 +17,7 @@ import { reconcile } from "../maintenance/reconcile.js";
 import { defaultVulnsConfig, vulnsConfigFrom } from "./config.js";
 import { AdvisoryDb } from "./db.js";
 import { Matcher } from "./match.js";
-import { scanGraph, vulnMaintenanceId } from "./scan-graph.js";
+import { debianEcosystem, scanGraph, vulnMaintenanceId } from "./scan-graph.js";
 import { advisoryTexts } from "./sources.js";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures");
@@ -43,6 +43,16 @@ beforeAll(async () => {
   for (const f of [`${LODASH}.json`, `${DJANGO}.json`, `${DECODE}.json`, `${YAML}.json`, "GO-2020-0036.json"]) {
     fs.copyFileSync(path.join(FIXTURES, f), path.join(src, f));
   }
+  // Debian advisories made up for the host test (ids say so): one for bookworm, one for bullseye
+  const debian = (id: string, release: string, fixed: string) => ({
+    id,
+    modified: "2026-01-01T00:00:00Z",
+    summary: "test advisory, not a real record",
+    affected: [{ package: { ecosystem: `Debian:${release}`, name: "openssl" }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed }] }] }],
+    database_specific: { severity: "CRITICAL" },
+  });
+  fs.writeFileSync(path.join(src, "TEST-DEB12.json"), JSON.stringify(debian("TEST-DEB12", "12", "3.0.11-1~deb12u2")));
+  fs.writeFileSync(path.join(src, "TEST-DEB11.json"), JSON.stringify(debian("TEST-DEB11", "11", "9.9.9-1")));
   db = AdvisoryDb.open(path.join(dir, "osv.db"), { create: true });
   await db.import(advisoryTexts(src), { now: T0, source: src });
 });
@@ -98,6 +108,18 @@ const API: RepoSpec = {
   ],
 };
 const WORKER: RepoSpec = { name: "worker", packages: [["go", "gopkg.in/yaml.v2", "v2.2.7", "go.mod"]] };
+
+describe("debianEcosystem", () => {
+  it.each([
+    ["Debian GNU/Linux 12 (bookworm)", "Debian:12"],
+    ["debian 11.9", "Debian:11"],
+    ["Ubuntu 22.04.3 LTS (Jammy Jellyfish)", "Ubuntu"],
+    ["CentOS Stream 9", "Debian"],
+    [undefined, "Debian"],
+  ])("%s -> %s", (os, ecosystem) => {
+    expect(debianEcosystem(os)).toBe(ecosystem);
+  });
+});
 
 describe.each(BACKENDS)("dm vulns scan over the graph (%s)", (backend) => {
   let store: GraphStore;
@@ -185,6 +207,27 @@ describe.each(BACKENDS)("dm vulns scan over the graph (%s)", (backend) => {
     const back = await scan(t2);
     expect(back).toMatchObject({ reopened: 1, opened: 0 });
     expect(await findingOf(LODASH, "shop", t2)).toMatchObject({ closed: false, status: "open", reopenedOn: t2, dueDate: t2 + 30 * DAY_MS });
+  });
+
+  it("matches a host's Debian packages against its own release's advisories, dpkg ordering at the boundary", async () => {
+    const host = (name: string, version: string): [EntityRecord[], RelationshipRecord[]] => {
+      const pkg = `deb:openssl@${version}`;
+      return [
+        [
+          { _key: `host:${name}`, _type: "host", _class: "Host", displayName: name, hostname: name, osVersion: "Debian GNU/Linux 12 (bookworm)" },
+          { _key: pkg, _type: "deb_package", _class: "CodeModule", name: "openssl", version },
+        ],
+        [{ _key: `host:${name}|has|${pkg}`, _type: "host_has_deb_package", _class: "HAS", _fromEntityKey: `host:${name}`, _toEntityKey: pkg }],
+      ];
+    };
+    const [e1, r1] = host("web-1", "3.0.11-1~deb12u1");
+    const [e2, r2] = host("web-2", "3.0.11-1~deb12u2");
+    await store.upsert({ entities: [...e1, ...e2], relationships: [...r1, ...r2] }, { now: T0, source: "hosts" });
+    const result = await scan(T0);
+    expect(result.open.map((f) => [f.vulnerabilityId, f.entityName, f.installedVersion, f.fixedVersion, f.severity])).toEqual([
+      ["TEST-DEB12", "web-1", "3.0.11-1~deb12u1", "3.0.11-1~deb12u2", "critical"],
+    ]);
+    expect(result.open[0]!.dueDate).toBe(T0 + 7 * DAY_MS);
   });
 
   it("closes nothing after a partial sync: a package missing from it is not a fix", async () => {

@@ -125,12 +125,24 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/**
+ * The OSV ecosystem of a host's Debian packages, from its OS version:
+ * "Debian GNU/Linux 12 (bookworm)" -> Debian:12 (advisories of that release
+ * only), Ubuntu -> Ubuntu (any release), unknown -> Debian (any release).
+ */
+export function debianEcosystem(osVersion: string | undefined): string {
+  if (osVersion === undefined) return "Debian";
+  if (/^ubuntu/i.test(osVersion)) return "Ubuntu";
+  const release = /^debian\b\D*?(\d+)/i.exec(osVersion);
+  return release ? `Debian:${release[1]}` : "Debian";
+}
+
 /** Every (asset, package) pair: repositories USE packages, hosts HAVE them. */
 async function loadUses(store: GraphStore, now: number): Promise<Use[]> {
   const result = await runQuery(
     store,
     "Find (CodeRepo|Host) as a that (USES|HAS) as u (CodeModule|Package) as p " +
-      "return a._id, a._key, a._type, a.displayName, a.name, a.owner, p._key, p._type, p.name, p.version, p.ecosystem, u.manifest",
+      "return a._id, a._key, a._type, a.displayName, a.name, a.owner, a.osVersion, p._key, p._type, p.name, p.version, p.ecosystem, u.manifest",
     { now, all: true },
   );
   if (result.type !== "table") throw new Error("unreachable: a RETURN query is a table");
@@ -140,7 +152,10 @@ async function loadUses(store: GraphStore, now: number): Promise<Use[]> {
     const version = str(row["p.version"]);
     const packageType = String(row["p._type"]);
     // the ecosystem property, else the type's prefix (`deb_package` -> deb)
-    const ecosystem = str(row["p.ecosystem"]) ?? (packageType.endsWith("_package") ? packageType.slice(0, -"_package".length) : undefined);
+    const ecosystem =
+      str(row["p.ecosystem"]) ??
+      (packageType === "deb_package" ? debianEcosystem(str(row["a.osVersion"])) : undefined) ??
+      (packageType.endsWith("_package") ? packageType.slice(0, -"_package".length) : undefined);
     if (!name || !version || !ecosystem) continue;
     const manifest = str(row["u.manifest"]);
     const owner = str(row["a.owner"]);
