@@ -73,5 +73,8 @@ describe("dm binary", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("Overdue maintenance, oldest first");
     expect(fs.existsSync(path.join(home, ".deferred-maintenance", "demo.db"))).toBe(true);
+    // the vulnerability scan of the sample: lodash below 4.17.21 is in use
+    expect(r.stdout).toMatch(/GHSA-35jh-r3h4-6jhm\s+high\s+lodash\s+\d+\s+4\.17\.21\s+\d+/);
+    expect(fs.existsSync(path.join(home, ".deferred-maintenance", "demo-osv.db"))).toBe(true);
   });
 });

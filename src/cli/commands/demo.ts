@@ -1,9 +1,15 @@
 import path from "node:path";
+import { SAMPLE_ADVISORIES } from "../../core/sample/advisories.js";
 import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/generate-org.js";
+import { defaultVulnsConfig } from "../../core/vulns/config.js";
+import { AdvisoryDb } from "../../core/vulns/db.js";
+import { Matcher } from "../../core/vulns/match.js";
+import { scanGraph } from "../../core/vulns/scan-graph.js";
 import { runQuery } from "../../query/run.js";
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
+import { renderTable } from "../output.js";
 import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
 import { reportCommand, shellArg } from "./report.js";
@@ -35,6 +41,42 @@ export const DEMO_QUERIES: readonly { title: string; query: string }[] = [
 const WORST_REPO_QUERY =
   "Find CodeRepo as r that HAS deferred_maintenance with closed=false and dueDate < date.now as m " +
   "return r.name as name, count(m) as overdue ORDER BY overdue DESC LIMIT 1";
+
+/**
+ * Load two published advisories into the demo's own advisory database and
+ * scan the sample graph: the findings are tracked like any maintenance.
+ */
+async function demoVulnerabilities(ctx: CommandContext, db: string, osvDb: string, now: number): Promise<void> {
+  const advisories = AdvisoryDb.open(osvDb, { create: true });
+  try {
+    await advisories.import(
+      SAMPLE_ADVISORIES.map((a, i) => ({ file: `sample[${i}]`, text: JSON.stringify(a) })),
+      { now, source: "dm demo" },
+    );
+    const result = await withStore(ctx, db, (store) =>
+      scanGraph(store, new Matcher(advisories), { now, config: defaultVulnsConfig(), ranBy: ctx.actor() }),
+    );
+    const byVuln = new Map<string, { severity: string; fixed: string; assets: Set<string>; versions: Set<string>; package: string }>();
+    for (const f of result.open) {
+      const v = byVuln.get(f.vulnerabilityId) ?? { severity: f.severity, fixed: f.fixedVersion ?? "none", assets: new Set(), versions: new Set(), package: f.package };
+      v.assets.add(f.entityName);
+      v.versions.add(f.installedVersion);
+      byVuln.set(f.vulnerabilityId, v);
+    }
+    ctx.stdout.write(
+      renderTable(
+        ["VULNERABILITY", "SEVERITY", "PACKAGE", "VERSIONS IN USE", "FIXED IN", "REPOS"],
+        [...byVuln].map(([id, v]) => [id, v.severity, v.package, String(v.versions.size), v.fixed, String(v.assets.size)]),
+        ctx.style,
+      ),
+    );
+    ctx.stdout.write(
+      `${result.instances} package uses checked: ${result.open.length} findings open, each due by its severity's SLA (high: 30 days); they close by themselves when a sync sees the fix.\n`,
+    );
+  } finally {
+    advisories.close();
+  }
+}
 
 export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
   const db = options.db ?? path.join(dataDir(ctx.config), "demo.db");
@@ -76,6 +118,13 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
       ctx.stdout.write(s.dim("(exit status 1: the pipeline would stop here)\n"));
     }
   }
+
+  const osvDb = `${db.replace(/\.db$/, "")}-osv.db`;
+  heading(
+    "Vulnerable packages, from an offline advisory database",
+    `dm vulns db import <osv export> --osv-db ${shellArg(osvDb)} && dm vulns scan ${flag} --osv-db ${shellArg(osvDb)}`,
+  );
+  await demoVulnerabilities(ctx, db, osvDb, now);
 
   await withStore(ctx, db, async (store) => {
     for (const { title, query } of DEMO_QUERIES) {
