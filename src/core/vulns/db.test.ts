@@ -170,6 +170,26 @@ describe("matching", () => {
     });
   });
 
+  it("a big scan reads the index and the advisories in one pass, with the same answers", () => {
+    const eager = AdvisoryDb.open(path.join(dir, "osv.db"), { preloadAfter: { names: 0, advisories: 1 } });
+    try {
+      const questions: [string, string, string][] = [
+        ["npm", "lodash", "4.17.20"],
+        ["npm", "lodash-es", "4.17.21"],
+        ["PyPI", "django", "4.2.2"],
+        ["Go", "gopkg.in/yaml.v2", "v2.2.7"],
+        ["npm", "left-pad", "1.0.0"],
+        ["PyPI", "Django", "3.2.19"],
+      ];
+      const answer = (d: AdvisoryDb) => questions.map(([e, n, v]) => new Matcher(d).match(e, n, v).map((h) => [h.id, h.fixed]));
+      const lazy = answer(db);
+      expect(answer(eager)).toEqual(lazy);
+      expect(lazy.flat().length).toBe(4);
+    } finally {
+      eager.close();
+    }
+  });
+
   it("the CVSS vector decides the score", () => {
     expect(ids("npm", "lodash", "4.0.0")[0]!.score).toBe(7.2);
   });

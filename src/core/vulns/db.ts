@@ -127,6 +127,9 @@ const ADVISORY_COLUMNS = "id, modified, published, aliases, severity, score, sum
 
 /** Past this many distinct package names looked up, the whole package index is loaded at once. */
 const INDEX_PRELOAD_AFTER = 2_000;
+/** Past this many advisories read one by one, the rest are read in one pass. */
+const ROWS_PRELOAD_AFTER = 20_000;
+const NO_IDS: string[] = [];
 
 /** The ecosystem a package row is filed under: the base name ("Debian" for "Debian:12"). */
 export function baseEcosystem(ecosystem: string): string {
@@ -139,12 +142,16 @@ export class AdvisoryDb {
   private readonly byId: Database.Statement<[string], AdvisoryRow>;
   private readonly detailsById: Database.Statement<[string], { details: string | null }>;
   private readonly cache = new Map<string, StoredAdvisory>();
-  private index: Map<string, string[]> | undefined;
+  private index: Map<string, Map<string, string[]>> | undefined;
+  /** advisory rows read in one pass once a scan has needed many (deleted as they are parsed) */
+  private rows: Map<string, AdvisoryRow> | undefined;
   private lookups = 0;
 
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
+    /** when to switch from reading row by row to reading everything in one pass */
+    private readonly preloadAfter: { names: number; advisories: number },
   ) {
     this.byPackage = db.prepare("SELECT advisory_id FROM affected WHERE ecosystem = ? AND name = ? ORDER BY advisory_id");
     this.byId = db.prepare<[string], AdvisoryRow>(`SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE id = ?`).raw();
@@ -156,7 +163,7 @@ export class AdvisoryDb {
    * when missing; without it a missing file is an InputError that says how
    * to fill one.
    */
-  static open(file: string, options: { create?: boolean } = {}): AdvisoryDb {
+  static open(file: string, options: { create?: boolean; preloadAfter?: { names: number; advisories: number } } = {}): AdvisoryDb {
     if (!options.create && !fs.existsSync(file)) {
       throw new InputError(`no advisory database at ${file}`, {
         details: [
@@ -192,7 +199,7 @@ export class AdvisoryDb {
       if (error instanceof InputError) throw error;
       throw new InputError(`${file} is not an advisory database: ${(error as Error).message}`, { cause: error });
     }
-    return new AdvisoryDb(db, file);
+    return new AdvisoryDb(db, file, options.preloadAfter ?? { names: INDEX_PRELOAD_AFTER, advisories: ROWS_PRELOAD_AFTER });
   }
 
   close(): void {
@@ -304,6 +311,7 @@ export class AdvisoryDb {
       .run(options.now, options.source, result.added, result.updated, result.unchanged, result.skipped.length);
     this.cache.clear();
     this.index = undefined;
+    this.rows = undefined;
     return result;
   }
 
@@ -342,30 +350,44 @@ export class AdvisoryDb {
    */
   advisoryIdsFor(ecosystem: string, name: string): string[] {
     const normalized = normalizePackageName(ecosystem, name);
-    if (!this.index && ++this.lookups > INDEX_PRELOAD_AFTER) this.preload();
-    if (this.index) return this.index.get(`${ecosystem}\u0000${normalized}`) ?? [];
+    if (!this.index && ++this.lookups > this.preloadAfter.names) this.preloadIndex();
+    if (this.index) return this.index.get(ecosystem)?.get(normalized) ?? NO_IDS;
     return this.byPackage.all(ecosystem, normalized).map((r) => r.advisory_id);
   }
 
-  /** Read the whole package index in one sequential pass. */
-  private preload(): void {
-    const index = new Map<string, string[]>();
+  /** Read the whole package index in one sequential pass (nested maps: no joined keys to hash). */
+  private preloadIndex(): void {
+    const index = new Map<string, Map<string, string[]>>();
     const rows = this.db.prepare("SELECT ecosystem, name, advisory_id FROM affected ORDER BY ecosystem, name, advisory_id").raw();
     for (const [ecosystem, name, id] of rows.iterate() as Iterable<[string, string, string]>) {
-      const key = `${ecosystem}\u0000${name}`;
-      const list = index.get(key);
+      let byName = index.get(ecosystem);
+      if (!byName) {
+        byName = new Map();
+        index.set(ecosystem, byName);
+      }
+      const list = byName.get(name);
       if (list) list.push(id);
-      else index.set(key, [id]);
+      else byName.set(name, [id]);
     }
     this.index = index;
+  }
+
+  /** Read every advisory row in one sequential pass: cheaper than one by one once a scan needs many. */
+  private preloadRows(): void {
+    const rows = new Map<string, AdvisoryRow>();
+    const statement = this.db.prepare<[], AdvisoryRow>(`SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE withdrawn IS NULL`).raw();
+    for (const row of statement.iterate()) if (!this.cache.has(row[0])) rows.set(row[0], row);
+    this.rows = rows;
   }
 
   /** A stored advisory by id (read once, then cached). */
   get(id: string): StoredAdvisory | undefined {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = this.byId.get(id);
+    if (!this.rows && this.cache.size >= this.preloadAfter.advisories) this.preloadRows();
+    const row = this.rows ? this.rows.get(id) : this.byId.get(id);
     if (!row) return undefined;
+    this.rows?.delete(id);
     const [, modified, published, aliases, severity, score, summary, affected] = row;
     // our own columns, validated when the advisory was imported
     const entry: StoredAdvisory = {

@@ -235,14 +235,16 @@ export class Matcher {
     }
     let entry = byName.get(name);
     if (entry) return entry;
+    if (!schemeFor(ecosystem)) return NO_ADVISORIES;
+    const ids = this.db.advisoryIdsFor(baseEcosystem(ecosystem), name);
+    // not remembered: the index answers again as fast, and most names have no advisory
+    if (ids.length === 0) return NO_ADVISORIES;
     const candidates: Candidate[] = [];
-    if (schemeFor(ecosystem)) {
-      for (const id of this.db.advisoryIdsFor(baseEcosystem(ecosystem), name)) {
-        const stored = this.db.get(id);
-        if (!stored) continue;
-        const entries = affectedVersions(stored.advisory, ecosystem, name);
-        if (entries.length > 0) candidates.push({ stored, entries });
-      }
+    for (const id of ids) {
+      const stored = this.db.get(id);
+      if (!stored) continue;
+      const entries = affectedVersions(stored.advisory, ecosystem, name);
+      if (entries.length > 0) candidates.push({ stored, entries });
     }
     entry = candidates.length === 0 ? NO_ADVISORIES : { candidates, byVersion: new Map() };
     byName.set(name, entry);
