@@ -49,17 +49,15 @@ function printSummary(ctx: CommandContext, s: SyncSummary): void {
  * vulnerable package arrives. No database: nothing to do.
  */
 async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: boolean): Promise<void> {
-  const { osvDbPath } = await import("./vulns.js");
-  const file = osvDbPath(ctx, {});
+  const { osvDbPath, vulnsSettings } = await import("./vulns.js");
+  const config = vulnsSettings(ctx, {});
+  const file = osvDbPath(ctx, {}, config);
   if (!fs.existsSync(file)) return;
-  const [{ AdvisoryDb }, { Matcher }, { scanGraph }, { loadVulnsConfig, defaultVulnsConfig }] = await Promise.all([
+  const [{ AdvisoryDb }, { Matcher }, { scanGraph }] = await Promise.all([
     import("../../core/vulns/db.js"),
     import("../../core/vulns/match.js"),
     import("../../core/vulns/scan-graph.js"),
-    import("../../core/vulns/config.js"),
   ]);
-  const configFile = findConfigFile(ctx.cwd, dataDir(ctx.config));
-  const config = configFile ? loadVulnsConfig(configFile) : defaultVulnsConfig();
   const db = AdvisoryDb.open(file);
   try {
     const r = await scanGraph(store, new Matcher(db), { now: ctx.now(), config, ranBy: ctx.actor() });

@@ -31,7 +31,7 @@ interface DbOptions {
 }
 
 /** The config file's `vulns:` section: --config, else dm.config.yaml here or in ~/.deferred-maintenance/. */
-function vulnsSettings(ctx: CommandContext, options: DbOptions): VulnsConfig & { db?: string } {
+export function vulnsSettings(ctx: CommandContext, options: DbOptions): VulnsConfig & { db?: string } {
   if (options.config) return loadVulnsConfig(path.resolve(ctx.cwd, options.config));
   const file = findConfigFile(ctx.cwd, dataDir(ctx.config));
   return file ? loadVulnsConfig(file) : defaultVulnsConfig();
