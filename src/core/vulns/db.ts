@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS advisories (
   -- what matching reads: the affected[] entries
   affected TEXT NOT NULL
 );
--- the long texts, apart, so that advisories rows stay small for scans
+-- the long texts, apart, so that advisories rows stay small for scans:
+-- details, and the rest of the OSV document (references, credits...)
 CREATE TABLE IF NOT EXISTS advisory_docs (
   id TEXT PRIMARY KEY,
   details TEXT,
@@ -251,7 +252,8 @@ export class AdvisoryDb {
           a.summary ?? null,
           JSON.stringify(a.affected),
         );
-        upsertDoc.run(a.id, a.details ?? null, JSON.stringify(a));
+        // the document without its details (they have their own column)
+        upsertDoc.run(a.id, a.details ?? null, JSON.stringify({ ...a, details: undefined }));
         if (!isNew) dropPackages.run(a.id);
         if (a.withdrawn) continue;
         for (const affected of a.affected) {
