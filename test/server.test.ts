@@ -3,6 +3,7 @@
  * (401 and 403), the API calling the same core as the CLI, the audit trail,
  * limits (413, 429, query time-out), errors as JSON, the OpenAPI document.
  */
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Route } from "../src/server/route.js";
 import { TOKEN_ROLES, type GraphStore, type TokenRole } from "../src/store/types.js";
@@ -249,8 +250,37 @@ describe.each(BACKENDS)("dm serve API: %s", (backend) => {
     ].concat(audit.length > 2 ? [[audit[2].action, audit[2].actor, audit[2].subject]] : []));
   });
 
+  it("runs a sync as admin and lists it in /sources", async () => {
+    const file = path.join(import.meta.dirname, "..", "src", "integrations", "hosts", "fixtures", "inventory.csv");
+    const bad = await t.call("POST", "/api/v1/sync", { body: { integration: "nope" } });
+    expect([bad.status, bad.json.error.code]).toEqual([400, "bad_input"]);
+    const r = await t.call("POST", "/api/v1/sync", { body: { integration: "hosts", settings: { file } } });
+    expect(r.status).toBe(200);
+    expect(r.json.runs[0]).toMatchObject({ integration: "hosts", status: "partial" });
+    expect(r.json.runs[0].created).toBeGreaterThan(0);
+    const sources = await t.call("GET", "/api/v1/sources", { token: t.tokens.reader });
+    expect(sources.json.runs[0]).toMatchObject({ integration: "hosts", status: "partial" });
+    const audit = (await t.call("GET", "/api/v1/audit?limit=20")).json.entries as { action: string; actor: string }[];
+    expect(audit.find((e) => e.action === "sync")?.actor).toBe("admin");
+  });
+
   it("serves /metrics that parse and match the data", async () => {
-    const text = (await t.call("GET", "/metrics", { token: t.tokens.reader })).text;
+    const opened = await t.call("POST", "/api/v1/maintenance", {
+      token: t.tokens.maintainer,
+      body: { query: "Find CodeRepo with name='website'", shortDescription: "Rotate deploy keys", webLink: "https://wiki.example.com/r", due: "3d" },
+    });
+    const mid = opened.json.maintenanceId as string;
+    clock += 5 * DAY;
+    let text: string;
+    let listed: { owner?: string }[];
+    try {
+      text = (await t.call("GET", "/metrics", { token: t.tokens.reader })).text;
+      listed = (await t.call("GET", `/api/v1/maintenance?id=${mid}&overdue=1`, { token: t.tokens.reader })).json.findings;
+    } finally {
+      clock -= 5 * DAY;
+    }
+    expect(listed).toHaveLength(1);
+    const owner = listed[0]!.owner ?? "";
     const samples = new Map<string, number>();
     const typed = new Set<string>();
     for (const line of text.trimEnd().split("\n")) {
@@ -266,14 +296,21 @@ describe.each(BACKENDS)("dm serve API: %s", (backend) => {
       expect(typed.has(family) || typed.has(m![1]!), line).toBe(true);
       samples.set(`${m![1]}${m![2] ?? ""}`, Number(m![3]));
     }
-    const campaign = [...samples.keys()].find((k) => k.startsWith("dm_campaign_completion_ratio"));
-    expect(campaign).toBeDefined();
-    expect(samples.get(campaign!)).toBe(1);
+    expect(samples.get(`dm_findings_open{maintenance_id="${mid}",owner="${owner}"}`)).toBe(1);
+    expect(samples.get(`dm_findings_overdue{maintenance_id="${mid}",owner="${owner}"}`)).toBe(1);
+    expect(samples.get(`dm_campaign_completion_ratio{maintenance_id="${mid}",item="Rotate deploy keys"}`)).toBe(0);
+    expect(samples.get(`dm_campaign_findings{maintenance_id="${mid}",item="Rotate deploy keys"}`)).toBe(1);
+    const done = [...samples.entries()].filter(([k]) => k.startsWith("dm_campaign_completion_ratio") && !k.includes(mid));
+    expect(done.map(([, v]) => v)).toEqual([1]);
     expect([...samples.entries()].filter(([k]) => k.startsWith("dm_findings_accepted")).map(([k, v]) => [k.replace(/maintenance_id="\w+"/, "m"), v])).toEqual([
       ['dm_findings_accepted{m,owner="platform"}', 1],
     ]);
     expect([...samples.keys()].some((k) => k.startsWith('dm_http_requests_total{method="POST",route="/api/v1/query",status="200"}'))).toBe(true);
     expect(samples.get('dm_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}')).toBe(1);
+    const sync = [...samples.entries()].filter(([k]) => k.startsWith("dm_sync_status{integration=\"hosts\"")).map(([k, v]) => [/status="(\w+)"}/.exec(k)![1], v]);
+    expect(Object.fromEntries(sync)).toEqual({ running: 0, succeeded: 0, partial: 1, failed: 0 });
+    const age = [...samples.entries()].find(([k]) => k.startsWith("dm_sync_age_seconds"));
+    expect(age?.[1]).toBe(5 * 86_400);
   });
 });
 

@@ -12,8 +12,6 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   rateLimit?: number;
   db?: string;
-  /** stop when this settles instead of on a signal (tests) */
-  until?: Promise<unknown>;
 }
 
 function parsePort(text: string): number {
@@ -66,7 +64,6 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     const onInt = stop("SIGINT");
     process.once("SIGTERM", onTerm);
     process.once("SIGINT", onInt);
-    options.until?.finally(() => resolve());
     running.server.once("close", () => {
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
