@@ -512,6 +512,72 @@ Examples:
     });
   // ---- end report, list, show, check, stats ----
 
+  // ---- team server: serve, token ----
+  program
+    .command("serve")
+    .description("Serve the graph over HTTP: a JSON API with tokens and roles, /metrics, /healthz, /readyz")
+    .option("-p, --port <port>", "TCP port (0: any free port)", "8080")
+    .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--query-timeout <ms>", "stop a J1QL query after this long (504)", positiveInt("--query-timeout"))
+    .option("--max-body <bytes>", "largest request body accepted (413)", positiveInt("--max-body"))
+    .option("--rate-limit <n>", "requests per minute per token (429)", positiveInt("--rate-limit"))
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Every /api/v1 route needs Authorization: Bearer <token> (dm token create).
+SIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, exits 0.
+See docs/server.md; the routes are described at /api/openapi.json.
+
+Examples:
+  dm serve
+  DM_DATABASE_URL=postgres://dm@db/dm dm serve --host 0.0.0.0 --port 8080`,
+    )
+    .action((o) => {
+      setResult(
+        import("./commands/serve.js").then((m) =>
+          m.serveCommand(ctx, {
+            port: o.port,
+            host: o.host,
+            queryTimeoutMs: o.queryTimeout,
+            maxBodyBytes: o.maxBody,
+            rateLimit: o.rateLimit,
+            db: o.db,
+          }),
+        ),
+      );
+    });
+  const token = program.command("token").description("API tokens for dm serve: create (shown once), list, revoke");
+  token
+    .command("create")
+    .description("Make a token; it is printed once, only its SHA-256 is stored")
+    .requiredOption("--name <name>", "who or what uses it: ci-payments, alice@example.com")
+    .addOption(new Option("--role <role>", "reader: query and read · maintainer: also open, close, reconcile · admin: also tokens, imports, syncs").choices(["reader", "maintainer", "admin"]).makeOptionMandatory())
+    .option("--expires <lifetime>", "90d, 12w (default: never)")
+    .option("--json", "print the token and its record as JSON")
+    .addOption(dbOption())
+    .action((o) => {
+      setResult(import("./commands/token.js").then((m) => m.tokenCreateCommand(ctx, { name: o.name, role: o.role, expires: o.expires, json: o.json, db: o.db })));
+    });
+  token
+    .command("list")
+    .description("Tokens with role, status, created, last used, expiry (never the token)")
+    .option("--json", "print them as JSON")
+    .addOption(dbOption())
+    .action((o) => {
+      setResult(import("./commands/token.js").then((m) => m.tokenListCommand(ctx, { json: o.json, db: o.db })));
+    });
+  token
+    .command("revoke")
+    .description("Refuse a token from now on (its name stays taken)")
+    .argument("<name>", "the token's name")
+    .option("--json", "print the revoked token's record as JSON")
+    .addOption(dbOption())
+    .action((name: string, o) => {
+      setResult(import("./commands/token.js").then((m) => m.tokenRevokeCommand(ctx, { name, json: o.json, db: o.db })));
+    });
+  // ---- end team server ----
+
   // ---- on-call access control ----
   const oncall = program
     .command("oncall")

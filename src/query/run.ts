@@ -56,6 +56,8 @@ export interface RunQueryOptions {
   all?: boolean;
   /** rows per page (default 250) */
   pageSize?: number;
+  /** stop the statement after this long (QueryTimeoutError); the server sets it */
+  timeoutMs?: number;
 }
 
 export function compile(text: string, dialect: Dialect, options: RunQueryOptions): CompiledQuery {
@@ -70,7 +72,11 @@ export function compile(text: string, dialect: Dialect, options: RunQueryOptions
 
 export async function runQuery(store: GraphStore, text: string, options: RunQueryOptions): Promise<QueryResult> {
   const compiled = compile(text, store.dialect, options);
-  const rows = await store.select(compiled.sql, compiled.params);
+  const rows = await store.select(
+    compiled.sql,
+    compiled.params,
+    options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
+  );
   const offset = decodeCursor(text, options.cursor);
   switch (compiled.shape) {
     case "list": {

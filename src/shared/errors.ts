@@ -122,3 +122,19 @@ export function listOr(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
+
+/**
+ * A statement ran past its time limit and was cancelled (PostgreSQL) or
+ * abandoned (SQLite): exit 3, HTTP 504. The database itself is fine.
+ */
+export class QueryTimeoutError extends ExternalServiceError {
+  constructor(
+    readonly timeoutMs: number,
+    options?: { cause?: unknown; details?: string[] },
+  ) {
+    super("database", `the query took longer than ${timeoutMs} ms and was stopped`, {
+      ...options,
+      details: options?.details ?? ["Narrow it (a type, a class, a property filter) or ask for fewer rows."],
+    });
+  }
+}

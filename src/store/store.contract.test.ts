@@ -8,7 +8,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../test/helpers/pg.js";
-import { ExternalServiceError, InputError } from "../shared/errors.js";
+import { ConflictError, ExternalServiceError, InputError } from "../shared/errors.js";
 import { defaultDatabasePath, openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
@@ -129,7 +129,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
       expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
       const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
-      expect(rows.map((r) => Number(r.version))).toEqual([1]);
+      expect(rows.map((r) => Number(r.version))).toEqual([1, 2]);
       await a.close();
       await b.close();
     } finally {
@@ -482,6 +482,59 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       },
     ]);
     expect(await store.auditLog({ limit: 1 })).toHaveLength(1);
+  });
+
+  it("stores API tokens by hash: create, find, touch, revoke, list; names are unique", async () => {
+    const hash = "a".repeat(64);
+    const created = await store.createApiToken({ name: "ci", role: "reader", hash, createdOn: T0, expiresOn: T2 });
+    expect(created).toEqual({
+      id: expect.any(String),
+      name: "ci",
+      role: "reader",
+      createdOn: T0,
+      lastUsedOn: null,
+      expiresOn: T2,
+      revokedOn: null,
+    });
+    expect(created).not.toHaveProperty("hash");
+    await store.createApiToken({ name: "admin", role: "admin", hash: "b".repeat(64), createdOn: T1, expiresOn: null });
+    expect(await rejection(store.createApiToken({ name: "ci", role: "admin", hash: "c".repeat(64), createdOn: T1, expiresOn: null }))).toBeInstanceOf(
+      ConflictError,
+    );
+
+    expect(await store.findApiTokenByHash(hash)).toEqual({ ...created, hash });
+    expect(await store.findApiTokenByHash("d".repeat(64))).toBeUndefined();
+
+    await store.touchApiToken(created.id, T1);
+    const revoked = await store.revokeApiToken("ci", T2);
+    expect(revoked).toEqual({ ...created, lastUsedOn: T1, revokedOn: T2 });
+    // A second revoke keeps the first date.
+    expect((await store.revokeApiToken("ci", T2 + 1000))?.revokedOn).toBe(T2);
+    expect(await store.revokeApiToken("nobody", T2)).toBeUndefined();
+
+    const listed = await store.listApiTokens();
+    expect(listed.map((t) => [t.name, t.role, t.revokedOn])).toEqual([
+      ["admin", "admin", null],
+      ["ci", "reader", T2],
+    ]);
+    for (const t of listed) expect(Object.keys(t)).not.toContain("hash");
+    // A revoked name stays taken.
+    expect(await rejection(store.createApiToken({ name: "ci", role: "reader", hash: "e".repeat(64), createdOn: T2, expiresOn: null }))).toBeInstanceOf(
+      ConflictError,
+    );
+  });
+
+  it("stops a select that runs past its time limit, and keeps answering", async () => {
+    const { QueryTimeoutError } = await import("../shared/errors.js");
+    // A recursive CTE counting to a large number: slow on both engines, no data needed.
+    const slow = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 30000000) SELECT count(*) AS n FROM c";
+    const started = Date.now();
+    const error = await rejection(store.select(slow, [], { timeoutMs: 200 }));
+    expect(error).toBeInstanceOf(QueryTimeoutError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const rows = await store.select("SELECT 1 AS one", [], { timeoutMs: 5000 });
+    expect(Number(rows[0]!.one)).toBe(1);
+    expect(Number((await store.select("SELECT 2 AS two", []))[0]!.two)).toBe(2);
   });
 
   it("runs parameterised selects written for its dialect", async () => {

@@ -103,6 +103,39 @@ export interface StoredAuditEntry extends AuditEntry {
 
 export type Row = Record<string, unknown>;
 
+/** What an API token may do: readers read, maintainers also open and close, admins also administer. */
+export const TOKEN_ROLES = ["reader", "maintainer", "admin"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** An API token as listed: never the token, never its hash. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: TokenRole;
+  createdOn: number;
+  lastUsedOn: number | null;
+  expiresOn: number | null;
+  revokedOn: number | null;
+}
+
+export interface NewApiToken {
+  name: string;
+  role: TokenRole;
+  /** SHA-256 of the token, hex */
+  hash: string;
+  createdOn: number;
+  expiresOn: number | null;
+}
+
+export interface SelectOptions {
+  /**
+   * Give up on the statement after this long with a QueryTimeoutError.
+   * PostgreSQL cancels it (statement_timeout); SQLite runs it on a worker
+   * thread that is abandoned (see docs/server.md).
+   */
+  timeoutMs?: number;
+}
+
 export type SyncStatus = "running" | "succeeded" | "partial" | "failed";
 
 export interface SyncRun {
@@ -139,7 +172,7 @@ export interface GraphStore {
   upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult>;
 
   /** Run one compiled, parameterised statement and return its rows. */
-  select(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;
 
   getEntities(ids: readonly string[]): Promise<StoredEntity[]>;
   getRelationships(ids: readonly string[]): Promise<StoredRelationship[]>;
@@ -167,6 +200,17 @@ export interface GraphStore {
 
   audit(entry: AuditEntry): Promise<void>;
   auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]>;
+
+  /** Store a new API token (its hash only). A name already used, even by a revoked token: ConflictError. */
+  createApiToken(token: NewApiToken): Promise<ApiToken>;
+  /** Every token, revoked and expired ones too, by name. */
+  listApiTokens(): Promise<ApiToken[]>;
+  /** The token whose SHA-256 is `hash` (hex), with its stored hash; undefined when none. */
+  findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined>;
+  /** Set last_used_on. */
+  touchApiToken(id: string, now: number): Promise<void>;
+  /** Mark the named token revoked (once: a second revoke keeps the first date); undefined when no such name. */
+  revokeApiToken(name: string, now: number): Promise<ApiToken | undefined>;
 
   /** Refresh planner statistics (after a large import). */
   analyze(): Promise<void>;

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { postgresDialect } from "../../query/dialect.js";
-import { DmError, ExternalServiceError, InputError } from "../../shared/errors.js";
+import { ConflictError, DmError, ExternalServiceError, InputError, QueryTimeoutError } from "../../shared/errors.js";
 import { maskUrlPassword } from "../open-store.js";
 import {
   type NormalisedEntity,
@@ -9,16 +9,20 @@ import {
   normaliseRelationship,
 } from "../records.js";
 import type {
+  ApiToken,
   AuditEntry,
   ChangeCounts,
   GraphBatch,
   GraphStore,
+  NewApiToken,
   Row,
+  SelectOptions,
   StoredAuditEntry,
   StoredEntity,
   StoredRelationship,
   SyncRun,
   SyncStatus,
+  TokenRole,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
@@ -98,6 +102,32 @@ interface RelationshipRow {
   sync_run: string | null;
   deleted: boolean;
   version: number;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: TokenRole;
+  hash: string;
+  created_on: string;
+  last_used_on: string | null;
+  expires_on: string | null;
+  revoked_on: string | null;
+}
+
+const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
+const orNull = (v: string | null): number | null => (v === null ? null : Number(v));
+
+function tokenFromRow(row: TokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdOn: Number(row.created_on),
+    lastUsedOn: orNull(row.last_used_on),
+    expiresOn: orNull(row.expires_on),
+    revokedOn: orNull(row.revoked_on),
+  };
 }
 
 const ENTITY_COLUMNS =
@@ -594,8 +624,33 @@ export class PostgresStore implements GraphStore {
     counts.unchanged += touches.length;
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return this.query<Row>(sql, params);
+  async select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
+    if (options?.timeoutMs === undefined) return this.query<Row>(sql, params);
+    // SET LOCAL: the limit ends with the transaction, so the pooled connection goes back clean.
+    const ms = Math.max(1, Math.ceil(options.timeoutMs));
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.failure(`cannot connect to ${this.target}`, error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = ${ms}`);
+      const result = await client.query<Row>(sql, params as unknown[]);
+      await client.query("COMMIT");
+      return result.rows;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      // 57014 query_canceled: the statement_timeout fired and the server stopped the statement.
+      if ((error as { code?: string }).code === "57014") throw new QueryTimeoutError(ms, { cause: error });
+      throw this.failure(`query on ${this.target} failed`, error);
+    } finally {
+      client.release(broken);
+    }
   }
 
   async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
@@ -756,6 +811,43 @@ export class PostgresStore implements GraphStore {
       subject: r.subject,
       ...(r.details === null ? {} : { details: r.details }),
     }));
+  }
+
+  async createApiToken(token: NewApiToken): Promise<ApiToken> {
+    try {
+      const rows = await this.pool.query<TokenRow>(
+        `INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES ($1, $2, $3, $4, $5) RETURNING ${TOKEN_COLUMNS}`,
+        [token.name, token.role, token.hash, token.createdOn, token.expiresOn],
+      );
+      return tokenFromRow(rows.rows[0]!);
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") {
+        throw new ConflictError(`a token named "${token.name}" already exists`, {
+          cause: error,
+          details: ["Names stay taken after revocation, so the audit log names one token; pick another."],
+        });
+      }
+      throw this.failure(`creating a token on ${this.target} failed`, error);
+    }
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`)).map(tokenFromRow);
+  }
+
+  async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
+    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash]);
+    return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
+  }
+
+  async touchApiToken(id: string, now: number): Promise<void> {
+    await this.query("UPDATE api_tokens SET last_used_on = $1 WHERE id = $2", [now, id]);
+  }
+
+  async revokeApiToken(name: string, now: number): Promise<ApiToken | undefined> {
+    await this.query("UPDATE api_tokens SET revoked_on = $1 WHERE name = $2 AND revoked_on IS NULL", [now, name]);
+    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = $1`, [name]);
+    return row ? tokenFromRow(row) : undefined;
   }
 
   async analyze(): Promise<void> {

@@ -87,4 +87,22 @@ CREATE INDEX audit_log_at ON audit_log(at);
 ${propertyIndexes()}
 `,
   },
+  {
+    version: 2,
+    name: "api tokens",
+    // The hash, never the token. A name stays taken after revocation, so
+    // the audit log's actor names one token only.
+    sql: `
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('reader', 'maintainer', 'admin')),
+  hash TEXT NOT NULL UNIQUE,
+  created_on INTEGER NOT NULL,
+  last_used_on INTEGER,
+  expires_on INTEGER,
+  revoked_on INTEGER
+);
+`,
+  },
 ];

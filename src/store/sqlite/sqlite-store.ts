@@ -2,23 +2,28 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
-import { ExternalServiceError, InputError } from "../../shared/errors.js";
+import { ConflictError, ExternalServiceError, InputError } from "../../shared/errors.js";
 import { normaliseEntity, normaliseRelationship } from "../records.js";
 import type {
+  ApiToken,
   AuditEntry,
   ChangeCounts,
   GraphBatch,
   GraphStore,
+  NewApiToken,
   Row,
+  SelectOptions,
   StoredAuditEntry,
   StoredEntity,
   StoredRelationship,
   SyncRun,
   SyncStatus,
+  TokenRole,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
 import { SQLITE_MIGRATIONS } from "./schema.js";
+import type { SelectWorkers } from "./select-workers.js";
 
 type Db = Database.Database;
 
@@ -55,6 +60,31 @@ interface RelationshipRow {
   sync_run: number | null;
   deleted: number;
   version: number;
+}
+
+interface TokenRow {
+  id: number;
+  name: string;
+  role: TokenRole;
+  hash: string;
+  created_on: number;
+  last_used_on: number | null;
+  expires_on: number | null;
+  revoked_on: number | null;
+}
+
+const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
+
+function tokenFromRow(row: TokenRow): ApiToken {
+  return {
+    id: String(row.id),
+    name: row.name,
+    role: row.role,
+    createdOn: row.created_on,
+    lastUsedOn: row.last_used_on,
+    expiresOn: row.expires_on,
+    revokedOn: row.revoked_on,
+  };
 }
 
 const ENTITY_COLUMNS =
@@ -151,6 +181,7 @@ export class SqliteStore implements GraphStore {
   readonly kind = "sqlite" as const;
   readonly dialect = sqliteDialect;
   private readonly statements;
+  private workers: SelectWorkers | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -402,7 +433,15 @@ export class SqliteStore implements GraphStore {
     if (touchedRelationships.length > 0) s.touchRelationships.run(now, syncRun, JSON.stringify(touchedRelationships));
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  async select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
+    // An in-memory database has no file another connection could read: no time limit there.
+    if (options?.timeoutMs !== undefined && this.location !== ":memory:") {
+      if (!this.workers) {
+        const { SelectWorkers } = await import("./select-workers.js");
+        this.workers ??= new SelectWorkers(this.location);
+      }
+      return this.workers.run(sql, params.length > 0 ? bindNamed(params) : null, options.timeoutMs);
+    }
     const stmt = this.db.prepare(sql);
     return (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as Row[];
   }
@@ -547,6 +586,51 @@ export class SqliteStore implements GraphStore {
     }));
   }
 
+  async createApiToken(token: NewApiToken): Promise<ApiToken> {
+    try {
+      const info = this.db
+        .prepare("INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES (?, ?, ?, ?, ?)")
+        .run(token.name, token.role, token.hash, token.createdOn, token.expiresOn);
+      return tokenFromRow({
+        id: Number(info.lastInsertRowid),
+        name: token.name,
+        role: token.role,
+        hash: token.hash,
+        created_on: token.createdOn,
+        last_used_on: null,
+        expires_on: token.expiresOn,
+        revoked_on: null,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new ConflictError(`a token named "${token.name}" already exists`, {
+          cause: error,
+          details: ["Names stay taken after revocation, so the audit log names one token; pick another."],
+        });
+      }
+      throw error;
+    }
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`).all() as TokenRow[]).map(tokenFromRow);
+  }
+
+  async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
+    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?`).get(hash) as TokenRow | undefined;
+    return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
+  }
+
+  async touchApiToken(id: string, now: number): Promise<void> {
+    this.db.prepare("UPDATE api_tokens SET last_used_on = ? WHERE id = ?").run(now, Number(id));
+  }
+
+  async revokeApiToken(name: string, now: number): Promise<ApiToken | undefined> {
+    this.db.prepare("UPDATE api_tokens SET revoked_on = ? WHERE name = ? AND revoked_on IS NULL").run(now, name);
+    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = ?`).get(name) as TokenRow | undefined;
+    return row ? tokenFromRow(row) : undefined;
+  }
+
   async analyze(): Promise<void> {
     // Sampled statistics (a few hundred rows per index) are enough for the
     // planner and take milliseconds instead of seconds on a large graph.
@@ -555,6 +639,7 @@ export class SqliteStore implements GraphStore {
   }
 
   async close(): Promise<void> {
+    await this.workers?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,67 @@
+/** `dm token create|list|revoke`: API tokens for `dm serve`. */
+import { isoDate } from "../../core/maintenance/due.js";
+import { createToken, listTokens, parseExpiry, parseRole, revokeToken, tokenProblem } from "../../core/tokens/tokens.js";
+import type { ApiToken } from "../../store/types.js";
+import { type CommandContext, withStore } from "../context.js";
+import { renderTable } from "../output.js";
+
+export interface TokenCreateOptions {
+  name: string;
+  role: string;
+  /** `90d`, `12w`; none: never expires */
+  expires?: string;
+  json?: boolean;
+  db?: string;
+}
+
+export async function tokenCreateCommand(ctx: CommandContext, options: TokenCreateOptions) {
+  const now = ctx.now();
+  const role = parseRole(options.role);
+  const expiresOn = options.expires === undefined ? null : parseExpiry(options.expires, now);
+  const created = await withStore(ctx, options.db, (store) =>
+    createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }),
+  );
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify({ token: created.token, ...created.info })}\n`);
+  } else {
+    const until = created.info.expiresOn === null ? "never expires" : `expires ${isoDate(created.info.expiresOn)}`;
+    ctx.stdout.write(`${created.token}\n`);
+    ctx.stderr.write(
+      `${ctx.style.bold(`Token "${created.info.name}" (${role}, ${until})`)}: shown once, only its hash is kept.\n` +
+        ctx.style.dim(`Use it:  curl -H "Authorization: Bearer $DM_TOKEN" http://127.0.0.1:8080/api/v1/stats\n`),
+    );
+  }
+  return created;
+}
+
+function statusOf(t: ApiToken, now: number): string {
+  return tokenProblem(t, now) ?? "active";
+}
+
+export async function tokenListCommand(ctx: CommandContext, options: { json?: boolean; db?: string }): Promise<ApiToken[]> {
+  const now = ctx.now();
+  const tokens = await withStore(ctx, options.db, (store) => listTokens(store));
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(tokens.map((t) => ({ ...t, status: statusOf(t, now) })))}\n`);
+  } else if (tokens.length === 0) {
+    ctx.stdout.write("No tokens yet: dm token create --name NAME --role reader|maintainer|admin\n");
+  } else {
+    const day = (ms: number | null) => (ms === null ? "" : isoDate(ms));
+    ctx.stdout.write(
+      renderTable(
+        ["NAME", "ROLE", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
+        tokens.map((t) => [t.name, t.role, statusOf(t, now), day(t.createdOn), day(t.lastUsedOn), day(t.expiresOn)]),
+        ctx.style,
+      ),
+    );
+  }
+  return tokens;
+}
+
+export async function tokenRevokeCommand(ctx: CommandContext, options: { name: string; json?: boolean; db?: string }) {
+  const now = ctx.now();
+  const token = await withStore(ctx, options.db, (store) => revokeToken(store, options.name, { now, actor: ctx.actor() }));
+  if (options.json) ctx.stdout.write(`${JSON.stringify(token)}\n`);
+  else ctx.stdout.write(`Revoked "${token.name}": it is refused from now on.\n`);
+  return token;
+}

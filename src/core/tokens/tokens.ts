@@ -1,0 +1,122 @@
+/**
+ * API tokens for `dm serve`: `dm_` + 32 random bytes (base64url). Only the
+ * SHA-256 of a token is stored; the token is shown once, when created.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { AuthError, InputError, NotFoundError } from "../../shared/errors.js";
+import { registerSecret } from "../../shared/logger.js";
+import { type ApiToken, type GraphStore, TOKEN_ROLES, type TokenRole } from "../../store/types.js";
+import { DAY_MS } from "../maintenance/due.js";
+
+export const TOKEN_PREFIX = "dm_";
+/** `dm_` and 43 base64url characters (32 bytes). */
+const TOKEN_SHAPE = /^dm_[A-Za-z0-9_-]{43}$/;
+const NAME_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** What each role may do includes everything the roles before it may do. */
+export function roleAllows(role: TokenRole, needed: TokenRole): boolean {
+  return TOKEN_ROLES.indexOf(role) >= TOKEN_ROLES.indexOf(needed);
+}
+
+export function parseRole(text: string): TokenRole {
+  const role = TOKEN_ROLES.find((r) => r === text.trim().toLowerCase());
+  if (!role) throw new InputError(`role "${text}" is not one of ${TOKEN_ROLES.join(", ")}`);
+  return role;
+}
+
+export function assertTokenName(name: string): string {
+  if (!NAME_SHAPE.test(name)) {
+    throw new InputError(`token name "${name}" is not usable: 1-64 letters, digits, and . _ @ - (not first)`, {
+      details: ["Name it after who or what uses it: ci-payments, alice@example.com, grafana."],
+    });
+  }
+  return name;
+}
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** `90d`, `12w`: a lifetime in whole days or weeks. */
+export function parseExpiry(text: string, now: number): number {
+  const m = /^(\d+)\s*(d|days?|w|weeks?)$/i.exec(text.trim());
+  const days = m ? Number(m[1]) * (m[2]!.toLowerCase().startsWith("w") ? 7 : 1) : Number.NaN;
+  if (!m || days < 1 || days > 3650) {
+    throw new InputError(`--expires "${text}" is not a lifetime; use days like 90d or weeks like 12w (at most 3650 days)`);
+  }
+  return now + days * DAY_MS;
+}
+
+export interface CreatedToken {
+  /** shown once; never stored */
+  token: string;
+  info: ApiToken;
+}
+
+export async function createToken(
+  store: GraphStore,
+  input: { name: string; role: TokenRole; expiresOn?: number | null },
+  options: { now: number; actor: string },
+): Promise<CreatedToken> {
+  const name = assertTokenName(input.name);
+  const role = parseRole(input.role);
+  const token = generateToken();
+  registerSecret(token);
+  const info = await store.createApiToken({
+    name,
+    role,
+    hash: hashToken(token),
+    createdOn: options.now,
+    expiresOn: input.expiresOn ?? null,
+  });
+  await store.audit({
+    at: options.now,
+    actor: options.actor,
+    action: "token.create",
+    subject: name,
+    details: { role, expiresOn: info.expiresOn },
+  });
+  return { token, info };
+}
+
+export async function listTokens(store: GraphStore): Promise<ApiToken[]> {
+  return store.listApiTokens();
+}
+
+export async function revokeToken(store: GraphStore, name: string, options: { now: number; actor: string }): Promise<ApiToken> {
+  const token = await store.revokeApiToken(name, options.now);
+  if (!token) {
+    throw new NotFoundError(`no token named "${name}"`, { details: ["dm token list shows the names."] });
+  }
+  await store.audit({ at: options.now, actor: options.actor, action: "token.revoke", subject: name });
+  return token;
+}
+
+/** Why a presented token is refused, or undefined when it is good. The reason is for logs; callers say only 401. */
+export function tokenProblem(token: ApiToken, now: number): string | undefined {
+  if (token.revokedOn !== null && token.revokedOn <= now) return "revoked";
+  if (token.expiresOn !== null && token.expiresOn <= now) return "expired";
+  return undefined;
+}
+
+/**
+ * The token a bearer string names, checked: well formed, known (by its hash,
+ * confirmed in constant time), not revoked, not expired. Anything else is an
+ * AuthError that says what to do, never which part failed for whom.
+ */
+export async function authenticate(store: GraphStore, presented: string, now: number): Promise<ApiToken> {
+  const refuse = (why: string) =>
+    new AuthError(`the token is ${why}`, { details: ["Send Authorization: Bearer <token>; dm token create makes one."] });
+  if (!TOKEN_SHAPE.test(presented)) throw refuse("missing or malformed");
+  const hash = hashToken(presented);
+  const found = await store.findApiTokenByHash(hash);
+  if (!found || !timingSafeEqual(Buffer.from(found.hash, "hex"), Buffer.from(hash, "hex"))) throw refuse("not valid");
+  const { hash: _hash, ...token } = found;
+  const problem = tokenProblem(token, now);
+  if (problem) throw refuse(problem);
+  return token;
+}

@@ -1,0 +1,148 @@
+/**
+ * /metrics in the Prometheus text exposition format (version 0.0.4): the
+ * maintenance debt by campaign and owner, sync freshness, and the server's
+ * own requests. Findings are counted by aggregate J1QL queries, so a scrape
+ * costs a few grouped statements, not one row per finding.
+ */
+import { FINDING_TYPE } from "../core/maintenance/finding.js";
+import { runQuery } from "../query/run.js";
+import type { GraphStore, SyncStatus } from "../store/types.js";
+
+const SYNC_STATUSES: SyncStatus[] = ["running", "succeeded", "partial", "failed"];
+/** seconds */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type Labels = Record<string, string>;
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+function num(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Number.POSITIVE_INFINITY) return "+Inf";
+  return String(value);
+}
+
+/** One metric family: HELP, TYPE, then its samples. */
+class Family {
+  readonly samples: { suffix: string; labels: Labels; value: number }[] = [];
+  constructor(
+    readonly name: string,
+    readonly type: "gauge" | "counter" | "histogram",
+    readonly help: string,
+  ) {}
+  add(labels: Labels, value: number, suffix = ""): this {
+    this.samples.push({ suffix, labels, value });
+    return this;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    for (const s of this.samples) lines.push(`${this.name}${s.suffix}${labelText(s.labels)} ${num(s.value)}`);
+    return lines.join("\n");
+  }
+}
+
+/** Request counts and latencies, by route pattern (never the raw path) and status. */
+export class HttpMetrics {
+  private readonly counts = new Map<string, { labels: Labels; n: number }>();
+  private readonly latency = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    const key = JSON.stringify(labels);
+    const c = this.counts.get(key) ?? { labels, n: 0 };
+    c.n++;
+    this.counts.set(key, c);
+    const h = this.latency.get(key) ?? { labels, buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    LATENCY_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) h.buckets[i]!++;
+    });
+    h.sum += seconds;
+    h.count++;
+    this.latency.set(key, h);
+  }
+
+  families(): Family[] {
+    const total = new Family("dm_http_requests_total", "counter", "HTTP requests served, by method, route and status.");
+    for (const c of this.counts.values()) total.add(c.labels, c.n);
+    const hist = new Family("dm_http_request_duration_seconds", "histogram", "HTTP request latency, by method, route and status.");
+    for (const h of this.latency.values()) {
+      LATENCY_BUCKETS.forEach((le, i) => {
+        hist.add({ ...h.labels, le: String(le) }, h.buckets[i]!, "_bucket");
+      });
+      hist.add({ ...h.labels, le: "+Inf" }, h.count, "_bucket");
+      hist.add(h.labels, h.sum, "_sum");
+      hist.add(h.labels, h.count, "_count");
+    }
+    return [total, hist];
+  }
+}
+
+async function grouped(store: GraphStore, now: number, where: string, returns: string): Promise<Record<string, unknown>[]> {
+  const result = await runQuery(store, `Find ${FINDING_TYPE}${where ? ` with ${where}` : ""} as m return ${returns}`, {
+    now,
+    all: true,
+  });
+  if (result.type !== "table") throw new Error("unreachable: a RETURN query is a table");
+  return result.data;
+}
+
+const text = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
+
+/** The graph's metrics, computed now. */
+export async function domainFamilies(store: GraphStore, now: number): Promise<Family[]> {
+  const byOwner = "m.maintenanceId as id, m.owner as owner, count(m) as n";
+  const [items, open, overdue, accepted, runs] = await Promise.all([
+    grouped(store, now, "", "m.maintenanceId as id, m.shortDescription as item, m.closed as closed, count(m) as n"),
+    grouped(store, now, "closed = false", byOwner),
+    grouped(store, now, `closed = false and dueDate < ${Math.floor(now)}`, byOwner),
+    grouped(store, now, "closed = true and closeReason = 'RISK_ACCEPTED'", byOwner),
+    store.latestSyncRuns(),
+  ]);
+  const perOwner = (name: string, help: string, rows: Record<string, unknown>[]) => {
+    const f = new Family(name, "gauge", help);
+    for (const r of rows) f.add({ maintenance_id: text(r.id), owner: text(r.owner) }, Number(r.n));
+    return f;
+  };
+
+  const campaigns = new Map<string, { item: string; total: number; done: number }>();
+  for (const r of items) {
+    const c = campaigns.get(text(r.id)) ?? { item: text(r.item), total: 0, done: 0 };
+    c.total += Number(r.n);
+    if (r.closed === true || r.closed === 1) c.done += Number(r.n);
+    campaigns.set(text(r.id), c);
+  }
+  const total = new Family("dm_campaign_findings", "gauge", "Findings of each maintenance item (campaign), open and closed.");
+  const completion = new Family("dm_campaign_completion_ratio", "gauge", "Share of a campaign's findings that are closed (0 to 1).");
+  for (const [id, c] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
+    total.add({ maintenance_id: id, item: c.item }, c.total);
+    completion.add({ maintenance_id: id, item: c.item }, c.total === 0 ? 0 : c.done / c.total);
+  }
+
+  const age = new Family("dm_sync_age_seconds", "gauge", "Seconds since the latest sync run of each integration instance ended (or started, if running).");
+  const status = new Family("dm_sync_status", "gauge", "1 for the status of the latest sync run of each integration instance, 0 for the others.");
+  for (const run of runs) {
+    const labels = { integration: run.integration, instance: run.instance };
+    age.add(labels, Math.max(0, (now - (run.finishedOn ?? run.startedOn)) / 1000));
+    for (const s of SYNC_STATUSES) status.add({ ...labels, status: s }, run.status === s ? 1 : 0);
+  }
+  return [
+    perOwner("dm_findings_open", "Open maintenance findings, by campaign (maintenance_id) and owner.", open),
+    perOwner("dm_findings_overdue", "Open findings past their due date, by campaign and owner.", overdue),
+    perOwner("dm_findings_accepted", "Findings closed as RISK_ACCEPTED, by campaign and owner.", accepted),
+    total,
+    completion,
+    age,
+    status,
+  ];
+}
+
+export function renderFamilies(families: Family[]): string {
+  return `${families.map((f) => f.render()).join("\n")}\n`;
+}

@@ -1,0 +1,68 @@
+/** The audit log and token management. */
+import { z } from "zod";
+import { createToken, listTokens, parseExpiry, revokeToken, tokenProblem } from "../../core/tokens/tokens.js";
+import { TOKEN_ROLES } from "../../store/types.js";
+import type { Route, RouteContext } from "../route.js";
+
+const auditQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d+$/, "a whole number")
+    .optional()
+    .describe("newest first, this many (default 100, at most 1000)"),
+});
+
+const tokenBody = z.strictObject({
+  name: z.string().min(1),
+  role: z.enum(TOKEN_ROLES),
+  expires: z.string().optional().describe("lifetime: 90d, 12w (default: never)"),
+});
+
+export const adminRoutes: Route[] = [
+  {
+    method: "GET",
+    path: "/api/v1/audit",
+    role: "reader",
+    summary: "The audit log, newest first: every write, who (the token's name) and what",
+    query: auditQuery,
+    async handle(ctx: RouteContext<unknown, z.infer<typeof auditQuery>>) {
+      const limit = Math.min(1000, Math.max(1, Number(ctx.query.limit ?? 100)));
+      return { entries: await ctx.store.auditLog({ limit }) };
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/tokens",
+    role: "admin",
+    summary: "Every token with role and status (never the token or its hash)",
+    async handle(ctx) {
+      const tokens = await listTokens(ctx.store);
+      return { tokens: tokens.map((t) => ({ ...t, status: tokenProblem(t, ctx.now) ?? "active" })) };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tokens",
+    role: "admin",
+    writes: true,
+    status: 201,
+    summary: "Make a token; the response is the only time it is shown",
+    body: tokenBody,
+    async handle(ctx: RouteContext<z.infer<typeof tokenBody>>) {
+      const b = ctx.body;
+      const expiresOn = b.expires === undefined ? null : parseExpiry(b.expires, ctx.now);
+      const created = await createToken(ctx.store, { name: b.name, role: b.role, expiresOn }, { now: ctx.now, actor: ctx.actor });
+      return { token: created.token, ...created.info };
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/tokens/{name}",
+    role: "admin",
+    writes: true,
+    summary: "Revoke a token: refused from now on (its name stays taken)",
+    async handle(ctx) {
+      return revokeToken(ctx.store, ctx.params.name!, { now: ctx.now, actor: ctx.actor });
+    },
+  },
+];

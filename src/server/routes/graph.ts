@@ -1,0 +1,83 @@
+/** Bulk upsert in the bulk file format, and the sync runs. */
+import { z } from "zod";
+import { findConfigFile, loadConfigFile } from "../../core/ingest/config-file.js";
+import { validateBulk } from "../../core/ingest/bulk-file.js";
+import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
+import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
+import type { Integration } from "../../integrations/types.js";
+import { InputError } from "../../shared/errors.js";
+import { reply, type Route, type RouteContext } from "../route.js";
+
+const graphQuery = z.strictObject({
+  source: z.string().min(1).max(200).optional().describe('`_source` for records that do not name one (default "api")'),
+});
+
+const syncBody = z.strictObject({
+  integration: z.string().optional().describe("one integration (git, hosts, ...) with its settings"),
+  settings: z.record(z.string(), z.unknown()).optional(),
+  all: z.boolean().optional().describe("every instance in the server's dm.config.yaml"),
+});
+
+export function graphRoutes(options: { dataDir: string }): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/api/v1/graph",
+      role: "admin",
+      writes: true,
+      summary: "Upsert entities and relationships in the bulk format, in one transaction (all or nothing)",
+      body: z.unknown().describe("{ entities: [...], relationships: [...] } as in dm import"),
+      query: graphQuery,
+      async handle(ctx: RouteContext<unknown, z.infer<typeof graphQuery>>) {
+        const batch = validateBulk(ctx.body);
+        const source = ctx.query.source ?? "api";
+        const counts = await ctx.store.upsertMany([batch], { now: ctx.now, source });
+        await ctx.store.audit({ at: ctx.now, actor: ctx.actor, action: "import", subject: `api:${source}`, details: { ...counts } });
+        return counts;
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/v1/sync",
+      role: "admin",
+      writes: true,
+      summary: "Run a sync on the server: one integration with settings, or every instance of its dm.config.yaml",
+      body: syncBody,
+      async handle(ctx: RouteContext<z.infer<typeof syncBody>>) {
+        const b = ctx.body;
+        const instances: { integration: Integration<unknown>; config: unknown }[] = [];
+        if (b.all) {
+          if (b.integration) throw new InputError("give an integration or all, not both");
+          const file = findConfigFile(ctx.cwd, options.dataDir);
+          if (!file) throw new InputError("all: the server has no dm.config.yaml (in its folder or ~/.deferred-maintenance/)");
+          instances.push(...loadConfigFile(file));
+        } else {
+          const integration = b.integration === undefined ? undefined : integrationById(b.integration);
+          if (!integration) {
+            throw new InputError(`integration: name one of ${INTEGRATIONS.map((i) => i.id).join(", ")}, or set all`);
+          }
+          const parsed = integration.configSchema.safeParse(b.settings ?? {});
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0]!;
+            throw new InputError(`settings.${issue.path.join(".") || "(root)"}: ${issue.message}`);
+          }
+          instances.push({ integration, config: parsed.data });
+        }
+        const summaries: SyncSummary[] = [];
+        for (const { integration, config } of instances) {
+          summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor }));
+        }
+        return reply(200, { runs: summaries });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/sources",
+      role: "reader",
+      summary: "The latest sync run of each integration instance",
+      async handle(ctx) {
+        return { runs: await ctx.store.latestSyncRuns() };
+      },
+    },
+  ];
+}

@@ -1,0 +1,46 @@
+/** J1QL over HTTP: the query, a page at a time, and single entities. */
+import { z } from "zod";
+import { metadataOf, runQuery } from "../../query/run.js";
+import { NotFoundError } from "../../shared/errors.js";
+import type { Route, RouteContext } from "../route.js";
+
+/** Rows per page at most: a client pages with the cursor rather than asking for everything at once. */
+export const MAX_PAGE_SIZE = 5000;
+
+const queryBody = z.strictObject({
+  query: z.string().min(1).describe("J1QL, e.g. Find CodeRepo with public=true"),
+  cursor: z.string().optional().describe("from the previous page's `cursor`"),
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe("rows per page (default 250)"),
+  includeDeleted: z.boolean().optional(),
+});
+
+export const queryRoutes: Route[] = [
+  {
+    method: "POST",
+    path: "/api/v1/query",
+    role: "reader",
+    summary: "Run a J1QL query: a page of results (list, table or tree) and a cursor when more exist",
+    body: queryBody,
+    async handle(ctx: RouteContext<z.infer<typeof queryBody>>) {
+      const b = ctx.body;
+      return runQuery(ctx.store, b.query, {
+        now: ctx.now,
+        ...(b.cursor === undefined ? {} : { cursor: b.cursor }),
+        ...(b.limit === undefined ? {} : { pageSize: b.limit }),
+        ...(b.includeDeleted === undefined ? {} : { includeDeleted: b.includeDeleted }),
+        timeoutMs: ctx.limits.queryTimeoutMs,
+      });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/entities/{id}",
+    role: "reader",
+    summary: "One entity by its _id: metadata and properties",
+    async handle(ctx) {
+      const [entity] = await ctx.store.getEntities([ctx.params.id!]);
+      if (!entity) throw new NotFoundError(`no entity with _id ${JSON.stringify(ctx.params.id)}`);
+      return { id: entity.id, entity: metadataOf(entity), properties: entity.props };
+    },
+  },
+];
