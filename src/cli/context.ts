@@ -3,6 +3,7 @@ import type { Logger } from "../shared/logger.js";
 import type { GraphStore } from "../store/types.js";
 import type { Out, Style } from "./output.js";
 import type { Prompter } from "./prompt.js";
+import type { RemoteClient } from "./remote.js";
 
 /** What every command gets: where to write, the clock, config and the store. */
 export interface CommandContext {
@@ -26,6 +27,8 @@ export interface CommandContext {
   now(): number;
   /** Open the store named by --db, else DM_DATABASE_URL, else the default file. */
   openStore(db?: string): Promise<GraphStore>;
+  /** The team server's client when DM_SERVER is set and no --db was given (remote mode), else undefined. */
+  remote(db?: string): Promise<RemoteClient | undefined>;
 }
 
 /** Run `fn` with an open store and close it whatever happens. */

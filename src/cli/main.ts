@@ -666,6 +666,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       const { openStore, defaultDatabasePath } = await import("../store/open-store.js");
       return openStore(db ?? config.databaseUrl ?? defaultDatabasePath(config.homeDir));
     },
+    async remote(db) {
+      // --db names a database: that wins over the server
+      if (db !== undefined || config.server === undefined) return undefined;
+      const { RemoteClient } = await import("./remote.js");
+      return new RemoteClient(config.server.url, config.server.token);
+    },
   };
   let pending: Promise<unknown> | undefined;
   const program = buildProgram(ctx, (p) => {

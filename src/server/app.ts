@@ -16,6 +16,7 @@ import { HttpMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { isReply, type Route, type ServerLimits } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
+import { cliRoutes } from "./routes/cli.js";
 import { graphRoutes } from "./routes/graph.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -115,6 +116,7 @@ export function createApp(options: AppOptions): App {
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,
+    ...cliRoutes({ dataDir: options.dataDir }),
   ];
   routes.push({
     method: "GET",

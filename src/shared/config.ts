@@ -29,6 +29,8 @@ export interface Config {
   };
   /** A variable named in a config file (`{ env: NAME }` secrets); undefined when unset or empty. */
   envVar(name: string): string | undefined;
+  /** DM_SERVER and DM_TOKEN: commands run against this team server instead of a local database */
+  server?: { url: string; token?: string };
 }
 
 /**
@@ -47,6 +49,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const debug = get("DM_DEBUG");
   const insecure = get("DM_LDAP_INSECURE");
+  const serverUrl = get("DM_SERVER");
+  if (serverUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(serverUrl)) {
+    throw new InputError(`environment variable DM_SERVER: "${serverUrl}" is not an http(s) URL, e.g. https://dm.example.com`);
+  }
+  const token = get("DM_TOKEN");
   return {
     databaseUrl: get("DM_DATABASE_URL"),
     user: get("DM_USER"),
@@ -63,6 +70,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ldapInsecure: insecure !== undefined && insecure !== "0" && insecure !== "false",
     },
     envVar: get,
+    ...(serverUrl !== undefined ? { server: { url: serverUrl.replace(/\/+$/, ""), ...(token !== undefined ? { token } : {}) } } : {}),
   };
 }
 

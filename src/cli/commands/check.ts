@@ -4,9 +4,10 @@
  */
 import { DAY_MS, formatDue, parseDuration } from "../../core/maintenance/due.js";
 import type { Finding } from "../../core/maintenance/finding.js";
-import { isOverdue, type RepoRef, repoReport } from "../../core/maintenance/report.js";
+import { isOverdue, type RepoRef } from "../../core/maintenance/report.js";
 import { CheckFailedError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { closeHint, plural, resolveRepo } from "./report.js";
 
 export interface CheckOptions {
@@ -50,9 +51,9 @@ function byItem(findings: Finding[]): Finding[] {
 export async function checkCommand(ctx: CommandContext, options: CheckOptions): Promise<CheckResult> {
   const graceMs = parseDuration(options.grace ?? "0", "--grace");
   const now = ctx.now();
-  const result = await withStore(ctx, options.db, async (store): Promise<CheckResult> => {
-    const repo = await resolveRepo(ctx, store, options.repo, "dm check");
-    const report = await repoReport(store, repo, { now });
+  const result = await withBackend(ctx, options.db, async (b): Promise<CheckResult> => {
+    const repo = await resolveRepo(ctx, b, options.repo, "dm check");
+    const report = await b.repoReport(repo, { now });
     const failing = report.findings.filter((f) => isOverdue(f, now, graceMs));
     const withinGrace = report.findings.filter((f) => isOverdue(f, now) && !isOverdue(f, now, graceMs));
     return {

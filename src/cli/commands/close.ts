@@ -1,14 +1,14 @@
 import {
   type CloseInput,
   type CloseResult,
-  closeMaintenance,
   parseCloseReason,
 } from "../../core/maintenance/close.js";
 import { isoDate, parseDue } from "../../core/maintenance/due.js";
 import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/finding.js";
 import { assertSelectionQuery, linkProblem, previewNames } from "../../core/maintenance/open.js";
 import { InputError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 
 export interface CloseOptions {
@@ -46,9 +46,9 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
     });
   }
 
-  return withStore(ctx, options.db, async (store) => {
+  return withBackend(ctx, options.db, async (b) => {
     let confirmed = !!options.yes;
-    const actor = ctx.actor();
+    const actor = await b.actor();
     const input = (): CloseInput => ({
       ...(options.id === undefined ? {} : { maintenanceId: options.id }),
       ...(options.query === undefined ? {} : { query: options.query }),
@@ -73,7 +73,7 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
           until = parseDue(text, now, "the date");
         }
         if (!options.yes && !options.dryRun) {
-          const preview = await closeMaintenance(store, { ...input(), dryRun: true });
+          const preview = await b.close({ ...input(), dryRun: true });
           const count = `${preview.closed} ${preview.closed === 1 ? "finding" : "findings"}`;
           const what =
             reason === "RISK_ACCEPTED" ? `Accept the risk on ${count} until ${isoDate(until!)}` : `Close ${count} as ${reason}`;
@@ -89,7 +89,7 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
       }
     }
     const refuse = !options.dryRun && !confirmed;
-    const result = await closeMaintenance(store, { ...input(), dryRun: !!options.dryRun || refuse });
+    const result = await b.close({ ...input(), dryRun: !!options.dryRun || refuse });
     if (refuse) {
       throw new InputError(REFUSE_WITHOUT_YES, {
         details: [`It would close ${result.closed} findings.`, "Add --yes to close them, or --dry-run to list them."],

@@ -2,9 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import { stringify as toYaml } from "yaml";
-import { type Finding, loadFindings } from "../../core/maintenance/finding.js";
+import type { Finding } from "../../core/maintenance/finding.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/types.js";
+import { withBackend } from "../backend.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderCsv } from "../output.js";
 
@@ -84,6 +85,11 @@ export async function exportCommand(ctx: CommandContext, options: ExportOptions)
   const format = options.format ?? (options.out && /\.ya?ml$/i.test(options.out) ? "yaml" : "json");
   if (format !== "json" && format !== "yaml") {
     throw new InputError(`--format ${format} is not known for the graph; use json or yaml (csv goes with --findings)`);
+  }
+  if (await ctx.remote(options.db)) {
+    throw new InputError("dm export of the whole graph reads a database: on a dm server, run it on the server (with --db), or export the findings (--findings)", {
+      details: ["Or query what you need: dm query \"Find CodeRepo\" --all --format json"],
+    });
   }
   return withStore(ctx, options.db, async (store) => {
     if (!options.out || options.out === "-") {
@@ -187,7 +193,7 @@ export async function exportFindings(ctx: CommandContext, options: ExportFinding
   if (target && !fs.existsSync(path.dirname(target))) {
     throw new InputError(`cannot write ${options.out}: the directory ${path.dirname(target)} does not exist`);
   }
-  const findings = await withStore(ctx, options.db, (store) => loadFindings(store, ctx.now()));
+  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(ctx.now()));
   findings.sort(
     (a, b) =>
       a.maintenanceId.localeCompare(b.maintenanceId) ||

@@ -3,8 +3,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { decodeChunks, readBulkBatches } from "../../core/ingest/bulk-stream.js";
 import { InputError } from "../../shared/errors.js";
-import type { UpsertResult } from "../../store/types.js";
+import type { GraphBatch, UpsertResult } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
+import type { RemoteClient } from "../remote.js";
 
 export interface ImportOptions {
   file: string;
@@ -44,7 +45,8 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
   const { chunks, name } = await openInput(ctx, options.file);
   const now = ctx.now();
   const progress = ctx.stderrIsTTY ? new Progress(ctx) : undefined;
-  const result = await withStore(ctx, options.db, async (store) => {
+  const remote = await ctx.remote(options.db);
+  const result = remote ? await remoteImport(remote, chunks, name, options.source) : await withStore(ctx, options.db, async (store) => {
     let records = 0;
     async function* counted() {
       for await (const batch of readBulkBatches(chunks, name)) {
@@ -76,6 +78,22 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     );
   }
   return summary;
+}
+
+/**
+ * On a team server: the file is read and checked here (errors name the line,
+ * as locally), then sent whole; the server writes it in one transaction.
+ */
+async function remoteImport(remote: RemoteClient, chunks: AsyncIterable<string>, name: string, source: string | undefined): Promise<UpsertResult> {
+  const batch: GraphBatch = { entities: [], relationships: [] };
+  for await (const b of readBulkBatches(chunks, name)) {
+    (batch.entities as unknown[]).push(...b.entities);
+    (batch.relationships as unknown[]).push(...b.relationships);
+  }
+  return remote.post<UpsertResult>("/api/v1/graph", {
+    body: { entities: batch.entities, relationships: batch.relationships },
+    query: { source: source ?? "import" },
+  });
 }
 
 /** Records read so far and the rate, on one stderr line, at most ten times a second. */

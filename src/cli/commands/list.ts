@@ -1,9 +1,10 @@
 /** `dm list`: one row per open finding, by due date. */
 import { DAY_MS, formatDue, parseDuration } from "../../core/maintenance/due.js";
 import { assertMaintenanceId, type Finding } from "../../core/maintenance/finding.js";
-import { isOverdue, listFindings } from "../../core/maintenance/report.js";
+import { isOverdue } from "../../core/maintenance/report.js";
 import { InputError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { renderCsv, renderTable } from "../output.js";
 import { plural } from "./report.js";
 
@@ -50,9 +51,7 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   const days = overdueDays(options.overdue);
   const maintenanceId = options.id === undefined ? undefined : assertMaintenanceId(options.id);
   const now = ctx.now();
-  const findings = await withStore(ctx, options.db, (store) =>
-    listFindings(store, { now, overdueDays: days, maintenanceId }),
-  );
+  const findings = await withBackend(ctx, options.db, (b) => b.listFindings({ now, overdueDays: days, maintenanceId }));
   if (format === "json") {
     ctx.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
   } else if (format === "csv") {

@@ -5,13 +5,12 @@ import {
   entityNameOf,
   linkProblem,
   type OpenResult,
-  openMaintenance,
   previewNames,
-  selectEntities,
   shortDescriptionProblem,
 } from "../../core/maintenance/open.js";
 import { DmError, InputError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import type { Prompter } from "../prompt.js";
 
 export interface OpenOptions {
@@ -84,14 +83,14 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
     }
   }
 
-  return withStore(ctx, options.db, async (store) => {
+  return withBackend(ctx, options.db, async (b) => {
     let confirmed = !!options.yes;
     if (ctx.interactive) {
       const p = ctx.prompter();
       try {
         query ??= await p.text("Which assets? (J1QL)", { validate: (a) => problemOf(() => assertSelectionQuery(a)) });
         if (!options.yes && !options.dryRun) {
-          const selected = (await selectEntities(store, query, now)).filter((i) => i.entity._type !== FINDING_TYPE);
+          const selected = (await b.selectEntities(query, now)).filter((i) => i.entity._type !== FINDING_TYPE);
           if (selected.length === 0) throw new InputError("the query selects no entities: nothing to open");
           const noun = selected.length === 1 ? "entity" : "entities";
           const ok = await p.confirm(`${selected.length} ${noun}: ${previewNames(selected.map(entityNameOf))}. Proceed?`, true);
@@ -111,8 +110,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
     }
     // Without a terminal and without --yes: validate everything (a dry run), then refuse.
     const refuse = !options.dryRun && !confirmed;
-    const result = await openMaintenance(
-      store,
+    const result = await b.open(
       {
         query: query!,
         shortDescription: short!,
@@ -122,7 +120,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
         track: !!options.track,
         dryRun: !!options.dryRun || refuse,
       },
-      { now, actor: ctx.actor() },
+      { now, actor: await b.actor() },
     );
     if (refuse) {
       throw new InputError(REFUSE_WITHOUT_YES, {

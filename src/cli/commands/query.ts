@@ -3,6 +3,7 @@ import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { formatCell, renderCsv, renderTable } from "../output.js";
+import type { RemoteClient } from "../remote.js";
 
 export interface QueryOptions {
   query: string;
@@ -25,16 +26,43 @@ export async function queryCommand(ctx: CommandContext, options: QueryOptions): 
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
     throw new InputError(`--limit must be a positive whole number, not ${options.limit}`);
   }
-  const result = await withStore(ctx, options.db, (store) =>
-    runQuery(store, options.query, {
-      now: ctx.now(),
-      all: options.all,
-      cursor: options.cursor,
-      pageSize: options.limit,
-      includeDeleted: options.includeDeleted,
-    }),
-  );
+  const remote = await ctx.remote(options.db);
+  const result = remote
+    ? await remoteQuery(remote, options)
+    : await withStore(ctx, options.db, (store) =>
+        runQuery(store, options.query, {
+          now: ctx.now(),
+          all: options.all,
+          cursor: options.cursor,
+          pageSize: options.limit,
+          includeDeleted: options.includeDeleted,
+        }),
+      );
   printResult(ctx, result, format);
+  return result;
+}
+
+/** The query on the team server: one page, or with --all every page, joined. */
+async function remoteQuery(remote: RemoteClient, options: QueryOptions): Promise<QueryResult> {
+  const page = (cursor: string | undefined) =>
+    remote.post<QueryResult>("/api/v1/query", {
+      body: {
+        query: options.query,
+        ...(cursor === undefined ? {} : { cursor }),
+        // --all asks for big pages: fewer round trips
+        ...(options.limit !== undefined ? { limit: options.limit } : options.all ? { limit: 5000 } : {}),
+        ...(options.includeDeleted ? { includeDeleted: true } : {}),
+      },
+      j1ql: options.query,
+    });
+  let result = await page(options.cursor);
+  while (options.all && result.type !== "tree" && result.cursor !== undefined) {
+    const next = await page(result.cursor);
+    if (next.type !== result.type) break;
+    const { cursor, ...rest } = next;
+    result = { ...rest, data: [...result.data, ...next.data] } as QueryResult;
+    if (cursor !== undefined) result = { ...result, cursor } as QueryResult;
+  }
   return result;
 }
 

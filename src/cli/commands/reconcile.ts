@@ -1,5 +1,6 @@
-import { type ReconcileResult, reconcile } from "../../core/maintenance/reconcile.js";
-import { type CommandContext, withStore } from "../context.js";
+import type { ReconcileResult } from "../../core/maintenance/reconcile.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 
 export interface ReconcileCommandOptions {
   json?: boolean;
@@ -8,7 +9,7 @@ export interface ReconcileCommandOptions {
 
 export async function reconcileCommand(ctx: CommandContext, options: ReconcileCommandOptions): Promise<ReconcileResult> {
   const now = ctx.now();
-  const result = await withStore(ctx, options.db, (store) => reconcile(store, { now, actor: "dm", ranBy: ctx.actor() }));
+  const result = await withBackend(ctx, options.db, async (b) => b.reconcile({ now, actor: "dm", ranBy: await b.actor() }));
   for (const e of result.errors) {
     ctx.stderr.write(`${ctx.style.yellow("warning:")} item ${e.maintenanceId} left as it is: ${e.message}\n`);
   }

@@ -7,20 +7,11 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { formatDue } from "../../core/maintenance/due.js";
 import type { Finding } from "../../core/maintenance/finding.js";
-import {
-  type FindingReport,
-  findRepo,
-  isOverdue,
-  type MineItem,
-  mineReport,
-  ownerReport,
-  type RepoRef,
-  repoReport,
-} from "../../core/maintenance/report.js";
+import { type FindingReport, isOverdue, type MineItem, type RepoRef } from "../../core/maintenance/report.js";
 import { j1qlString } from "../../query/quote.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
-import type { GraphStore } from "../../store/types.js";
-import { type CommandContext, withStore } from "../context.js";
+import { type Backend, withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
 
 // ------------------------------------------------------------------ the checkout
@@ -76,13 +67,13 @@ function safeRemote(url: string): string {
  */
 export async function resolveRepo(
   ctx: CommandContext,
-  store: GraphStore,
+  backend: Backend,
   name: string | undefined,
   command: string,
 ): Promise<RepoRef> {
   const now = ctx.now();
   if (name !== undefined) {
-    const repo = await findRepo(store, { name, now });
+    const repo = await backend.findRepo({ name, now });
     if (!repo) {
       throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph`, {
         details: [
@@ -99,7 +90,7 @@ export async function resolveRepo(
       details: [`Pick one: ${command} --repo NAME`, "(or run it inside the repository's checkout)"],
     });
   }
-  const repo = await findRepo(store, { remoteUrl: checkout.remoteUrl, dirName: checkout.dirName, now });
+  const repo = await backend.findRepo({ remoteUrl: checkout.remoteUrl, dirName: checkout.dirName, now });
   if (!repo) {
     const shown = checkout.remoteUrl ? `${checkout.dirName} (${safeRemote(checkout.remoteUrl)})` : checkout.dirName;
     throw new NotFoundError(`no repository named ${shown} in the graph; import or sync it, or use --repo`, {
@@ -204,17 +195,18 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
     throw new InputError("--repo and --owner pick different things: use one of them");
   }
   const now = ctx.now();
-  const actor = options.mine ? ctx.actor() : undefined;
-  const out = await withStore(ctx, options.db, async (store): Promise<ReportOutput> => {
+  let actor: string | undefined;
+  const out = await withBackend(ctx, options.db, async (b): Promise<ReportOutput> => {
+    actor = options.mine ? await b.actor() : undefined;
     if (options.owner !== undefined) {
-      return { ...(await ownerReport(store, options.owner, { now, mine: actor })), ...(actor ? { actor } : {}) };
+      return { ...(await b.ownerReport(options.owner, { now, mine: actor })), ...(actor ? { actor } : {}) };
     }
     // --mine alone, outside a checkout: only what I opened.
     if (options.repo === undefined && actor !== undefined && !gitCheckout(ctx.cwd)) {
-      return { findings: [], open: 0, overdue: 0, mine: await mineReport(store, actor, now), actor };
+      return { findings: [], open: 0, overdue: 0, mine: await b.mineReport(actor, now), actor };
     }
-    const repo = await resolveRepo(ctx, store, options.repo, "dm report");
-    return { ...(await repoReport(store, repo, { now, mine: actor })), ...(actor ? { actor } : {}) };
+    const repo = await resolveRepo(ctx, b, options.repo, "dm report");
+    return { ...(await b.repoReport(repo, { now, mine: actor })), ...(actor ? { actor } : {}) };
   });
 
   if (options.json) {

@@ -1,10 +1,11 @@
 /** `dm show MID`: one maintenance item, its numbers and its findings. */
 import { formatDue, isoDate } from "../../core/maintenance/due.js";
-import { assertMaintenanceId, type Finding, loadFindings } from "../../core/maintenance/finding.js";
+import { assertMaintenanceId, type Finding } from "../../core/maintenance/finding.js";
 import { byDue, isOverdue } from "../../core/maintenance/report.js";
 import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
 import { NotFoundError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { renderTable } from "../output.js";
 import { plural } from "./report.js";
 import { daysText, forecastText, percent } from "./stats.js";
@@ -46,7 +47,7 @@ function order(findings: Finding[]): Finding[] {
 export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult> {
   const id = assertMaintenanceId(options.id);
   const now = ctx.now();
-  const findings = await withStore(ctx, options.db, (store) => loadFindings(store, now, { maintenanceId: id }));
+  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, { maintenanceId: id }));
   if (findings.length === 0) {
     throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm list` and `dm stats` show the ids of the items."] });
   }

@@ -1,10 +1,11 @@
 import { formatDuration } from "../../core/maintenance/due.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { renderTable } from "../output.js";
 
 /** Integration instances with their last run: when, how it ended, what it did. */
 export async function sourcesCommand(ctx: CommandContext, options: { json?: boolean; db?: string }) {
-  const runs = await withStore(ctx, options.db, (store) => store.latestSyncRuns());
+  const runs = await withBackend(ctx, options.db, (b) => b.latestSyncRuns());
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify(runs)}\n`);
     return runs;

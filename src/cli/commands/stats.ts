@@ -1,9 +1,10 @@
 /** `dm stats [MID]`: campaign progress, worst first; one item in full with its burndown. */
 import { DAY_MS, isoDate } from "../../core/maintenance/due.js";
-import { assertMaintenanceId, loadFindings } from "../../core/maintenance/finding.js";
+import { assertMaintenanceId } from "../../core/maintenance/finding.js";
 import { type BurndownPoint, type ItemStats, itemStats, PACE_WINDOW_DAYS, statsOf } from "../../core/maintenance/stats.js";
 import { NotFoundError } from "../../shared/errors.js";
-import { type CommandContext, withStore } from "../context.js";
+import { withBackend } from "../backend.js";
+import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
 import { plural } from "./report.js";
 
@@ -131,9 +132,7 @@ function detailText(x: ItemStats, now: number, style: Style): string {
 export async function statsCommand(ctx: CommandContext, options: StatsOptions): Promise<ItemStats | ItemStats[]> {
   const id = options.id === undefined ? undefined : assertMaintenanceId(options.id);
   const now = ctx.now();
-  const findings = await withStore(ctx, options.db, (store) =>
-    loadFindings(store, now, id === undefined ? {} : { maintenanceId: id }),
-  );
+  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, id === undefined ? {} : { maintenanceId: id }));
   if (id !== undefined) {
     if (findings.length === 0) {
       throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm stats` without an id lists the items."] });

@@ -7,6 +7,7 @@ import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
+import type { RemoteClient } from "../remote.js";
 import { progressReporter } from "../progress.js";
 
 export interface SyncOptions {
@@ -44,6 +45,25 @@ function printSummary(ctx: CommandContext, s: SyncSummary): void {
 }
 
 /**
+ * On a team server the sync runs there: `--all` is the server's
+ * dm.config.yaml, and paths and files are the server's.
+ */
+async function remoteSync(ctx: CommandContext, remote: RemoteClient, options: SyncOptions): Promise<SyncSummary[]> {
+  if (options.all && options.integration) throw new InputError("give an integration or --all, not both");
+  if (!options.all && !options.integration) {
+    throw new InputError(`name an integration (${INTEGRATIONS.map((i) => i.id).join(", ")}) or use --all`);
+  }
+  const settings = Object.fromEntries(Object.entries(options.settings).filter(([, v]) => v !== undefined));
+  ctx.stderr.write(`Syncing on the dm server ${remote.url} (paths and files are the server's) …\n`);
+  const { runs } = await remote.post<{ runs: SyncSummary[] }>("/api/v1/sync", {
+    body: options.all ? { all: true } : { integration: options.integration, settings },
+  });
+  if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? runs : runs[0])}\n`);
+  else for (const summary of runs) printSummary(ctx, summary);
+  return runs;
+}
+
+/**
  * With an advisory database in place, the graph is scanned after the sync,
  * so vulnerability findings close when the fix lands and open when a
  * vulnerable package arrives. No database: nothing to do.
@@ -72,6 +92,8 @@ async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: bool
 }
 
 export async function syncCommand(ctx: CommandContext, options: SyncOptions): Promise<SyncSummary[]> {
+  const remote = await ctx.remote(options.db);
+  if (remote) return remoteSync(ctx, remote, options);
   const instances: { integration: Integration<unknown>; config: unknown }[] = [];
   if (options.all) {
     if (options.integration) throw new InputError("give an integration or --all, not both");

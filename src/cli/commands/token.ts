@@ -18,9 +18,14 @@ export async function tokenCreateCommand(ctx: CommandContext, options: TokenCrea
   const now = ctx.now();
   const role = parseRole(options.role);
   const expiresOn = options.expires === undefined ? null : parseExpiry(options.expires, now);
-  const created = await withStore(ctx, options.db, (store) =>
-    createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }),
-  );
+  const remote = await ctx.remote(options.db);
+  const created = remote
+    ? await remote
+        .post<{ token: string } & ApiToken>("/api/v1/tokens", {
+          body: { name: options.name, role, ...(options.expires === undefined ? {} : { expires: options.expires }) },
+        })
+        .then(({ token, ...info }) => ({ token, info: info as ApiToken }))
+    : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }));
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ token: created.token, ...created.info })}\n`);
   } else {
@@ -40,7 +45,10 @@ function statusOf(t: ApiToken, now: number): string {
 
 export async function tokenListCommand(ctx: CommandContext, options: { json?: boolean; db?: string }): Promise<ApiToken[]> {
   const now = ctx.now();
-  const tokens = await withStore(ctx, options.db, (store) => listTokens(store));
+  const remote = await ctx.remote(options.db);
+  const tokens = remote
+    ? (await remote.get<{ tokens: (ApiToken & { status?: string })[] }>("/api/v1/tokens")).tokens.map(({ status: _status, ...t }) => t)
+    : await withStore(ctx, options.db, (store) => listTokens(store));
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify(tokens.map((t) => ({ ...t, status: statusOf(t, now) })))}\n`);
   } else if (tokens.length === 0) {
@@ -60,7 +68,10 @@ export async function tokenListCommand(ctx: CommandContext, options: { json?: bo
 
 export async function tokenRevokeCommand(ctx: CommandContext, options: { name: string; json?: boolean; db?: string }) {
   const now = ctx.now();
-  const token = await withStore(ctx, options.db, (store) => revokeToken(store, options.name, { now, actor: ctx.actor() }));
+  const remote = await ctx.remote(options.db);
+  const token = remote
+    ? await remote.request<ApiToken>("DELETE", `/api/v1/tokens/${encodeURIComponent(options.name)}`)
+    : await withStore(ctx, options.db, (store) => revokeToken(store, options.name, { now, actor: ctx.actor() }));
   if (options.json) ctx.stdout.write(`${JSON.stringify(token)}\n`);
   else ctx.stdout.write(`Revoked "${token.name}": it is refused from now on.\n`);
   return token;

@@ -232,14 +232,16 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
   if (options.format === "sarif") {
     throw new InputError("--format sarif is for scanning a folder of lockfiles: dm vulns scan <path> --format sarif");
   }
-  const settings = vulnsSettings(ctx, options);
-  const file = osvDbPath(ctx, options, settings);
+  const remote = await ctx.remote(options.db);
+  const settings = remote ? undefined : vulnsSettings(ctx, options);
   const progress = progressReporter(ctx, "Matching packages");
-  const result = await withDb(file, false, (db) =>
+  const result = remote
+    ? await remote.post<GraphScanResult>("/api/v1/vulns/scan")
+    : await withDb(osvDbPath(ctx, options, settings), false, (db) =>
     withStore(ctx, options.db, (store) =>
       scanGraph(store, new Matcher(db), {
         now: ctx.now(),
-        config: settings,
+        config: settings!,
         ranBy: ctx.actor(),
         onProgress: (done, total) => progress.update(done, total, "package uses"),
       }),

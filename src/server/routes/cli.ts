@@ -1,0 +1,105 @@
+/**
+ * What the remote CLI needs beyond the other routes, so that a command in
+ * remote mode computes and prints exactly what it does locally: who the
+ * token is, an item's findings (open and closed), a repository found the way
+ * `dm` finds it from a checkout, what a person opened, and the graph's
+ * vulnerability scan.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { assertMaintenanceId, loadFindings } from "../../core/maintenance/finding.js";
+import { findRepo, mineReport } from "../../core/maintenance/report.js";
+import { defaultVulnsConfig, loadVulnsConfig } from "../../core/vulns/config.js";
+import { AdvisoryDb, OSV_DB_FILE } from "../../core/vulns/db.js";
+import { Matcher } from "../../core/vulns/match.js";
+import { scanGraph } from "../../core/vulns/scan-graph.js";
+import { InputError } from "../../shared/errors.js";
+import type { Route, RouteContext } from "../route.js";
+
+const findingsQuery = z.strictObject({
+  id: z.string().optional().describe("only this maintenance item's findings"),
+});
+
+const repoQuery = z.strictObject({
+  name: z.string().min(1).optional().describe("a CodeRepo's name or _key"),
+  remoteUrl: z.string().min(1).optional().describe("a checkout's origin URL"),
+  dirName: z.string().min(1).optional().describe("a checkout's folder name"),
+});
+
+const mineQuery = z.strictObject({
+  actor: z.string().min(1).describe("who opened the items (createdBy)"),
+});
+
+export function cliRoutes(options: { dataDir: string }): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/api/v1/whoami",
+      role: "reader",
+      summary: "The token's name and role (the actor of its writes)",
+      async handle(ctx) {
+        return { name: ctx.token!.name, role: ctx.token!.role };
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/findings",
+      role: "reader",
+      summary: "Every finding, open and closed, or one item's (id)",
+      query: findingsQuery,
+      async handle(ctx: RouteContext<unknown, z.infer<typeof findingsQuery>>) {
+        const id = ctx.query.id === undefined ? undefined : assertMaintenanceId(ctx.query.id);
+        return { findings: await loadFindings(ctx.store, ctx.now, id === undefined ? {} : { maintenanceId: id }) };
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/repo",
+      role: "reader",
+      summary: "A repository by name (or _key), or by a checkout's origin URL and folder name; null when none",
+      query: repoQuery,
+      async handle(ctx: RouteContext<unknown, z.infer<typeof repoQuery>>) {
+        const q = ctx.query;
+        if (q.name === undefined && q.remoteUrl === undefined && q.dirName === undefined) {
+          throw new InputError("give name, or remoteUrl and/or dirName");
+        }
+        const repo = await findRepo(ctx.store, {
+          ...(q.name === undefined ? {} : { name: q.name }),
+          ...(q.remoteUrl === undefined ? {} : { remoteUrl: q.remoteUrl }),
+          ...(q.dirName === undefined ? {} : { dirName: q.dirName }),
+          now: ctx.now,
+        });
+        return { repo: repo ?? null };
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/mine",
+      role: "reader",
+      summary: "The open items someone opened, with their open and overdue counts",
+      query: mineQuery,
+      async handle(ctx: RouteContext<unknown, z.infer<typeof mineQuery>>) {
+        return { mine: await mineReport(ctx.store, ctx.query.actor, ctx.now) };
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/v1/vulns/scan",
+      role: "maintainer",
+      writes: true,
+      summary: "Scan every package in the graph against the server's advisory database; findings are kept",
+      async handle(ctx) {
+        const configFile = path.join(options.dataDir, "dm.config.yaml");
+        const settings: ReturnType<typeof loadVulnsConfig> = fs.existsSync(configFile) ? loadVulnsConfig(configFile) : defaultVulnsConfig();
+        const file = settings.db ?? path.join(options.dataDir, OSV_DB_FILE);
+        const db = AdvisoryDb.open(file);
+        try {
+          return await scanGraph(ctx.store, new Matcher(db), { now: ctx.now, config: settings, ranBy: ctx.actor });
+        } finally {
+          db.close();
+        }
+      },
+    },
+  ];
+}
