@@ -71,11 +71,13 @@ export function OverviewPage() {
                 <th scope="row">
                   <Link to={`/campaigns/${item.maintenanceId}`}>{item.shortDescription || item.maintenanceId}</Link>
                 </th>
-                <td className="done-cell">
-                  <ProgressBar value={item.completion} label={`${item.shortDescription} done`} />
-                  <span>
-                    {count(item.total - item.open)}/{count(item.total)} {percent(item.completion)}
-                  </span>
+                <td>
+                  <div className="done-cell">
+                    <ProgressBar value={item.completion} label={`${item.shortDescription} done`} />
+                    <span>
+                      {count(item.total - item.open)}/{count(item.total)} {percent(item.completion)}
+                    </span>
+                  </div>
                 </td>
                 <td className="num">{count(item.overdue)}</td>
                 <td>{item.open === 0 ? "done" : dueText(item.dueDate, data.now)}</td>
