@@ -92,7 +92,7 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
 
   it("names the caller's token, never the token itself", async () => {
     const r = await t.call("GET", "/api/v1/session", { token: t.tokens.maintainer });
-    expect(r.json).toEqual({ name: "maintainer", role: "maintainer", expiresOn: null });
+    expect(r.json).toEqual({ name: "maintainer", role: "maintainer", expiresOn: null, oncall: false });
     expect(r.text).not.toContain(t.tokens.maintainer);
   });
 
@@ -185,6 +185,7 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
       ["carol", "carol@example.com", clock],
     ]);
     expect(r.json.syncs).toMatchObject([{ integration: "oncall", status: "succeeded" }]);
+    expect((await t.call("GET", "/api/v1/session", { token: t.tokens.reader })).json.oncall).toBe(true);
     expect(r.json.audit).toMatchObject([{ actor: "scheduler", details: { added: ["carol"], removed: ["bob"] } }]);
   });
 });

@@ -107,6 +107,8 @@ export interface Session {
   name: string;
   role: "reader" | "maintainer" | "admin";
   expiresOn: number | null;
+  /** dm oncall sync has run: the On-call page has something to show */
+  oncall: boolean;
 }
 
 export interface Forecast {

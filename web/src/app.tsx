@@ -1,6 +1,6 @@
 /** The shell: sign-in gate, navigation, and the page for the current path. */
 import { useEffect, useState } from "react";
-import { type ApiError, api, forgetToken, type Oncall, type Session, setUnauthorizedHandler, storeToken, storedToken } from "./api";
+import { type ApiError, api, forgetToken, type Session, setUnauthorizedHandler, storeToken, storedToken } from "./api";
 import { AssetPage } from "./pages/asset";
 import { CampaignPage } from "./pages/campaign";
 import { OncallPage } from "./pages/oncall";
@@ -29,37 +29,26 @@ function Page({ path }: { path: string }) {
 
 export function App() {
   const { path } = useLocation();
+  // With a token from this tab's earlier sign-in, the page loads at once; a refused token signs out (below).
+  const [signedIn, setSignedIn] = useState(storedToken() !== null);
   const [session, setSession] = useState<Session | undefined>();
-  const [checking, setChecking] = useState(storedToken() !== null);
   const [notice, setNotice] = useState<string | undefined>();
-  const [oncall, setOncall] = useState(false);
 
   useEffect(() => {
     setUnauthorizedHandler((error: ApiError) => {
       forgetToken();
+      setSignedIn(false);
       setSession(undefined);
       setNotice(`Signed out: the server no longer accepts the token (${error.message}).`);
     });
-    if (storedToken() === null) return;
-    api<Session>("/api/v1/session").then(
-      (s) => {
-        setSession(s);
-        setChecking(false);
-      },
-      () => setChecking(false),
-    );
   }, []);
 
   useEffect(() => {
-    if (!session) return;
-    api<Oncall>("/api/v1/oncall").then(
-      (o) => setOncall(o.configured),
-      () => setOncall(false),
-    );
-  }, [session]);
+    if (!signedIn || session) return;
+    api<Session>("/api/v1/session").then(setSession, () => undefined);
+  }, [signedIn, session]);
 
-  if (checking) return <p role="status">Checking your token…</p>;
-  if (!session) {
+  if (!signedIn) {
     return (
       <SignIn
         notice={notice}
@@ -67,19 +56,21 @@ export function App() {
           storeToken(token);
           setNotice(undefined);
           setSession(s);
+          setSignedIn(true);
         }}
       />
     );
   }
   const signOut = () => {
     forgetToken();
+    setSignedIn(false);
     setSession(undefined);
     setNotice("Signed out.");
   };
   const nav = [
     { to: "/", label: "Overview", current: path === "/" || path.startsWith("/campaigns/") },
     { to: "/query", label: "Query", current: path === "/query" },
-    ...(oncall ? [{ to: "/oncall", label: "On-call", current: path === "/oncall" }] : []),
+    ...(session?.oncall || path === "/oncall" ? [{ to: "/oncall", label: "On-call", current: path === "/oncall" }] : []),
   ];
   return (
     <>
@@ -96,7 +87,7 @@ export function App() {
           ))}
         </nav>
         <span className="who" data-testid="signed-in-as">
-          {session.name} ({session.role})
+          {session ? `${session.name} (${session.role})` : ""}
         </span>
         <button type="button" onClick={signOut}>
           Sign out

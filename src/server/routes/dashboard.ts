@@ -305,9 +305,11 @@ export const dashboardRoutes: Route[] = [
     method: "GET",
     path: "/api/v1/session",
     role: "reader",
-    summary: "The calling token's name and role (the dashboard's sign-in check)",
+    summary: "The calling token's name and role, and whether on-call is set up (the dashboard's sign-in check)",
     async handle(ctx) {
-      return { name: ctx.token!.name, role: ctx.token!.role, expiresOn: ctx.token!.expiresOn };
+      // the sync runs table is small: on-call is "set up" once dm oncall sync has run
+      const oncall = (await ctx.store.latestSyncRuns()).some((r) => r.integration === "oncall");
+      return { name: ctx.token!.name, role: ctx.token!.role, expiresOn: ctx.token!.expiresOn, oncall };
     },
   },
   {
