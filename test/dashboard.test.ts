@@ -37,6 +37,8 @@ describe("dashboard in Chromium", () => {
   let context: BrowserContext;
   let page: Page;
   let blocked: string[];
+  /** console errors and uncaught exceptions in the page (a CSP violation shows up here too) */
+  const problems: string[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: the API's JSON
   let overview: any;
   let campaignId: string;
@@ -80,6 +82,11 @@ describe("dashboard in Chromium", () => {
     browser = await launchChromium();
     ({ context, blocked } = await isolatedContext(browser, t.url));
     page = await context.newPage();
+    page.on("console", (m) => {
+      // the refused sign-in and the revoked token are expected 401s
+      if (m.type() === "error" && !m.text().includes("401")) problems.push(m.text());
+    });
+    page.on("pageerror", (e) => problems.push(String(e)));
   }, 120_000);
 
   afterAll(async () => {
@@ -152,6 +159,9 @@ describe("dashboard in Chromium", () => {
     );
     const bar = page.getByRole("progressbar", { name: "Campaign done" });
     expect(await bar.getAttribute("aria-valuenow")).toBe(String(Math.round(api.stats.completion * 100)));
+    // the fill is drawn to scale (its width is set through the CSSOM, allowed by the CSP)
+    const [fill, whole] = await bar.evaluate((el) => [el.firstElementChild!.getBoundingClientRect().width, el.getBoundingClientRect().width]);
+    expect(fill! / whole!).toBeCloseTo(api.stats.completion, 1);
     const chart = page.getByTestId("burndown");
     expect(await chart.locator("[data-testid=burndown-due]").count()).toBe(1);
     expect(await chart.locator("[data-testid=burndown-forecast]").count()).toBe(api.stats.forecast.status === "done" ? 0 : 1);
@@ -307,5 +317,6 @@ describe("dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("status").first().innerText()).toContain("no longer accepts the token");
     expect(await page.evaluate(() => sessionStorage.getItem("dm.token"))).toBeNull();
     expect(blocked).toEqual([]);
+    expect(problems).toEqual([]);
   }, 60_000);
 });
