@@ -17,10 +17,12 @@ import { openApiDocument } from "./openapi.js";
 import { isReply, type Route, type ServerLimits } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
 import { cliRoutes } from "./routes/cli.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { graphRoutes } from "./routes/graph.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
+import { defaultWebDir, isApiPath, StaticFiles } from "./static.js";
 
 export const DEFAULT_LIMITS: ServerLimits = {
   queryTimeoutMs: 30_000,
@@ -38,6 +40,8 @@ export interface AppOptions {
   /** ~/.deferred-maintenance: where dm.config.yaml is looked for after cwd */
   dataDir: string;
   version: string;
+  /** the dashboard's built files (dist/web); default: found next to the server; null: no dashboard */
+  webDir?: string | null;
 }
 
 export interface App {
@@ -117,6 +121,7 @@ export function createApp(options: AppOptions): App {
     ...maintenanceRoutes,
     ...adminRoutes,
     ...cliRoutes({ dataDir: options.dataDir }),
+    ...dashboardRoutes,
   ];
   routes.push({
     method: "GET",
@@ -129,6 +134,8 @@ export function createApp(options: AppOptions): App {
   });
   const document = openApiDocument(routes, options.version);
   const compiled = routes.map(compile);
+  const webDir = options.webDir === undefined ? defaultWebDir() : options.webDir;
+  const web = webDir ? new StaticFiles(webDir) : undefined;
 
   function match(method: string, pathname: string): { route: Route; params: Record<string, string> } {
     const allow: string[] = [];
@@ -156,6 +163,14 @@ export function createApp(options: AppOptions): App {
   async function handle(req: IncomingMessage, res: ServerResponse, state: { route: string }): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = req.method ?? "GET";
+    if ((method === "GET" || method === "HEAD") && !isApiPath(url.pathname)) {
+      state.route = "dashboard";
+      if (web?.serve(req, res, url.pathname) === "served") return;
+      if (!web && url.pathname === "/") {
+        throw new RouteError("no_route", "the dashboard is not built into this installation: run `npm run build` (it writes dist/web)", []);
+      }
+      throw new RouteError("no_route", `no file ${url.pathname}`, []);
+    }
     const { route, params } = match(method, url.pathname);
     state.route = route.path;
     const at = now();

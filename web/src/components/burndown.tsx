@@ -1,0 +1,77 @@
+/**
+ * The burndown of one campaign, drawn as SVG: open findings per day, the
+ * forecast from today's open count at the current pace, the even pace from
+ * creation to due date, and the due date itself.
+ */
+import type { Campaign } from "../api";
+import { DAY_MS, isoDate } from "../format";
+
+const W = 720;
+const H = 260;
+const M = { top: 16, right: 24, bottom: 36, left: 48 };
+
+export function Burndown({ stats, now }: { stats: Campaign["stats"]; now: number }) {
+  const points = stats.burndown.map((p, i, all) => ({ at: i === all.length - 1 ? now : Date.parse(p.date) + DAY_MS - 1, open: p.open }));
+  const first = points[0]?.at ?? stats.createdOn;
+  const f = stats.forecast;
+  const converging = (f.status === "late" || f.status === "on-time") && f.finishDate !== undefined;
+  const end = Math.max(now, stats.dueDate, converging ? f.finishDate! : now) + DAY_MS;
+  const start = Math.min(first, stats.createdOn);
+  const yMax = Math.max(1, stats.total, ...points.map((p) => p.open));
+  const x = (t: number) => M.left + ((t - start) / Math.max(1, end - start)) * (W - M.left - M.right);
+  const y = (v: number) => H - M.bottom - (v / yMax) * (H - M.top - M.bottom);
+  const actual = points.map((p) => `${x(p.at).toFixed(1)},${y(p.open).toFixed(1)}`).join(" ");
+  const description =
+    `${stats.open} of ${stats.total} findings open today. Due ${isoDate(stats.dueDate)}. ` +
+    (converging
+      ? `At ${f.pace.toFixed(1)} closed per day the rest is done by ${isoDate(f.finishDate)}${f.daysLate ? `, ${f.daysLate} days late` : ", on time"}.`
+      : f.status === "done"
+        ? "All closed."
+        : "Not converging at the current pace.");
+  const yTicks = [0, Math.round(yMax / 2), yMax];
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="burndown-title burndown-desc" data-testid="burndown">
+        <title id="burndown-title">Burndown of {stats.shortDescription}</title>
+        <desc id="burndown-desc">{description}</desc>
+        {yTicks.map((v) => (
+          <g key={`y${v}`}>
+            <line x1={M.left} x2={W - M.right} y1={y(v)} y2={y(v)} className="grid" />
+            <text x={M.left - 6} y={y(v) + 4} textAnchor="end" className="tick">
+              {v}
+            </text>
+          </g>
+        ))}
+        <text x={M.left} y={H - 8} className="tick">
+          {isoDate(start)}
+        </text>
+        <text x={W - M.right} y={H - 8} textAnchor="end" className="tick">
+          {isoDate(end)}
+        </text>
+        <line x1={x(stats.createdOn)} y1={y(stats.total)} x2={x(stats.dueDate)} y2={y(0)} className="ideal" data-testid="burndown-ideal" />
+        <line x1={x(stats.dueDate)} x2={x(stats.dueDate)} y1={M.top} y2={H - M.bottom} className="due" data-testid="burndown-due" />
+        <text x={x(stats.dueDate) + 4} y={M.top + 10} className="due-label">
+          due {isoDate(stats.dueDate)}
+        </text>
+        <line x1={x(now)} x2={x(now)} y1={M.top} y2={H - M.bottom} className="today" />
+        <text x={x(now) - 4} y={H - M.bottom - 6} textAnchor="end" className="tick">
+          today
+        </text>
+        <polyline points={actual} className="actual" data-testid="burndown-actual" />
+        {converging && (
+          <line x1={x(now)} y1={y(stats.open)} x2={x(f.finishDate!)} y2={y(0)} className="forecast" data-testid="burndown-forecast" />
+        )}
+        {!converging && f.status === "not-converging" && (
+          <line x1={x(now)} y1={y(stats.open)} x2={W - M.right} y2={y(stats.open)} className="forecast" data-testid="burndown-forecast" />
+        )}
+      </svg>
+      <figcaption>
+        <span className="key key-actual">open findings</span>
+        <span className="key key-forecast">forecast at the current pace</span>
+        <span className="key key-ideal">even pace to the due date</span>
+        <span className="key key-due">due date</span>
+        <p>{description}</p>
+      </figcaption>
+    </figure>
+  );
+}

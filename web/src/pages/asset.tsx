@@ -1,0 +1,161 @@
+/** One asset: its properties, its relationships, its findings and what happened to them. */
+import { type AssetFinding, type EntityAnswer, type Relationship, useApi } from "../api";
+import { ErrorMessage, Loading, Status } from "../components/common";
+import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
+import { Link } from "../router";
+
+/** Relationships listed at once (a popular package is used by thousands of repos). */
+const MAX_RELATIONSHIPS = 300;
+
+function Properties({ answer }: { answer: EntityAnswer }) {
+  const e = answer.entity;
+  const meta: [string, string][] = [
+    ["_key", e._key],
+    ["_type", e._type],
+    ["_class", e._class.join(", ")],
+    ["_source", e._source ?? ""],
+    ["_createdOn", isoTime(e._createdOn)],
+    ["_beginOn", isoTime(e._beginOn)],
+    ["_version", String(e._version)],
+  ];
+  const props = Object.entries(answer.properties).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <table className="props" data-testid="properties">
+      <caption>Properties</caption>
+      <tbody>
+        {[...meta, ...props.map(([k, v]): [string, string] => [k, looksLikeDate(k, v) ? `${isoTime(v)} (${v})` : cellText(v)])].map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Relationships({ list }: { list: Relationship[] }) {
+  const byClass = new Map<string, number>();
+  for (const r of list) byClass.set(`${r.direction === "out" ? "" : "← "}${r.class}`, (byClass.get(`${r.direction === "out" ? "" : "← "}${r.class}`) ?? 0) + 1);
+  return (
+    <section aria-labelledby="rel-h">
+      <h2 id="rel-h">Relationships ({list.length})</h2>
+      <p className="muted">
+        {[...byClass].map(([c, n]) => `${c}: ${n}`).join(" · ")}
+        {list.length > MAX_RELATIONSHIPS && ` — the first ${MAX_RELATIONSHIPS} are listed`}
+      </p>
+      <table data-testid="relationships">
+        <thead>
+          <tr>
+            <th scope="col">Direction</th>
+            <th scope="col">Relationship</th>
+            <th scope="col">Entity</th>
+            <th scope="col">Type</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.slice(0, MAX_RELATIONSHIPS).map((r) => (
+            <tr key={r.id}>
+              <td>{r.direction === "out" ? "this →" : "→ this"}</td>
+              <td>
+                {r.class} <span className="muted">{r.type}</span>
+              </td>
+              <td>
+                <Link to={`/assets/${r.other.id}`}>{r.other.displayName}</Link>
+              </td>
+              <td>{r.other.type}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Findings({ list, now }: { list: AssetFinding[]; now: number }) {
+  return (
+    <section aria-labelledby="findings-h">
+      <h2 id="findings-h">Findings ({list.length})</h2>
+      {list.length === 0 && <p>No maintenance findings on this asset.</p>}
+      {list.map((f) => (
+        <article key={f.id} className="finding" data-testid="finding">
+          <h3>
+            <Link to={`/campaigns/${f.maintenanceId}`}>{f.shortDescription || f.maintenanceId}</Link> <Status status={f.status} />
+          </h3>
+          <p>
+            {f.closed ? `due ${isoDate(f.dueDate)}` : dueText(f.dueDate, now)} ·{" "}
+            <a href={f.webLink} rel="noreferrer noopener" target="_blank">
+              instructions
+            </a>
+            {f.maintenanceLink && (
+              <>
+                {" "}
+                ·{" "}
+                <a href={f.maintenanceLink} rel="noreferrer noopener" target="_blank">
+                  {f.maintenanceLink.replace(/^https?:\/\//, "")}
+                </a>
+              </>
+            )}
+            {f.owner && ` · owner ${f.owner}`}
+          </p>
+          <h4>History</h4>
+          <ol className="history" data-testid="history">
+            {f.history.map((h) => (
+              <li key={`${h.at}-${h.what}`}>
+                <time dateTime={new Date(h.at).toISOString()}>{isoTime(h.at)}</time> {h.what}
+                {h.by && ` by ${h.by}`}
+                {h.details && <span className="muted"> — {h.details}</span>}
+              </li>
+            ))}
+          </ol>
+          {f.audit.length > 0 && (
+            <details>
+              <summary>Audit log of this item ({f.audit.length})</summary>
+              <ol className="history">
+                {f.audit.map((a) => (
+                  <li key={a.id}>
+                    <time dateTime={new Date(a.at).toISOString()}>{isoTime(a.at)}</time> {a.action} by {a.actor}
+                    {a.details && <span className="muted"> — {summariseDetails(a.details)}</span>}
+                  </li>
+                ))}
+              </ol>
+            </details>
+          )}
+        </article>
+      ))}
+    </section>
+  );
+}
+
+function summariseDetails(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, v]) => v !== undefined && v !== null && typeof v !== "object")
+    .map(([k, v]) => `${k}: ${looksLikeDate(k, v) ? isoDate(v) : String(v)}`)
+    .join(", ");
+}
+
+export function AssetPage({ id }: { id: string }) {
+  const path = encodeURIComponent(id);
+  const entity = useApi<EntityAnswer>(`/api/v1/entities/${path}`);
+  const rels = useApi<{ relationships: Relationship[] }>(`/api/v1/entities/${path}/relationships`);
+  const findings = useApi<{ now: number; findings: AssetFinding[] }>(`/api/v1/entities/${path}/findings`);
+  const error = entity.error ?? rels.error ?? findings.error;
+  if (error) return <ErrorMessage error={error} />;
+  if (!entity.data || !rels.data || !findings.data) return <Loading what="the asset" />;
+  const e = entity.data.entity;
+  return (
+    <div data-testid="asset">
+      <p className="crumbs">
+        <Link to="/">Overview</Link> › {e._type}
+      </p>
+      <h1>{e.displayName ?? e._key}</h1>
+      <div className="columns">
+        <Properties answer={entity.data} />
+        <div>
+          <Findings list={findings.data.findings} now={findings.data.now} />
+        </div>
+      </div>
+      <Relationships list={rels.data.relationships} />
+    </div>
+  );
+}

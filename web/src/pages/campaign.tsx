@@ -1,0 +1,202 @@
+/** One campaign: progress, burndown with forecast and due date, and every asset's finding (filter, sort, CSV). */
+import { useId, useMemo, useState } from "react";
+import { type Campaign, type CampaignFinding, useApi } from "../api";
+import { Burndown } from "../components/burndown";
+import { Behind, ErrorMessage, Loading, ProgressBar, Status } from "../components/common";
+import { count, download, dueText, isoDate, percent, statusLabel, toCsv } from "../format";
+import { Link } from "../router";
+
+type SortKey = "entityName" | "status" | "owner" | "dueDate" | "daysOverdue";
+const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
+  { key: "entityName", label: "Asset" },
+  { key: "status", label: "Status" },
+  { key: "owner", label: "Owner" },
+  { key: "dueDate", label: "Due" },
+  { key: "daysOverdue", label: "Days overdue", numeric: true },
+];
+const STATUS_FILTERS = ["all", "open", "overdue", "closed", "COMPLETE", "ERROR", "RISK_ACCEPTED"] as const;
+/** Rows rendered at once; the CSV always has every row that passes the filter. */
+const PAGE = 500;
+
+function matchesStatus(f: CampaignFinding, filter: string): boolean {
+  if (filter === "all") return true;
+  if (filter === "open") return f.status === "open" || f.status === "overdue";
+  if (filter === "closed") return f.status !== "open" && f.status !== "overdue";
+  return f.status === filter;
+}
+
+function compare(a: CampaignFinding, b: CampaignFinding, key: SortKey): number {
+  const va = a[key];
+  const vb = b[key];
+  if (typeof va === "number" || typeof vb === "number" || va === null || vb === null) return (va === null ? -1 : Number(va)) - (vb === null ? -1 : Number(vb));
+  return String(va).localeCompare(String(vb));
+}
+
+export function CampaignPage({ id }: { id: string }) {
+  const { data, error, loading } = useApi<Campaign>(`/api/v1/campaigns/${encodeURIComponent(id)}`);
+  const [text, setText] = useState("");
+  const [status, setStatus] = useState<string>("all");
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: "daysOverdue", descending: true });
+  const [shown, setShown] = useState(PAGE);
+  const filterId = useId();
+  const statusId = useId();
+
+  const rows = useMemo(() => {
+    if (!data) return [];
+    const needle = text.trim().toLowerCase();
+    const kept = data.findings.filter(
+      (f) =>
+        matchesStatus(f, status) &&
+        (needle === "" || `${f.entityName} ${f.entityKey} ${f.owner} ${statusLabel(f.status)}`.toLowerCase().includes(needle)),
+    );
+    const sign = sort.descending ? -1 : 1;
+    return kept.sort((a, b) => sign * compare(a, b, sort.key) || a.entityName.localeCompare(b.entityName));
+  }, [data, text, status, sort]);
+
+  if (error) return <ErrorMessage error={error} />;
+  if (loading || !data) return <Loading what="the campaign" />;
+  const s = data.stats;
+
+  const saveCsv = () => {
+    const header = ["asset", "asset_key", "asset_type", "status", "owner", "due", "days_overdue", "closed_on", "closed_by", "link"];
+    const csv = toCsv(
+      header,
+      rows.map((f) => [f.entityName, f.entityKey, f.entityType, statusLabel(f.status), f.owner, isoDate(f.dueDate), f.daysOverdue ?? "", isoDate(f.closedOn), f.closedBy ?? "", f.link ?? ""]),
+    );
+    download(`campaign-${s.maintenanceId}.csv`, csv);
+  };
+
+  const sortBy = (key: SortKey) =>
+    setSort((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: key === "daysOverdue" || key === "dueDate" }));
+
+  return (
+    <div data-testid="campaign">
+      <p className="crumbs">
+        <Link to="/">Overview</Link> › campaign {s.maintenanceId}
+      </p>
+      <h1>{s.shortDescription}</h1>
+      <p>
+        <a href={s.webLink} rel="noreferrer noopener" target="_blank">
+          Instructions
+        </a>{" "}
+        · opened {isoDate(s.createdOn)} · due {isoDate(s.dueDate)} ({s.open === 0 ? "done" : dueText(s.dueDate, data.now)})
+      </p>
+      <div className="progress-row">
+        <ProgressBar value={s.completion} label="Campaign done" />
+        <span data-testid="campaign-progress">
+          {count(s.closed.total)}/{count(s.total)} done ({percent(s.completion)})
+        </span>
+        <Behind behind={s.behind} expected={s.expected} />
+      </div>
+      <dl className="cards">
+        <div className="card">
+          <dt>Open</dt>
+          <dd data-testid="campaign-open">{count(s.open)}</dd>
+        </div>
+        <div className="card card-bad">
+          <dt>Overdue</dt>
+          <dd data-testid="campaign-overdue">{count(s.overdue)}</dd>
+        </div>
+        <div className="card">
+          <dt>Complete / error / accepted</dt>
+          <dd>
+            {count(s.closed.COMPLETE)} / {count(s.closed.ERROR)} / {count(s.closed.RISK_ACCEPTED)}
+          </dd>
+        </div>
+        <div className="card">
+          <dt>Pace</dt>
+          <dd>{(s.forecast.pace * 7).toFixed(1)}/week</dd>
+        </div>
+      </dl>
+      <Burndown stats={s} now={data.now} />
+
+      <section aria-labelledby="assets-h">
+        <h2 id="assets-h">Assets</h2>
+        <div className="toolbar">
+          <label htmlFor={filterId}>Filter</label>
+          <input
+            id={filterId}
+            type="search"
+            value={text}
+            placeholder="asset, owner or status"
+            onChange={(e) => {
+              setText(e.target.value);
+              setShown(PAGE);
+            }}
+          />
+          <label htmlFor={statusId}>Status</label>
+          <select
+            id={statusId}
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value);
+              setShown(PAGE);
+            }}
+          >
+            {STATUS_FILTERS.map((v) => (
+              <option key={v} value={v}>
+                {v === "all" ? "all" : statusLabel(v)}
+              </option>
+            ))}
+          </select>
+          <button type="button" onClick={saveCsv}>
+            Download CSV
+          </button>
+          <span role="status" data-testid="row-count">
+            {count(rows.length)} of {count(data.findings.length)} assets
+          </span>
+        </div>
+        <table data-testid="campaign-table">
+          <thead>
+            <tr>
+              {COLUMNS.map((c) => (
+                <th
+                  key={c.key}
+                  scope="col"
+                  className={c.numeric ? "num" : undefined}
+                  aria-sort={sort.key === c.key ? (sort.descending ? "descending" : "ascending") : "none"}
+                >
+                  <button type="button" className="sort" onClick={() => sortBy(c.key)}>
+                    {c.label}
+                    <span aria-hidden="true">{sort.key === c.key ? (sort.descending ? " ▼" : " ▲") : ""}</span>
+                  </button>
+                </th>
+              ))}
+              <th scope="col">Link</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.slice(0, shown).map((f) => (
+              <tr key={f.findingId}>
+                <th scope="row">
+                  {f.assetId ? <Link to={`/assets/${f.assetId}`}>{f.entityName}</Link> : f.entityName}{" "}
+                  <span className="muted">{f.entityType}</span>
+                </th>
+                <td>
+                  <Status status={f.status} />
+                </td>
+                <td>{f.owner}</td>
+                <td>{isoDate(f.dueDate)}</td>
+                <td className="num">{f.daysOverdue ?? ""}</td>
+                <td>
+                  {f.link ? (
+                    <a href={f.link} rel="noreferrer noopener" target="_blank">
+                      {f.link.replace(/^https?:\/\//, "")}
+                    </a>
+                  ) : (
+                    ""
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {rows.length > shown && (
+          <button type="button" onClick={() => setShown((n) => n + PAGE)}>
+            Show {Math.min(PAGE, rows.length - shown)} more ({count(rows.length - shown)} not shown; the CSV has them all)
+          </button>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,249 @@
+/** The query console: J1QL in, a table (or a graph for RETURN TREE) out, mistakes marked where they are. */
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import { ApiError, api, type EntityAnswer, type QueryResult, type TreeEdge, type TreeVertex } from "../api";
+import { cellText } from "../format";
+import { Link, navigate, useLocation } from "../router";
+
+const EXAMPLES = [
+  "Find CodeRepo with public=true",
+  "Find deferred_maintenance with closed=false and dueDate < date.now as m that HAS CodeRepo as r return r.name as repo, m.shortDescription as item, m.dueDate as due ORDER BY m.dueDate ASC LIMIT 20",
+  "Find Team as t that OWNS CodeRepo as r return t.name as team, count(r) as repos ORDER BY repos DESC",
+  "Find Person that ASSIGNED Group return tree",
+];
+
+function ListTable({ rows }: { rows: EntityAnswer[] }) {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.properties)))].slice(0, 8);
+  return (
+    <table data-testid="result-table">
+      <thead>
+        <tr>
+          <th scope="col">displayName</th>
+          <th scope="col">_type</th>
+          {names.map((n) => (
+            <th key={n} scope="col">
+              {n}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <th scope="row">
+              <Link to={`/assets/${r.id}`}>{r.entity.displayName ?? r.entity._key}</Link>
+            </th>
+            <td>{r.entity._type}</td>
+            {names.map((n) => (
+              <td key={n}>{cellText(r.properties[n])}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function RowsTable({ rows }: { rows: Record<string, unknown>[] }) {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <table data-testid="result-table">
+      <thead>
+        <tr>
+          {names.map((n) => (
+            <th key={n} scope="col">
+              {n}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          // rows of a table result have no identity of their own
+          // biome-ignore lint/suspicious/noArrayIndexKey: see above
+          <tr key={i}>
+            {names.map((n) => (
+              <td key={n}>{cellText(r[n])}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Vertices on a circle, edges as lines: enough to see who connects to whom in a small tree. */
+function TreeView({ vertices, edges }: { vertices: TreeVertex[]; edges: TreeEdge[] }) {
+  const shown = vertices.slice(0, 80);
+  const size = 640;
+  const r = size / 2 - 90;
+  const pos = new Map(shown.map((v, i) => [v.id, { x: size / 2 + r * Math.cos((2 * Math.PI * i) / shown.length), y: size / 2 + r * Math.sin((2 * Math.PI * i) / shown.length) }]));
+  const name = (v: TreeVertex) => v.entity.displayName ?? v.entity._key;
+  return (
+    <div data-testid="result-tree">
+      <svg viewBox={`0 0 ${size} ${size}`} className="graph" role="img" aria-label={`Graph of ${vertices.length} entities and ${edges.length} relationships`}>
+        <defs>
+          <marker id="arrow" viewBox="0 0 10 10" refX="16" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+            <path d="M 0 0 L 10 5 L 0 10 z" className="arrow" />
+          </marker>
+        </defs>
+        {edges.map((e) => {
+          const a = pos.get(e.fromVertexId);
+          const b = pos.get(e.toVertexId);
+          if (!a || !b) return null;
+          return <line key={e.id} x1={a.x} y1={a.y} x2={b.x} y2={b.y} className="edge" markerEnd="url(#arrow)" />;
+        })}
+        {shown.map((v) => {
+          const p = pos.get(v.id)!;
+          return (
+            <g key={v.id} className="vertex">
+              <circle cx={p.x} cy={p.y} r={7} />
+              <text x={p.x} y={p.y - 11} textAnchor="middle">
+                {name(v).slice(0, 24)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      {vertices.length > shown.length && <p className="muted">The drawing shows the first {shown.length} entities; the list has them all.</p>}
+      <h3>Relationships</h3>
+      <ul data-testid="tree-edges">
+        {edges.map((e) => {
+          const from = vertices.find((v) => v.id === e.fromVertexId);
+          const to = vertices.find((v) => v.id === e.toVertexId);
+          return (
+            <li key={e.id}>
+              {from ? <Link to={`/assets/${from.id}`}>{name(from)}</Link> : e.fromVertexId} {String(e.relationship._class ?? "")}{" "}
+              {to ? <Link to={`/assets/${to.id}`}>{name(to)}</Link> : e.toVertexId}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+/** The query with the mistake marked, like the CLI's caret line. */
+function ErrorAt({ query, error }: { query: string; error: ApiError }) {
+  const p = error.position;
+  return (
+    <div className="error" role="alert" data-testid="query-error">
+      <p>{error.message}</p>
+      {p && (
+        <>
+          <p data-testid="query-error-position">
+            at line {p.line}, column {p.column}
+          </p>
+          <pre className="query-marked">
+            {query.slice(0, p.offset)}
+            <mark>{query.slice(p.offset, p.offset + Math.max(1, p.length)) || " "}</mark>
+            {query.slice(p.offset + Math.max(1, p.length))}
+          </pre>
+        </>
+      )}
+      {!p && error.details.length > 0 && <pre>{error.details.join("\n")}</pre>}
+    </div>
+  );
+}
+
+export function QueryPage() {
+  const { search } = useLocation();
+  const initial = search.get("q") ?? "";
+  const [query, setQuery] = useState(initial);
+  const [ran, setRan] = useState("");
+  const [result, setResult] = useState<QueryResult | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [busy, setBusy] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const boxId = useId();
+
+  const run = async (text: string, cursor?: string) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const page = await api<QueryResult>("/api/v1/query", { method: "POST", body: { query: text, limit: 250, ...(cursor ? { cursor } : {}) } });
+      setRan(text);
+      if (cursor && result && result.type === page.type && page.type !== "tree" && result.type !== "tree") {
+        setResult({ ...page, data: [...result.data, ...page.data] } as QueryResult);
+      } else {
+        setResult(page);
+      }
+    } catch (e) {
+      const failure = e instanceof ApiError ? e : new ApiError(0, "client", String(e));
+      setError(failure);
+      setRan(text);
+      setResult(undefined);
+      const p = failure.position;
+      if (p && box.current) {
+        // put the caret on the mistake, as the CLI's ^^^ does
+        box.current.focus();
+        box.current.setSelectionRange(p.offset, p.offset + Math.max(1, p.length));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: run once for a ?q= link
+  useEffect(() => {
+    if (initial) void run(initial);
+  }, []);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!query.trim()) return;
+    navigate(`/query?q=${encodeURIComponent(query)}`);
+    void run(query);
+  };
+  const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
+  };
+  const rows = result ? (result.type === "tree" ? result.data.vertices.length : result.data.length) : 0;
+
+  return (
+    <div data-testid="query">
+      <h1>Query</h1>
+      <form onSubmit={submit} className="query-form">
+        <label htmlFor={boxId}>J1QL query</label>
+        <textarea
+          id={boxId}
+          ref={box}
+          value={query}
+          rows={4}
+          spellCheck={false}
+          onChange={(e) => setQuery(e.target.value)}
+          onKeyDown={onKey}
+          aria-describedby={`${boxId}-hint`}
+          aria-invalid={error?.position ? true : undefined}
+        />
+        <p id={`${boxId}-hint`} className="muted">
+          Ctrl+Enter runs it. Examples:{" "}
+          {EXAMPLES.map((q) => (
+            <button key={q} type="button" className="linkish" onClick={() => setQuery(q)}>
+              {q.length > 48 ? `${q.slice(0, 48)}…` : q}
+            </button>
+          ))}
+        </p>
+        <button type="submit" disabled={busy}>
+          {busy ? "Running…" : "Run"}
+        </button>
+      </form>
+      {error && <ErrorAt query={ran} error={error} />}
+      {result && (
+        <section aria-labelledby="result-h">
+          <h2 id="result-h">
+            <span data-testid="result-count">{rows}</span> {result.type === "tree" ? "entities" : "rows"}
+            {result.type !== "tree" && result.cursor ? " so far" : ""}
+          </h2>
+          {result.type === "list" && <ListTable rows={result.data} />}
+          {result.type === "table" && <RowsTable rows={result.data} />}
+          {result.type === "tree" && <TreeView vertices={result.data.vertices} edges={result.data.edges} />}
+          {result.type !== "tree" && result.cursor && (
+            <button type="button" disabled={busy} onClick={() => void run(ran, result.cursor)}>
+              Load more
+            </button>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
