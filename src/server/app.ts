@@ -15,8 +15,10 @@ import { PayloadTooLargeError, RouteError, toHttpError } from "./errors.js";
 import { HttpMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { isReply, type Route, type ServerLimits } from "./route.js";
+import type { Scheduler } from "../core/schedule/scheduler.js";
 import { adminRoutes } from "./routes/admin.js";
 import { graphRoutes } from "./routes/graph.js";
+import { jobsRoutes } from "./routes/jobs.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
@@ -37,6 +39,8 @@ export interface AppOptions {
   /** ~/.deferred-maintenance: where dm.config.yaml is looked for after cwd */
   dataDir: string;
   version: string;
+  /** the scheduler running the configured jobs, if any (serve.ts makes it after the app) */
+  scheduler?: () => Scheduler | undefined;
 }
 
 export interface App {
@@ -45,6 +49,8 @@ export interface App {
   limits: ServerLimits;
   /** requests being handled now */
   inFlight(): number;
+  /** run a write: one at a time on SQLite (the scheduler's jobs go through it too) */
+  write<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 interface CompiledRoute {
@@ -108,13 +114,15 @@ export function createApp(options: AppOptions): App {
     logger.warn({ err: String(error) }, "could not record a token's last use"),
   );
   let inFlight = 0;
+  const scheduler = options.scheduler ?? (() => undefined);
 
   const routes: Route[] = [
-    ...opsRoutes(http),
+    ...opsRoutes(http, scheduler),
     ...queryRoutes,
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,
+    ...jobsRoutes(scheduler),
   ];
   routes.push({
     method: "GET",
@@ -231,5 +239,5 @@ export function createApp(options: AppOptions): App {
     });
   };
 
-  return { handler, routes, limits, inFlight: () => inFlight };
+  return { handler, routes, limits, inFlight: () => inFlight, write };
 }

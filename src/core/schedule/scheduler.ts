@@ -105,7 +105,8 @@ export const JOB_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 /** Counts and durations of the runs this process made, for /metrics. */
 export class JobMetrics {
   readonly outcomes = new Map<string, Map<RunOutcome, number>>();
-  readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  /** by job and status */
+  readonly durations = new Map<string, { job: string; status: "succeeded" | "failed"; buckets: number[]; sum: number; count: number }>();
 
   count(job: string, outcome: RunOutcome): void {
     const byOutcome = this.outcomes.get(job) ?? new Map<RunOutcome, number>();
@@ -115,7 +116,7 @@ export class JobMetrics {
 
   observe(job: string, status: "succeeded" | "failed", seconds: number): void {
     const key = `${job}\u0000${status}`;
-    const h = this.durations.get(key) ?? { buckets: JOB_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    const h = this.durations.get(key) ?? { job, status, buckets: JOB_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
     JOB_DURATION_BUCKETS.forEach((le, i) => {
       if (seconds <= le) h.buckets[i]!++;
     });
