@@ -563,6 +563,20 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect((await store.latestJobRuns()).map((r) => r.id)).toEqual([second]);
   });
 
+  it("answers a statement run again and again with new parameters, and hundreds of distinct statements (PostgreSQL prepares them, bounded)", async () => {
+    await store.upsert({ entities: [host("h1", { ip: "10.0.0.1" }), host("h2", { ip: "10.0.0.2" })], relationships: [] }, { now: T0 });
+    for (const key of ["h1", "h2", "h1", "nope", "h2", "h1", "h2"]) {
+      const p = store.dialect.newParams();
+      const rows = await store.select(`SELECT key FROM entities WHERE key = ${p.add(key)}`, p.values);
+      expect(rows.map((r) => r.key)).toEqual(key === "nope" ? [] : [key]);
+    }
+    for (let k = 0; k < 250; k++) {
+      const p = store.dialect.newParams();
+      const rows = await store.select(`SELECT count(*) + ${k} AS n FROM entities WHERE key <> ${p.add(`x${k}`)}`, p.values);
+      expect(Number(rows[0]!.n)).toBe(2 + k);
+    }
+  });
+
   it("takes a named lock once until it is released", async () => {
     const release = await store.tryLock("job:reconcile");
     expect(release).toBeTypeOf("function");

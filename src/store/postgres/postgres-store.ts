@@ -246,6 +246,9 @@ function passwordOf(url: string): string {
   }
 }
 
+/** Distinct read statements prepared per connection, at most. */
+const MAX_PREPARED = 200;
+
 /** A named lock as a 64-bit advisory-lock key: the first 8 bytes of its SHA-256, signed. */
 export function advisoryKey(name: string): string {
   const digest = createHash("sha256").update(`dm-lock:${name}`).digest();
@@ -263,6 +266,8 @@ export class PostgresStore implements GraphStore {
   readonly kind = "postgres" as const;
   readonly dialect = postgresDialect;
   private closed = false;
+  /** statement text to its prepared name (see preparedName) */
+  private readonly prepared = new Map<string, string>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -317,13 +322,33 @@ export class PostgresStore implements GraphStore {
     });
   }
 
+  /**
+   * The name a read statement is prepared under on each connection, so
+   * PostgreSQL parses and plans it once per connection instead of on every
+   * call (planning cost more than running the hot lookups). Bounded: past
+   * MAX_PREPARED distinct texts, further ones run unnamed.
+   */
+  private preparedName(sql: string): string | undefined {
+    let name = this.prepared.get(sql);
+    if (name === undefined && this.prepared.size < MAX_PREPARED) {
+      name = `dm_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+      this.prepared.set(sql, name);
+    }
+    return name;
+  }
+
   private async query<R extends pg.QueryResultRow>(
     sql: string,
     params: readonly unknown[] = [],
     client?: pg.PoolClient,
+    prepare = false,
   ): Promise<R[]> {
     try {
-      const result = await (client ?? this.pool).query<R>(sql, params as unknown[]);
+      const name = prepare ? this.preparedName(sql) : undefined;
+      const result =
+        name === undefined
+          ? await (client ?? this.pool).query<R>(sql, params as unknown[])
+          : await (client ?? this.pool).query<R>({ name, text: sql, values: params as unknown[] });
       return result.rows;
     } catch (error) {
       throw this.failure(`query on ${this.target} failed`, error);
@@ -635,7 +660,7 @@ export class PostgresStore implements GraphStore {
   }
 
   async select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
-    if (options?.timeoutMs === undefined) return this.query<Row>(sql, params);
+    if (options?.timeoutMs === undefined) return this.query<Row>(sql, params, undefined, true);
     // SET LOCAL: the limit ends with the transaction, so the pooled connection goes back clean.
     const ms = Math.max(1, Math.ceil(options.timeoutMs));
     let client: pg.PoolClient;
@@ -670,6 +695,8 @@ export class PostgresStore implements GraphStore {
     const rows = await this.query<EntityRow>(
       `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id = ANY($1::bigint[]) ORDER BY id`,
       [numeric],
+      undefined,
+      true,
     );
     return rows.map(entityFromRow);
   }
@@ -846,7 +873,7 @@ export class PostgresStore implements GraphStore {
   }
 
   async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
-    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash]);
+    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash], undefined, true);
     return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
   }
 
