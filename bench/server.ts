@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     backend: { type: "string", default: "both" },
     entities: { type: "string", default: "100000" },
     duration: { type: "string", default: "15" },
-    connections: { type: "string", default: "10,50,100" },
+    connections: { type: "string", default: "10,25,50,100" },
     repos: { type: "string", default: "500" },
     profile: { type: "string" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
