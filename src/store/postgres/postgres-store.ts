@@ -325,7 +325,7 @@ export class PostgresStore implements GraphStore {
   /**
    * The name a read statement is prepared under on each connection, so
    * PostgreSQL parses and plans it once per connection instead of on every
-   * call (planning cost more than running the hot lookups). Bounded: past
+   * call (planning cost about as much as running the hot lookups). Bounded: past
    * MAX_PREPARED distinct texts, further ones run unnamed.
    */
   private preparedName(sql: string): string | undefined {
