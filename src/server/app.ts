@@ -15,13 +15,15 @@ import { PayloadTooLargeError, RouteError, toHttpError } from "./errors.js";
 import { HttpMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { isReply, type Route, type ServerLimits } from "./route.js";
-import type { Scheduler } from "../core/schedule/scheduler.js";
 import { adminRoutes } from "./routes/admin.js";
 import { graphRoutes } from "./routes/graph.js";
-import { jobsRoutes } from "./routes/jobs.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
+// ---- scheduler ----
+import type { Scheduler } from "../core/schedule/scheduler.js";
+import { jobsRoutes } from "./routes/jobs.js";
+// ---- end scheduler ----
 
 export const DEFAULT_LIMITS: ServerLimits = {
   queryTimeoutMs: 30_000,
@@ -118,11 +120,11 @@ export function createApp(options: AppOptions): App {
 
   const routes: Route[] = [
     ...opsRoutes(http, scheduler),
+    ...jobsRoutes(scheduler),
     ...queryRoutes,
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,
-    ...jobsRoutes(scheduler),
   ];
   routes.push({
     method: "GET",
