@@ -9,6 +9,10 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { z } from "zod";
 import { InputError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+// ---- scheduler ----
+import type { Scheduler } from "../core/schedule/scheduler.js";
+import { jobsRoutes } from "./routes/jobs.js";
+// ---- end scheduler ----
 import type { GraphStore } from "../store/types.js";
 import { Authenticator } from "./auth.js";
 import { PayloadTooLargeError, RouteError, toHttpError } from "./errors.js";
@@ -20,10 +24,6 @@ import { graphRoutes } from "./routes/graph.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
-// ---- scheduler ----
-import type { Scheduler } from "../core/schedule/scheduler.js";
-import { jobsRoutes } from "./routes/jobs.js";
-// ---- end scheduler ----
 
 export const DEFAULT_LIMITS: ServerLimits = {
   queryTimeoutMs: 30_000,
@@ -35,14 +35,14 @@ export interface AppOptions {
   store: GraphStore;
   logger: Logger;
   now?: () => number;
+  /** the scheduler running the configured jobs, if any (serve.ts makes it after the app) */
+  scheduler?: () => Scheduler | undefined;
   limits?: Partial<ServerLimits>;
   /** the server's working directory (sync settings, dm.config.yaml) */
   cwd: string;
   /** ~/.deferred-maintenance: where dm.config.yaml is looked for after cwd */
   dataDir: string;
   version: string;
-  /** the scheduler running the configured jobs, if any (serve.ts makes it after the app) */
-  scheduler?: () => Scheduler | undefined;
 }
 
 export interface App {
