@@ -521,6 +521,7 @@ Examples:
     .option("--query-timeout <ms>", "stop a J1QL query after this long (504)", positiveInt("--query-timeout"))
     .option("--max-body <bytes>", "largest request body accepted (413)", positiveInt("--max-body"))
     .option("--rate-limit <n>", "requests per minute per token (429)", positiveInt("--rate-limit"))
+    .option("--config <file>", "dm.config.yaml whose schedule: section lists the jobs to run (default: here, then ~/.deferred-maintenance/)")
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -542,6 +543,7 @@ Examples:
             queryTimeoutMs: o.queryTimeout,
             maxBodyBytes: o.maxBody,
             rateLimit: o.rateLimit,
+            config: o.config,
             db: o.db,
           }),
         ),

@@ -9,6 +9,10 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { z } from "zod";
 import { InputError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+// ---- scheduler ----
+import type { Scheduler } from "../core/schedule/scheduler.js";
+import { jobsRoutes } from "./routes/jobs.js";
+// ---- end scheduler ----
 import type { GraphStore } from "../store/types.js";
 import { Authenticator } from "./auth.js";
 import { PayloadTooLargeError, RouteError, toHttpError } from "./errors.js";
@@ -34,6 +38,8 @@ export interface AppOptions {
   store: GraphStore;
   logger: Logger;
   now?: () => number;
+  /** the scheduler running the configured jobs, if any (serve.ts makes it after the app) */
+  scheduler?: () => Scheduler | undefined;
   limits?: Partial<ServerLimits>;
   /** the server's working directory (sync settings, dm.config.yaml) */
   cwd: string;
@@ -50,6 +56,8 @@ export interface App {
   limits: ServerLimits;
   /** requests being handled now */
   inFlight(): number;
+  /** run a write: one at a time on SQLite (the scheduler's jobs go through it too) */
+  write<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 interface CompiledRoute {
@@ -113,9 +121,11 @@ export function createApp(options: AppOptions): App {
     logger.warn({ err: String(error) }, "could not record a token's last use"),
   );
   let inFlight = 0;
+  const scheduler = options.scheduler ?? (() => undefined);
 
   const routes: Route[] = [
-    ...opsRoutes(http),
+    ...opsRoutes(http, scheduler),
+    ...jobsRoutes(scheduler),
     ...queryRoutes,
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
@@ -248,5 +258,5 @@ export function createApp(options: AppOptions): App {
     });
   };
 
-  return { handler, routes, limits, inFlight: () => inFlight };
+  return { handler, routes, limits, inFlight: () => inFlight, write };
 }

@@ -5,6 +5,7 @@
  * costs a few grouped statements, not one row per finding.
  */
 import { FINDING_TYPE } from "../core/maintenance/finding.js";
+import { JOB_DURATION_BUCKETS, type JobMetrics, type JobStatus, RUN_OUTCOMES } from "../core/schedule/scheduler.js";
 import { runQuery } from "../query/run.js";
 import type { GraphStore, SyncStatus } from "../store/types.js";
 
@@ -142,6 +143,46 @@ export async function domainFamilies(store: GraphStore, now: number): Promise<Fa
     status,
   ];
 }
+
+// ---- scheduled jobs (dm serve's scheduler) ----
+
+const JOB_STATUSES = ["running", "succeeded", "failed"] as const;
+
+/**
+ * The scheduled jobs: the latest recorded run of each (by any replica: read
+ * from job_runs), and the runs this process made (counts and durations).
+ */
+export function jobFamilies(statuses: JobStatus[], metrics: JobMetrics): Family[] {
+  const last = new Family("dm_job_last_status", "gauge", "1 for the status of the latest run of each scheduled job (by any replica), 0 for the others.");
+  const lastStart = new Family("dm_job_last_run_timestamp_seconds", "gauge", "When the latest run of each scheduled job started (epoch seconds).");
+  const lastDuration = new Family("dm_job_last_duration_seconds", "gauge", "How long the latest finished run of each scheduled job took.");
+  const next = new Family("dm_job_next_run_timestamp_seconds", "gauge", "The next slot of each scheduled job (epoch seconds).");
+  for (const s of statuses) {
+    const job = { job: s.name };
+    if (s.nextRun !== null) next.add(job, s.nextRun / 1000);
+    if (!s.lastRun) continue;
+    for (const status of JOB_STATUSES) last.add({ ...job, status }, s.lastRun.status === status ? 1 : 0);
+    lastStart.add(job, s.lastRun.startedOn / 1000);
+    if (s.lastRun.finishedOn !== null) lastDuration.add(job, (s.lastRun.finishedOn - s.lastRun.startedOn) / 1000);
+  }
+  const runs = new Family("dm_job_runs_total", "counter", "Due slots of each job in this process, by outcome (locked, claimed: another replica ran it; overlap: still running).");
+  for (const s of statuses) {
+    for (const outcome of RUN_OUTCOMES) runs.add({ job: s.name, outcome }, metrics.outcomes.get(s.name)?.get(outcome) ?? 0);
+  }
+  const duration = new Family("dm_job_duration_seconds", "histogram", "Duration of the job runs this process made, by job and status.");
+  for (const h of metrics.durations.values()) {
+    const { job, status } = h;
+    JOB_DURATION_BUCKETS.forEach((le, i) => {
+      duration.add({ job, status, le: String(le) }, h.buckets[i]!, "_bucket");
+    });
+    duration.add({ job, status, le: "+Inf" }, h.count, "_bucket");
+    duration.add({ job, status }, h.sum, "_sum");
+    duration.add({ job, status }, h.count, "_count");
+  }
+  return [last, lastStart, lastDuration, next, runs, duration];
+}
+
+// ---- end scheduled jobs ----
 
 export function renderFamilies(families: Family[]): string {
   return `${families.map((f) => f.render()).join("\n")}\n`;

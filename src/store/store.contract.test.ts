@@ -129,7 +129,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
       expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
       const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
-      expect(rows.map((r) => Number(r.version))).toEqual([1, 2]);
+      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3]);
       await a.close();
       await b.close();
     } finally {
@@ -522,6 +522,84 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await rejection(store.createApiToken({ name: "ci", role: "reader", hash: "e".repeat(64), createdOn: T2, expiresOn: null }))).toBeInstanceOf(
       ConflictError,
     );
+  });
+
+  it("records job runs: one claim per cron slot, finished with status and details, latest per job, pruned by age", async () => {
+    const first = await store.startJobRun({ job: "reconcile", scheduledFor: T0, startedOn: T0 + 5, runner: "a:1" });
+    expect(first).toEqual(expect.any(Number));
+    // the same slot, claimed again (another replica): refused
+    expect(await store.startJobRun({ job: "reconcile", scheduledFor: T0, startedOn: T0 + 9, runner: "b:2" })).toBeUndefined();
+    const other = await store.startJobRun({ job: "sync:git", scheduledFor: T0, startedOn: T0 + 6, runner: "b:2" });
+    expect(other).toEqual(expect.any(Number));
+    await store.finishJobRun(first!, { status: "failed", now: T0 + 1000, error: "boom" });
+    const second = await store.startJobRun({ job: "reconcile", scheduledFor: T1, startedOn: T1, runner: "a:1" });
+    await store.finishJobRun(second!, { status: "succeeded", now: T1 + 250, details: { opened: 2 } });
+
+    expect(await store.latestJobRuns()).toEqual([
+      {
+        id: second,
+        job: "reconcile",
+        scheduledFor: T1,
+        startedOn: T1,
+        finishedOn: T1 + 250,
+        status: "succeeded",
+        runner: "a:1",
+        error: null,
+        details: { opened: 2 },
+      },
+      {
+        id: other,
+        job: "sync:git",
+        scheduledFor: T0,
+        startedOn: T0 + 6,
+        finishedOn: null,
+        status: "running",
+        runner: "b:2",
+        error: null,
+        details: null,
+      },
+    ]);
+    expect(await store.pruneJobRuns(T1)).toBe(2);
+    expect((await store.latestJobRuns()).map((r) => r.id)).toEqual([second]);
+  });
+
+  it("answers a statement run again and again with new parameters, and hundreds of distinct statements (PostgreSQL prepares them, bounded)", async () => {
+    await store.upsert({ entities: [host("h1", { ip: "10.0.0.1" }), host("h2", { ip: "10.0.0.2" })], relationships: [] }, { now: T0 });
+    for (const key of ["h1", "h2", "h1", "nope", "h2", "h1", "h2"]) {
+      const p = store.dialect.newParams();
+      const rows = await store.select(`SELECT key FROM entities WHERE key = ${p.add(key)}`, p.values);
+      expect(rows.map((r) => r.key)).toEqual(key === "nope" ? [] : [key]);
+    }
+    for (let k = 0; k < 250; k++) {
+      const p = store.dialect.newParams();
+      const rows = await store.select(`SELECT count(*) + ${k} AS n FROM entities WHERE key <> ${p.add(`x${k}`)}`, p.values);
+      expect(Number(rows[0]!.n)).toBe(2 + k);
+    }
+  });
+
+  it("takes a named lock once until it is released", async () => {
+    const release = await store.tryLock("job:reconcile");
+    expect(release).toBeTypeOf("function");
+    expect(await store.tryLock("job:reconcile")).toBeUndefined();
+    const other = await store.tryLock("job:sync");
+    expect(other).toBeTypeOf("function");
+    await release!();
+    await release!(); // twice is harmless
+    const again = await store.tryLock("job:reconcile");
+    expect(again).toBeTypeOf("function");
+    if (backend.name === "postgres") {
+      // another process (another pool) on the same database is excluded too
+      const replica = await open();
+      expect(await replica.tryLock("job:reconcile")).toBeUndefined();
+      await again!();
+      const theirs = await replica.tryLock("job:reconcile");
+      expect(theirs).toBeTypeOf("function");
+      expect(await store.tryLock("job:reconcile")).toBeUndefined();
+      await theirs!();
+    } else {
+      await again!();
+    }
+    await other!();
   });
 
   it("stops a select that runs past its time limit, and keeps answering", async () => {

@@ -150,6 +150,26 @@ export interface SyncRun {
   error: string | null;
 }
 
+export type JobRunStatus = "running" | "succeeded" | "failed";
+
+/** One run of a scheduled server job (dm serve). */
+export interface JobRun {
+  id: number;
+  job: string;
+  /** the cron slot it ran for (epoch ms) */
+  scheduledFor: number;
+  startedOn: number;
+  finishedOn: number | null;
+  status: JobRunStatus;
+  /** which process ran it: host:pid */
+  runner: string;
+  error: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** Gives a lock back. */
+export type ReleaseLock = () => Promise<void>;
+
 export interface GraphStore {
   readonly kind: "sqlite" | "postgres";
   readonly dialect: import("../query/dialect.js").Dialect;
@@ -211,6 +231,25 @@ export interface GraphStore {
   touchApiToken(id: string, now: number): Promise<void>;
   /** Mark the named token revoked (once: a second revoke keeps the first date); undefined when no such name. */
   revokeApiToken(name: string, now: number): Promise<ApiToken | undefined>;
+
+  /**
+   * Take the named lock without waiting, or get undefined when it is held.
+   * PostgreSQL: a session advisory lock (pg_try_advisory_lock) on a
+   * connection kept for it, so it excludes every process on the database and
+   * is dropped if this process dies. SQLite: held in this process only (one
+   * server process per database file is assumed).
+   */
+  tryLock(name: string): Promise<ReleaseLock | undefined>;
+  /** Claim a job's cron slot and record the run as running; undefined when the slot was already claimed. */
+  startJobRun(run: { job: string; scheduledFor: number; startedOn: number; runner: string }): Promise<number | undefined>;
+  finishJobRun(
+    id: number,
+    result: { status: Exclude<JobRunStatus, "running">; now: number; error?: string; details?: Record<string, unknown> },
+  ): Promise<void>;
+  /** The latest run of each job, by job name. */
+  latestJobRuns(): Promise<JobRun[]>;
+  /** Forget runs started before `before`; returns how many. */
+  pruneJobRuns(before: number): Promise<number>;
 
   /** Refresh planner statistics (after a large import). */
   analyze(): Promise<void>;

@@ -4,6 +4,7 @@ import { startServer } from "../../server/serve.js";
 import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
 import type { CommandContext } from "../context.js";
+import { scheduledJobs } from "./serve-jobs.js";
 
 export interface ServeOptions {
   port?: string;
@@ -11,6 +12,8 @@ export interface ServeOptions {
   queryTimeoutMs?: number;
   maxBodyBytes?: number;
   rateLimit?: number;
+  /** dm.config.yaml with the schedule: section */
+  config?: string;
   db?: string;
 }
 
@@ -23,6 +26,8 @@ function parsePort(text: string): number {
 export async function serveCommand(ctx: CommandContext, options: ServeOptions): Promise<void> {
   const port = parsePort(options.port ?? "8080");
   const host = options.host ?? "127.0.0.1";
+  // A mistake in the schedule stops the server before it starts, naming the file and key.
+  const schedule = scheduledJobs(ctx, { config: options.config });
   const store = await ctx.openStore(options.db);
   const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   let running: Awaited<ReturnType<typeof startServer>>;
@@ -36,6 +41,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       version,
       host,
       port,
+      jobs: schedule.jobs,
       limits: {
         ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
         ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
@@ -54,6 +60,9 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     throw error;
   }
   ctx.stderr.write(`dm serve: listening on ${running.url} (${store.kind}: ${store.location})\n`);
+  if (schedule.jobs.length > 0) {
+    ctx.stderr.write(`dm serve: ${schedule.jobs.length} scheduled job(s) from ${schedule.file}: ${schedule.jobs.map((j) => `${j.name} (${j.schedule.source})`).join(", ")}\n`);
+  }
   let signal = "";
   await new Promise<void>((resolve) => {
     const stop = (name: string) => () => {

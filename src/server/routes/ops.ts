@@ -1,9 +1,10 @@
 /** Liveness, readiness, metrics: what an orchestrator and Prometheus call. */
 import { ExternalServiceError } from "../../shared/errors.js";
-import { domainFamilies, type HttpMetrics, renderFamilies } from "../metrics.js";
+import type { Scheduler } from "../../core/schedule/scheduler.js";
+import { domainFamilies, type HttpMetrics, jobFamilies, renderFamilies } from "../metrics.js";
 import { reply, type Route } from "../route.js";
 
-export function opsRoutes(http: HttpMetrics): Route[] {
+export function opsRoutes(http: HttpMetrics, scheduler: () => Scheduler | undefined = () => undefined): Route[] {
   return [
     {
       method: "GET",
@@ -32,9 +33,14 @@ export function opsRoutes(http: HttpMetrics): Route[] {
       method: "GET",
       path: "/metrics",
       role: "reader",
-      summary: "Prometheus text format: findings by campaign and owner, completion, sync ages and statuses, HTTP requests",
+      summary: "Prometheus text format: findings by campaign and owner, completion, sync ages and statuses, scheduled jobs, HTTP requests",
       async handle(ctx) {
-        const families = [...(await domainFamilies(ctx.store, ctx.now)), ...http.families()];
+        const jobs = scheduler();
+        const families = [
+          ...(await domainFamilies(ctx.store, ctx.now)),
+          ...(jobs ? jobFamilies(await jobs.status(), jobs.metrics) : []),
+          ...http.families(),
+        ];
         return reply(200, renderFamilies(families), "text/plain; version=0.0.4; charset=utf-8");
       },
     },

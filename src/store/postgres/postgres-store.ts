@@ -14,7 +14,10 @@ import type {
   ChangeCounts,
   GraphBatch,
   GraphStore,
+  JobRun,
+  JobRunStatus,
   NewApiToken,
+  ReleaseLock,
   Row,
   SelectOptions,
   StoredAuditEntry,
@@ -26,6 +29,7 @@ import type {
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
+import { createHash } from "node:crypto";
 import { migrate } from "./schema.js";
 
 /** Rows per round trip in upsert; big enough to amortise latency, small enough to keep payloads a few MB. */
@@ -242,6 +246,15 @@ function passwordOf(url: string): string {
   }
 }
 
+/** Distinct read statements prepared per connection, at most. */
+const MAX_PREPARED = 200;
+
+/** A named lock as a 64-bit advisory-lock key: the first 8 bytes of its SHA-256, signed. */
+export function advisoryKey(name: string): string {
+  const digest = createHash("sha256").update(`dm-lock:${name}`).digest();
+  return digest.readBigInt64BE(0).toString();
+}
+
 export interface PostgresOpenOptions {
   /** Give up connecting after this long (default 10 s). */
   connectionTimeoutMillis?: number;
@@ -253,6 +266,8 @@ export class PostgresStore implements GraphStore {
   readonly kind = "postgres" as const;
   readonly dialect = postgresDialect;
   private closed = false;
+  /** statement text to its prepared name (see preparedName) */
+  private readonly prepared = new Map<string, string>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -307,13 +322,33 @@ export class PostgresStore implements GraphStore {
     });
   }
 
+  /**
+   * The name a read statement is prepared under on each connection, so
+   * PostgreSQL parses and plans it once per connection instead of on every
+   * call (planning cost about as much as running the hot lookups). Bounded: past
+   * MAX_PREPARED distinct texts, further ones run unnamed.
+   */
+  private preparedName(sql: string): string | undefined {
+    let name = this.prepared.get(sql);
+    if (name === undefined && this.prepared.size < MAX_PREPARED) {
+      name = `dm_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+      this.prepared.set(sql, name);
+    }
+    return name;
+  }
+
   private async query<R extends pg.QueryResultRow>(
     sql: string,
     params: readonly unknown[] = [],
     client?: pg.PoolClient,
+    prepare = false,
   ): Promise<R[]> {
     try {
-      const result = await (client ?? this.pool).query<R>(sql, params as unknown[]);
+      const name = prepare ? this.preparedName(sql) : undefined;
+      const result =
+        name === undefined
+          ? await (client ?? this.pool).query<R>(sql, params as unknown[])
+          : await (client ?? this.pool).query<R>({ name, text: sql, values: params as unknown[] });
       return result.rows;
     } catch (error) {
       throw this.failure(`query on ${this.target} failed`, error);
@@ -625,7 +660,7 @@ export class PostgresStore implements GraphStore {
   }
 
   async select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
-    if (options?.timeoutMs === undefined) return this.query<Row>(sql, params);
+    if (options?.timeoutMs === undefined) return this.query<Row>(sql, params, undefined, true);
     // SET LOCAL: the limit ends with the transaction, so the pooled connection goes back clean.
     const ms = Math.max(1, Math.ceil(options.timeoutMs));
     let client: pg.PoolClient;
@@ -660,6 +695,8 @@ export class PostgresStore implements GraphStore {
     const rows = await this.query<EntityRow>(
       `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id = ANY($1::bigint[]) ORDER BY id`,
       [numeric],
+      undefined,
+      true,
     );
     return rows.map(entityFromRow);
   }
@@ -836,7 +873,7 @@ export class PostgresStore implements GraphStore {
   }
 
   async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
-    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash]);
+    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash], undefined, true);
     return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
   }
 
@@ -848,6 +885,96 @@ export class PostgresStore implements GraphStore {
     await this.query("UPDATE api_tokens SET revoked_on = $1 WHERE name = $2 AND revoked_on IS NULL", [now, name]);
     const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = $1`, [name]);
     return row ? tokenFromRow(row) : undefined;
+  }
+
+  async tryLock(name: string): Promise<ReleaseLock | undefined> {
+    const key = advisoryKey(name);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.failure(`taking the lock "${name}" on ${this.target} failed`, error);
+    }
+    try {
+      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [key]);
+      if (!rows[0]?.ok) {
+        client.release();
+        return undefined;
+      }
+    } catch (error) {
+      client.release(true);
+      throw this.failure(`taking the lock "${name}" on ${this.target} failed`, error);
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await client.query("SELECT pg_advisory_unlock($1::bigint)", [key]);
+        client.release();
+      } catch {
+        // Dropping the connection drops its session locks.
+        client.release(true);
+      }
+    };
+  }
+
+  async startJobRun(run: { job: string; scheduledFor: number; startedOn: number; runner: string }): Promise<number | undefined> {
+    const rows = await this.query<{ id: string }>(
+      `INSERT INTO job_runs (job, scheduled_for, started_on, status, runner) VALUES ($1, $2, $3, 'running', $4)
+       ON CONFLICT (job, scheduled_for) DO NOTHING RETURNING id`,
+      [run.job, run.scheduledFor, run.startedOn, run.runner],
+    );
+    return rows[0] ? Number(rows[0].id) : undefined;
+  }
+
+  async finishJobRun(
+    id: number,
+    result: { status: Exclude<JobRunStatus, "running">; now: number; error?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.query("UPDATE job_runs SET status = $1, finished_on = $2, error = $3, details = $4::jsonb WHERE id = $5", [
+      result.status,
+      result.now,
+      result.error ?? null,
+      result.details === undefined ? null : JSON.stringify(result.details),
+      id,
+    ]);
+  }
+
+  async latestJobRuns(): Promise<JobRun[]> {
+    const rows = await this.query<{
+      id: string;
+      job: string;
+      scheduled_for: string;
+      started_on: string;
+      finished_on: string | null;
+      status: JobRunStatus;
+      runner: string;
+      error: string | null;
+      details: Record<string, unknown> | null;
+    }>(
+      `SELECT DISTINCT ON (job) id, job, scheduled_for, started_on, finished_on, status, runner, error, details
+       FROM job_runs ORDER BY job, id DESC`,
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      job: r.job,
+      scheduledFor: Number(r.scheduled_for),
+      startedOn: Number(r.started_on),
+      finishedOn: orNull(r.finished_on),
+      status: r.status,
+      runner: r.runner,
+      error: r.error,
+      details: r.details,
+    }));
+  }
+
+  async pruneJobRuns(before: number): Promise<number> {
+    const rows = await this.query<{ n: string }>(
+      "WITH gone AS (DELETE FROM job_runs WHERE started_on < $1 RETURNING 1) SELECT count(*) AS n FROM gone",
+      [before],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async analyze(): Promise<void> {

@@ -105,4 +105,25 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 3,
+    name: "job runs",
+    // One row per scheduled run of a server job. (job, scheduled_for) is
+    // unique: a run claims its cron slot, so a slot runs at most once.
+    sql: `
+CREATE TABLE job_runs (
+  id INTEGER PRIMARY KEY,
+  job TEXT NOT NULL,
+  scheduled_for INTEGER NOT NULL,
+  started_on INTEGER NOT NULL,
+  finished_on INTEGER,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  runner TEXT NOT NULL,
+  error TEXT,
+  details TEXT,
+  UNIQUE (job, scheduled_for)
+);
+CREATE INDEX job_runs_started ON job_runs(started_on);
+`,
+  },
 ];

@@ -1,0 +1,136 @@
+/**
+ * The jobs `dm serve` runs, from the schedule: section of dm.config.yaml
+ * (--config, else here, else ~/.deferred-maintenance/). Each job runs the
+ * same core code as its command: dm sync, dm reconcile, dm vulns scan,
+ * dm oncall sync. Settings are read once, at start: a mistake stops the
+ * server before it listens.
+ */
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { findConfigFile } from "../../core/ingest/config-file.js";
+import { runSync } from "../../core/ingest/sync.js";
+import { reconcile } from "../../core/maintenance/reconcile.js";
+import { findOncallConfig, type LoadedOncallConfig, loadOncallConfig } from "../../core/oncall/config.js";
+import { normaliseDn } from "../../core/oncall/ldap.js";
+import { runOncall } from "../../core/oncall/sync.js";
+import { type JobSpec, loadScheduleConfig } from "../../core/schedule/config.js";
+import type { Job } from "../../core/schedule/scheduler.js";
+import { AdvisoryDb } from "../../core/vulns/db.js";
+import { Matcher } from "../../core/vulns/match.js";
+import { scanGraph } from "../../core/vulns/scan-graph.js";
+import { dataDir } from "../../shared/config.js";
+import { InputError } from "../../shared/errors.js";
+import type { GraphStore } from "../../store/types.js";
+import type { CommandContext } from "../context.js";
+import { osvDbPath, vulnsSettings } from "./vulns.js";
+
+/** Who the audit log names for what a scheduled job does. */
+export const SCHEDULER_ACTOR = "dm-scheduler";
+
+/** The store as a job borrows it: closing it is a no-op (the server owns it). */
+function borrowed(store: GraphStore): GraphStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "close") return async () => undefined;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
+  switch (spec.kind) {
+    case "sync": {
+      const { integration, config: settings } = spec.instance;
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          const s = await runSync(store, integration, settings, { now, cwd: ctx.cwd, actor: SCHEDULER_ACTOR });
+          return {
+            status: s.status,
+            created: s.created,
+            updated: s.updated,
+            deleted: s.deleted,
+            warnings: s.warnings.length,
+            ...(s.reconciled ? { reconciled: s.reconciled } : {}),
+          };
+        },
+      };
+    }
+    case "reconcile":
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          const r = await reconcile(store, { now, actor: "dm", ranBy: SCHEDULER_ACTOR });
+          if (r.errors.length > 0 && r.items === r.errors.length) {
+            throw new Error(`no tracked item could be reconciled: ${r.errors[0]!.maintenanceId}: ${r.errors[0]!.message}`);
+          }
+          return { items: r.items, opened: r.opened, closed: r.closed, reopened: r.reopened, errors: r.errors.length };
+        },
+      };
+    case "vulns-scan": {
+      const settings = vulnsSettings(ctx, { config: file });
+      const dbFile = osvDbPath(ctx, {}, settings);
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          // Opened per run: `dm vulns db import` may have replaced it since.
+          const db = AdvisoryDb.open(dbFile, { create: false });
+          try {
+            const r = await scanGraph(store, new Matcher(db), { now, config: settings, ranBy: SCHEDULER_ACTOR });
+            return { instances: r.instances, open: r.open.length, opened: r.opened, reopened: r.reopened, closed: r.closed };
+          } finally {
+            db.close();
+          }
+        },
+      };
+    }
+    case "oncall-sync": {
+      const found = findOncallConfig(ctx.cwd, dataDir(ctx.config));
+      if (!found) {
+        throw new InputError(`${file}: oncall-sync: no dm-oncall.yaml here or in ~/.deferred-maintenance/ (the job reads it as dm oncall sync does)`, {
+          details: ["dm oncall sync reads the same file; see docs/oncall.md."],
+        });
+      }
+      const loaded: LoadedOncallConfig = loadOncallConfig(found, ctx.config);
+      const lockFile = path.join(
+        dataDir(ctx.config),
+        "locks",
+        `oncall-${createHash("sha256").update(normaliseDn(loaded.config.ldap.groupDN)).digest("hex").slice(0, 16)}.lock`,
+      );
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now, logger }) {
+          const outcome = await runOncall(loaded, {
+            mode: "sync",
+            dryRun: false,
+            force: false,
+            now,
+            actor: SCHEDULER_ACTOR,
+            env: ctx.config,
+            lockFile,
+            openStore: async () => borrowed(store),
+            warn: (m) => logger.warn({ job: spec.name }, m),
+          });
+          if ("skipped" in outcome) return { skipped: "another dm oncall sync holds the lock" };
+          const r = outcome.result;
+          if (r.plan.refused) throw new Error(`the on-call group was not changed: ${r.plan.refused.message}`);
+          if (r.gitlab?.plan.refused) throw new Error(`the GitLab group was not changed: ${r.gitlab.plan.refused}`);
+          return { added: r.plan.add.length, removed: r.plan.remove.length, applied: r.applied };
+        },
+      };
+    }
+  }
+}
+
+/** The configured jobs and the file they came from (none without a config file or a schedule: section). */
+export function scheduledJobs(ctx: CommandContext, options: { config?: string }): { file?: string; jobs: Job[] } {
+  const file = options.config ? path.resolve(ctx.cwd, options.config) : findConfigFile(ctx.cwd, dataDir(ctx.config));
+  if (!file) return { jobs: [] };
+  const specs = loadScheduleConfig(file, ctx.cwd);
+  return { file, jobs: specs.map((spec) => jobOf(ctx, spec, file)) };
+}
