@@ -122,6 +122,7 @@ describe.each(BACKENDS)("dm serve, the real binary: %s", (backend) => {
       if (!url) await new Promise((r) => setTimeout(r, 50));
     }
     expect(url, stderr).toBeDefined();
+    expect(stderr).toContain(`dashboard at ${url}/`);
     let ready = 0;
     while (ready !== 200 && Date.now() < deadline) {
       ready = (await fetch(`${url}/readyz`)).status;
