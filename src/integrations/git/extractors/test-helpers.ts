@@ -71,6 +71,15 @@ export function extractError(fn: () => unknown): ExtractError {
   throw new Error("expected an ExtractError");
 }
 
+/**
+ * Prints the median time of `run` (a 300-entry file is meant to take well
+ * under 5 ms). Reported, not asserted: timing belongs to benchmarks, and a
+ * loaded machine would make such an assertion fail at random.
+ */
+export function reportMedianMs(label: string, run: () => unknown): void {
+  console.log(`[${label}] median ${medianMs(run).toFixed(2)} ms`);
+}
+
 /** The median time of `run` in milliseconds, after warming up (the JIT, caches) so one slow run does not decide. */
 export function medianMs(run: () => unknown): number {
   for (let i = 0; i < 20; i++) run();

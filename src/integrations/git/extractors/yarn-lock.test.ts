@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractError as extractErrorOf, fixtureInput, medianMs, summary } from "./test-helpers.js";
+import { extractError as extractErrorOf, fixtureInput, reportMedianMs, summary } from "./test-helpers.js";
 import type { ExtractError, ExtractInput } from "./types.js";
 import { yarnLockExtractor } from "./yarn-lock.js";
 
@@ -251,7 +251,7 @@ describe("yarn.lock speed", () => {
   const quote = (name: string) => (name.startsWith("@") ? `"${name}"` : name);
   const manifest = { dependencies: Object.fromEntries(names.slice(0, 30).map((n, i) => [n, `^${version(i)}`])) };
 
-  it("extracts a 300-package classic lockfile in well under 5 ms", () => {
+  it("extracts a 300-package classic lockfile (time reported)", () => {
     let lock = "# yarn lockfile v1\n\n\n";
     names.forEach((name, i) => {
       lock += `${quote(`${name}@^${version(i)}`)}:\n  version "${version(i)}"\n`;
@@ -262,10 +262,10 @@ describe("yarn.lock speed", () => {
     });
     const input = inline(lock, manifest);
     expect(yarnLockExtractor.extract(input).packages).toHaveLength(300);
-    expect(medianMs(() => yarnLockExtractor.extract(input))).toBeLessThan(5);
+    reportMedianMs("yarn-lock", () => yarnLockExtractor.extract(input));
   });
 
-  it("extracts a 300-package berry lockfile in well under 5 ms", () => {
+  it("extracts a 300-package berry lockfile (time reported)", () => {
     let lock = "__metadata:\n  version: 8\n  cacheKey: 10c0\n\n";
     names.forEach((name, i) => {
       lock += `"${name}@npm:^${version(i)}":\n  version: ${version(i)}\n  resolution: "${name}@npm:${version(i)}"\n`;
@@ -277,6 +277,6 @@ describe("yarn.lock speed", () => {
     const result = yarnLockExtractor.extract(input);
     expect(result.packages).toHaveLength(300);
     expect(result.packages!.filter((p) => p.direct)).toHaveLength(30);
-    expect(medianMs(() => yarnLockExtractor.extract(input))).toBeLessThan(5);
+    reportMedianMs("yarn-lock", () => yarnLockExtractor.extract(input));
   });
 });
