@@ -179,3 +179,58 @@ describe("remote mode: failures", () => {
     }
   });
 });
+
+describe("remote mode: dm vulns scan of the graph", () => {
+  it("scans with the server's advisory database and prints what a local scan prints", async () => {
+    const dir = tempDir("dm-remote-vulns-");
+    const { AdvisoryDb } = await import("../src/core/vulns/db.js");
+    const { advisoryTexts } = await import("../src/core/vulns/sources.js");
+    const { defaultVulnsConfig } = await import("../src/core/vulns/config.js");
+    const { SqliteStore } = await import("../src/store/sqlite/sqlite-store.js");
+    const { startServer } = await import("../src/server/serve.js");
+    const { createLogger } = await import("../src/shared/logger.js");
+    const osvDb = path.join(dir, "osv.db");
+    const advisories = AdvisoryDb.open(osvDb, { create: true });
+    await advisories.import(advisoryTexts(path.join(import.meta.dirname, "../src/core/vulns/fixtures/GHSA-35jh-r3h4-6jhm.json")), { now: T0, source: "test" });
+    advisories.close();
+    const graph = {
+      entities: [
+        { _key: "repo:shop", _type: "git_repo", _class: "CodeRepo", name: "shop" },
+        { _key: "npm:lodash@4.17.20", _type: "npm_package", _class: "CodeModule", name: "lodash", version: "4.17.20", ecosystem: "npm" },
+      ],
+      relationships: [{ _key: "shop|uses|lodash", _type: "git_repo_uses_npm_package", _class: "USES", _fromEntityKey: "repo:shop", _toEntityKey: "npm:lodash@4.17.20", manifest: "package-lock.json" }],
+    };
+    const file = path.join(dir, "graph.json");
+    fs.writeFileSync(file, JSON.stringify(graph));
+    const env = { HOME: path.join(dir, "home"), DM_USER: USER, DM_OSV_DB: osvDb };
+
+    const localDb = path.join(dir, "local.db");
+    expect((await dm(["import", file], { env: { ...env, DM_DATABASE_URL: localDb }, now: T0 })).code).toBe(0);
+    const local = await dm(["vulns", "scan"], { env: { ...env, DM_DATABASE_URL: localDb }, now: T0 });
+
+    const store = SqliteStore.open(path.join(dir, "server.db"));
+    const { token } = await createToken(store, { name: USER, role: "maintainer" }, { now: T0, actor: "setup" });
+    const server = await startServer({
+      store,
+      logger: createLogger("silent"),
+      now: () => T0,
+      cwd: dir,
+      dataDir: path.join(dir, "server-home"),
+      version: "test",
+      host: "127.0.0.1",
+      port: 0,
+      vulns: { osvDb, config: defaultVulnsConfig() },
+    });
+    try {
+      await store.upsert(graph, { now: T0, source: "import" });
+      const remote = await dm(["vulns", "scan"], { env: { ...env, DM_SERVER: server.url, DM_TOKEN: token }, now: T0 });
+      expect(local.code).toBe(0);
+      expect(local.stdout).toMatch(/high\s+GHSA-35jh-r3h4-6jhm\s+shop\s+lodash\s+4\.17\.20\s+4\.17\.21\s+in 30 days/);
+      expect({ code: remote.code, stdout: remote.stdout, stderr: remote.stderr }).toEqual({ code: local.code, stdout: local.stdout, stderr: local.stderr });
+    } finally {
+      // stops taking requests and closes the store
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,6 +20,7 @@ import { HttpMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { isReply, type Route, type ServerLimits } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
+import type { VulnsConfig } from "../core/vulns/config.js";
 import { cliRoutes } from "./routes/cli.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { graphRoutes } from "./routes/graph.js";
@@ -46,6 +47,8 @@ export interface AppOptions {
   /** ~/.deferred-maintenance: where dm.config.yaml is looked for after cwd */
   dataDir: string;
   version: string;
+  /** the advisory database and the vulns settings (SLA, ignore list) for POST /api/v1/vulns/scan; default: dataDir's */
+  vulns?: { osvDb: string; config: VulnsConfig };
   /** the dashboard's built files (dist/web); default: found next to the server; null: no dashboard */
   webDir?: string | null;
 }
@@ -130,7 +133,7 @@ export function createApp(options: AppOptions): App {
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,
-    ...cliRoutes({ dataDir: options.dataDir }),
+    ...cliRoutes({ dataDir: options.dataDir, ...(options.vulns ? { vulns: options.vulns } : {}) }),
     ...dashboardRoutes,
   ];
   routes.push({

@@ -5,6 +5,7 @@ import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
 import type { CommandContext } from "../context.js";
 import { scheduledJobs } from "./serve-jobs.js";
+import { osvDbPath, vulnsSettings } from "./vulns.js";
 
 export interface ServeOptions {
   port?: string;
@@ -38,6 +39,11 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       now: ctx.now,
       cwd: ctx.cwd,
       dataDir: dataDir(ctx.config),
+      // the advisory database and SLA as dm vulns scan finds them (DM_OSV_DB, the config's vulns: section)
+      vulns: (() => {
+        const settings = vulnsSettings(ctx, { ...(options.config === undefined ? {} : { config: options.config }) });
+        return { osvDb: osvDbPath(ctx, {}, settings), config: settings };
+      })(),
       version,
       host,
       port,

@@ -10,7 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import { assertMaintenanceId, loadFindings } from "../../core/maintenance/finding.js";
 import { findRepo, mineReport } from "../../core/maintenance/report.js";
-import { defaultVulnsConfig, loadVulnsConfig } from "../../core/vulns/config.js";
+import { defaultVulnsConfig, loadVulnsConfig, type VulnsConfig } from "../../core/vulns/config.js";
 import { AdvisoryDb, OSV_DB_FILE } from "../../core/vulns/db.js";
 import { Matcher } from "../../core/vulns/match.js";
 import { scanGraph } from "../../core/vulns/scan-graph.js";
@@ -31,7 +31,14 @@ const mineQuery = z.strictObject({
   actor: z.string().min(1).describe("who opened the items (createdBy)"),
 });
 
-export function cliRoutes(options: { dataDir: string }): Route[] {
+/** Without settings from `dm serve`: the data folder's dm.config.yaml and osv.db. */
+function defaultVulns(dataDir: string): { osvDb: string; config: VulnsConfig } {
+  const configFile = path.join(dataDir, "dm.config.yaml");
+  const settings: VulnsConfig & { db?: string } = fs.existsSync(configFile) ? loadVulnsConfig(configFile) : defaultVulnsConfig();
+  return { osvDb: settings.db ?? path.join(dataDir, OSV_DB_FILE), config: settings };
+}
+
+export function cliRoutes(options: { dataDir: string; vulns?: { osvDb: string; config: VulnsConfig } }): Route[] {
   return [
     {
       method: "GET",
@@ -90,12 +97,10 @@ export function cliRoutes(options: { dataDir: string }): Route[] {
       writes: true,
       summary: "Scan every package in the graph against the server's advisory database; findings are kept",
       async handle(ctx) {
-        const configFile = path.join(options.dataDir, "dm.config.yaml");
-        const settings: ReturnType<typeof loadVulnsConfig> = fs.existsSync(configFile) ? loadVulnsConfig(configFile) : defaultVulnsConfig();
-        const file = settings.db ?? path.join(options.dataDir, OSV_DB_FILE);
-        const db = AdvisoryDb.open(file);
+        const { osvDb, config } = options.vulns ?? defaultVulns(options.dataDir);
+        const db = AdvisoryDb.open(osvDb);
         try {
-          return await scanGraph(ctx.store, new Matcher(db), { now: ctx.now, config: settings, ranBy: ctx.actor });
+          return await scanGraph(ctx.store, new Matcher(db), { now: ctx.now, config, ranBy: ctx.actor });
         } finally {
           db.close();
         }
