@@ -295,7 +295,7 @@ whose entity no longer matches is closed COMPLETE by "dm" (with the date as
 evidence), an entity that newly matches gets a finding with the item's due
 date. A closed finding whose entity matches again stays closed: that work was
 done (open a new item if the problem is back). Nothing is closed when the
-latest sync run failed or was partial.
+latest run of a source failed or was partial.
 
 Examples:
   dm reconcile

@@ -35,7 +35,7 @@ export async function reconcileCommand(ctx: CommandContext, options: ReconcileCo
   if (result.closingSkipped) {
     ctx.stdout.write(
       s.yellow(
-        `The latest sync run (${result.closingSkipped.syncRun}) is ${result.closingSkipped.status}: nothing was closed. Sync again, then reconcile.\n`,
+        `Sync run ${result.closingSkipped.syncRun}, the latest of its source, is ${result.closingSkipped.status}: nothing was closed. Sync that source again, then reconcile.\n`,
       ),
     );
   }

@@ -272,7 +272,7 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
     }
     text += `Scanned ${plural(result.instances, "package use")} (${plural(result.packages, "version")} with advisories to check): ${plural(result.open.length, "open finding")}; this scan opened ${result.opened}, reopened ${result.reopened}, closed ${result.closed} as fixed${result.accepted ? `, accepted ${result.accepted} by the ignore list` : ""}.\n`;
     if (result.closingSkipped) {
-      text += `Nothing was closed as fixed: the latest sync (run ${result.closingSkipped.syncRun}) is ${result.closingSkipped.status}.\n`;
+      text += `Nothing was closed as fixed: sync run ${result.closingSkipped.syncRun}, the latest of its source, is ${result.closingSkipped.status}.\n`;
     }
     if (result.ignored.length > 0) text += `${plural(result.ignored.length, "match", "matches")} ignored by the config (dm vulns scan --format json lists them).\n`;
     if (result.open.length > 0) text += "See one: dm show <vulnerability's maintenance id> · close with a PR: dm close <id> --reason COMPLETE --link <PR>\n";

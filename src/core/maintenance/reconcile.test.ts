@@ -62,10 +62,10 @@ describe.each(BACKENDS)("reconcile on %s", (backend) => {
 
   const byName = (findings: Finding[]) => Object.fromEntries(findings.map((f) => [f.entityName, f]));
 
-  async function syncRun(status: string): Promise<void> {
+  async function syncRun(status: string, integration = "git", instance = "local"): Promise<void> {
     const p = store.dialect.newParams();
     await store.select(
-      `INSERT INTO sync_runs (integration, instance, started_on, finished_on, status) VALUES (${p.add("git")}, ${p.add("local")}, ${p.add(NOW)}, ${p.add(NOW)}, ${p.add(status)}) RETURNING id`,
+      `INSERT INTO sync_runs (integration, instance, started_on, finished_on, status) VALUES (${p.add(integration)}, ${p.add(instance)}, ${p.add(NOW)}, ${p.add(NOW)}, ${p.add(status)}) RETURNING id`,
       p.values,
     );
   }
@@ -204,7 +204,12 @@ describe.each(BACKENDS)("reconcile on %s", (backend) => {
     expect(f.billing!.closed).toBe(false);
     expect(f.docs!.closed).toBe(false);
 
-    // The next sync succeeds: now payments is closed, with the run as evidence.
+    // Another source succeeding since (an on-call sync every minute) does not lift it.
+    await syncRun("succeeded", "oncall", "oncall:ldap");
+    const masked = await reconcile(store, { now: LATER });
+    expect(masked).toMatchObject({ closed: 0, closingSkipped: { status: "partial" } });
+
+    // The next sync of that source succeeds: now payments is closed, with the run as evidence.
     await syncRun("succeeded");
     const next = await reconcile(store, { now: LATER });
     expect(next).toMatchObject({ closed: 1, opened: 0 });

@@ -13,9 +13,9 @@
  *      the same key cannot hold a second finding. If the problem is back,
  *      open a new item.
  *
- * Nothing is closed when the latest sync run did not succeed (failed or
- * partial): a missing entity may only mean the sync did not see it. Opening
- * and reopening still happen.
+ * Nothing is closed while the latest run of some source did not succeed
+ * (failed or partial): a missing entity may only mean that sync did not see
+ * it. Opening and reopening still happen.
  *
  * Cost: per item one indexed load of its findings and one run of its query,
  * then set differences in memory; everything is written in one transaction.
@@ -44,7 +44,7 @@ export interface ReconcileItem {
   matched: number;
   opened: number;
   closed: number;
-  /** open findings that would have been closed, had the latest sync succeeded */
+  /** open findings that would have been closed, had every source's latest sync succeeded */
   notClosed: number;
 }
 
@@ -58,31 +58,32 @@ export interface ReconcileResult {
   /** tracked items reconciled */
   items: number;
   perItem: ReconcileItem[];
-  /** set when closing was skipped: the status of the latest sync run */
+  /** set when closing was skipped: the sync run that did not succeed (see SyncState) */
   closingSkipped?: { syncRun: string; status: string };
   /** tracked items whose query could not run (left as they are) */
   errors: { maintenanceId: string; message: string }[];
 }
 
-interface LatestSync {
-  id: string;
-  status: string;
+export interface SyncState {
+  /** the newest sync run of any source (the evidence names it) */
+  latestId?: string;
+  /**
+   * The newest run, among each source's latest, that failed or was partial:
+   * while one stands, that source's assets may be missing or stale, so
+   * nothing is closed for their absence. A later successful run of another
+   * source (an on-call sync every minute, a vulnerability scan) does not
+   * clear it; only that source's next successful run does.
+   */
+  blocking?: { syncRun: string; status: string };
 }
 
-/**
- * Runs that derive records from the graph rather than read an inventory
- * (the vulnerability scan): they say nothing about whether the inventory
- * is complete.
- */
-const DERIVED_RUNS = ["vulns"];
-
-/** The latest run of an inventory integration (not a derived run like the vulnerability scan). */
-export async function latestInventorySync(store: GraphStore): Promise<LatestSync | undefined> {
-  const params = store.dialect.newParams();
-  const derived = DERIVED_RUNS.map((d) => params.add(d)).join(", ");
-  const rows = await store.select(`SELECT id, status FROM sync_runs WHERE integration NOT IN (${derived}) ORDER BY id DESC LIMIT 1`, params.values);
-  const row = rows[0];
-  return row ? { id: String(row.id), status: String(row.status) } : undefined;
+export async function syncState(store: GraphStore): Promise<SyncState> {
+  const runs = await store.latestSyncRuns();
+  const bad = runs.find((r) => r.status === "failed" || r.status === "partial");
+  return {
+    ...(runs[0] ? { latestId: String(runs[0].id) } : {}),
+    ...(bad ? { blocking: { syncRun: String(bad.id), status: bad.status } } : {}),
+  };
 }
 
 async function trackedItemIds(store: GraphStore, now: number): Promise<string[]> {
@@ -130,9 +131,9 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   }
 
   // 2. Tracked items.
-  const sync = await latestInventorySync(store);
-  const closingAllowed = sync === undefined || sync.status === "succeeded";
-  const evidenceGone = `no longer matched the query on ${today}${sync ? ` (sync run ${sync.id})` : ""}`;
+  const sync = await syncState(store);
+  const closingAllowed = sync.blocking === undefined;
+  const evidenceGone = `no longer matched the query on ${today}${sync.latestId ? ` (sync run ${sync.latestId})` : ""}`;
   const perItem: ReconcileItem[] = [];
   const errors: ReconcileResult["errors"] = [];
   const fresh: { item: ListItem; base: Parameters<typeof newFindingProps>[2] }[] = [];
@@ -236,7 +237,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     });
   }
   const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors };
-  if (!closingAllowed && sync) result.closingSkipped = { syncRun: sync.id, status: sync.status };
+  if (sync.blocking) result.closingSkipped = sync.blocking;
   await store.audit({
     at: now,
     actor,

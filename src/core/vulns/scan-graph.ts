@@ -14,7 +14,7 @@
  *   RISK_ACCEPTED stays closed until it expires (reconcile reopens it).
  * - The ignore list closes a matching open finding as RISK_ACCEPTED until the
  *   rule's date, with its reason; when the rule expires the finding reopens.
- * - Nothing is closed as fixed when the latest inventory sync did not
+ * - Nothing is closed as fixed while some source's latest sync did not
  *   succeed: a package missing from a partial sync is not a fix.
  * - `Vulnerability` entities and `package -HAS-> Vulnerability` edges are
  *   written as a run of the `vulns` source, so those no longer found are
@@ -27,7 +27,7 @@ import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding
 import { isoDate } from "../maintenance/due.js";
 import { FINDING_TYPE, type Finding, type FindingProps, findingEdge, findingKey, findingRecord, SHORT_DESCRIPTION_MAX } from "../maintenance/finding.js";
 import { lookupOwners, writeFindings } from "../maintenance/open.js";
-import { latestInventorySync } from "../maintenance/reconcile.js";
+import { syncState } from "../maintenance/reconcile.js";
 import { type IgnoreRule, ignoreRuleFor, type VulnsConfig } from "./config.js";
 import { type Matcher, osvEcosystem, severityRank, type VulnHit, type VulnSeverity } from "./match.js";
 import { advisoryUrl } from "./sarif.js";
@@ -79,7 +79,7 @@ export interface GraphScanResult {
   open: VulnFindingSummary[];
   ignored: { vulnerabilityId: string; entityKey: string; package: string; reason: string; until: number }[];
   expiredIgnores: IgnoreRule[];
-  /** set when closing was skipped: the status of the latest inventory sync */
+  /** set when closing was skipped: the sync run that did not succeed */
   closingSkipped?: { syncRun: string; status: string };
 }
 
@@ -276,8 +276,8 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
   for (const row of await loadFindingRows(store, `Find ${FINDING_TYPE} with kind = '${VULN_FINDING_KIND}'`, now)) {
     existing.set(row.finding.key, row);
   }
-  const sync = await latestInventorySync(store);
-  const closingAllowed = sync === undefined || sync.status === "succeeded";
+  const sync = await syncState(store);
+  const closingAllowed = sync.blocking === undefined;
   const updates: EntityRecord[] = [];
   const edges: RelationshipRecord[] = [];
   const fresh: { key: string; vuln: VulnHit; hits: Hit[] }[] = [];
@@ -384,7 +384,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
       closed,
       accepted,
       ...(options.ranBy === undefined ? {} : { ranBy: options.ranBy }),
-      ...(closingAllowed || !sync ? {} : { closingSkipped: sync }),
+      ...(sync.blocking ? { closingSkipped: sync.blocking } : {}),
     },
   });
 
@@ -405,7 +405,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
     open,
     ignored,
     expiredIgnores: [...expired],
-    ...(!closingAllowed && sync ? { closingSkipped: { syncRun: sync.id, status: sync.status } } : {}),
+    ...(sync.blocking ? { closingSkipped: sync.blocking } : {}),
   };
 }
 
