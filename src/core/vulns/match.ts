@@ -7,7 +7,7 @@
  */
 import type { Severity } from "./cvss.js";
 import { type AdvisoryDb, baseEcosystem, type StoredAdvisory } from "./db.js";
-import { type Affected, affectedVersions, isAffected } from "./osv.js";
+import { type Affected, affectedVersions, isAffected, orderable } from "./osv.js";
 import { schemeFor } from "./versions/index.js";
 import type { VersionScheme } from "./versions/types.js";
 
@@ -178,12 +178,10 @@ function merge(group: Single[], scheme: VersionScheme): VulnHit {
 
 /** Compare two versions as the scheme does, tolerating a `v` prefix on one side (Go). */
 function compareLoose(scheme: VersionScheme, a: string, b: string): number {
-  const norm = (v: string) => (scheme.valid(v) ? v : scheme.valid(`v${v}`) ? `v${v}` : v.replace(/^v/, ""));
-  try {
-    return scheme.compare(norm(a), norm(b));
-  } catch {
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
+  const x = orderable(a, scheme);
+  const y = orderable(b, scheme);
+  if (x !== undefined && y !== undefined) return scheme.compare(x, y);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class Matcher {

@@ -129,7 +129,7 @@ export function affectedVersions(advisory: Pick<Advisory, "withdrawn" | "affecte
  * carry no `v` (Go advisories say "2.2.8" where go.mod says "v2.2.8"), so a
  * leading `v` is dropped or added when that is what makes it valid.
  */
-function orderable(version: string, scheme: VersionScheme): string | undefined {
+export function orderable(version: string, scheme: VersionScheme): string | undefined {
   if (scheme.valid(version)) return version;
   if (/^v\d/.test(version) && scheme.valid(version.slice(1))) return version.slice(1);
   if (/^\d/.test(version) && scheme.valid(`v${version}`)) return `v${version}`;
