@@ -108,7 +108,11 @@ describe("advisory database import", () => {
   it("a file that is not an advisory database is refused", () => {
     const file = path.join(dir, "other.db");
     fs.writeFileSync(file, "this is not sqlite at all, just text that is long enough to look like a file header........");
-    expect(() => AdvisoryDb.open(file)).toThrow(/other\.db/);
+    expect(() => AdvisoryDb.open(file)).toThrow(/other\.db is not an advisory database/);
+    expect(() => AdvisoryDb.open(file)).toThrow(InputError);
+    // a folder is bad input too, and says what to name instead
+    expect(() => AdvisoryDb.open(dir)).toThrow(/is a folder, not an advisory database file/);
+    expect(() => AdvisoryDb.open(dir, { create: true })).toThrow(InputError);
   });
 });
 

@@ -174,6 +174,11 @@ export class AdvisoryDb {
         ],
       });
     }
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new InputError(`${file} is a folder, not an advisory database file`, {
+        details: [`Name a file, e.g. --osv-db ${path.join(file, OSV_DB_FILE)}`],
+      });
+    }
     if (options.create) fs.mkdirSync(path.dirname(file), { recursive: true });
     let db: Database.Database;
     try {
@@ -182,6 +187,12 @@ export class AdvisoryDb {
       db.pragma("busy_timeout = 5000");
       db.pragma("synchronous = NORMAL");
     } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_NOTADB") {
+        throw new InputError(`${file} is not an advisory database (not an SQLite file)`, {
+          cause: error,
+          details: ["Name the file dm vulns db import wrote, or a new path to import into."],
+        });
+      }
       throw new ExternalServiceError("advisory database", `cannot open ${file}: ${(error as Error).message}`, { cause: error });
     }
     try {
