@@ -11,6 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { rng } from "./rng.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -22,18 +23,6 @@ const { values: args } = parseArgs({
 const REPOS = Number(args.repos);
 const PACKAGES = Number(args.packages);
 const root = path.resolve(import.meta.dirname, "..");
-
-/** A deterministic pseudo-random stream (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lockfile(index: number): string {
   const next = rng(index + 1);

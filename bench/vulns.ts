@@ -27,6 +27,7 @@ import { Matcher } from "../src/core/vulns/match.js";
 import { scanGraph } from "../src/core/vulns/scan-graph.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { EntityRecord, RelationshipRecord } from "../src/store/types.js";
+import { rng } from "./rng.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,18 +42,6 @@ const ADVISORIES = Number(args.advisories);
 const INSTANCES = Number(args.instances);
 const USES = Number(args.uses);
 const root = path.resolve(import.meta.dirname, "..");
-
-/** A deterministic pseudo-random stream (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ecosystems with their share of advisories (roughly osv.dev's mix among those served). */
 const ECOSYSTEMS: { name: string; share: number; version: (r: () => number) => string; pkg: (n: number) => string }[] = [
