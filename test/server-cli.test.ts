@@ -3,12 +3,13 @@
  * for /readyz, call the API with a token made by `dm token create`, stop it
  * with SIGTERM and check it shut down cleanly. On SQLite and PostgreSQL.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dm, tempDir } from "./helpers/cli.js";
 import { BACKENDS, createTestDatabase, dropTestDatabase } from "./helpers/pg.js";
+import { spawnServe } from "./helpers/spawn-serve.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin", "dm");
@@ -109,20 +110,12 @@ describe.each(BACKENDS)("dm serve, the real binary: %s", (backend) => {
     expect(created.code).toBe(0);
     const token = JSON.parse(created.stdout).token as string;
 
-    child = spawn(process.execPath, [bin, "serve", "--port", "0"], { env: { PATH: process.env.PATH ?? "", ...env } });
-    let stderr = "";
-    child.stderr!.on("data", (d) => {
-      stderr += String(d);
-    });
-    const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+    const served = await spawnServe([], { env });
+    child = served.child;
+    const { url, exited } = served;
+    expect(url, served.stderr()).toBeDefined();
+    expect(served.stderr()).toContain(`dashboard at ${url}/`);
     const deadline = Date.now() + 20_000;
-    let url: string | undefined;
-    while (!url && Date.now() < deadline) {
-      url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
-      if (!url) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(url, stderr).toBeDefined();
-    expect(stderr).toContain(`dashboard at ${url}/`);
     let ready = 0;
     while (ready !== 200 && Date.now() < deadline) {
       ready = (await fetch(`${url}/readyz`)).status;
@@ -142,6 +135,7 @@ describe.each(BACKENDS)("dm serve, the real binary: %s", (backend) => {
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    const stderr = served.stderr();
     expect(stderr).toContain("dm serve: SIGTERM");
     expect(stderr).toContain("dm serve: stopped");
     expect(stderr).not.toContain(token);

@@ -3,11 +3,12 @@
  * (a mistake exits 2 naming the file and key, before listening), the jobs
  * are announced and listed on /api/v1/jobs, and SIGTERM still exits 0.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/cli.js";
+import { spawnServe } from "./helpers/spawn-serve.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin", "dm");
@@ -37,22 +38,11 @@ describe("dm serve --config (scheduler), the real binary", () => {
     expect(made.status).toBe(0);
     const token = made.stdout.trim();
     // dm.config.yaml is found in the server's folder
-    const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--db", db], { cwd: dir, env });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += String(d);
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const { child, url, stderr, exited } = await spawnServe(["--db", db], { cwd: dir, env });
     try {
-      const deadline = Date.now() + 20_000;
-      let url: string | undefined;
-      while (!url && Date.now() < deadline) {
-        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
-        if (!url) await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(url, stderr).toBeDefined();
+      expect(url, stderr()).toBeDefined();
       await new Promise((r) => setTimeout(r, 100));
-      expect(stderr).toContain(`dm serve: 2 scheduled job(s) from ${path.join(dir, "dm.config.yaml")}: reconcile (0 3 * * *), vulns-scan (@daily)`);
+      expect(stderr()).toContain(`dm serve: 2 scheduled job(s) from ${path.join(dir, "dm.config.yaml")}: reconcile (0 3 * * *), vulns-scan (@daily)`);
       const res = await fetch(`${url}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { scheduler: string; jobs: { name: string; nextRun: number; lastRun: unknown }[] };
       expect(body.scheduler).toBe("running");
@@ -67,6 +57,6 @@ describe("dm serve --config (scheduler), the real binary", () => {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
-    expect(stderr).toContain("dm serve: stopped");
+    expect(stderr()).toContain("dm serve: stopped");
   }, 40_000);
 });
