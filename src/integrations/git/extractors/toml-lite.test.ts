@@ -196,7 +196,7 @@ describe("toml-lite", () => {
     expect(e.message).toMatch(message);
   });
 
-  it("reads a large document fast", () => {
+  it("reads a large document whole (time reported)", () => {
     const parts: string[] = [];
     for (let i = 0; i < 300; i++) {
       parts.push(
@@ -217,6 +217,11 @@ describe("toml-lite", () => {
       );
     }
     const text = parts.join("\n");
+    const doc = parseToml(text);
+    const packages = doc.package as TomlTable[];
+    expect(packages).toHaveLength(300);
+    expect(packages[299]).toMatchObject({ name: "package-299", version: "1.299.0", dependencies: { "dep-299": ">=1.0" } });
+    expect((packages[0]!.files as unknown[]).length).toBe(6);
     for (let i = 0; i < 10; i++) parseToml(text);
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -227,6 +232,5 @@ describe("toml-lite", () => {
     times.sort((a, b) => a - b);
     // reported, not asserted: timing belongs to benchmarks
     console.log(`[toml-lite] median ${times[10]!.toFixed(2)} ms`);
-    expect(times).toHaveLength(20);
   });
 });
