@@ -5,12 +5,12 @@
  * Exit codes: 0 success; 1 a check or policy found a problem; 2 bad input or
  * usage; 3 an external service or the database failed; 70 an internal bug.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { resolveActor } from "../core/maintenance/actor.js";
 import { loadConfig } from "../shared/config.js";
 import { DmError, InputError } from "../shared/errors.js";
 import { createLogger, type Logger, redact } from "../shared/logger.js";
+import { packageVersion } from "../shared/version.js";
 import type { CommandContext } from "./context.js";
 import { createStyle, type Out } from "./output.js";
 import { type Prompter, terminalPrompter } from "./prompt.js";
@@ -31,11 +31,6 @@ export interface CliIO {
   prompter?: Prompter;
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
-
 function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -52,7 +47,7 @@ const dbOption = () =>
 function buildProgram(ctx: CommandContext, setResult: (p: Promise<unknown>) => void): Command {
   const program = new Command("dm")
     .description("Deferred maintenance: an asset graph, the chores owed on it, and how late they are.")
-    .version(version(), "-V, --version", "print the version")
+    .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -1,8 +1,8 @@
 /** `dm serve`: the team server, until SIGTERM or Ctrl-C. */
-import { readFileSync } from "node:fs";
 import { startServer } from "../../server/serve.js";
 import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
+import { packageVersion } from "../../shared/version.js";
 import type { CommandContext } from "../context.js";
 import { scheduledJobs } from "./serve-jobs.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
@@ -30,7 +30,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   // A mistake in the schedule stops the server before it starts, naming the file and key.
   const schedule = scheduledJobs(ctx, { config: options.config });
   const store = await ctx.openStore(options.db);
-  const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  const version = packageVersion();
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer({

@@ -14,6 +14,7 @@ import { failsAt, type PathFinding, type PathScanResult, scanPath } from "../../
 import { advisoryTexts } from "../../core/vulns/sources.js";
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, InputError } from "../../shared/errors.js";
+import { packageVersion } from "../../shared/version.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { progressReporter } from "../progress.js";
@@ -182,11 +183,6 @@ function writeReport(ctx: CommandContext, options: ScanOptions, text: string): v
   }
 }
 
-function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
-
 async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { path: string }): Promise<PathScanResult> {
   const settings = vulnsSettings(ctx, options);
   const file = osvDbPath(ctx, options, settings);
@@ -198,7 +194,7 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
   }
   const format = options.format ?? "table";
   if (format === "sarif") {
-    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: version() }), null, 2)}\n`);
+    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }), null, 2)}\n`);
   } else if (format === "json") {
     writeReport(ctx, options, `${JSON.stringify(result)}\n`);
   } else {
