@@ -371,12 +371,7 @@ export class PostgresStore implements GraphStore {
     const idByKey = new Map<string, string>();
     const seenRelationships = new Set<string>();
 
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.failure(`cannot connect to ${this.target}`, error);
-    }
+    const client = await this.connect();
     let broken: Error | undefined;
     try {
       await this.query("BEGIN", [], client);
@@ -659,16 +654,20 @@ export class PostgresStore implements GraphStore {
     counts.unchanged += touches.length;
   }
 
+  /** A pooled connection of our own (a transaction, a lock); a refusal is an ExternalServiceError. */
+  private async connect(failure = `cannot connect to ${this.target}`): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.failure(failure, error);
+    }
+  }
+
   async select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
     if (options?.timeoutMs === undefined) return this.query<Row>(sql, params, undefined, true);
     // SET LOCAL: the limit ends with the transaction, so the pooled connection goes back clean.
     const ms = Math.max(1, Math.ceil(options.timeoutMs));
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.failure(`cannot connect to ${this.target}`, error);
-    }
+    const client = await this.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN READ ONLY");
@@ -767,7 +766,7 @@ export class PostgresStore implements GraphStore {
   }
 
   async markUnseenDeleted(source: string, syncRun: number, now: number) {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     try {
       await client.query("BEGIN");
       const mark = async (table: "entities" | "relationships") =>
@@ -889,12 +888,7 @@ export class PostgresStore implements GraphStore {
 
   async tryLock(name: string): Promise<ReleaseLock | undefined> {
     const key = advisoryKey(name);
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.failure(`taking the lock "${name}" on ${this.target} failed`, error);
-    }
+    const client = await this.connect(`taking the lock "${name}" on ${this.target} failed`);
     try {
       const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [key]);
       if (!rows[0]?.ok) {
