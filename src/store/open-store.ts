@@ -19,6 +19,11 @@ export function maskUrlPassword(url: string): string {
     .replace(/([?&]password=)[^&#]*/gi, "$1***");
 }
 
+export interface OpenStoreOptions {
+  /** How long a write waits for another process's write before giving up with exit 3 (default 5 s). */
+  writeWaitMs?: number;
+}
+
 /** Where the embedded database lives when nothing is configured. */
 export function defaultDatabasePath(homeDir: string): string {
   return path.join(homeDir, ".deferred-maintenance", "dm.db");
@@ -29,14 +34,14 @@ export function defaultDatabasePath(homeDir: string): string {
  * `file:` URL, or `:memory:`). Each backend's module is imported only when
  * chosen, so SQLite users never load `pg` and vice versa.
  */
-export async function openStore(target: string): Promise<GraphStore> {
+export async function openStore(target: string, options: OpenStoreOptions = {}): Promise<GraphStore> {
   if (target.trim() === "") {
     throw new InputError(`no database given; expected ${ACCEPTED}`);
   }
   const scheme = URL_SCHEME.exec(target)?.[1]?.toLowerCase();
   if (scheme === "postgres" || scheme === "postgresql") {
     const { PostgresStore } = await import("./postgres/postgres-store.js");
-    return PostgresStore.open(target);
+    return PostgresStore.open(target, options);
   }
   if (scheme !== undefined && scheme !== "file") {
     throw new InputError(`unsupported database "${maskUrlPassword(target)}"; expected ${ACCEPTED}`, {
@@ -44,7 +49,7 @@ export async function openStore(target: string): Promise<GraphStore> {
     });
   }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
-  return SqliteStore.open(sqlitePath(target));
+  return SqliteStore.open(sqlitePath(target), options);
 }
 
 function sqlitePath(target: string): string {

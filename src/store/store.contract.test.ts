@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../test/helpers/pg.js";
 import { ConflictError, ExternalServiceError, InputError } from "../shared/errors.js";
-import { defaultDatabasePath, openStore } from "./open-store.js";
+import { defaultDatabasePath, type OpenStoreOptions, openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
 
@@ -62,6 +62,36 @@ async function collect(store: GraphStore, pageSize: number) {
   return pages;
 }
 
+/**
+ * Another process's writer holding the database: an open write transaction
+ * on its own SQLite connection, or the upsert's advisory lock on its own
+ * PostgreSQL session.
+ */
+async function holdWriteLock(backend: Backend["name"], target: string): Promise<{ release(): Promise<void> }> {
+  if (backend === "sqlite") {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(target);
+    db.exec("BEGIN IMMEDIATE");
+    db.prepare("INSERT INTO audit_log (at, actor, action, subject) VALUES (0, 'other', 'hold', 'db')").run();
+    return {
+      async release() {
+        db.exec("ROLLBACK");
+        db.close();
+      },
+    };
+  }
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  await client.query("BEGIN");
+  await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [BigInt("0x646d2d7570737274").toString()]);
+  return {
+    async release() {
+      await client.query("ROLLBACK");
+      await client.end();
+    },
+  };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -76,8 +106,8 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
   let store: GraphStore;
   const opened: GraphStore[] = [];
 
-  async function open(where: string = target.target): Promise<GraphStore> {
-    const s = await openStore(where);
+  async function open(where: string = target.target, options?: OpenStoreOptions): Promise<GraphStore> {
+    const s = await openStore(where, options);
     opened.push(s);
     return s;
   }
@@ -440,6 +470,38 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       ["b-c", "b", "c"],
     ]);
     expect(await store.getRelationships([])).toEqual([]);
+  });
+
+  it("takes ids as decimal strings only: 1e3, -1, ' 1', 0x1 and 1.0 name nothing", async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => host(`h${i}`));
+    await store.upsert({ entities: many, relationships: [edge("h0-h1", "h0", "h1")] }, { now: T0 });
+    const last = await entityByKey("h999");
+    expect(last.id).toBe("1000"); // ids count from 1 on both backends
+    for (const odd of ["1e3", "-1", " 1000", "1000 ", "0x3e8", "1000.0", "+1000", "99999999999999999999"]) {
+      expect(await store.getEntities([odd]), odd).toEqual([]);
+      expect(await store.getRelationships([odd]), odd).toEqual([]);
+    }
+    expect((await store.getEntities(["1000"])).map((e) => e.key)).toEqual(["h999"]);
+  });
+
+  it("gives up on a write held by another writer with exit 3 and what to do, and writes when retried", async () => {
+    const waiting = await open(target.target, { writeWaitMs: 300 });
+    const holder = await holdWriteLock(backend.name, target.target);
+    try {
+      const started = Date.now();
+      const error = await rejection(waiting.upsert({ entities: [host("late")], relationships: [] }, { now: T0 }));
+      expect(error).toBeInstanceOf(ExternalServiceError);
+      expect((error as ExternalServiceError).exitCode).toBe(3);
+      expect((error as Error).message).toMatch(/is busy: another dm process is writing to it \(waited 0\.3 s\)/);
+      expect((error as ExternalServiceError).details.join(" ")).toMatch(/Nothing was written\. Try again/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      await holder.release();
+    }
+    // The same call once the other writer is done.
+    const result = await waiting.upsert({ entities: [host("late")], relationships: [] }, { now: T0 });
+    expect(result.entities.created).toBe(1);
+    expect(await waiting.counts()).toEqual({ entities: 1, relationships: 0 });
   });
 
   it("exports everything a page at a time, in id order", async () => {

@@ -1,6 +1,14 @@
+/**
+ * The PostgreSQL driver (pg): a pool, statements prepared per connection,
+ * driver failures mapped to typed errors (the password never shown), session
+ * advisory locks, and the set-based upsert (a handful of statements per
+ * chunk of 5,000 records).
+ */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { postgresDialect } from "../../query/dialect.js";
 import { ConflictError, DmError, ExternalServiceError, InputError, QueryTimeoutError } from "../../shared/errors.js";
+import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
 import { maskUrlPassword } from "../open-store.js";
 import {
   type NormalisedEntity,
@@ -8,28 +16,7 @@ import {
   normaliseEntity,
   normaliseRelationship,
 } from "../records.js";
-import type {
-  ApiToken,
-  AuditEntry,
-  ChangeCounts,
-  GraphBatch,
-  GraphStore,
-  JobRun,
-  JobRunStatus,
-  NewApiToken,
-  ReleaseLock,
-  Row,
-  SelectOptions,
-  StoredAuditEntry,
-  StoredEntity,
-  StoredRelationship,
-  SyncRun,
-  SyncStatus,
-  TokenRole,
-  UpsertOptions,
-  UpsertResult,
-} from "../types.js";
-import { createHash } from "node:crypto";
+import type { ChangeCounts, GraphBatch, ReleaseLock, Row, SelectOptions, UpsertOptions, UpsertResult } from "../types.js";
 import { migrate } from "./schema.js";
 
 /** Rows per round trip in upsert; big enough to amortise latency, small enough to keep payloads a few MB. */
@@ -73,6 +60,7 @@ const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig["getTypeParser"],
 };
 
+/** What the upsert reads of a stored entity. */
 interface EntityRow {
   id: string;
   key: string;
@@ -81,12 +69,7 @@ interface EntityRow {
   display_name: string | null;
   source: string | null;
   props: Record<string, unknown>;
-  created_on: string;
-  begin_on: string;
-  last_seen_on: string;
-  sync_run: string | null;
   deleted: boolean;
-  version: number;
 }
 
 interface RelationshipRow {
@@ -96,88 +79,9 @@ interface RelationshipRow {
   class: string;
   from_id: string;
   to_id: string;
-  from_key: string;
-  to_key: string;
   source: string | null;
   props: Record<string, unknown>;
-  created_on: string;
-  begin_on: string;
-  last_seen_on: string;
-  sync_run: string | null;
   deleted: boolean;
-  version: number;
-}
-
-interface TokenRow {
-  id: string;
-  name: string;
-  role: TokenRole;
-  hash: string;
-  created_on: string;
-  last_used_on: string | null;
-  expires_on: string | null;
-  revoked_on: string | null;
-}
-
-const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
-const orNull = (v: string | null): number | null => (v === null ? null : Number(v));
-
-function tokenFromRow(row: TokenRow): ApiToken {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role,
-    createdOn: Number(row.created_on),
-    lastUsedOn: orNull(row.last_used_on),
-    expiresOn: orNull(row.expires_on),
-    revokedOn: orNull(row.revoked_on),
-  };
-}
-
-const ENTITY_COLUMNS =
-  "id, key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version";
-const RELATIONSHIP_COLUMNS =
-  "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
-const RELATIONSHIP_FROM =
-  "relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id";
-
-function entityFromRow(row: EntityRow): StoredEntity {
-  return {
-    id: row.id,
-    key: row.key,
-    type: row.type,
-    classes: row.classes,
-    displayName: row.display_name,
-    source: row.source,
-    props: row.props,
-    createdOn: Number(row.created_on),
-    beginOn: Number(row.begin_on),
-    lastSeenOn: Number(row.last_seen_on),
-    version: row.version,
-    deleted: row.deleted,
-    syncRun: row.sync_run === null ? null : Number(row.sync_run),
-  };
-}
-
-function relationshipFromRow(row: RelationshipRow): StoredRelationship {
-  return {
-    id: row.id,
-    key: row.key,
-    type: row.type,
-    class: row.class,
-    fromId: row.from_id,
-    toId: row.to_id,
-    fromKey: row.from_key,
-    toKey: row.to_key,
-    source: row.source,
-    props: row.props,
-    createdOn: Number(row.created_on),
-    beginOn: Number(row.begin_on),
-    lastSeenOn: Number(row.last_seen_on),
-    version: row.version,
-    deleted: row.deleted,
-    syncRun: row.sync_run === null ? null : Number(row.sync_run),
-  };
 }
 
 const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
@@ -255,29 +159,44 @@ export function advisoryKey(name: string): string {
   return digest.readBigInt64BE(0).toString();
 }
 
+
 export interface PostgresOpenOptions {
   /** Give up connecting after this long (default 10 s). */
   connectionTimeoutMillis?: number;
   /** Pool size (default 10). */
   max?: number;
+  /** How long a write waits for another process's write to finish (lock_timeout; default 5 s). */
+  writeWaitMs?: number;
 }
 
-export class PostgresStore implements GraphStore {
+/** `?` placeholders numbered `$1, $2...` (the shared statements have no `?` in literals or operators). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Connection-level failures: the server went away or refused us. */
+const CONNECTION_LOST = new Set(["57P01", "57P02", "57P03", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"]);
+
+export class PostgresDriver implements Driver {
   readonly kind = "postgres" as const;
   readonly dialect = postgresDialect;
   private closed = false;
   /** statement text to its prepared name (see preparedName) */
   private readonly prepared = new Map<string, string>();
+  /** shared statement text (`?`) to PostgreSQL's (`$n`) */
+  private readonly numberedSql = new Map<string, string>();
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly location: string,
     private readonly target: string,
     private readonly password: string,
+    private readonly writeWaitMs: number,
   ) {}
 
   /** Connect, check the server answers, and migrate. */
-  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStore> {
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresDriver> {
     const target = describeTarget(url);
     const password = passwordOf(url);
     const pool = new pg.Pool({
@@ -290,7 +209,7 @@ export class PostgresStore implements GraphStore {
     // pool; without a listener that would crash the process. The next query
     // gets a fresh connection or reports the outage itself.
     pool.on("error", () => undefined);
-    const store = new PostgresStore(pool, maskUrlPassword(url), target, password);
+    const driver = new PostgresDriver(pool, maskUrlPassword(url), target, password, options.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS);
     try {
       const client = await pool.connect();
       try {
@@ -300,22 +219,43 @@ export class PostgresStore implements GraphStore {
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw store.failure(`cannot open the PostgreSQL database ${target}`, error, [
+      throw driver.failure(`cannot open the PostgreSQL database ${target}`, error, [
         "Check DM_DATABASE_URL (host, port, database, user, password) and that the server is running.",
       ]);
     }
-    return store;
+    return driver;
   }
 
-  /** Wrap a driver error; our own typed errors pass through untouched. */
+  /**
+   * A driver error as a typed error (our own typed errors pass through): a
+   * writer holding the database past the wait, a full disk, a read-only
+   * server or a lost connection say what to do; a unique key taken is a
+   * ConflictError; anything else is the server failing the statement.
+   */
   private failure(what: string, error: unknown, details?: string[]): Error {
     if (error instanceof DmError) return error;
+    const code = (error as { code?: unknown }).code;
     let message = error instanceof Error ? error.message : String(error);
     // AggregateError (every address refused) has an empty message.
     if (!message && error instanceof AggregateError) {
       message = error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join("; ");
     }
     if (this.password) message = message.replaceAll(this.password, "***");
+    const fail = (text: string, hint: string) => new ExternalServiceError("postgres", text, { cause: error, details: [hint] });
+    if (code === "55P03") {
+      return fail(
+        `the database ${this.target} is busy: another dm process is writing to it (waited ${this.writeWaitMs / 1000} s)`,
+        "Nothing was written. Try again when the other command (an import, a sync, dm serve) has finished.",
+      );
+    }
+    if (code === "53100") return fail(`the disk of the PostgreSQL server ${this.target} is full`, "Nothing was written. Free space on the server and try again.");
+    if (code === "25006") {
+      return fail(`the PostgreSQL database ${this.target} is read-only: ${message}`, "Point DM_DATABASE_URL at the primary server, not a standby.");
+    }
+    if (code === "23505") return new ConflictError(message, { cause: error });
+    if ((typeof code === "string" && (CONNECTION_LOST.has(code) || code.startsWith("08"))) || /Connection terminated/i.test(message)) {
+      return fail(`${what}: lost the connection to ${this.target}: ${message}`, details?.[0] ?? "Check that the server is running, then try again.");
+    }
     return new ExternalServiceError("postgres", `${what}: ${message || "unknown error"}`, {
       cause: error,
       ...(details ? { details } : {}),
@@ -323,7 +263,7 @@ export class PostgresStore implements GraphStore {
   }
 
   /**
-   * The name a read statement is prepared under on each connection, so
+   * The name a statement is prepared under on each connection, so
    * PostgreSQL parses and plans it once per connection instead of on every
    * call (planning cost about as much as running the hot lookups). Bounded: past
    * MAX_PREPARED distinct texts, further ones run unnamed.
@@ -343,20 +283,86 @@ export class PostgresStore implements GraphStore {
     client?: pg.PoolClient,
     prepare = false,
   ): Promise<R[]> {
+    return (await this.exec<R>(sql, params, client, prepare)).rows;
+  }
+
+  private async exec<R extends pg.QueryResultRow>(
+    sql: string,
+    params: readonly unknown[] = [],
+    client?: pg.PoolClient,
+    prepare = false,
+  ): Promise<pg.QueryResult<R>> {
     try {
       const name = prepare ? this.preparedName(sql) : undefined;
-      const result =
-        name === undefined
-          ? await (client ?? this.pool).query<R>(sql, params as unknown[])
-          : await (client ?? this.pool).query<R>({ name, text: sql, values: params as unknown[] });
-      return result.rows;
+      return name === undefined
+        ? await (client ?? this.pool).query<R>(sql, params as unknown[])
+        : await (client ?? this.pool).query<R>({ name, text: sql, values: params as unknown[] });
     } catch (error) {
       throw this.failure(`query on ${this.target} failed`, error);
     }
   }
 
-  async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
-    return this.upsertMany([batch], options);
+  private shared(sql: string): string {
+    let text = this.numberedSql.get(sql);
+    if (text === undefined) {
+      text = numbered(sql);
+      if (this.numberedSql.size < MAX_PREPARED) this.numberedSql.set(sql, text);
+    }
+    return text;
+  }
+
+  /** Shared statements on the pool or on one client, prepared. */
+  private executor(client?: pg.PoolClient): Executor {
+    return {
+      all: async <R extends object = Row>(sql: string, params: readonly unknown[] = []) =>
+        (await this.query<R & pg.QueryResultRow>(this.shared(sql), params, client, true)) as R[],
+      run: async (sql: string, params: readonly unknown[] = []) =>
+        (await this.exec(this.shared(sql), params, client, true)).rowCount ?? 0,
+    };
+  }
+
+  private readonly pooled = this.executor();
+
+  all<R extends object = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.pooled.all<R>(sql, params);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.pooled.run(sql, params);
+  }
+
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    return this.inTransaction((client) => fn(this.executor(client)));
+  }
+
+  /** BEGIN, `fn`, COMMIT on one pooled connection; ROLLBACK (or a discarded connection) when it throws. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      await this.query(begin, [], client);
+      // A writer waits this long for another's row or advisory lock, then gives up (55P03).
+      await this.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(this.writeWaitMs))}`, [], client);
+      const result = await fn(client);
+      await this.query("COMMIT", [], client);
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        // The connection is unusable: make the pool discard it.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw this.failure(`a transaction on ${this.target} failed`, error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  idIn(column: string): string {
+    return `${column} = ANY(?::bigint[])`;
+  }
+
+  idList(ids: readonly string[]): unknown {
+    return ids;
   }
 
   async upsertMany(
@@ -371,10 +377,7 @@ export class PostgresStore implements GraphStore {
     const idByKey = new Map<string, string>();
     const seenRelationships = new Set<string>();
 
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      await this.query("BEGIN", [], client);
+    return this.inTransaction(async (client) => {
       await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
       for await (const batch of batches) {
         const entityBase = batch.offset?.entities ?? 0;
@@ -406,17 +409,8 @@ export class PostgresStore implements GraphStore {
           await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey);
         }
       }
-      await this.query("COMMIT", [], client);
       return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-        // The connection is unusable: make the pool discard it.
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /** Ids of stored entities named as relationship ends but not in this batch. */
@@ -595,7 +589,7 @@ export class PostgresStore implements GraphStore {
     counts: ChangeCounts,
     idByKey: ReadonlyMap<string, string>,
   ): Promise<void> {
-    const rows = await this.query<Omit<RelationshipRow, "from_key" | "to_key">>(
+    const rows = await this.query<RelationshipRow>(
       "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
       [chunk.map((r) => r.key)],
       client,
@@ -667,223 +661,16 @@ export class PostgresStore implements GraphStore {
     if (options?.timeoutMs === undefined) return this.query<Row>(sql, params, undefined, true);
     // SET LOCAL: the limit ends with the transaction, so the pooled connection goes back clean.
     const ms = Math.max(1, Math.ceil(options.timeoutMs));
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN READ ONLY");
+    return this.inTransaction(async (client) => {
       await client.query(`SET LOCAL statement_timeout = ${ms}`);
-      const result = await client.query<Row>(sql, params as unknown[]);
-      await client.query("COMMIT");
-      return result.rows;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      // 57014 query_canceled: the statement_timeout fired and the server stopped the statement.
-      if ((error as { code?: string }).code === "57014") throw new QueryTimeoutError(ms, { cause: error });
-      throw this.failure(`query on ${this.target} failed`, error);
-    } finally {
-      client.release(broken);
-    }
-  }
-
-  async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
-    // A non-numeric id matches nothing (as on SQLite) instead of failing the cast.
-    const numeric = ids.filter((id) => /^\d{1,18}$/.test(id));
-    if (numeric.length === 0) return [];
-    const rows = await this.query<EntityRow>(
-      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id = ANY($1::bigint[]) ORDER BY id`,
-      [numeric],
-      undefined,
-      true,
-    );
-    return rows.map(entityFromRow);
-  }
-
-  async getRelationships(ids: readonly string[]): Promise<StoredRelationship[]> {
-    const numeric = ids.filter((id) => /^\d{1,18}$/.test(id));
-    if (numeric.length === 0) return [];
-    const rows = await this.query<RelationshipRow>(
-      `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE r.id = ANY($1::bigint[]) ORDER BY r.id`,
-      [numeric],
-    );
-    return rows.map(relationshipFromRow);
-  }
-
-  async *exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }) {
-    const pageSize = options?.pageSize ?? 5000;
-    const deleted = options?.includeDeleted ? "" : "AND NOT deleted";
-    let after = "0";
-    for (;;) {
-      const rows = await this.query<EntityRow>(
-        `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id > $1::bigint ${deleted} ORDER BY id LIMIT $2`,
-        [after, pageSize],
-      );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      yield { entities: rows.map(entityFromRow) };
-    }
-    after = "0";
-    const relDeleted = options?.includeDeleted ? "" : "AND NOT r.deleted";
-    for (;;) {
-      const rows = await this.query<RelationshipRow>(
-        `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE r.id > $1::bigint ${relDeleted} ORDER BY r.id LIMIT $2`,
-        [after, pageSize],
-      );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      yield { relationships: rows.map(relationshipFromRow) };
-    }
-  }
-
-  async counts() {
-    const [row] = await this.query<{ entities: string; relationships: string }>(
-      `SELECT (SELECT count(*) FROM entities WHERE NOT deleted) AS entities,
-              (SELECT count(*) FROM relationships WHERE NOT deleted) AS relationships`,
-    );
-    return { entities: Number(row!.entities), relationships: Number(row!.relationships) };
-  }
-
-  async startSyncRun(integration: string, instance: string, now: number): Promise<number> {
-    const rows = await this.query<{ id: string }>(
-      "INSERT INTO sync_runs (integration, instance, started_on, status) VALUES ($1, $2, $3, 'running') RETURNING id",
-      [integration, instance, now],
-    );
-    return Number(rows[0]!.id);
-  }
-
-  async finishSyncRun(
-    id: number,
-    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
-  ): Promise<void> {
-    await this.query("UPDATE sync_runs SET status = $1, finished_on = $2, counts = $3::jsonb, error = $4 WHERE id = $5", [
-      result.status,
-      result.now,
-      result.counts ? JSON.stringify(result.counts) : null,
-      result.error ?? null,
-      id,
-    ]);
-  }
-
-  async markUnseenDeleted(source: string, syncRun: number, now: number) {
-    const client = await this.connect();
-    try {
-      await client.query("BEGIN");
-      const mark = async (table: "entities" | "relationships") =>
-        (
-          await client.query(
-            `UPDATE ${table} SET deleted = TRUE, begin_on = $1, version = version + 1
-             WHERE source = $2 AND NOT deleted AND (sync_run IS NULL OR sync_run <> $3)`,
-            [now, source, syncRun],
-          )
-        ).rowCount ?? 0;
-      const relationships = await mark("relationships");
-      const entities = await mark("entities");
-      await client.query("COMMIT");
-      return { entities, relationships };
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw this.failure(`marking unseen records deleted on ${this.target} failed`, error);
-    } finally {
-      client.release();
-    }
-  }
-
-  async latestSyncRuns(): Promise<SyncRun[]> {
-    const rows = await this.query<{
-      id: string;
-      integration: string;
-      instance: string;
-      started_on: string;
-      finished_on: string | null;
-      status: SyncStatus;
-      counts: Record<string, number> | null;
-      error: string | null;
-    }>(
-      `SELECT DISTINCT ON (integration, instance) id, integration, instance, started_on, finished_on, status, counts, error
-       FROM sync_runs ORDER BY integration, instance, id DESC`,
-      [],
-    );
-    return rows
-      .map((r) => ({
-        id: Number(r.id),
-        integration: r.integration,
-        instance: r.instance,
-        startedOn: Number(r.started_on),
-        finishedOn: r.finished_on === null ? null : Number(r.finished_on),
-        status: r.status,
-        counts: r.counts,
-        error: r.error,
-      }))
-      .sort((a, b) => b.id - a.id);
-  }
-
-  async audit(entry: AuditEntry): Promise<void> {
-    await this.query("INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5::jsonb)", [
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.subject,
-      entry.details === undefined ? null : JSON.stringify(entry.details),
-    ]);
-  }
-
-  async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {
-    const rows = await this.query<{
-      id: string;
-      at: string;
-      actor: string;
-      action: string;
-      subject: string;
-      details: Record<string, unknown> | null;
-    }>("SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT $1", [
-      options?.limit ?? 100,
-    ]);
-    return rows.map((r) => ({
-      id: r.id,
-      at: Number(r.at),
-      actor: r.actor,
-      action: r.action,
-      subject: r.subject,
-      ...(r.details === null ? {} : { details: r.details }),
-    }));
-  }
-
-  async createApiToken(token: NewApiToken): Promise<ApiToken> {
-    try {
-      const rows = await this.pool.query<TokenRow>(
-        `INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES ($1, $2, $3, $4, $5) RETURNING ${TOKEN_COLUMNS}`,
-        [token.name, token.role, token.hash, token.createdOn, token.expiresOn],
-      );
-      return tokenFromRow(rows.rows[0]!);
-    } catch (error) {
-      if ((error as { code?: string }).code === "23505") {
-        throw new ConflictError(`a token named "${token.name}" already exists`, {
-          cause: error,
-          details: ["Names stay taken after revocation, so the audit log names one token; pick another."],
-        });
+      try {
+        return (await client.query<Row>(sql, params as unknown[])).rows;
+      } catch (error) {
+        // 57014 query_canceled: the statement_timeout fired and the server stopped the statement.
+        if ((error as { code?: string }).code === "57014") throw new QueryTimeoutError(ms, { cause: error });
+        throw this.failure(`query on ${this.target} failed`, error);
       }
-      throw this.failure(`creating a token on ${this.target} failed`, error);
-    }
-  }
-
-  async listApiTokens(): Promise<ApiToken[]> {
-    return (await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`)).map(tokenFromRow);
-  }
-
-  async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
-    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1`, [hash], undefined, true);
-    return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
-  }
-
-  async touchApiToken(id: string, now: number): Promise<void> {
-    await this.query("UPDATE api_tokens SET last_used_on = $1 WHERE id = $2", [now, id]);
-  }
-
-  async revokeApiToken(name: string, now: number): Promise<ApiToken | undefined> {
-    await this.query("UPDATE api_tokens SET revoked_on = $1 WHERE name = $2 AND revoked_on IS NULL", [now, name]);
-    const [row] = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = $1`, [name]);
-    return row ? tokenFromRow(row) : undefined;
+    }, "BEGIN READ ONLY");
   }
 
   async tryLock(name: string): Promise<ReleaseLock | undefined> {
@@ -911,64 +698,6 @@ export class PostgresStore implements GraphStore {
         client.release(true);
       }
     };
-  }
-
-  async startJobRun(run: { job: string; scheduledFor: number; startedOn: number; runner: string }): Promise<number | undefined> {
-    const rows = await this.query<{ id: string }>(
-      `INSERT INTO job_runs (job, scheduled_for, started_on, status, runner) VALUES ($1, $2, $3, 'running', $4)
-       ON CONFLICT (job, scheduled_for) DO NOTHING RETURNING id`,
-      [run.job, run.scheduledFor, run.startedOn, run.runner],
-    );
-    return rows[0] ? Number(rows[0].id) : undefined;
-  }
-
-  async finishJobRun(
-    id: number,
-    result: { status: Exclude<JobRunStatus, "running">; now: number; error?: string; details?: Record<string, unknown> },
-  ): Promise<void> {
-    await this.query("UPDATE job_runs SET status = $1, finished_on = $2, error = $3, details = $4::jsonb WHERE id = $5", [
-      result.status,
-      result.now,
-      result.error ?? null,
-      result.details === undefined ? null : JSON.stringify(result.details),
-      id,
-    ]);
-  }
-
-  async latestJobRuns(): Promise<JobRun[]> {
-    const rows = await this.query<{
-      id: string;
-      job: string;
-      scheduled_for: string;
-      started_on: string;
-      finished_on: string | null;
-      status: JobRunStatus;
-      runner: string;
-      error: string | null;
-      details: Record<string, unknown> | null;
-    }>(
-      `SELECT DISTINCT ON (job) id, job, scheduled_for, started_on, finished_on, status, runner, error, details
-       FROM job_runs ORDER BY job, id DESC`,
-    );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      job: r.job,
-      scheduledFor: Number(r.scheduled_for),
-      startedOn: Number(r.started_on),
-      finishedOn: orNull(r.finished_on),
-      status: r.status,
-      runner: r.runner,
-      error: r.error,
-      details: r.details,
-    }));
-  }
-
-  async pruneJobRuns(before: number): Promise<number> {
-    const rows = await this.query<{ n: string }>(
-      "WITH gone AS (DELETE FROM job_runs WHERE started_on < $1 RETURNING 1) SELECT count(*) AS n FROM gone",
-      [before],
-    );
-    return Number(rows[0]?.n ?? 0);
   }
 
   async analyze(): Promise<void> {

@@ -1,27 +1,21 @@
+/**
+ * The SQLite driver (better-sqlite3): one connection in WAL mode, statements
+ * kept prepared, transactions serialised in this process, driver failures
+ * mapped to typed errors, and the row-at-a-time upsert that SQLite is fast at.
+ */
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
-import { ConflictError, ExternalServiceError, InputError } from "../../shared/errors.js";
+import { ConflictError, DmError, ExternalServiceError, InputError } from "../../shared/errors.js";
+import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
 import { normaliseEntity, normaliseRelationship } from "../records.js";
 import type {
-  ApiToken,
-  AuditEntry,
   ChangeCounts,
   GraphBatch,
-  GraphStore,
-  JobRun,
-  JobRunStatus,
   ReleaseLock,
-  NewApiToken,
   Row,
   SelectOptions,
-  StoredAuditEntry,
-  StoredEntity,
-  StoredRelationship,
-  SyncRun,
-  SyncStatus,
-  TokenRole,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
@@ -30,112 +24,72 @@ import type { SelectWorkers } from "./select-workers.js";
 
 type Db = Database.Database;
 type Statement = Database.Statement;
-/** Read statements kept prepared, at most. */
+/** Statements kept prepared, at most. */
 const MAX_CACHED_STATEMENTS = 200;
 
+/** What the upsert reads of a stored entity. */
 interface EntityRow {
   id: number;
-  key: string;
   type: string;
   classes: string;
   display_name: string | null;
   source: string | null;
   props: string;
-  created_on: number;
-  begin_on: number;
-  last_seen_on: number;
-  sync_run: number | null;
   deleted: number;
-  version: number;
 }
 
 interface RelationshipRow {
   id: number;
-  key: string;
   type: string;
   class: string;
   from_id: number;
   to_id: number;
-  from_key: string;
-  to_key: string;
   source: string | null;
   props: string;
-  created_on: number;
-  begin_on: number;
-  last_seen_on: number;
-  sync_run: number | null;
   deleted: number;
-  version: number;
 }
 
-interface TokenRow {
-  id: number;
-  name: string;
-  role: TokenRole;
-  hash: string;
-  created_on: number;
-  last_used_on: number | null;
-  expires_on: number | null;
-  revoked_on: number | null;
+export interface SqliteOpenOptions {
+  /** How long a write waits for another process's write to finish (busy_timeout; default 5 s). */
+  writeWaitMs?: number;
 }
 
-const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
-
-function tokenFromRow(row: TokenRow): ApiToken {
-  return {
-    id: String(row.id),
-    name: row.name,
-    role: row.role,
-    createdOn: row.created_on,
-    lastUsedOn: row.last_used_on,
-    expiresOn: row.expires_on,
-    revokedOn: row.revoked_on,
-  };
+/**
+ * A better-sqlite3 failure as a typed error: another writer holding the
+ * database, a read-only file, a full disk or an unreadable file is a failing
+ * resource (exit 3) with what to do; a unique key taken is a ConflictError.
+ * Anything else (a statement of ours SQLite refuses) stays a bug.
+ */
+export function sqliteFailure(error: unknown, location: string, writeWaitMs: number): unknown {
+  if (error instanceof DmError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return error;
+  const message = (error as Error).message;
+  const fail = (what: string, hint: string) =>
+    new ExternalServiceError("sqlite", what, { cause: error, details: [hint] });
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return fail(
+      `the database ${location} is busy: another dm process is writing to it (waited ${writeWaitMs / 1000} s)`,
+      "Nothing was written. Try again when the other command (an import, a sync, dm serve) has finished.",
+    );
+  }
+  if (code.startsWith("SQLITE_READONLY")) {
+    return fail(`the database ${location} is read-only: ${message}`, "Check the file's and its directory's permissions, or give another --db.");
+  }
+  if (code === "SQLITE_FULL") {
+    return fail(`the disk holding ${location} is full`, "Nothing was written. Free some space and try again.");
+  }
+  if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN") || code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
+    return fail(`cannot read or write the database ${location}: ${message}`, "Check the path (--db or DM_DATABASE_URL), the disk, and that the file is a dm database.");
+  }
+  if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+    return new ConflictError(message, { cause: error });
+  }
+  return error;
 }
 
-const ENTITY_COLUMNS =
-  "id, key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version";
-const RELATIONSHIP_COLUMNS =
-  "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
-
-export function entityFromRow(row: EntityRow): StoredEntity {
-  return {
-    id: String(row.id),
-    key: row.key,
-    type: row.type,
-    classes: JSON.parse(row.classes) as string[],
-    displayName: row.display_name,
-    source: row.source,
-    props: JSON.parse(row.props) as Record<string, unknown>,
-    createdOn: row.created_on,
-    beginOn: row.begin_on,
-    lastSeenOn: row.last_seen_on,
-    version: row.version,
-    deleted: row.deleted !== 0,
-    syncRun: row.sync_run,
-  };
-}
-
-function relationshipFromRow(row: RelationshipRow): StoredRelationship {
-  return {
-    id: String(row.id),
-    key: row.key,
-    type: row.type,
-    class: row.class,
-    fromId: String(row.from_id),
-    toId: String(row.to_id),
-    fromKey: row.from_key,
-    toKey: row.to_key,
-    source: row.source,
-    props: JSON.parse(row.props) as Record<string, unknown>,
-    createdOn: row.created_on,
-    beginOn: row.begin_on,
-    lastSeenOn: row.last_seen_on,
-    version: row.version,
-    deleted: row.deleted !== 0,
-    syncRun: row.sync_run,
-  };
-}
+/** SQLite has no boolean type. */
+const bindable = (value: unknown): unknown => (typeof value === "boolean" ? (value ? 1 : 0) : value === undefined ? null : value);
 
 function migrate(db: Db): void {
   db.exec(
@@ -157,11 +111,11 @@ function migrate(db: Db): void {
   }
 }
 
-/** Compiled queries name their parameters @p1, @p2...; SQLite has no boolean type. */
+/** Compiled queries name their parameters @p1, @p2... */
 function bindNamed(params: readonly unknown[]): Record<string, unknown> {
   const named: Record<string, unknown> = {};
   params.forEach((value, i) => {
-    named[`p${i + 1}`] = typeof value === "boolean" ? (value ? 1 : 0) : value;
+    named[`p${i + 1}`] = bindable(value);
   });
   return named;
 }
@@ -183,22 +137,27 @@ function newUpsertState(): UpsertState {
   return { result: { entities: zero(), relationships: zero() }, idByKey: new Map(), seenRelationships: new Set() };
 }
 
-export class SqliteStore implements GraphStore {
+export class SqliteDriver implements Driver {
   readonly kind = "sqlite" as const;
   readonly dialect = sqliteDialect;
   private readonly statements;
   private workers: SelectWorkers | undefined;
-  /** read statements by text (see cachedStatement) */
+  /** statements by text (see prepared) */
   private readonly statementCache = new Map<string, Statement>();
   /** tryLock's names held now (in this process: SQLite has no cross-process advisory lock) */
   private readonly locks = new Set<string>();
+  /** the transaction running now; the next waits for it (one connection, one transaction) */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly db: Db,
     readonly location: string,
+    private readonly writeWaitMs: number,
   ) {
     this.statements = {
-      entityByKey: db.prepare<[string], EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM entities WHERE key = ?`),
+      entityByKey: db.prepare<[string], EntityRow>(
+        "SELECT id, type, classes, display_name, source, props, deleted FROM entities WHERE key = ?",
+      ),
       entityIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM entities WHERE key = ?"),
       insertEntity: db.prepare(
         `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
@@ -214,8 +173,8 @@ export class SqliteStore implements GraphStore {
       ),
       insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
       deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
-      relationshipByKey: db.prepare<[string], Omit<RelationshipRow, "from_key" | "to_key">>(
-        "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
+      relationshipByKey: db.prepare<[string], RelationshipRow>(
+        "SELECT id, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
       ),
       insertRelationship: db.prepare(
         `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
@@ -229,36 +188,78 @@ export class SqliteStore implements GraphStore {
       touchRelationships: db.prepare(
         "UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
       ),
-      insertAudit: db.prepare(
-        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (@at, @actor, @action, @subject, @details)",
-      ),
     };
   }
 
   /** Open (creating the file and its directory if needed) and migrate. */
-  static open(file: string): SqliteStore {
+  static open(file: string, options: SqliteOpenOptions = {}): SqliteDriver {
     const location = file === ":memory:" ? file : path.resolve(file);
-    let db: Db;
+    const writeWaitMs = options.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS;
+    let db: Db | undefined;
     try {
       if (location !== ":memory:") fs.mkdirSync(path.dirname(location), { recursive: true });
       db = new Database(location);
       db.pragma("journal_mode = WAL");
-      db.pragma("busy_timeout = 5000");
+      db.pragma(`busy_timeout = ${Math.max(0, Math.round(writeWaitMs))}`);
       db.pragma("synchronous = NORMAL");
       db.pragma("cache_size = -262144");
       db.pragma("temp_store = MEMORY");
       migrate(db);
     } catch (error) {
+      db?.close();
+      const mapped = sqliteFailure(error, location, writeWaitMs);
+      if (mapped instanceof DmError) throw mapped;
       throw new ExternalServiceError("sqlite", `cannot open the database ${location}: ${(error as Error).message}`, {
         cause: error,
         details: ["Check the path (--db or DM_DATABASE_URL) and that the directory is writable."],
       });
     }
-    return new SqliteStore(db, location);
+    return new SqliteDriver(db, location, writeWaitMs);
   }
 
-  async upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
-    return this.upsertMany([batch], options);
+  private failure(error: unknown): unknown {
+    return sqliteFailure(error, this.location, this.writeWaitMs);
+  }
+
+  async all<R extends object = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    try {
+      return this.prepared(sql).all(...params.map(bindable)) as R[];
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    try {
+      return this.prepared(sql).run(...params.map(bindable)).changes;
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+        const result = await fn(this);
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw this.failure(error);
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  idIn(column: string): string {
+    return `${column} IN (SELECT value FROM json_each(?))`;
+  }
+
+  idList(ids: readonly string[]): unknown {
+    return JSON.stringify(ids.map(Number));
   }
 
   async upsertMany(
@@ -266,10 +267,9 @@ export class SqliteStore implements GraphStore {
     options: UpsertOptions,
   ): Promise<UpsertResult> {
     const state = newUpsertState();
-    // A plain BEGIN/COMMIT rather than db.transaction(): the batches may
-    // arrive asynchronously (a file being read), and the connection is ours.
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
+    // The batches may arrive asynchronously (a file being read): one
+    // transaction around all of them.
+    await this.transaction(async () => {
       let dropped: { name: string; sql: string }[] | undefined;
       let first = true;
       for await (const batch of batches) {
@@ -281,11 +281,7 @@ export class SqliteStore implements GraphStore {
       }
       // Sorted index builds are much cheaper than as many random inserts.
       for (const index of dropped ?? []) this.db.exec(index.sql);
-      this.db.exec("COMMIT");
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
-      throw error;
-    }
+    });
     return state.result;
   }
 
@@ -316,7 +312,11 @@ export class SqliteStore implements GraphStore {
   /** Synchronous upsert of one batch in one IMMEDIATE transaction (scripts, generators). */
   upsertSync(batch: GraphBatch, options: UpsertOptions): UpsertResult {
     const state = newUpsertState();
-    this.db.transaction(() => this.applyBatch(state, batch, options)).immediate();
+    try {
+      this.db.transaction(() => this.applyBatch(state, batch, options)).immediate();
+    } catch (error) {
+      throw this.failure(error);
+    }
     return state.result;
   }
 
@@ -452,17 +452,21 @@ export class SqliteStore implements GraphStore {
       }
       return this.workers.run(sql, params.length > 0 ? bindNamed(params) : null, options.timeoutMs);
     }
-    const stmt = this.cachedStatement(sql);
-    return (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as Row[];
+    try {
+      const stmt = this.prepared(sql);
+      return (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as Row[];
+    } catch (error) {
+      throw this.failure(error);
+    }
   }
 
   /**
-   * A prepared statement for a read, kept for the next call with the same
-   * text: preparing cost more than running the hot lookups (the server's
-   * repo report spent a third of its time in prepare). Bounded: the oldest
-   * goes when MAX_CACHED_STATEMENTS are kept.
+   * A prepared statement, kept for the next call with the same text:
+   * preparing cost more than running the hot lookups (the server's repo
+   * report spent a third of its time in prepare). Bounded: the oldest goes
+   * when MAX_CACHED_STATEMENTS are kept.
    */
-  private cachedStatement(sql: string): Statement {
+  private prepared(sql: string): Statement {
     let stmt = this.statementCache.get(sql);
     if (stmt) return stmt;
     stmt = this.db.prepare(sql);
@@ -480,182 +484,6 @@ export class SqliteStore implements GraphStore {
     return rows.map((r) => r.detail);
   }
 
-  async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
-    if (ids.length === 0) return [];
-    const rows = this.cachedStatement(
-      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-    ).all(JSON.stringify(ids.map(Number))) as EntityRow[];
-    return rows.map(entityFromRow);
-  }
-
-  async getRelationships(ids: readonly string[]): Promise<StoredRelationship[]> {
-    if (ids.length === 0) return [];
-    const rows = this.db
-      .prepare<[string], RelationshipRow>(
-        `SELECT ${RELATIONSHIP_COLUMNS} FROM relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id
-         WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id`,
-      )
-      .all(JSON.stringify(ids.map(Number)));
-    return rows.map(relationshipFromRow);
-  }
-
-  async *exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }) {
-    const pageSize = options?.pageSize ?? 5000;
-    const deleted = options?.includeDeleted ? "" : "AND deleted = 0";
-    let after = 0;
-    const entityPage = this.db.prepare<[number, number], EntityRow>(
-      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id > ? ${deleted} ORDER BY id LIMIT ?`,
-    );
-    for (;;) {
-      const rows = entityPage.all(after, pageSize);
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      yield { entities: rows.map(entityFromRow) };
-    }
-    after = 0;
-    const relDeleted = options?.includeDeleted ? "" : "AND r.deleted = 0";
-    const relationshipPage = this.db.prepare<[number, number], RelationshipRow>(
-      `SELECT ${RELATIONSHIP_COLUMNS} FROM relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id
-       WHERE r.id > ? ${relDeleted} ORDER BY r.id LIMIT ?`,
-    );
-    for (;;) {
-      const rows = relationshipPage.all(after, pageSize);
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      yield { relationships: rows.map(relationshipFromRow) };
-    }
-  }
-
-  async counts() {
-    const e = this.db.prepare("SELECT count(*) AS n FROM entities WHERE deleted = 0").get() as { n: number };
-    const r = this.db.prepare("SELECT count(*) AS n FROM relationships WHERE deleted = 0").get() as { n: number };
-    return { entities: e.n, relationships: r.n };
-  }
-
-  async startSyncRun(integration: string, instance: string, now: number): Promise<number> {
-    const info = this.db
-      .prepare("INSERT INTO sync_runs (integration, instance, started_on, status) VALUES (?, ?, ?, 'running')")
-      .run(integration, instance, now);
-    return Number(info.lastInsertRowid);
-  }
-
-  async finishSyncRun(
-    id: number,
-    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
-  ): Promise<void> {
-    this.db
-      .prepare("UPDATE sync_runs SET status = ?, finished_on = ?, counts = ?, error = ? WHERE id = ?")
-      .run(result.status, result.now, result.counts ? JSON.stringify(result.counts) : null, result.error ?? null, id);
-  }
-
-  async markUnseenDeleted(source: string, syncRun: number, now: number) {
-    const mark = (table: "entities" | "relationships") =>
-      this.db
-        .prepare(
-          `UPDATE ${table} SET deleted = 1, begin_on = ?, version = version + 1
-           WHERE source = ? AND deleted = 0 AND (sync_run IS NULL OR sync_run <> ?)`,
-        )
-        .run(now, source, syncRun).changes;
-    return this.db.transaction(() => ({ relationships: mark("relationships"), entities: mark("entities") })).immediate();
-  }
-
-  async latestSyncRuns(): Promise<SyncRun[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT id, integration, instance, started_on, finished_on, status, counts, error FROM sync_runs s
-         WHERE id = (SELECT max(id) FROM sync_runs t WHERE t.instance = s.instance AND t.integration = s.integration)
-         ORDER BY id DESC`,
-      )
-      .all() as {
-      id: number;
-      integration: string;
-      instance: string;
-      started_on: number;
-      finished_on: number | null;
-      status: SyncStatus;
-      counts: string | null;
-      error: string | null;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      integration: r.integration,
-      instance: r.instance,
-      startedOn: r.started_on,
-      finishedOn: r.finished_on,
-      status: r.status,
-      counts: r.counts === null ? null : (JSON.parse(r.counts) as Record<string, number>),
-      error: r.error,
-    }));
-  }
-
-  async audit(entry: AuditEntry): Promise<void> {
-    this.statements.insertAudit.run({
-      ...entry,
-      details: entry.details === undefined ? null : JSON.stringify(entry.details),
-    });
-  }
-
-  async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {
-    const rows = this.db
-      .prepare<[number], { id: number; at: number; actor: string; action: string; subject: string; details: string | null }>(
-        "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT ?",
-      )
-      .all(options?.limit ?? 100);
-    return rows.map((r) => ({
-      id: String(r.id),
-      at: r.at,
-      actor: r.actor,
-      action: r.action,
-      subject: r.subject,
-      ...(r.details === null ? {} : { details: JSON.parse(r.details) as Record<string, unknown> }),
-    }));
-  }
-
-  async createApiToken(token: NewApiToken): Promise<ApiToken> {
-    try {
-      const info = this.db
-        .prepare("INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES (?, ?, ?, ?, ?)")
-        .run(token.name, token.role, token.hash, token.createdOn, token.expiresOn);
-      return tokenFromRow({
-        id: Number(info.lastInsertRowid),
-        name: token.name,
-        role: token.role,
-        hash: token.hash,
-        created_on: token.createdOn,
-        last_used_on: null,
-        expires_on: token.expiresOn,
-        revoked_on: null,
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new ConflictError(`a token named "${token.name}" already exists`, {
-          cause: error,
-          details: ["Names stay taken after revocation, so the audit log names one token; pick another."],
-        });
-      }
-      throw error;
-    }
-  }
-
-  async listApiTokens(): Promise<ApiToken[]> {
-    return (this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`).all() as TokenRow[]).map(tokenFromRow);
-  }
-
-  async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
-    const row = this.cachedStatement(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?`).get(hash) as TokenRow | undefined;
-    return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
-  }
-
-  async touchApiToken(id: string, now: number): Promise<void> {
-    this.db.prepare("UPDATE api_tokens SET last_used_on = ? WHERE id = ?").run(now, Number(id));
-  }
-
-  async revokeApiToken(name: string, now: number): Promise<ApiToken | undefined> {
-    this.db.prepare("UPDATE api_tokens SET revoked_on = ? WHERE name = ? AND revoked_on IS NULL").run(now, name);
-    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = ?`).get(name) as TokenRow | undefined;
-    return row ? tokenFromRow(row) : undefined;
-  }
-
   async tryLock(name: string): Promise<ReleaseLock | undefined> {
     if (this.locks.has(name)) return undefined;
     this.locks.add(name);
@@ -667,64 +495,15 @@ export class SqliteStore implements GraphStore {
     };
   }
 
-  async startJobRun(run: { job: string; scheduledFor: number; startedOn: number; runner: string }): Promise<number | undefined> {
-    const info = this.db
-      .prepare(
-        `INSERT INTO job_runs (job, scheduled_for, started_on, status, runner) VALUES (?, ?, ?, 'running', ?)
-         ON CONFLICT (job, scheduled_for) DO NOTHING`,
-      )
-      .run(run.job, run.scheduledFor, run.startedOn, run.runner);
-    return info.changes === 0 ? undefined : Number(info.lastInsertRowid);
-  }
-
-  async finishJobRun(
-    id: number,
-    result: { status: Exclude<JobRunStatus, "running">; now: number; error?: string; details?: Record<string, unknown> },
-  ): Promise<void> {
-    this.db
-      .prepare("UPDATE job_runs SET status = ?, finished_on = ?, error = ?, details = ? WHERE id = ?")
-      .run(result.status, result.now, result.error ?? null, result.details === undefined ? null : JSON.stringify(result.details), id);
-  }
-
-  async latestJobRuns(): Promise<JobRun[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT id, job, scheduled_for, started_on, finished_on, status, runner, error, details FROM job_runs
-         WHERE id IN (SELECT max(id) FROM job_runs GROUP BY job) ORDER BY job`,
-      )
-      .all() as {
-      id: number;
-      job: string;
-      scheduled_for: number;
-      started_on: number;
-      finished_on: number | null;
-      status: JobRunStatus;
-      runner: string;
-      error: string | null;
-      details: string | null;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      job: r.job,
-      scheduledFor: r.scheduled_for,
-      startedOn: r.started_on,
-      finishedOn: r.finished_on,
-      status: r.status,
-      runner: r.runner,
-      error: r.error,
-      details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
-    }));
-  }
-
-  async pruneJobRuns(before: number): Promise<number> {
-    return this.db.prepare("DELETE FROM job_runs WHERE started_on < ?").run(before).changes;
-  }
-
   async analyze(): Promise<void> {
     // Sampled statistics (a few hundred rows per index) are enough for the
     // planner and take milliseconds instead of seconds on a large graph.
-    this.db.pragma("analysis_limit = 400");
-    this.db.exec("ANALYZE");
+    try {
+      this.db.pragma("analysis_limit = 400");
+      this.db.exec("ANALYZE");
+    } catch (error) {
+      throw this.failure(error);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,416 @@
+/**
+ * The graph store, written once over a backend's Driver (driver.ts). The
+ * contract suite (store.contract.test.ts) runs this one implementation on
+ * the SQLite and the PostgreSQL driver.
+ */
+import { ConflictError } from "../shared/errors.js";
+import { type Driver, validIds } from "./driver.js";
+import type {
+  ApiToken,
+  AuditEntry,
+  GraphBatch,
+  GraphStore,
+  JobRun,
+  JobRunStatus,
+  NewApiToken,
+  ReleaseLock,
+  Row,
+  SelectOptions,
+  StoredAuditEntry,
+  StoredEntity,
+  StoredRelationship,
+  SyncRun,
+  SyncStatus,
+  TokenRole,
+  UpsertOptions,
+  UpsertResult,
+} from "./types.js";
+
+/** An integer column: a number (SQLite), or a string (PostgreSQL BIGINT, kept exact). */
+type Int = number | string;
+/** A JSON column: text (SQLite) or decoded (PostgreSQL jsonb). */
+type Json = string | object;
+
+const num = (v: Int): number => (typeof v === "number" ? v : Number(v));
+const numOrNull = (v: Int | null): number | null => (v === null ? null : num(v));
+const json = <T>(v: Json): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+const jsonOrNull = <T>(v: Json | null): T | null => (v === null ? null : json<T>(v));
+/** A JSON column's value as text (PostgreSQL infers jsonb from the column). */
+const toJson = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+interface EntityRow {
+  id: Int;
+  key: string;
+  type: string;
+  classes: Json;
+  display_name: string | null;
+  source: string | null;
+  props: Json;
+  created_on: Int;
+  begin_on: Int;
+  last_seen_on: Int;
+  sync_run: Int | null;
+  deleted: number | boolean;
+  version: number;
+}
+
+interface RelationshipRow extends Omit<EntityRow, "classes" | "display_name"> {
+  class: string;
+  from_id: Int;
+  to_id: Int;
+  from_key: string;
+  to_key: string;
+}
+
+interface TokenRow {
+  id: Int;
+  name: string;
+  role: TokenRole;
+  hash: string;
+  created_on: Int;
+  last_used_on: Int | null;
+  expires_on: Int | null;
+  revoked_on: Int | null;
+}
+
+interface SyncRunRow {
+  id: Int;
+  integration: string;
+  instance: string;
+  started_on: Int;
+  finished_on: Int | null;
+  status: SyncStatus;
+  counts: Json | null;
+  error: string | null;
+}
+
+interface JobRunRow {
+  id: Int;
+  job: string;
+  scheduled_for: Int;
+  started_on: Int;
+  finished_on: Int | null;
+  status: JobRunStatus;
+  runner: string;
+  error: string | null;
+  details: Json | null;
+}
+
+interface AuditRow {
+  id: Int;
+  at: Int;
+  actor: string;
+  action: string;
+  subject: string;
+  details: Json | null;
+}
+
+const ENTITY_COLUMNS =
+  "id, key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version";
+const RELATIONSHIP_COLUMNS =
+  "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
+const RELATIONSHIP_FROM = "relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id";
+const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
+const SYNC_RUN_COLUMNS = "id, integration, instance, started_on, finished_on, status, counts, error";
+const JOB_RUN_COLUMNS = "id, job, scheduled_for, started_on, finished_on, status, runner, error, details";
+
+export function entityFromRow(row: EntityRow): StoredEntity {
+  return {
+    id: String(row.id),
+    key: row.key,
+    type: row.type,
+    classes: json<string[]>(row.classes),
+    displayName: row.display_name,
+    source: row.source,
+    props: json<Record<string, unknown>>(row.props),
+    createdOn: num(row.created_on),
+    beginOn: num(row.begin_on),
+    lastSeenOn: num(row.last_seen_on),
+    version: row.version,
+    deleted: Boolean(row.deleted),
+    syncRun: numOrNull(row.sync_run),
+  };
+}
+
+function relationshipFromRow(row: RelationshipRow): StoredRelationship {
+  return {
+    id: String(row.id),
+    key: row.key,
+    type: row.type,
+    class: row.class,
+    fromId: String(row.from_id),
+    toId: String(row.to_id),
+    fromKey: row.from_key,
+    toKey: row.to_key,
+    source: row.source,
+    props: json<Record<string, unknown>>(row.props),
+    createdOn: num(row.created_on),
+    beginOn: num(row.begin_on),
+    lastSeenOn: num(row.last_seen_on),
+    version: row.version,
+    deleted: Boolean(row.deleted),
+    syncRun: numOrNull(row.sync_run),
+  };
+}
+
+function tokenFromRow(row: TokenRow): ApiToken {
+  return {
+    id: String(row.id),
+    name: row.name,
+    role: row.role,
+    createdOn: num(row.created_on),
+    lastUsedOn: numOrNull(row.last_used_on),
+    expiresOn: numOrNull(row.expires_on),
+    revokedOn: numOrNull(row.revoked_on),
+  };
+}
+
+export class SqlStore<D extends Driver = Driver> implements GraphStore {
+  readonly kind: D["kind"];
+  readonly dialect: D["dialect"];
+  readonly location: string;
+
+  constructor(protected readonly driver: D) {
+    this.kind = driver.kind;
+    this.dialect = driver.dialect;
+    this.location = driver.location;
+  }
+
+  upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
+    return this.driver.upsertMany([batch], options);
+  }
+
+  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult> {
+    return this.driver.upsertMany(batches, options);
+  }
+
+  select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
+    return this.driver.select(sql, params, options);
+  }
+
+  async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
+    const valid = validIds(ids);
+    if (valid.length === 0) return [];
+    const rows = await this.driver.all<EntityRow>(
+      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE ${this.driver.idIn("id")} ORDER BY id`,
+      [this.driver.idList(valid)],
+    );
+    return rows.map(entityFromRow);
+  }
+
+  async getRelationships(ids: readonly string[]): Promise<StoredRelationship[]> {
+    const valid = validIds(ids);
+    if (valid.length === 0) return [];
+    const rows = await this.driver.all<RelationshipRow>(
+      `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE ${this.driver.idIn("r.id")} ORDER BY r.id`,
+      [this.driver.idList(valid)],
+    );
+    return rows.map(relationshipFromRow);
+  }
+
+  async *exportGraph(options?: { includeDeleted?: boolean; pageSize?: number }) {
+    const pageSize = options?.pageSize ?? 5000;
+    const pages = async function* <R extends { id: Int }>(driver: Driver, sql: string) {
+      let after: Int = 0;
+      for (;;) {
+        const rows: R[] = await driver.all<R>(sql, [after, pageSize]);
+        if (rows.length === 0) return;
+        after = rows[rows.length - 1]!.id;
+        yield rows;
+      }
+    };
+    const live = options?.includeDeleted ? "" : "AND NOT deleted";
+    for await (const rows of pages<EntityRow>(
+      this.driver,
+      `SELECT ${ENTITY_COLUMNS} FROM entities WHERE id > ? ${live} ORDER BY id LIMIT ?`,
+    )) {
+      yield { entities: rows.map(entityFromRow) };
+    }
+    const liveEdge = options?.includeDeleted ? "" : "AND NOT r.deleted";
+    for await (const rows of pages<RelationshipRow>(
+      this.driver,
+      `SELECT ${RELATIONSHIP_COLUMNS} FROM ${RELATIONSHIP_FROM} WHERE r.id > ? ${liveEdge} ORDER BY r.id LIMIT ?`,
+    )) {
+      yield { relationships: rows.map(relationshipFromRow) };
+    }
+  }
+
+  async counts() {
+    const [row] = await this.driver.all<{ entities: Int; relationships: Int }>(
+      `SELECT (SELECT count(*) FROM entities WHERE NOT deleted) AS entities,
+              (SELECT count(*) FROM relationships WHERE NOT deleted) AS relationships`,
+    );
+    return { entities: num(row!.entities), relationships: num(row!.relationships) };
+  }
+
+  async startSyncRun(integration: string, instance: string, now: number): Promise<number> {
+    const [row] = await this.driver.all<{ id: Int }>(
+      "INSERT INTO sync_runs (integration, instance, started_on, status) VALUES (?, ?, ?, 'running') RETURNING id",
+      [integration, instance, now],
+    );
+    return num(row!.id);
+  }
+
+  async finishSyncRun(
+    id: number,
+    result: { status: Exclude<SyncStatus, "running">; now: number; counts?: Record<string, number>; error?: string },
+  ): Promise<void> {
+    await this.driver.run(`UPDATE sync_runs SET status = ?, finished_on = ?, counts = ?, error = ? WHERE id = ?`, [
+      result.status,
+      result.now,
+      toJson(result.counts),
+      result.error ?? null,
+      id,
+    ]);
+  }
+
+  async markUnseenDeleted(source: string, syncRun: number, now: number) {
+    return this.driver.transaction(async (tx) => {
+      const mark = (table: "entities" | "relationships") =>
+        tx.run(
+          `UPDATE ${table} SET deleted = TRUE, begin_on = ?, version = version + 1
+           WHERE source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)`,
+          [now, source, syncRun],
+        );
+      const relationships = await mark("relationships");
+      const entities = await mark("entities");
+      return { entities, relationships };
+    });
+  }
+
+  async latestSyncRuns(): Promise<SyncRun[]> {
+    const rows = await this.driver.all<SyncRunRow>(
+      `SELECT ${SYNC_RUN_COLUMNS} FROM sync_runs s
+       WHERE id = (SELECT max(id) FROM sync_runs t WHERE t.instance = s.instance AND t.integration = s.integration)
+       ORDER BY id DESC`,
+    );
+    return rows.map((r) => ({
+      id: num(r.id),
+      integration: r.integration,
+      instance: r.instance,
+      startedOn: num(r.started_on),
+      finishedOn: numOrNull(r.finished_on),
+      status: r.status,
+      counts: jsonOrNull<Record<string, number>>(r.counts),
+      error: r.error,
+    }));
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.driver.run(`INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)`, [
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      toJson(entry.details),
+    ]);
+  }
+
+  async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {
+    const rows = await this.driver.all<AuditRow>(
+      "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT ?",
+      [options?.limit ?? 100],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      at: num(r.at),
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      ...(r.details === null ? {} : { details: json<Record<string, unknown>>(r.details) }),
+    }));
+  }
+
+  async createApiToken(token: NewApiToken): Promise<ApiToken> {
+    try {
+      const [row] = await this.driver.all<TokenRow>(
+        `INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES (?, ?, ?, ?, ?) RETURNING ${TOKEN_COLUMNS}`,
+        [token.name, token.role, token.hash, token.createdOn, token.expiresOn],
+      );
+      return tokenFromRow(row!);
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        throw new ConflictError(`a token named "${token.name}" already exists`, {
+          cause: error,
+          details: ["Names stay taken after revocation, so the audit log names one token; pick another."],
+        });
+      }
+      throw error;
+    }
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return (await this.driver.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`)).map(tokenFromRow);
+  }
+
+  async findApiTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined> {
+    const [row] = await this.driver.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?`, [hash]);
+    return row ? { ...tokenFromRow(row), hash: row.hash } : undefined;
+  }
+
+  async touchApiToken(id: string, now: number): Promise<void> {
+    const [valid] = validIds([id]);
+    if (valid !== undefined) await this.driver.run("UPDATE api_tokens SET last_used_on = ? WHERE id = ?", [now, valid]);
+  }
+
+  async revokeApiToken(name: string, now: number): Promise<ApiToken | undefined> {
+    await this.driver.run("UPDATE api_tokens SET revoked_on = ? WHERE name = ? AND revoked_on IS NULL", [now, name]);
+    const [row] = await this.driver.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE name = ?`, [name]);
+    return row ? tokenFromRow(row) : undefined;
+  }
+
+  tryLock(name: string): Promise<ReleaseLock | undefined> {
+    return this.driver.tryLock(name);
+  }
+
+  async startJobRun(run: { job: string; scheduledFor: number; startedOn: number; runner: string }): Promise<number | undefined> {
+    const [row] = await this.driver.all<{ id: Int }>(
+      `INSERT INTO job_runs (job, scheduled_for, started_on, status, runner) VALUES (?, ?, ?, 'running', ?)
+       ON CONFLICT (job, scheduled_for) DO NOTHING RETURNING id`,
+      [run.job, run.scheduledFor, run.startedOn, run.runner],
+    );
+    return row ? num(row.id) : undefined;
+  }
+
+  async finishJobRun(
+    id: number,
+    result: { status: Exclude<JobRunStatus, "running">; now: number; error?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.driver.run(`UPDATE job_runs SET status = ?, finished_on = ?, error = ?, details = ? WHERE id = ?`, [
+      result.status,
+      result.now,
+      result.error ?? null,
+      toJson(result.details),
+      id,
+    ]);
+  }
+
+  async latestJobRuns(): Promise<JobRun[]> {
+    const rows = await this.driver.all<JobRunRow>(
+      `SELECT ${JOB_RUN_COLUMNS} FROM job_runs WHERE id IN (SELECT max(id) FROM job_runs GROUP BY job) ORDER BY job`,
+    );
+    return rows.map((r) => ({
+      id: num(r.id),
+      job: r.job,
+      scheduledFor: num(r.scheduled_for),
+      startedOn: num(r.started_on),
+      finishedOn: numOrNull(r.finished_on),
+      status: r.status,
+      runner: r.runner,
+      error: r.error,
+      details: jsonOrNull<Record<string, unknown>>(r.details),
+    }));
+  }
+
+  pruneJobRuns(before: number): Promise<number> {
+    return this.driver.run("DELETE FROM job_runs WHERE started_on < ?", [before]);
+  }
+
+  analyze(): Promise<void> {
+    return this.driver.analyze();
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}
