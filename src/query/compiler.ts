@@ -791,8 +791,6 @@ class Compiler {
     const items = q.returns.items;
     const aggregate = items.some((i) => i.expr.kind === "aggregate");
     const columns: OutputColumn[] = [];
-    /** per-arm select expressions (recompiled for each arm: params are per arm) */
-    const armSelect: (() => string[])[] = [];
     const labels = new Set<string>();
     let n = 0;
     const next = () => `c${++n}`;
@@ -893,7 +891,6 @@ class Compiler {
       ];
       return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
     });
-    void armSelect;
     const union = arms.join(" UNION ALL ");
     let sql: string;
     if (aggregate) {

@@ -62,10 +62,6 @@ export interface Dialect {
   endsWith(expr: string, needle: string): string;
   /** A boolean literal. */
   bool(value: boolean): string;
-  /** A boolean column (deleted) compared with a boolean param/literal. */
-  boolColumn(expr: string): string;
-  /** The classes of an entity as a JSON array (text on SQLite, json on PG). */
-  classesOf(entityIdExpr: string): string;
   /** Cast an id column to the text the API exposes. */
   idText(expr: string): string;
   /**
@@ -102,7 +98,7 @@ export interface Dialect {
    * without a LIMIT, so it writes `LIMIT -1` (no limit) there.
    */
   limitOffset(limit: string | undefined, offset: string | undefined): string;
-  /** Decode a JSON value: one produced by jsonValue() or classesOf(), or a JSON column (classes, props). */
+  /** Decode a JSON value: one produced by jsonValue(), or a JSON column (classes, props). */
   decodeJson(raw: unknown): unknown;
 }
 
@@ -152,8 +148,6 @@ export const sqliteDialect: Dialect = Object.freeze<Dialect>({
   endsWith: (expr, needle) =>
     `(length(${expr}) >= length(${needle}) AND substr(${expr}, length(${expr}) - length(${needle}) + 1) = ${needle})`,
   bool: (value) => (value ? "1" : "0"),
-  boolColumn: (expr) => expr,
-  classesOf: (id) => `(SELECT json_group_array(c.class) FROM entity_classes c WHERE c.entity_id = ${id})`,
   idText: (expr) => `CAST(${expr} AS TEXT)`,
   numberParam: (placeholder) => placeholder,
   numberNull: "NULL",
@@ -210,9 +204,6 @@ export const postgresDialect: Dialect = Object.freeze<Dialect>({
   startsWith: (expr, needle) => `starts_with(${expr}, ${needle})`,
   endsWith: (expr, needle) => `right(${expr}, length(${needle})) = ${needle}`,
   bool: (value) => (value ? "TRUE" : "FALSE"),
-  boolColumn: (expr) => expr,
-  classesOf: (id) =>
-    `(SELECT coalesce(jsonb_agg(c.class ORDER BY c.class), '[]'::jsonb) FROM entity_classes c WHERE c.entity_id = ${id})`,
   idText: (expr) => `(${expr})::text`,
   numberParam: (placeholder) => `${placeholder}::numeric`,
   numberNull: "NULL::numeric",
