@@ -281,16 +281,6 @@ class Compiler {
     return this.params.add(value);
   }
 
-  /**
-   * A number compared with a number column. PostgreSQL would type the
-   * parameter after the column (INTEGER for _version, BIGINT for
-   * _createdOn), and then reject `_version < 1.5` or `_version < date.now`.
-   */
-  private numberParam(value: unknown): string {
-    const p = this.param(value);
-    return this.d.name === "postgres" ? `${p}::numeric` : p;
-  }
-
   private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
     switch (value.kind) {
       case "string":
@@ -335,19 +325,19 @@ class Compiler {
     if (key.includes("\u0000")) this.fail("property names cannot contain the NUL character (\\u0000)", at);
   }
 
-  private entityProp(table: string, name: string, at: Span): PropTarget {
-    if (name === "_class") return { kind: "classes", table };
-    const column = ENTITY_COLUMNS[name];
+  private entityProp(table: string, key: string, at: Span): PropTarget {
+    if (key === "_class") return { kind: "classes", table };
+    const column = ENTITY_COLUMNS[key];
     if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
-    this.keyIsValid(name, at);
-    return { kind: "json", table, key: name, entities: true };
+    this.keyIsValid(key, at);
+    return { kind: "json", table, key, entities: true };
   }
 
-  private edgeProp(table: string, name: string, at: Span): PropTarget {
-    const column = EDGE_COLUMNS[name];
+  private edgeProp(table: string, key: string, at: Span): PropTarget {
+    const column = EDGE_COLUMNS[key];
     if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
-    this.keyIsValid(name, at);
-    return { kind: "json", table, key: name, entities: false };
+    this.keyIsValid(key, at);
+    return { kind: "json", table, key, entities: false };
   }
 
   /** A property in WHERE / RETURN / ORDER BY: `alias.name`. */
@@ -453,7 +443,7 @@ class Compiler {
         const type = target.type === "id" ? "string" : target.type;
         if (type !== scalar.kind) return d.bool(false);
         const expr = target.type === "id" ? d.idText(target.sql) : target.sql;
-        return test(expr, type === "number" ? this.numberParam(scalar.value) : this.param(scalar.value));
+        return test(expr, type === "number" ? d.numberParam(this.param(scalar.value)) : this.param(scalar.value));
       }
       case "classes": {
         if (scalar.kind !== "string") return d.bool(false);
@@ -704,45 +694,20 @@ class Compiler {
   }
 
   /**
-   * Sort keys of a property read from its table (see jsonSortExprs). `_class`
-   * sorts as JSON text on both (jsonb would compare array lengths first).
+   * Sort keys of a property read from its table: a column as is, `_class` and
+   * a JSON property through the dialect (Dialect.classesSortKey,
+   * Dialect.jsonSortKeys: the same order on both databases with the NULL
+   * rule of orderTerm).
    */
   private sortExprs(target: PropTarget): string[] {
     switch (target.kind) {
       case "column":
         return [target.sql];
       case "classes":
-        return [this.d.name === "postgres" ? `(${target.table}.classes)::text` : `${target.table}.classes`];
+        return [this.d.classesSortKey(target.table)];
       case "json":
-        return this.jsonSortExprs(this.d.jsonValue(target.table, this.d.keyRef(this.params, target.key)));
+        return this.d.jsonSortKeys(this.d.jsonValue(target.table, this.d.keyRef(this.params, target.key)));
     }
-  }
-
-  /**
-   * Sort keys of a JSON value (`e0.props -> key`, or a selected column `q.c1`
-   * holding one): its number form, its string form, its boolean form, then
-   * the JSON text of an array or object. With the NULL rule of orderTerm the
-   * ascending order is: missing, arrays/objects, false, true, strings,
-   * numbers (each kind in its natural order); descending is the reverse; the
-   * same on both databases. Sorting on the raw value would compare JSON text
-   * on SQLite (10 before 9) but jsonb on PostgreSQL, and the two databases
-   * would return different rows under LIMIT and paging.
-   */
-  private jsonSortExprs(expr: string): string[] {
-    if (this.d.name === "sqlite") {
-      return [
-        `CASE WHEN json_type(${expr}) IN ('integer', 'real') THEN json_extract(${expr}, '$') END`,
-        `CASE WHEN json_type(${expr}) = 'text' THEN json_extract(${expr}, '$') END`,
-        `CASE json_type(${expr}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END`,
-        `CASE WHEN json_type(${expr}) IN ('array', 'object') THEN json(${expr}) END`,
-      ];
-    }
-    return [
-      `(CASE WHEN jsonb_typeof(${expr}) = 'number' THEN (${expr})::numeric END)`,
-      `(CASE WHEN jsonb_typeof(${expr}) = 'string' THEN ${expr} #>> '{}' END)`,
-      `(CASE WHEN jsonb_typeof(${expr}) = 'boolean' THEN (${expr})::boolean END)`,
-      `(CASE WHEN jsonb_typeof(${expr}) IN ('array', 'object') THEN (${expr})::text END)`,
-    ];
   }
 
   /**
@@ -768,11 +733,13 @@ class Compiler {
     } else {
       limit = remaining;
     }
-    let out = sql;
-    if (limit !== undefined) out += ` LIMIT ${this.param(limit)}`;
-    else if (offset > 0) out += this.d.name === "sqlite" ? " LIMIT -1" : "";
-    if (offset > 0) out += ` OFFSET ${this.param(offset)}`;
-    return { sql: out, pageSize };
+    return { sql: sql + this.limitOffset(limit, offset), pageSize };
+  }
+
+  /** ` LIMIT ... OFFSET ...` (each bound, the limit first), without an offset of 0. */
+  private limitOffset(limit: number | undefined, offset: number): string {
+    const limitParam = limit === undefined ? undefined : this.param(limit);
+    return this.d.limitOffset(limitParam, offset > 0 ? this.param(offset) : undefined);
   }
 
   // ------------------------------------------------------- joins (RETURN)
@@ -824,8 +791,6 @@ class Compiler {
     const items = q.returns.items;
     const aggregate = items.some((i) => i.expr.kind === "aggregate");
     const columns: OutputColumn[] = [];
-    /** per-arm select expressions (recompiled for each arm: params are per arm) */
-    const armSelect: (() => string[])[] = [];
     const labels = new Set<string>();
     let n = 0;
     const next = () => `c${++n}`;
@@ -866,10 +831,7 @@ class Compiler {
                   ? this.d.typed(prop.table, this.d.keyRef(this.params, prop.key), "number")
                   : prop.kind === "column" && prop.type === "number"
                     ? prop.sql
-                    : // a typed NULL: PostgreSQL has no SUM/AVG(text) for a bare NULL
-                      this.d.name === "postgres"
-                      ? "NULL::numeric"
-                      : "NULL",
+                    : this.d.numberNull,
           });
         }
         const outer = (col: (name: string) => string) => {
@@ -896,9 +858,9 @@ class Compiler {
     /** RETURN columns already sorted on; the others follow as tie-breakers */
     const ordered = new Set<string>();
     const hidden: { sqlName: string; select: () => string }[] = [];
-    // A JSON value column sorts on typed keys (see jsonSortExprs), never on its raw value.
+    // A JSON value column sorts on typed keys (Dialect.jsonSortKeys), never on its raw value.
     const columnTerms = (c: OutputColumn, descending: boolean): string[] =>
-      (c.decode === "json" ? this.jsonSortExprs(`q.${c.sqlName}`) : [`q.${c.sqlName}`]).map((e) =>
+      (c.decode === "json" ? this.d.jsonSortKeys(`q.${c.sqlName}`) : [`q.${c.sqlName}`]).map((e) =>
         this.orderTerm(e, descending),
       );
     for (const key of q.orderBy) {
@@ -929,7 +891,6 @@ class Compiler {
       ];
       return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
     });
-    void armSelect;
     const union = arms.join(" UNION ALL ");
     let sql: string;
     if (aggregate) {
@@ -946,7 +907,7 @@ class Compiler {
       const cols = [...plain.map((p) => p.sqlName), ...hidden.map((h) => h.sqlName)];
       sql = `SELECT ${q.unique ? "DISTINCT " : ""}${cols.map((c) => `q.${c} AS ${c}`).join(", ")} FROM (${union}) q`;
       // PostgreSQL sorts a SELECT DISTINCT only on selected expressions, and the
-      // sort keys are expressions of the columns (jsonSortExprs): sort outside.
+      // sort keys are expressions of the columns (Dialect.jsonSortKeys): sort outside.
       if (q.unique) sql = `SELECT * FROM (${sql}) q`;
     }
     const stable = columns.filter((c) => !ordered.has(c.sqlName)).flatMap((c) => columnTerms(c, false));
@@ -985,11 +946,9 @@ class Compiler {
       ];
       return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
     });
-    let sql = `SELECT DISTINCT * FROM (${arms.join(" UNION ALL ")}) q ORDER BY ${[...vertexColumns, ...edgeColumns].join(", ")}`;
-    const q = this.q;
-    const offset = q.skip ?? 0;
-    if (q.limit !== undefined) sql += ` LIMIT ${this.param(q.limit)}`;
-    if (offset > 0) sql += `${q.limit === undefined && this.d.name === "sqlite" ? " LIMIT -1" : ""} OFFSET ${this.param(offset)}`;
+    const sql =
+      `SELECT DISTINCT * FROM (${arms.join(" UNION ALL ")}) q ORDER BY ${[...vertexColumns, ...edgeColumns].join(", ")}` +
+      this.limitOffset(this.q.limit, this.q.skip ?? 0);
     return { shape: "tree", sql, params: this.params.values, vertexColumns, edgeColumns };
   }
 }

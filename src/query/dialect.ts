@@ -1,7 +1,9 @@
 /**
  * What differs between SQLite and PostgreSQL when compiling J1QL: how a
- * placeholder is written, how a JSON property is read and type-checked, how
- * strings are matched. Everything else in the compiler is shared.
+ * placeholder is written, how a JSON property is read, type-checked and
+ * sorted, how strings are matched, where a value needs a cast, how LIMIT and
+ * OFFSET are spelled. Everything else in the compiler is shared, and the
+ * compiler never asks which database it is on.
  *
  * Property keys reach SQL in one of two ways only: as a bound parameter, or,
  * for a key on the INDEXED_PROPERTIES allow-list, inlined as a literal so
@@ -35,6 +37,7 @@ export class Params {
 }
 
 export interface Dialect {
+  /** Which database (for stores and tests; the compiler does not look at it). */
   readonly name: "sqlite" | "postgres";
   newParams(): Params;
   /**
@@ -59,15 +62,48 @@ export interface Dialect {
   endsWith(expr: string, needle: string): string;
   /** A boolean literal. */
   bool(value: boolean): string;
-  /** A boolean column (deleted) compared with a boolean param/literal. */
-  boolColumn(expr: string): string;
-  /** The classes of an entity as a JSON array (text on SQLite, json on PG). */
-  classesOf(entityIdExpr: string): string;
   /** Cast an id column to the text the API exposes. */
   idText(expr: string): string;
-  /** Decode a value produced by jsonValue() or classesOf(). */
+  /**
+   * A bound number (its placeholder) compared with a number column.
+   * PostgreSQL would type the parameter after the column (INTEGER for
+   * _version, BIGINT for _createdOn), and then reject `_version < 1.5` or
+   * `_version < date.now`; it needs `::numeric`.
+   */
+  numberParam(placeholder: string): string;
+  /**
+   * A NULL that SUM / AVG accept: PostgreSQL types a bare NULL as text and
+   * has no SUM(text).
+   */
+  readonly numberNull: string;
+  /**
+   * The sort key of an entity's `classes` column (`_class`): its JSON text
+   * on both databases (jsonb would compare array lengths first).
+   */
+  classesSortKey(table: string): string;
+  /**
+   * Sort keys of a JSON value (`e0.props -> key`, or a selected column `q.c1`
+   * holding one): its number form, its string form, its boolean form, then
+   * the JSON text of an array or object. Each is NULL for a value of another
+   * kind, so with NULLs smallest the ascending order is: missing,
+   * arrays/objects, false, true, strings, numbers (each kind in its natural
+   * order), the same on both databases. Sorting on the raw value would
+   * compare JSON text on SQLite (10 before 9) but jsonb on PostgreSQL, and
+   * the two would return different rows under LIMIT and paging.
+   */
+  jsonSortKeys(expr: string): string[];
+  /**
+   * The ` LIMIT ... OFFSET ...` tail for placeholders already bound, either
+   * one absent (undefined); "" for neither. SQLite's grammar has no OFFSET
+   * without a LIMIT, so it writes `LIMIT -1` (no limit) there.
+   */
+  limitOffset(limit: string | undefined, offset: string | undefined): string;
+  /** Decode a JSON value: one produced by jsonValue(), or a JSON column (classes, props). */
   decodeJson(raw: unknown): unknown;
 }
+
+/** ` OFFSET o`, or "" without an offset. */
+const offsetClause = (offset: string | undefined): string => (offset === undefined ? "" : ` OFFSET ${offset}`);
 
 /** `t.props`, or bare `props` for index definitions (table ""). */
 const propsOf = (table: string): string => (table ? `${table}.props` : "props");
@@ -112,9 +148,18 @@ export const sqliteDialect: Dialect = Object.freeze<Dialect>({
   endsWith: (expr, needle) =>
     `(length(${expr}) >= length(${needle}) AND substr(${expr}, length(${expr}) - length(${needle}) + 1) = ${needle})`,
   bool: (value) => (value ? "1" : "0"),
-  boolColumn: (expr) => expr,
-  classesOf: (id) => `(SELECT json_group_array(c.class) FROM entity_classes c WHERE c.entity_id = ${id})`,
   idText: (expr) => `CAST(${expr} AS TEXT)`,
+  numberParam: (placeholder) => placeholder,
+  numberNull: "NULL",
+  classesSortKey: (table) => `${table}.classes`,
+  jsonSortKeys: (expr) => [
+    `CASE WHEN json_type(${expr}) IN ('integer', 'real') THEN json_extract(${expr}, '$') END`,
+    `CASE WHEN json_type(${expr}) = 'text' THEN json_extract(${expr}, '$') END`,
+    `CASE json_type(${expr}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END`,
+    `CASE WHEN json_type(${expr}) IN ('array', 'object') THEN json(${expr}) END`,
+  ],
+  limitOffset: (limit, offset) =>
+    `${limit !== undefined ? ` LIMIT ${limit}` : offset !== undefined ? " LIMIT -1" : ""}${offsetClause(offset)}`,
   decodeJson(raw) {
     if (raw === null || raw === undefined) return undefined;
     return typeof raw === "string" ? JSON.parse(raw) : raw;
@@ -159,10 +204,17 @@ export const postgresDialect: Dialect = Object.freeze<Dialect>({
   startsWith: (expr, needle) => `starts_with(${expr}, ${needle})`,
   endsWith: (expr, needle) => `right(${expr}, length(${needle})) = ${needle}`,
   bool: (value) => (value ? "TRUE" : "FALSE"),
-  boolColumn: (expr) => expr,
-  classesOf: (id) =>
-    `(SELECT coalesce(jsonb_agg(c.class ORDER BY c.class), '[]'::jsonb) FROM entity_classes c WHERE c.entity_id = ${id})`,
   idText: (expr) => `(${expr})::text`,
+  numberParam: (placeholder) => `${placeholder}::numeric`,
+  numberNull: "NULL::numeric",
+  classesSortKey: (table) => `(${table}.classes)::text`,
+  jsonSortKeys: (expr) => [
+    `(CASE WHEN jsonb_typeof(${expr}) = 'number' THEN (${expr})::numeric END)`,
+    `(CASE WHEN jsonb_typeof(${expr}) = 'string' THEN ${expr} #>> '{}' END)`,
+    `(CASE WHEN jsonb_typeof(${expr}) = 'boolean' THEN (${expr})::boolean END)`,
+    `(CASE WHEN jsonb_typeof(${expr}) IN ('array', 'object') THEN (${expr})::text END)`,
+  ],
+  limitOffset: (limit, offset) => `${limit !== undefined ? ` LIMIT ${limit}` : ""}${offsetClause(offset)}`,
   decodeJson(raw) {
     if (raw === null || raw === undefined) return undefined;
     return raw;

@@ -136,8 +136,9 @@ function num(raw: unknown): number {
   return typeof raw === "number" ? raw : Number(raw);
 }
 
+/** A JSON column of the list shape (classes, props; never NULL). */
 function parseJsonColumn<T>(dialect: Dialect, raw: unknown): T {
-  return (typeof raw === "string" && dialect.name === "sqlite" ? JSON.parse(raw) : raw) as T;
+  return dialect.decodeJson(raw) as T;
 }
 
 export function metadataOf(e: StoredEntity): EntityMetadata {
