@@ -114,13 +114,9 @@ const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_o
 const SYNC_RUN_COLUMNS = "id, integration, instance, started_on, finished_on, status, counts, error";
 const JOB_RUN_COLUMNS = "id, job, scheduled_for, started_on, finished_on, status, runner, error, details";
 
-export function entityFromRow(row: EntityRow): StoredEntity {
+/** What entities and relationships both carry: source, properties and versioning. */
+function versioned(row: Omit<RelationshipRow, "class" | "from_id" | "to_id" | "from_key" | "to_key">) {
   return {
-    id: String(row.id),
-    key: row.key,
-    type: row.type,
-    classes: json<string[]>(row.classes),
-    displayName: row.display_name,
     source: row.source,
     props: json<Record<string, unknown>>(row.props),
     createdOn: num(row.created_on),
@@ -129,6 +125,17 @@ export function entityFromRow(row: EntityRow): StoredEntity {
     version: row.version,
     deleted: Boolean(row.deleted),
     syncRun: numOrNull(row.sync_run),
+  };
+}
+
+export function entityFromRow(row: EntityRow): StoredEntity {
+  return {
+    id: String(row.id),
+    key: row.key,
+    type: row.type,
+    classes: json<string[]>(row.classes),
+    displayName: row.display_name,
+    ...versioned(row),
   };
 }
 
@@ -142,14 +149,7 @@ function relationshipFromRow(row: RelationshipRow): StoredRelationship {
     toId: String(row.to_id),
     fromKey: row.from_key,
     toKey: row.to_key,
-    source: row.source,
-    props: json<Record<string, unknown>>(row.props),
-    createdOn: num(row.created_on),
-    beginOn: num(row.begin_on),
-    lastSeenOn: num(row.last_seen_on),
-    version: row.version,
-    deleted: Boolean(row.deleted),
-    syncRun: numOrNull(row.sync_run),
+    ...versioned(row),
   };
 }
 
