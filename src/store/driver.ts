@@ -48,8 +48,15 @@ export interface Driver extends Executor {
   /** A compiled J1QL statement, in the dialect's own parameter style. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;
 
-  /** The backend's upsert strategy (GraphStore.upsertMany). */
-  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult>;
+  /**
+   * The backend's upsert strategy (GraphStore.upsertMany). `finish` runs on
+   * the upsert's own transaction after the last batch (the audit entry).
+   */
+  upsertMany(
+    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    options: UpsertOptions,
+    finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
+  ): Promise<UpsertResult>;
 
   /** GraphStore.tryLock. */
   tryLock(name: string): Promise<ReleaseLock | undefined>;

@@ -4,7 +4,7 @@
  * the SQLite and the PostgreSQL driver.
  */
 import { ConflictError } from "../shared/errors.js";
-import { type Driver, validIds } from "./driver.js";
+import { type Driver, type Executor, validIds } from "./driver.js";
 import type {
   ApiToken,
   AuditEntry,
@@ -165,6 +165,16 @@ function tokenFromRow(row: TokenRow): ApiToken {
   };
 }
 
+function insertAudit(tx: Executor, entry: AuditEntry): Promise<number> {
+  return tx.run("INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)", [
+    entry.at,
+    entry.actor,
+    entry.action,
+    entry.subject,
+    toJson(entry.details),
+  ]);
+}
+
 export class SqlStore<D extends Driver = Driver> implements GraphStore {
   readonly kind: D["kind"];
   readonly dialect: D["dialect"];
@@ -177,11 +187,18 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
   }
 
   upsert(batch: GraphBatch, options: UpsertOptions): Promise<UpsertResult> {
-    return this.driver.upsertMany([batch], options);
+    return this.upsertMany([batch], options);
   }
 
   upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult> {
-    return this.driver.upsertMany(batches, options);
+    const { audit } = options;
+    if (!audit) return this.driver.upsertMany(batches, options);
+    return this.driver.upsertMany(batches, options, async (tx, result) => {
+      const entries = audit(result);
+      for (const entry of entries === undefined ? [] : Array.isArray(entries) ? entries : [entries]) {
+        await insertAudit(tx, entry);
+      }
+    });
   }
 
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]> {
@@ -297,13 +314,7 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
   }
 
   async audit(entry: AuditEntry): Promise<void> {
-    await this.driver.run(`INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)`, [
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.subject,
-      toJson(entry.details),
-    ]);
+    await insertAudit(this.driver, entry);
   }
 
   async auditLog(options?: { limit?: number }): Promise<StoredAuditEntry[]> {

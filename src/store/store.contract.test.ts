@@ -504,6 +504,57 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await waiting.counts()).toEqual({ entities: 1, relationships: 0 });
   });
 
+  it("writes an upsert's audit entries in its own transaction: both or neither", async () => {
+    const audit = (r: { entities: { created: number } }) => ({ at: T0, actor: "t", action: "import", subject: "f", details: { created: r.entities.created } });
+    await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T0, audit });
+    expect((await store.auditLog()).map((e) => [e.action, e.details])).toEqual([["import", { created: 2 }]]);
+    // A bad record rolls back the records AND the audit entry.
+    const bad = await rejection(
+      store.upsert({ entities: [host("c")], relationships: [edge("c-x", "c", "nowhere")] }, { now: T1, audit }),
+    );
+    expect(bad).toBeInstanceOf(InputError);
+    expect(await store.auditLog()).toHaveLength(1);
+    expect(await store.counts()).toEqual({ entities: 2, relationships: 0 });
+    // A failing audit rolls back the records.
+    const failing = await rejection(
+      store.upsert({ entities: [host("d")], relationships: [] }, { now: T1, audit: () => ({ at: T1, actor: null as unknown as string, action: "x", subject: "y" }) }),
+    );
+    expect(failing).toBeInstanceOf(Error);
+    expect(await store.counts()).toEqual({ entities: 2, relationships: 0 });
+    // Several entries, or none.
+    await store.upsert({ entities: [host("e")], relationships: [] }, {
+      now: T2,
+      audit: () => [
+        { at: T2, actor: "t", action: "one", subject: "s" },
+        { at: T2, actor: "t", action: "two", subject: "s" },
+      ],
+    });
+    await store.upsert({ entities: [host("f")], relationships: [] }, { now: T2, audit: () => undefined });
+    expect((await store.auditLog()).map((e) => e.action)).toEqual(["two", "one", "import"]);
+  });
+
+  it("with createOnly, leaves records that exist exactly as they are and counts only what it created", async () => {
+    await store.upsert({ entities: [host("a", { size: 1 })], relationships: [] }, { now: T0 });
+    const result = await store.upsert(
+      { entities: [host("a", { size: 2 }), host("b")], relationships: [edge("a-b", "a", "b")] },
+      { now: T1, createOnly: true },
+    );
+    expect(result).toEqual({
+      entities: { created: 1, updated: 0, unchanged: 1 },
+      relationships: { created: 1, updated: 0, unchanged: 0 },
+    });
+    expect(await entityByKey("a")).toMatchObject({ props: { size: 1 }, version: 1, lastSeenOn: T0 });
+    const again = await store.upsert(
+      { entities: [host("b", { size: 9 })], relationships: [edge("a-b", "a", "b", { weight: 3 })] },
+      { now: T2, createOnly: true },
+    );
+    expect(again).toEqual({
+      entities: { created: 0, updated: 0, unchanged: 1 },
+      relationships: { created: 0, updated: 0, unchanged: 1 },
+    });
+    expect(await entityByKey("b")).toMatchObject({ props: {}, version: 1, lastSeenOn: T1 });
+  });
+
   it("exports everything a page at a time, in id order", async () => {
     const keys = ["e1", "e2", "e3", "e4", "e5"];
     await store.upsert(

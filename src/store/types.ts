@@ -76,6 +76,19 @@ export interface UpsertOptions {
   source?: string;
   /** the sync run that saw these records */
   syncRun?: number;
+  /**
+   * Only create: a record whose key is already stored is left exactly as it
+   * is (not updated, not stamped as seen) and counted as unchanged. Two
+   * processes creating the same records at once: the one that created them
+   * is the one whose result says so.
+   */
+  createOnly?: boolean;
+  /**
+   * The audit entries that record this change, from its result: written in
+   * the same transaction, so the change and its record are committed, or
+   * neither is.
+   */
+  audit?: (result: UpsertResult) => AuditEntry | readonly AuditEntry[] | undefined;
 }
 
 export interface ChangeCounts {

@@ -262,21 +262,22 @@ export async function closeMaintenance(store: GraphStore, input: CloseInput): Pr
   }));
 
   if (!input.dryRun) {
-    await writeFindings(store, records, [], now);
     const mids = [...new Set(findings.map((f) => f.maintenanceId))].sort();
-    await store.audit({
-      at: now,
-      actor,
-      action: reason === "RISK_ACCEPTED" ? "accept" : "close",
-      subject: mid ?? mids.join(","),
-      details: {
-        count: findings.length,
-        reason,
-        ...(link === undefined ? {} : { link }),
-        ...(input.until === undefined ? {} : { until: input.until }),
-        ...(query === undefined ? {} : { query }),
-        ...(skipped.length > 0 ? { skipped: skipped.length } : {}),
-      },
+    await writeFindings(store, records, [], now, {
+      audit: () => ({
+        at: now,
+        actor,
+        action: reason === "RISK_ACCEPTED" ? "accept" : "close",
+        subject: mid ?? mids.join(","),
+        details: {
+          count: findings.length,
+          reason,
+          ...(link === undefined ? {} : { link }),
+          ...(input.until === undefined ? {} : { until: input.until }),
+          ...(query === undefined ? {} : { query }),
+          ...(skipped.length > 0 ? { skipped: skipped.length } : {}),
+        },
+      }),
     });
   }
   return { closed: findings.length, reason, skipped, findings, dryRun: !!input.dryRun };

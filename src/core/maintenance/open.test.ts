@@ -268,3 +268,40 @@ describe("previewNames", () => {
     expect(previewNames(["billing", "payments", "website", "x", "y"])).toBe("billing, payments, website, … (2 more)");
   });
 });
+
+/**
+ * PostgreSQL only in-process: two SQLite connections in one process cannot
+ * interleave writes (a blocked BEGIN IMMEDIATE blocks the thread the other
+ * connection needs), so SQLite's case runs as separate processes in
+ * test/concurrent-writers.test.ts.
+ */
+describe("two openMaintenance of the same item at once, on two connections to one database", () => {
+  it("postgres: the findings are created once; only the call that created them reports and audits them", async () => {
+    const { openStore } = await import("../../store/open-store.js");
+    const { createTestDatabase, dropTestDatabase } = await import("../../../test/helpers/pg.js");
+    const target = await createTestDatabase();
+    const [a, b] = [await openStore(target), await openStore(target)];
+    try {
+      await a.upsert(graph(), { now: LOADED });
+      const results = await Promise.all([
+        openMaintenance(a, input(), { now: NOW, actor: "a@example.com" }),
+        openMaintenance(b, input(), { now: NOW + 1, actor: "b@example.com" }),
+      ]);
+      expect(results.map((r) => r.opened).sort()).toEqual([0, 3]);
+      for (const r of results) expect(r.opened + r.alreadyOpen).toBe(3);
+      const winner = results.find((r) => r.opened === 3)!;
+      expect(winner.findings.map((f) => f.entityKey).sort()).toEqual(["repo:billing", "repo:payments", "repo:website"]);
+      expect(results.find((r) => r.opened === 0)!.findings).toEqual([]);
+
+      const findings = await loadFindings(a, NOW, { maintenanceId: winner.maintenanceId });
+      expect(findings).toHaveLength(3);
+      expect(new Set(findings.map((f) => f.createdBy)).size).toBe(1);
+      const opens = (await a.auditLog()).filter((e) => e.action === "open");
+      expect(opens.map((e) => e.details?.opened)).toEqual([3]);
+    } finally {
+      await a.close();
+      await b.close();
+      await dropTestDatabase(target);
+    }
+  });
+});

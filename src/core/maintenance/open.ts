@@ -9,7 +9,7 @@
 import { parseQuery } from "../../query/parser.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
-import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord } from "../../store/types.js";
+import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord, UpsertOptions, UpsertResult } from "../../store/types.js";
 import { isoDate } from "./due.js";
 import {
   FINDING_TYPE,
@@ -177,8 +177,14 @@ export async function writeFindings(
   entities: readonly EntityRecord[],
   relationships: readonly RelationshipRecord[],
   now: number,
-): Promise<void> {
-  if (entities.length === 0 && relationships.length === 0) return;
+  options: Pick<UpsertOptions, "createOnly" | "audit"> = {},
+): Promise<UpsertResult> {
+  if (entities.length === 0 && relationships.length === 0) {
+    const none: UpsertResult = { entities: { created: 0, updated: 0, unchanged: 0 }, relationships: { created: 0, updated: 0, unchanged: 0 } };
+    const entries = options.audit?.(none);
+    for (const entry of entries === undefined ? [] : Array.isArray(entries) ? entries : [entries]) await store.audit(entry);
+    return none;
+  }
   function* batches(): Generator<GraphBatch> {
     // Every entity first, then the edges: an edge may name any finding of the call.
     for (let i = 0; i < entities.length; i += WRITE_CHUNK) {
@@ -188,7 +194,7 @@ export async function writeFindings(
       yield { entities: [], relationships: relationships.slice(i, i + WRITE_CHUNK) };
     }
   }
-  await store.upsertMany(batches(), { now, source: "dm" });
+  return store.upsertMany(batches(), { now, source: "dm", ...options });
 }
 
 /**
@@ -213,6 +219,26 @@ export function newFindingProps(
 }
 
 // ------------------------------------------------------------------ open
+
+/**
+ * Which of `findings` this call created, when another process created some
+ * of them meanwhile: those stamped with this call's time and actor (none
+ * when it created none).
+ */
+async function createdHere(
+  store: GraphStore,
+  findings: readonly OpenedFinding[],
+  created: number,
+  at: { maintenanceId: string; now: number; actor: string },
+): Promise<OpenedFinding[]> {
+  if (created === 0) return [];
+  const ours = new Set(
+    (await loadFindings(store, at.now, { maintenanceId: at.maintenanceId }))
+      .filter((f) => f.createdOn === at.now && f.createdBy === at.actor)
+      .map((f) => f.key),
+  );
+  return findings.filter((f) => ours.has(f.key)).slice(0, created);
+}
 
 export async function openMaintenance(
   store: GraphStore,
@@ -279,15 +305,39 @@ export async function openMaintenance(
     findings.push({ key, entityKey: props.entityKey, entityName: props.entityName, dueDate: props.dueDate });
   }
 
+  let opened = findings;
   if (!input.dryRun && findings.length > 0) {
-    await writeFindings(store, entities, relationships, now);
-    await store.audit({
-      at: now,
-      actor,
-      action: "open",
-      subject: maintenanceId,
-      details: { opened: findings.length, alreadyOpen, query, dueDate: input.dueDate, tracked: input.track },
+    // createOnly: another `dm open` of the same item may have created some of
+    // these findings since we looked; they stay as that process wrote them,
+    // and only what this call created is reported and audited.
+    const result = await writeFindings(store, entities, relationships, now, {
+      createOnly: true,
+      audit: (r) =>
+        r.entities.created === 0
+          ? undefined
+          : {
+              at: now,
+              actor,
+              action: "open",
+              subject: maintenanceId,
+              details: {
+                opened: r.entities.created,
+                alreadyOpen: assets.length - r.entities.created,
+                query,
+                dueDate: input.dueDate,
+                tracked: input.track,
+              },
+            },
     });
+    if (result.entities.created < findings.length) opened = await createdHere(store, findings, result.entities.created, { maintenanceId, now, actor });
   }
-  return { maintenanceId, dueDate: input.dueDate, opened: findings.length, alreadyOpen, skipped, findings, dryRun: input.dryRun };
+  return {
+    maintenanceId,
+    dueDate: input.dueDate,
+    opened: opened.length,
+    alreadyOpen: alreadyOpen + findings.length - opened.length,
+    skipped,
+    findings: opened,
+    dryRun: input.dryRun,
+  };
 }

@@ -23,7 +23,7 @@
 import { j1qlString } from "../../query/quote.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { DmError } from "../../shared/errors.js";
-import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "./close.js";
 import { isoDate } from "./due.js";
 import { FINDING_TYPE, type FindingProps, findingEdge, findingKey, findingRecord, MAINTENANCE_ID } from "./finding.js";
@@ -219,16 +219,16 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     entities.push(findingRecord(key, props));
     relationships.push(findingEdge(item.entity._key, item.entity._type, key));
   }
-  await writeFindings(store, entities, relationships, now);
 
   const reopened = expired.length;
   const opened = fresh.length;
+  const audit: AuditEntry[] = [];
   for (const [mid, count] of [...reopenedByItem].sort(([a], [b]) => a.localeCompare(b))) {
-    await store.audit({ at: now, actor, action: "reopen", subject: mid, details: { count, why: "risk acceptance expired" } });
+    audit.push({ at: now, actor, action: "reopen", subject: mid, details: { count, why: "risk acceptance expired" } });
   }
   for (const item of perItem) {
     if (item.opened === 0 && item.closed === 0 && item.notClosed === 0) continue;
-    await store.audit({
+    audit.push({
       at: now,
       actor,
       action: "reconcile",
@@ -238,7 +238,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   }
   const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors };
   if (sync.blocking) result.closingSkipped = sync.blocking;
-  await store.audit({
+  audit.push({
     at: now,
     actor,
     action: "reconcile",
@@ -253,5 +253,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
       ...(errors.length > 0 ? { errors: errors.length } : {}),
     },
   });
+  // The findings and the audit entries that record them: one transaction.
+  await writeFindings(store, entities, relationships, now, { audit: () => audit });
   return result;
 }

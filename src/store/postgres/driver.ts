@@ -368,7 +368,9 @@ export class PostgresDriver implements Driver {
   async upsertMany(
     batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
     options: UpsertOptions,
+    finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult> {
+    const createOnly = options.createOnly === true;
     const defaultSource = options.source ?? null;
     const now = options.now;
     const syncRun = options.syncRun ?? null;
@@ -403,12 +405,13 @@ export class PostgresDriver implements Driver {
         for (const [key, id] of storedIds) idByKey.set(key, id);
         this.validateRelationships(relationships, relationshipBase, seenRelationships, batchKeys, idByKey);
         for (const chunk of chunks(entities, CHUNK)) {
-          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey);
+          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly);
         }
         for (const chunk of chunks(relationships, CHUNK)) {
-          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey);
+          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly);
         }
       }
+      await finish?.(this.executor(client), result);
       return result;
     });
   }
@@ -479,6 +482,7 @@ export class PostgresDriver implements Driver {
     syncRun: number | null,
     counts: ChangeCounts,
     idByKey: Map<string, string>,
+    createOnly: boolean,
   ): Promise<void> {
     const existing = new Map<string, Omit<EntityRow, "created_on" | "begin_on" | "last_seen_on" | "sync_run" | "version">>();
     const rows = await this.query<EntityRow>(
@@ -500,6 +504,10 @@ export class PostgresDriver implements Driver {
         continue;
       }
       idByKey.set(e.key, old.id);
+      if (createOnly) {
+        counts.unchanged++;
+        continue;
+      }
       const classesChanged = JSON.stringify(old.classes) !== e.classesJson;
       const changed =
         old.deleted ||
@@ -588,6 +596,7 @@ export class PostgresDriver implements Driver {
     syncRun: number | null,
     counts: ChangeCounts,
     idByKey: ReadonlyMap<string, string>,
+    createOnly: boolean,
   ): Promise<void> {
     const rows = await this.query<RelationshipRow>(
       "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
@@ -607,6 +616,10 @@ export class PostgresDriver implements Driver {
       const old = existing.get(r.key);
       if (!old) {
         inserts.push(`{"key":${js(r.key)},${fields}}`);
+        continue;
+      }
+      if (createOnly) {
+        counts.unchanged++;
         continue;
       }
       const changed =

@@ -265,6 +265,7 @@ export class SqliteDriver implements Driver {
   async upsertMany(
     batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
     options: UpsertOptions,
+    finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult> {
     const state = newUpsertState();
     // The batches may arrive asynchronously (a file being read): one
@@ -281,6 +282,7 @@ export class SqliteDriver implements Driver {
       }
       // Sorted index builds are much cheaper than as many random inserts.
       for (const index of dropped ?? []) this.db.exec(index.sql);
+      await finish?.(this, state.result);
     });
     return state.result;
   }
@@ -366,6 +368,10 @@ export class SqliteDriver implements Driver {
       }
       const existing = s.entityByKey.get(e.key)!;
       idByKey.set(e.key, existing.id);
+      if (options.createOnly) {
+        result.entities.unchanged++;
+        return;
+      }
       const changed =
         existing.deleted !== 0 ||
         existing.type !== e.type ||
@@ -420,6 +426,10 @@ export class SqliteDriver implements Driver {
       );
       if (inserted.changes === 1) {
         result.relationships.created++;
+        return;
+      }
+      if (options.createOnly) {
+        result.relationships.unchanged++;
         return;
       }
       const existing = s.relationshipByKey.get(r.key)!;
