@@ -194,6 +194,7 @@ describe.each(BACKENDS)("closeMaintenance on %s", (backend) => {
     ["RISK_ACCEPTED without a link", { reason: "RISK_ACCEPTED", link: undefined, until: NOW + DAY_MS }, /needs --link/],
     ["RISK_ACCEPTED without until", { reason: "RISK_ACCEPTED" }, /needs --until/],
     ["RISK_ACCEPTED until the past", { reason: "RISK_ACCEPTED", until: NOW - 1 }, /not in the future/],
+    ["RISK_ACCEPTED until after 9999", { reason: "RISK_ACCEPTED", until: 8640001796307471000, link: "https://wiki.example.com/adr/1" }, /not a usable date/],
     ["until with COMPLETE", { until: NOW + DAY_MS }, /only applies to --reason RISK_ACCEPTED/],
     ["a link that is not http(s)", { link: "file:///etc/passwd" }, /not an http\(s\) URL/],
     ["an id with no findings", { maintenanceId: "00000000" }, /no open findings match item 00000000/],

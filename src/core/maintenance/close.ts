@@ -10,7 +10,7 @@ import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
-import { isoDate } from "./due.js";
+import { assertFutureDate } from "./due.js";
 import {
   assertMaintenanceId,
   CLOSE_REASONS,
@@ -199,9 +199,7 @@ export function validateClose(input: Pick<CloseInput, "maintenanceId" | "query" 
         details: ["  e.g. --until 90d or --until 2027-03-31"],
       });
     }
-    if (!Number.isFinite(input.until) || input.until <= input.now) {
-      throw new InputError(`--until ${isoDate(input.until)} is not in the future`);
-    }
+    assertFutureDate(input.until, input.now, "--until");
   } else if (input.until !== undefined) {
     throw new InputError(`--until only applies to --reason RISK_ACCEPTED, not ${reason}`);
   }

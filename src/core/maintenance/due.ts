@@ -2,6 +2,27 @@ import { InputError } from "../../shared/errors.js";
 
 export const DAY_MS = 86_400_000;
 
+/** The latest date dm accepts anywhere: the end of 9999 (UTC). */
+export const MAX_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The longest duration dm accepts anywhere (a grace period, an SLA): 100 years. */
+export const MAX_DURATION_MS = 36_500 * DAY_MS;
+
+/**
+ * A date (epoch ms) from any path (CLI, API, config) checked before anything
+ * is written: a whole number, in the future, no later than 9999-12-31.
+ */
+export function assertFutureDate(ms: number, now: number, what: string): number {
+  if (!Number.isSafeInteger(ms) || ms > MAX_DATE || ms < 0) {
+    throw new InputError(`${what} ${String(ms)} is not a usable date: dates run up to 9999-12-31`, {
+      details: ["Give a number of days like 30d, a date like 2027-03-31, or epoch milliseconds before year 10000."],
+    });
+  }
+  if (ms <= now) {
+    throw new InputError(`${what} ${isoDate(ms)} is not in the future`, { details: ["A due date gives people time to do the work: pick one ahead."] });
+  }
+  return ms;
+}
+
 /** The due-date choices offered interactively, in days. */
 export const DUE_CHOICES = [7, 30, 60, 90, 180, 365] as const;
 
@@ -17,6 +38,11 @@ export function parseDue(text: string, now: number, what = "--due"): number {
     const n = Number(relative[1]);
     const unit = (relative[2] ?? "d").toLowerCase().startsWith("w") ? 7 : 1;
     due = now + n * unit * DAY_MS;
+    if (!(due <= MAX_DATE)) {
+      throw new InputError(`${what} ${value} is too far ahead: dates run up to 9999-12-31`, {
+        details: ["Give a number of days like 30d or 365d, or a date like 2027-03-31."],
+      });
+    }
   } else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const start = Date.parse(`${value}T00:00:00Z`);
     if (Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== value) {
@@ -29,7 +55,7 @@ export function parseDue(text: string, now: number, what = "--due"): number {
   if (due <= now) {
     throw new InputError(`${what} ${value} is not in the future`, { details: ["A due date gives people time to do the work: pick one ahead."] });
   }
-  return due;
+  return assertFutureDate(due, now, what);
 }
 
 /** "in 6 days", "today", "12 days overdue" */
@@ -48,11 +74,17 @@ export function parseDuration(text: string, what: string): number {
   if (!m) throw new InputError(`${what} "${text}" is not a duration; use days like 7d, weeks like 2w, or hours like 12h`);
   const unit = (m[2] ?? "d").toLowerCase();
   const ms = unit.startsWith("w") ? 7 * DAY_MS : unit.startsWith("h") ? 3_600_000 : DAY_MS;
-  return Number(m[1]) * ms;
+  const total = Number(m[1]) * ms;
+  if (!(total <= MAX_DURATION_MS)) {
+    throw new InputError(`${what} "${text}" is too long: at most 100 years (36500d)`);
+  }
+  return total;
 }
 
+/** `2027-03-31`; a value that is no date (stored before dates were checked) prints as itself rather than failing. */
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString().slice(0, 10);
 }
 
 /** A short age for a person: `40 s`, `12 min`, `3 h`, `5 days`. */

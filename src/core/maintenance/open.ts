@@ -10,7 +10,7 @@ import { parseQuery } from "../../query/parser.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord, UpsertOptions, UpsertResult } from "../../store/types.js";
-import { isoDate } from "./due.js";
+import { assertFutureDate } from "./due.js";
 import {
   FINDING_TYPE,
   type FindingProps,
@@ -254,11 +254,7 @@ export async function openMaintenance(
   if (shortProblem) throw new InputError(shortProblem);
   const badLink = linkProblem(webLink);
   if (badLink) throw new InputError(badLink);
-  if (!Number.isFinite(input.dueDate) || input.dueDate <= now) {
-    throw new InputError(`the due date ${Number.isFinite(input.dueDate) ? isoDate(input.dueDate) : String(input.dueDate)} is not in the future`, {
-      details: ["A due date gives people time to do the work: pick one ahead."],
-    });
-  }
+  assertFutureDate(input.dueDate, now, "the due date");
 
   const selected = await selectEntities(store, query, now);
   if (selected.length === 0) {
