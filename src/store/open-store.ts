@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../shared/errors.js";
@@ -22,6 +23,13 @@ export function maskUrlPassword(url: string): string {
 export interface OpenStoreOptions {
   /** How long a write waits for another process's write before giving up with exit 3 (default 5 s). */
   writeWaitMs?: number;
+  /**
+   * A command that only reads: an SQLite file that does not exist is bad
+   * input (a mistyped --db), not a new empty database. Writers create it.
+   */
+  mustExist?: boolean;
+  /** Told when a new SQLite database file was created (writers say so once). */
+  onCreate?: (location: string) => void;
 }
 
 /** Where the embedded database lives when nothing is configured. */
@@ -48,22 +56,52 @@ export async function openStore(target: string, options: OpenStoreOptions = {}):
       details: ["Examples: ~/dm.db, file:///var/lib/dm/dm.db, postgres://user:password@host:5432/dm"],
     });
   }
+  const { file, mode } = sqliteTarget(target);
+  const readonly = mode === "ro";
+  const mustExist = options.mustExist === true || mode === "ro" || mode === "rw";
+  const isNew = file !== ":memory:" && !fs.existsSync(file);
+  if (isNew && mustExist) {
+    throw new InputError(`there is no database at ${path.resolve(file)}`, {
+      details: [
+        "Check --db (or DM_DATABASE_URL) for a typing mistake.",
+        "To start one: dm import <file>, dm sync git --path <folder>, or dm demo for a sample organisation.",
+      ],
+    });
+  }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
-  return SqliteStore.open(sqlitePath(target), options);
+  const store = SqliteStore.open(file, { ...options, readonly });
+  if (isNew) options.onCreate?.(store.location);
+  return store;
 }
 
-function sqlitePath(target: string): string {
-  if (!/^file:/i.test(target)) return target;
-  if (/^file:\/\//i.test(target)) {
-    try {
-      return fileURLToPath(target);
-    } catch (error) {
-      throw new InputError(`"${target}" is not a usable file: URL: ${(error as Error).message}`, {
-        cause: error,
-        details: ["Use file:///absolute/path/dm.db, or give the path itself."],
+const FILE_URL_MODES = new Set(["ro", "rw", "rwc"]);
+
+/**
+ * A path, `:memory:`, or a `file:` URL: `file:///abs/dm.db`, `file:rel.db`
+ * (SQLite's form without an authority), each with an optional `?mode=ro`
+ * (read only), `rw` (must exist) or `rwc` (the default). Any other query
+ * parameter is refused rather than becoming part of the file name.
+ */
+function sqliteTarget(target: string): { file: string; mode: string } {
+  if (!/^file:/i.test(target)) return { file: target, mode: "rwc" };
+  const hint = "Use file:///absolute/path/dm.db or file:relative.db, optionally with ?mode=ro, or give the path itself.";
+  const [location, query = ""] = target.split(/\?(.*)/s, 2) as [string, string?];
+  let mode = "rwc";
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (key !== "mode" || !FILE_URL_MODES.has(value)) {
+      throw new InputError(`"${target}": unsupported ${key === "mode" ? `mode "${value}"` : `parameter "${key}"`} in the file: URL`, {
+        details: ["Supported: mode=ro (read only), mode=rw (must exist), mode=rwc (create if missing).", hint],
       });
+    }
+    mode = value;
+  }
+  if (/^file:\/\//i.test(location)) {
+    try {
+      return { file: fileURLToPath(location), mode };
+    } catch (error) {
+      throw new InputError(`"${target}" is not a usable file: URL: ${(error as Error).message}`, { cause: error, details: [hint] });
     }
   }
   // `file:dm.db` (SQLite's URI form without an authority): a relative path.
-  return decodeURIComponent(target.slice("file:".length));
+  return { file: decodeURIComponent(location.slice("file:".length)), mode };
 }

@@ -880,6 +880,60 @@ describe("openStore", () => {
     }
   });
 
+  it("refuses a database that does not exist when the command only reads, and creates nothing", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-open-"));
+    try {
+      const missing = path.join(dir, "nonexistent", "x.db");
+      const error = await rejection(openStore(missing, { mustExist: true }));
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toBe(`there is no database at ${missing}`);
+      expect((error as InputError).details.join("\n")).toMatch(/dm import <file>.*\n?.*|dm demo/);
+      expect(fs.existsSync(path.join(dir, "nonexistent"))).toBe(false);
+      // A writer creates it, and is told so once.
+      const created: string[] = [];
+      const s = await openStore(missing, { onCreate: (where) => created.push(where) });
+      await s.close();
+      const again = await openStore(missing, { mustExist: true, onCreate: (where) => created.push(where) });
+      await again.close();
+      expect(created).toEqual([missing]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads file: URLs as URLs: mode=ro opens read only, other parameters are refused, not made part of the name", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-open-"));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      expect(await rejection(openStore("file:t.db?mode=ro"))).toBeInstanceOf(InputError);
+      const unknown = await rejection(openStore("file:t.db?cache=shared"));
+      expect((unknown as Error).message).toBe('"file:t.db?cache=shared": unsupported parameter "cache" in the file: URL');
+      expect((await rejection(openStore("file:t.db?mode=memory"))) as Error).toBeInstanceOf(InputError);
+      expect(fs.readdirSync(dir)).toEqual([]);
+
+      const writer = await openStore("file:t.db");
+      await writer.upsert({ entities: [host("a")], relationships: [] }, { now: T0 });
+      await writer.close();
+      expect(fs.existsSync(path.join(dir, "t.db"))).toBe(true);
+
+      const reader = await openStore(`file://${path.join(dir, "t.db")}?mode=ro`);
+      try {
+        expect(await reader.counts()).toEqual({ entities: 1, relationships: 0 });
+        const error = await rejection(reader.audit({ at: T0, actor: "t", action: "x", subject: "y" }));
+        expect(error).toBeInstanceOf(ExternalServiceError);
+        expect((error as ExternalServiceError).exitCode).toBe(3);
+        expect((error as Error).message).toMatch(/is read-only/);
+      } finally {
+        await reader.close();
+      }
+      expect(fs.readdirSync(dir).filter((f) => f.includes("?"))).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("puts the default database under the home directory", () => {
     expect(defaultDatabasePath("/home/me")).toBe(path.join("/home/me", ".deferred-maintenance", "dm.db"));
   });

@@ -52,6 +52,8 @@ interface RelationshipRow {
 export interface SqliteOpenOptions {
   /** How long a write waits for another process's write to finish (busy_timeout; default 5 s). */
   writeWaitMs?: number;
+  /** Open an existing file read only (`file:...?mode=ro`): any write is exit 3, "read-only". */
+  readonly?: boolean;
 }
 
 /**
@@ -197,8 +199,12 @@ export class SqliteDriver implements Driver {
     const writeWaitMs = options.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS;
     let db: Db | undefined;
     try {
-      if (location !== ":memory:") fs.mkdirSync(path.dirname(location), { recursive: true });
-      db = new Database(location);
+      if (options.readonly) {
+        db = new Database(location, { readonly: true, fileMustExist: true });
+      } else {
+        if (location !== ":memory:") fs.mkdirSync(path.dirname(location), { recursive: true });
+        db = new Database(location);
+      }
       db.pragma("journal_mode = WAL");
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(writeWaitMs))}`);
       db.pragma("synchronous = NORMAL");
