@@ -13,7 +13,16 @@ import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 
 const TYPE_PATTERN = /^[A-Za-z0-9_:.-]+$/;
-const CLASS_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Classes are TitleCase (JupiterOne's data model): `Find CodeRepo` looks a class up; `Find codeRepo` is a type. */
+const CLASS_PATTERN = /^[A-Z][A-Za-z0-9_]*$/;
+
+/** A UTF-16 surrogate not part of a pair (with the u flag a pair is one code point and does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The longest string property, in characters (documented in docs/import.md). */
+export const MAX_PROPERTY_CHARS = 1_048_576;
+/** The most string data one record may carry, in characters, all properties together. */
+export const MAX_RECORD_CHARS = 4 * 1_048_576;
 
 function fail(where: string, message: string, hint?: string): never {
   throw new InputError(`${where}: ${message}`, { details: hint ? [hint] : [] });
@@ -24,7 +33,20 @@ function isScalar(v: unknown): v is string | number | boolean {
 }
 
 function checkProperties(record: Record<string, unknown>, where: string, skip: Set<string>): void {
+  let chars = 0;
+  const size = (key: string, value: unknown): void => {
+    if (typeof value !== "string") return;
+    if (value.length > MAX_PROPERTY_CHARS) {
+      fail(`${where}.${key}`, `is ${value.length.toLocaleString("en-US")} characters long; a property may be at most 1 MiB (${MAX_PROPERTY_CHARS.toLocaleString("en-US")} characters)`, "Store large documents elsewhere and keep a link to them.");
+    }
+    chars += value.length + key.length;
+    if (chars > MAX_RECORD_CHARS) {
+      fail(where, `carries more than 4 MiB of text (${MAX_RECORD_CHARS.toLocaleString("en-US")} characters) in its properties`, "Store large documents elsewhere and keep a link to them.");
+    }
+  };
   for (const [key, value] of Object.entries(record)) {
+    if (typeof value === "string") size(key, value);
+    else if (Array.isArray(value)) for (const item of value) size(key, item);
     if (skip.has(key) || value === null || isScalar(value)) continue;
     if (Array.isArray(value) && value.every((v) => v === null || isScalar(v))) continue;
     fail(
@@ -48,6 +70,10 @@ function requireString(record: Record<string, unknown>, field: string, where: st
   if (typeof value !== "string" || value.length === 0) {
     fail(`${where}.${field}`, `must be a non-empty string, got ${JSON.stringify(value)}`);
   }
+  // A key that cannot be stored or matched as written: NUL (PostgreSQL cannot
+  // store it) and lone UTF-16 surrogates (not text; they become U+FFFD).
+  if (value.includes("\u0000")) fail(`${where}.${field}`, `${JSON.stringify(value)} contains a NUL character (\\u0000)`, "Remove it: keys and types are plain text.");
+  if (LONE_SURROGATE.test(value)) fail(`${where}.${field}`, `${JSON.stringify(value)} contains a lone surrogate (half of a UTF-16 pair), which is not text`, "Fix the encoding of the value where it was produced.");
   if (pattern && !pattern.test(value)) fail(`${where}.${field}`, `"${value}" is not a valid ${field}`);
   return value;
 }
@@ -67,10 +93,11 @@ export function validateEntity(value: unknown, index: number): EntityRecord {
   if (classes.length === 0) fail(`${where}._class`, "must name at least one class");
   classes.forEach((c, i) => {
     if (typeof c !== "string" || !CLASS_PATTERN.test(c)) {
+      const titled = typeof c === "string" && /^[a-z][A-Za-z0-9_]*$/.test(c) ? `${c[0]!.toUpperCase()}${c.slice(1)}` : undefined;
       fail(
         `${where}._class${Array.isArray(cls) ? `[${i}]` : ""}`,
-        `${JSON.stringify(c)} is not a class name`,
-        "A class is a TitleCase word such as CodeRepo, Host or Finding.",
+        titled ? `${JSON.stringify(c)} is not a class name: classes are TitleCase; did you mean "${titled}"?` : `${JSON.stringify(c)} is not a class name`,
+        "A class is a TitleCase word such as CodeRepo, Host or Finding (a lower-case name is a _type).",
       );
     }
   });
@@ -155,6 +182,11 @@ export function parseBulkText(text: string, name: string): GraphBatch {
       if (error instanceof YAMLParseError) {
         const pos = error.linePos?.[0];
         fail(pos ? `${name}:${pos.line}:${pos.col}` : name, `not valid YAML (${error.message.split("\n")[0]})`);
+      }
+      // The yaml library stops alias expansion past maxAliasCount (a "billion
+      // laughs" document) with a plain ReferenceError.
+      if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+        fail(name, "uses YAML aliases (*name) too many times: it would expand into far more data than it holds", "Write each record out in full (or as JSON); at most 1,000 alias uses are read.");
       }
       throw error;
     }

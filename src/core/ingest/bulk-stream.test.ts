@@ -127,3 +127,44 @@ describe("readBulkBatches", () => {
     });
   }
 });
+
+describe("what the rest of dm cannot use is refused at import, naming the record and field", () => {
+  const json = (entities: unknown[], relationships: unknown[] = []) => JSON.stringify({ entities, relationships });
+
+  it("a class that is not TitleCase, with the TitleCase name to use", async () => {
+    const error = await failure(json([entity("a"), entity("b", { _class: "codeRepo" })]));
+    expect(error.message).toBe('g.json:1: entities[1]._class: "codeRepo" is not a class name: classes are TitleCase; did you mean "CodeRepo"?');
+    expect((await failure(json([entity("a", { _class: ["Host", "host"] })]))).message).toMatch(/entities\[0\]\._class\[1\]: "host" .*"Host"/);
+  });
+
+  it("a NUL or a lone surrogate in a key or relationship end", async () => {
+    expect((await failure(json([entity("a\u0000b")]))).message).toMatch(/entities\[0\]\._key: .* contains a NUL character/);
+    expect((await failure(json([entity("a\uD800")]))).message).toMatch(/entities\[0\]\._key: .* contains a lone surrogate/);
+    expect((await failure(json([entity("a")], [edge("e", "a", "\uDC00x")]))).message).toMatch(/relationships\[0\]\._toEntityKey: .* lone surrogate/);
+    // A real pair (an emoji) is text.
+    expect((await readAll(json([entity("repo-😀")])))[0]!.entities[0]!._key).toBe("repo-😀");
+  });
+
+  it("a property longer than 1 MiB, or a record carrying more than 4 MiB", async () => {
+    const big = "x".repeat(1_048_577);
+    expect((await failure(json([entity("a", { readme: big })]))).message).toBe(
+      "g.json:1: entities[0].readme: is 1,048,577 characters long; a property may be at most 1 MiB (1,048,576 characters)",
+    );
+    const mib = "y".repeat(1_000_000);
+    const props = Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`part${i}`, mib]));
+    expect((await failure(json([entity("a", props)]))).message).toMatch(/entities\[0\]: carries more than 4 MiB of text/);
+    expect((await failure(json([entity("a", { lines: [mib, mib, mib, mib, mib] })]))).message).toMatch(/more than 4 MiB/);
+    // Exactly at the limit is fine.
+    expect((await readAll(json([entity("a", { readme: "z".repeat(1_048_576) })])))[0]!.entities).toHaveLength(1);
+  });
+
+  it("a YAML alias bomb is bad input, not a crash", async () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [name, prev] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"], ["f", "e"]]) {
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+    }
+    lines.push("entities: [*f]");
+    const error = await failure(`${lines.join("\n")}\n`);
+    expect(error.message).toMatch(/^g\.json: uses YAML aliases \(\*name\) too many times/);
+  });
+});

@@ -225,6 +225,7 @@ describe.each(BACKENDS)("openMaintenance on %s", (backend) => {
     ["a javascript: link", { webLink: "javascript:alert(1)" }, /not an http\(s\) URL/, InputError],
     ["a due date in the past", { dueDate: NOW - DAY_MS }, /not in the future/, InputError],
     ["a due date of now", { dueDate: NOW }, /not in the future/, InputError],
+    ["a short description of two lines", { shortDescription: "Upgrade Terraform\nnow" }, /short description is one line/, InputError],
     ["a due date past 9999 (epoch ms over the API)", { dueDate: 8640001796307471000 }, /not a usable date: dates run up to 9999-12-31/, InputError],
     ["a fractional due date", { dueDate: NOW + 0.5 }, /not a usable date/, InputError],
     ["a selection of findings only", { query: "Find deferred_maintenance" }, /only deferred_maintenance findings/, InputError],

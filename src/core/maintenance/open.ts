@@ -69,6 +69,10 @@ const OWNER_CHUNK = 1000;
 export function shortDescriptionProblem(text: string): string | undefined {
   const value = text.trim();
   if (value === "") return "the short description is empty: say in a few words what must be done";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    return "the short description is one line: it has a line break or another control character; put the rest in the description";
+  }
   if (value.length > SHORT_DESCRIPTION_MAX) {
     return `the short description has ${value.length} characters; at most ${SHORT_DESCRIPTION_MAX} (it is the finding's displayName): put the rest in the description`;
   }
