@@ -12,7 +12,8 @@ import { renderCsv } from "../output.js";
 export interface ExportOptions {
   /** a file to write (atomically); stdout when absent or "-" */
   out?: string;
-  format?: "json" | "yaml";
+  /** csv is refused: it goes with --findings */
+  format?: "json" | "yaml" | "csv";
   includeDeleted?: boolean;
   db?: string;
 }

@@ -13,7 +13,6 @@ export interface ImportOptions {
   source?: string;
   json?: boolean;
   db?: string;
-  actor?: string;
 }
 
 export interface ImportSummary extends UpsertResult {
@@ -59,7 +58,7 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     progress?.done();
     await store.audit({
       at: now,
-      actor: options.actor ?? "cli",
+      actor: ctx.config.user ?? "cli",
       action: "import",
       subject: name,
       details: { ...counts },

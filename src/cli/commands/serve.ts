@@ -10,8 +10,10 @@ import { osvDbPath, vulnsSettings } from "./vulns.js";
 export interface ServeOptions {
   port?: string;
   host?: string;
-  queryTimeoutMs?: number;
-  maxBodyBytes?: number;
+  /** --query-timeout, in milliseconds */
+  queryTimeout?: number;
+  /** --max-body, in bytes */
+  maxBody?: number;
   rateLimit?: number;
   /** dm.config.yaml with the schedule: section */
   config?: string;
@@ -49,8 +51,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       port,
       jobs: schedule.jobs,
       limits: {
-        ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
-        ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+        ...(options.queryTimeout === undefined ? {} : { queryTimeoutMs: options.queryTimeout }),
+        ...(options.maxBody === undefined ? {} : { maxBodyBytes: options.maxBody }),
         ...(options.rateLimit === undefined ? {} : { rateLimitPerMinute: options.rateLimit }),
       },
     });

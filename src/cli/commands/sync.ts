@@ -13,8 +13,12 @@ import { progressReporter } from "../progress.js";
 export interface SyncOptions {
   integration?: string;
   all?: boolean;
-  /** settings from the command line (`--path`, `--file`, ...) */
-  settings: Record<string, unknown>;
+  /** git: the folder holding the clones */
+  path?: string;
+  /** file-based integrations: the file to read */
+  file?: string;
+  /** git: repositories read at once */
+  concurrency?: number;
   json?: boolean;
   db?: string;
 }
@@ -53,7 +57,7 @@ async function remoteSync(ctx: CommandContext, remote: RemoteClient, options: Sy
   if (!options.all && !options.integration) {
     throw new InputError(`name an integration (${INTEGRATIONS.map((i) => i.id).join(", ")}) or use --all`);
   }
-  const settings = Object.fromEntries(Object.entries(options.settings).filter(([, v]) => v !== undefined));
+  const settings = commandLineSettings(options);
   ctx.stderr.write(`Syncing on the dm server ${remote.url} (paths and files are the server's) …\n`);
   const { runs } = await remote.post<{ runs: SyncSummary[] }>("/api/v1/sync", {
     body: options.all ? { all: true } : { integration: options.integration, settings },
@@ -91,6 +95,12 @@ async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: bool
   }
 }
 
+/** The integration's settings given as flags (`--path`, `--file`, ...), without the ones left out. */
+function commandLineSettings(options: SyncOptions): Record<string, unknown> {
+  const given = { path: options.path, file: options.file, concurrency: options.concurrency };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+}
+
 export async function syncCommand(ctx: CommandContext, options: SyncOptions): Promise<SyncSummary[]> {
   const remote = await ctx.remote(options.db);
   if (remote) return remoteSync(ctx, remote, options);
@@ -114,7 +124,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         details: [`Known: ${INTEGRATIONS.map((i) => i.id).join(", ")}.`],
       });
     }
-    const settings = Object.fromEntries(Object.entries(options.settings).filter(([, v]) => v !== undefined));
+    const settings = commandLineSettings(options);
     const parsed = integration.configSchema.safeParse(settings);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -1,0 +1,23 @@
+import { Option } from "@commander-js/extra-typings";
+import { dbOption, type Registration, run } from "../registration.js";
+
+export const exportRegistration: Registration = (program, ctx) => {
+  program
+    .command("export")
+    .description("Write the whole graph in the bulk format (or, with --findings, the maintenance evidence)")
+    .option("-o, --out <file>", "write to this file (atomically) instead of stdout")
+    .addOption(
+      new Option("-f, --format <format>", "json or yaml; csv or json with --findings (default: from --out's extension, else json)").choices([
+        "json",
+        "yaml",
+        "csv",
+      ]),
+    )
+    .option("--findings", "every maintenance finding, open and closed, for auditors: who opened and closed it, when, with which link")
+    .option("--include-deleted", "also export entities and edges marked deleted")
+    .addOption(dbOption())
+    .action(async ({ findings, ...o }) => {
+      const m = await import("./export.js");
+      return findings ? run(m.exportFindings, ctx, o) : run(m.exportCommand, ctx, o);
+    });
+};
