@@ -14,6 +14,13 @@ import type { CommandContext } from "./context.js";
 export type Registration = (program: Command, ctx: CommandContext) => void;
 
 /**
+ * The options object commander parses for the command `define` declares:
+ * what the implementation's options type is made of, so a flag is written
+ * once, beside its help text.
+ */
+export type FlagsOf<D extends (program: Command) => { opts(): unknown }> = ReturnType<ReturnType<D>["opts"]>;
+
+/**
  * Call a command's implementation with the options commander parsed. The
  * options must fit the implementation's parameter, and every key must be one
  * the implementation declares: a flag whose name drifted from the

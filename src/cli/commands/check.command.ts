@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const checkRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("check")
     .description("CI gate: exit 1 when the repository has maintenance overdue by more than the grace")
@@ -17,6 +18,11 @@ options are wrong, 3 the database failed.
 Examples:
   dm check --grace 7d
   dm check --repo payments --json`,
-    )
-    .action(async (o) => run((await import("./check.js")).checkCommand, ctx, o));
+    );
+
+/** What `dm check` parses from its flags. */
+export type CheckFlags = FlagsOf<typeof define>;
+
+export const checkRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./check.js")).checkCommand, ctx, o));
 };

@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const closeRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("close")
     .description("Close the findings of a maintenance item: done, opened in error, or risk accepted until a date")
@@ -25,6 +26,11 @@ Examples:
            --query "Find deferred_maintenance with entityName='payments'" --yes
   dm close --id 9c3e21a0 --reason RISK_ACCEPTED --link https://wiki.example.com/adr/17 --until 90d --yes
   dm close --id 9c3e21a0 --reason ERROR --yes`,
-    )
-    .action(async (o) => run((await import("./close.js")).closeCommand, ctx, o));
+    );
+
+/** What `dm close` parses from its flags. */
+export type CloseFlags = FlagsOf<typeof define>;
+
+export const closeRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./close.js")).closeCommand, ctx, o));
 };

@@ -1,7 +1,7 @@
-import { Option } from "@commander-js/extra-typings";
-import { dbOption, type Registration, run } from "../registration.js";
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const listRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("list")
     .description("Open maintenance findings, one row per entity, by due date")
@@ -16,6 +16,11 @@ Examples:
   dm list --overdue
   dm list --overdue 30 --format csv > late.csv
   dm list --id 9c3e21a0 --format json`,
-    )
-    .action(async (o) => run((await import("./list.js")).listCommand, ctx, o));
+    );
+
+/** What `dm list` parses from its flags. */
+export type ListFlags = FlagsOf<typeof define>;
+
+export const listRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./list.js")).listCommand, ctx, o));
 };

@@ -1,5 +1,5 @@
 import type { Command, OptionValues } from "@commander-js/extra-typings";
-import { dbOption, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
 /** The options both on-call commands take, after their own. */
 function oncallOptions<Args extends unknown[], Opts extends OptionValues, GlobalOpts extends OptionValues>(c: Command<Args, Opts, GlobalOpts>) {
@@ -10,10 +10,7 @@ function oncallOptions<Args extends unknown[], Opts extends OptionValues, Global
     .addOption(dbOption());
 }
 
-export const oncallRegistration: Registration = (program, ctx) => {
-  const oncall = program
-    .command("oncall")
-    .description("On-call access control: the people on call in PagerDuty, in an LDAP group (and GitLab)");
+const defineSync = (oncall: Command) =>
   oncallOptions(
     oncall
       .command("sync")
@@ -33,9 +30,18 @@ Examples:
   dm oncall sync --dry-run
   dm oncall sync --config /etc/dm/oncall.yaml
   dm oncall sync --deputize-config /etc/deputize/config.json`,
-    )
-    .action(async (o) => run((await import("./oncall.js")).oncallSyncCommand, ctx, o));
-  oncallOptions(oncall.command("status").description("The group, who PagerDuty says is on call, and the difference (changes nothing)")).action(
-    async (o) => run((await import("./oncall.js")).oncallStatusCommand, ctx, o),
-  );
+    );
+
+const defineStatus = (oncall: Command) =>
+  oncallOptions(oncall.command("status").description("The group, who PagerDuty says is on call, and the difference (changes nothing)"));
+
+/** What `dm oncall sync` parses from its flags; `dm oncall status` takes the same but --dry-run and --force. */
+export type OncallSyncFlags = FlagsOf<typeof defineSync>;
+
+export const oncallRegistration: Registration = (program, ctx) => {
+  const oncall = program
+    .command("oncall")
+    .description("On-call access control: the people on call in PagerDuty, in an LDAP group (and GitLab)");
+  defineSync(oncall).action(async (o) => run((await import("./oncall.js")).oncallSyncCommand, ctx, o));
+  defineStatus(oncall).action(async (o) => run((await import("./oncall.js")).oncallStatusCommand, ctx, o));
 };

@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const openRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("open")
     .description("Open a maintenance item: one finding on every entity a J1QL query selects")
@@ -31,6 +32,11 @@ Examples:
           --link https://wiki.example.com/left-pad --due 30d --track --yes
   dm open --query "Find Host with os='centos'" --short "Move off CentOS" \\
           --link https://wiki.example.com/centos --due 2027-03-31 --dry-run`,
-    )
-    .action(async (o) => run((await import("./open.js")).openCommand, ctx, o));
+    );
+
+/** What `dm open` parses from its flags. */
+export type OpenFlags = FlagsOf<typeof define>;
+
+export const openRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./open.js")).openCommand, ctx, o));
 };

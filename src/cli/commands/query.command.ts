@@ -1,7 +1,7 @@
-import { Option } from "@commander-js/extra-typings";
-import { dbOption, positiveInt, type Registration, run } from "../registration.js";
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dbOption, positiveInt, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const queryRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("query")
     .description("Run a J1QL query against the graph")
@@ -19,6 +19,11 @@ Examples:
   dm query "Find CodeRepo with public=true"
   dm query "Find deferred_maintenance with closed=false and dueDate < date.now that HAS CodeRepo" --format csv
   dm query "FIND CodeRepo as r THAT HAS Finding as f RETURN r.name, COUNT(f) AS findings ORDER BY findings DESC" --all`,
-    )
-    .action(async (query, o) => run((await import("./query.js")).queryCommand, ctx, { query, ...o }));
+    );
+
+/** What `dm query` parses from its flags. */
+export type QueryFlags = FlagsOf<typeof define>;
+
+export const queryRegistration: Registration = (program, ctx) => {
+  define(program).action(async (query, o) => run((await import("./query.js")).queryCommand, ctx, { query, ...o }));
 };

@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const reconcileRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("reconcile")
     .description("Reopen expired risk acceptances and bring tracked items in step with their queries")
@@ -19,6 +20,11 @@ latest run of a source failed or was partial.
 Examples:
   dm reconcile
   dm reconcile --json`,
-    )
-    .action(async (o) => run((await import("./reconcile.js")).reconcileCommand, ctx, o));
+    );
+
+/** What `dm reconcile` parses from its flags. */
+export type ReconcileFlags = FlagsOf<typeof define>;
+
+export const reconcileRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./reconcile.js")).reconcileCommand, ctx, o));
 };

@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const reportRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("report")
     .description("Open maintenance of a repository (default: the current checkout), a team, or what you opened")
@@ -20,6 +21,11 @@ Examples:
   dm report --repo payments
   dm report --owner platform --json
   dm report --mine`,
-    )
-    .action(async (o) => run((await import("./report.js")).reportCommand, ctx, o));
+    );
+
+/** What `dm report` parses from its flags. */
+export type ReportFlags = FlagsOf<typeof define>;
+
+export const reportRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./report.js")).reportCommand, ctx, o));
 };

@@ -1,6 +1,7 @@
-import { dbOption, positiveInt, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, positiveInt, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const serveRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("serve")
     .description("Serve the graph over HTTP: a JSON API with tokens and roles, /metrics, /healthz, /readyz")
@@ -21,6 +22,11 @@ See docs/server.md; the routes are described at /api/openapi.json.
 Examples:
   dm serve
   DM_DATABASE_URL=postgres://dm@db/dm dm serve --host 0.0.0.0 --port 8080`,
-    )
-    .action(async (o) => run((await import("./serve.js")).serveCommand, ctx, o));
+    );
+
+/** What `dm serve` parses from its flags. */
+export type ServeFlags = FlagsOf<typeof define>;
+
+export const serveRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./serve.js")).serveCommand, ctx, o));
 };

@@ -6,19 +6,9 @@ import { packageVersion } from "../../shared/version.js";
 import type { CommandContext } from "../context.js";
 import { scheduledJobs } from "./serve-jobs.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
+import type { ServeFlags } from "./serve.command.js";
 
-export interface ServeOptions {
-  port?: string;
-  host?: string;
-  /** --query-timeout, in milliseconds */
-  queryTimeout?: number;
-  /** --max-body, in bytes */
-  maxBody?: number;
-  rateLimit?: number;
-  /** dm.config.yaml with the schedule: section */
-  config?: string;
-  db?: string;
-}
+export type ServeOptions = ServeFlags;
 
 function parsePort(text: string): number {
   const n = Number(text);

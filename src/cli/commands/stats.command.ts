@@ -1,6 +1,7 @@
-import { dbOption, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const statsRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("stats")
     .description("Progress of maintenance items, worst first; one item in full with its burndown and forecast")
@@ -22,6 +23,11 @@ Examples:
   dm stats
   dm stats 9c3e21a0
   dm stats 9c3e21a0 --json | jq '.burndown[-7:]'`,
-    )
-    .action(async (id, o) => run((await import("./stats.js")).statsCommand, ctx, { id, ...o }));
+    );
+
+/** What `dm stats` parses from its flags. */
+export type StatsFlags = FlagsOf<typeof define>;
+
+export const statsRegistration: Registration = (program, ctx) => {
+  define(program).action(async (id, o) => run((await import("./stats.js")).statsCommand, ctx, { id, ...o }));
 };

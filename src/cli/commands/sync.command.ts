@@ -1,6 +1,7 @@
-import { dbOption, positiveInt, type Registration, run } from "../registration.js";
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, positiveInt, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const syncRegistration: Registration = (program, ctx) => {
+const define = (program: Command) =>
   program
     .command("sync")
     .description("Fill the graph from an integration (git, ...), or every instance in dm.config.yaml")
@@ -21,6 +22,11 @@ Tracked maintenance is reconciled after every run.
 Examples:
   dm sync git --path ~/src
   dm sync --all`,
-    )
-    .action(async (integration, o) => run((await import("./sync.js")).syncCommand, ctx, { integration, ...o }));
+    );
+
+/** What `dm sync` parses from its flags. */
+export type SyncFlags = FlagsOf<typeof define>;
+
+export const syncRegistration: Registration = (program, ctx) => {
+  define(program).action(async (integration, o) => run((await import("./sync.js")).syncCommand, ctx, { integration, ...o }));
 };

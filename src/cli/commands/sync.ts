@@ -9,18 +9,11 @@ import type { GraphStore } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import type { RemoteClient } from "../remote.js";
 import { progressReporter } from "../progress.js";
+import type { SyncFlags } from "./sync.command.js";
 
-export interface SyncOptions {
+/** The flags of `dm sync` (sync.command.ts) and the integration. */
+export interface SyncOptions extends SyncFlags {
   integration?: string;
-  all?: boolean;
-  /** git: the folder holding the clones */
-  path?: string;
-  /** file-based integrations: the file to read */
-  file?: string;
-  /** git: repositories read at once */
-  concurrency?: number;
-  json?: boolean;
-  db?: string;
 }
 
 function printSummary(ctx: CommandContext, s: SyncSummary): void {

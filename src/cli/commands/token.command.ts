@@ -1,8 +1,7 @@
-import { Option } from "@commander-js/extra-typings";
-import { dbOption, type Registration, run } from "../registration.js";
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
-export const tokenRegistration: Registration = (program, ctx) => {
-  const token = program.command("token").description("API tokens for dm serve: create (shown once), list, revoke");
+const defineCreate = (token: Command) =>
   token
     .command("create")
     .description("Make a token; it is printed once, only its SHA-256 is stored")
@@ -14,19 +13,31 @@ export const tokenRegistration: Registration = (program, ctx) => {
     )
     .option("--expires <lifetime>", "90d, 12w (default: never)")
     .option("--json", "print the token and its record as JSON")
-    .addOption(dbOption())
-    .action(async (o) => run((await import("./token.js")).tokenCreateCommand, ctx, o));
+    .addOption(dbOption());
+
+const defineList = (token: Command) =>
   token
     .command("list")
     .description("Tokens with role, status, created, last used, expiry (never the token)")
     .option("--json", "print them as JSON")
-    .addOption(dbOption())
-    .action(async (o) => run((await import("./token.js")).tokenListCommand, ctx, o));
+    .addOption(dbOption());
+
+const defineRevoke = (token: Command) =>
   token
     .command("revoke")
     .description("Refuse a token from now on (its name stays taken)")
     .argument("<name>", "the token's name")
     .option("--json", "print the revoked token's record as JSON")
-    .addOption(dbOption())
-    .action(async (name, o) => run((await import("./token.js")).tokenRevokeCommand, ctx, { name, ...o }));
+    .addOption(dbOption());
+
+/** What `dm token create`, `list` and `revoke` parse from their flags. */
+export type TokenCreateFlags = FlagsOf<typeof defineCreate>;
+export type TokenListFlags = FlagsOf<typeof defineList>;
+export type TokenRevokeFlags = FlagsOf<typeof defineRevoke>;
+
+export const tokenRegistration: Registration = (program, ctx) => {
+  const token = program.command("token").description("API tokens for dm serve: create (shown once), list, revoke");
+  defineCreate(token).action(async (o) => run((await import("./token.js")).tokenCreateCommand, ctx, o));
+  defineList(token).action(async (o) => run((await import("./token.js")).tokenListCommand, ctx, o));
+  defineRevoke(token).action(async (name, o) => run((await import("./token.js")).tokenRevokeCommand, ctx, { name, ...o }));
 };

@@ -1,15 +1,11 @@
-import { Option } from "@commander-js/extra-typings";
-import { dbOption, type Registration, run } from "../registration.js";
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
 
 const osvDbOption = () =>
   new Option("--osv-db <file>", "the advisory database (default: DM_OSV_DB, else vulns.db in dm.config.yaml, else ~/.deferred-maintenance/osv.db)");
 
-export const vulnsRegistration: Registration = (program, ctx) => {
-  const vulns = program
-    .command("vulns")
-    .description("Vulnerabilities: an offline OSV advisory database, lockfile scans, tracked findings");
-  const vulnsDb = vulns.command("db").description("The offline advisory database");
-  vulnsDb
+const defineDbImport = (db: Command) =>
+  db
     .command("import")
     .description("Load OSV advisories: a folder (GitHub Advisory Database, unpacked osv.dev export), an osv.dev all.zip, or a JSON file")
     .argument("<source>", "folder, .zip or .json")
@@ -25,15 +21,17 @@ malformed advisory is skipped with its file and reason; the rest loads.
 Examples:
   dm vulns db import ~/Downloads/npm-all.zip
   dm vulns db import ~/src/advisory-database/advisories/github-reviewed`,
-    )
-    .action(async (source, o) => run((await import("./vulns.js")).vulnsDbImportCommand, ctx, { source, ...o }));
-  vulnsDb
+    );
+
+const defineDbStatus = (db: Command) =>
+  db
     .command("status")
     .description("Advisories per ecosystem, the newest modification and its age, the last import")
     .addOption(osvDbOption())
     .option("--config <file>", "config file with a vulns: section")
-    .option("--json", "print it as JSON")
-    .action(async (o) => run((await import("./vulns.js")).vulnsDbStatusCommand, ctx, o));
+    .option("--json", "print it as JSON");
+
+const defineScan = (vulns: Command) =>
   vulns
     .command("scan")
     .description("Match packages against the advisory database: the lockfiles under [path], else every package in the graph")
@@ -67,6 +65,19 @@ Examples:
   dm vulns scan .                                   # this checkout's lockfiles; exit 1 if anything is found
   dm vulns scan . --format sarif -o results.sarif --fail-on high
   dm vulns scan                                     # the graph: findings for every repo and host`,
-    )
-    .action(async (path, o) => run((await import("./vulns.js")).vulnsScanCommand, ctx, { path, ...o }));
+    );
+
+/** What `dm vulns db import`, `dm vulns db status` and `dm vulns scan` parse from their flags. */
+export type VulnsDbImportFlags = FlagsOf<typeof defineDbImport>;
+export type VulnsDbStatusFlags = FlagsOf<typeof defineDbStatus>;
+export type VulnsScanFlags = FlagsOf<typeof defineScan>;
+
+export const vulnsRegistration: Registration = (program, ctx) => {
+  const vulns = program
+    .command("vulns")
+    .description("Vulnerabilities: an offline OSV advisory database, lockfile scans, tracked findings");
+  const vulnsDb = vulns.command("db").description("The offline advisory database");
+  defineDbImport(vulnsDb).action(async (source, o) => run((await import("./vulns.js")).vulnsDbImportCommand, ctx, { source, ...o }));
+  defineDbStatus(vulnsDb).action(async (o) => run((await import("./vulns.js")).vulnsDbStatusCommand, ctx, o));
+  defineScan(vulns).action(async (path, o) => run((await import("./vulns.js")).vulnsScanCommand, ctx, { path, ...o }));
 };
