@@ -13,24 +13,6 @@ import { loadConfig } from "../shared/config.js";
 import { DmError } from "../shared/errors.js";
 import { createLogger, type Logger, redact } from "../shared/logger.js";
 import { packageVersion } from "../shared/version.js";
-import { checkRegistration } from "./commands/check.command.js";
-import { closeRegistration } from "./commands/close.command.js";
-import { demoRegistration } from "./commands/demo.command.js";
-import { exportRegistration } from "./commands/export.command.js";
-import { importRegistration } from "./commands/import.command.js";
-import { listRegistration } from "./commands/list.command.js";
-import { oncallRegistration } from "./commands/oncall.command.js";
-import { openRegistration } from "./commands/open.command.js";
-import { queryRegistration } from "./commands/query.command.js";
-import { reconcileRegistration } from "./commands/reconcile.command.js";
-import { reportRegistration } from "./commands/report.command.js";
-import { serveRegistration } from "./commands/serve.command.js";
-import { showRegistration } from "./commands/show.command.js";
-import { sourcesRegistration } from "./commands/sources.command.js";
-import { statsRegistration } from "./commands/stats.command.js";
-import { syncRegistration } from "./commands/sync.command.js";
-import { tokenRegistration } from "./commands/token.command.js";
-import { vulnsRegistration } from "./commands/vulns.command.js";
 import type { CommandContext } from "./context.js";
 import { createStyle, type Out } from "./output.js";
 import { type Prompter, terminalPrompter } from "./prompt.js";
@@ -52,29 +34,42 @@ export interface CliIO {
   prompter?: Prompter;
 }
 
-/** Every command, in the order `dm --help` lists them. */
-const REGISTRATIONS: readonly Registration[] = [
-  queryRegistration,
-  importRegistration,
-  exportRegistration,
-  demoRegistration,
-  syncRegistration,
-  sourcesRegistration,
-  openRegistration,
-  closeRegistration,
-  reconcileRegistration,
-  reportRegistration,
-  listRegistration,
-  showRegistration,
-  checkRegistration,
-  vulnsRegistration,
-  statsRegistration,
-  serveRegistration,
-  tokenRegistration,
-  oncallRegistration,
-];
+/**
+ * Every command, in the order `dm --help` lists them. A registration is
+ * loaded only when the command line needs it: `dm query ...` loads the
+ * query's, `dm --version` none, help and mistyped commands all of them.
+ */
+const COMMANDS: Record<string, () => Promise<Registration>> = {
+  query: () => import("./commands/query.command.js").then((m) => m.queryRegistration),
+  import: () => import("./commands/import.command.js").then((m) => m.importRegistration),
+  export: () => import("./commands/export.command.js").then((m) => m.exportRegistration),
+  demo: () => import("./commands/demo.command.js").then((m) => m.demoRegistration),
+  sync: () => import("./commands/sync.command.js").then((m) => m.syncRegistration),
+  sources: () => import("./commands/sources.command.js").then((m) => m.sourcesRegistration),
+  open: () => import("./commands/open.command.js").then((m) => m.openRegistration),
+  close: () => import("./commands/close.command.js").then((m) => m.closeRegistration),
+  reconcile: () => import("./commands/reconcile.command.js").then((m) => m.reconcileRegistration),
+  report: () => import("./commands/report.command.js").then((m) => m.reportRegistration),
+  list: () => import("./commands/list.command.js").then((m) => m.listRegistration),
+  show: () => import("./commands/show.command.js").then((m) => m.showRegistration),
+  check: () => import("./commands/check.command.js").then((m) => m.checkRegistration),
+  vulns: () => import("./commands/vulns.command.js").then((m) => m.vulnsRegistration),
+  stats: () => import("./commands/stats.command.js").then((m) => m.statsRegistration),
+  serve: () => import("./commands/serve.command.js").then((m) => m.serveRegistration),
+  token: () => import("./commands/token.command.js").then((m) => m.tokenRegistration),
+  oncall: () => import("./commands/oncall.command.js").then((m) => m.oncallRegistration),
+};
 
-export function buildProgram(ctx: CommandContext): Command {
+/** The commands `args` can reach: the one it names, none for the version, else all (help, suggestions). */
+function commandsFor(args: readonly string[] | undefined): string[] {
+  const first = args?.[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (first === "-V" || first === "--version") return [];
+  return Object.keys(COMMANDS);
+}
+
+/** The program with the commands `args` can reach (without `args`, every command). */
+export async function buildProgram(ctx: CommandContext, args?: readonly string[]): Promise<Command> {
   const program = new Command("dm")
     .description("Deferred maintenance: an asset graph, the chores owed on it, and how late they are.")
     .version(packageVersion(), "-V, --version", "print the version")
@@ -86,7 +81,8 @@ export function buildProgram(ctx: CommandContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
       outputError: (s, write) => write(ctx.style.red(s)),
     });
-  for (const register of REGISTRATIONS) register(program, ctx);
+  const registrations = await Promise.all(commandsFor(args).map((name) => COMMANDS[name]!()));
+  for (const register of registrations) register(program, ctx);
   return program;
 }
 
@@ -142,14 +138,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return new RemoteClient(config.server.url, config.server.token);
     },
   };
-  const program = buildProgram(ctx);
   try {
     let args = argv;
     if (args.length === 0) {
       // `dm` alone: inside a git checkout, that repository's report; elsewhere, the help.
       const { gitCheckout } = await import("./commands/report.js");
       if (!gitCheckout(io.cwd)) {
-        program.outputHelp();
+        (await buildProgram(ctx)).outputHelp();
         return EXIT.ok;
       }
       args = ["report"];
@@ -158,6 +153,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       args = ["report", ...args];
     }
     // The actions return their command's promise: parseAsync settles when the command has.
+    const program = await buildProgram(ctx, args);
     await program.parseAsync(args, { from: "user" });
     return EXIT.ok;
   } catch (error) {

@@ -89,7 +89,7 @@ const COMMANDS: Record<string, { fn: string; consumed?: string[] }> = {
 };
 
 /** The commands the program really has, by their path ("vulns db import"). */
-function leafCommands(): Map<string, Command> {
+async function leafCommands(): Promise<Map<string, Command>> {
   const out = { write: () => undefined };
   const ctx = { stdout: out, stderr: out, style: createStyle(false) } as unknown as CommandContext;
   const found = new Map<string, Command>();
@@ -100,7 +100,7 @@ function leafCommands(): Map<string, Command> {
       else walk(sub, name);
     }
   };
-  walk(buildProgram(ctx), []);
+  walk(await buildProgram(ctx), []);
   return found;
 }
 
@@ -124,13 +124,13 @@ beforeEach(() => {
 });
 
 describe("command registrations", () => {
-  it("every command in the program is one this test drives, and the other way round", () => {
-    expect([...leafCommands().keys()].sort()).toEqual(Object.keys(COMMANDS).sort());
+  it("every command in the program is one this test drives, and the other way round", async () => {
+    expect([...(await leafCommands()).keys()].sort()).toEqual(Object.keys(COMMANDS).sort());
   });
 
   for (const [commandPath, { fn, consumed = [] }] of Object.entries(COMMANDS)) {
     it(`dm ${commandPath} passes every option and argument to ${fn}`, async () => {
-      const command = leafCommands().get(commandPath);
+      const command = (await leafCommands()).get(commandPath);
       if (!command) throw new Error(`dm ${commandPath} is not registered`);
       const positional = command.registeredArguments.map((a) => `arg-${a.name()}`);
       const options = command.options as readonly Option[];
@@ -211,42 +211,60 @@ describe("command registrations", () => {
 
 describe("start-up", () => {
   const root = path.resolve(import.meta.dirname, "../..");
-
-  it("dm --version loads no command implementation, store, query engine, yaml or pino", () => {
-    if (!fs.existsSync(path.join(root, "dist", "cli", "main.js"))) {
-      throw new Error("dist/ is missing: run `npm run build` first (npm test does it)");
-    }
-    // A module hook that writes down every module the binary loads.
-    const dir = tempDir("dm-startup-");
-    const trace = path.join(dir, "loaded.txt");
-    const hooks = path.join(dir, "hooks.mjs");
-    fs.writeFileSync(
-      hooks,
-      `import fs from "node:fs";
+  const dir = tempDir("dm-startup-");
+  // A module hook that writes down every module the binary loads.
+  const hooks = path.join(dir, "hooks.mjs");
+  fs.writeFileSync(
+    hooks,
+    `import fs from "node:fs";
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   fs.appendFileSync(process.env.DM_TRACE, r.url + "\\n");
   return r;
 }`,
-    );
-    const register = path.join(dir, "register.mjs");
-    fs.writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
-    const r = spawnSync(process.execPath, ["--import", register, path.join(root, "bin", "dm"), "--version"], {
+  );
+  const register = path.join(dir, "register.mjs");
+  fs.writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+
+  /** The modules of dist/ and node_modules/ that `dm <args>` loads, as paths from there. */
+  function loadedBy(args: string[]): string[] {
+    if (!fs.existsSync(path.join(root, "dist", "cli", "main.js"))) {
+      throw new Error("dist/ is missing: run `npm run build` first (npm test does it)");
+    }
+    const trace = path.join(dir, `loaded-${args.join("-")}.txt`);
+    const r = spawnSync(process.execPath, ["--import", register, path.join(root, "bin", "dm"), ...args], {
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "", HOME: dir, DM_TRACE: trace },
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const loaded = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean);
-    // the registrations are loaded, so the trace does see the command folder
-    expect(loaded.some((u) => u.endsWith("/dist/cli/commands/query.command.js"))).toBe(true);
-    const heavy = loaded.filter(
-      (u) =>
-        /\/dist\/cli\/commands\/(?![a-z-]+\.command\.js$)/.test(u) ||
-        // core/maintenance/actor.js (who is acting: node built-ins only) is the one core module main needs
-        (/\/dist\/(store|query|server|integrations|core)\//.test(u) && !u.endsWith("/dist/core/maintenance/actor.js")) ||
-        /\/node_modules\/(yaml|pino|better-sqlite3|pg)\//.test(u),
-    );
-    expect(heavy).toEqual([]);
+    const loaded = fs.readFileSync(trace, "utf8").split("\n");
+    return [...new Set(loaded.filter((u) => u.startsWith("file://")).map((u) => u.replace(/^.*\/(dist|node_modules)\//, "$1/")))];
+  }
+
+  /** Modules that only running a command needs: implementations, the store, the query engine, yaml, pino, drivers. */
+  const heavy = (u: string) =>
+    /^dist\/cli\/commands\/(?![a-z-]+\.command\.js$)/.test(u) ||
+    // core/maintenance/actor.js (who is acting: node built-ins only) is the one core module main needs
+    (/^dist\/(store|query|server|integrations|core)\//.test(u) && u !== "dist/core/maintenance/actor.js") ||
+    /^node_modules\/(yaml|pino|better-sqlite3|pg)\//.test(u);
+
+  it("dm --version loads no command at all", () => {
+    const loaded = loadedBy(["--version"]);
+    expect(loaded).toContain("dist/cli/main.js");
+    expect(loaded.filter((u) => u.startsWith("dist/cli/commands/"))).toEqual([]);
+    expect(loaded.filter(heavy)).toEqual([]);
+  });
+
+  it("dm query --help loads the query's registration, not its implementation nor the other commands", () => {
+    const loaded = loadedBy(["query", "--help"]);
+    expect(loaded.filter((u) => u.startsWith("dist/cli/commands/"))).toEqual(["dist/cli/commands/query.command.js"]);
+    expect(loaded.filter(heavy)).toEqual([]);
+  });
+
+  it("dm --help loads every registration and no implementation", () => {
+    const loaded = loadedBy(["--help"]);
+    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(18);
+    expect(loaded.filter(heavy)).toEqual([]);
   });
 });
