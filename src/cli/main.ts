@@ -1,7 +1,7 @@
 /**
  * The `dm` program. Each command declares itself (flags, help, action) in
- * `commands/<name>.command.ts`; this file lists them, runs one and maps what
- * it throws to the exit code. `runCli` returns that code; `main` is the only
+ * `commands/<name>.command.ts`; this file lists them, loads the one the
+ * command line names, runs it and maps what it throws to the exit code. `runCli` returns that code; `main` is the only
  * place that exits the process.
  *
  * Exit codes: 0 success; 1 a check or policy found a problem; 2 bad input or

@@ -1,10 +1,11 @@
 /**
  * What a command's registration is made of. Each `commands/<name>.command.ts`
  * exports one `Registration`: its flags, help and action in one place, typed
- * by @commander-js/extra-typings. The action loads the implementation
- * (`commands/<name>.ts`) with `import()`, so listing every command costs
- * `dm --version` nothing, and returns its promise: `parseAsync` awaits it and
- * `runCli` turns what it throws into an exit code.
+ * by @commander-js/extra-typings, and the type of the options its flags
+ * parse to, which the implementation (`commands/<name>.ts`) takes. The action
+ * loads the implementation with `import()`, so a registration costs `dm
+ * --help` no store, query engine or yaml, and returns its promise:
+ * `parseAsync` awaits it and `runCli` turns what it throws into an exit code.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { InputError } from "../shared/errors.js";
