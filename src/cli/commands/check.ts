@@ -9,14 +9,9 @@ import { CheckFailedError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { closeHint, plural, resolveRepo } from "./report.js";
+import type { CheckFlags } from "./check.command.js";
 
-export interface CheckOptions {
-  repo?: string;
-  /** `7d`, `2w`, `12h`, `0` (default 0: any overdue item fails) */
-  grace?: string;
-  json?: boolean;
-  db?: string;
-}
+export type CheckOptions = CheckFlags;
 
 export interface CheckResult {
   ok: boolean;

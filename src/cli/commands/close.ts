@@ -10,19 +10,9 @@ import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
+import type { CloseFlags } from "./close.command.js";
 
-export interface CloseOptions {
-  id?: string;
-  query?: string;
-  reason?: string;
-  link?: string;
-  /** RISK_ACCEPTED: `90d`, `2027-03-31` */
-  until?: string;
-  dryRun?: boolean;
-  yes?: boolean;
-  json?: boolean;
-  db?: string;
-}
+export type CloseOptions = CloseFlags;
 
 export async function closeCommand(ctx: CommandContext, options: CloseOptions): Promise<CloseResult | undefined> {
   const now = ctx.now();

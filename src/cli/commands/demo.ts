@@ -14,12 +14,9 @@ import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
 import { reportCommand, shellArg } from "./report.js";
 import { statsCommand } from "./stats.js";
+import type { DemoFlags } from "./demo.command.js";
 
-export interface DemoOptions {
-  db?: string;
-  /** approximate entity count; default: a small organisation */
-  size?: number;
-}
+export type DemoOptions = DemoFlags;
 
 /** Graph questions the demo asks after the maintenance views, in J1QL. */
 export const DEMO_QUERIES: readonly { title: string; query: string }[] = [

@@ -8,14 +8,10 @@ import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/t
 import { withBackend } from "../backend.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderCsv } from "../output.js";
+import type { ExportFlags } from "./export.command.js";
 
-export interface ExportOptions {
-  /** a file to write (atomically); stdout when absent or "-" */
-  out?: string;
-  format?: "json" | "yaml";
-  includeDeleted?: boolean;
-  db?: string;
-}
+/** The flags of `dm export` (export.command.ts) but --findings, which chose this function or exportFindings. */
+export type ExportOptions = Omit<ExportFlags, "findings">;
 
 /** An entity in the bulk format: metadata needed to re-import, then properties. */
 export function entityRecord(e: StoredEntity): Record<string, unknown> {
@@ -168,15 +164,7 @@ export function findingEvidence(f: Finding): FindingEvidence {
   };
 }
 
-export interface ExportFindingsOptions {
-  /** a file to write (atomically); stdout when absent or "-" */
-  out?: string;
-  /** default: from --out's extension (.csv), else json */
-  format?: string;
-  /** not meaningful here: refused */
-  includeDeleted?: boolean;
-  db?: string;
-}
+export type ExportFindingsOptions = ExportOptions;
 
 /**
  * `dm export --findings`: every finding, open and closed, as evidence for

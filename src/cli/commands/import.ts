@@ -6,14 +6,11 @@ import { InputError } from "../../shared/errors.js";
 import type { GraphBatch, UpsertResult } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import type { RemoteClient } from "../remote.js";
+import type { ImportFlags } from "./import.command.js";
 
-export interface ImportOptions {
+/** The flags of `dm import` (import.command.ts) and the file. */
+export interface ImportOptions extends ImportFlags {
   file: string;
-  /** `_source` stamped on records that do not name one */
-  source?: string;
-  json?: boolean;
-  db?: string;
-  actor?: string;
 }
 
 export interface ImportSummary extends UpsertResult {
@@ -59,7 +56,7 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     progress?.done();
     await store.audit({
       at: now,
-      actor: options.actor ?? "cli",
+      actor: ctx.config.user ?? "cli",
       action: "import",
       subject: name,
       details: { ...counts },

@@ -7,17 +7,11 @@ import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { renderCsv, renderTable } from "../output.js";
 import { plural } from "./report.js";
+import type { ListFlags } from "./list.command.js";
 
 export const LIST_FORMATS = ["table", "json", "csv"] as const;
 
-export interface ListOptions {
-  /** true: every overdue finding; a string: overdue by more than that many days (`7`, `7d`, `2w`) */
-  overdue?: boolean | string;
-  /** only this maintenance item */
-  id?: string;
-  format?: (typeof LIST_FORMATS)[number];
-  db?: string;
-}
+export type ListOptions = ListFlags;
 
 /** Epoch ms as an ISO 8601 UTC timestamp (CSV and evidence files). */
 export function isoTime(ms: number | undefined): string {

@@ -6,15 +6,9 @@ import { memberName, type OncallResult, runOncall } from "../../core/oncall/sync
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, InputError } from "../../shared/errors.js";
 import type { CommandContext } from "../context.js";
+import type { OncallSyncFlags } from "./oncall.command.js";
 
-export interface OncallOptions {
-  config?: string;
-  deputizeConfig?: string;
-  dryRun?: boolean;
-  force?: boolean;
-  json?: boolean;
-  db?: string;
-}
+export type OncallOptions = OncallSyncFlags;
 
 function load(ctx: CommandContext, o: OncallOptions): LoadedOncallConfig {
   if (o.config && o.deputizeConfig) throw new InputError("give --config or --deputize-config, not both");

@@ -12,20 +12,9 @@ import { DmError, InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import type { Prompter } from "../prompt.js";
+import type { OpenFlags } from "./open.command.js";
 
-export interface OpenOptions {
-  query?: string;
-  short?: string;
-  description?: string;
-  link?: string;
-  /** `30d`, `2w`, `2027-03-31` */
-  due?: string;
-  track?: boolean;
-  dryRun?: boolean;
-  yes?: boolean;
-  json?: boolean;
-  db?: string;
-}
+export type OpenOptions = OpenFlags;
 
 export const REFUSE_WITHOUT_YES = "refusing to write without --yes when not on a terminal";
 

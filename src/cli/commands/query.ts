@@ -4,16 +4,11 @@ import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { formatCell, renderCsv, renderTable } from "../output.js";
 import type { RemoteClient } from "../remote.js";
+import type { QueryFlags } from "./query.command.js";
 
-export interface QueryOptions {
+/** The flags of `dm query` (query.command.ts) and the query itself. */
+export interface QueryOptions extends QueryFlags {
   query: string;
-  format?: "table" | "json" | "csv";
-  /** rows per page (default 250) */
-  limit?: number;
-  all?: boolean;
-  cursor?: string;
-  includeDeleted?: boolean;
-  db?: string;
 }
 
 export const QUERY_FORMATS = ["table", "json", "csv"] as const;

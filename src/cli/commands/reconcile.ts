@@ -1,11 +1,9 @@
 import type { ReconcileResult } from "../../core/maintenance/reconcile.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import type { ReconcileFlags } from "./reconcile.command.js";
 
-export interface ReconcileCommandOptions {
-  json?: boolean;
-  db?: string;
-}
+export type ReconcileCommandOptions = ReconcileFlags;
 
 export async function reconcileCommand(ctx: CommandContext, options: ReconcileCommandOptions): Promise<ReconcileResult> {
   const now = ctx.now();

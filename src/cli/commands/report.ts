@@ -13,6 +13,7 @@ import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
+import type { ReportFlags } from "./report.command.js";
 
 // ------------------------------------------------------------------ the checkout
 
@@ -176,13 +177,7 @@ function mineSection(ctx: CommandContext, actor: string, mine: MineItem[], now: 
 
 // ------------------------------------------------------------------ the command
 
-export interface ReportOptions {
-  repo?: string;
-  owner?: string;
-  mine?: boolean;
-  json?: boolean;
-  db?: string;
-}
+export type ReportOptions = ReportFlags;
 
 export interface ReportOutput extends FindingReport {
   repo?: RepoRef;

@@ -6,17 +6,9 @@ import { packageVersion } from "../../shared/version.js";
 import type { CommandContext } from "../context.js";
 import { scheduledJobs } from "./serve-jobs.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
+import type { ServeFlags } from "./serve.command.js";
 
-export interface ServeOptions {
-  port?: string;
-  host?: string;
-  queryTimeoutMs?: number;
-  maxBodyBytes?: number;
-  rateLimit?: number;
-  /** dm.config.yaml with the schedule: section */
-  config?: string;
-  db?: string;
-}
+export type ServeOptions = ServeFlags;
 
 function parsePort(text: string): number {
   const n = Number(text);
@@ -49,8 +41,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       port,
       jobs: schedule.jobs,
       limits: {
-        ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
-        ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+        ...(options.queryTimeout === undefined ? {} : { queryTimeoutMs: options.queryTimeout }),
+        ...(options.maxBody === undefined ? {} : { maxBodyBytes: options.maxBody }),
         ...(options.rateLimit === undefined ? {} : { rateLimitPerMinute: options.rateLimit }),
       },
     });

@@ -9,15 +9,14 @@ import type { CommandContext } from "../context.js";
 import { renderTable } from "../output.js";
 import { plural } from "./report.js";
 import { daysText, forecastText, percent } from "./stats.js";
+import type { ShowFlags } from "./show.command.js";
 
 /** Findings shown in the table unless --all. */
 export const SHOW_ROWS = 50;
 
-export interface ShowOptions {
+/** The flags of `dm show` (show.command.ts) and the item's id. */
+export interface ShowOptions extends ShowFlags {
   id: string;
-  all?: boolean;
-  json?: boolean;
-  db?: string;
 }
 
 export interface ShowResult {

@@ -7,11 +7,11 @@ import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
 import { plural } from "./report.js";
+import type { StatsFlags } from "./stats.command.js";
 
-export interface StatsOptions {
+/** The flags of `dm stats` (stats.command.ts) and, for one item in full, its id. */
+export interface StatsOptions extends StatsFlags {
   id?: string;
-  json?: boolean;
-  db?: string;
 }
 
 function round1(n: number): string {

@@ -9,14 +9,11 @@ import type { GraphStore } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import type { RemoteClient } from "../remote.js";
 import { progressReporter } from "../progress.js";
+import type { SyncFlags } from "./sync.command.js";
 
-export interface SyncOptions {
+/** The flags of `dm sync` (sync.command.ts) and the integration. */
+export interface SyncOptions extends SyncFlags {
   integration?: string;
-  all?: boolean;
-  /** settings from the command line (`--path`, `--file`, ...) */
-  settings: Record<string, unknown>;
-  json?: boolean;
-  db?: string;
 }
 
 function printSummary(ctx: CommandContext, s: SyncSummary): void {
@@ -53,7 +50,7 @@ async function remoteSync(ctx: CommandContext, remote: RemoteClient, options: Sy
   if (!options.all && !options.integration) {
     throw new InputError(`name an integration (${INTEGRATIONS.map((i) => i.id).join(", ")}) or use --all`);
   }
-  const settings = Object.fromEntries(Object.entries(options.settings).filter(([, v]) => v !== undefined));
+  const settings = commandLineSettings(options);
   ctx.stderr.write(`Syncing on the dm server ${remote.url} (paths and files are the server's) …\n`);
   const { runs } = await remote.post<{ runs: SyncSummary[] }>("/api/v1/sync", {
     body: options.all ? { all: true } : { integration: options.integration, settings },
@@ -91,6 +88,12 @@ async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: bool
   }
 }
 
+/** The integration's settings given as flags (`--path`, `--file`, ...), without the ones left out. */
+function commandLineSettings(options: SyncOptions): Record<string, unknown> {
+  const given = { path: options.path, file: options.file, concurrency: options.concurrency };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+}
+
 export async function syncCommand(ctx: CommandContext, options: SyncOptions): Promise<SyncSummary[]> {
   const remote = await ctx.remote(options.db);
   if (remote) return remoteSync(ctx, remote, options);
@@ -114,7 +117,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         details: [`Known: ${INTEGRATIONS.map((i) => i.id).join(", ")}.`],
       });
     }
-    const settings = Object.fromEntries(Object.entries(options.settings).filter(([, v]) => v !== undefined));
+    const settings = commandLineSettings(options);
     const parsed = integration.configSchema.safeParse(settings);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -4,15 +4,9 @@ import { createToken, listTokens, parseExpiry, parseRole, revokeToken, tokenProb
 import type { ApiToken } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
+import type { TokenCreateFlags, TokenListFlags, TokenRevokeFlags } from "./token.command.js";
 
-export interface TokenCreateOptions {
-  name: string;
-  role: string;
-  /** `90d`, `12w`; none: never expires */
-  expires?: string;
-  json?: boolean;
-  db?: string;
-}
+export type TokenCreateOptions = TokenCreateFlags;
 
 export async function tokenCreateCommand(ctx: CommandContext, options: TokenCreateOptions) {
   const now = ctx.now();
@@ -43,7 +37,7 @@ function statusOf(t: ApiToken, now: number): string {
   return tokenProblem(t, now) ?? "active";
 }
 
-export async function tokenListCommand(ctx: CommandContext, options: { json?: boolean; db?: string }): Promise<ApiToken[]> {
+export async function tokenListCommand(ctx: CommandContext, options: TokenListFlags): Promise<ApiToken[]> {
   const now = ctx.now();
   const remote = await ctx.remote(options.db);
   const tokens = remote
@@ -66,7 +60,7 @@ export async function tokenListCommand(ctx: CommandContext, options: { json?: bo
   return tokens;
 }
 
-export async function tokenRevokeCommand(ctx: CommandContext, options: { name: string; json?: boolean; db?: string }) {
+export async function tokenRevokeCommand(ctx: CommandContext, options: TokenRevokeFlags & { name: string }) {
   const now = ctx.now();
   const remote = await ctx.remote(options.db);
   const token = remote

@@ -19,6 +19,7 @@ import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { progressReporter } from "../progress.js";
 import { plural } from "./report.js";
+import type { VulnsDbImportFlags, VulnsDbStatusFlags, VulnsScanFlags } from "./vulns.command.js";
 
 export const FAIL_ON = ["any", "critical", "high", "medium", "low", "none"] as const;
 export type FailOn = (typeof FAIL_ON)[number];
@@ -59,7 +60,7 @@ function withDb<T>(file: string, create: boolean, fn: (db: AdvisoryDb) => Promis
 
 export async function vulnsDbImportCommand(
   ctx: CommandContext,
-  options: DbOptions & { source: string; json?: boolean },
+  options: VulnsDbImportFlags & { source: string },
 ): Promise<ImportResult & { file: string }> {
   const source = path.resolve(ctx.cwd, options.source);
   if (!fs.existsSync(source)) {
@@ -101,7 +102,7 @@ export async function vulnsDbImportCommand(
 
 // ------------------------------------------------------------------ db status
 
-export async function vulnsDbStatusCommand(ctx: CommandContext, options: DbOptions & { json?: boolean }): Promise<DbStatus> {
+export async function vulnsDbStatusCommand(ctx: CommandContext, options: VulnsDbStatusFlags): Promise<DbStatus> {
   const file = osvDbPath(ctx, options, options.config ? vulnsSettings(ctx, options) : undefined);
   const status = await withDb(file, false, (db) => db.status());
   if (options.json) {
@@ -134,13 +135,9 @@ export async function vulnsDbStatusCommand(ctx: CommandContext, options: DbOptio
 
 // ------------------------------------------------------------------ scan
 
-export interface ScanOptions extends DbOptions {
+/** The flags of `dm vulns scan` (vulns.command.ts) and the folder or lockfile, if one was given. */
+export interface ScanOptions extends VulnsScanFlags {
   path?: string;
-  format?: (typeof SCAN_FORMATS)[number];
-  failOn?: FailOn;
-  /** write the report here instead of stdout */
-  output?: string;
-  db?: string;
 }
 
 function countBySeverity(severities: readonly VulnSeverity[]): string {

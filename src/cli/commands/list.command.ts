@@ -1,0 +1,26 @@
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+
+const define = (program: Command) =>
+  program
+    .command("list")
+    .description("Open maintenance findings, one row per entity, by due date")
+    .addOption(new Option("--overdue [days]", "only overdue findings; with DAYS, overdue by more than that (7, 7d, 2w)"))
+    .option("--id <maintenanceId>", "only this maintenance item")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  dm list --overdue
+  dm list --overdue 30 --format csv > late.csv
+  dm list --id 9c3e21a0 --format json`,
+    );
+
+/** What `dm list` parses from its flags. */
+export type ListFlags = FlagsOf<typeof define>;
+
+export const listRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./list.js")).listCommand, ctx, o));
+};

@@ -1,0 +1,42 @@
+import type { Command } from "@commander-js/extra-typings";
+import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+
+const define = (program: Command) =>
+  program
+    .command("open")
+    .description("Open a maintenance item: one finding on every entity a J1QL query selects")
+    .option("-q, --query <j1ql>", "the assets, e.g. \"Find CodeRepo that USES npm_package with name='left-pad'\"")
+    .option("-s, --short <text>", "short description, at most 50 characters (the finding's displayName)")
+    .option("-d, --description <text>", "what to do and why (default: the short description)")
+    .option("-l, --link <url>", "http(s) link to the instructions")
+    .option("--due <when>", "due date: days (7d, 30d, 2w) or a date (2027-03-31, end of that day UTC)")
+    .option("--track", "keep the query: dm reconcile closes findings that no longer match and opens new ones")
+    .option("--dry-run", "check everything and list what would be opened; write nothing")
+    .option("-y, --yes", "write without asking (required when not on a terminal)")
+    .option("--json", "print the result as JSON")
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+On a terminal, dm asks for whatever the flags leave out, shows how many
+entities the query selects and asks before writing. Elsewhere (CI, scripts)
+every flag but --description is needed, and --yes.
+
+Opening the same item again (same short description and query) changes
+nothing for entities that already have its finding; new matches get one.
+
+Examples:
+  dm open
+  dm open --query "Find CodeRepo that USES npm_package with name='left-pad'" \\
+          --short "Remove left-pad" --description "Use String.prototype.padStart" \\
+          --link https://wiki.example.com/left-pad --due 30d --track --yes
+  dm open --query "Find Host with os='centos'" --short "Move off CentOS" \\
+          --link https://wiki.example.com/centos --due 2027-03-31 --dry-run`,
+    );
+
+/** What `dm open` parses from its flags. */
+export type OpenFlags = FlagsOf<typeof define>;
+
+export const openRegistration: Registration = (program, ctx) => {
+  define(program).action(async (o) => run((await import("./open.js")).openCommand, ctx, o));
+};
