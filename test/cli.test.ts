@@ -168,10 +168,15 @@ describe("dm CLI", () => {
     const viaEnv = await dm(["query", "Find CodeRepo", "--format", "json"], { env: { DM_DATABASE_URL: db } });
     expect(JSON.parse(viaEnv.stdout).data).toHaveLength(2);
     const home = tempDir();
+    // The default file: a reader refuses it while it does not exist, a writer creates it there.
+    const missing = await dm(["query", "Find CodeRepo", "--format", "json"], { env: { HOME: home } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`there is no database at ${path.join(home, ".deferred-maintenance", "dm.db")}`);
+    expect((await dm(["import", "-"], { env: { HOME: home }, stdin: '{"entities": []}' })).code).toBe(0);
+    expect(fs.existsSync(path.join(home, ".deferred-maintenance", "dm.db"))).toBe(true);
     const fresh = await dm(["query", "Find CodeRepo", "--format", "json"], { env: { HOME: home } });
     expect(fresh.code).toBe(0);
     expect(JSON.parse(fresh.stdout).data).toHaveLength(0);
-    expect(fs.existsSync(path.join(home, ".deferred-maintenance", "dm.db"))).toBe(true);
   });
 
   it("refuses an unknown database URL scheme with exit 2", async () => {
@@ -297,13 +302,34 @@ describe("dm export", () => {
 
   it("exports an empty graph as a valid, importable file", async () => {
     const dir = tempDir();
-    const r = await dm(["export", "--db", path.join(dir, "empty.db")]);
+    const db = path.join(dir, "empty.db");
+    expect((await dm(["import", "-", "--db", db], { stdin: '{"entities": []}' })).code).toBe(0);
+    const r = await dm(["export", "--db", db]);
     expect(JSON.parse(r.stdout)).toEqual({ entities: [], relationships: [] });
+  });
+
+  it("refuses a database that does not exist (a mistyped --db), and creates nothing", async () => {
+    const dir = tempDir();
+    for (const args of [["export"], ["query", "Find Team"], ["stats"], ["list"], ["sources"]]) {
+      const r = await dm([...args, "--db", path.join(dir, "nonexistent", "x.db")]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toContain(`there is no database at ${path.join(dir, "nonexistent", "x.db")}`);
+      expect(r.stderr).toContain("dm demo");
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+    // A writer creates it, and tells a person at a terminal so.
+    const created = await dm(["import", "-", "--db", path.join(dir, "new.db")], { stdin: '{"entities": []}', tty: true });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain(`dm: created a new database at ${path.join(dir, "new.db")}`);
+    const again = await dm(["import", "-", "--db", path.join(dir, "new.db")], { stdin: '{"entities": []}', tty: true });
+    expect(again.stderr).not.toContain("created a new database");
   });
 
   it("refuses a missing output directory and leaves nothing behind", async () => {
     const dir = tempDir();
-    const r = await dm(["export", "--out", path.join(dir, "nope", "x.json"), "--db", path.join(dir, "a.db")]);
+    const db = path.join(dir, "a.db");
+    expect((await dm(["import", "-", "--db", db], { stdin: '{"entities": []}' })).code).toBe(0);
+    const r = await dm(["export", "--out", path.join(dir, "nope", "x.json"), "--db", db]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("does not exist");
   });

@@ -25,8 +25,8 @@ const graph = JSON.stringify({
 fs.writeFileSync(path.join(dir, "graph.json"), graph);
 
 async function holdAndImport(db: string, hold: () => Promise<() => Promise<void>>) {
-  // The schema exists before the other writer takes the database.
-  expect((await dm(["query", "Find CodeRepo", "--db", db])).code).toBe(0);
+  // The database and its schema exist before the other writer takes it.
+  expect((await dm(["import", "-", "--db", db], { stdin: '{"entities": []}' })).code).toBe(0);
   const release = await hold();
   let busy: Awaited<ReturnType<typeof dm>>;
   try {

@@ -172,6 +172,7 @@ describe("remote mode: failures", () => {
       expect(badUrl.stderr).toContain("DM_SERVER");
       // --db names a local database: it wins over the server
       const db = path.join(tempDir(), "x.db");
+      expect((await dm(["import", "-", "--db", db], { stdin: '{"entities": []}' })).code).toBe(0);
       const forced = await dm(["list", "--db", db], { env: { DM_SERVER: "http://127.0.0.1:9", DM_TOKEN: "x" } });
       expect(forced.code).toBe(0);
     } finally {

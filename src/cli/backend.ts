@@ -11,7 +11,7 @@ import type { MineItem, OwnerReport, RepoRef, RepoReport } from "../core/mainten
 import type { ListItem, QueryResult } from "../query/run.js";
 import { InputError } from "../shared/errors.js";
 import type { GraphStore, SyncRun } from "../store/types.js";
-import { type CommandContext, withStore } from "./context.js";
+import { type CommandContext, type StoreAccess, withStore } from "./context.js";
 import type { RemoteClient } from "./remote.js";
 
 export interface RepoWhere {
@@ -182,8 +182,13 @@ function remoteBackend(client: RemoteClient): Backend {
 }
 
 /** Run `fn` against the team server in remote mode, else against the local store (closed afterwards). */
-export async function withBackend<T>(ctx: CommandContext, db: string | undefined, fn: (backend: Backend) => Promise<T>): Promise<T> {
+export async function withBackend<T>(
+  ctx: CommandContext,
+  db: string | undefined,
+  fn: (backend: Backend) => Promise<T>,
+  access?: StoreAccess,
+): Promise<T> {
   const client = await ctx.remote(db);
   if (client) return fn(remoteBackend(client));
-  return withStore(ctx, db, (store) => fn(localBackend(ctx, store)));
+  return withStore(ctx, db, (store) => fn(localBackend(ctx, store)), access);
 }

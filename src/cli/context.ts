@@ -25,10 +25,20 @@ export interface CommandContext {
   style: Style;
   logger: Logger;
   now(): number;
-  /** Open the store named by --db, else DM_DATABASE_URL, else the default file. */
-  openStore(db?: string): Promise<GraphStore>;
+  /**
+   * Open the store named by --db, else DM_DATABASE_URL, else the default
+   * file. A missing SQLite file is refused (exit 2: a mistyped --db is not a
+   * new database) unless the command writes and says `create: true`; then it
+   * is created and the user is told so once.
+   */
+  openStore(db?: string, access?: StoreAccess): Promise<GraphStore>;
   /** The team server's client when DM_SERVER is set and no --db was given (remote mode), else undefined. */
   remote(db?: string): Promise<RemoteClient | undefined>;
+}
+
+/** `create`: the command writes and may start a new database. */
+export interface StoreAccess {
+  create?: boolean;
 }
 
 /** Run `fn` with an open store and close it whatever happens. */
@@ -36,8 +46,9 @@ export async function withStore<T>(
   ctx: CommandContext,
   db: string | undefined,
   fn: (store: GraphStore) => Promise<T>,
+  access?: StoreAccess,
 ): Promise<T> {
-  const store = await ctx.openStore(db);
+  const store = await ctx.openStore(db, access);
   try {
     return await fn(store);
   } finally {

@@ -127,9 +127,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return logger;
     },
     now: io.now ?? (() => Date.now()),
-    async openStore(db) {
+    async openStore(db, access) {
       const { openStore, defaultDatabasePath } = await import("../store/open-store.js");
-      return openStore(db ?? config.databaseUrl ?? defaultDatabasePath(config.homeDir));
+      return openStore(db ?? config.databaseUrl ?? defaultDatabasePath(config.homeDir), {
+        mustExist: access?.create !== true,
+        // Said to a person at a terminal; scripts and pipes keep a clean stderr.
+        onCreate: (location) => {
+          if (io.stderr.isTTY) io.stderr.write(`dm: created a new database at ${location}\n`);
+        },
+      });
     },
     async remote(db) {
       // --db names a database: that wins over the server

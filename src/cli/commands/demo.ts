@@ -50,8 +50,11 @@ async function demoVulnerabilities(ctx: CommandContext, db: string, osvDb: strin
       SAMPLE_ADVISORIES.map((a, i) => ({ file: `sample[${i}]`, text: JSON.stringify(a) })),
       { now, source: "dm demo" },
     );
-    const result = await withStore(ctx, db, (store) =>
-      scanGraph(store, new Matcher(advisories), { now, config: defaultVulnsConfig(), ranBy: ctx.actor() }),
+    const result = await withStore(
+      ctx,
+      db,
+      (store) => scanGraph(store, new Matcher(advisories), { now, config: defaultVulnsConfig(), ranBy: ctx.actor() }),
+      { create: true },
     );
     const byVuln = new Map<string, { severity: string; fixed: string; assets: Set<string>; versions: Set<string>; package: string }>();
     for (const f of result.open) {
@@ -97,7 +100,7 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
     const worst = await runQuery(store, WORST_REPO_QUERY, { now });
     const repo = worst.type === "table" ? (worst.data[0]?.name as string | undefined) : undefined;
     return { entities, relationships: edges, repo };
-  });
+  }, { create: true });
   const flag = `--db ${shellArg(db)}`;
 
   heading("Maintenance items, worst first", `dm stats ${flag}`);
@@ -128,7 +131,7 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
       heading(title, `dm query ${flag} "${query}"`);
       printResult(ctx, await runQuery(store, query, { now }), "table");
     }
-  });
+  }, { create: true });
 
   ctx.stdout.write(
     `\n${s.bold("Next")}\n` +

@@ -63,7 +63,7 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     });
     if (records >= ANALYZE_AFTER) await store.analyze();
     return counts;
-  });
+  }, { create: true });
   const summary: ImportSummary = { file: name, ...result };
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify(summary)}\n`);

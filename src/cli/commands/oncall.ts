@@ -71,7 +71,7 @@ async function run(ctx: CommandContext, mode: "sync" | "status", o: OncallOption
     actor: ctx.actor(),
     env: ctx.config,
     lockFile,
-    openStore: () => ctx.openStore(o.db),
+    openStore: () => ctx.openStore(o.db, { create: true }),
     // printed with the result below; the log has them as they happen
     warn: (m) => ctx.logger.info(m),
   });

@@ -22,6 +22,8 @@ export async function queryCommand(ctx: CommandContext, options: QueryOptions): 
     throw new InputError(`--limit must be a positive whole number, not ${options.limit}`);
   }
   const remote = await ctx.remote(options.db);
+  // A mistake in the query is named before the database is opened (it may not exist yet).
+  if (!remote) (await import("../../query/parser.js")).parseQuery(options.query);
   const result = remote
     ? await remoteQuery(remote, options)
     : await withStore(ctx, options.db, (store) =>

@@ -21,7 +21,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const host = options.host ?? "127.0.0.1";
   // A mistake in the schedule stops the server before it starts, naming the file and key.
   const schedule = scheduledJobs(ctx, { config: options.config });
-  const store = await ctx.openStore(options.db);
+  const store = await ctx.openStore(options.db, { create: true });
   const version = packageVersion();
   let running: Awaited<ReturnType<typeof startServer>>;
   try {

@@ -140,7 +140,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
       if (!options.json) printSummary(ctx, summary);
     }
     await scanAfterSync(ctx, store, options.json === true);
-  });
+  }, { create: true });
   if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? summaries : summaries[0])}\n`);
   return summaries;
 }

@@ -19,7 +19,7 @@ export async function tokenCreateCommand(ctx: CommandContext, options: TokenCrea
           body: { name: options.name, role, ...(options.expires === undefined ? {} : { expires: options.expires }) },
         })
         .then(({ token, ...info }) => ({ token, info: info as ApiToken }))
-    : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }));
+    : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }), { create: true });
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ token: created.token, ...created.info })}\n`);
   } else {
