@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
+import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordMembership } from "../src/core/oncall/graph.js";
 import { SAMPLE_ADVISORIES } from "../src/core/sample/advisories.js";
@@ -22,7 +22,8 @@ import { createLogger } from "../src/shared/logger.js";
 import { openStore } from "../src/store/open-store.js";
 import { BACKENDS, createTestDatabase, dropTestDatabase } from "./helpers/pg.js";
 
-const DAY = 86_400_000;
+/** ajv is CommonJS: its class is the module's default export. */
+const Ajv2020 = Ajv2020Module.default;
 const NOW = Date.UTC(2026, 5, 1, 12);
 const idleTimer: Timer = { set: () => 0, clear: () => undefined };
 
