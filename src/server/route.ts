@@ -54,7 +54,7 @@ type EmptyQuery = z.ZodObject<Record<never, never>>;
 /** A route as written: the handler's types follow from the schemas. */
 export interface RouteSpec<
   Path extends string,
-  Params extends z.ZodType,
+  Params extends z.ZodType<Record<string, string>>,
   Query extends z.ZodObject,
   Body extends z.ZodType,
   Response extends z.ZodType,
@@ -105,11 +105,11 @@ export interface Route {
 export function defineRoute<
   Path extends string,
   Response extends z.ZodType,
-  Params extends z.ZodType = z.ZodType<PathParams<Path>>,
+  Params extends z.ZodType<Record<string, string>> = z.ZodType<PathParams<Path>>,
   Query extends z.ZodObject = EmptyQuery,
   Body extends z.ZodType = z.ZodUndefined,
 >(spec: RouteSpec<Path, Params, Query, Body, Response>): Route {
-  return spec as unknown as Route;
+  return spec;
 }
 
 /** A reply with a status other than the route's own. */
