@@ -145,11 +145,13 @@ export function createApp(options: AppOptions): App {
       summary: "This document: every route, its role, parameters, request body and response",
       response: openApi,
       async handle() {
+        // built on first request: the schemas cost ~15 ms, not worth paying at every start
+        document ??= openApiDocument(routes, options.version);
         return document;
       },
     }),
   );
-  const document = openApiDocument(routes, options.version);
+  let document: Record<string, unknown> | undefined;
   const compiled = routes.map(compile);
   const webDir = options.webDir === undefined ? defaultWebDir() : options.webDir;
   const web = webDir ? new StaticFiles(webDir) : undefined;
