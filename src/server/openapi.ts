@@ -1,7 +1,9 @@
 /**
  * The OpenAPI 3.1 document, built from the same route table the server
  * dispatches on, so it cannot list a route that is not served or miss one
- * that is. Request schemas come from the zod schemas that validate them.
+ * that is. Request schemas come from the zod schemas that validate them,
+ * response schemas from the zod schemas that type the handlers (as output:
+ * what the server sends).
  */
 import { z } from "zod";
 import type { Route } from "./route.js";
@@ -32,8 +34,8 @@ const errorResponse = (description: string) => ({
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 });
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+function jsonSchema(schema: z.ZodType, io: "input" | "output" = "input"): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
   return rest;
 }
 
@@ -50,8 +52,17 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const parameters: Record<string, unknown>[] = [];
+    const paramShape = (route.params && "shape" in route.params ? route.params.shape : {}) as Record<string, z.ZodType>;
     for (const m of route.path.matchAll(/\{(\w+)\}/g)) {
-      parameters.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+      const declared = paramShape[m[1]!];
+      const s = declared ? jsonSchema(declared) : {};
+      parameters.push({
+        name: m[1],
+        in: "path",
+        required: true,
+        ...(typeof s.description === "string" ? { description: s.description } : {}),
+        schema: { type: "string" },
+      });
     }
     if (route.query) {
       const shape = route.query.shape as Record<string, z.ZodType>;
@@ -66,12 +77,12 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
         });
       }
     }
-    const responses: Record<string, unknown> = {
-      [String(route.status ?? 200)]: {
-        description: "success",
-        content: route.path === "/metrics" ? { "text/plain": { schema: { type: "string" } } } : { "application/json": { schema: {} } },
-      },
+    const success = {
+      description: "success",
+      content: { [route.contentType?.split(";")[0] ?? "application/json"]: { schema: jsonSchema(route.response, "output") } },
     };
+    const responses: Record<string, unknown> = {};
+    for (const status of [route.status ?? 200, ...(route.otherStatuses ?? [])]) responses[String(status)] = success;
     if (route.body || route.query || parameters.length > 0) responses["400"] = errorResponse("bad input (query_error carries the position)");
     if (route.role !== "public") {
       responses["401"] = errorResponse("missing, unknown, expired or revoked token");

@@ -103,183 +103,28 @@ export function useApi<T>(path: string | null): Loaded<T> {
 
 // ------------------------------------------------------------------ shapes
 
-export interface Session {
-  name: string;
-  role: "reader" | "maintainer" | "admin";
-  expiresOn: number | null;
-  /** dm oncall sync has run: the On-call page has something to show */
-  oncall: boolean;
-}
-
-export interface Forecast {
-  status: "done" | "on-time" | "late" | "not-converging";
-  pace: number;
-  paceWindowDays: number;
-  closedInWindow: number;
-  daysToFinish?: number;
-  finishDate?: number;
-  daysLate?: number;
-  beforeDue?: boolean;
-}
-
-export interface CampaignSummary {
-  maintenanceId: string;
-  shortDescription: string;
-  webLink: string;
-  dueDate: number;
-  createdOn: number;
-  total: number;
-  open: number;
-  overdue: number;
-  closed: { total: number; COMPLETE: number; ERROR: number; RISK_ACCEPTED: number; unknown: number };
-  completion: number;
-  medianDaysToClose: number | null;
-  forecast: Forecast;
-  /** share that should be done by now at an even pace */
-  expected: number;
-  /** expected - completion */
-  behind: number;
-}
-
-export interface RankedAsset {
-  id: string | null;
-  key: string;
-  name: string;
-  type: string;
-  owner: string;
-  open: number;
-  overdue: number;
-  maxDaysOverdue: number;
-  totalDaysOverdue: number;
-}
-
-export interface RankedOwner {
-  owner: string;
-  assets: number;
-  open: number;
-  overdue: number;
-  maxDaysOverdue: number;
-  totalDaysOverdue: number;
-}
-
-export interface Overview {
-  now: number;
-  counts: { total: number; open: number; overdue: number; accepted: number; closed: number; campaigns: number };
-  riskiestAssets: RankedAsset[];
-  riskiestOwners: RankedOwner[];
-  campaigns: CampaignSummary[];
-}
-
-export interface CampaignFinding {
-  findingId: string;
-  assetId: string | null;
-  entityKey: string;
-  entityName: string;
-  entityType: string;
-  owner: string;
-  status: string;
-  dueDate: number;
-  daysOverdue: number | null;
-  closedOn: number | null;
-  closedBy: string | null;
-  link: string | null;
-  acceptedUntil: number | null;
-}
-
-export interface Campaign {
-  now: number;
-  stats: CampaignSummary & { burndown: { date: string; open: number }[] };
-  findings: CampaignFinding[];
-}
-
-export interface EntityMetadata {
-  _id: string;
-  _key: string;
-  _type: string;
-  _class: string[];
-  displayName?: string;
-  _source?: string;
-  _createdOn: number;
-  _beginOn: number;
-  _version: number;
-  _deleted: boolean;
-}
-
-export interface EntityAnswer {
-  id: string;
-  entity: EntityMetadata;
-  properties: Record<string, unknown>;
-}
-
-export interface Relationship {
-  id: string;
-  class: string;
-  type: string;
-  direction: "out" | "in";
-  properties: Record<string, unknown>;
-  other: { id: string; key: string; type: string; classes: string[]; displayName: string };
-}
-
-export interface AuditEntry {
-  id: string;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string;
-  details: Record<string, unknown> | null;
-}
-
-export interface AssetFinding {
-  id: string;
-  key: string;
-  maintenanceId: string;
-  shortDescription: string;
-  description: string;
-  webLink: string;
-  dueDate: number;
-  closed: boolean;
-  closeReason?: string;
-  owner?: string;
-  maintenanceLink?: string;
-  status: string;
-  daysOverdue: number | null;
-  history: { at: number; what: string; by: string; details?: string }[];
-  audit: AuditEntry[];
-}
-
-export interface SyncRun {
-  id: number;
-  integration: string;
-  instance: string;
-  startedOn: number;
-  finishedOn: number | null;
-  status: string;
-  counts: Record<string, number> | null;
-  error: string | null;
-}
-
-export interface Oncall {
-  configured: boolean;
-  groups: { id: string; key: string; name: string; dn: string; members: { id: string; name: string; email: string; since: number | null }[] }[];
-  syncs: SyncRun[];
-  audit: AuditEntry[];
-}
-
-export interface TreeVertex {
-  id: string;
-  entity: EntityMetadata;
-  properties: Record<string, unknown>;
-}
-
-export interface TreeEdge {
-  id: string;
-  fromVertexId: string;
-  toVertexId: string;
-  relationship: Record<string, unknown>;
-  properties: Record<string, unknown>;
-}
-
-export type QueryResult =
-  | { type: "list"; data: EntityAnswer[]; cursor?: string }
-  | { type: "table"; data: Record<string, unknown>[]; cursor?: string }
-  | { type: "tree"; data: { vertices: TreeVertex[]; edges: TreeEdge[] } };
+// The response types come from the server's zod schemas (src/server/schemas.ts):
+// one source for the handlers, /api/openapi.json and this client. Type-only:
+// nothing of the server is bundled into the dashboard.
+export type {
+  AssetFinding,
+  AssetFindings,
+  AuditEntry,
+  Campaign,
+  CampaignFinding,
+  CampaignSummary,
+  EntityAnswer,
+  EntityMetadata,
+  Forecast,
+  Oncall,
+  Overview,
+  QueryResult,
+  RankedAsset,
+  RankedOwner,
+  Relationship,
+  Relationships,
+  Session,
+  SyncRun,
+  TreeEdge,
+  TreeVertex,
+} from "../../src/server/schemas";

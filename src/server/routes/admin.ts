@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { createToken, listTokens, parseExpiry, revokeToken, tokenProblem } from "../../core/tokens/tokens.js";
 import { TOKEN_ROLES } from "../../store/types.js";
-import type { Route, RouteContext } from "../route.js";
+import { defineRoute, type Route } from "../route.js";
+import { apiToken, auditLog, createdToken, tokenList } from "../schemas.js";
 
 const auditQuery = z.strictObject({
   limit: z
@@ -19,28 +20,30 @@ const tokenBody = z.strictObject({
 });
 
 export const adminRoutes: Route[] = [
-  {
+  defineRoute({
     method: "GET",
     path: "/api/v1/audit",
     role: "reader",
     summary: "The audit log, newest first: every write, who (the token's name) and what",
     query: auditQuery,
-    async handle(ctx: RouteContext<unknown, z.infer<typeof auditQuery>>) {
+    response: auditLog,
+    async handle(ctx) {
       const limit = Math.min(1000, Math.max(1, Number(ctx.query.limit ?? 100)));
       return { entries: await ctx.store.auditLog({ limit }) };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/tokens",
     role: "admin",
     summary: "Every token with role and status (never the token or its hash)",
+    response: tokenList,
     async handle(ctx) {
       const tokens = await listTokens(ctx.store);
       return { tokens: tokens.map((t) => ({ ...t, status: tokenProblem(t, ctx.now) ?? "active" })) };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "POST",
     path: "/api/v1/tokens",
     role: "admin",
@@ -48,21 +51,24 @@ export const adminRoutes: Route[] = [
     status: 201,
     summary: "Make a token; the response is the only time it is shown",
     body: tokenBody,
-    async handle(ctx: RouteContext<z.infer<typeof tokenBody>>) {
+    response: createdToken,
+    async handle(ctx) {
       const b = ctx.body;
       const expiresOn = b.expires === undefined ? null : parseExpiry(b.expires, ctx.now);
       const created = await createToken(ctx.store, { name: b.name, role: b.role, expiresOn }, { now: ctx.now, actor: ctx.actor });
       return { token: created.token, ...created.info };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "DELETE",
     path: "/api/v1/tokens/{name}",
     role: "admin",
     writes: true,
     summary: "Revoke a token: refused from now on (its name stays taken)",
+    params: z.object({ name: z.string().describe("the token's name") }),
+    response: apiToken,
     async handle(ctx) {
-      return revokeToken(ctx.store, ctx.params.name!, { now: ctx.now, actor: ctx.actor });
+      return revokeToken(ctx.store, ctx.params.name, { now: ctx.now, actor: ctx.actor });
     },
-  },
+  }),
 ];

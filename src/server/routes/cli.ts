@@ -15,7 +15,8 @@ import { AdvisoryDb, OSV_DB_FILE } from "../../core/vulns/db.js";
 import { Matcher } from "../../core/vulns/match.js";
 import { scanGraph } from "../../core/vulns/scan-graph.js";
 import { InputError } from "../../shared/errors.js";
-import type { Route, RouteContext } from "../route.js";
+import { defineRoute, type Route } from "../route.js";
+import * as s from "../schemas.js";
 
 const findingsQuery = z.strictObject({
   id: z.string().optional().describe("only this maintenance item's findings"),
@@ -40,33 +41,36 @@ function defaultVulns(dataDir: string): { osvDb: string; config: VulnsConfig } {
 
 export function cliRoutes(options: { dataDir: string; vulns?: { osvDb: string; config: VulnsConfig } }): Route[] {
   return [
-    {
+    defineRoute({
       method: "GET",
       path: "/api/v1/whoami",
       role: "reader",
       summary: "The token's name and role (the actor of its writes)",
+      response: s.whoami,
       async handle(ctx) {
         return { name: ctx.token!.name, role: ctx.token!.role };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: "/api/v1/findings",
       role: "reader",
       summary: "Every finding, open and closed, or one item's (id)",
       query: findingsQuery,
-      async handle(ctx: RouteContext<unknown, z.infer<typeof findingsQuery>>) {
+      response: z.object({ findings: z.array(s.finding) }),
+      async handle(ctx) {
         const id = ctx.query.id === undefined ? undefined : assertMaintenanceId(ctx.query.id);
         return { findings: await loadFindings(ctx.store, ctx.now, id === undefined ? {} : { maintenanceId: id }) };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: "/api/v1/repo",
       role: "reader",
       summary: "A repository by name (or _key), or by a checkout's origin URL and folder name; null when none",
       query: repoQuery,
-      async handle(ctx: RouteContext<unknown, z.infer<typeof repoQuery>>) {
+      response: z.object({ repo: s.repoRef.nullable() }),
+      async handle(ctx) {
         const q = ctx.query;
         if (q.name === undefined && q.remoteUrl === undefined && q.dirName === undefined) {
           throw new InputError("give name, or remoteUrl and/or dirName");
@@ -79,23 +83,25 @@ export function cliRoutes(options: { dataDir: string; vulns?: { osvDb: string; c
         });
         return { repo: repo ?? null };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: "/api/v1/mine",
       role: "reader",
       summary: "The open items someone opened, with their open and overdue counts",
       query: mineQuery,
-      async handle(ctx: RouteContext<unknown, z.infer<typeof mineQuery>>) {
+      response: s.mineList,
+      async handle(ctx) {
         return { mine: await mineReport(ctx.store, ctx.query.actor, ctx.now) };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: "/api/v1/vulns/scan",
       role: "maintainer",
       writes: true,
       summary: "Scan every package in the graph against the server's advisory database; findings are kept",
+      response: s.graphScanResult,
       async handle(ctx) {
         const { osvDb, config } = options.vulns ?? defaultVulns(options.dataDir);
         const db = AdvisoryDb.open(osvDb);
@@ -105,6 +111,6 @@ export function cliRoutes(options: { dataDir: string; vulns?: { osvDb: string; c
           db.close();
         }
       },
-    },
+    }),
   ];
 }

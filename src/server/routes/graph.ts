@@ -6,7 +6,8 @@ import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
 import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
 import type { Integration } from "../../integrations/types.js";
 import { InputError } from "../../shared/errors.js";
-import { reply, type Route, type RouteContext } from "../route.js";
+import { defineRoute, type Route } from "../route.js";
+import { syncRun, syncSummary, upsertResult } from "../schemas.js";
 
 const graphQuery = z.strictObject({
   source: z.string().min(1).max(200).optional().describe('`_source` for records that do not name one (default "api")'),
@@ -20,7 +21,7 @@ const syncBody = z.strictObject({
 
 export function graphRoutes(options: { dataDir: string }): Route[] {
   return [
-    {
+    defineRoute({
       method: "POST",
       path: "/api/v1/graph",
       role: "admin",
@@ -28,22 +29,24 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
       summary: "Upsert entities and relationships in the bulk format, in one transaction (all or nothing)",
       body: z.unknown().describe("{ entities: [...], relationships: [...] } as in dm import"),
       query: graphQuery,
-      async handle(ctx: RouteContext<unknown, z.infer<typeof graphQuery>>) {
+      response: upsertResult,
+      async handle(ctx) {
         const batch = validateBulk(ctx.body);
         const source = ctx.query.source ?? "api";
         const counts = await ctx.store.upsertMany([batch], { now: ctx.now, source });
         await ctx.store.audit({ at: ctx.now, actor: ctx.actor, action: "import", subject: `api:${source}`, details: { ...counts } });
         return counts;
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: "/api/v1/sync",
       role: "admin",
       writes: true,
       summary: "Run a sync on the server: one integration with settings, or every instance of its dm.config.yaml",
       body: syncBody,
-      async handle(ctx: RouteContext<z.infer<typeof syncBody>>) {
+      response: z.object({ runs: z.array(syncSummary) }),
+      async handle(ctx) {
         const b = ctx.body;
         const instances: { integration: Integration<unknown>; config: unknown }[] = [];
         if (b.all) {
@@ -67,17 +70,18 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
         for (const { integration, config } of instances) {
           summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor }));
         }
-        return reply(200, { runs: summaries });
+        return { runs: summaries };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: "/api/v1/sources",
       role: "reader",
       summary: "The latest sync run of each integration instance",
+      response: z.object({ runs: z.array(syncRun) }),
       async handle(ctx) {
         return { runs: await ctx.store.latestSyncRuns() };
       },
-    },
+    }),
   ];
 }

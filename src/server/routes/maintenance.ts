@@ -9,7 +9,8 @@ import { findRepo, isOverdue, listFindings, ownerReport, repoReport } from "../.
 import { itemStats, statsOf } from "../../core/maintenance/stats.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
-import { reply, type Route, type RouteContext } from "../route.js";
+import { defineRoute, reply, type Route } from "../route.js";
+import * as s from "../schemas.js";
 
 /** `30d`, `2027-03-31`, or epoch ms. */
 const dateInput = z.union([z.string().min(1), z.number().int().positive()]);
@@ -62,13 +63,14 @@ async function repoOrThrow(store: GraphStore, name: string, now: number) {
 }
 
 export const maintenanceRoutes: Route[] = [
-  {
+  defineRoute({
     method: "GET",
     path: "/api/v1/maintenance",
     role: "reader",
     summary: "Open findings by due date, optionally only overdue ones or one item's",
     query: listQuery,
-    async handle(ctx: RouteContext<unknown, z.infer<typeof listQuery>>) {
+    response: s.findingList,
+    async handle(ctx) {
       const q = ctx.query;
       let overdueDays: number | undefined;
       if (q.overdue !== undefined) {
@@ -80,16 +82,18 @@ export const maintenanceRoutes: Route[] = [
       const findings = await listFindings(ctx.store, { now: ctx.now, overdueDays, maintenanceId });
       return { findings, open: findings.length, overdue: findings.filter((f) => isOverdue(f, ctx.now)).length };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "POST",
     path: "/api/v1/maintenance",
     role: "maintainer",
     writes: true,
     status: 201,
+    otherStatuses: [200],
     summary: "Open a maintenance item: one finding per selected asset (dryRun: only say what it would open)",
     body: openBody,
-    async handle(ctx: RouteContext<z.infer<typeof openBody>>) {
+    response: s.openResult,
+    async handle(ctx) {
       const b = ctx.body;
       const result = await openMaintenance(
         ctx.store,
@@ -106,18 +110,20 @@ export const maintenanceRoutes: Route[] = [
       );
       return result.dryRun ? reply(200, result) : result;
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "POST",
     path: "/api/v1/maintenance/{id}/close",
     role: "maintainer",
     writes: true,
     summary: "Close an item's open findings as COMPLETE, ERROR or RISK_ACCEPTED (with until); query narrows them",
     body: closeBody,
-    async handle(ctx: RouteContext<z.infer<typeof closeBody>>) {
+    params: s.maintenanceIdParams,
+    response: s.closeResult,
+    async handle(ctx) {
       const b = ctx.body;
       return closeMaintenance(ctx.store, {
-        maintenanceId: assertMaintenanceId(ctx.params.id!),
+        maintenanceId: assertMaintenanceId(ctx.params.id),
         reason: b.reason,
         ...(b.query === undefined ? {} : { query: b.query }),
         ...(b.link === undefined ? {} : { link: b.link }),
@@ -127,48 +133,53 @@ export const maintenanceRoutes: Route[] = [
         dryRun: b.dryRun ?? false,
       });
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/report",
     role: "reader",
     summary: "Open maintenance of one repository (repo) or of everything an owner owns (owner)",
     query: reportQuery,
-    async handle(ctx: RouteContext<unknown, z.infer<typeof reportQuery>>) {
+    response: s.report,
+    async handle(ctx) {
       const { repo, owner } = ctx.query;
       if ((repo === undefined) === (owner === undefined)) throw new InputError("give one of repo or owner");
       if (owner !== undefined) return ownerReport(ctx.store, owner, { now: ctx.now });
       return repoReport(ctx.store, await repoOrThrow(ctx.store, repo!, ctx.now), { now: ctx.now });
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/stats",
     role: "reader",
     summary: "Every maintenance item's progress, worst first",
+    response: z.object({ items: z.array(s.itemStats) }),
     async handle(ctx) {
       return { items: itemStats(await loadFindings(ctx.store, ctx.now), ctx.now) };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/stats/{id}",
     role: "reader",
     summary: "One item in full: progress, pace, forecast and the daily burndown",
+    params: s.maintenanceIdParams,
+    response: s.itemStats,
     async handle(ctx) {
-      const id = assertMaintenanceId(ctx.params.id!);
+      const id = assertMaintenanceId(ctx.params.id);
       const findings = await loadFindings(ctx.store, ctx.now, { maintenanceId: id });
       if (findings.length === 0) throw new NotFoundError(`no maintenance item ${id}`);
       return statsOf(findings, ctx.now);
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/check",
     role: "reader",
     summary: "The CI gate: ok is false when the repository has maintenance overdue by more than the grace",
     query: checkQuery,
-    async handle(ctx: RouteContext<unknown, z.infer<typeof checkQuery>>) {
+    response: s.checkResult,
+    async handle(ctx) {
       const graceMs = parseDuration(ctx.query.grace ?? "0", "grace");
       const repo = await repoOrThrow(ctx.store, ctx.query.repo, ctx.now);
       const report = await repoReport(ctx.store, repo, { now: ctx.now });
@@ -184,15 +195,16 @@ export const maintenanceRoutes: Route[] = [
         withinGrace,
       };
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "POST",
     path: "/api/v1/reconcile",
     role: "maintainer",
     writes: true,
     summary: "Tracked items follow the graph; expired risk acceptances reopen",
+    response: s.reconcileResult,
     async handle(ctx) {
       return reconcile(ctx.store, { now: ctx.now, actor: "dm", ranBy: ctx.actor });
     },
-  },
+  }),
 ];

@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { metadataOf, runQuery } from "../../query/run.js";
 import { NotFoundError } from "../../shared/errors.js";
-import type { Route, RouteContext } from "../route.js";
+import { defineRoute, type Route } from "../route.js";
+import { entityAnswer, queryResult } from "../schemas.js";
 
 /** Rows per page at most: a client pages with the cursor rather than asking for everything at once. */
 export const MAX_PAGE_SIZE = 5000;
@@ -15,13 +16,14 @@ const queryBody = z.strictObject({
 });
 
 export const queryRoutes: Route[] = [
-  {
+  defineRoute({
     method: "POST",
     path: "/api/v1/query",
     role: "reader",
     summary: "Run a J1QL query: a page of results (list, table or tree) and a cursor when more exist",
     body: queryBody,
-    async handle(ctx: RouteContext<z.infer<typeof queryBody>>) {
+    response: queryResult,
+    async handle(ctx) {
       const b = ctx.body;
       return runQuery(ctx.store, b.query, {
         now: ctx.now,
@@ -31,16 +33,18 @@ export const queryRoutes: Route[] = [
         timeoutMs: ctx.limits.queryTimeoutMs,
       });
     },
-  },
-  {
+  }),
+  defineRoute({
     method: "GET",
     path: "/api/v1/entities/{id}",
     role: "reader",
     summary: "One entity by its _id: metadata and properties",
+    params: z.object({ id: z.string().describe("the entity's _id") }),
+    response: entityAnswer,
     async handle(ctx) {
-      const [entity] = await ctx.store.getEntities([ctx.params.id!]);
+      const [entity] = await ctx.store.getEntities([ctx.params.id]);
       if (!entity) throw new NotFoundError(`no entity with _id ${JSON.stringify(ctx.params.id)}`);
       return { id: entity.id, entity: metadataOf(entity), properties: entity.props };
     },
-  },
+  }),
 ];

@@ -1,5 +1,5 @@
 /** One asset: its properties, its relationships, its findings and what happened to them. */
-import { type AssetFinding, type EntityAnswer, type Relationship, useApi } from "../api";
+import { type AssetFinding, type AssetFindings, type EntityAnswer, type Relationship, type Relationships as RelationshipsAnswer, useApi } from "../api";
 import { ErrorMessage, Loading, Status } from "../components/common";
 import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link } from "../router";
@@ -137,8 +137,8 @@ function summariseDetails(details: Record<string, unknown>): string {
 export function AssetPage({ id }: { id: string }) {
   const path = encodeURIComponent(id);
   const entity = useApi<EntityAnswer>(`/api/v1/entities/${path}`);
-  const rels = useApi<{ relationships: Relationship[] }>(`/api/v1/entities/${path}/relationships`);
-  const findings = useApi<{ now: number; findings: AssetFinding[] }>(`/api/v1/entities/${path}/findings`);
+  const rels = useApi<RelationshipsAnswer>(`/api/v1/entities/${path}/relationships`);
+  const findings = useApi<AssetFindings>(`/api/v1/entities/${path}/findings`);
   const error = entity.error ?? rels.error ?? findings.error;
   if (error) return <ErrorMessage error={error} />;
   if (!entity.data || !rels.data || !findings.data) return <Loading what="the asset" />;

@@ -1,0 +1,156 @@
+/**
+ * The dashboard's overview and campaign views: counts, rankings and how far
+ * behind schedule each item is, over the same findings and item statistics
+ * as dm stats (stats.ts).
+ */
+import { j1qlString } from "../../query/quote.js";
+import { runQuery } from "../../query/run.js";
+import { NotFoundError } from "../../shared/errors.js";
+import type { GraphStore } from "../../store/types.js";
+import { DAY_MS } from "../maintenance/due.js";
+import { FINDING_TYPE, type Finding, loadFindings } from "../maintenance/finding.js";
+import { isOverdue } from "../maintenance/report.js";
+import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
+
+/** How many assets and owners the overview ranks. */
+export const OVERVIEW_TOP = 10;
+
+/** Whole days past due (0 on the due day), for an open finding; null otherwise. */
+export function daysOverdue(f: Finding, now: number): number | null {
+  return isOverdue(f, now) ? Math.floor((now - f.dueDate) / DAY_MS) : null;
+}
+
+/** open, overdue, or the close reason ("closed" when none was recorded). */
+export function findingStatus(f: Finding, now: number): string {
+  if (!f.closed) return isOverdue(f, now) ? "overdue" : "open";
+  return f.closeReason ?? "closed";
+}
+
+/**
+ * How far behind schedule a campaign is: the share it should have done by
+ * now if work went at an even pace from its creation to its due date, minus
+ * the share done. Positive is behind, negative ahead.
+ */
+export function behindSchedule(item: Pick<ItemStats, "createdOn" | "dueDate" | "completion">, now: number): { expected: number; behind: number } {
+  const span = item.dueDate - item.createdOn;
+  const expected = span <= 0 ? 1 : Math.min(1, Math.max(0, (now - item.createdOn) / span));
+  return { expected, behind: expected - item.completion };
+}
+
+interface Ranked {
+  open: number;
+  overdue: number;
+  /** the largest days overdue among its findings */
+  maxDaysOverdue: number;
+  /** the sum of days overdue: weighs how late as well as how many */
+  totalDaysOverdue: number;
+}
+
+function addTo(r: Ranked, f: Finding, now: number): void {
+  r.open++;
+  const late = daysOverdue(f, now);
+  if (late !== null) {
+    r.overdue++;
+    r.totalDaysOverdue += late;
+    r.maxDaysOverdue = Math.max(r.maxDaysOverdue, late);
+  }
+}
+
+/** Riskiest first: most overdue, then most days overdue, then most open. */
+function riskiest(a: Ranked, b: Ranked): number {
+  return b.overdue - a.overdue || b.totalDaysOverdue - a.totalDaysOverdue || b.open - a.open;
+}
+
+async function entityIdByKey(store: GraphStore, key: string, now: number): Promise<string | undefined> {
+  const result = await runQuery(store, `Find * with _key = ${j1qlString(key)}`, { now, pageSize: 1 });
+  return result.type === "list" ? result.data[0]?.id : undefined;
+}
+
+/**
+ * The whole debt at a glance: counts, the riskiest assets and owners, and
+ * every campaign with how far behind schedule it is, most behind first.
+ */
+export async function overview(store: GraphStore, options: { now: number }) {
+  const { now } = options;
+  const findings = await loadFindings(store, now);
+  const counts = { total: findings.length, open: 0, overdue: 0, accepted: 0, closed: 0, campaigns: 0 };
+  const assets = new Map<string, Ranked & { key: string; name: string; type: string; owner: string }>();
+  const owners = new Map<string, Ranked & { owner: string; assets: Set<string> }>();
+  for (const f of findings) {
+    if (f.closed) {
+      counts.closed++;
+      if (f.closeReason === "RISK_ACCEPTED") counts.accepted++;
+      continue;
+    }
+    counts.open++;
+    if (isOverdue(f, now)) counts.overdue++;
+    const zero = { open: 0, overdue: 0, maxDaysOverdue: 0, totalDaysOverdue: 0 };
+    let asset = assets.get(f.entityKey);
+    if (!asset) {
+      asset = { ...zero, key: f.entityKey, name: f.entityName || f.entityKey, type: f.entityType, owner: f.owner ?? "" };
+      assets.set(f.entityKey, asset);
+    }
+    addTo(asset, f, now);
+    const ownerName = f.owner ?? "";
+    let owner = owners.get(ownerName);
+    if (!owner) {
+      owner = { ...zero, owner: ownerName, assets: new Set() };
+      owners.set(ownerName, owner);
+    }
+    addTo(owner, f, now);
+    owner.assets.add(f.entityKey);
+  }
+  const topAssets = [...assets.values()].sort(riskiest).slice(0, OVERVIEW_TOP);
+  const ids = await Promise.all(topAssets.map((a) => entityIdByKey(store, a.key, now)));
+  const items = itemStats(findings, now);
+  counts.campaigns = items.length;
+  const campaigns = items
+    .map(({ burndown: _burndown, ...item }) => ({ ...item, ...behindSchedule(item, now) }))
+    .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
+  return {
+    now,
+    counts,
+    riskiestAssets: topAssets.map((a, i) => ({ ...a, id: ids[i] ?? null })),
+    riskiestOwners: [...owners.values()]
+      .sort(riskiest)
+      .slice(0, OVERVIEW_TOP)
+      .map(({ assets: owned, ...o }) => ({ ...o, assets: owned.size })),
+    campaigns,
+  };
+}
+
+/** One maintenance item: its stats and how far behind it is, and every finding (open and closed) with its asset. */
+export async function campaign(store: GraphStore, options: { id: string; now: number }) {
+  const { id, now } = options;
+  const findings = await loadFindings(store, now, { maintenanceId: id });
+  if (findings.length === 0) throw new NotFoundError(`no maintenance item ${id}`);
+  const links = await runQuery(
+    store,
+    `Find * as a that HAS ${FINDING_TYPE} with maintenanceId = ${j1qlString(id)} as f return a._id as assetId, f._id as findingId`,
+    { now, all: true },
+  );
+  const assetOf = new Map<string, string>();
+  if (links.type === "table") for (const row of links.data) assetOf.set(String(row.findingId), String(row.assetId));
+  const stats = statsOf(findings, now);
+  return {
+    now,
+    stats: { ...stats, ...behindSchedule(stats, now) },
+    findings: findings
+      .map((f) => ({
+        findingId: f.id,
+        assetId: assetOf.get(f.id) ?? null,
+        entityKey: f.entityKey,
+        entityName: f.entityName || f.entityKey,
+        entityType: f.entityType,
+        owner: f.owner ?? "",
+        status: findingStatus(f, now),
+        dueDate: f.dueDate,
+        daysOverdue: daysOverdue(f, now),
+        closedOn: f.closedOn ?? null,
+        closedBy: f.closedBy ?? null,
+        link: f.maintenanceLink ?? null,
+        acceptedUntil: f.acceptedUntil ?? null,
+      }))
+      .sort((a, b) => (b.daysOverdue ?? -1) - (a.daysOverdue ?? -1) || a.entityName.localeCompare(b.entityName)),
+  };
+}

@@ -1,0 +1,420 @@
+/**
+ * What every route answers, as zod schemas: the one source for the
+ * handlers' return types (route.ts), the 2xx response schemas of
+ * /api/openapi.json (openapi.ts) and the dashboard's API types (web/src/api.ts
+ * imports the types only). This module imports nothing but zod, so the
+ * dashboard's type check can read it without the server's Node code.
+ */
+import { z } from "zod";
+
+const record = z.record(z.string(), z.unknown());
+const epochMs = z.number();
+
+export const tokenRole = z.enum(["reader", "maintainer", "admin"]);
+export const closeReason = z.enum(["COMPLETE", "ERROR", "RISK_ACCEPTED"]);
+
+// ------------------------------------------------------------------ graph
+
+export const entityMetadata = z.object({
+  _id: z.string(),
+  _key: z.string(),
+  _type: z.string(),
+  _class: z.array(z.string()),
+  displayName: z.string().optional(),
+  _source: z.string().optional(),
+  _createdOn: epochMs,
+  _beginOn: epochMs,
+  _version: z.number(),
+  _deleted: z.boolean(),
+});
+
+/** One entity: its `_id`, metadata and properties (a list row, a tree vertex, GET /entities/{id}). */
+export const entityAnswer = z.object({ id: z.string(), entity: entityMetadata, properties: record });
+
+export const treeEdge = z.object({
+  id: z.string(),
+  fromVertexId: z.string(),
+  toVertexId: z.string(),
+  relationship: record,
+  properties: record,
+});
+
+export const queryResult = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("list"), data: z.array(entityAnswer), cursor: z.string().optional() }),
+  z.object({ type: z.literal("table"), data: z.array(record), cursor: z.string().optional() }),
+  z.object({ type: z.literal("tree"), data: z.object({ vertices: z.array(entityAnswer), edges: z.array(treeEdge) }) }),
+]);
+
+const changeCounts = z.object({ created: z.number(), updated: z.number(), unchanged: z.number() });
+export const upsertResult = z.object({ entities: changeCounts, relationships: changeCounts });
+
+const syncWarning = z.object({ file: z.string().optional(), line: z.number().optional(), message: z.string() });
+
+export const syncSummary = z.object({
+  integration: z.string(),
+  instance: z.string(),
+  runId: z.number(),
+  status: z.enum(["succeeded", "partial", "failed"]),
+  created: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  deleted: z.number(),
+  warnings: z.array(syncWarning),
+  notices: z.array(syncWarning),
+  seconds: z.number(),
+  reconciled: z.object({ opened: z.number(), closed: z.number(), reopened: z.number() }).optional(),
+  error: z.string().optional(),
+});
+
+export const syncRun = z.object({
+  id: z.number(),
+  integration: z.string(),
+  instance: z.string(),
+  startedOn: epochMs,
+  finishedOn: epochMs.nullable(),
+  status: z.enum(["running", "succeeded", "partial", "failed"]),
+  counts: z.record(z.string(), z.number()).nullable(),
+  error: z.string().nullable(),
+});
+
+// ------------------------------------------------------------------ maintenance
+
+export const finding = z.object({
+  id: z.string().describe("the finding's _id"),
+  key: z.string().describe("the finding's _key"),
+  maintenanceId: z.string(),
+  shortDescription: z.string(),
+  description: z.string(),
+  webLink: z.string(),
+  dueDate: epochMs,
+  status: z.enum(["open", "closed"]),
+  closed: z.boolean(),
+  createdBy: z.string(),
+  createdOn: epochMs,
+  query: z.string(),
+  tracked: z.boolean(),
+  entityKey: z.string(),
+  entityType: z.string(),
+  entityName: z.string(),
+  owner: z.string().optional(),
+  closedOn: epochMs.optional(),
+  closedBy: z.string().optional(),
+  closeReason: closeReason.optional(),
+  maintenanceLink: z.string().optional(),
+  acceptedUntil: epochMs.optional(),
+  acceptedBy: z.string().optional(),
+  evidence: z.string().optional(),
+  reopenedOn: epochMs.optional(),
+});
+
+export const repoRef = z.object({
+  id: z.string(),
+  key: z.string(),
+  name: z.string(),
+  matchedBy: z.enum(["remote", "name", "key", "folder"]),
+  uniqueName: z.boolean(),
+});
+
+export const mineItem = z.object({
+  maintenanceId: z.string(),
+  shortDescription: z.string(),
+  webLink: z.string(),
+  dueDate: epochMs,
+  open: z.number(),
+  overdue: z.number(),
+});
+
+const findingReport = { findings: z.array(finding), open: z.number(), overdue: z.number(), mine: z.array(mineItem).optional() };
+export const report = z.union([
+  z.object({ repo: repoRef, ...findingReport }),
+  z.object({ owner: z.string(), ...findingReport }),
+]);
+
+export const findingList = z.object({ findings: z.array(finding), open: z.number(), overdue: z.number() });
+
+export const openResult = z.object({
+  maintenanceId: z.string(),
+  dueDate: epochMs,
+  opened: z.number(),
+  alreadyOpen: z.number(),
+  skipped: z.number(),
+  findings: z.array(z.object({ key: z.string(), entityKey: z.string(), entityName: z.string(), dueDate: epochMs })),
+  dryRun: z.boolean(),
+});
+
+export const closeResult = z.object({
+  closed: z.number(),
+  reason: closeReason,
+  skipped: z.array(z.object({ key: z.string(), name: z.string(), why: z.string() })),
+  findings: z.array(z.object({ key: z.string(), maintenanceId: z.string(), entityKey: z.string(), entityName: z.string() })),
+  dryRun: z.boolean(),
+});
+
+const closingSkipped = z.object({ syncRun: z.string(), status: z.string() });
+
+export const reconcileResult = z.object({
+  reopened: z.number(),
+  closed: z.number(),
+  opened: z.number(),
+  items: z.number(),
+  perItem: z.array(
+    z.object({
+      maintenanceId: z.string(),
+      shortDescription: z.string(),
+      matched: z.number(),
+      opened: z.number(),
+      closed: z.number(),
+      notClosed: z.number(),
+    }),
+  ),
+  closingSkipped: closingSkipped.optional(),
+  errors: z.array(z.object({ maintenanceId: z.string(), message: z.string() })),
+});
+
+export const checkResult = z.object({
+  ok: z.boolean(),
+  repo: repoRef,
+  graceMs: z.number(),
+  open: z.number(),
+  openItems: z.number(),
+  failing: z.array(finding),
+  withinGrace: z.array(finding),
+});
+
+export const forecast = z.object({
+  status: z.enum(["done", "on-time", "late", "not-converging"]),
+  pace: z.number(),
+  paceWindowDays: z.number(),
+  closedInWindow: z.number(),
+  daysToFinish: z.number().optional(),
+  finishDate: epochMs.optional(),
+  daysLate: z.number().optional(),
+  beforeDue: z.boolean().optional(),
+});
+
+const itemSummaryShape = {
+  maintenanceId: z.string(),
+  shortDescription: z.string(),
+  webLink: z.string(),
+  dueDate: epochMs,
+  createdOn: epochMs,
+  total: z.number(),
+  open: z.number(),
+  overdue: z.number(),
+  closed: z.object({ total: z.number(), COMPLETE: z.number(), ERROR: z.number(), RISK_ACCEPTED: z.number(), unknown: z.number() }),
+  completion: z.number().describe("closed / total, 0..1"),
+  medianDaysToClose: z.number().nullable(),
+  forecast,
+};
+const burndown = z.array(z.object({ date: z.string().describe("UTC day, YYYY-MM-DD"), open: z.number() }));
+
+/** One maintenance item's progress (dm stats). */
+export const itemStats = z.object({ ...itemSummaryShape, burndown });
+
+export const mineList = z.object({ mine: z.array(mineItem) });
+
+// ------------------------------------------------------------------ tokens, audit, jobs
+
+export const apiToken = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: tokenRole,
+  createdOn: epochMs,
+  lastUsedOn: epochMs.nullable(),
+  expiresOn: epochMs.nullable(),
+  revokedOn: epochMs.nullable(),
+});
+
+export const tokenList = z.object({ tokens: z.array(apiToken.extend({ status: z.string().describe("active, or why it is refused") })) });
+export const createdToken = apiToken.extend({ token: z.string().describe("shown this once; never stored") });
+
+export const auditLog = z.object({
+  entries: z.array(
+    z.object({ id: z.string(), at: epochMs, actor: z.string(), action: z.string(), subject: z.string(), details: record.optional() }),
+  ),
+});
+
+export const jobRun = z.object({
+  id: z.number(),
+  job: z.string(),
+  scheduledFor: epochMs,
+  startedOn: epochMs,
+  finishedOn: epochMs.nullable(),
+  status: z.enum(["running", "succeeded", "failed"]),
+  runner: z.string(),
+  error: z.string().nullable(),
+  details: record.nullable(),
+});
+
+export const jobs = z.object({
+  scheduler: z.enum(["running", "off"]),
+  lock: z.enum(["postgres-advisory", "in-process"]),
+  timezone: z.literal("UTC"),
+  jobs: z.array(
+    z.object({ name: z.string(), cron: z.string(), nextRun: epochMs.nullable(), running: z.boolean(), lastRun: jobRun.nullable() }),
+  ),
+});
+
+// ------------------------------------------------------------------ vulns
+
+export const graphScanResult = z.object({
+  instances: z.number(),
+  packages: z.number(),
+  vulnerabilities: z.number(),
+  opened: z.number(),
+  reopened: z.number(),
+  closed: z.number(),
+  accepted: z.number(),
+  updated: z.number(),
+  open: z.array(
+    z.object({
+      vulnerabilityId: z.string(),
+      maintenanceId: z.string(),
+      severity: z.enum(["critical", "high", "medium", "low", "unknown"]),
+      entityKey: z.string(),
+      entityName: z.string(),
+      package: z.string(),
+      installedVersion: z.string(),
+      fixedVersion: z.string().optional(),
+      dueDate: epochMs,
+    }),
+  ),
+  ignored: z.array(z.object({ vulnerabilityId: z.string(), entityKey: z.string(), package: z.string(), reason: z.string(), until: epochMs })),
+  expiredIgnores: z.array(z.object({ id: z.string(), reason: z.string(), until: epochMs, packages: z.array(z.string()).optional() })),
+  closingSkipped: closingSkipped.optional(),
+});
+
+// ------------------------------------------------------------------ the dashboard's views
+
+export const session = z.object({
+  name: z.string(),
+  role: tokenRole,
+  expiresOn: epochMs.nullable(),
+  oncall: z.boolean().describe("dm oncall sync has run: the On-call page has something to show"),
+});
+
+export const whoami = session.pick({ name: true, role: true });
+
+const behind = {
+  expected: z.number().describe("the share that should be done by now at an even pace"),
+  behind: z.number().describe("expected - completion: positive is behind"),
+};
+
+export const campaignSummary = z.object({ ...itemSummaryShape, ...behind });
+
+const rankedShape = {
+  open: z.number(),
+  overdue: z.number(),
+  maxDaysOverdue: z.number(),
+  totalDaysOverdue: z.number(),
+};
+
+export const overview = z.object({
+  now: epochMs,
+  counts: z.object({ total: z.number(), open: z.number(), overdue: z.number(), accepted: z.number(), closed: z.number(), campaigns: z.number() }),
+  riskiestAssets: z.array(
+    z.object({ id: z.string().nullable(), key: z.string(), name: z.string(), type: z.string(), owner: z.string(), ...rankedShape }),
+  ),
+  riskiestOwners: z.array(z.object({ owner: z.string(), assets: z.number(), ...rankedShape })),
+  campaigns: z.array(campaignSummary),
+});
+
+export const campaignFinding = z.object({
+  findingId: z.string(),
+  assetId: z.string().nullable(),
+  entityKey: z.string(),
+  entityName: z.string(),
+  entityType: z.string(),
+  owner: z.string(),
+  status: z.string().describe("open, overdue, or the close reason"),
+  dueDate: epochMs,
+  daysOverdue: z.number().nullable(),
+  closedOn: epochMs.nullable(),
+  closedBy: z.string().nullable(),
+  link: z.string().nullable(),
+  acceptedUntil: epochMs.nullable(),
+});
+
+export const campaign = z.object({
+  now: epochMs,
+  stats: z.object({ ...itemSummaryShape, burndown, ...behind }),
+  findings: z.array(campaignFinding),
+});
+
+export const relationship = z.object({
+  id: z.string(),
+  class: z.string(),
+  type: z.string(),
+  direction: z.enum(["out", "in"]),
+  properties: record,
+  other: z.object({ id: z.string(), key: z.string(), type: z.string(), classes: z.array(z.string()), displayName: z.string() }),
+});
+
+export const relationships = z.object({ id: z.string(), relationships: z.array(relationship) });
+
+export const auditEntry = z.object({
+  id: z.string(),
+  at: epochMs,
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  details: record.nullable(),
+});
+
+export const assetFinding = finding.extend({
+  status: z.string().describe("open, overdue, or the close reason"),
+  daysOverdue: z.number().nullable(),
+  history: z.array(z.object({ at: epochMs, what: z.string(), by: z.string(), details: z.string().optional() })),
+  audit: z.array(auditEntry),
+});
+
+export const assetFindings = z.object({ now: epochMs, findings: z.array(assetFinding) });
+
+export const oncall = z.object({
+  configured: z.boolean(),
+  groups: z.array(
+    z.object({
+      id: z.string(),
+      key: z.string(),
+      name: z.string(),
+      dn: z.string(),
+      members: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), since: epochMs.nullable() })),
+    }),
+  ),
+  syncs: z.array(syncRun),
+  audit: z.array(auditEntry),
+});
+
+// ------------------------------------------------------------------ the rest
+
+export const health = z.object({ status: z.literal("ok") });
+export const ready = z.object({ status: z.literal("ready"), database: z.enum(["sqlite", "postgres"]) });
+export const metricsText = z.string().describe("Prometheus text format 0.0.4");
+export const openApi = z.record(z.string(), z.unknown()).describe("an OpenAPI 3.1 document");
+
+// ------------------------------------------------------------------ types (the dashboard imports these)
+
+export type Session = z.output<typeof session>;
+export type Forecast = z.output<typeof forecast>;
+export type CampaignSummary = z.output<typeof campaignSummary>;
+export type Overview = z.output<typeof overview>;
+export type RankedAsset = Overview["riskiestAssets"][number];
+export type RankedOwner = Overview["riskiestOwners"][number];
+export type CampaignFinding = z.output<typeof campaignFinding>;
+export type Campaign = z.output<typeof campaign>;
+export type EntityMetadata = z.output<typeof entityMetadata>;
+export type EntityAnswer = z.output<typeof entityAnswer>;
+export type Relationship = z.output<typeof relationship>;
+export type Relationships = z.output<typeof relationships>;
+export type AuditEntry = z.output<typeof auditEntry>;
+export type AssetFinding = z.output<typeof assetFinding>;
+export type AssetFindings = z.output<typeof assetFindings>;
+export type SyncRun = z.output<typeof syncRun>;
+export type Oncall = z.output<typeof oncall>;
+export type TreeVertex = EntityAnswer;
+export type TreeEdge = z.output<typeof treeEdge>;
+export type QueryResult = z.output<typeof queryResult>;
+
+// ------------------------------------------------------------------ path parameters
+
+export const maintenanceIdParams = z.object({ id: z.string().describe("the maintenance item's id (8 hex digits)") });
