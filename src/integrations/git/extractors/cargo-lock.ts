@@ -15,7 +15,7 @@
  */
 
 import { lineAt, matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
-import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml.js";
 import {
   ExtractError,
   type ExtractInput,
@@ -35,7 +35,8 @@ interface Node {
   source: string | undefined;
   /** `name`, `name version` or `name version (source)` */
   refs: string[];
-  line: number | undefined;
+  /** its `[[package]]` table, for the line of a warning */
+  entry: TomlTable;
 }
 
 interface Manifest {
@@ -88,24 +89,23 @@ function extract(input: ExtractInput): ExtractResult {
   const nodes: Node[] = [];
   for (const entry of entries) {
     if (!isTable(entry)) continue;
-    const line = tomlLine(entry);
     const { name, version, source, dependencies } = entry;
     if (typeof name !== "string" || name === "") {
-      warnings.push({ file: path, line, message: "package without a name: skipped" });
+      warnings.push({ file: path, line: tomlLine(entry), message: "package without a name: skipped" });
       continue;
     }
     if (typeof version !== "string" || version === "") {
-      warnings.push({ file: path, line, message: `${name}: no version: skipped` });
+      warnings.push({ file: path, line: tomlLine(entry), message: `${name}: no version: skipped` });
       continue;
     }
     const refs: string[] = [];
     if (Array.isArray(dependencies)) {
       for (const d of dependencies) {
         if (typeof d === "string") refs.push(d);
-        else warnings.push({ file: path, line, message: `${name}: a dependency that is not a string: ignored` });
+        else warnings.push({ file: path, line: tomlLine(entry), message: `${name}: a dependency that is not a string: ignored` });
       }
     }
-    nodes.push({ name, version, source: typeof source === "string" ? source : undefined, refs, line });
+    nodes.push({ name, version, source: typeof source === "string" ? source : undefined, refs, entry });
   }
 
   // Resolve `name`, `name version`, `name version (source)` to locked nodes.
@@ -121,7 +121,7 @@ function extract(input: ExtractInput): ExtractResult {
       const [depName, depVersion] = ref.split(" ");
       const candidates = byName.get(depName!) ?? [];
       const found = depVersion === undefined ? candidates : candidates.filter((i) => nodes[i]!.version === depVersion);
-      if (found.length === 0) warnings.push({ file: path, line: n.line, message: `${n.name}: dependency ${JSON.stringify(ref)} is not in the lock` });
+      if (found.length === 0) warnings.push({ file: path, line: tomlLine(n.entry), message: `${n.name}: dependency ${JSON.stringify(ref)} is not in the lock` });
       out.push(...found);
     }
     return out;

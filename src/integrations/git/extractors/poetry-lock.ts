@@ -19,7 +19,7 @@
 
 import { normalizePythonName } from "./requirements.js";
 import { matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
-import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml.js";
 import {
   ExtractError,
   type ExtractInput,
@@ -92,12 +92,9 @@ export function readPyproject(doc: TomlTable): Manifest | undefined {
   return declares ? { main, dev } : undefined;
 }
 
-/** The wheel and sdist hashes: most of the file, never read. */
-const NOT_READ = new Set(["files"]);
-
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
-  const { root: doc, line: tomlLine } = readTomlFile(path, input.content, { skip: NOT_READ });
+  const { root: doc, line: tomlLine } = readTomlFile(path, input.content);
   const metadata = table(doc.metadata);
   const lockVersion = metadata?.["lock-version"];
   if (lockVersion !== undefined && !/^[12](?:\.\d+)*$/.test(String(lockVersion))) {
@@ -111,15 +108,14 @@ function extract(input: ExtractInput): ExtractResult {
   const locked: Locked[] = [];
   for (const entry of entries ?? []) {
     if (!isTable(entry)) continue;
-    const line = tomlLine(entry);
     const { name, version } = entry;
     if (typeof name !== "string" || name === "") {
-      warnings.push({ file: path, line, message: "package without a name: skipped" });
+      warnings.push({ file: path, line: tomlLine(entry), message: "package without a name: skipped" });
       continue;
     }
     if (typeof version !== "string" || version === "") {
       const why = version === undefined || version === "" ? "no version" : `version ${JSON.stringify(version)} is not a string`;
-      warnings.push({ file: path, line, message: `${name}: ${why}: skipped` });
+      warnings.push({ file: path, line: tomlLine(entry), message: `${name}: ${why}: skipped` });
       continue;
     }
     let dev: boolean | undefined;
