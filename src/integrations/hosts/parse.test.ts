@@ -297,6 +297,21 @@ describe("helpers", () => {
     expect(readCsv("a,b", "f.csv")).toEqual([{ line: 1, fields: ["a", "b"] }]);
   });
 
+  it("readCsv: text after a closing quote marks that record and reading goes on; an unterminated quote names its record's line", () => {
+    expect(readCsv('a,b\n"x"y,z\n\n"multi\nline",w\n"p" q,r\nc,d\n', "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: [], error: "text after a closing quote" },
+      { line: 4, fields: ["multi\nline", "w"] },
+      { line: 6, fields: [], error: "text after a closing quote" },
+      { line: 7, fields: ["c", "d"] },
+    ]);
+    expect(readCsv("a,b\rc,d\r", "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: ["c", "d"] },
+    ]);
+    expect(thrown(() => readCsv('a,b\nc,d\n\n\ne,"f\ng,h\n', "f.csv"))).toMatchObject({ line: 5, reason: "unterminated quoted field" });
+  });
+
   it("parseTimestamp: dates, date-times with and without offsets; rejects impossible dates", () => {
     expect(parseTimestamp("2024-02-29")).toBe(Date.UTC(2024, 1, 29));
     expect(parseTimestamp("2024-02-29T12:00:00Z")).toBe(Date.UTC(2024, 1, 29, 12));

@@ -10,6 +10,7 @@
  * parser are exported for the other file-based integrations.
  */
 
+import { CsvError, parse } from "csv-parse/sync";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, RelationshipRecord } from "../../store/types.js";
 
@@ -46,71 +47,104 @@ export interface CsvRecord {
   /** 1-based line where the record starts */
   line: number;
   fields: string[];
-  /** set when the record is malformed (text after a closing quote) */
+  /** set when the record is malformed (text after a closing quote); its fields are then empty */
   error?: string;
 }
 
+/** Ends of lines and of records: CRLF, LF or CR, mixed in one file if need be. */
+const LINE_END = /\r\n|\n|\r/g;
+
+/** How many line ends the text holds. */
+function lineEnds(text: string): number {
+  return text.match(LINE_END)?.length ?? 0;
+}
+
+/** csv-parse's error for a quoted field followed by other text (`"a"b`); after it, the parser has lost its place. */
+class ClosingQuote {
+  constructor(readonly line: number) {}
+}
+
 /**
- * RFC 4180 CSV: comma-separated, fields optionally quoted with `"` (`""` is a
- * quote inside a quoted field, which may also hold commas and line breaks),
- * CRLF or LF line ends, a byte order mark ignored. Blank lines are skipped.
- * An unterminated quote throws ParseError (it would swallow the rest of the
- * file); text after a closing quote marks that record malformed.
+ * RFC 4180 CSV, read by csv-parse: comma-separated, fields optionally quoted
+ * with `"` (`""` is a quote inside a quoted field, which may also hold commas
+ * and line breaks), CRLF, LF or CR line ends, a byte order mark ignored.
+ * Blank lines are skipped. An unterminated quote throws ParseError naming the
+ * line where its record starts (it would swallow the rest of the file); text
+ * after a closing quote marks that record malformed, and reading goes on at
+ * the next line.
  */
 export function readCsv(text: string, file: string): CsvRecord[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let rows: string[][];
+  try {
+    rows = parse(src, { relax_column_count: true, record_delimiter: ["\r\n", "\n", "\r"] });
+  } catch (error) {
+    if (error instanceof CsvError) return readCsvCarefully(src, file);
+    throw error;
+  }
+  // Without csv-parse's per-record info (it costs the parse four times over): a record takes one line and
+  // one more for each line break in its quoted fields; a blank line is a record of one empty field.
   const records: CsvRecord[] = [];
   let line = 1;
-  let i = 0;
-  while (i < src.length) {
-    const start = line;
-    const fields: string[] = [];
-    let error: string | undefined;
-    for (;;) {
-      let field = "";
-      if (src[i] === '"') {
-        const quoteLine = line;
-        i++;
-        for (;;) {
-          if (i >= src.length) throw new ParseError(file, "unterminated quoted field", quoteLine);
-          const c = src[i]!;
-          if (c === '"') {
-            if (src[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === "\n") line++;
-          field += c;
-          i++;
-        }
-        if (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") {
-          error ??= "text after a closing quote";
-          while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") field += src[i++];
-        }
-      } else {
-        const from = i;
-        while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") i++;
-        field = src.slice(from, i);
-      }
-      fields.push(field);
-      if (src[i] === ",") {
-        i++;
-        continue;
-      }
-      // end of record: \r\n, \n, \r or the end of the text
-      if (src[i] === "\r") i++;
-      if (src[i] === "\n") i++;
-      line++;
-      break;
-    }
-    if (fields.length === 1 && fields[0] === "" && error === undefined) continue;
-    records.push(error === undefined ? { line: start, fields } : { line: start, fields, error });
+  for (const fields of rows) {
+    if (!(fields.length === 1 && fields[0] === "")) records.push({ line, fields });
+    line += 1 + fields.reduce((n, field) => n + lineEnds(field), 0);
   }
   return records;
+}
+
+/** readCsv for a text csv-parse has refused: record by record with their lines, going on past a bad record. */
+function readCsvCarefully(src: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  /** the line the text being read starts on */
+  let firstLine = 1;
+  let rest = src;
+  for (;;) {
+    /** the line where the last record read ended (relative to `rest`) */
+    let lastEnd = 0;
+    try {
+      parse(rest, {
+        relax_column_count: true,
+        skip_empty_lines: true,
+        record_delimiter: ["\r\n", "\n", "\r"],
+        skip_records_with_error: true,
+        on_record: (record, info) => {
+          // info.lines is where the record ends; a quoted field may span lines
+          const start = info.lines - record.reduce((n, field) => n + lineEnds(field), 0);
+          records.push({ line: firstLine - 1 + start, fields: record });
+          lastEnd = info.lines;
+          return null;
+        },
+        on_skip: (error: CsvError | undefined) => {
+          /** csv-parse's errors carry the line they were found on */
+          const at = typeof error?.lines === "number" ? error.lines : lastEnd + 1;
+          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new ClosingQuote(at);
+          if (error?.code === "CSV_QUOTE_NOT_CLOSED") {
+            // the record starts at the first line that is not blank after the last one read
+            const lines = rest.split(LINE_END);
+            let start = lastEnd + 1;
+            while (start < lines.length && lines[start - 1] === "") start++;
+            throw new ParseError(file, "unterminated quoted field", firstLine - 1 + start, { cause: error });
+          }
+          throw new ParseError(file, `not valid CSV: ${error?.message ?? "unreadable record"}`, firstLine - 1 + at, { cause: error });
+        },
+      });
+      return records;
+    } catch (error) {
+      if (!(error instanceof ClosingQuote)) throw error;
+      records.push({ line: firstLine - 1 + error.line, fields: [], error: "text after a closing quote" });
+      // go on at the line after the bad one
+      LINE_END.lastIndex = 0;
+      let next = -1;
+      for (let n = 0; n < error.line; n++) {
+        const m = LINE_END.exec(rest);
+        if (!m) return records;
+        next = m.index + m[0].length;
+      }
+      rest = rest.slice(next);
+      firstLine += error.line;
+    }
+  }
 }
 
 /** `Last Patched`, `lastPatched`, `LAST-PATCHED` -> `last_patched`. */
