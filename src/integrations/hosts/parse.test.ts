@@ -344,4 +344,17 @@ describe("helpers", () => {
     expect(thrown(() => parseJsonDocuments('{"a": "\tb"}', "x.json")).reason).toBe("not valid JSON: bad string");
     expect(thrown(() => parseJsonDocuments("[1,\n2", "x.json"))).toMatchObject({ line: 2, reason: "not valid JSON: unexpected end of file" });
   });
+
+  it("parseJsonDocuments reads values one after the other however laid out, and names the line of a syntax error", () => {
+    const doc = parseJsonDocuments('{"a": 1,\n "b": [1,\n 2]}\n  {"c":\n {"d": 3}}\n[4]', "x.json");
+    expect(doc.values).toEqual([{ a: 1, b: [1, 2] }, { c: { d: 3 } }, [4]]);
+    expect(doc.values.map((v) => doc.lineOf(v as object))).toEqual([1, 4, 6]);
+    expect(doc.lineOf((doc.values[1] as { c: object }).c)).toBe(5);
+    // a key given twice: the value JSON.parse kept, with its own line
+    const twice = parseJsonDocuments('{"k": [1],\n "k": [\n 2, 3]}', "x.json");
+    expect(twice.elementLines((twice.values[0] as { k: number[] }).k)).toEqual([3, 3]);
+    expect(thrown(() => parseJsonDocuments('{"a": 1}\n{"b": 2,\n "c" 3}', "x.json"))).toMatchObject({ line: 3, reason: 'not valid JSON: expected ":"' });
+    expect(thrown(() => parseJsonDocuments('[1]\n[2,\n]', "x.json"))).toMatchObject({ line: 3, reason: "not valid JSON: expected a value" });
+    expect(parseJsonDocuments(" \n", "x.json").values).toEqual([]);
+  });
 });
