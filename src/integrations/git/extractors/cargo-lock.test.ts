@@ -116,6 +116,8 @@ describe("cargo-lock: extract", () => {
       message: expect.stringMatching(/^not valid TOML: /),
     });
     expect(extractError(() => run("Cargo.lock", fixture("future/Cargo.lock")))).toMatchObject({ line: 3, message: "unknown Cargo.lock version 5" });
+    // an integer past 2^53 is a bigint: named, not a crash
+    expect(extractError(() => run("Cargo.lock", "version = 99999999999999999999\n[[package]]\nname = \"a\"\n"))).toMatchObject({ line: 1, message: "unknown Cargo.lock version 99999999999999999999" });
     expect(extractError(() => run("Cargo.lock", '[package]\nname = "x"\n')).message).toBe("not a Cargo.lock: no [[package]]");
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTable, parseToml, readToml, TomlError, type TomlTable } from "./toml.js";
+import { isTable, parseToml, readToml, TomlError, type TomlTable, tomlText } from "./toml.js";
 
 function errorOf(text: string): TomlError {
   try {
@@ -63,6 +63,7 @@ describe("toml (smol-toml and a line index)", () => {
       "1979-05-27T07:32:00.000",
     ]);
     expect(isTable(doc.date)).toBe(false);
+    expect(tomlText([doc.huge!, "x"])).toBe('["9007199254740993","x"]');
   });
 
   it("reads escapes and multi-line strings", () => {

@@ -35,6 +35,12 @@ export function asTable(value: TomlValue | undefined): TomlTable | undefined {
   return isTable(value) ? value : undefined;
 }
 
+/** A TOML value as text for a message: JSON, with a bigint as its digits (JSON.stringify would throw). */
+export function tomlText(value: TomlValue | undefined): string {
+  if (typeof value === "bigint") return value.toString();
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "undefined";
+}
+
 export interface TomlDocument {
   root: TomlTable;
   /**
