@@ -310,6 +310,13 @@ describe("helpers", () => {
       { line: 2, fields: ["c", "d"] },
     ]);
     expect(thrown(() => readCsv('a,b\nc,d\n\n\ne,"f\ng,h\n', "f.csv"))).toMatchObject({ line: 5, reason: "unterminated quoted field" });
+    // a quote inside an unquoted field is text, as it always was here
+    expect(readCsv('a,b\n5" screen,z\n"p"q,r\nx"y,w', "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: ['5" screen', "z"] },
+      { line: 3, fields: [], error: "text after a closing quote" },
+      { line: 4, fields: ['x"y', "w"] },
+    ]);
   });
 
   it("parseTimestamp: dates, date-times with and without offsets; rejects impossible dates", () => {

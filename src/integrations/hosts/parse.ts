@@ -60,9 +60,16 @@ function lineEnds(text: string): number {
   return text.match(LINE_END)?.length ?? 0;
 }
 
-/** csv-parse's error for a quoted field followed by other text (`"a"b`); after it, the parser has lost its place. */
-class ClosingQuote {
-  constructor(readonly line: number) {}
+/**
+ * A line csv-parse stopped at and cannot go on from: a quoted field followed
+ * by other text (`"a"b`), or a quote inside an unquoted field (`5" screen`,
+ * which RFC 4180 does not allow but is plain text to the people who write it).
+ */
+class StoppedAt {
+  constructor(
+    readonly line: number,
+    readonly quote: "closing" | "inside",
+  ) {}
 }
 
 /**
@@ -119,7 +126,8 @@ function readCsvCarefully(src: string, file: string): CsvRecord[] {
         on_skip: (error: CsvError | undefined) => {
           /** csv-parse's errors carry the line they were found on */
           const at = typeof error?.lines === "number" ? error.lines : lastEnd + 1;
-          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new ClosingQuote(at);
+          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new StoppedAt(at, "closing");
+          if (error?.code === "INVALID_OPENING_QUOTE") throw new StoppedAt(at, "inside");
           if (error?.code === "CSV_QUOTE_NOT_CLOSED") {
             // the record starts at the first line that is not blank after the last one read
             const lines = rest.split(LINE_END);
@@ -132,16 +140,30 @@ function readCsvCarefully(src: string, file: string): CsvRecord[] {
       });
       return records;
     } catch (error) {
-      if (!(error instanceof ClosingQuote)) throw error;
-      records.push({ line: firstLine - 1 + error.line, fields: [], error: "text after a closing quote" });
-      // go on at the line after the bad one
+      if (!(error instanceof StoppedAt)) throw error;
+      // where the line csv-parse stopped at starts and ends
       LINE_END.lastIndex = 0;
-      let next = -1;
-      for (let n = 0; n < error.line; n++) {
+      let from = 0;
+      let next = rest.length;
+      for (let n = 1; n <= error.line; n++) {
         const m = LINE_END.exec(rest);
-        if (!m) return records;
-        next = m.index + m[0].length;
+        if (!m) {
+          next = rest.length;
+          break;
+        }
+        if (n < error.line) from = m.index + m[0].length;
+        else next = m.index + m[0].length;
       }
+      const line = firstLine - 1 + error.line;
+      if (error.quote === "closing") {
+        records.push({ line, fields: [], error: "text after a closing quote" });
+      } else {
+        // the quotes in that line are text
+        const [fields] = parse(rest.slice(from, next), { relax_column_count: true, relax_quotes: true, record_delimiter: ["\r\n", "\n", "\r"] }) as string[][];
+        if (fields) records.push({ line, fields });
+      }
+      // go on at the line after it
+      if (next >= rest.length) return records;
       rest = rest.slice(next);
       firstLine += error.line;
     }
