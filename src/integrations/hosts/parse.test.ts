@@ -317,6 +317,7 @@ describe("helpers", () => {
       { line: 3, fields: [], error: "text after a closing quote" },
       { line: 4, fields: ['x"y', "w"] },
     ]);
+    expect(thrown(() => readCsv('a,b\nx" ,"', "f.csv"))).toMatchObject({ line: 2, reason: "unterminated quoted field" });
   });
 
   it("parseTimestamp: dates, date-times with and without offsets; rejects impossible dates", () => {

@@ -67,6 +67,9 @@ function lineEnds(text: string): number {
  */
 class StoppedAt {
   constructor(
+    /** where the record starts */
+    readonly start: number,
+    /** where csv-parse found the quote */
     readonly line: number,
     readonly quote: "closing" | "inside",
   ) {}
@@ -119,20 +122,20 @@ function readCsvCarefully(src: string, file: string): CsvRecord[] {
         on_record: (record, info) => {
           // info.lines is where the record ends; a quoted field may span lines
           const start = info.lines - record.reduce((n, field) => n + lineEnds(field), 0);
-          records.push({ line: firstLine - 1 + start, fields: record });
+          if (!(record.length === 1 && record[0] === "")) records.push({ line: firstLine - 1 + start, fields: record });
           lastEnd = info.lines;
           return null;
         },
         on_skip: (error: CsvError | undefined) => {
           /** csv-parse's errors carry the line they were found on */
           const at = typeof error?.lines === "number" ? error.lines : lastEnd + 1;
-          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new StoppedAt(at, "closing");
-          if (error?.code === "INVALID_OPENING_QUOTE") throw new StoppedAt(at, "inside");
+          // the record starts at the first line that is not blank after the last one read
+          const lines = rest.split(LINE_END);
+          let start = lastEnd + 1;
+          while (start < at && lines[start - 1] === "") start++;
+          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new StoppedAt(start, at, "closing");
+          if (error?.code === "INVALID_OPENING_QUOTE") throw new StoppedAt(start, at, "inside");
           if (error?.code === "CSV_QUOTE_NOT_CLOSED") {
-            // the record starts at the first line that is not blank after the last one read
-            const lines = rest.split(LINE_END);
-            let start = lastEnd + 1;
-            while (start < lines.length && lines[start - 1] === "") start++;
             throw new ParseError(file, "unterminated quoted field", firstLine - 1 + start, { cause: error });
           }
           throw new ParseError(file, `not valid CSV: ${error?.message ?? "unreadable record"}`, firstLine - 1 + at, { cause: error });
@@ -141,7 +144,7 @@ function readCsvCarefully(src: string, file: string): CsvRecord[] {
       return records;
     } catch (error) {
       if (!(error instanceof StoppedAt)) throw error;
-      // where the line csv-parse stopped at starts and ends
+      // where the record csv-parse stopped in starts, and where the line it stopped at ends
       LINE_END.lastIndex = 0;
       let from = 0;
       let next = rest.length;
@@ -151,16 +154,21 @@ function readCsvCarefully(src: string, file: string): CsvRecord[] {
           next = rest.length;
           break;
         }
-        if (n < error.line) from = m.index + m[0].length;
-        else next = m.index + m[0].length;
+        if (n < error.start) from = m.index + m[0].length;
+        if (n === error.line) next = m.index + m[0].length;
       }
-      const line = firstLine - 1 + error.line;
+      const line = firstLine - 1 + error.start;
       if (error.quote === "closing") {
         records.push({ line, fields: [], error: "text after a closing quote" });
       } else {
-        // the quotes in that line are text
-        const [fields] = parse(rest.slice(from, next), { relax_column_count: true, relax_quotes: true, record_delimiter: ["\r\n", "\n", "\r"] }) as string[][];
-        if (fields) records.push({ line, fields });
+        // the quotes in that record are text
+        let relaxed: string[][];
+        try {
+          relaxed = parse(rest.slice(from, next), { relax_column_count: true, relax_quotes: true, record_delimiter: ["\r\n", "\n", "\r"] });
+        } catch (cause) {
+          throw new ParseError(file, "unterminated quoted field", line, { cause });
+        }
+        if (relaxed[0]) records.push({ line, fields: relaxed[0] });
       }
       // go on at the line after it
       if (next >= rest.length) return records;
