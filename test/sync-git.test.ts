@@ -278,7 +278,7 @@ describe("git sync with extractors", () => {
     const { EXTRACTORS } = await import("../src/integrations/git/extractors/index.js");
     const files = fs
       .readdirSync(extractorsDir)
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !["index.ts", "types.ts", "toml-lite.ts", "common.ts", "json-lines.ts", "package-json.ts", "yaml-fast.ts", "test-helpers.ts"].includes(f));
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !["index.ts", "types.ts", "toml.ts", "common.ts", "json-lines.ts", "package-json.ts", "yaml-fast.ts", "test-helpers.ts"].includes(f));
     expect(EXTRACTORS).toHaveLength(files.length);
     for (const file of files) {
       const mod = await import(path.join(extractorsDir, file));

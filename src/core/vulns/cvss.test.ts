@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CvssError, roundup, scoreCvss3, severityCvss4, severityFrom } from "./cvss.js";
+import { CvssError, roundup, scoreCvss3, scoreCvss4, severityFrom } from "./cvss.js";
 
 describe("scoreCvss3", () => {
   // published NVD/GitHub base scores
@@ -47,29 +47,29 @@ describe("scoreCvss3", () => {
   });
 });
 
-describe("CVSS v4.0 severity (approximated through v3.1)", () => {
-  // severities as FIRST's reference calculator gives them for these vectors
+describe("scoreCvss4 (FIRST's v4.0 scoring, through ae-cvss-calculator)", () => {
+  // the scores FIRST publishes for its CVSS v4.0 examples (https://www.first.org/cvss/v4.0/examples)
   it.each([
-    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "critical"],
-    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H", "critical"],
-    ["CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "high"],
-    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "high"],
-    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", "none"],
-  ])("%s is %s", (vector, severity) => {
-    expect(severityCvss4(vector)).toBe(severity);
-  });
-
-  it("is lower when the attack needs more", () => {
-    const order = ["none", "low", "medium", "high", "critical"];
-    const easy = severityCvss4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N");
-    const hard = severityCvss4("CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N");
-    expect(order.indexOf(hard)).toBeLessThan(order.indexOf(easy));
+    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "critical"],
+    ["CVSS:4.0/AV:L/AC:L/AT:P/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 7.3, "high"],
+    ["CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 7.7, "high"],
+    ["CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", 5.2, "medium"], // threat metric lowers it
+    ["CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N", 4.6, "medium"],
+    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N", 7.1, "high"],
+    ["CVSS:4.0/AV:P/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 5.4, "medium"],
+    ["CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N/MSI:S/S:P", 9.7, "critical"], // environmental raises it
+    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0, "none"],
+  ])("%s = %s", (vector, score, severity) => {
+    expect(scoreCvss4(vector)).toEqual({ score, severity });
+    // a second time from the cache, the same answer
+    expect(scoreCvss4(vector)).toEqual({ score, severity });
   });
 
   it("rejects malformed vectors naming the metric", () => {
-    expect(() => severityCvss4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N")).toThrow(/SA/);
-    expect(() => severityCvss4("CVSS:4.0/AV:Q/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")).toThrow(/AV/);
-    expect(() => severityCvss4("CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H")).toThrow(CvssError);
+    expect(() => scoreCvss4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N")).toThrow(/missing base metric SA/);
+    expect(() => scoreCvss4("CVSS:4.0/AV:Q/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")).toThrow(/invalid value "Q" for metric AV/);
+    expect(() => scoreCvss4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/ZZ:1")).toThrow(/unknown metric ZZ/);
+    expect(() => scoreCvss4("CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H")).toThrow(CvssError);
   });
 });
 
@@ -79,7 +79,7 @@ describe("severityFrom", () => {
 
   it("prefers the v3 score, then v4, then the database's word", () => {
     expect(severityFrom([v4, v3], "LOW")).toEqual({ severity: "high", score: 7.2, source: "CVSS_V3", vector: v3.score });
-    expect(severityFrom([v4], "LOW")).toEqual({ severity: "critical", source: "CVSS_V4", vector: v4.score });
+    expect(severityFrom([v4], "LOW")).toEqual({ severity: "critical", score: 9.3, source: "CVSS_V4", vector: v4.score });
     expect(severityFrom(undefined, "MODERATE")).toEqual({ severity: "medium", source: "database_specific" });
     expect(severityFrom([], "critical")).toEqual({ severity: "critical", source: "database_specific" });
     expect(severityFrom([{ type: "CVSS_V3", score: "CVSS:3.1/AV:N" }], "HIGH")).toEqual({
@@ -88,5 +88,20 @@ describe("severityFrom", () => {
     });
     expect(severityFrom([{ type: "Ubuntu", score: "medium" }])).toBeUndefined();
     expect(severityFrom([], "UNKNOWN")).toBeUndefined();
+  });
+});
+
+describe("severityFrom with a v4.0 vector: the exact score decides", () => {
+  // The v3.1 approximation used before rated these differently (medium, low, high).
+  it.each([
+    ["CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N", 7.1, "high"],
+    ["CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N", 4.6, "medium"],
+    ["CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", 5.2, "medium"],
+  ])("%s is %s (%s)", (vector, score, severity) => {
+    expect(severityFrom([{ type: "CVSS_V4", score: vector }], "LOW")).toEqual({ severity, score, source: "CVSS_V4", vector });
+  });
+
+  it("an unscorable v4.0 vector falls back to the database's word", () => {
+    expect(severityFrom([{ type: "CVSS_V4", score: "CVSS:4.0/AV:N" }], "MODERATE")).toEqual({ severity: "medium", source: "database_specific" });
   });
 });

@@ -1,9 +1,17 @@
 /**
  * CVSS scoring for advisories: a v3.0/v3.1 vector to its base score and
- * severity (the specification's formula, exactly), a v4.0 vector to a
- * severity (approximated, see severityCvss4), and the choice between what an
- * OSV advisory offers.
+ * severity (the specification's formula, exactly, our own code), a v4.0
+ * vector to its score and severity (FIRST's macro-vector scoring, through
+ * ae-cvss-calculator), and the choice between what an OSV advisory offers.
  */
+import { createRequire } from "node:module";
+
+/** ae-cvss-calculator, loaded on the first v4.0 vector: importing it costs about 250 ms, too much for every command that opens the advisory database. */
+let aeCvss: typeof import("ae-cvss-calculator") | undefined;
+function cvssCalculator(): typeof import("ae-cvss-calculator") {
+  aeCvss ??= createRequire(import.meta.url)("ae-cvss-calculator") as typeof import("ae-cvss-calculator");
+  return aeCvss;
+}
 
 export type Severity = "critical" | "high" | "medium" | "low" | "none";
 
@@ -169,40 +177,37 @@ const V4_VALUES: Record<string, readonly string[]> = {
 const V4_BASE = ["AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA"] as const;
 
 /**
- * The severity of a CVSS v4.0 vector, approximated: its base metrics are
- * mapped onto their CVSS v3.1 counterparts and scored with the v3.1 formula.
- * This is our own approximation, not FIRST's v4.0 scoring (which needs the
- * specification's macro-vector table): it agrees with the reference
- * severities on common vectors but the number is not a v4.0 score, so only
- * the severity is returned. The mapping:
- * - AV, PR as they are; AC is High when AC:H or AT:P (attack requirements);
- *   UI is Required unless UI:N;
- * - C/I/A is the higher of the vulnerable (VC/VI/VA) and the subsequent
- *   system (SC/SI/SA) impact; scope is Changed when a subsequent-system
- *   impact is higher than the vulnerable system's.
- * Threat and environmental metrics are checked but not used.
+ * Scores already computed, by vector: the library takes about 1 ms a vector,
+ * and an advisory database repeats a few hundred distinct vectors thousands
+ * of times.
  */
-export function severityCvss4(vector: string): Severity {
+const v4Scores = new Map<string, { score: number; severity: Severity }>();
+const V4_CACHE_SIZE = 10_000;
+
+/**
+ * The CVSS v4.0 score of a vector such as
+ * `CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N` (9.3,
+ * critical), as FIRST's calculator gives it: v4.0 has one score, and the
+ * threat and environmental metrics a vector carries take part in it (it is
+ * then a CVSS-BT or CVSS-BTE score; `E:U` lowers it). The metrics are checked
+ * here first, so a bad vector throws CvssError naming the metric (the
+ * library would pass over some mistakes); the scoring is ae-cvss-calculator's.
+ */
+export function scoreCvss4(vector: string): { score: number; severity: Severity } {
+  const known = v4Scores.get(vector);
+  if (known) return { ...known };
   const match = /^CVSS:4\.0\/(.*)$/.exec(vector.trim());
   if (!match) throw new CvssError("not a CVSS:4.0 vector", vector);
   const parsed = parseMetrics(vector, match[1]!, V4_VALUES);
   for (const name of V4_BASE) {
     if (!parsed.has(name)) throw new CvssError(`missing base metric ${name}`, vector, name);
   }
-  const get = (name: string) => parsed.get(name)!;
-  const rank = { N: 0, L: 1, H: 2 } as Record<string, number>;
-  const higher = (a: string, b: string) => ((rank[a] ?? 0) >= (rank[b] ?? 0) ? a : b);
-  const c = higher(get("VC"), get("SC"));
-  const i = higher(get("VI"), get("SI"));
-  const a = higher(get("VA"), get("SA"));
-  const changed =
-    (rank[get("SC")] ?? 0) > (rank[get("VC")] ?? 0) ||
-    (rank[get("SI")] ?? 0) > (rank[get("VI")] ?? 0) ||
-    (rank[get("SA")] ?? 0) > (rank[get("VA")] ?? 0);
-  const ac = get("AC") === "H" || get("AT") === "P" ? "H" : "L";
-  const ui = get("UI") === "N" ? "N" : "R";
-  const v3 = `CVSS:3.1/AV:${get("AV")}/AC:${ac}/PR:${get("PR")}/UI:${ui}/S:${changed ? "C" : "U"}/C:${c}/I:${i}/A:${a}`;
-  return scoreCvss3(v3).severity;
+  const score = new (cvssCalculator().Cvss4P0)(`CVSS:4.0/${match[1]}`).calculateScores().base;
+  if (score === undefined) throw new CvssError("no score", vector);
+  const result = { score, severity: severityOfScore(score) };
+  if (v4Scores.size >= V4_CACHE_SIZE) v4Scores.clear();
+  v4Scores.set(vector, result);
+  return { ...result };
 }
 
 // ---------------------------------------------------------------- advisories
@@ -254,7 +259,8 @@ export function severityFrom(
   for (const { type, score: vector } of list) {
     if (type !== "CVSS_V4") continue;
     try {
-      return { severity: severityCvss4(vector), source: "CVSS_V4", vector };
+      const { score, severity } = scoreCvss4(vector);
+      return { severity, score, source: "CVSS_V4", vector };
     } catch {
       // unscorable: try the next source
     }

@@ -53,6 +53,16 @@ beforeAll(async () => {
   });
   fs.writeFileSync(path.join(src, "TEST-DEB12.json"), JSON.stringify(debian("TEST-DEB12", "12", "3.0.11-1~deb12u2")));
   fs.writeFileSync(path.join(src, "TEST-DEB11.json"), JSON.stringify(debian("TEST-DEB11", "11", "9.9.9-1")));
+  // made up: only a CVSS v4.0 vector (7.1, high; the v3.1 approximation once said medium) and the database's LOW
+  const v4Only = {
+    id: "TEST-V4",
+    modified: "2026-01-01T00:00:00Z",
+    summary: "test advisory, not a real record",
+    affected: [{ package: { ecosystem: "npm", name: "v4-scored" }, ranges: [{ type: "SEMVER", events: [{ introduced: "0" }, { fixed: "2.0.0" }] }] }],
+    severity: [{ type: "CVSS_V4", score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N" }],
+    database_specific: { severity: "LOW" },
+  };
+  fs.writeFileSync(path.join(src, "TEST-V4.json"), JSON.stringify(v4Only));
   db = AdvisoryDb.open(path.join(dir, "osv.db"), { create: true });
   await db.import(advisoryTexts(src), { now: T0, source: src });
 });
@@ -140,6 +150,13 @@ describe.each(BACKENDS)("dm vulns scan over the graph (%s)", (backend) => {
     if (r.type !== "list") throw new Error("list expected");
     return r.data[0]?.properties;
   };
+
+  it("a CVSS v4.0 vector is scored exactly: its score sets the severity and the due date, over the database's word", async () => {
+    await sync(store, T0, [SHOP, { name: "scored", packages: [["npm", "v4-scored", "1.0.0", "package-lock.json"]] }]);
+    const result = await scan(T0);
+    expect(result.open.filter((f) => f.entityName === "scored").map((f) => [f.vulnerabilityId, f.severity])).toEqual([["TEST-V4", "high"]]);
+    expect(await findingOf("TEST-V4", "scored", T0)).toMatchObject({ severity: "high", dueDate: T0 + 30 * DAY_MS });
+  });
 
   it("opens one finding per vulnerability and asset, due by the severity SLA, with package, versions and manifest", async () => {
     await sync(store, T0, [SHOP, WEB, API, WORKER]);

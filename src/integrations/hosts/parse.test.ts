@@ -297,6 +297,29 @@ describe("helpers", () => {
     expect(readCsv("a,b", "f.csv")).toEqual([{ line: 1, fields: ["a", "b"] }]);
   });
 
+  it("readCsv: text after a closing quote marks that record and reading goes on; an unterminated quote names its record's line", () => {
+    expect(readCsv('a,b\n"x"y,z\n\n"multi\nline",w\n"p" q,r\nc,d\n', "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: [], error: "text after a closing quote" },
+      { line: 4, fields: ["multi\nline", "w"] },
+      { line: 6, fields: [], error: "text after a closing quote" },
+      { line: 7, fields: ["c", "d"] },
+    ]);
+    expect(readCsv("a,b\rc,d\r", "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: ["c", "d"] },
+    ]);
+    expect(thrown(() => readCsv('a,b\nc,d\n\n\ne,"f\ng,h\n', "f.csv"))).toMatchObject({ line: 5, reason: "unterminated quoted field" });
+    // a quote inside an unquoted field is text, as it always was here
+    expect(readCsv('a,b\n5" screen,z\n"p"q,r\nx"y,w', "f.csv")).toEqual([
+      { line: 1, fields: ["a", "b"] },
+      { line: 2, fields: ['5" screen', "z"] },
+      { line: 3, fields: [], error: "text after a closing quote" },
+      { line: 4, fields: ['x"y', "w"] },
+    ]);
+    expect(thrown(() => readCsv('a,b\nx" ,"', "f.csv"))).toMatchObject({ line: 2, reason: "unterminated quoted field" });
+  });
+
   it("parseTimestamp: dates, date-times with and without offsets; rejects impossible dates", () => {
     expect(parseTimestamp("2024-02-29")).toBe(Date.UTC(2024, 1, 29));
     expect(parseTimestamp("2024-02-29T12:00:00Z")).toBe(Date.UTC(2024, 1, 29, 12));
@@ -328,5 +351,18 @@ describe("helpers", () => {
     expect(Object.getPrototypeOf(doc.values[1])).toBe(Object.prototype);
     expect(thrown(() => parseJsonDocuments('{"a": "\tb"}', "x.json")).reason).toBe("not valid JSON: bad string");
     expect(thrown(() => parseJsonDocuments("[1,\n2", "x.json"))).toMatchObject({ line: 2, reason: "not valid JSON: unexpected end of file" });
+  });
+
+  it("parseJsonDocuments reads values one after the other however laid out, and names the line of a syntax error", () => {
+    const doc = parseJsonDocuments('{"a": 1,\n "b": [1,\n 2]}\n  {"c":\n {"d": 3}}\n[4]', "x.json");
+    expect(doc.values).toEqual([{ a: 1, b: [1, 2] }, { c: { d: 3 } }, [4]]);
+    expect(doc.values.map((v) => doc.lineOf(v as object))).toEqual([1, 4, 6]);
+    expect(doc.lineOf((doc.values[1] as { c: object }).c)).toBe(5);
+    // a key given twice: the value JSON.parse kept, with its own line
+    const twice = parseJsonDocuments('{"k": [1],\n "k": [\n 2, 3]}', "x.json");
+    expect(twice.elementLines((twice.values[0] as { k: number[] }).k)).toEqual([3, 3]);
+    expect(thrown(() => parseJsonDocuments('{"a": 1}\n{"b": 2,\n "c" 3}', "x.json"))).toMatchObject({ line: 3, reason: 'not valid JSON: expected ":"' });
+    expect(thrown(() => parseJsonDocuments('[1]\n[2,\n]', "x.json"))).toMatchObject({ line: 3, reason: "not valid JSON: expected a value" });
+    expect(parseJsonDocuments(" \n", "x.json").values).toEqual([]);
   });
 });

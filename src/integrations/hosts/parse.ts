@@ -10,7 +10,9 @@
  * parser are exported for the other file-based integrations.
  */
 
+import { CsvError, parse } from "csv-parse/sync";
 import { InputError } from "../../shared/errors.js";
+import { type JsonNode, jsonSyntaxError, jsonTree, lineIndex } from "../json-position.js";
 import type { EntityRecord, RelationshipRecord } from "../../store/types.js";
 
 // ---------------------------------------------------------------------------
@@ -46,71 +48,134 @@ export interface CsvRecord {
   /** 1-based line where the record starts */
   line: number;
   fields: string[];
-  /** set when the record is malformed (text after a closing quote) */
+  /** set when the record is malformed (text after a closing quote); its fields are then empty */
   error?: string;
 }
 
+/** Ends of lines and of records: CRLF, LF or CR, mixed in one file if need be. */
+const LINE_END = /\r\n|\n|\r/g;
+
+/** How many line ends the text holds. */
+function lineEnds(text: string): number {
+  return text.match(LINE_END)?.length ?? 0;
+}
+
 /**
- * RFC 4180 CSV: comma-separated, fields optionally quoted with `"` (`""` is a
- * quote inside a quoted field, which may also hold commas and line breaks),
- * CRLF or LF line ends, a byte order mark ignored. Blank lines are skipped.
- * An unterminated quote throws ParseError (it would swallow the rest of the
- * file); text after a closing quote marks that record malformed.
+ * A line csv-parse stopped at and cannot go on from: a quoted field followed
+ * by other text (`"a"b`), or a quote inside an unquoted field (`5" screen`,
+ * which RFC 4180 does not allow but is plain text to the people who write it).
+ */
+class StoppedAt {
+  constructor(
+    /** where the record starts */
+    readonly start: number,
+    /** where csv-parse found the quote */
+    readonly line: number,
+    readonly quote: "closing" | "inside",
+  ) {}
+}
+
+/**
+ * RFC 4180 CSV, read by csv-parse: comma-separated, fields optionally quoted
+ * with `"` (`""` is a quote inside a quoted field, which may also hold commas
+ * and line breaks), CRLF, LF or CR line ends, a byte order mark ignored.
+ * Blank lines are skipped. An unterminated quote throws ParseError naming the
+ * line where its record starts (it would swallow the rest of the file); text
+ * after a closing quote marks that record malformed, and reading goes on at
+ * the next line.
  */
 export function readCsv(text: string, file: string): CsvRecord[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let rows: string[][];
+  try {
+    rows = parse(src, { relax_column_count: true, record_delimiter: ["\r\n", "\n", "\r"] });
+  } catch (error) {
+    if (error instanceof CsvError) return readCsvCarefully(src, file);
+    throw error;
+  }
+  // Without csv-parse's per-record info (it costs the parse four times over): a record takes one line and
+  // one more for each line break in its quoted fields; a blank line is a record of one empty field.
   const records: CsvRecord[] = [];
   let line = 1;
-  let i = 0;
-  while (i < src.length) {
-    const start = line;
-    const fields: string[] = [];
-    let error: string | undefined;
-    for (;;) {
-      let field = "";
-      if (src[i] === '"') {
-        const quoteLine = line;
-        i++;
-        for (;;) {
-          if (i >= src.length) throw new ParseError(file, "unterminated quoted field", quoteLine);
-          const c = src[i]!;
-          if (c === '"') {
-            if (src[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === "\n") line++;
-          field += c;
-          i++;
-        }
-        if (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") {
-          error ??= "text after a closing quote";
-          while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") field += src[i++];
-        }
-      } else {
-        const from = i;
-        while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") i++;
-        field = src.slice(from, i);
-      }
-      fields.push(field);
-      if (src[i] === ",") {
-        i++;
-        continue;
-      }
-      // end of record: \r\n, \n, \r or the end of the text
-      if (src[i] === "\r") i++;
-      if (src[i] === "\n") i++;
-      line++;
-      break;
-    }
-    if (fields.length === 1 && fields[0] === "" && error === undefined) continue;
-    records.push(error === undefined ? { line: start, fields } : { line: start, fields, error });
+  for (const fields of rows) {
+    if (!(fields.length === 1 && fields[0] === "")) records.push({ line, fields });
+    line += 1 + fields.reduce((n, field) => n + lineEnds(field), 0);
   }
   return records;
+}
+
+/** readCsv for a text csv-parse has refused: record by record with their lines, going on past a bad record. */
+function readCsvCarefully(src: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  /** the line the text being read starts on */
+  let firstLine = 1;
+  let rest = src;
+  for (;;) {
+    /** the line where the last record read ended (relative to `rest`) */
+    let lastEnd = 0;
+    try {
+      parse(rest, {
+        relax_column_count: true,
+        skip_empty_lines: true,
+        record_delimiter: ["\r\n", "\n", "\r"],
+        skip_records_with_error: true,
+        on_record: (record, info) => {
+          // info.lines is where the record ends; a quoted field may span lines
+          const start = info.lines - record.reduce((n, field) => n + lineEnds(field), 0);
+          if (!(record.length === 1 && record[0] === "")) records.push({ line: firstLine - 1 + start, fields: record });
+          lastEnd = info.lines;
+          return null;
+        },
+        on_skip: (error: CsvError | undefined) => {
+          /** csv-parse's errors carry the line they were found on */
+          const at = typeof error?.lines === "number" ? error.lines : lastEnd + 1;
+          // the record starts at the first line that is not blank after the last one read
+          const lines = rest.split(LINE_END);
+          let start = lastEnd + 1;
+          while (start < at && lines[start - 1] === "") start++;
+          if (error?.code === "CSV_INVALID_CLOSING_QUOTE") throw new StoppedAt(start, at, "closing");
+          if (error?.code === "INVALID_OPENING_QUOTE") throw new StoppedAt(start, at, "inside");
+          if (error?.code === "CSV_QUOTE_NOT_CLOSED") {
+            throw new ParseError(file, "unterminated quoted field", firstLine - 1 + start, { cause: error });
+          }
+          throw new ParseError(file, `not valid CSV: ${error?.message ?? "unreadable record"}`, firstLine - 1 + at, { cause: error });
+        },
+      });
+      return records;
+    } catch (error) {
+      if (!(error instanceof StoppedAt)) throw error;
+      // where the record csv-parse stopped in starts, and where the line it stopped at ends
+      LINE_END.lastIndex = 0;
+      let from = 0;
+      let next = rest.length;
+      for (let n = 1; n <= error.line; n++) {
+        const m = LINE_END.exec(rest);
+        if (!m) {
+          next = rest.length;
+          break;
+        }
+        if (n < error.start) from = m.index + m[0].length;
+        if (n === error.line) next = m.index + m[0].length;
+      }
+      const line = firstLine - 1 + error.start;
+      if (error.quote === "closing") {
+        records.push({ line, fields: [], error: "text after a closing quote" });
+      } else {
+        // the quotes in that record are text
+        let relaxed: string[][];
+        try {
+          relaxed = parse(rest.slice(from, next), { relax_column_count: true, relax_quotes: true, record_delimiter: ["\r\n", "\n", "\r"] });
+        } catch (cause) {
+          throw new ParseError(file, "unterminated quoted field", line, { cause });
+        }
+        if (relaxed[0]) records.push({ line, fields: relaxed[0] });
+      }
+      // go on at the line after it
+      if (next >= rest.length) return records;
+      rest = rest.slice(next);
+      firstLine += error.line;
+    }
+  }
 }
 
 /** `Last Patched`, `lastPatched`, `LAST-PATCHED` -> `last_patched`. */
@@ -162,137 +227,138 @@ export interface JsonDocuments {
   elementLines(array: readonly unknown[]): readonly number[] | undefined;
 }
 
+/** What a jsonc-parser error code means, in words. */
+const JSON_ERRORS: Record<string, string> = {
+  InvalidSymbol: "unexpected character",
+  InvalidNumberFormat: "bad number",
+  UnexpectedEndOfNumber: "bad number",
+  PropertyNameExpected: 'expected a property name in ""',
+  ValueExpected: "expected a value",
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected ","',
+  CloseBraceExpected: 'expected "," or "}"',
+  CloseBracketExpected: 'expected "," or "]"',
+  UnexpectedEndOfString: "unterminated string",
+  InvalidUnicode: "bad string",
+  InvalidEscapeCharacter: "bad string",
+  InvalidCharacter: "bad string",
+  InvalidCommentToken: "comments are not JSON",
+  UnexpectedEndOfComment: "comments are not JSON",
+};
+
 /**
- * Read one or more JSON values (a document, or JSON lines) keeping the line
- * of every object and array, so that a bad row can be reported by line.
+ * Read one or more JSON values (a document, JSON lines, or values one after
+ * the other) with JSON.parse. A syntax error names its line (found by
+ * jsonc-parser); the lines of objects and arrays, wanted for warnings, are
+ * found by jsonc-parser too, on first use.
  */
 export function parseJsonDocuments(text: string, file: string): JsonDocuments {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const newlines: number[] = [];
-  for (let j = src.indexOf("\n"); j >= 0; j = src.indexOf("\n", j + 1)) newlines.push(j);
-  const lineAt = (offset: number) => {
-    let lo = 0;
-    let hi = newlines.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (newlines[mid]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + 1;
-  };
-  const lines = new WeakMap<object, number>();
-  const elements = new WeakMap<readonly unknown[], number[]>();
-  let i = 0;
-  const fail = (message: string): never => {
-    const reason = i >= src.length ? "unexpected end of file" : message;
-    throw new ParseError(file, `not valid JSON: ${reason}`, lineAt(Math.min(i, src.length)));
-  };
-  const ws = () => {
-    for (;;) {
-      const c = src.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
-      else return;
-    }
-  };
-  const STRING = /"(?:[^"\\]|\\.)*"/y;
-  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const string = (): string => {
-    STRING.lastIndex = i;
-    const m = STRING.exec(src);
-    if (!m) fail("bad string");
-    try {
-      // JSON.parse rejects what the pattern lets through (control characters, bad escapes)
-      const value = JSON.parse(m![0]) as string;
-      i += m![0].length;
-      return value;
-    } catch {
-      return fail("bad string");
-    }
-  };
-  const value = (depth: number): unknown => {
-    if (depth > 256) fail("nested too deeply");
-    ws();
-    const c = src[i];
-    if (c === "{") {
-      const obj: Record<string, unknown> = {};
-      lines.set(obj, lineAt(i));
-      i++;
-      ws();
-      if (src[i] === "}") {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (src[i] !== '"') fail('expected a property name in ""');
-        const key = string();
-        ws();
-        if (src[i] !== ":") fail('expected ":"');
-        i++;
-        const v = value(depth + 1);
-        if (key === "__proto__") Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
-        else obj[key] = v;
-        ws();
-        if (src[i] === ",") {
-          i++;
-          continue;
-        }
-        if (src[i] === "}") {
-          i++;
-          return obj;
-        }
-        fail('expected "," or "}"');
-      }
-    }
-    if (c === "[") {
-      const arr: unknown[] = [];
-      const at: number[] = [];
-      lines.set(arr, lineAt(i));
-      elements.set(arr, at);
-      i++;
-      ws();
-      if (src[i] === "]") {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        ws();
-        at.push(lineAt(i));
-        arr.push(value(depth + 1));
-        ws();
-        if (src[i] === ",") {
-          i++;
-          continue;
-        }
-        if (src[i] === "]") {
-          i++;
-          return arr;
-        }
-        fail('expected "," or "]"');
-      }
-    }
-    if (c === '"') return string();
-    for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (src.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
-    }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(src);
-    if (m) {
-      i += m[0].length;
-      return Number(m[0]);
-    }
-    return fail(`unexpected ${JSON.stringify(src[i])}`);
-  };
-  const values: unknown[] = [];
-  ws();
-  while (i < src.length) {
-    values.push(value(0));
-    ws();
+  const lineAt = lineIndex(src);
+  /** each value and where its text starts */
+  const documents: Array<{ value: unknown; from: number; to: number }> = [];
+  try {
+    documents.push({ value: JSON.parse(src), from: 0, to: src.length });
+  } catch {
+    if (!readJsonLines(src, documents)) readConcatenated(src, file, lineAt, documents);
   }
-  return { values, lineOf: (v) => lines.get(v), elementLines: (a) => elements.get(a) };
+  let lines: WeakMap<object, number> | undefined;
+  let elements: WeakMap<readonly unknown[], number[]> | undefined;
+  const index = () => {
+    if (lines === undefined) {
+      lines = new WeakMap();
+      elements = new WeakMap();
+      for (const { value, from, to } of documents) {
+        const root = jsonTree(src.slice(from, to));
+        if (root) indexValue(value, root, (offset) => lineAt(from + offset), lines, elements);
+      }
+    }
+    return { lines, elements: elements! };
+  };
+  return {
+    values: documents.map((d) => d.value),
+    lineOf: (v) => index().lines.get(v),
+    elementLines: (a) => index().elements.get(a),
+  };
+}
+
+/** JSON lines: every line that is not blank is one value. False (nothing added) when one is not. */
+function readJsonLines(src: string, documents: Array<{ value: unknown; from: number; to: number }>): boolean {
+  const found: typeof documents = [];
+  let from = 0;
+  while (from < src.length) {
+    const end = src.indexOf("\n", from);
+    const to = end < 0 ? src.length : end;
+    const line = src.slice(from, to);
+    if (line.trim() !== "") {
+      try {
+        found.push({ value: JSON.parse(line), from, to });
+      } catch {
+        return false;
+      }
+    }
+    from = to + 1;
+  }
+  documents.push(...found);
+  return true;
+}
+
+/** Values one after the other, however laid out: jsonc-parser says where each ends, or where the text stops being JSON. */
+function readConcatenated(
+  src: string,
+  file: string,
+  lineAt: (offset: number) => number,
+  documents: Array<{ value: unknown; from: number; to: number }>,
+): void {
+  let from = 0;
+  for (;;) {
+    while (/\s/.test(src[from] ?? "")) from++;
+    if (from >= src.length) return;
+    const rest = src.slice(from);
+    const error = jsonSyntaxError(rest);
+    const to = error === undefined ? src.length : from + error.offset;
+    if (error !== undefined && error.code !== "EndOfFileExpected") {
+      const reason = to >= src.length ? "unexpected end of file" : (JSON_ERRORS[error.code] ?? error.code);
+      throw new ParseError(file, `not valid JSON: ${reason}`, lineAt(Math.min(to, src.length)));
+    }
+    try {
+      documents.push({ value: JSON.parse(src.slice(from, to)), from, to });
+    } catch (cause) {
+      // what jsonc-parser lets through and JSON.parse does not (a lone surrogate escape...)
+      throw new ParseError(file, `not valid JSON: ${(cause as Error).message.split("\n")[0]}`, lineAt(from), { cause });
+    }
+    from = to;
+  }
+}
+
+/** Walks a parsed value and its jsonc-parser node together, keeping the line of every object and array and of each element. */
+function indexValue(
+  value: unknown,
+  node: JsonNode,
+  lineAt: (offset: number) => number,
+  lines: WeakMap<object, number>,
+  elements: WeakMap<readonly unknown[], number[]>,
+): void {
+  if (Array.isArray(value) && node.type === "array") {
+    lines.set(value, lineAt(node.offset));
+    const children = node.children ?? [];
+    elements.set(
+      value,
+      children.map((child) => lineAt(child.offset)),
+    );
+    value.forEach((v, i) => {
+      if (children[i]) indexValue(v, children[i], lineAt, lines, elements);
+    });
+  } else if (isObject(value) && node.type === "object") {
+    lines.set(value, lineAt(node.offset));
+    // a key given twice: JSON.parse kept the last
+    const last = new Map<string, JsonNode>();
+    for (const property of node.children ?? []) {
+      const [key, child] = property.children ?? [];
+      if (key && child && typeof key.value === "string") last.set(key.value, child);
+    }
+    for (const [key, child] of last) if (Object.hasOwn(value, key)) indexValue(value[key], child, lineAt, lines, elements);
+  }
 }
 
 /** A JSON or CSV cell as trimmed text; undefined when empty or missing. */
@@ -358,7 +424,8 @@ export function hostKey(hostname: string): string {
  */
 export function parseHostInventory(text: string, fileName: string): ParseResult {
   const warnings: ParseWarning[] = [];
-  const rows: Array<{ line: number | undefined; cells: Partial<Record<InventoryColumn, unknown>> }> = [];
+  /** each row, with its line (found when a warning wants it) */
+  const rows: Array<{ line: () => number | undefined; cells: Partial<Record<InventoryColumn, unknown>> }> = [];
   const lower = fileName.toLowerCase();
   const json = lower.endsWith(".json") || (!lower.endsWith(".csv") && /^\uFEFF?\s*[[{]/.test(text));
   if (json) {
@@ -367,10 +434,10 @@ export function parseHostInventory(text: string, fileName: string): ParseResult 
     const top = doc.values[0];
     const list = Array.isArray(top) ? top : isObject(top) && Array.isArray(top.hosts) ? top.hosts : undefined;
     if (list === undefined) throw new ParseError(fileName, 'expected an array of hosts or { "hosts": [...] }', 1);
-    const itemLines = doc.elementLines(list) ?? [];
+    const itemLine = (j: number) => doc.elementLines(list)?.[j];
     list.forEach((item: unknown, j: number) => {
       if (!isObject(item)) {
-        warnings.push({ file: fileName, line: itemLines[j]!, message: "a host must be an object; skipped" });
+        warnings.push({ file: fileName, line: itemLine(j)!, message: "a host must be an object; skipped" });
         return;
       }
       const cells: Partial<Record<InventoryColumn, unknown>> = {};
@@ -378,7 +445,7 @@ export function parseHostInventory(text: string, fileName: string): ParseResult 
         const col = inventoryColumn(k);
         if (col !== undefined && cells[col] === undefined) cells[col] = v;
       }
-      rows.push({ line: itemLines[j], cells });
+      rows.push({ line: () => itemLine(j), cells });
     });
   } else {
     const records = readCsv(text, fileName);
@@ -405,14 +472,16 @@ export function parseHostInventory(text: string, fileName: string): ParseResult 
       columns.forEach((col, j) => {
         if (col !== undefined && cells[col] === undefined) cells[col] = record.fields[j];
       });
-      rows.push({ line: record.line, cells });
+      rows.push({ line: () => record.line, cells });
     }
   }
 
   const entities: EntityRecord[] = [];
-  const seen = new Map<string, number | undefined>();
-  for (const { line, cells } of rows) {
+  /** where each host was first seen */
+  const seen = new Map<string, () => number | undefined>();
+  for (const { line: lineOf, cells } of rows) {
     const skip = (message: string) => {
+      const line = lineOf();
       warnings.push(line === undefined ? { file: fileName, message } : { file: fileName, line, message });
     };
     const text = (col: InventoryColumn): string | undefined => cellText(cells[col]);
@@ -427,7 +496,7 @@ export function parseHostInventory(text: string, fileName: string): ParseResult 
     }
     const key = hostKey(hostname);
     if (seen.has(key)) {
-      const first = seen.get(key);
+      const first = seen.get(key)?.();
       skip(`duplicate hostname ${hostname}${first === undefined ? "" : ` (first on line ${first})`}; row skipped`);
       continue;
     }
@@ -466,7 +535,7 @@ export function parseHostInventory(text: string, fileName: string): ParseResult 
       entity.deployment = model;
       entity.mutable = MUTABLE[model];
     }
-    seen.set(key, line);
+    seen.set(key, lineOf);
     entities.push(entity);
   }
   return { entities, relationships: [], warnings: byLine(warnings) };
@@ -482,8 +551,8 @@ interface ResultSet {
   /** the query name, when the results carry one */
   name?: string;
   rows: unknown[];
-  /** line of the result set, for rows that are not objects */
-  line?: number;
+  /** line of the result set, for rows that are not objects (found when a warning wants it) */
+  line: () => number | undefined;
 }
 
 /** The table a query read: from its name (`deb_packages`, `pack_inventory_deb_packages`), else from its columns. */
@@ -523,9 +592,7 @@ function namedResult(value: Record<string, unknown>, lineOf: JsonDocuments["line
     rows = value.action === "removed" ? [] : [value.columns];
   }
   if (rows === undefined) return undefined;
-  const set: ResultSet & { host?: string } = { name: value.name, rows };
-  const line = lineOf(value);
-  if (line !== undefined) set.line = line;
+  const set: ResultSet & { host?: string } = { name: value.name, rows, line: () => lineOf(value) };
   if (typeof value.hostIdentifier === "string" && value.hostIdentifier !== "") set.host = value.hostIdentifier;
   return set;
 }
@@ -547,7 +614,8 @@ export interface OsqueryOptions {
 export function parseOsquery(text: string, fileName: string, options: OsqueryOptions = {}): ParseResult {
   const doc = parseJsonDocuments(text, fileName);
   const warnings: ParseWarning[] = [];
-  const warn = (line: number | undefined, message: string) => {
+  const warn = (where: number | undefined | (() => number | undefined), message: string) => {
+    const line = typeof where === "function" ? where() : where;
     warnings.push(line === undefined ? { file: fileName, message } : { file: fileName, line, message });
   };
   const sets: Array<ResultSet & { host?: string }> = [];
@@ -555,7 +623,7 @@ export function parseOsquery(text: string, fileName: string, options: OsqueryOpt
     if (Array.isArray(value)) {
       const named = value.map((v) => (isObject(v) ? namedResult(v, doc.lineOf) : undefined));
       if (value.length > 0 && named.every((n) => n !== undefined)) sets.push(...(named as ResultSet[]));
-      else sets.push({ rows: value, line: doc.lineOf(value) ?? 1 });
+      else sets.push({ rows: value, line: () => doc.lineOf(value) ?? 1 });
       continue;
     }
     if (!isObject(value)) throw new ParseError(fileName, "expected osquery results (an array of rows or an object keyed by query name)", 1);
@@ -565,7 +633,7 @@ export function parseOsquery(text: string, fileName: string, options: OsqueryOpt
       continue;
     }
     for (const [name, rows] of Object.entries(value)) {
-      if (Array.isArray(rows)) sets.push({ name, rows, line: doc.lineOf(rows) ?? 1 });
+      if (Array.isArray(rows)) sets.push({ name, rows, line: () => doc.lineOf(rows) ?? 1 });
     }
   }
 
@@ -583,9 +651,8 @@ export function parseOsquery(text: string, fileName: string, options: OsqueryOpt
       if (set.name === undefined && set.rows.length > 0) warn(set.line, "results of an unknown query (no name, columns not recognised); skipped");
       continue;
     }
-    const rowLines = doc.elementLines(set.rows);
     for (const [j, row] of set.rows.entries()) {
-      const line = rowLines?.[j] ?? (isObject(row) ? doc.lineOf(row) : undefined) ?? set.line;
+      const line = () => doc.elementLines(set.rows)?.[j] ?? (isObject(row) ? doc.lineOf(row) : undefined) ?? set.line();
       if (!isObject(row)) {
         warn(line, `a ${table} row must be an object; skipped`);
         continue;

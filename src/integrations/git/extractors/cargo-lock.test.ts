@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cargoLockExtractor, readCargoToml } from "./cargo-lock.js";
-import { parseToml } from "./toml-lite.js";
+import { parseToml } from "./toml.js";
 import type { ExtractResult } from "./types.js";
 import { extractError, reportMedianMs, packageOf, readFixture, runExtractor } from "./test-helpers.js";
 
@@ -105,7 +105,7 @@ describe("cargo-lock: extract", () => {
     const result = run("Cargo.lock", fixture("healthy/Cargo.lock"), { "Cargo.toml": "[package]\nname = 'x\n" });
     expect(result.packages).toEqual(INVENTORY_AGENT.map((p) => ({ ...p, devDependency: false })));
     expect(result.warnings).toEqual([
-      { file: "Cargo.toml", line: 2, message: "not valid TOML (direct and dev dependencies from the lock only): unterminated string" },
+      { file: "Cargo.toml", line: 2, message: "not valid TOML (direct and dev dependencies from the lock only): control characters are not allowed in strings (column 10: name = 'x)" },
     ]);
   });
 
@@ -116,6 +116,8 @@ describe("cargo-lock: extract", () => {
       message: expect.stringMatching(/^not valid TOML: /),
     });
     expect(extractError(() => run("Cargo.lock", fixture("future/Cargo.lock")))).toMatchObject({ line: 3, message: "unknown Cargo.lock version 5" });
+    // an integer past 2^53 is a bigint: named, not a crash
+    expect(extractError(() => run("Cargo.lock", "version = 99999999999999999999\n[[package]]\nname = \"a\"\n"))).toMatchObject({ line: 1, message: "unknown Cargo.lock version 99999999999999999999" });
     expect(extractError(() => run("Cargo.lock", '[package]\nname = "x"\n')).message).toBe("not a Cargo.lock: no [[package]]");
   });
 

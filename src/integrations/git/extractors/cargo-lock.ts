@@ -14,8 +14,9 @@
  * workspace members count as needed (their manifests are not read here).
  */
 
+import { z } from "zod";
 import { lineAt, matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
-import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue, tomlText } from "./toml.js";
 import {
   ExtractError,
   type ExtractInput,
@@ -28,6 +29,14 @@ const matches = matchesBaseName("Cargo.lock");
 
 const KNOWN_FORMATS = new Set([1, 2, 3, 4]);
 
+/** A `[[package]]` as the extractor uses it: a name and a version, a source and dependency references when they are there. */
+const LockedPackage = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  source: z.string().optional().catch(undefined),
+  dependencies: z.array(z.unknown()).optional().catch(undefined),
+});
+
 interface Node {
   name: string;
   version: string;
@@ -35,7 +44,8 @@ interface Node {
   source: string | undefined;
   /** `name`, `name version` or `name version (source)` */
   refs: string[];
-  line: number | undefined;
+  /** its `[[package]]` table, for the line of a warning */
+  entry: TomlTable;
 }
 
 interface Manifest {
@@ -79,7 +89,7 @@ function extract(input: ExtractInput): ExtractResult {
   if (format !== undefined && !(typeof format === "number" && KNOWN_FORMATS.has(format))) {
     const at = /^version\s*=/m.exec(content);
     const line = at ? lineAt(content, at.index) : undefined;
-    throw new ExtractError(path, `unknown Cargo.lock version ${JSON.stringify(format)}`, line);
+    throw new ExtractError(path, `unknown Cargo.lock version ${tomlText(format)}`, line);
   }
   const entries = doc.package;
   if (!Array.isArray(entries)) throw new ExtractError(path, "not a Cargo.lock: no [[package]]");
@@ -88,24 +98,20 @@ function extract(input: ExtractInput): ExtractResult {
   const nodes: Node[] = [];
   for (const entry of entries) {
     if (!isTable(entry)) continue;
-    const line = tomlLine(entry);
-    const { name, version, source, dependencies } = entry;
-    if (typeof name !== "string" || name === "") {
-      warnings.push({ file: path, line, message: "package without a name: skipped" });
+    const parsed = LockedPackage.safeParse(entry);
+    if (!parsed.success) {
+      const { name } = entry;
+      const message = typeof name !== "string" || name === "" ? "package without a name: skipped" : `${name}: no version: skipped`;
+      warnings.push({ file: path, line: tomlLine(entry), message });
       continue;
     }
-    if (typeof version !== "string" || version === "") {
-      warnings.push({ file: path, line, message: `${name}: no version: skipped` });
-      continue;
-    }
+    const { name, version, source, dependencies = [] } = parsed.data;
     const refs: string[] = [];
-    if (Array.isArray(dependencies)) {
-      for (const d of dependencies) {
-        if (typeof d === "string") refs.push(d);
-        else warnings.push({ file: path, line, message: `${name}: a dependency that is not a string: ignored` });
-      }
+    for (const d of dependencies) {
+      if (typeof d === "string") refs.push(d);
+      else warnings.push({ file: path, line: tomlLine(entry), message: `${name}: a dependency that is not a string: ignored` });
     }
-    nodes.push({ name, version, source: typeof source === "string" ? source : undefined, refs, line });
+    nodes.push({ name, version, source, refs, entry });
   }
 
   // Resolve `name`, `name version`, `name version (source)` to locked nodes.
@@ -121,7 +127,7 @@ function extract(input: ExtractInput): ExtractResult {
       const [depName, depVersion] = ref.split(" ");
       const candidates = byName.get(depName!) ?? [];
       const found = depVersion === undefined ? candidates : candidates.filter((i) => nodes[i]!.version === depVersion);
-      if (found.length === 0) warnings.push({ file: path, line: n.line, message: `${n.name}: dependency ${JSON.stringify(ref)} is not in the lock` });
+      if (found.length === 0) warnings.push({ file: path, line: tomlLine(n.entry), message: `${n.name}: dependency ${JSON.stringify(ref)} is not in the lock` });
       out.push(...found);
     }
     return out;

@@ -3,7 +3,7 @@
  * merging and sorting the packages a file lists, walking a dependency graph,
  * and the small bits of warning and path handling they all do the same way.
  */
-import { readToml, type TomlDocument, TomlError, type TomlOptions } from "./toml-lite.js";
+import { readToml, type TomlDocument, TomlError } from "./toml.js";
 import { baseName, type Ecosystem, type ExtractedPackage, ExtractError, type ExtractInput, type ExtractWarning } from "./types.js";
 
 /** Folders whose files are not the project's own (vendored or installed code, virtualenvs, build output). */
@@ -108,9 +108,9 @@ export function reachable<T>(roots: Iterable<T>, next: (node: T) => Iterable<T>)
 }
 
 /** A TOML lockfile that must be read: a TomlError becomes an ExtractError with its line. */
-export function readTomlFile(file: string, text: string, options?: TomlOptions): TomlDocument {
+export function readTomlFile(file: string, text: string): TomlDocument {
   try {
-    return readToml(text, options);
+    return readToml(text);
   } catch (error) {
     if (error instanceof TomlError) throw new ExtractError(file, `not valid TOML: ${error.message}`, error.line, { cause: error });
     throw error;

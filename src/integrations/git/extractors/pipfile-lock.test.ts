@@ -63,7 +63,7 @@ describe("pipfile-lock: extract", () => {
     expect(result).toEqual({
       packages: [pypi("kombu", "5.3.2"), pypi("vine", "5.0.0")],
       warnings: [
-        { file: "worker/Pipfile", line: 4, message: 'not valid TOML (direct dependencies unknown): table "packages" is defined twice' },
+        { file: "worker/Pipfile", line: 4, message: "not valid TOML (direct dependencies unknown): trying to redefine an already defined table or value (column 2: [packages])" },
         { file: "worker/Pipfile.lock", line: 19, message: 'celery: version "*" is not pinned: skipped' },
         { file: "worker/Pipfile.lock", line: 24, message: "flask: not an object: skipped" },
         { file: "worker/Pipfile.lock", line: 25, message: "gunicorn: no version: skipped" },

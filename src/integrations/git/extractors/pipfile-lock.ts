@@ -16,7 +16,7 @@
 import { lineAt, matchesBaseName, PackageCollector, readSiblingToml } from "./common.js";
 import { isJsonObject as isObject, type Json, parseJsonLocated } from "./json-lines.js";
 import { normalizePythonName } from "./requirements.js";
-import { isTable, parseToml } from "./toml-lite.js";
+import { isTable, parseToml } from "./toml.js";
 import {
   ExtractError,
   type ExtractInput,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { poetryLockExtractor, readPyproject } from "./poetry-lock.js";
-import { parseToml } from "./toml-lite.js";
+import { parseToml } from "./toml.js";
 import type { ExtractResult } from "./types.js";
 import { extractError, reportMedianMs, packageOf, readFixture, runExtractor } from "./test-helpers.js";
 
@@ -111,7 +111,7 @@ describe("poetry-lock: extract", () => {
         { file: "fetcher/poetry.lock", line: 13, message: "charset-normalizer: no version: skipped" },
         { file: "fetcher/poetry.lock", line: 20, message: "package without a name: skipped" },
         { file: "fetcher/poetry.lock", line: 27, message: "requests: version 2.31 is not a string: skipped" },
-        { file: "fetcher/pyproject.toml", line: 9, message: "not valid TOML (direct dependencies from the lock's roots): unterminated string" },
+        { file: "fetcher/pyproject.toml", line: 9, message: "not valid TOML (direct dependencies from the lock's roots): control characters are not allowed in strings (column 17: urllib3 = \"2.0.4)" },
       ],
     });
   });
@@ -120,7 +120,7 @@ describe("poetry-lock: extract", () => {
     expect(extractError(() => run("a/poetry.lock", fixture("conflict/poetry.lock")))).toMatchObject({
       file: "a/poetry.lock",
       line: 5,
-      message: expect.stringMatching(/^not valid TOML: expected a key/),
+      message: "not valid TOML: illegal character in key (column 1: <<<<<<< HEAD)",
     });
     expect(extractError(() => run("poetry.lock", fixture("future/poetry.lock")))).toMatchObject({
       file: "poetry.lock",

@@ -17,9 +17,10 @@
  * pyproject's non-main groups. Unknown (no pyproject) means not dev.
  */
 
+import { z } from "zod";
 import { normalizePythonName } from "./requirements.js";
 import { matchesBaseName, PackageCollector, reachable, readSiblingToml, readTomlFile } from "./common.js";
-import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue } from "./toml-lite.js";
+import { asTable as table, isTable, parseToml, type TomlTable, type TomlValue, tomlText } from "./toml.js";
 import {
   ExtractError,
   type ExtractInput,
@@ -31,6 +32,16 @@ import {
 const matches = matchesBaseName("poetry.lock");
 
 const normalize = normalizePythonName;
+
+/** A `[[package]]` as the extractor uses it: a name and a version; groups, category, dependencies and source when they are usable. */
+const LockedPackage = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  groups: z.array(z.unknown()).optional().catch(undefined),
+  category: z.string().optional().catch(undefined),
+  dependencies: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  source: z.object({ type: z.unknown() }).optional().catch(undefined),
+});
 
 /** The name at the start of a PEP 508 requirement string. */
 function requirementName(spec: string): string | undefined {
@@ -92,16 +103,13 @@ export function readPyproject(doc: TomlTable): Manifest | undefined {
   return declares ? { main, dev } : undefined;
 }
 
-/** The wheel and sdist hashes: most of the file, never read. */
-const NOT_READ = new Set(["files"]);
-
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
-  const { root: doc, line: tomlLine } = readTomlFile(path, input.content, { skip: NOT_READ });
+  const { root: doc, line: tomlLine } = readTomlFile(path, input.content);
   const metadata = table(doc.metadata);
   const lockVersion = metadata?.["lock-version"];
   if (lockVersion !== undefined && !/^[12](?:\.\d+)*$/.test(String(lockVersion))) {
-    throw new ExtractError(path, `unknown poetry.lock lock-version ${JSON.stringify(lockVersion)}`, metadata && tomlLine(metadata));
+    throw new ExtractError(path, `unknown poetry.lock lock-version ${tomlText(lockVersion)}`, metadata && tomlLine(metadata));
   }
   const entries = doc.package;
   if (entries === undefined && !metadata) throw new ExtractError(path, "not a poetry.lock: no [[package]] and no [metadata]");
@@ -111,26 +119,24 @@ function extract(input: ExtractInput): ExtractResult {
   const locked: Locked[] = [];
   for (const entry of entries ?? []) {
     if (!isTable(entry)) continue;
-    const line = tomlLine(entry);
-    const { name, version } = entry;
-    if (typeof name !== "string" || name === "") {
-      warnings.push({ file: path, line, message: "package without a name: skipped" });
+    const parsed = LockedPackage.safeParse(entry);
+    if (!parsed.success) {
+      const { name, version } = entry;
+      let message = "package without a name: skipped";
+      if (typeof name === "string" && name !== "") {
+        const why = version === undefined || version === "" ? "no version" : `version ${tomlText(version)} is not a string`;
+        message = `${name}: ${why}: skipped`;
+      }
+      warnings.push({ file: path, line: tomlLine(entry), message });
       continue;
     }
-    if (typeof version !== "string" || version === "") {
-      const why = version === undefined || version === "" ? "no version" : `version ${JSON.stringify(version)} is not a string`;
-      warnings.push({ file: path, line, message: `${name}: ${why}: skipped` });
-      continue;
-    }
-    let dev: boolean | undefined;
-    if (Array.isArray(entry.groups)) dev = !entry.groups.includes("main");
-    else if (typeof entry.category === "string") dev = entry.category === "dev";
+    const { name, version, groups, category, dependencies = {}, source } = parsed.data;
     locked.push({
       name: normalize(name),
       version,
-      dependencies: Object.keys(table(entry.dependencies) ?? {}).map(normalize),
-      dev,
-      local: table(entry.source)?.type === "directory",
+      dependencies: Object.keys(dependencies).map(normalize),
+      dev: groups ? !groups.includes("main") : category === undefined ? undefined : category === "dev",
+      local: source?.type === "directory",
     });
   }
 
