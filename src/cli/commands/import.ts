@@ -52,15 +52,13 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
         yield batch;
       }
     }
-    const counts = await store.upsertMany(counted(), { now, source: options.source ?? "import" });
-    progress?.done();
-    await store.audit({
-      at: now,
-      actor: ctx.config.user ?? "cli",
-      action: "import",
-      subject: name,
-      details: { ...counts },
+    // The records and the audit entry that records them: one transaction.
+    const counts = await store.upsertMany(counted(), {
+      now,
+      source: options.source ?? "import",
+      audit: (result) => ({ at: now, actor: ctx.config.user ?? "cli", action: "import", subject: name, details: { ...result } }),
     });
+    progress?.done();
     if (records >= ANALYZE_AFTER) await store.analyze();
     return counts;
   }, { create: true });

@@ -33,8 +33,11 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
       async handle(ctx) {
         const batch = validateBulk(ctx.body);
         const source = ctx.query.source ?? "api";
-        const counts = await ctx.store.upsertMany([batch], { now: ctx.now, source });
-        await ctx.store.audit({ at: ctx.now, actor: ctx.actor, action: "import", subject: `api:${source}`, details: { ...counts } });
+        const counts = await ctx.store.upsertMany([batch], {
+          now: ctx.now,
+          source,
+          audit: (result) => ({ at: ctx.now, actor: ctx.actor, action: "import", subject: `api:${source}`, details: { ...result } }),
+        });
         return counts;
       },
     }),
