@@ -325,6 +325,29 @@ describe("dm export", () => {
     expect(again.stderr).not.toContain("created a new database");
   });
 
+  it("refuses to write onto a folder (graph and findings), and leaves nothing behind", async () => {
+    const dir = tempDir();
+    const db = path.join(dir, "a.db");
+    expect((await dm(["import", "-", "--db", db], { stdin: '{"entities": []}' })).code).toBe(0);
+    fs.mkdirSync(path.join(dir, "out"));
+    for (const extra of [[], ["--findings"]]) {
+      const r = await dm(["export", ...extra, "--out", path.join(dir, "out"), "--db", db]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`cannot write ${path.join(dir, "out")}: it is a directory`);
+    }
+    expect(fs.readdirSync(path.join(dir, "out"))).toEqual([]);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("reports a file that fails while it is read as a failing resource (exit 3), not a bug", async () => {
+    const dir = tempDir();
+    // /proc/self/mem opens, then fails with EIO on the first read.
+    const r = await dm(["import", "/proc/self/mem", "--db", path.join(dir, "a.db")]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain("cannot read /proc/self/mem:");
+    expect(r.stderr).not.toContain("bug in dm");
+  });
+
   it("refuses a missing output directory and leaves nothing behind", async () => {
     const dir = tempDir();
     const db = path.join(dir, "a.db");

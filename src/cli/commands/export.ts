@@ -1,12 +1,10 @@
-import fs from "node:fs";
-import path from "node:path";
-import { finished } from "node:stream/promises";
 import { stringify as toYaml } from "yaml";
 import type { Finding } from "../../core/maintenance/finding.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/types.js";
 import { withBackend } from "../backend.js";
 import { type CommandContext, withStore } from "../context.js";
+import { outputPath, writeAtomically } from "../files.js";
 import { renderCsv } from "../output.js";
 import type { ExportFlags } from "./export.command.js";
 
@@ -91,26 +89,12 @@ export async function exportCommand(ctx: CommandContext, options: ExportOptions)
     if (!options.out || options.out === "-") {
       return writeGraph(store, (t) => ctx.stdout.write(t), { format, includeDeleted: options.includeDeleted });
     }
-    const target = path.resolve(ctx.cwd, options.out);
-    const dir = path.dirname(target);
-    if (!fs.existsSync(dir)) throw new InputError(`cannot write ${options.out}: the directory ${dir} does not exist`);
-    // Written beside the target and renamed at the end: never a half-written file.
-    const temp = `${target}.${process.pid}.tmp`;
-    const stream = fs.createWriteStream(temp, { encoding: "utf8" });
-    const write = (text: string) =>
-      stream.write(text) ? undefined : new Promise<void>((resolve) => stream.once("drain", () => resolve()));
-    try {
-      const counts = await writeGraph(store, write, { format, includeDeleted: options.includeDeleted });
-      stream.end();
-      await finished(stream);
-      fs.renameSync(temp, target);
-      ctx.stderr.write(`Exported ${counts.entities} entities and ${counts.relationships} relationships to ${options.out}\n`);
-      return counts;
-    } catch (error) {
-      stream.destroy();
-      fs.rmSync(temp, { force: true });
-      throw error;
-    }
+    const target = outputPath(ctx.cwd, options.out);
+    const counts = await writeAtomically(target, options.out, (write) =>
+      writeGraph(store, write, { format, includeDeleted: options.includeDeleted }),
+    );
+    ctx.stderr.write(`Exported ${counts.entities} entities and ${counts.relationships} relationships to ${options.out}\n`);
+    return counts;
   });
 }
 
@@ -177,10 +161,7 @@ export async function exportFindings(ctx: CommandContext, options: ExportFinding
     throw new InputError(`--format ${format} does not go with --findings; use csv or json`);
   }
   if (options.includeDeleted) throw new InputError("--include-deleted does not go with --findings");
-  const target = options.out && options.out !== "-" ? path.resolve(ctx.cwd, options.out) : undefined;
-  if (target && !fs.existsSync(path.dirname(target))) {
-    throw new InputError(`cannot write ${options.out}: the directory ${path.dirname(target)} does not exist`);
-  }
+  const target = options.out && options.out !== "-" ? outputPath(ctx.cwd, options.out) : undefined;
   const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(ctx.now()));
   findings.sort(
     (a, b) =>
@@ -203,15 +184,7 @@ export async function exportFindings(ctx: CommandContext, options: ExportFinding
     ctx.stdout.write(text);
     return { findings: rows.length };
   }
-  // Written beside the target and renamed: never a half-written file.
-  const temp = `${target}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(temp, text, "utf8");
-    fs.renameSync(temp, target);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
+  await writeAtomically(target, options.out ?? target, async (write) => write(text));
   ctx.stderr.write(`Exported ${rows.length} findings to ${options.out}\n`);
   return { findings: rows.length };
 }

@@ -1,10 +1,10 @@
-import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { decodeChunks, readBulkBatches } from "../../core/ingest/bulk-stream.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphBatch, UpsertResult } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
+import { readFileChunks } from "../files.js";
 import type { RemoteClient } from "../remote.js";
 import type { ImportFlags } from "./import.command.js";
 
@@ -31,7 +31,7 @@ async function openInput(ctx: CommandContext, file: string): Promise<{ chunks: A
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new InputError(`cannot read ${file}: ${why}`, { cause: error });
   }
-  return { chunks: decodeChunks(createReadStream(full, { highWaterMark: 4 * 1024 * 1024 })), name: file };
+  return { chunks: decodeChunks(readFileChunks(full, file)), name: file };
 }
 
 /**
