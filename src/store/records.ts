@@ -1,4 +1,17 @@
+import { InputError } from "../shared/errors.js";
 import type { EntityRecord, RelationshipRecord } from "./types.js";
+
+/** The refusals every upsert strategy gives, in the same words on both backends. */
+export const upsertRefusal = {
+  duplicate: (section: "entities" | "relationships", index: number, key: string) =>
+    new InputError(`${section}[${index}]._key: "${key}" appears twice in this batch`, {
+      details: section === "entities" ? ["Each _key must be unique; merge the two records."] : [],
+    }),
+  unknownEnd: (index: number, field: "_fromEntityKey" | "_toEntityKey", key: string) =>
+    new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
+      details: ["Add the entity to the file, or import it first."],
+    }),
+};
 
 /** Metadata keys that are never stored as properties. */
 const RELATIONSHIP_META = new Set(["_fromEntityKey", "_toEntityKey", "_fromEntityId", "_toEntityId"]);

@@ -15,6 +15,7 @@ import {
   type NormalisedRelationship,
   normaliseEntity,
   normaliseRelationship,
+  upsertRefusal,
 } from "../records.js";
 import type { ChangeCounts, GraphBatch, ReleaseLock, Row, SelectOptions, UpsertOptions, UpsertResult } from "../types.js";
 import { migrate } from "./schema.js";
@@ -390,9 +391,7 @@ export class PostgresDriver implements Driver {
           const index = entityBase + i;
           const e = normaliseEntity(record, defaultSource);
           if (batchKeys.has(e.key) || idByKey.has(e.key)) {
-            throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
-              details: ["Each _key must be unique; merge the two records."],
-            });
+            throw upsertRefusal.duplicate("entities", index, e.key);
           }
           batchKeys.add(e.key);
           assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
@@ -454,18 +453,14 @@ export class PostgresDriver implements Driver {
     relationships.forEach((r, i) => {
       const index = indexBase + i;
       if (seen.has(r.key)) {
-        throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
+        throw upsertRefusal.duplicate("relationships", index, r.key);
       }
       seen.add(r.key);
       for (const [key, field] of [
         [r.fromKey, "_fromEntityKey"],
         [r.toKey, "_toEntityKey"],
       ] as const) {
-        if (!batchKeys.has(key) && !known.has(key)) {
-          throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
-            details: ["Add the entity to the file, or import it first."],
-          });
-        }
+        if (!batchKeys.has(key) && !known.has(key)) throw upsertRefusal.unknownEnd(index, field, key);
       }
       assertNoNul(`relationships[${index}]`, [r.key, r.type, r.class, r.source], r.propsJson);
     });

@@ -7,9 +7,9 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
-import { ConflictError, DmError, ExternalServiceError, InputError } from "../../shared/errors.js";
+import { ConflictError, DmError, ExternalServiceError } from "../../shared/errors.js";
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
-import { normaliseEntity, normaliseRelationship } from "../records.js";
+import { normaliseEntity, normaliseRelationship, upsertRefusal } from "../records.js";
 import type {
   ChangeCounts,
   GraphBatch,
@@ -345,9 +345,7 @@ export class SqliteDriver implements Driver {
       const index = entityBase + i;
       const e = normaliseEntity(record, defaultSource);
       if (idByKey.has(e.key)) {
-        throw new InputError(`entities[${index}]._key: "${e.key}" appears twice in this batch`, {
-          details: ["Each _key must be unique; merge the two records."],
-        });
+        throw upsertRefusal.duplicate("entities", index, e.key);
       }
       const values = {
         key: e.key,
@@ -402,16 +400,12 @@ export class SqliteDriver implements Driver {
       const index = relationshipBase + i;
       const r = normaliseRelationship(record, defaultSource);
       if (seenRelationships.has(r.key)) {
-        throw new InputError(`relationships[${index}]._key: "${r.key}" appears twice in this batch`);
+        throw upsertRefusal.duplicate("relationships", index, r.key);
       }
       seenRelationships.add(r.key);
-      const resolve = (key: string, field: string): number => {
+      const resolve = (key: string, field: "_fromEntityKey" | "_toEntityKey"): number => {
         const known = idByKey.get(key) ?? s.entityIdByKey.get(key)?.id;
-        if (known === undefined) {
-          throw new InputError(`relationships[${index}].${field}: no entity has the key "${key}"`, {
-            details: ["Add the entity to the file, or import it first."],
-          });
-        }
+        if (known === undefined) throw upsertRefusal.unknownEnd(index, field, key);
         return known;
       };
       const fromId = resolve(r.fromKey, "_fromEntityKey");
