@@ -223,6 +223,9 @@ describe.each(BACKENDS)("every response matches /api/openapi.json: %s", (backend
     expect(((await call("GET", "/api/v1/repo?name=no-such-repo")).json as { repo: unknown }).repo).toBeNull();
     const findings = (await call("GET", "/api/v1/findings")).json as { findings: { createdBy: string }[] };
     await call("GET", `/api/v1/mine?actor=${encodeURIComponent(findings.findings[0]!.createdBy)}`);
+    const questions = (await call("GET", "/api/v1/questions")).json as { questions: { source: string }[] };
+    expect(questions.questions.some((q) => q.source === "built-in")).toBe(true);
+    expect(((await call("GET", "/api/v1/questions?tag=vulnerabilities")).json as { questions: unknown[] }).questions).toHaveLength(1);
     const jobs = (await call("GET", "/api/v1/jobs")).json as { jobs: { lastRun: unknown }[] };
     expect(jobs.jobs[0]!.lastRun).not.toBeNull();
 

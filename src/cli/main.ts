@@ -41,6 +41,8 @@ export interface CliIO {
  */
 const COMMANDS: Record<string, () => Promise<Registration>> = {
   query: () => import("./commands/query.command.js").then((m) => m.queryRegistration),
+  questions: () => import("./commands/questions.command.js").then((m) => m.questionsRegistration),
+  ask: () => import("./commands/questions.command.js").then((m) => m.askRegistration),
   import: () => import("./commands/import.command.js").then((m) => m.importRegistration),
   export: () => import("./commands/export.command.js").then((m) => m.exportRegistration),
   demo: () => import("./commands/demo.command.js").then((m) => m.demoRegistration),

@@ -27,6 +27,7 @@ import { graphRoutes } from "./routes/graph.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
+import { questionsRoutes } from "./routes/questions.js";
 import { openApi } from "./schemas.js";
 import { defaultWebDir, isApiPath, StaticFiles } from "./static.js";
 
@@ -131,6 +132,7 @@ export function createApp(options: AppOptions): App {
     ...opsRoutes(http, scheduler),
     ...jobsRoutes(scheduler),
     ...queryRoutes,
+    ...questionsRoutes,
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,

@@ -418,3 +418,17 @@ export type QueryResult = z.output<typeof queryResult>;
 // ------------------------------------------------------------------ path parameters
 
 export const maintenanceIdParams = z.object({ id: z.string().describe("the maintenance item's id (8 hex digits)") });
+
+// ------------------------------------------------------------------ questions
+
+export const question = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  queries: z.array(z.object({ name: z.string(), query: z.string() })),
+  source: z.string().describe('the file it was imported from, or "built-in"'),
+});
+export const questionList = z.object({ questions: z.array(question) });
+export type Question = z.output<typeof question>;
+export type QuestionList = z.output<typeof questionList>;

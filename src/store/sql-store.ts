@@ -18,6 +18,7 @@ import type {
   SelectOptions,
   StoredAuditEntry,
   StoredEntity,
+  StoredQuestion,
   StoredRelationship,
   SyncRun,
   SyncStatus,
@@ -415,6 +416,36 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
 
   pruneJobRuns(before: number): Promise<number> {
     return this.driver.run("DELETE FROM job_runs WHERE started_on < ?", [before]);
+  }
+
+  saveQuestions(questions: readonly StoredQuestion[], options: { now: number; audit: AuditEntry }): Promise<void> {
+    return this.driver.transaction(async (tx) => {
+      for (const q of questions) {
+        await tx.run(
+          `INSERT INTO questions (id, title, description, tags, queries, source, updated_on) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, tags = excluded.tags,
+             queries = excluded.queries, source = excluded.source, updated_on = excluded.updated_on`,
+          [q.id, q.title, q.description, JSON.stringify(q.tags), JSON.stringify(q.queries), q.source, options.now],
+        );
+      }
+      await insertAudit(tx, options.audit);
+    });
+  }
+
+  async listQuestions(): Promise<StoredQuestion[]> {
+    const rows = await this.driver.all<{ id: string; title: string; description: string; tags: Json; queries: Json; source: string }>(
+      "SELECT id, title, description, tags, queries, source FROM questions",
+    );
+    // Sorted here, by code point: the two databases collate text differently.
+    rows.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : a.id < b.id ? -1 : 1));
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      description: r.description,
+      tags: json<string[]>(r.tags),
+      queries: json<{ name: string; query: string }[]>(r.queries),
+      source: r.source,
+    }));
   }
 
   analyze(): Promise<void> {

@@ -180,6 +180,18 @@ export interface JobRun {
   details: Record<string, unknown> | null;
 }
 
+/** A stored J1QL question: named queries with a title, tags and where it came from. */
+export interface StoredQuestion {
+  /** stable id: the file's `id`, else derived from the title */
+  id: string;
+  title: string;
+  description: string;
+  tags: string[];
+  queries: { name: string; query: string }[];
+  /** the file it was imported from, or "built-in" */
+  source: string;
+}
+
 /** Gives a lock back. */
 export type ReleaseLock = () => Promise<void>;
 
@@ -263,6 +275,11 @@ export interface GraphStore {
   latestJobRuns(): Promise<JobRun[]>;
   /** Forget runs started before `before`; returns how many. */
   pruneJobRuns(before: number): Promise<number>;
+
+  /** Store questions by id (a question already stored under the id is replaced), with one audit entry, in one transaction. */
+  saveQuestions(questions: readonly StoredQuestion[], options: { now: number; audit: AuditEntry }): Promise<void>;
+  /** Every stored question, by title. */
+  listQuestions(): Promise<StoredQuestion[]>;
 
   /** Refresh planner statistics (after a large import). */
   analyze(): Promise<void>;

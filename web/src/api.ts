@@ -119,6 +119,7 @@ export type {
   Oncall,
   Overview,
   QueryResult,
+  QuestionList,
   RankedAsset,
   RankedOwner,
   Relationship,

@@ -140,6 +140,23 @@ CREATE TABLE job_runs (
 CREATE INDEX job_runs_started ON job_runs (started_on);
 `,
   },
+  {
+    version: 4,
+    name: "questions",
+    // Stored J1QL questions (JupiterOne's managed-question format): the
+    // named queries and tags as JSON. Keyed by the question's id.
+    sql: `
+CREATE TABLE questions (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags JSONB NOT NULL,
+  queries JSONB NOT NULL,
+  source TEXT NOT NULL,
+  updated_on BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 /**

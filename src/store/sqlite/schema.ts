@@ -126,4 +126,21 @@ CREATE TABLE job_runs (
 CREATE INDEX job_runs_started ON job_runs(started_on);
 `,
   },
+  {
+    version: 4,
+    name: "questions",
+    // Stored J1QL questions (JupiterOne's managed-question format): the
+    // named queries and tags as JSON. Keyed by the question's id.
+    sql: `
+CREATE TABLE questions (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  queries TEXT NOT NULL,
+  source TEXT NOT NULL,
+  updated_on INTEGER NOT NULL
+);
+`,
+  },
 ];

@@ -1,6 +1,6 @@
 /** The query console: J1QL in, a table (or a graph for RETURN TREE) out, mistakes marked where they are. */
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import { ApiError, api, type EntityAnswer, type QueryResult, type TreeEdge, type TreeVertex } from "../api";
+import { ApiError, api, type EntityAnswer, type QueryResult, type QuestionList, type TreeEdge, type TreeVertex, useApi } from "../api";
 import { cellText } from "../format";
 import { Link, navigate, useLocation } from "../router";
 
@@ -122,6 +122,37 @@ function TreeView({ vertices, edges }: { vertices: TreeVertex[]; edges: TreeEdge
   );
 }
 
+/** The stored questions (built-in and imported with dm questions import): picking one fills the query box. */
+function QuestionPicker({ onPick }: { onPick: (query: string) => void }) {
+  const { data } = useApi<QuestionList>("/api/v1/questions");
+  const id = useId();
+  if (!data || data.questions.length === 0) return null;
+  const options = data.questions.flatMap((q) =>
+    q.queries.map((x) => ({ key: `${q.id}/${x.name}`, label: q.queries.length > 1 ? `${q.title} (${x.name})` : q.title, query: x.query })),
+  );
+  return (
+    <p className="question-picker">
+      <label htmlFor={id}>Or ask a stored question </label>
+      <select
+        id={id}
+        data-testid="question-picker"
+        value=""
+        onChange={(e) => {
+          const picked = options.find((o) => o.key === e.target.value);
+          if (picked) onPick(picked.query);
+        }}
+      >
+        <option value="">Choose a question…</option>
+        {options.map((o) => (
+          <option key={o.key} value={o.key}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </p>
+  );
+}
+
 /** The query with the mistake marked, like the CLI's caret line. */
 function ErrorAt({ query, error }: { query: string; error: ApiError }) {
   const p = error.position;
@@ -223,6 +254,7 @@ export function QueryPage() {
             </button>
           ))}
         </p>
+        <QuestionPicker onPick={setQuery} />
         <button type="submit" disabled={busy}>
           {busy ? "Running…" : "Run"}
         </button>
