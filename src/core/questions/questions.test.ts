@@ -138,7 +138,7 @@ describe.each(BACKENDS)("the question library on %s", (backend) => {
     );
     const [question] = parseQuestionsFile(FILE, "questions.yaml").questions;
     const asked = await askQuestion(store, question!, { now: NOW });
-    expect(asked.map((a) => [a.name, a.result.type, a.result.data.length])).toEqual([
+    expect(asked.map((a) => [a.name, a.result.type, a.result.type === "tree" ? -1 : a.result.data.length])).toEqual([
       ["good", "list", 1],
       ["bad", "list", 1],
     ]);
