@@ -140,6 +140,7 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
       `  dm open ${flag} --query "Find CodeRepo with language='Go'" --short "Upgrade Go to 1.23" \\\n` +
       `          --link https://wiki.example.com/go --due 30d --dry-run\n` +
       `  dm query ${flag} "Find CodeRepo that USES npm_package with name='left-pad'"\n` +
+      `  dm ask production vulnerable ${flag}        a stored question (dm questions list shows them all)\n` +
       "This was a sample in its own database; your own graph lives in ~/.deferred-maintenance/dm.db (dm import, dm open).\n",
   );
   return loaded;
