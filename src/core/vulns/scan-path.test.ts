@@ -102,6 +102,22 @@ describe("dm vulns scan <path>", () => {
     expect(result.warnings[0]).toMatchObject({ file: "package-lock.json" });
   });
 
+  it("reads npm-shrinkwrap.json, not the package-lock.json beside it, as npm does", () => {
+    const both = path.join(dir, "shrinkwrapped");
+    fs.mkdirSync(both);
+    fs.copyFileSync(path.join(project, "package-lock.json"), path.join(both, "package-lock.json"));
+    fs.writeFileSync(
+      path.join(both, "npm-shrinkwrap.json"),
+      JSON.stringify({ lockfileVersion: 3, packages: { "": { name: "shrinkwrapped" }, "node_modules/lodash": { version: "4.17.21" } } }),
+    );
+    const result = scan(both);
+    expect(result.manifests).toEqual(["npm-shrinkwrap.json"]);
+    expect(result.packages).toBe(1);
+    // the package-lock.json pins lodash 4.17.20, which npm never installs here
+    expect(result.findings).toEqual([]);
+    expect(() => scan(path.join(both, "package-lock.json"))).toThrow(/npm does not use this file: it installs from the npm-shrinkwrap\.json beside it/);
+  });
+
   it("a path that does not exist, or a file that is not a lockfile, is bad input", () => {
     expect(() => scan(path.join(dir, "nope"))).toThrow(InputError);
     expect(() => scan(path.join(project, "worker/go.mod.bak"))).toThrow(/no such file/);

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { FOREIGN_DIRS } from "../../integrations/git/extractors/common.js";
 import { EXTRACTORS } from "../../integrations/git/extractors/index.js";
+import { SHRINKWRAP, supersededByShrinkwrap } from "../../integrations/git/extractors/package-lock.js";
 import { ExtractError, type ExtractWarning } from "../../integrations/git/extractors/types.js";
 import { InputError } from "../../shared/errors.js";
 import { type IgnoreRule, ignoreRuleFor } from "./config.js";
@@ -56,12 +57,15 @@ export interface PathScanResult {
 function* lockfilesUnder(root: string, rel = ""): Generator<string> {
   const dir = path.join(root, rel);
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const files = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
   for (const entry of entries) {
     const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
     if (entry.isDirectory()) {
       if (entry.name === ".git" || FOREIGN_DIRS.has(entry.name)) continue;
       yield* lockfilesUnder(root, relPath);
     } else if (entry.isFile() && EXTRACTORS.some((x) => x.matches(relPath))) {
+      // npm ignores a package-lock.json beside an npm-shrinkwrap.json: so does the scan
+      if (supersededByShrinkwrap(relPath, (name) => files.has(name))) continue;
       yield relPath;
     }
   }
@@ -189,6 +193,11 @@ export function scanPath(
         details: [
           "Known: package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements*.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, Gemfile.lock, composer.lock.",
         ],
+      });
+    }
+    if (supersededByShrinkwrap(rel, (name) => fs.existsSync(path.join(root, name)))) {
+      throw new InputError(`${target}: npm does not use this file: it installs from the ${SHRINKWRAP} beside it`, {
+        details: [`Scan ${path.join(root, SHRINKWRAP)}, or the folder.`],
       });
     }
     manifests = [rel];
