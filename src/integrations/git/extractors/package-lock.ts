@@ -27,7 +27,7 @@
  * in a package root, npm-shrinkwrap.json will be preferred", npm's
  * npm-shrinkwrap.json documentation).
  */
-import { byLine, isRecord, isUnderNodeModules, PackageCollector, warning } from "./common.js";
+import { byLine, isBlank, isRecord, isUnderNodeModules, PackageCollector, warning } from "./common.js";
 import { jsonKeyLine, parseJson } from "./json-lines.js";
 import { declaredNames, readSiblingManifest } from "./package-json.js";
 import {
@@ -59,6 +59,8 @@ export const packageLockExtractor = {
       const message = `not read: npm installs from the ${SHRINKWRAP} beside it and ignores ${PACKAGE_LOCK}`;
       return { packages: [], warnings: [{ file, message, notice: true }] };
     }
+    // an empty file: npm reads no packages from it
+    if (isBlank(input.content)) return { packages: [], warnings: [] };
     const data = parseJson(file, input.content);
     if (!isRecord(data)) {
       throw new ExtractError(file, "not a package-lock object (the top level is not a JSON object)", 1);

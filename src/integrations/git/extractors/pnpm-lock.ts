@@ -57,6 +57,8 @@ export const pnpmLockExtractor = {
     const file = input.path;
     const yaml = parseLockYaml(file, input.content);
     const doc = yaml.value;
+    // empty, or comments only: pnpm reads it as a lockfile with nothing in it
+    if (doc === undefined || doc === "") return { packages: [], warnings: [] };
     if (!isMap(doc)) {
       throw new ExtractError(file, "not a pnpm lockfile (the top level is not a mapping)", 1);
     }
