@@ -39,7 +39,7 @@ import {
   type ExtractWarning,
   type Extractor,
 } from "./types.js";
-import { isMap, type ParsedYaml, parseLockYaml, type YamlMap } from "./yaml-fast.js";
+import { isMap, type ParsedYaml, parseLockYaml, type YamlMap, type YamlValue } from "./yaml-fast.js";
 
 type Format = "v5" | "v6" | "v9";
 
@@ -83,7 +83,7 @@ export const pnpmLockExtractor = {
       return isMap(entry) ? entry : undefined;
     };
     /** an entry's body: a mapping, or an empty one when the key has no body (`/foo/1.0.0:`) */
-    const bodyOf = (entry: unknown): YamlMap | undefined =>
+    const bodyOf = (entry: YamlValue | undefined): YamlMap | undefined =>
       isMap(entry) ? entry : isNoBody(entry) ? (Object.create(null) as YamlMap) : undefined;
 
     // What the importers declare: direct packages, and the roots of the dev walk
