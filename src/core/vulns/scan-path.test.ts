@@ -100,6 +100,35 @@ describe("dm vulns scan <path>", () => {
     expect(result.findings.map((f) => f.vuln.id)).toEqual(["GHSA-wxc4-f4m6-wwqv"]);
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toMatchObject({ file: "package-lock.json" });
+    // and the scan says it is incomplete: the file was not checked
+    expect(result.unreadable).toEqual([{ file: "package-lock.json", line: 4, message: expect.stringMatching(/^not valid JSON/), io: false }]);
+    expect(scan(project).unreadable).toEqual([]);
+  });
+
+  it("a lockfile the file system will not give is unreadable too, as a file-system problem", () => {
+    const vanishing = path.join(dir, "vanishing");
+    fs.cpSync(path.join(project, "worker"), vanishing, { recursive: true });
+    fs.copyFileSync(path.join(project, "package-lock.json"), path.join(vanishing, "package-lock.json"));
+    // found by the walk, gone when it is read
+    const result = scanPath(vanishing, new Matcher(db), {
+      now: NOW,
+      onManifest: (rel) => {
+        if (rel === "package-lock.json") fs.rmSync(path.join(vanishing, rel));
+      },
+    });
+    expect(result.unreadable).toEqual([{ file: "package-lock.json", message: "cannot read: ENOENT", io: true }]);
+    expect(result.warnings).toEqual([{ file: "package-lock.json", message: "cannot read: ENOENT" }]);
+    expect(result.findings.map((f) => f.vuln.id)).toEqual(["GHSA-wxc4-f4m6-wwqv"]);
+  });
+
+  it("an empty lockfile is read, with no packages: not unreadable", () => {
+    const empty = path.join(dir, "empty");
+    fs.mkdirSync(empty);
+    for (const f of ["package-lock.json", "pnpm-lock.yaml", "Cargo.lock", "poetry.lock", "composer.lock"]) fs.writeFileSync(path.join(empty, f), "");
+    fs.writeFileSync(path.join(empty, "yarn.lock"), "# yarn lockfile v1\n");
+    const result = scan(empty);
+    expect(result.manifests).toHaveLength(6);
+    expect(result).toMatchObject({ packages: 0, findings: [], unreadable: [], warnings: [] });
   });
 
   it("reads npm-shrinkwrap.json, not the package-lock.json beside it, as npm does", () => {
