@@ -205,6 +205,13 @@ describe("dm vulns scan <path>: counts, and lockfiles it cannot read", () => {
       expect(any.stderr).toContain("Also: 2 vulnerable packages found");
       const json = JSON.parse((await dm(["vulns", "scan", work, "--format", "json"], { env: env2() })).stdout);
       expect(json.unreadable).toEqual([{ file: "broken/pnpm-lock.yaml", line: expect.any(Number), message: expect.stringMatching(/^not valid YAML/), io: false }]);
+      // SARIF is still written, and says the run was incomplete
+      const sarifFile = path.join(root, "incomplete.sarif");
+      const sarif = await dm(["vulns", "scan", work, "--format", "sarif", "-o", sarifFile, "--fail-on", "none"], { env: env2() });
+      expect(sarif.code).toBe(2);
+      const invocation = JSON.parse(fs.readFileSync(sarifFile, "utf8")).runs[0].invocations[0];
+      expect(invocation.executionSuccessful).toBe(false);
+      expect(invocation.toolExecutionNotifications[0].locations[0].physicalLocation.artifactLocation.uri).toBe("broken/pnpm-lock.yaml");
       // opted out: the findings decide, as before
       expect((await dm(["vulns", "scan", work, "--allow-unreadable"], { env: env2() })).code).toBe(1);
       const allowed = await dm(["vulns", "scan", work, "--allow-unreadable", "--fail-on", "none"], { env: env2() });

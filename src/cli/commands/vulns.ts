@@ -221,7 +221,7 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
   }
   const format = options.format ?? "table";
   if (format === "sarif") {
-    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }), null, 2)}\n`);
+    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }, result.unreadable), null, 2)}\n`);
   } else if (format === "json") {
     writeReport(ctx, options, `${JSON.stringify(result)}\n`);
   } else {

@@ -206,4 +206,23 @@ describe("SARIF", () => {
     const validate = new AjvDraft04({ strict: false, unicodeRegExp: false }).compile(schema);
     expect(validate(toSarif([], { version: "0.1.0" }))).toBe(true);
   });
+
+  it("lockfiles that could not be read: an unsuccessful invocation, one notification each at its file and line", () => {
+    const log = toSarif(scan().findings, { version: "0.1.0" }, [
+      { file: "web/pnpm-lock.yaml", line: 14, message: "not valid YAML: unexpected end", io: false },
+      { file: "api/", message: "cannot list the folder: EACCES", io: true },
+    ]);
+    const validate = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+    expect(validate(log)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    const invocation = log.runs[0]!.invocations![0]!;
+    expect(invocation.executionSuccessful).toBe(false);
+    expect(invocation.toolExecutionNotifications!.map((n) => [n.level, n.locations![0]!.physicalLocation!.artifactLocation!.uri, n.locations![0]!.physicalLocation!.region?.startLine])).toEqual([
+      ["error", "web/pnpm-lock.yaml", 14],
+      ["error", "api/", undefined],
+    ]);
+    expect(invocation.toolExecutionNotifications![0]!.message.text).toBe("cannot read this lockfile, so it was not scanned: not valid YAML: unexpected end");
+    // a complete scan says nothing of invocations, as before
+    expect(toSarif(scan().findings, { version: "0.1.0" }).runs[0]!.invocations).toBeUndefined();
+  });
 });
