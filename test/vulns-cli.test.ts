@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { vulnMaintenanceId } from "../src/core/vulns/scan-graph.js";
 import { dm, tempDir } from "./helpers/cli.js";
 
@@ -132,6 +132,126 @@ describe("dm vulns", () => {
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(message);
     }
+  });
+});
+
+describe("dm vulns scan <path>: counts, and lockfiles it cannot read", () => {
+  let home2: string;
+  let work: string;
+  const env2 = () => ({ HOME: home2 });
+  /** a synthetic advisory: `name` below `fixed` */
+  const advisory = (id: string, name: string, fixed: string, severity: string) => ({
+    schema_version: "1.4.0",
+    id,
+    modified: "2024-01-01T00:00:00Z",
+    summary: `${severity} in ${name}`,
+    affected: [{ package: { ecosystem: "npm", name }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed }] }] }],
+    database_specific: { severity },
+  });
+  const lockfile = (packages: Record<string, string>) =>
+    JSON.stringify(
+      {
+        lockfileVersion: 3,
+        packages: { "": { name: "app" }, ...Object.fromEntries(Object.entries(packages).map(([n, v]) => [`node_modules/${n}`, { version: v }])) },
+      },
+      null,
+      2,
+    );
+
+  beforeAll(async () => {
+    home2 = path.join(root, "home2");
+    fs.mkdirSync(home2);
+    const osv = path.join(root, "advisories2");
+    fs.mkdirSync(osv);
+    const all = [
+      advisory("GHSA-aaaa-aaaa-aaaa", "left-pad", "1.3.1", "HIGH"),
+      advisory("GHSA-bbbb-bbbb-bbbb", "left-pad", "1.3.1", "MODERATE"),
+      advisory("GHSA-cccc-cccc-cccc", "left-pad", "1.3.1", "LOW"),
+      advisory("GHSA-dddd-dddd-dddd", "ms", "2.1.4", "HIGH"),
+    ];
+    fs.writeFileSync(path.join(osv, "all.json"), JSON.stringify(all));
+    expect((await dm(["vulns", "db", "import", path.join(osv, "all.json")], { env: env2() })).code).toBe(0);
+    work = path.join(root, "work");
+    fs.mkdirSync(path.join(work, "app"), { recursive: true });
+    fs.writeFileSync(path.join(work, "app", "package-lock.json"), lockfile({ "left-pad": "1.3.0", ms: "2.1.3", once: "1.4.0" }));
+  });
+
+  it("counts packages as packages and findings as findings", async () => {
+    const r = await dm(["vulns", "scan", work], { env: env2() });
+    expect(r.code).toBe(1);
+    // left-pad has three advisories: one vulnerable package, three findings
+    expect(r.stdout).toContain("4 vulnerabilities (2 high, 1 medium, 1 low) in 2 vulnerable packages (4 findings); 3 packages in 1 lockfile checked.");
+    expect(r.stderr).toContain("2 vulnerable packages found (4 findings; --fail-on any;");
+    const high = await dm(["vulns", "scan", work, "--fail-on", "medium"], { env: env2() });
+    expect(high.stderr).toContain("2 vulnerable packages at or above --fail-on medium (3 findings: 2 high, 1 medium)");
+  });
+
+  it("a lockfile it cannot read fails the scan (exit 2) whatever --fail-on says, unless --allow-unreadable", async () => {
+    const broken = path.join(work, "broken");
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\npackages: {a: [\n");
+    try {
+      for (const failOn of ["any", "critical", "none"]) {
+        const r = await dm(["vulns", "scan", work, "--fail-on", failOn], { env: env2() });
+        expect({ failOn, code: r.code }).toEqual({ failOn, code: 2 });
+        expect(r.stderr).toMatch(/warning: broken\/pnpm-lock\.yaml:\d+: not valid YAML/);
+        expect(r.stderr).toMatch(/error: the scan is incomplete: could not read broken\/pnpm-lock\.yaml:\d+/);
+        expect(r.stderr).toContain("--allow-unreadable");
+        // what could be read is still reported
+        expect(r.stdout).toContain("in 2 vulnerable packages (4 findings); 3 packages in 1 lockfile checked.");
+        expect(r.stdout).toContain("Incomplete: 1 lockfile or folder could not be read");
+      }
+      const any = await dm(["vulns", "scan", work], { env: env2() });
+      expect(any.stderr).toContain("Also: 2 vulnerable packages found");
+      const json = JSON.parse((await dm(["vulns", "scan", work, "--format", "json"], { env: env2() })).stdout);
+      expect(json.unreadable).toEqual([{ file: "broken/pnpm-lock.yaml", line: expect.any(Number), message: expect.stringMatching(/^not valid YAML/), io: false }]);
+      // SARIF is still written, and says the run was incomplete
+      const sarifFile = path.join(root, "incomplete.sarif");
+      const sarif = await dm(["vulns", "scan", work, "--format", "sarif", "-o", sarifFile, "--fail-on", "none"], { env: env2() });
+      expect(sarif.code).toBe(2);
+      const invocation = JSON.parse(fs.readFileSync(sarifFile, "utf8")).runs[0].invocations[0];
+      expect(invocation.executionSuccessful).toBe(false);
+      expect(invocation.toolExecutionNotifications[0].locations[0].physicalLocation.artifactLocation.uri).toBe("broken/pnpm-lock.yaml");
+      // opted out: the findings decide, as before
+      expect((await dm(["vulns", "scan", work, "--allow-unreadable"], { env: env2() })).code).toBe(1);
+      const allowed = await dm(["vulns", "scan", work, "--allow-unreadable", "--fail-on", "none"], { env: env2() });
+      expect(allowed.code).toBe(0);
+      expect(allowed.stderr).toMatch(/warning: broken\/pnpm-lock\.yaml/);
+      // the flag is for folder scans
+      const graph = await dm(["vulns", "scan", "--allow-unreadable", "--db", path.join(root, "none.db")], { env: env2() });
+      expect(graph.code).toBe(2);
+      expect(graph.stderr).toContain("--allow-unreadable is for scanning a folder");
+    } finally {
+      fs.rmSync(broken, { recursive: true });
+    }
+  });
+
+  it("a lockfile the file system will not read: exit 3", async () => {
+    const lock = path.join(work, "app", "package-lock.json");
+    const read = fs.readFileSync;
+    const spy = vi.spyOn(fs, "readFileSync").mockImplementation(((file: fs.PathOrFileDescriptor, options?: unknown) => {
+      if (file === lock) throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+      return read(file, options as BufferEncoding);
+    }) as typeof fs.readFileSync);
+    try {
+      const r = await dm(["vulns", "scan", work, "--fail-on", "none"], { env: env2() });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("warning: app/package-lock.json: cannot read: EACCES");
+      expect(r.stderr).toContain("the scan is incomplete: could not read app/package-lock.json");
+      expect(r.stdout).toContain("No known vulnerabilities: 0 packages in 0 lockfiles checked.");
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("an empty lockfile is a lockfile with no packages: the scan passes", async () => {
+    const empty = path.join(root, "empty-project");
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, "package-lock.json"), "");
+    fs.writeFileSync(path.join(empty, "Cargo.lock"), "# This file is automatically @generated by Cargo.\nversion = 3\n");
+    const r = await dm(["vulns", "scan", empty], { env: env2() });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toContain("No known vulnerabilities: 0 packages in 2 lockfiles checked.");
   });
 });
 

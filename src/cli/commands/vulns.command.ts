@@ -48,6 +48,10 @@ const defineScan = (vulns: Command) =>
       ]),
     )
     .option("-o, --output <file>", "write the report to this file instead of stdout")
+    .option(
+      "--allow-unreadable",
+      "with a path: a lockfile that cannot be read is only a warning (default: the scan is incomplete and fails, exit 2; exit 3 when the file system would not read it)",
+    )
     .addOption(osvDbOption())
     .option("--config <file>", "config file with a vulns: section (SLA, ignore list)")
     .addOption(dbOption())
@@ -60,6 +64,11 @@ dm.config.yaml). A finding closes by itself when the package is upgraded past
 the fix and reopens when the vulnerability comes back; dm close works on it
 like on any maintenance item. vulns.ignore lists accepted vulnerabilities
 with a reason and an expiry.
+
+A folder scan that cannot read one of its lockfiles (not valid, too large,
+no permission) reports what it could read and exits 2 (3 for a file-system
+error), whatever --fail-on says: it did not check what it was asked to.
+--allow-unreadable makes that a warning only.
 
 Examples:
   dm vulns scan .                                   # this checkout's lockfiles; exit 1 if anything is found

@@ -13,7 +13,7 @@ import { type GraphScanResult, scanGraph } from "../../core/vulns/scan-graph.js"
 import { failsAt, type PathFinding, type PathScanResult, scanPath } from "../../core/vulns/scan-path.js";
 import { advisoryTexts } from "../../core/vulns/sources.js";
 import { dataDir } from "../../shared/config.js";
-import { CheckFailedError, InputError } from "../../shared/errors.js";
+import { CheckFailedError, ExternalServiceError, InputError } from "../../shared/errors.js";
 import { packageVersion } from "../../shared/version.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
@@ -145,6 +145,36 @@ function countBySeverity(severities: readonly VulnSeverity[]): string {
   return counts.map(([s, c]) => `${c} ${s}`).join(", ");
 }
 
+/** Distinct vulnerable packages among findings: a package is one name@version in one lockfile, however many advisories hit it. */
+export function vulnerablePackages(findings: readonly PathFinding[]): number {
+  return new Set(findings.map((f) => `${f.package.manifest}\u0000${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}`)).size;
+}
+
+/** The last line of a folder scan's table: vulnerabilities, vulnerable packages and findings, each counted as what it is. */
+export function pathScanSummary(result: PathScanResult): string {
+  const unreadableFiles = new Set(result.unreadable.map((u) => u.file));
+  const read = result.manifests.filter((m) => !unreadableFiles.has(m)).length;
+  const checked = `${plural(result.packages, "package")} in ${plural(read, "lockfile")} checked`;
+  let text: string;
+  if (result.findings.length === 0) {
+    text = `No known vulnerabilities: ${checked}.\n`;
+  } else {
+    const vulns = new Set(result.findings.map((f) => f.vuln.id));
+    const severities = [...new Map(result.findings.map((f) => [f.vuln.id, f.vuln.severity])).values()];
+    text = `${plural(vulns.size, "vulnerability", "vulnerabilities")} (${countBySeverity(severities)}) in ${plural(vulnerablePackages(result.findings), "vulnerable package")} (${plural(result.findings.length, "finding")}); ${checked}.\n`;
+  }
+  if (result.unreadable.length > 0) {
+    text += `Incomplete: ${plural(result.unreadable.length, "lockfile or folder", "lockfiles or folders")} could not be read (the warnings say why).\n`;
+  }
+  return text;
+}
+
+/** Where a folder scan could not read: `file:line`, a few of them. */
+function unreadableList(result: PathScanResult): string {
+  const names = result.unreadable.map((u) => `${u.file}${u.line ? `:${u.line}` : ""}`);
+  return names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+}
+
 function colourOf(ctx: CommandContext, severity: VulnSeverity): (s: string) => string {
   return severity === "critical" || severity === "high" ? ctx.style.red : severity === "medium" ? ctx.style.yellow : ctx.style.dim;
 }
@@ -191,18 +221,13 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
   }
   const format = options.format ?? "table";
   if (format === "sarif") {
-    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }), null, 2)}\n`);
+    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }, result.unreadable), null, 2)}\n`);
   } else if (format === "json") {
     writeReport(ctx, options, `${JSON.stringify(result)}\n`);
   } else {
     let text = "";
     if (result.findings.length > 0) text += pathTable(ctx, result.findings);
-    const vulns = new Set(result.findings.map((f) => f.vuln.id));
-    const severities = [...new Map(result.findings.map((f) => [f.vuln.id, f.vuln.severity])).values()];
-    text +=
-      result.findings.length === 0
-        ? `No known vulnerabilities: ${plural(result.packages, "package")} in ${plural(result.manifests.length, "lockfile")} checked.\n`
-        : `${plural(vulns.size, "vulnerability", "vulnerabilities")} (${countBySeverity(severities)}) in ${plural(result.findings.length, "vulnerable package")}; ${plural(result.packages, "package")} in ${plural(result.manifests.length, "lockfile")} checked.\n`;
+    text += pathScanSummary(result);
     if (result.ignored.length > 0) {
       text += `${plural(result.ignored.length, "finding")} ignored by the config:\n`;
       for (const i of result.ignored) text += `  ${i.vuln.id} in ${i.package.name} ${i.package.version} (${i.package.manifest}) until ${isoDate(i.until)}: ${i.reason}\n`;
@@ -211,17 +236,31 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
   }
   const failOn = options.failOn ?? "any";
   const failing = result.findings.filter((f) => failsAt(f.vuln.severity, failOn));
-  if (failing.length > 0) {
-    throw new CheckFailedError(
-      failOn === "any"
-        ? `${plural(failing.length, "vulnerable package")} found (--fail-on any; --fail-on high fails only on high and critical)`
-        : `${plural(failing.length, "vulnerable package")} at or above --fail-on ${failOn} (${countBySeverity(failing.map((f) => f.vuln.severity))})`,
-    );
+  const failure =
+    failing.length === 0
+      ? undefined
+      : failOn === "any"
+        ? `${plural(vulnerablePackages(failing), "vulnerable package")} found (${plural(failing.length, "finding")}; --fail-on any; --fail-on high fails only on high and critical)`
+        : `${plural(vulnerablePackages(failing), "vulnerable package")} at or above --fail-on ${failOn} (${plural(failing.length, "finding")}: ${countBySeverity(failing.map((f) => f.vuln.severity))})`;
+  // A scan that could not read what it was asked to scan has not checked it: it does not pass, whatever --fail-on says.
+  if (result.unreadable.length > 0 && !options.allowUnreadable) {
+    const message = `the scan is incomplete: could not read ${unreadableList(result)}`;
+    const details = [
+      "The warnings above say what is wrong with each. Fix them, or pass --allow-unreadable to accept a scan of what could be read.",
+      ...(failure ? [`Also: ${failure}.`] : []),
+    ];
+    // bad input when a lockfile is not valid (or too large); the file system's fault only when that is all there is
+    if (result.unreadable.every((u) => u.io)) throw new ExternalServiceError("file system", message, { details });
+    throw new InputError(message, { details });
   }
+  if (failure) throw new CheckFailedError(failure);
   return result;
 }
 
 async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Promise<GraphScanResult> {
+  if (options.allowUnreadable) {
+    throw new InputError("--allow-unreadable is for scanning a folder of lockfiles: dm vulns scan <path> --allow-unreadable");
+  }
   if (options.format === "sarif") {
     throw new InputError("--format sarif is for scanning a folder of lockfiles: dm vulns scan <path> --format sarif");
   }

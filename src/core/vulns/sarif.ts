@@ -2,10 +2,12 @@
  * A path scan as SARIF 2.1.0, the format GitHub code scanning reads: one
  * rule per vulnerability (its advisory id), one result per vulnerable
  * package in a lockfile, located at the lockfile line that names it.
+ * Lockfiles that could not be read make the run's invocation unsuccessful,
+ * each one a tool execution notification at its file and line.
  */
 import type { Log, ReportingDescriptor, Result } from "sarif";
 import type { VulnSeverity } from "./match.js";
-import type { PathFinding } from "./scan-path.js";
+import type { PathFinding, UnreadableFile } from "./scan-path.js";
 
 const LEVEL: Record<VulnSeverity, Result.level> = {
   critical: "error",
@@ -30,7 +32,7 @@ export function findingMessage(f: PathFinding): string {
   return `${f.package.name} ${f.package.version} is vulnerable (${names})${summary}; ${fix}.`;
 }
 
-export function toSarif(findings: readonly PathFinding[], tool: { version: string }): Log {
+export function toSarif(findings: readonly PathFinding[], tool: { version: string }, unreadable: readonly UnreadableFile[] = []): Log {
   const rules: ReportingDescriptor[] = [];
   const ruleIndex = new Map<string, number>();
   for (const f of findings) {
@@ -88,6 +90,27 @@ export function toSarif(findings: readonly PathFinding[], tool: { version: strin
           },
         },
         results,
+        ...(unreadable.length === 0
+          ? {}
+          : {
+              invocations: [
+                {
+                  executionSuccessful: false,
+                  toolExecutionNotifications: unreadable.map((u) => ({
+                    level: "error" as const,
+                    message: { text: `cannot read this lockfile, so it was not scanned: ${u.message}` },
+                    locations: [
+                      {
+                        physicalLocation: {
+                          artifactLocation: { uri: u.file, uriBaseId: "%SRCROOT%" },
+                          ...(u.line === undefined ? {} : { region: { startLine: u.line } }),
+                        },
+                      },
+                    ],
+                  })),
+                },
+              ],
+            }),
       },
     ],
   };

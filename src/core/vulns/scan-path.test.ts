@@ -100,6 +100,51 @@ describe("dm vulns scan <path>", () => {
     expect(result.findings.map((f) => f.vuln.id)).toEqual(["GHSA-wxc4-f4m6-wwqv"]);
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toMatchObject({ file: "package-lock.json" });
+    // and the scan says it is incomplete: the file was not checked
+    expect(result.unreadable).toEqual([{ file: "package-lock.json", line: 4, message: expect.stringMatching(/^not valid JSON/), io: false }]);
+    expect(scan(project).unreadable).toEqual([]);
+  });
+
+  it("a lockfile the file system will not give is unreadable too, as a file-system problem", () => {
+    const vanishing = path.join(dir, "vanishing");
+    fs.cpSync(path.join(project, "worker"), vanishing, { recursive: true });
+    fs.copyFileSync(path.join(project, "package-lock.json"), path.join(vanishing, "package-lock.json"));
+    // found by the walk, gone when it is read
+    const result = scanPath(vanishing, new Matcher(db), {
+      now: NOW,
+      onManifest: (rel) => {
+        if (rel === "package-lock.json") fs.rmSync(path.join(vanishing, rel));
+      },
+    });
+    expect(result.unreadable).toEqual([{ file: "package-lock.json", message: "cannot read: ENOENT", io: true }]);
+    expect(result.warnings).toEqual([{ file: "package-lock.json", message: "cannot read: ENOENT" }]);
+    expect(result.findings.map((f) => f.vuln.id)).toEqual(["GHSA-wxc4-f4m6-wwqv"]);
+  });
+
+  it("an empty lockfile is read, with no packages: not unreadable", () => {
+    const empty = path.join(dir, "empty");
+    fs.mkdirSync(empty);
+    for (const f of ["package-lock.json", "pnpm-lock.yaml", "Cargo.lock", "poetry.lock", "composer.lock"]) fs.writeFileSync(path.join(empty, f), "");
+    fs.writeFileSync(path.join(empty, "yarn.lock"), "# yarn lockfile v1\n");
+    const result = scan(empty);
+    expect(result.manifests).toHaveLength(6);
+    expect(result).toMatchObject({ packages: 0, findings: [], unreadable: [], warnings: [] });
+  });
+
+  it("reads npm-shrinkwrap.json, not the package-lock.json beside it, as npm does", () => {
+    const both = path.join(dir, "shrinkwrapped");
+    fs.mkdirSync(both);
+    fs.copyFileSync(path.join(project, "package-lock.json"), path.join(both, "package-lock.json"));
+    fs.writeFileSync(
+      path.join(both, "npm-shrinkwrap.json"),
+      JSON.stringify({ lockfileVersion: 3, packages: { "": { name: "shrinkwrapped" }, "node_modules/lodash": { version: "4.17.21" } } }),
+    );
+    const result = scan(both);
+    expect(result.manifests).toEqual(["npm-shrinkwrap.json"]);
+    expect(result.packages).toBe(1);
+    // the package-lock.json pins lodash 4.17.20, which npm never installs here
+    expect(result.findings).toEqual([]);
+    expect(() => scan(path.join(both, "package-lock.json"))).toThrow(/npm does not use this file: it installs from the npm-shrinkwrap\.json beside it/);
   });
 
   it("a path that does not exist, or a file that is not a lockfile, is bad input", () => {
@@ -160,5 +205,24 @@ describe("SARIF", () => {
   it("an empty scan is a valid log with no results", () => {
     const validate = new AjvDraft04({ strict: false, unicodeRegExp: false }).compile(schema);
     expect(validate(toSarif([], { version: "0.1.0" }))).toBe(true);
+  });
+
+  it("lockfiles that could not be read: an unsuccessful invocation, one notification each at its file and line", () => {
+    const log = toSarif(scan().findings, { version: "0.1.0" }, [
+      { file: "web/pnpm-lock.yaml", line: 14, message: "not valid YAML: unexpected end", io: false },
+      { file: "api/", message: "cannot list the folder: EACCES", io: true },
+    ]);
+    const validate = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+    expect(validate(log)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    const invocation = log.runs[0]!.invocations![0]!;
+    expect(invocation.executionSuccessful).toBe(false);
+    expect(invocation.toolExecutionNotifications!.map((n) => [n.level, n.locations![0]!.physicalLocation!.artifactLocation!.uri, n.locations![0]!.physicalLocation!.region?.startLine])).toEqual([
+      ["error", "web/pnpm-lock.yaml", 14],
+      ["error", "api/", undefined],
+    ]);
+    expect(invocation.toolExecutionNotifications![0]!.message.text).toBe("cannot read this lockfile, so it was not scanned: not valid YAML: unexpected end");
+    // a complete scan says nothing of invocations, as before
+    expect(toSarif(scan().findings, { version: "0.1.0" }).runs[0]!.invocations).toBeUndefined();
   });
 });

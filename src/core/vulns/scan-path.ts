@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { FOREIGN_DIRS } from "../../integrations/git/extractors/common.js";
 import { EXTRACTORS } from "../../integrations/git/extractors/index.js";
+import { SHRINKWRAP, supersededByShrinkwrap } from "../../integrations/git/extractors/package-lock.js";
 import { ExtractError, type ExtractWarning } from "../../integrations/git/extractors/types.js";
 import { InputError } from "../../shared/errors.js";
 import { type IgnoreRule, ignoreRuleFor } from "./config.js";
@@ -38,10 +39,22 @@ export interface IgnoredFinding extends PathFinding {
   until: number;
 }
 
+/** A lockfile (or folder) the scan was asked to read and could not: what it reports is incomplete. */
+export interface UnreadableFile {
+  /** relative to the scanned root, `/`-separated */
+  file: string;
+  line?: number;
+  message: string;
+  /** the file system would not give the bytes (permissions, I/O): not the file's own fault */
+  io: boolean;
+}
+
 export interface PathScanResult {
   root: string;
-  /** lockfiles read */
+  /** lockfiles found (those in `unreadable` included) */
   manifests: string[];
+  /** lockfiles (or folders) that could not be read at all; each is also a warning */
+  unreadable: UnreadableFile[];
   /** package instances checked */
   packages: number;
   /** most severe first, then by id, package and lockfile */
@@ -53,15 +66,25 @@ export interface PathScanResult {
   warnings: ExtractWarning[];
 }
 
-function* lockfilesUnder(root: string, rel = ""): Generator<string> {
+function* lockfilesUnder(root: string, unreadable: UnreadableFile[], rel = ""): Generator<string> {
   const dir = path.join(root, rel);
-  const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  } catch (error) {
+    // a folder that cannot be listed may hold lockfiles: the scan is incomplete
+    unreadable.push({ file: rel === "" ? "." : `${rel}/`, message: `cannot list the folder: ${errorCode(error)}`, io: true });
+    return;
+  }
+  const files = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
   for (const entry of entries) {
     const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
     if (entry.isDirectory()) {
       if (entry.name === ".git" || FOREIGN_DIRS.has(entry.name)) continue;
-      yield* lockfilesUnder(root, relPath);
+      yield* lockfilesUnder(root, unreadable, relPath);
     } else if (entry.isFile() && EXTRACTORS.some((x) => x.matches(relPath))) {
+      // npm ignores a package-lock.json beside an npm-shrinkwrap.json: so does the scan
+      if (supersededByShrinkwrap(relPath, (name) => files.has(name))) continue;
       yield relPath;
     }
   }
@@ -109,22 +132,37 @@ function lineNumber(text: string, offset: number): number {
   return line;
 }
 
-/** Read the packages of one lockfile (without lines yet); problems become warnings. */
-function packagesOf(root: string, rel: string, warnings: ExtractWarning[]): { packages: PackageAt[]; text: string } {
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/**
+ * Read the packages of one lockfile (without lines yet). Problems inside it
+ * become warnings; a file that cannot be read at all is also `unreadable`.
+ */
+function packagesOf(
+  root: string,
+  rel: string,
+  warnings: ExtractWarning[],
+  unreadable: UnreadableFile[],
+): { packages: PackageAt[]; text: string } {
   const none = { packages: [], text: "" };
   const extractor = EXTRACTORS.find((x) => x.matches(rel));
   if (!extractor) return none;
   const full = path.join(root, rel);
+  const cannotRead = (problem: ExtractWarning, io: boolean) => {
+    warnings.push(problem);
+    unreadable.push({ ...problem, io });
+    return none;
+  };
   let content: string;
   try {
     if (fs.statSync(full).size > MAX_FILE_BYTES) {
-      warnings.push({ file: rel, message: `skipped: larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
-      return none;
+      return cannotRead({ file: rel, message: `skipped: larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` }, false);
     }
     content = fs.readFileSync(full, "utf8");
   } catch (error) {
-    warnings.push({ file: rel, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-    return none;
+    return cannotRead({ file: rel, message: `cannot read: ${errorCode(error)}` }, true);
   }
   const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/") + 1) : "";
   let result: ReturnType<typeof extractor.extract>;
@@ -142,8 +180,7 @@ function packagesOf(root: string, rel: string, warnings: ExtractWarning[]): { pa
     });
   } catch (error) {
     if (!(error instanceof ExtractError)) throw error;
-    warnings.push(error.line === undefined ? { file: rel, message: error.message } : { file: rel, line: error.line, message: error.message });
-    return none;
+    return cannotRead(error.line === undefined ? { file: rel, message: error.message } : { file: rel, line: error.line, message: error.message }, false);
   }
   for (const w of result.warnings) if (!w.notice) warnings.push({ ...w, file: w.file.startsWith(dir) ? w.file : `${dir}${w.file}` });
   const packages: PackageAt[] = [];
@@ -178,9 +215,10 @@ export function scanPath(
   }
   let root: string;
   let manifests: string[];
+  const unreadable: UnreadableFile[] = [];
   if (stat.isDirectory()) {
     root = target;
-    manifests = [...lockfilesUnder(root)];
+    manifests = [...lockfilesUnder(root, unreadable)];
   } else {
     root = path.dirname(target);
     const rel = path.basename(target);
@@ -191,16 +229,22 @@ export function scanPath(
         ],
       });
     }
+    if (supersededByShrinkwrap(rel, (name) => fs.existsSync(path.join(root, name)))) {
+      throw new InputError(`${target}: npm does not use this file: it installs from the ${SHRINKWRAP} beside it`, {
+        details: [`Scan ${path.join(root, SHRINKWRAP)}, or the folder.`],
+      });
+    }
     manifests = [rel];
   }
-  const warnings: ExtractWarning[] = [];
+  // a folder that could not be listed is a warning too
+  const warnings: ExtractWarning[] = unreadable.map(({ io: _, ...w }) => w);
   const findings: PathFinding[] = [];
   const ignored: IgnoredFinding[] = [];
   const expired = new Map<IgnoreRule, true>();
   let packages = 0;
   for (const rel of manifests) {
     options.onManifest?.(rel);
-    const read = packagesOf(root, rel, warnings);
+    const read = packagesOf(root, rel, warnings, unreadable);
     for (const p of read.packages) {
       packages++;
       const hits = matcher.match(p.ecosystem, p.name, p.version);
@@ -220,6 +264,7 @@ export function scanPath(
   return {
     root,
     manifests,
+    unreadable,
     packages,
     findings: findings.sort(compareFindings),
     ignored: ignored.sort(compareFindings),

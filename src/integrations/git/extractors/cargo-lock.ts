@@ -82,6 +82,9 @@ export function readCargoToml(doc: TomlTable): Manifest {
   return { packageName: typeof name === "string" ? name : undefined, normal, dev: devOnly };
 }
 
+/** What a Cargo.lock with no packages can still hold (cargo's EncodableResolve: every field optional). */
+const CARGO_KEYS_WITHOUT_PACKAGES: ReadonlySet<string> = new Set(["version", "metadata", "patch"]);
+
 function extract(input: ExtractInput): ExtractResult {
   const { path, content } = input;
   const { root: doc, line: tomlLine } = readTomlFile(path, content);
@@ -92,6 +95,10 @@ function extract(input: ExtractInput): ExtractResult {
     throw new ExtractError(path, `unknown Cargo.lock version ${tomlText(format)}`, line);
   }
   const entries = doc.package;
+  if (entries === undefined && Object.keys(doc).every((key) => CARGO_KEYS_WITHOUT_PACKAGES.has(key))) {
+    // empty, comments only, or `version = 3` only: cargo reads a lockfile with no packages
+    return { packages: [], warnings: [] };
+  }
   if (!Array.isArray(entries)) throw new ExtractError(path, "not a Cargo.lock: no [[package]]");
 
   const warnings: ExtractWarning[] = [];

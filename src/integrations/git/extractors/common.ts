@@ -37,6 +37,16 @@ export function siblingPath(path: string, name: string): string {
   return path.slice(0, path.lastIndexOf("/") + 1) + name;
 }
 
+/**
+ * Whether a file holds nothing at all: no bytes, or only whitespace (and a
+ * byte order mark). Such a lockfile lists no packages; it is not broken. A
+ * format with comments also says so of a file of comments only (each
+ * extractor, since each format writes comments its own way).
+ */
+export function isBlank(text: string): boolean {
+  return /^\uFEFF?\s*$/.test(text);
+}
+
 /** 1-based line of a character offset. */
 export function lineAt(text: string, offset: number): number {
   let line = 1;

@@ -12,7 +12,7 @@
  * requires is direct).
  */
 
-import { lineAt, matchesBaseName, PackageCollector, siblingPath } from "./common.js";
+import { isBlank, lineAt, matchesBaseName, PackageCollector, siblingPath } from "./common.js";
 import { describeJsonError, isJsonObject as isObject, type Json, parseJsonLocated } from "./json-lines.js";
 import {
   ExtractError,
@@ -54,6 +54,7 @@ interface Locked {
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
   const content = input.content.replace(/^\uFEFF/, "");
+  if (isBlank(content)) return { packages: [], warnings: [] };
   const doc = parseJsonLocated(path, content);
   if (!isObject(doc)) throw new ExtractError(path, "not a composer.lock: not a JSON object");
   const { packages, "packages-dev": packagesDev } = doc;

@@ -19,7 +19,7 @@
  * shapes are read, and what is not understood counts as needed (not dev).
  */
 
-import { matchesBaseName, PackageCollector, reachable } from "./common.js";
+import { isBlank, matchesBaseName, PackageCollector, reachable } from "./common.js";
 import {
   baseName,
   ExtractError,
@@ -113,6 +113,7 @@ export function readGemfile(content: string): Gemfile {
 function extract(input: ExtractInput): ExtractResult {
   const { path } = input;
   const content = input.content.replace(/^\uFEFF/, "");
+  if (isBlank(content)) return { packages: [], warnings: [] };
   if (content.includes("\0")) throw new ExtractError(path, "not a text file");
   const warnings: ExtractWarning[] = [];
   const warn = (line: number, message: string) => {

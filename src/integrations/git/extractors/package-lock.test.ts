@@ -193,6 +193,22 @@ describe("npm-shrinkwrap.json", () => {
     const result = packageLockExtractor.extract(fixture("package-lock/shrinkwrap/npm-shrinkwrap.json"));
     expect(summary(result.packages)).toEqual(["commander@12.0.0 direct", "picocolors@1.0.1 direct"]);
   });
+
+  it("beside a package-lock.json, is the one npm uses: the package-lock.json is not read (a notice, not a problem)", () => {
+    const lock = JSON.stringify({ lockfileVersion: 3, packages: { "": { name: "app" }, "node_modules/left-pad": { version: "1.3.0" } } });
+    const shrinkwrap = JSON.stringify({ lockfileVersion: 3, packages: { "": { name: "app" }, "node_modules/ms": { version: "2.1.3" } } });
+    const beside = packageLockExtractor.extract({ path: "app/package-lock.json", content: lock, readSibling: (n) => (n === "npm-shrinkwrap.json" ? shrinkwrap : undefined) });
+    expect(beside.packages).toEqual([]);
+    expect(beside.warnings).toEqual([
+      { file: "app/package-lock.json", message: "not read: npm installs from the npm-shrinkwrap.json beside it and ignores package-lock.json", notice: true },
+    ]);
+    // even a package-lock.json npm would not be able to parse: it is never opened
+    expect(packageLockExtractor.extract({ path: "package-lock.json", content: "{", readSibling: () => shrinkwrap }).packages).toEqual([]);
+    // the shrinkwrap itself, and a package-lock.json alone, are read
+    const wrap = packageLockExtractor.extract({ path: "app/npm-shrinkwrap.json", content: shrinkwrap, readSibling: (n) => (n === "package-lock.json" ? lock : undefined) });
+    expect(summary(wrap.packages)).toEqual(["ms@2.1.3"]);
+    expect(summary(packageLockExtractor.extract(inline(lock)).packages)).toEqual(["left-pad@1.3.0"]);
+  });
 });
 
 describe("merging occurrences of one name@version", () => {

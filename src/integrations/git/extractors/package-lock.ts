@@ -21,8 +21,13 @@
  * Links (`link: true`, workspace folders, v1 `file:` versions) are the
  * project's own code, not packages: skipped.
  *
+ * A package-lock.json with an npm-shrinkwrap.json beside it is not read (a
+ * notice says so): npm installs from the shrinkwrap and ignores the
+ * package-lock ("If both package-lock.json and npm-shrinkwrap.json are present
+ * in a package root, npm-shrinkwrap.json will be preferred", npm's
+ * npm-shrinkwrap.json documentation).
  */
-import { byLine, isRecord, isUnderNodeModules, PackageCollector, warning } from "./common.js";
+import { byLine, isBlank, isRecord, isUnderNodeModules, PackageCollector, warning } from "./common.js";
 import { jsonKeyLine, parseJson } from "./json-lines.js";
 import { declaredNames, readSiblingManifest } from "./package-json.js";
 import {
@@ -34,7 +39,14 @@ import {
   type Extractor,
 } from "./types.js";
 
-const FILE_NAMES = new Set(["package-lock.json", "npm-shrinkwrap.json"]);
+export const PACKAGE_LOCK = "package-lock.json";
+export const SHRINKWRAP = "npm-shrinkwrap.json";
+const FILE_NAMES = new Set([PACKAGE_LOCK, SHRINKWRAP]);
+
+/** Whether npm ignores this file: a package-lock.json with an npm-shrinkwrap.json in the same folder. */
+export function supersededByShrinkwrap(path: string, hasSibling: (name: string) => boolean): boolean {
+  return baseName(path) === PACKAGE_LOCK && hasSibling(SHRINKWRAP);
+}
 
 export const packageLockExtractor = {
   id: "package-lock",
@@ -43,6 +55,12 @@ export const packageLockExtractor = {
   },
   extract(input: ExtractInput): ExtractResult {
     const file = input.path;
+    if (supersededByShrinkwrap(file, (name) => input.readSibling(name) !== undefined)) {
+      const message = `not read: npm installs from the ${SHRINKWRAP} beside it and ignores ${PACKAGE_LOCK}`;
+      return { packages: [], warnings: [{ file, message, notice: true }] };
+    }
+    // an empty file: npm reads no packages from it
+    if (isBlank(input.content)) return { packages: [], warnings: [] };
     const data = parseJson(file, input.content);
     if (!isRecord(data)) {
       throw new ExtractError(file, "not a package-lock object (the top level is not a JSON object)", 1);

@@ -13,7 +13,7 @@
  * what they pull in, and guessing "direct" would overstate it.
  */
 
-import { lineAt, matchesBaseName, PackageCollector, readSiblingToml } from "./common.js";
+import { isBlank, lineAt, matchesBaseName, PackageCollector, readSiblingToml } from "./common.js";
 import { isJsonObject as isObject, type Json, parseJsonLocated } from "./json-lines.js";
 import { normalizePythonName } from "./requirements.js";
 import { isTable, parseToml } from "./toml.js";
@@ -44,6 +44,7 @@ function readPipfile(text: string): Set<string> {
 
 function extract(input: ExtractInput): ExtractResult {
   const { path, content } = input;
+  if (isBlank(content)) return { packages: [], warnings: [] };
   const doc = parseJsonLocated(path, content.replace(/^\uFEFF/, ""));
   if (!isObject(doc)) throw new ExtractError(path, "not a Pipfile.lock: not a JSON object");
   const meta = doc._meta;

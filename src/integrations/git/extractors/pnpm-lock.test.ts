@@ -166,6 +166,97 @@ describe("pnpm-lock 5.4", () => {
   });
 });
 
+describe("pnpm-lock keys read as pnpm's dependency-path parse() reads them", () => {
+  it("5.x: a registry host before the path is read; a version that is not semver names no package; an entry with no body is read from its key", () => {
+    const result = pnpmLockExtractor.extract(
+      inline(
+        [
+          "lockfileVersion: 5.4",
+          "",
+          "specifiers:",
+          "  left-pad: ^1.3.0",
+          "",
+          "dependencies:",
+          "  left-pad: registry.npmjs.org/left-pad/1.3.0",
+          "",
+          "packages:",
+          "  /ms/2.1.3:",
+          "  /@babel/core/7.24.0:",
+          "  registry.npmjs.org/left-pad/1.3.0:",
+          "  registry.npmjs.org/@types/node/20.1.0:",
+          "  npm.acme.example/debug/4.3.4_supports-color@8.1.1:",
+          "    resolution: {integrity: sha512-AAAA}",
+          "    dev: true",
+          "  /semver/7.6.0_@types+node@20.1.0: ~",
+          "  /yallist/4.0.0: null",
+          "  github.com/acme/tiny-lib:",
+          "  npm.acme.example:",
+          "  /not-a/version:",
+          "",
+        ].join("\n"),
+      ),
+    );
+    expect(summary(result.packages)).toEqual([
+      "@babel/core@7.24.0",
+      "@types/node@20.1.0",
+      "debug@4.3.4 dev",
+      "left-pad@1.3.0 direct",
+      "ms@2.1.3",
+      "semver@7.6.0",
+      "yallist@4.0.0",
+    ]);
+    // before: `/not-a/version` was a package "not-a" at version "version"
+    expect(result.packages!.some((p) => p.name === "not-a")).toBe(false);
+    expect(result.warnings.map((w) => [w.line, w.message])).toEqual([
+      [19, 'package "github.com/acme/tiny-lib" does not say which package and version it is; skipped'],
+      [20, 'package "npm.acme.example" does not say which package and version it is; skipped'],
+      [21, 'package "/not-a/version" does not say which package and version it is; skipped'],
+    ]);
+  });
+
+  it("6.x: the same, with /name@version keys", () => {
+    const result = pnpmLockExtractor.extract(
+      inline(
+        [
+          "lockfileVersion: '6.0'",
+          "",
+          "dependencies:",
+          "  left-pad:",
+          "    specifier: ^1.3.0",
+          "    version: registry.npmjs.org/left-pad@1.3.0",
+          "",
+          "packages:",
+          "",
+          "  /ms@2.1.3:",
+          "",
+          "  registry.npmjs.org/left-pad@1.3.0:",
+          "    resolution: {integrity: sha512-AAAA}",
+          "    dev: false",
+          "",
+          "  npm.acme.example/@acme/ui@2.0.0(react@18.2.0):",
+          "    resolution: {integrity: sha512-AAAA}",
+          "    dev: true",
+          "",
+          "  /not-a@version:",
+          "",
+        ].join("\n"),
+      ),
+    );
+    expect(summary(result.packages)).toEqual(["@acme/ui@2.0.0 dev", "left-pad@1.3.0 direct", "ms@2.1.3"]);
+    expect(result.warnings.map((w) => [w.line, w.message])).toEqual([
+      [20, 'package "/not-a@version" does not say which package and version it is; skipped'],
+    ]);
+  });
+
+  it("9.x: a package with no body (and no snapshot) is read from its key", () => {
+    const result = pnpmLockExtractor.extract(
+      inline(["lockfileVersion: '9.0'", "", "packages:", "", "  ms@2.1.3:", "", "  left-pad@1.3.0:", "", "snapshots:", "", "  ms@2.1.3:", ""].join("\n")),
+    );
+    expect(summary(result.packages)).toEqual(["left-pad@1.3.0", "ms@2.1.3"]);
+    expect(result.warnings).toEqual([]);
+  });
+});
+
 describe("pnpm-lock bad input", () => {
   it("invalid YAML throws at the line where the flow mapping is left open", () => {
     const error = extractError(fixture("pnpm-lock/invalid-yaml/pnpm-lock.yaml"));
@@ -183,7 +274,6 @@ describe("pnpm-lock bad input", () => {
   it("no lockfileVersion, or not a mapping at all, throws", () => {
     expect(extractError(fixture("pnpm-lock/no-version/pnpm-lock.yaml")).message).toMatch(/no lockfileVersion/);
     expect(extractError(inline("- a\n- b\n")).message).toMatch(/not a pnpm lockfile/);
-    expect(extractError(inline("")).message).toMatch(/not a pnpm lockfile/);
     expect(extractError(inline("lockfileVersion: '9.0'\npackages: [a]\n"))).toMatchObject({ line: 2 });
   });
 

@@ -11,7 +11,13 @@
  *   (5.x), `/lodash@4.17.21`, `/foo@1.0.0(react@18.0.0)` (6.x),
  *   `lodash@4.17.21`, `foo@1.0.0(react@18.0.0)` (9.x); the peer suffix is
  *   stripped. An entry's own `name`/`version` fields (non-registry packages)
- *   win over the key.
+ *   win over the key. As pnpm's own `dependency-path` parse() reads 5.x and
+ *   6.x keys: a key that does not start with `/` begins with the registry
+ *   host (`registry.npmjs.org/foo/1.1.0`, `example.com/foo/1.3.0_bar@2.0.0`,
+ *   written for a package from a registry other than the default one), and
+ *   the version in a key must be a semver version (`/foo/bar` names no
+ *   package). An entry with no body (`/foo/1.0.0:` and nothing under it) is
+ *   read from its key.
  * - Dev: 5.x/6.x carry pnpm's `dev: true` (dev only); 9.x has no flag, so a
  *   snapshot is dev when the importers' devDependencies reach it and their
  *   dependencies/optionalDependencies do not.
@@ -33,7 +39,7 @@ import {
   type ExtractWarning,
   type Extractor,
 } from "./types.js";
-import { isMap, type ParsedYaml, parseLockYaml, type YamlMap } from "./yaml-fast.js";
+import { isMap, type ParsedYaml, parseLockYaml, type YamlMap, type YamlValue } from "./yaml-fast.js";
 
 type Format = "v5" | "v6" | "v9";
 
@@ -51,6 +57,8 @@ export const pnpmLockExtractor = {
     const file = input.path;
     const yaml = parseLockYaml(file, input.content);
     const doc = yaml.value;
+    // empty, or comments only: pnpm reads it as a lockfile with nothing in it
+    if (doc === undefined || doc === "") return { packages: [], warnings: [] };
     if (!isMap(doc)) {
       throw new ExtractError(file, "not a pnpm lockfile (the top level is not a mapping)", 1);
     }
@@ -74,6 +82,9 @@ export const pnpmLockExtractor = {
       const entry = packages[key] ?? packages[stripPeers(format, key)];
       return isMap(entry) ? entry : undefined;
     };
+    /** an entry's body: a mapping, or an empty one when the key has no body (`/foo/1.0.0:`) */
+    const bodyOf = (entry: YamlValue | undefined): YamlMap | undefined =>
+      isMap(entry) ? entry : isNoBody(entry) ? (Object.create(null) as YamlMap) : undefined;
 
     // What the importers declare: direct packages, and the roots of the dev walk
     const prodRoots: string[] = [];
@@ -124,7 +135,7 @@ export const pnpmLockExtractor = {
       const seen = new Set<string>();
       for (const key in snapshots) {
         const snapshot = snapshots[key];
-        if (!isMap(snapshot) && snapshot !== "") {
+        if (!isMap(snapshot) && !isNoBody(snapshot)) {
           warn(snapshots, key, `snapshot "${key}" is not a mapping; skipped`);
           continue;
         }
@@ -141,8 +152,8 @@ export const pnpmLockExtractor = {
       }
       for (const key in packages) {
         if (seen.has(key)) continue;
-        const entry = packages[key];
-        if (!isMap(entry)) {
+        const entry = bodyOf(packages[key]);
+        if (!entry) {
           warn(packages, key, `package "${key}" is not a mapping; skipped`);
           continue;
         }
@@ -157,8 +168,8 @@ export const pnpmLockExtractor = {
     } else {
       // 5.x/6.x: pnpm's own dev flag
       for (const key in packages) {
-        const entry = packages[key];
-        if (!isMap(entry)) {
+        const entry = bodyOf(packages[key]);
+        if (!entry) {
           warn(packages, key, `package "${key}" is not a mapping; skipped`);
           continue;
         }
@@ -228,25 +239,43 @@ function stripPeers(format: Format, key: string): string {
 
 /** Name and version from a key alone (registry packages). */
 function parseKey(format: Format, key: string): PackageId | undefined {
-  if (format === "v5") {
-    if (!key.startsWith("/")) return undefined;
-    const rest = key.slice(1);
-    const slash = rest.startsWith("@") ? rest.indexOf("/", rest.indexOf("/") + 1) : rest.indexOf("/");
-    if (slash <= 0) return undefined;
-    let version = rest.slice(slash + 1);
-    const us = version.indexOf("_");
-    if (us >= 0) version = version.slice(0, us);
-    if (version === "" || version.includes("/")) return undefined;
-    return { name: rest.slice(0, slash), version };
+  if (format === "v5" || format === "v6") {
+    // `/foo/1.0.0`, or with the registry host first: `registry.npmjs.org/foo/1.0.0`
+    const slash = key.indexOf("/");
+    if (slash < 0) return undefined;
+    const rest = key.slice(slash + 1);
+    if (format === "v5") {
+      const end = rest.startsWith("@") ? rest.indexOf("/", rest.indexOf("/") + 1) : rest.indexOf("/");
+      if (end <= 0) return undefined;
+      let version = rest.slice(end + 1);
+      const us = version.indexOf("_");
+      if (us >= 0) version = version.slice(0, us);
+      return isSemver(version) ? { name: rest.slice(0, end), version } : undefined;
+    }
+    const bare = stripPeers(format, rest);
+    const at = bare.indexOf("@", 1);
+    if (at <= 0) return undefined;
+    const version = bare.slice(at + 1);
+    return isSemver(version) ? { name: bare.slice(0, at), version } : undefined;
   }
-  let rest = stripPeers(format, key);
-  if (format === "v6") {
-    if (!rest.startsWith("/")) return undefined;
-    rest = rest.slice(1);
-  }
+  // 9.x: pnpm reads a version that is not semver too (a tarball URL); the entry's own version wins then
+  const rest = stripPeers(format, key);
   const at = rest.indexOf("@", 1);
   if (at <= 0 || at === rest.length - 1) return undefined;
   return { name: rest.slice(0, at), version: rest.slice(at + 1) };
+}
+
+/** SemVer 2.0.0, with the leading `v` node-semver's valid() accepts. */
+const SEMVER =
+  /^v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+function isSemver(version: string): boolean {
+  return SEMVER.test(version);
+}
+
+/** A key with nothing under it (`/foo/1.0.0:`, `~`, `null`): YAML's null. */
+function isNoBody(value: unknown): boolean {
+  return value === "" || value === "~" || value === "null";
 }
 
 /** Snapshot keys reachable from `roots` through dependencies and optionalDependencies (9.x). */

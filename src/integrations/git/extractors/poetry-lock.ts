@@ -112,6 +112,8 @@ function extract(input: ExtractInput): ExtractResult {
     throw new ExtractError(path, `unknown poetry.lock lock-version ${tomlText(lockVersion)}`, metadata && tomlLine(metadata));
   }
   const entries = doc.package;
+  // empty, or comments only: a lockfile with no packages
+  if (Object.keys(doc).length === 0) return { packages: [], warnings: [] };
   if (entries === undefined && !metadata) throw new ExtractError(path, "not a poetry.lock: no [[package]] and no [metadata]");
   if (entries !== undefined && !Array.isArray(entries)) throw new ExtractError(path, "not a poetry.lock: package is not an array of tables");
 

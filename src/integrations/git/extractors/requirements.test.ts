@@ -96,7 +96,7 @@ describe("requirements-txt: extract", () => {
     expect(result.warnings).toEqual([
       { file: "app/requirements.txt", line: 3, message: "flask: not pinned (>=2,<3)", notice: true },
       { file: "app/requirements.txt", line: 4, message: "django: not pinned (==4.*)", notice: true },
-      { file: "app/requirements.txt", line: 5, message: 'numpy: bad version ""' },
+      { file: "app/requirements.txt", line: 5, message: "numpy: == with no version after it" },
       { file: "app/requirements.txt", line: 6, message: 'pandas: bad version "1.5.3 extra words"' },
       { file: "app/requirements.txt", line: 7, message: 'not a requirement: "this is not a requirement"' },
       { file: "app/requirements.txt", line: 8, message: 'not a requirement: "[broken]==1.0"' },
@@ -152,6 +152,20 @@ describe("requirements-txt: helpers", () => {
       name: "foo-bar",
       version: "1.0.post1+local",
     });
+    // per-requirement options, as pip splits them off (break_args_options: from the first token starting with `-`)
+    for (const line of [
+      "foo==1.0 -C bar",
+      "foo==1.0 -C key=value -C other=1",
+      "foo==1.0 --config-settings=bar --global-option=x --hash=sha256:00",
+      "foo==1.0 --config-settings bar",
+      "foo==1.0 --hash sha256:00",
+      "foo==1.0 --hash=",
+      "foo == 1.0 --Hash=sha256:00",
+      'foo==1.0; python_version < "3.8" -C bar',
+    ]) {
+      expect({ line, parsed: parseRequirement(line) }).toEqual({ line, parsed: { kind: "package", name: "foo", version: "1.0" } });
+    }
+    expect(parseRequirement("foo== --hash=sha256:00")).toEqual({ kind: "warn", message: "foo: == with no version after it" });
     expect(parseRequirement("foo==1!2.0")).toEqual({ kind: "package", name: "foo", version: "1!2.0" });
     expect(parseRequirement("foo (==1.0)")).toEqual({ kind: "package", name: "foo", version: "1.0" });
     expect(parseRequirement("foo>=1,==1.2,<2")).toEqual({ kind: "package", name: "foo", version: "1.2" });

@@ -8,7 +8,9 @@
  * What the reader understands: comments, `\` line continuations (the
  * `--hash=...` lines pip-compile writes), extras (`name[socks]==1`),
  * environment markers (`; python_version < "3.8"`, kept: the line is still a
- * declaration), per-requirement options after the specifier. Skipped without
+ * declaration), per-requirement options after the specifier (`--hash=...`,
+ * `--config-settings=k=v`, `-C k=v`, `--global-option=...`: as pip reads a
+ * line, they start at the first space-separated token that starts with `-`). Skipped without
  * a warning: options (`-r`, `-c`, `-e`, `-i`, `--index-url`, ...), direct
  * references (`name @ https://...`, `git+https://...`, local paths). Skipped
  * with a warning: lines that are not pinned (`flask>=2`, `flask`,
@@ -111,8 +113,10 @@ export function parseRequirement(text: string): Parsed {
     if (close < 0) return { kind: "warn", message: `${name}: unclosed extras` };
     rest = rest.slice(close + 1).trimStart();
   }
-  // Per-requirement options (`--hash=...`) and the environment marker are not the version.
-  const option = rest.search(/(?:^|\s)--?[a-z]/);
+  // Per-requirement options and the environment marker are not the version. As pip's
+  // break_args_options() reads a line: the options start at the first space-separated
+  // token that starts with `-` (`--hash=...`, `--config-settings=k=v`, `-C k=v`).
+  const option = rest.search(/(?:^|\s)-/);
   if (option >= 0) rest = rest.slice(0, option);
   const semicolon = rest.indexOf(";");
   if (semicolon >= 0) rest = rest.slice(0, semicolon);
@@ -127,6 +131,7 @@ export function parseRequirement(text: string): Parsed {
     if (!op) return { kind: "warn", message: `not a requirement: ${JSON.stringify(text)}` };
     const value = op[2]!.trim();
     if ((op[1] === "==" || op[1] === "===") && !value.includes("*")) {
+      if (value === "") return { kind: "warn", message: `${name}: ${op[1]} with no version after it` };
       if (!VERSION.test(value)) return { kind: "warn", message: `${name}: bad version ${JSON.stringify(value)}` };
       version = value;
     }
