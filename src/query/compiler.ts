@@ -175,6 +175,16 @@ type Direction = "forward" | "backward";
 export const MAX_STEPS = 12;
 export const MAX_EITHER_WAY_STEPS = 5;
 export const MAX_PARAMETERS = 30_000;
+/**
+ * RETURN items and ORDER BY keys. A property column is sorted on four typed
+ * keys (Dialect.jsonSortKeys) and every RETURN column is a tie-breaker, so a
+ * table query's outer SELECT holds up to 5 x (items + keys) expressions:
+ * 1,500 here, under PostgreSQL's 1,664 target-list entries and SQLite's
+ * 2,000 result columns and ORDER BY terms (3,000 items failed there with an
+ * internal error). The same limits on both databases.
+ */
+export const MAX_RETURN_ITEMS = 250;
+export const MAX_ORDER_KEYS = 50;
 
 const NEGATED: Partial<Record<CompareOp, CompareOp>> = { "!=": "=", "!~=": "~=", "!^=": "^=", "!$=": "$=" };
 
@@ -256,12 +266,24 @@ class Compiler {
 
   /**
    * Refuse queries whose SQL the databases would reject (SQLite: "at most 64
-   * tables in a join", "too many terms in compound SELECT") with a message
+   * tables in a join", "too many terms in compound SELECT", "too many columns
+   * in result set", "too many terms in ORDER BY clause"; PostgreSQL: "target
+   * lists can have at most 1664 entries") with a message
    * that says what to change. A RETURN query has one UNION ALL arm per
    * combination of directions, so each step that may go either way doubles
    * it; a query without RETURN stays linear and has no such limit.
    */
   private checkSize(): void {
+    const { returns, orderBy } = this.q;
+    if (returns?.kind === "returnItems" && returns.items.length > MAX_RETURN_ITEMS) {
+      this.fail(
+        `too many RETURN items (${returns.items.length}, at most ${MAX_RETURN_ITEMS}); return fewer, or a whole entity with alias or alias.*`,
+        returns.items[MAX_RETURN_ITEMS],
+      );
+    }
+    if (orderBy.length > MAX_ORDER_KEYS) {
+      this.fail(`too many ORDER BY keys (${orderBy.length}, at most ${MAX_ORDER_KEYS})`, orderBy[MAX_ORDER_KEYS]);
+    }
     const steps = this.q.steps;
     if (steps.length > MAX_STEPS) {
       this.fail(`too many steps (${steps.length}, at most ${MAX_STEPS})`, steps[MAX_STEPS]);
@@ -296,8 +318,14 @@ class Compiler {
         return { kind: "boolean", value: value.value };
       case "date":
         return { kind: "number", value: value.value };
-      case "relativeDate":
-        return { kind: "number", value: resolveDate(this.options.now, value.amount, value.unit) };
+      case "relativeDate": {
+        // A calendar step past JavaScript's date range gives NaN, which SQLite
+        // binds as NULL (matches nothing) and PostgreSQL as numeric NaN (above
+        // every number): refuse it on both.
+        const ms = resolveDate(this.options.now, value.amount, value.unit);
+        if (!Number.isFinite(ms)) this.fail("date out of range (more than 270,000 years from now)", value);
+        return { kind: "number", value: ms };
+      }
       case "undefined":
         return undefined;
     }

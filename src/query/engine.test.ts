@@ -14,7 +14,7 @@ import { InputError, QueryError } from "../shared/errors.js";
 import { PostgresStore } from "../store/postgres/postgres-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GraphStore } from "../store/types.js";
-import { MAX_EITHER_WAY_STEPS, MAX_STEPS } from "./compiler.js";
+import { MAX_EITHER_WAY_STEPS, MAX_ORDER_KEYS, MAX_RETURN_ITEMS, MAX_STEPS } from "./compiler.js";
 import { DOCUMENTED_QUERIES } from "./fixtures/documented-queries.js";
 import { DAY, LOADED_AT, loadFixture, NOW, pagingGraph, UPDATED_AT, withoutIds } from "./fixtures/graph.js";
 import { type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
@@ -1105,6 +1105,45 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
         const error = await queryError(s, text);
         expect(error.reason).toMatch(/too many steps/);
       }
+    });
+
+    it("the widest RETURN and ORDER BY allowed run; wider ones are a QueryError naming the limit", async () => {
+      const items = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(", ");
+      const widest =
+        `Find CodeRepo with name = ('foo' or 'bar') as x return x.name as n, ${items(MAX_RETURN_ITEMS - 1, (i) => `x.p${i}`)} ` +
+        `order by ${items(MAX_ORDER_KEYS - 1, (i) => `x.q${i}`)}, n`;
+      const rows = await table(s, widest);
+      expect(rows.map((r) => r.n)).toEqual(["bar", "foo"]);
+      expect(Object.keys(rows[0]!)).toHaveLength(MAX_RETURN_ITEMS);
+      expect(rows[0]!.p7).toBeUndefined();
+      expect(rows[0]!["x.p7"]).toBeNull();
+      const counts = await table(s, `Find CodeRepo as x return ${items(MAX_RETURN_ITEMS, (i) => `count(x.p${i}) as c${i}`)}`);
+      expect(counts).toEqual([Object.fromEntries(Array.from({ length: MAX_RETURN_ITEMS }, (_, i) => [`c${i}`, 0]))]);
+      expect(await keys(s, `Find CodeRepo with name = 'foo' order by ${items(MAX_ORDER_KEYS, (i) => `q${i}`)}`)).toEqual(
+        repos("foo"),
+      );
+
+      // 3,000 columns overflowed SQLite's 2,000 (an internal error, exit 70).
+      const wide = `Find CodeRepo as x return ${items(3000, (i) => `x.p${i}`)}`;
+      const error = await queryError(s, wide);
+      expect(error.reason).toBe(
+        `too many RETURN items (3000, at most ${MAX_RETURN_ITEMS}); return fewer, or a whole entity with alias or alias.*`,
+      );
+      expect(error.position?.offset).toBe(wide.indexOf(`x.p${MAX_RETURN_ITEMS},`));
+      const aggregates = await queryError(s, `Find CodeRepo as x return ${items(MAX_RETURN_ITEMS + 1, (i) => `max(x.p${i})`)}`);
+      expect(aggregates.reason).toMatch(/^too many RETURN items \(251, at most 250\)/);
+      const sorted = `Find CodeRepo order by ${items(700, (i) => `p${i}`)}`;
+      const tooManyKeys = await queryError(s, sorted);
+      expect(tooManyKeys.reason).toBe(`too many ORDER BY keys (700, at most ${MAX_ORDER_KEYS})`);
+      expect(tooManyKeys.position?.offset).toBe(sorted.indexOf(`p${MAX_ORDER_KEYS},`));
+    });
+
+    it("a relative date past the date range is a QueryError, not NULL on one database and NaN on the other", async () => {
+      const text = "Find CodeRepo with _createdOn < date.now + 300000 years";
+      const error = await queryError(s, text);
+      expect(error.reason).toBe("date out of range (more than 270,000 years from now)");
+      expect(error.position?.offset).toBe(text.indexOf("date.now"));
+      expect(await keys(s, "Find CodeRepo with _createdOn < date.now + 200000 years and name = 'foo'")).toEqual(repos("foo"));
     });
 
     it("thousands of values in a group run (or are a QueryError)", async () => {
