@@ -422,8 +422,64 @@ class Compiler {
   }
 
   private compareGroup(target: PropTarget, op: CompareOp, group: ValueGroup): string {
+    if (op === "=" && group.combinator === "or") return this.equalsAny(target, group);
     const parts = group.values.map((v) => this.compareValue(target, op, v));
     return group.combinator === "or" ? this.or(parts) : this.and(parts);
+  }
+
+  /**
+   * `p = (v1 or v2 or ...)`: the strings, and the numbers (dates included),
+   * each become ONE list parameter and one membership test
+   * (Dialect.listParam / inList) with the same typed semantics as `p = v`;
+   * `true`, `false` and `undefined` keep their own tests. ORing one
+   * comparison per value grew faster than the list (6,000 values: 35 s in
+   * SQLite, 500: 0.5 s).
+   */
+  private equalsAny(target: PropTarget, group: ValueGroup): string {
+    const lists: Record<"string" | "number", (string | number)[]> = { string: [], number: [] };
+    const others: Value[] = [];
+    for (const value of group.values) {
+      const scalar = this.scalarOf(value);
+      if (scalar && scalar.kind !== "boolean") lists[scalar.kind].push(scalar.value as string | number);
+      else others.push(value);
+    }
+    const parts: string[] = [];
+    for (const kind of ["string", "number"] as const) {
+      const values = [...new Set(lists[kind])];
+      if (values.length > 0) parts.push(this.inAnyOf(target, kind, values));
+    }
+    for (const value of others) parts.push(this.compareValue(target, "=", value));
+    return this.or(parts);
+  }
+
+  /** The property equals one of `values` (all of `kind`), through one list parameter. */
+  private inAnyOf(target: PropTarget, kind: "string" | "number", values: (string | number)[]): string {
+    const d = this.d;
+    switch (target.kind) {
+      case "column": {
+        const type = target.type === "id" ? "string" : target.type;
+        if (type !== kind) return d.bool(false);
+        return d.inList(target.type === "id" ? d.idText(target.sql) : target.sql, d.listParam(this.params, kind, values));
+      }
+      case "classes": {
+        if (kind !== "string") return d.bool(false);
+        const list = d.listParam(this.params, kind, values);
+        return `EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = ${target.table}.id AND ${d.inList("c.class", list)})`;
+      }
+      case "json": {
+        const keyRef = d.keyRef(this.params, target.key);
+        const list = d.listParam(this.params, kind, values);
+        if (target.entities && kind === "string" && INDEXED_PROPERTIES[target.key] === "string") {
+          // Two index lookups instead of a scan (see INDEXED_PROPERTIES).
+          return (
+            `${target.table}.id IN (SELECT x.id FROM entities x WHERE ${d.inList(d.typed("x", keyRef, "string"), list)} ` +
+            `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", keyRef, "string", (elem) => d.inList(elem, list))})`
+          );
+        }
+        const direct = d.inList(d.typed(target.table, keyRef, kind), list);
+        return `(${direct} OR ${d.anyElement(target.table, keyRef, kind, (elem) => d.inList(elem, list))})`;
+      }
+    }
   }
 
   /** `left OP right` for a positive operator; the string operators through the dialect. */

@@ -1153,8 +1153,55 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
       expect(await keys(s, `Find CodeRepo with tags = (${values(3000, "x")} or 'legacy')`)).toEqual(repos("bar"));
       const many = Array.from({ length: 2000 }, (_, i) => `tags != 'x${i}'`).join(" and ");
       expect(await keys(s, `Find CodeRepo with name='foo' and ${many}`)).toEqual(repos("foo"));
-      const error = await queryError(s, `Find CodeRepo with tags = (${values(20_000, "x")})`);
+      // one list parameter for `=`, however many values
+      expect(await keys(s, `Find CodeRepo with tags = (${values(20_000, "x")} or 'legacy')`)).toEqual(repos("bar"));
+      expect(await keys(s, `Find CodeRepo with name = (${values(20_000, "x")} or 'foo' or 'bar')`)).toEqual(
+        repos("foo", "bar"),
+      );
+      const error = await queryError(s, `Find CodeRepo with tags ~= (${values(20_000, "x")})`);
       expect(error.reason).toMatch(/too large/);
+    });
+
+    it("= with a long OR list matches exactly what its single comparisons match", async () => {
+      // padding that matches nothing: 1,500 strings and 1,500 numbers
+      const padding = Array.from({ length: 1500 }, (_, i) => `'zz${i}' or ${900_000 + i}`).join(" or ");
+      const cases: [string, string[]][] = [
+        ["name", ["'alpha'", "'foo'", "'payments'"]],
+        ["tags", ["'pci'", "'web'"]],
+        ["public", ["true", "'true'"]],
+        // booleans are not the numbers 1 and 0, numbers not their text
+        ["public", ["1", "0", "'true'"]],
+        ["numericSeverity", ["7", "'10'", "3.0"]],
+        ["closed", ["'false'", "false"]],
+        ["maintenanceId", ["'M-100'", "'M-200'", "undefined"]],
+        ["dueDate", [String(NOW - 10 * DAY), String(NOW + 5 * DAY), "date.now + 60 days"]],
+        ["_key", ["'repo:foo'", "'dm:pay-1'"]],
+        ["_type", ["'bitbucket_repo'", "'deferred_maintenance'"]],
+        ["_class", ["'CodeRepo'", "'Person'"]],
+        ["_version", ["1.0", "2"]],
+        ["_deleted", ["false", "'false'"]],
+      ];
+      const everything = await keys(s, "Find *", { all: true });
+      const byKeyOrder = (a: string, b: string) => everything.indexOf(a) - everything.indexOf(b);
+      for (const [prop, values] of cases) {
+        const one = new Set<string>();
+        for (const v of values) for (const k of await keys(s, `Find * with ${prop} = ${v}`, { all: true })) one.add(k);
+        const all = everything.filter((k) => !one.has(k));
+        const list = values.join(" or ");
+        expect(one.size, prop).toBeGreaterThan(0);
+        expect(await keys(s, `Find * with ${prop} = (${list})`, { all: true }), prop).toEqual([...one].sort(byKeyOrder));
+        expect(await keys(s, `Find * with ${prop} = (${list} or ${padding})`, { all: true }), prop).toEqual(
+          [...one].sort(byKeyOrder),
+        );
+        expect(await keys(s, `Find * with ${prop} != (${padding} or ${list})`, { all: true }), prop).toEqual(all);
+      }
+      // RETURN, and a pinned step (the uncorrelated IN) with the list
+      expect(
+        sorted(await table(s, `Find CodeRepo with name = (${padding} or 'foo' or 'beta') as r return r._key as k`)),
+      ).toEqual([{ k: "repo:aliased" }, { k: "repo:foo" }]);
+      expect(await keys(s, `Find deferred_maintenance that HAS CodeRepo with name = (${padding} or 'billing')`)).toEqual(
+        dms("billing-1"),
+      );
     });
 
     it("values and keys that look like SQL are just values and keys", async () => {
