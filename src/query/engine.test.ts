@@ -1205,8 +1205,21 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
     });
 
     it("values and keys that look like SQL are just values and keys", async () => {
-      for (const value of ["'; DROP TABLE entities; --", "x' OR '1'='1", '"; DELETE FROM entities; --', "\\", "%", "_"]) {
+      for (const value of [
+        "'; DROP TABLE entities; --",
+        "x' OR '1'='1",
+        '"; DELETE FROM entities; --',
+        "\\",
+        "%",
+        "_",
+        // array-literal and JSON syntax, for the list parameter of `= (... or ...)`
+        "NULL",
+        "{pci,web}",
+        '"pci"',
+      ]) {
         const quoted = `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+        expect(await keys(s, `Find CodeRepo with name = (${quoted} or 'foo')`)).toEqual(repos("foo"));
+        expect(await keys(s, `Find CodeRepo with tags = (${quoted} or ${quoted} or 'web')`)).toEqual(repos("website"));
         expect(await keys(s, `Find CodeRepo with name = ${quoted}`)).toEqual([]);
         expect(await keys(s, `Find CodeRepo with name ~= ${quoted}`)).toEqual([]);
         expect(await keys(s, `Find CodeRepo with tags = ${quoted}`)).toEqual([]);
