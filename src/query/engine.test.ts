@@ -14,10 +14,10 @@ import { InputError, QueryError } from "../shared/errors.js";
 import { PostgresStore } from "../store/postgres/postgres-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GraphStore } from "../store/types.js";
-import { MAX_EITHER_WAY_STEPS, MAX_ORDER_KEYS, MAX_RETURN_ITEMS, MAX_STEPS } from "./compiler.js";
+import { MAX_EITHER_WAY_STEPS, MAX_OPEN_STEPS, MAX_ORDER_KEYS, MAX_RETURN_ITEMS, MAX_STEPS } from "./compiler.js";
 import { DOCUMENTED_QUERIES } from "./fixtures/documented-queries.js";
 import { DAY, LOADED_AT, loadFixture, NOW, pagingGraph, UPDATED_AT, withoutIds } from "./fixtures/graph.js";
-import { type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
+import { compile, type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
 
 type Backend = "sqlite" | "postgres";
 type Options = Partial<RunQueryOptions>;
@@ -1160,6 +1160,56 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
       );
       const error = await queryError(s, `Find CodeRepo with tags ~= (${values(20_000, "x")})`);
       expect(error.reason).toMatch(/too large/);
+    });
+
+    it("a RETURN with more than 2 steps to an open * on a graph of over 1,000 relationships is refused", async () => {
+      const open = (k: number, tail: string) =>
+        `Find * as a0${Array.from({ length: k }, (_, i) => ` that RELATES TO * as a${i + 1}`).join("")} ${tail}`;
+      // the fixture graph is small: three open steps still run
+      expect(await table(s, open(MAX_OPEN_STEPS + 1, `return count(a${MAX_OPEN_STEPS + 1}) as n`))).toEqual([
+        { n: expect.any(Number) },
+      ]);
+
+      // a ring of 600 nodes, each linked to the next two: 1,200 relationships
+      const big = await openEmpty(backend);
+      const node = (i: number) => `node:${i % 600}`;
+      await big.upsert(
+        {
+          entities: Array.from({ length: 600 }, (_, i) => ({ _key: node(i), _type: "ring_node", _class: "Node", n: i })),
+          relationships: Array.from({ length: 600 }, (_, i) =>
+            [1, 2].map((d) => ({
+              _key: `${node(i)}>${node(i + d)}`,
+              _type: "ring_link",
+              _class: "LINKS",
+              _fromEntityKey: node(i),
+              _toEntityKey: node(i + d),
+            })),
+          ).flat(),
+        },
+        { now: LOADED_AT },
+      );
+      const text = open(3, "return count(a3) as n");
+      const error = await queryError(big, text);
+      expect(error.reason).toBe(
+        `too many steps to * (3; with RETURN, at most ${MAX_OPEN_STEPS} steps to an entity of any class on a graph of more than 1,000 relationships): each multiplies the paths; give the step a class or type (THAT RELATES TO CodeRepo), a WITH filter, or drop the RETURN`,
+      );
+      expect(error.position?.offset).toBe(text.indexOf("that RELATES TO * as a3"));
+      expect((await queryError(big, open(5, "return tree"))).position?.offset).toBe(
+        open(5, "return tree").indexOf("that RELATES TO * as a3"),
+      );
+      // negated or without RETURN, the same chain runs (EXISTS stops at the first path)
+      const ok = async (q: string) => runQuery(big, q, { now: NOW, all: true });
+      expect((await ok(open(2, "that !RELATES TO * as a3 return count(a2) as n"))).data).toEqual([{ n: 0 }]);
+      expect((await ok(open(5, ""))).data).toHaveLength(600);
+      // a step with a class, a type or a WITH filter is not open
+      const openCount = (q: string) => {
+        const compiled = compile(q, big.dialect, { now: NOW });
+        return compiled.shape === "list" ? undefined : compiled.openSteps.length;
+      };
+      expect(openCount(open(3, "return a0"))).toBe(3);
+      expect(openCount(open(2, "that RELATES TO Node as a3 return tree"))).toBe(2);
+      expect(openCount(open(2, "that HAS ring_node as a3 return a0"))).toBe(2);
+      expect(openCount(open(2, "that HAS * with n >= 0 as a3 return a0"))).toBe(2);
     });
 
     it("= with a long OR list matches exactly what its single comparisons match", async () => {
