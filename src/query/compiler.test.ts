@@ -358,20 +358,52 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
 
     it("groups: OR for any, AND for all", () => {
       const any = c("Find * with a = ('p' or 'q')");
-      expect(any.params).toEqual(expect.arrayContaining(["p", "q"]));
-      expect(any.sql).toMatch(/\(\(CASE .*\) OR \(\(?CASE .*\)\)/);
+      // `=` with OR: one list parameter and one membership test
+      expect(any.params).toEqual(D.name === "sqlite" ? ['$."a"', '["p","q"]', 251] : ["a", ["p", "q"], 251]);
+      expect(any.sql).toContain(
+        D.name === "sqlite"
+          ? "json_extract(e0.props, @p1) END IN (SELECT value FROM json_each(@p2))"
+          : "(e0.props -> $1::text) #>> '{}' END) = ANY($2::text[])",
+      );
+      const other = c("Find * with a ~= ('p' or 'q')").sql;
+      expect(other).toMatch(/\(\((instr|strpos)\(.*\) OR \((instr|strpos)\(.*\)\)/);
       const all = c("Find * with a = ('p' and 'q')").sql;
       expect(all).toMatch(/\(\(CASE .* AND \(\(?CASE .*\)/);
     });
 
     it("long value lists nest instead of chaining (expression depth)", () => {
       const values = (n: number) => Array.from({ length: n }, (_, i) => `'v${i}'`).join(" or ");
-      const { sql, params } = c(`Find * with a = (${values(100)})`);
+      const { sql, params } = c(`Find * with a ~= (${values(100)})`);
       expect(params).toHaveLength(100 * 2 + 1);
       // four parenthesised groups of at most 32 comparisons, OR-ed
-      const groupStart = D.name === "sqlite" ? " OR ((CASE" : " OR (((CASE";
+      const groupStart = D.name === "sqlite" ? " OR ((instr(" : " OR ((strpos(";
       expect(count(sql, groupStart)).toBe(3);
-      expect(count(c(`Find * with a = (${values(32)})`).sql, groupStart)).toBe(0);
+      expect(count(c(`Find * with a ~= (${values(32)})`).sql, groupStart)).toBe(0);
+    });
+
+    it("= with an OR list is the same SQL and two parameters for 2 values or 6,000", () => {
+      const list = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(" or ");
+      for (const [prop, value] of [
+        ["a", (i: number) => `'v${i}'`],
+        ["name", (i: number) => `'v${i}'`],
+        ["a", (i: number) => String(i)],
+        ["_key", (i: number) => `'v${i}'`],
+        ["_version", (i: number) => String(i)],
+        ["_class", (i: number) => `'V${i}'`],
+      ] as const) {
+        const small = c(`Find * with ${prop} = (${list(2, value)})`);
+        const large = c(`Find * with ${prop} = (${list(6000, value)})`);
+        expect(large.sql, prop).toBe(small.sql);
+        expect(large.params.length, prop).toBe(small.params.length);
+        expect(large.params.length, prop).toBeLessThanOrEqual(3);
+      }
+      // strings and numbers are separate lists; booleans and undefined keep their tests
+      const mixed = c("Find * with a = ('1' or 1 or 'x' or 2.5 or true or undefined or 'x' or date(2020-01-01))");
+      expect(mixed.params).toEqual(
+        D.name === "sqlite"
+          ? ['$."a"', '["1","x"]', '$."a"', "[1,2.5,1577836800000]", '$."a"', true, '$."a"', 251]
+          : ["a", ["1", "x"], "a", [1, 2.5, 1577836800000], "a", true, "a", 251],
+      );
     });
   });
 
@@ -626,6 +658,8 @@ describe("compile-time errors", () => {
     // Without RETURN the SQL stays linear: no limit on either-way steps.
     expect(() => compile(`Find CodeRepo${steps(MAX_STEPS, "HAS")}`, postgresDialect, { now: NOW })).not.toThrow();
     const values = Array.from({ length: 16_000 }, (_, i) => `'v${i}'`).join(" or ");
-    expect(failure(`Find * with tags = (${values})`).error.reason).toMatch(/too large/);
+    // `=` with OR binds one list whatever its length; other operators bind each value
+    expect(failure(`Find * with tags ~= (${values})`).error.reason).toMatch(/too large/);
+    expect(compile(`Find * with tags = (${values})`, sqliteDialect, { now: NOW }).params).toHaveLength(3);
   });
 });

@@ -57,6 +57,20 @@ export interface Dialect {
   jsonValue(table: string, keyRef: string): string;
   /** Scalar equality of two JSON values of the same JSON type (not arrays/objects). */
   jsonEqual(leftTable: string, leftKey: string, rightTable: string, rightKey: string): string;
+  /**
+   * One bound parameter holding a list of values of one kind (strings, or
+   * numbers), for inList: a JSON array on SQLite, a typed array on
+   * PostgreSQL. However long the list, the statement keeps one parameter and
+   * one test, so `name = ('a' or 'b' or ...)` stays linear in the values
+   * (6,000 ORed comparisons took 35 s inside SQLite).
+   */
+  listParam(params: Params, kind: "string" | "number", values: readonly (string | number)[]): string;
+  /**
+   * `expr` equals an element of a list bound by listParam (SQL equality of
+   * that kind: text for strings, numeric for numbers). An expression index on
+   * `expr` applies, as for `expr = ?`.
+   */
+  inList(expr: string, list: string): string;
   contains(expr: string, needle: string): string;
   startsWith(expr: string, needle: string): string;
   endsWith(expr: string, needle: string): string;
@@ -143,6 +157,10 @@ export const sqliteDialect: Dialect = Object.freeze<Dialect>({
   jsonValue: (table, keyRef) => `${propsOf(table)} -> ${keyRef}`,
   jsonEqual: (lt, lk, rt, rk) =>
     `(json_type(${propsOf(lt)}, ${lk}) = json_type(${propsOf(rt)}, ${rk}) AND json_type(${propsOf(lt)}, ${lk}) NOT IN ('array', 'object') AND json_extract(${propsOf(lt)}, ${lk}) = json_extract(${propsOf(rt)}, ${rk}))`,
+  listParam: (params, _kind, values) => params.add(JSON.stringify(values)),
+  // json_each yields TEXT for JSON strings and INTEGER/REAL for numbers, the
+  // types json_extract gives the property (and 1 = 1.0 holds).
+  inList: (expr, list) => `${expr} IN (SELECT value FROM json_each(${list}))`,
   contains: (expr, needle) => `instr(${expr}, ${needle}) > 0`,
   startsWith: (expr, needle) => `substr(${expr}, 1, length(${needle})) = ${needle}`,
   endsWith: (expr, needle) =>
@@ -200,6 +218,8 @@ export const postgresDialect: Dialect = Object.freeze<Dialect>({
   jsonValue: (table, keyRef) => `${propsOf(table)} -> ${keyRef}`,
   jsonEqual: (lt, lk, rt, rk) =>
     `(jsonb_typeof(${propsOf(lt)} -> ${lk}) NOT IN ('array', 'object') AND ${propsOf(lt)} -> ${lk} = ${propsOf(rt)} -> ${rk})`,
+  listParam: (params, kind, values) => `${params.add(values)}::${kind === "string" ? "text" : "numeric"}[]`,
+  inList: (expr, list) => `${expr} = ANY(${list})`,
   contains: (expr, needle) => `strpos(${expr}, ${needle}) > 0`,
   startsWith: (expr, needle) => `starts_with(${expr}, ${needle})`,
   endsWith: (expr, needle) => `right(${expr}, length(${needle})) = ${needle}`,

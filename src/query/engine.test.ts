@@ -14,10 +14,10 @@ import { InputError, QueryError } from "../shared/errors.js";
 import { PostgresStore } from "../store/postgres/postgres-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GraphStore } from "../store/types.js";
-import { MAX_EITHER_WAY_STEPS, MAX_STEPS } from "./compiler.js";
+import { MAX_EITHER_WAY_STEPS, MAX_OPEN_STEPS, MAX_ORDER_KEYS, MAX_RETURN_ITEMS, MAX_STEPS } from "./compiler.js";
 import { DOCUMENTED_QUERIES } from "./fixtures/documented-queries.js";
 import { DAY, LOADED_AT, loadFixture, NOW, pagingGraph, UPDATED_AT, withoutIds } from "./fixtures/graph.js";
-import { type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
+import { compile, type QueryResult, type RunQueryOptions, runQuery } from "./run.js";
 
 type Backend = "sqlite" | "postgres";
 type Options = Partial<RunQueryOptions>;
@@ -1107,6 +1107,45 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
       }
     });
 
+    it("the widest RETURN and ORDER BY allowed run; wider ones are a QueryError naming the limit", async () => {
+      const items = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(", ");
+      const widest =
+        `Find CodeRepo with name = ('foo' or 'bar') as x return x.name as n, ${items(MAX_RETURN_ITEMS - 1, (i) => `x.p${i}`)} ` +
+        `order by ${items(MAX_ORDER_KEYS - 1, (i) => `x.q${i}`)}, n`;
+      const rows = await table(s, widest);
+      expect(rows.map((r) => r.n)).toEqual(["bar", "foo"]);
+      expect(Object.keys(rows[0]!)).toHaveLength(MAX_RETURN_ITEMS);
+      expect(rows[0]!.p7).toBeUndefined();
+      expect(rows[0]!["x.p7"]).toBeNull();
+      const counts = await table(s, `Find CodeRepo as x return ${items(MAX_RETURN_ITEMS, (i) => `count(x.p${i}) as c${i}`)}`);
+      expect(counts).toEqual([Object.fromEntries(Array.from({ length: MAX_RETURN_ITEMS }, (_, i) => [`c${i}`, 0]))]);
+      expect(await keys(s, `Find CodeRepo with name = 'foo' order by ${items(MAX_ORDER_KEYS, (i) => `q${i}`)}`)).toEqual(
+        repos("foo"),
+      );
+
+      // 3,000 columns overflowed SQLite's 2,000 (an internal error, exit 70).
+      const wide = `Find CodeRepo as x return ${items(3000, (i) => `x.p${i}`)}`;
+      const error = await queryError(s, wide);
+      expect(error.reason).toBe(
+        `too many RETURN items (3000, at most ${MAX_RETURN_ITEMS}); return fewer, or a whole entity with alias or alias.*`,
+      );
+      expect(error.position?.offset).toBe(wide.indexOf(`x.p${MAX_RETURN_ITEMS},`));
+      const aggregates = await queryError(s, `Find CodeRepo as x return ${items(MAX_RETURN_ITEMS + 1, (i) => `max(x.p${i})`)}`);
+      expect(aggregates.reason).toMatch(/^too many RETURN items \(251, at most 250\)/);
+      const sorted = `Find CodeRepo order by ${items(700, (i) => `p${i}`)}`;
+      const tooManyKeys = await queryError(s, sorted);
+      expect(tooManyKeys.reason).toBe(`too many ORDER BY keys (700, at most ${MAX_ORDER_KEYS})`);
+      expect(tooManyKeys.position?.offset).toBe(sorted.indexOf(`p${MAX_ORDER_KEYS},`));
+    });
+
+    it("a relative date past the date range is a QueryError, not NULL on one database and NaN on the other", async () => {
+      const text = "Find CodeRepo with _createdOn < date.now + 300000 years";
+      const error = await queryError(s, text);
+      expect(error.reason).toBe("date out of range (more than 270,000 years from now)");
+      expect(error.position?.offset).toBe(text.indexOf("date.now"));
+      expect(await keys(s, "Find CodeRepo with _createdOn < date.now + 200000 years and name = 'foo'")).toEqual(repos("foo"));
+    });
+
     it("thousands of values in a group run (or are a QueryError)", async () => {
       const values = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `'${prefix}${i}'`).join(" or ");
       // more than SQLite's expression depth of 1000 if chained
@@ -1114,13 +1153,123 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
       expect(await keys(s, `Find CodeRepo with tags = (${values(3000, "x")} or 'legacy')`)).toEqual(repos("bar"));
       const many = Array.from({ length: 2000 }, (_, i) => `tags != 'x${i}'`).join(" and ");
       expect(await keys(s, `Find CodeRepo with name='foo' and ${many}`)).toEqual(repos("foo"));
-      const error = await queryError(s, `Find CodeRepo with tags = (${values(20_000, "x")})`);
+      // one list parameter for `=`, however many values
+      expect(await keys(s, `Find CodeRepo with tags = (${values(20_000, "x")} or 'legacy')`)).toEqual(repos("bar"));
+      expect(await keys(s, `Find CodeRepo with name = (${values(20_000, "x")} or 'foo' or 'bar')`)).toEqual(
+        repos("foo", "bar"),
+      );
+      const error = await queryError(s, `Find CodeRepo with tags ~= (${values(20_000, "x")})`);
       expect(error.reason).toMatch(/too large/);
     });
 
+    it("a RETURN with more than 2 steps to an open * on a graph of over 1,000 relationships is refused", async () => {
+      const open = (k: number, tail: string) =>
+        `Find * as a0${Array.from({ length: k }, (_, i) => ` that RELATES TO * as a${i + 1}`).join("")} ${tail}`;
+      // the fixture graph is small: three open steps still run
+      expect(await table(s, open(MAX_OPEN_STEPS + 1, `return count(a${MAX_OPEN_STEPS + 1}) as n`))).toEqual([
+        { n: expect.any(Number) },
+      ]);
+
+      // a ring of 600 nodes, each linked to the next two: 1,200 relationships
+      const big = await openEmpty(backend);
+      const node = (i: number) => `node:${i % 600}`;
+      await big.upsert(
+        {
+          entities: Array.from({ length: 600 }, (_, i) => ({ _key: node(i), _type: "ring_node", _class: "Node", n: i })),
+          relationships: Array.from({ length: 600 }, (_, i) =>
+            [1, 2].map((d) => ({
+              _key: `${node(i)}>${node(i + d)}`,
+              _type: "ring_link",
+              _class: "LINKS",
+              _fromEntityKey: node(i),
+              _toEntityKey: node(i + d),
+            })),
+          ).flat(),
+        },
+        { now: LOADED_AT },
+      );
+      const text = open(3, "return count(a3) as n");
+      const error = await queryError(big, text);
+      expect(error.reason).toBe(
+        `too many steps to * (3; with RETURN, at most ${MAX_OPEN_STEPS} steps to an entity of any class on a graph of more than 1,000 relationships): each multiplies the paths; give the step a class or type (THAT RELATES TO CodeRepo), a WITH filter, or drop the RETURN`,
+      );
+      expect(error.position?.offset).toBe(text.indexOf("that RELATES TO * as a3"));
+      expect((await queryError(big, open(5, "return tree"))).position?.offset).toBe(
+        open(5, "return tree").indexOf("that RELATES TO * as a3"),
+      );
+      // negated or without RETURN, the same chain runs (EXISTS stops at the first path)
+      const ok = async (q: string) => runQuery(big, q, { now: NOW, all: true });
+      expect((await ok(open(2, "that !RELATES TO * as a3 return count(a2) as n"))).data).toEqual([{ n: 0 }]);
+      expect((await ok(open(5, ""))).data).toHaveLength(600);
+      // a step with a class, a type or a WITH filter is not open
+      const openCount = (q: string) => {
+        const compiled = compile(q, big.dialect, { now: NOW });
+        return compiled.shape === "list" ? undefined : compiled.openSteps.length;
+      };
+      expect(openCount(open(3, "return a0"))).toBe(3);
+      expect(openCount(open(2, "that RELATES TO Node as a3 return tree"))).toBe(2);
+      expect(openCount(open(2, "that HAS ring_node as a3 return a0"))).toBe(2);
+      expect(openCount(open(2, "that HAS * with n >= 0 as a3 return a0"))).toBe(2);
+    });
+
+    it("= with a long OR list matches exactly what its single comparisons match", async () => {
+      // padding that matches nothing: 1,500 strings and 1,500 numbers
+      const padding = Array.from({ length: 1500 }, (_, i) => `'zz${i}' or ${900_000 + i}`).join(" or ");
+      const cases: [string, string[]][] = [
+        ["name", ["'alpha'", "'foo'", "'payments'"]],
+        ["tags", ["'pci'", "'web'"]],
+        ["public", ["true", "'true'"]],
+        // booleans are not the numbers 1 and 0, numbers not their text
+        ["public", ["1", "0", "'true'"]],
+        ["numericSeverity", ["7", "'10'", "3.0"]],
+        ["closed", ["'false'", "false"]],
+        ["maintenanceId", ["'M-100'", "'M-200'", "undefined"]],
+        ["dueDate", [String(NOW - 10 * DAY), String(NOW + 5 * DAY), "date.now + 60 days"]],
+        ["_key", ["'repo:foo'", "'dm:pay-1'"]],
+        ["_type", ["'bitbucket_repo'", "'deferred_maintenance'"]],
+        ["_class", ["'CodeRepo'", "'Person'"]],
+        ["_version", ["1.0", "2"]],
+        ["_deleted", ["false", "'false'"]],
+      ];
+      const everything = await keys(s, "Find *", { all: true });
+      const byKeyOrder = (a: string, b: string) => everything.indexOf(a) - everything.indexOf(b);
+      for (const [prop, values] of cases) {
+        const one = new Set<string>();
+        for (const v of values) for (const k of await keys(s, `Find * with ${prop} = ${v}`, { all: true })) one.add(k);
+        const all = everything.filter((k) => !one.has(k));
+        const list = values.join(" or ");
+        expect(one.size, prop).toBeGreaterThan(0);
+        expect(await keys(s, `Find * with ${prop} = (${list})`, { all: true }), prop).toEqual([...one].sort(byKeyOrder));
+        expect(await keys(s, `Find * with ${prop} = (${list} or ${padding})`, { all: true }), prop).toEqual(
+          [...one].sort(byKeyOrder),
+        );
+        expect(await keys(s, `Find * with ${prop} != (${padding} or ${list})`, { all: true }), prop).toEqual(all);
+      }
+      // RETURN, and a pinned step (the uncorrelated IN) with the list
+      expect(
+        sorted(await table(s, `Find CodeRepo with name = (${padding} or 'foo' or 'beta') as r return r._key as k`)),
+      ).toEqual([{ k: "repo:aliased" }, { k: "repo:foo" }]);
+      expect(await keys(s, `Find deferred_maintenance that HAS CodeRepo with name = (${padding} or 'billing')`)).toEqual(
+        dms("billing-1"),
+      );
+    });
+
     it("values and keys that look like SQL are just values and keys", async () => {
-      for (const value of ["'; DROP TABLE entities; --", "x' OR '1'='1", '"; DELETE FROM entities; --', "\\", "%", "_"]) {
+      for (const value of [
+        "'; DROP TABLE entities; --",
+        "x' OR '1'='1",
+        '"; DELETE FROM entities; --',
+        "\\",
+        "%",
+        "_",
+        // array-literal and JSON syntax, for the list parameter of `= (... or ...)`
+        "NULL",
+        "{pci,web}",
+        '"pci"',
+      ]) {
         const quoted = `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+        expect(await keys(s, `Find CodeRepo with name = (${quoted} or 'foo')`)).toEqual(repos("foo"));
+        expect(await keys(s, `Find CodeRepo with tags = (${quoted} or ${quoted} or 'web')`)).toEqual(repos("website"));
         expect(await keys(s, `Find CodeRepo with name = ${quoted}`)).toEqual([]);
         expect(await keys(s, `Find CodeRepo with name ~= ${quoted}`)).toEqual([]);
         expect(await keys(s, `Find CodeRepo with tags = ${quoted}`)).toEqual([]);

@@ -11,9 +11,10 @@
  * - Numbers are unsigned: digits with an optional `.digits` fraction. The
  *   parser joins a preceding `-` (`-5`, `date.now - 7 days`). A number glued
  *   to letters (`24hr`) is a number token followed by an identifier token.
- * - Strings are `'...'` or `"..."`; backslash escapes `\n`, `\r`, `\t`,
- *   `\uXXXX`; any other escaped character stands for itself (`\'`, `\\`).
- *   Strings may span lines.
+ * - Strings are `'...'` or `"..."` and may span lines. The escapes are JSON's
+ *   (`\n \r \t \b \f \/ \\ \" \uXXXX`) plus `\'`; any other, a `\u`
+ *   without four hex digits, or half a surrogate pair is an error at its
+ *   backslash.
  * - `/* ... *\/` comments are skipped anywhere; there are no line comments.
  * - Any other character becomes an `unknown` token so that the parser reports
  *   it as `unexpected "%"` together with what it expected there.
@@ -66,6 +67,24 @@ const SYMBOLS = [
   "#",
   "?",
 ] as const;
+
+/**
+ * The escapes a string may use: JSON's, plus `\\'`. Any other character
+ * after a backslash is an error at the backslash (a typo like `\\d` from a
+ * regular expression must not silently become `d`).
+ */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  b: "\b",
+  f: "\f",
+  "/": "/",
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+});
+const ESCAPES_LIST = String.raw`\n, \r, \t, \b, \f, \/, \\, \', \" or \uXXXX`;
 
 const IDENT = /[\p{L}_][\p{L}\p{M}\p{N}_]*/uy;
 const NUMBER = /[0-9]+(?:\.[0-9]+)?/y;
@@ -146,16 +165,39 @@ export class Lexer {
       if (ch === "\\") {
         const next = text[i + 1];
         if (next === undefined) break;
-        if (next === "n") value += "\n";
-        else if (next === "r") value += "\r";
-        else if (next === "t") value += "\t";
-        else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-          value += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
+        const simple = SIMPLE_ESCAPES[next];
+        if (simple !== undefined) {
+          value += simple;
+          i += 2;
+          continue;
+        }
+        if (next === "u") {
+          const unit = this.unicodeEscape(i);
+          const high = unit >= 0xd800 && unit <= 0xdbff;
+          const low = unit >= 0xdc00 && unit <= 0xdfff;
+          if (high && text.startsWith("\\u", i + 6) && /^[dD][c-fC-F]/.test(text.slice(i + 8, i + 10))) {
+            value += String.fromCharCode(unit, this.unicodeEscape(i + 6));
+            i += 12;
+            continue;
+          }
+          if (high || low) {
+            throw new QueryError(
+              `"${text.slice(i, i + 6)}" is half of a UTF-16 surrogate pair; write the pair (\\uD83D\\uDE00) or the character itself`,
+              text,
+              positionAt(text, i, 6),
+            );
+          }
+          value += String.fromCharCode(unit);
           i += 6;
           continue;
-        } else value += next;
-        i += 2;
-        continue;
+        }
+        const after = String.fromCodePoint(text.codePointAt(i + 1)!);
+        const what = /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(after)
+          ? `"\\${after}"`
+          : `(a backslash before U+${after.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`;
+        throw new QueryError(`unknown escape ${what} in a string`, text, positionAt(text, i, 1 + after.length), {
+          expected: [ESCAPES_LIST],
+        });
       }
       value += ch;
       i++;
@@ -163,6 +205,21 @@ export class Lexer {
     throw new QueryError("unterminated string", text, positionAt(text, start, text.length - start), {
       expected: [quote === "'" ? `"'"` : `'"'`],
     });
+  }
+
+  /** The code unit of the `\\uXXXX` escape whose backslash is at `at`; QueryError unless four hex digits follow. */
+  private unicodeEscape(at: number): number {
+    const text = this.text;
+    const digits = /^[0-9a-fA-F]{0,4}/.exec(text.slice(at + 2, at + 6))![0];
+    if (digits.length < 4) {
+      const shown = `\\u${text.slice(at + 2, at + 6).split(/[\s'"\\]/)[0]}`;
+      throw new QueryError(
+        `malformed escape "${shown}" (\\u takes four hex digits, like \\u00e9)`,
+        text,
+        positionAt(text, at, shown.length),
+      );
+    }
+    return Number.parseInt(digits, 16);
   }
 
   private readBracket(): Token {

@@ -195,6 +195,46 @@ function shape(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A piece of a string literal's body, with what it must decode to (`value`)
+ * or, for an invalid escape, `undefined`: the lexer must then fail at its
+ * backslash. Plain pieces never hold the quote or a backslash.
+ */
+interface StringPiece {
+  text: string;
+  value: string | undefined;
+}
+
+const hex4 = (n: number) => n.toString(16).padStart(4, "0");
+const VALID_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", "/": "/", "\\": "\\", "'": "'", '"': '"' };
+const stringPiece: fc.Arbitrary<StringPiece> = fc.oneof(
+  fc
+    .string({ unit: fc.constantFrom(..."ab 7é😀\n\t%_u{}".split(/(?:)/u)), minLength: 1, maxLength: 4 })
+    .map((text) => ({ text, value: text })),
+  fc.constantFrom(...Object.keys(VALID_ESCAPES)).map((c) => ({ text: `\\${c}`, value: VALID_ESCAPES[c] })),
+  // \uXXXX outside the surrogate range, in either case
+  fc
+    .tuple(fc.integer({ min: 0, max: 0xffff }).filter((n) => n < 0xd800 || n > 0xdfff), fc.boolean())
+    .map(([n, upper]) => ({ text: `\\u${upper ? hex4(n).toUpperCase() : hex4(n)}`, value: String.fromCharCode(n) })),
+  // a surrogate pair
+  fc
+    .tuple(fc.integer({ min: 0xd800, max: 0xdbff }), fc.integer({ min: 0xdc00, max: 0xdfff }))
+    .map(([hi, lo]) => ({ text: `\\u${hex4(hi)}\\u${hex4(lo)}`, value: String.fromCharCode(hi, lo) })),
+  // invalid: any other character after the backslash
+  fc
+    .constantFrom(..."aqxdsDSwW0189.*?()[]{}$^|+-_ é😀\tU".split(/(?:)/u), "\n")
+    .map((c) => ({ text: `\\${c}`, value: undefined })),
+  // invalid: \u with fewer than four hex digits before something else
+  fc
+    .tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom("g", "Z", " ", "}", "-", "{", "x"))
+    .map(([n, after]) => ({ text: `\\u${"0fA9".slice(0, n)}${after}`, value: undefined })),
+  // invalid: a low surrogate alone, or a high one not followed by a low one
+  fc.integer({ min: 0xdc00, max: 0xdfff }).map((n) => ({ text: `\\u${hex4(n)}`, value: undefined })),
+  fc
+    .tuple(fc.integer({ min: 0xd800, max: 0xdbff }), fc.constantFrom("x", "\\u0041", "\\n", " "))
+    .map(([n, after]) => ({ text: `\\u${hex4(n)}${after}`, value: undefined })),
+);
+
 describe("parseQuery fuzzing", () => {
   it("survives arbitrary unicode strings", () => {
     fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 120 }), checkContract), { numRuns: 2000 });
@@ -219,6 +259,49 @@ describe("parseQuery fuzzing", () => {
     checkContract(`Find A with x = (${"'a' or ".repeat(20_000)}'b')`);
     checkContract("/*".repeat(50_000));
     checkContract("'".repeat(50_000));
+  });
+
+  it("decodes valid string escapes and refuses the first invalid one at its backslash", () => {
+    fc.assert(
+      fc.property(fc.array(stringPiece, { maxLength: 8 }), fc.constantFrom("'", '"'), (parts, quote) => {
+        const prefix = `Find A with\n  name = ${quote}`;
+        // Only escapes hold a quote (\\' and \\" are valid in either kind of string).
+        const body = parts.map((p) => p.text).join("");
+        const text = `${prefix}${body}${quote} and x = 1`;
+        let offset = prefix.length;
+        let expected = "";
+        for (const part of parts) {
+          if (part.value === undefined) {
+            const err = (() => {
+              try {
+                parseQuery(text);
+              } catch (e) {
+                return e;
+              }
+              throw new Error(`accepted ${JSON.stringify(text)}`);
+            })();
+            expect(err).toBeInstanceOf(QueryError);
+            const error = err as QueryError;
+            expect(error.reason, text).toMatch(/escape|surrogate/);
+            const before = text.slice(0, offset);
+            expect(error.position, text).toMatchObject({
+              offset,
+              line: before.split("\n").length,
+              column: offset - before.lastIndexOf("\n"),
+            });
+            return;
+          }
+          expected += part.value;
+          offset += part.text.length;
+        }
+        const query = parseQuery(text);
+        const filter = query.start.filter;
+        expect(filter?.kind).toBe("and");
+        const first = filter?.kind === "and" ? filter.items[0] : undefined;
+        expect(first).toMatchObject({ kind: "compare", right: { kind: "string", value: expected } });
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("ignores extra whitespace and comments between tokens", () => {

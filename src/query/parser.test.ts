@@ -61,6 +61,55 @@ describe("lexer", () => {
     expect(tokenize(String.raw`"a\"b\n\t\u0041\\"`)[0]).toMatchObject({ kind: "string", value: 'a"b\n\tA\\' });
   });
 
+  it("decodes every documented escape, and surrogate pairs", () => {
+    expect(tokenize(String.raw`'\n\r\t\b\f\/\\\'\"\u00e9\u00E9\uD83D\uDE00'`)[0]).toMatchObject({
+      kind: "string",
+      value: "\n\r\t\b\f/\\'\"éé😀",
+    });
+  });
+
+  it("refuses an unknown escape at its backslash", () => {
+    for (const [text, column, shown] of [
+      [String.raw`Find A with name = '\q'`, 21, String.raw`unknown escape "\q"`],
+      [String.raw`Find A with name = "ab\d+"`, 23, String.raw`unknown escape "\d"`],
+      [String.raw`Find A with name = 'é\😀'`, 22, String.raw`unknown escape "\😀"`],
+      ["Find A with name = 'a\\\\\\ b'", 24, "unknown escape (a backslash before U+0020)"],
+      ["Find A\n  with name = 'x\\\ny'", 17, "unknown escape (a backslash before U+000A)"],
+    ] as const) {
+      const err = parseError(text);
+      expect(err.reason, text).toBe(`${shown} in a string`);
+      expect(err.position?.column, text).toBe(column);
+      expect(err.message, text).toContain(String.raw`expected \n, \r, \t, \b, \f, \/, \\, \', \" or \uXXXX`);
+    }
+    expect(parseError("Find A\n  with name = 'x\\\ny'").position?.line).toBe(2);
+  });
+
+  it("refuses a malformed \\u escape and half a surrogate pair at the backslash", () => {
+    const at = (text: string) => {
+      const err = parseError(text);
+      return [err.reason, err.position?.column, err.position?.length];
+    };
+    expect(at(String.raw`Find A with name = '\uZZZZ'`)).toEqual([
+      String.raw`malformed escape "\uZZZZ" (\u takes four hex digits, like \u00e9)`,
+      21,
+      6,
+    ]);
+    expect(at(String.raw`Find A with name = 'x\u12'`)).toEqual([
+      String.raw`malformed escape "\u12" (\u takes four hex digits, like \u00e9)`,
+      22,
+      4,
+    ]);
+    expect(at(String.raw`Find A with name = '\u{1F600}'`)[1]).toBe(21);
+    expect(at(String.raw`Find A with name = '\u'`)[0]).toMatch(/^malformed escape "\\u"/);
+    expect(at(String.raw`Find A with name = "\uD83Dx"`)[0]).toMatch(/^"\\uD83D" is half of a UTF-16 surrogate pair/);
+    expect(at(String.raw`Find A with name = "\uD83D\u0041"`)[0]).toMatch(/half of a UTF-16 surrogate pair/);
+    expect(at(String.raw`Find A with name = "ok" and b = "\uDE00\uD83D"`)).toEqual([
+      String.raw`"\uDE00" is half of a UTF-16 surrogate pair; write the pair (\uD83D\uDE00) or the character itself`,
+      34,
+      6,
+    ]);
+  });
+
   it("reads every operator as one token", () => {
     const ops = ["=", "!=", "<", ">", "<=", ">=", "~=", "^=", "$=", "!~=", "!^=", "!$=", ">>", "<<", "${"];
     for (const op of ops) expect(tokenize(op)[0]).toMatchObject({ kind: "symbol", value: op });

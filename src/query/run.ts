@@ -3,9 +3,16 @@
  * does: `list`, `table` or `tree`.
  */
 import { createHash } from "node:crypto";
-import { InputError } from "../shared/errors.js";
+import { InputError, QueryError, positionAt } from "../shared/errors.js";
 import type { GraphStore, Row, StoredEntity, StoredRelationship } from "../store/types.js";
-import { type CompiledQuery, compileQuery, DEFAULT_PAGE_SIZE, type OutputColumn } from "./compiler.js";
+import {
+  type CompiledQuery,
+  compileQuery,
+  DEFAULT_PAGE_SIZE,
+  MAX_OPEN_STEPS,
+  OPEN_STEPS_GRAPH,
+  type OutputColumn,
+} from "./compiler.js";
 import type { Dialect } from "./dialect.js";
 import { parseQuery } from "./parser.js";
 
@@ -72,6 +79,7 @@ export function compile(text: string, dialect: Dialect, options: RunQueryOptions
 
 export async function runQuery(store: GraphStore, text: string, options: RunQueryOptions): Promise<QueryResult> {
   const compiled = compile(text, store.dialect, options);
+  await checkFanOut(store, text, compiled);
   const rows = await store.select(
     compiled.sql,
     compiled.params,
@@ -94,6 +102,27 @@ export async function runQuery(store: GraphStore, text: string, options: RunQuer
     case "tree":
       return { type: "tree", data: await treeOf(store, compiled.vertexColumns, compiled.edgeColumns, rows) };
   }
+}
+
+/**
+ * Refuse a RETURN query with more than MAX_OPEN_STEPS steps to an open `*`
+ * on a graph of more than OPEN_STEPS_GRAPH relationships (see
+ * MAX_OPEN_STEPS). The size check reads at most OPEN_STEPS_GRAPH + 1 rows.
+ */
+async function checkFanOut(store: GraphStore, text: string, compiled: CompiledQuery): Promise<void> {
+  if (compiled.shape === "list" || compiled.openSteps.length <= MAX_OPEN_STEPS) return;
+  const params = store.dialect.newParams();
+  const [row] = await store.select(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM relationships LIMIT ${params.add(OPEN_STEPS_GRAPH + 1)}) x`,
+    params.values,
+  );
+  if (num(row?.n) <= OPEN_STEPS_GRAPH) return;
+  const step = compiled.openSteps[MAX_OPEN_STEPS]!;
+  throw new QueryError(
+    `too many steps to * (${compiled.openSteps.length}; with RETURN, at most ${MAX_OPEN_STEPS} steps to an entity of any class on a graph of more than ${OPEN_STEPS_GRAPH.toLocaleString("en-US")} relationships): each multiplies the paths; give the step a class or type (THAT RELATES TO CodeRepo), a WITH filter, or drop the RETURN`,
+    text,
+    positionAt(text, step.pos, step.end - step.pos),
+  );
 }
 
 // ------------------------------------------------------------------ cursors
