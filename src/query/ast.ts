@@ -95,6 +95,18 @@ export interface Step extends Span {
   /** `THAT USES AS u npm_package`: names the edge. */
   readonly edgeAlias?: string;
   readonly node: NodeSpec;
+  /** Inside an optional traversal `( ... )?`: the index of its group in Query.optionalGroups. */
+  readonly optional?: number;
+}
+
+/**
+ * `(THAT ... )?`: steps `from` (inclusive) to `to` (exclusive) of
+ * Query.steps, which a path may take in full or skip.
+ */
+export interface OptionalGroup extends Span {
+  readonly kind: "optionalGroup";
+  readonly from: number;
+  readonly to: number;
 }
 
 export type ReturnExpr =
@@ -115,7 +127,7 @@ export type ReturnExpr =
 export interface ReturnItem extends Span {
   readonly kind: "returnItem";
   readonly expr: ReturnExpr;
-  /** `AS name` */
+  /** `AS name`, `AS 'Any Name'`, `AS "# of Assets"`: the column's label (data, never SQL) */
   readonly as?: string;
 }
 
@@ -130,6 +142,8 @@ export interface OrderKey extends Span {
    * name), `["PR","_createdOn"]`. The compiler resolves it.
    */
   readonly path: readonly string[];
+  /** written as a string (`ORDER BY 'Host Type'`): a RETURN column name, never alias.property */
+  readonly quoted?: boolean;
   readonly descending: boolean;
 }
 
@@ -138,6 +152,8 @@ export interface Query extends Span {
   readonly unique: boolean;
   readonly start: NodeSpec;
   readonly steps: readonly Step[];
+  /** Optional traversals, in order; absent when there are none. */
+  readonly optionalGroups?: readonly OptionalGroup[];
   readonly where?: Filter;
   readonly returns?: ReturnClause;
   readonly orderBy: readonly OrderKey[];

@@ -261,9 +261,13 @@ async function treeOf(
 ): Promise<{ vertices: TreeVertex[]; edges: TreeEdge[] }> {
   const vertexIds = new Set<string>();
   const edgeIds = new Set<string>();
+  // NULL: a node or edge of an optional traversal that the path skipped.
+  const add = (ids: Set<string>, raw: unknown) => {
+    if (raw !== null && raw !== undefined) ids.add(String(raw));
+  };
   for (const row of rows) {
-    for (const c of vertexColumns) vertexIds.add(String(row[c]));
-    for (const c of edgeColumns) edgeIds.add(String(row[c]));
+    for (const c of vertexColumns) add(vertexIds, row[c]);
+    for (const c of edgeColumns) add(edgeIds, row[c]);
   }
   const entities = await store.getEntities([...vertexIds]);
   const relationships = await store.getRelationships([...edgeIds]);
