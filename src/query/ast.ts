@@ -12,7 +12,18 @@ export interface Span {
 
 /** A literal value in a comparison. */
 export type Value =
-  | (Span & { readonly kind: "string"; readonly value: string })
+  | (Span & {
+      readonly kind: "string";
+      /** the string as written (escapes decoded) */
+      readonly value: string;
+      /**
+       * Set when the string holds question parameters (`"@{{domain}}"`): its
+       * literal pieces and parameters in order, filled in by the compiler.
+       */
+      readonly template?: readonly (string | ParameterRef)[];
+    })
+  /** `{{name}}` standing for a whole value (its type is the parameter's). */
+  | (Span & { readonly kind: "param"; readonly name: string })
   | (Span & { readonly kind: "number"; readonly value: number })
   | (Span & { readonly kind: "boolean"; readonly value: boolean })
   /** `undefined` or `null`: the property is missing. */
@@ -26,6 +37,12 @@ export type Value =
       readonly amount: number;
       readonly unit: DateUnit;
     });
+
+/** `{{name}}` inside a string; pos/end locate it in the query text. */
+export interface ParameterRef extends Span {
+  readonly kind: "param";
+  readonly name: string;
+}
 
 export type DateUnit = "hour" | "day" | "week" | "month" | "year";
 

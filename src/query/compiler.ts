@@ -45,6 +45,8 @@ export interface CompileOptions {
   pageSize?: number;
   /** rows of the result already returned (from a cursor) */
   offset?: number;
+  /** values of the question parameters `{{name}}`; always bound, never written into SQL */
+  parameters?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** What the runner does with one selected column. */
@@ -324,15 +326,42 @@ class Compiler {
     return this.params.add(value);
   }
 
+  /** The value of the question parameter `{{name}}`, or a QueryError naming it. */
+  private parameter(ref: Span & { name: string }): string | number | boolean {
+    const parameters = this.options.parameters ?? {};
+    const value = Object.hasOwn(parameters, ref.name) ? parameters[ref.name] : undefined;
+    if (value === undefined) {
+      this.fail(
+        `the parameter "${ref.name}" has no value; give it with --param ${ref.name}=... (API: "parameters")`,
+        ref,
+      );
+    }
+    if (typeof value === "number" && !Number.isFinite(value)) this.fail(`the parameter "${ref.name}" is not a finite number`, ref);
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      this.fail(`the parameter "${ref.name}" must be a string, a number or a boolean`, ref);
+    }
+    return value;
+  }
+
   private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
     switch (value.kind) {
-      case "string":
+      case "param": {
+        const filled = this.parameter(value);
+        if (typeof filled === "string") return this.scalarOf({ kind: "string", value: filled, pos: value.pos, end: value.end });
+        return { kind: typeof filled === "number" ? "number" : "boolean", value: filled };
+      }
+      case "string": {
+        // A parameter inside a string is replaced by its text ("@{{domain}}" -> "@example.com").
+        const text = value.template
+          ? value.template.map((part) => (typeof part === "string" ? part : String(this.parameter(part)))).join("")
+          : value.value;
         // PostgreSQL rejects NUL in a text parameter and cannot store one;
         // refuse it on both databases so they answer alike.
-        if (value.value.includes("\u0000")) {
+        if (text.includes("\u0000")) {
           this.fail("string values cannot contain the NUL character (\\u0000)", value);
         }
-        return { kind: "string", value: value.value };
+        return { kind: "string", value: text };
+      }
       case "number":
         return { kind: "number", value: value.value };
       case "boolean":

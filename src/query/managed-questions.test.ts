@@ -254,6 +254,59 @@ describe.each(BACKENDS)("managed-question constructs on %s", (backend) => {
     });
   });
 
+  describe("question parameters {{name}}", () => {
+    const QUESTION = 'find user with email !$= "@{{domain}}"';
+
+    it("fills a parameter inside a string", async () => {
+      expect(await keys(QUESTION, { parameters: { domain: "example.com" } })).toEqual(["bo"]);
+      expect(await keys(QUESTION, { parameters: { domain: "corp.example" } })).toEqual(["ana", "cy"]);
+      expect(await keys("find user with email = '{{who}}@{{ domain }}'", { parameters: { who: "cy", domain: "example.com" } })).toEqual([
+        "cy",
+      ]);
+      // a number is written as its text inside a string
+      expect(await keys("find user with email ^= 'an{{n}}'", { parameters: { n: 1 } })).toEqual([]);
+    });
+
+    it("fills a whole value with the parameter's type", async () => {
+      expect(await keys("find user with name = {{n}}", { parameters: { n: "ana" } })).toEqual(["ana"]);
+      // type-sensitive, as a literal would be
+      expect(await keys("find user with name = {{n}}", { parameters: { n: 5 } })).toEqual([]);
+      expect(await keys("find user with name = ('bo' or {{n}})", { parameters: { n: "cy" } })).toEqual(["bo", "cy"]);
+      expect(
+        await table("find user as u that IS Person as p where u.name = {{n}} return p.name", { parameters: { n: "ana" } }),
+      ).toEqual([{ "p.name": "pat" }]);
+    });
+
+    it("binds the value: SQL in a parameter is only text", async () => {
+      const hostile = "x' OR '1'='1";
+      expect(await keys("find user with name = {{n}}", { parameters: { n: hostile } })).toEqual([]);
+      expect(await keys(QUESTION, { parameters: { domain: hostile } })).toEqual(["ana", "bo", "cy"]);
+    });
+
+    it("an unfilled parameter is a QueryError naming it, at its place", async () => {
+      const err = await queryError(QUESTION);
+      expect(err.reason).toBe('the parameter "domain" has no value; give it with --param domain=... (API: "parameters")');
+      expect(err.position).toMatchObject({ line: 1, column: QUESTION.indexOf("{{") + 1, length: "{{domain}}".length });
+      expect((await queryError("find user with name = {{n}}", { parameters: { m: 1 } })).reason).toMatch(/"n" has no value/);
+    });
+
+    it("an escaped \\{{ is a literal", async () => {
+      expect(await keys("find user with email !$= '\\{{domain}}'")).toEqual(["ana", "bo", "cy"]);
+    });
+
+    it("a cursor belongs to the parameter values it was made with", async () => {
+      const options = { pageSize: 1, parameters: { domain: "corp.example" } };
+      const first = await run(QUESTION, options);
+      expect(first.type === "list" && first.cursor).toBeTruthy();
+      const cursor = first.type === "list" ? first.cursor : undefined;
+      const second = await run(QUESTION, { ...options, cursor });
+      expect(second.type === "list" && second.data.map((i) => i.entity._key)).toEqual(["cy"]);
+      await expect(run(QUESTION, { pageSize: 1, parameters: { domain: "example.com" }, cursor })).rejects.toThrow(
+        /belongs to another query/,
+      );
+    });
+  });
+
   describe("the alias of a negated step in RETURN", () => {
     it("reads as null", async () => {
       expect(

@@ -599,6 +599,22 @@ describe("issue 13 constructs", () => {
     expect(parseError("Find A (THAT HAS B").expected).toEqual(['")"', "WITH", "THAT", "AS"]);
   });
 
+  it("reads question parameters as whole values and inside strings", () => {
+    expect(rhs("{{ n }}")).toEqual({ kind: "param", name: "n", pos: 16, end: 23 });
+    const inString = rhs(`"@{{domain}}.{{tld}}\\n"`);
+    expect(inString).toMatchObject({
+      kind: "string",
+      value: "@{{domain}}.{{tld}}\n",
+      template: ["@", { kind: "param", name: "domain", pos: 18, end: 28 }, ".", { kind: "param", name: "tld", pos: 29, end: 36 }, "\n"],
+    });
+    // escaped: a literal, no template
+    expect(rhs(`'\\{{x}}'`)).toEqual({ kind: "string", value: "{{x}}", pos: 16, end: 24 });
+    expect(parseError("Find A with x = {{a b}}").reason).toBe('invalid parameter name "a b"');
+    expect(parseError("Find A with x = 'a{{}}'").reason).toBe('invalid parameter name ""');
+    expect(parseError("Find A with x = {{a").reason).toBe("unterminated parameter");
+    expect(parseError("Find {{type}}").reason).toBe('unexpected "{{type}}"');
+  });
+
   it("reads quoted column names after AS and in ORDER BY", () => {
     const q = parseQuery(`Find A as h return h._type as 'Host Type', count(h) as "# of Hosts" order by '# of Hosts' desc, h.x`);
     const items = q.returns?.kind === "returnItems" ? q.returns.items : [];

@@ -32,6 +32,7 @@ import type {
   NodeSpec,
   OptionalGroup,
   OrderKey,
+  ParameterRef,
   PropRef,
   Query,
   ReturnClause,
@@ -42,7 +43,7 @@ import type {
   Value,
   ValueGroup,
 } from "./ast.js";
-import { Lexer, type Token } from "./lexer.js";
+import { Lexer, PARAMETER_NAME, type Token } from "./lexer.js";
 
 /** Parse a J1QL query. Throws QueryError (only) on any problem. */
 export function parseQuery(text: string): Query {
@@ -542,7 +543,14 @@ class Parser {
     const tok = this.peek();
     if (tok.kind === "string") {
       this.advance();
-      return { kind: "string", value: tok.value, pos: tok.pos, end: tok.end };
+      const template = this.stringTemplate(tok);
+      return template
+        ? { kind: "string", value: tok.value, template, pos: tok.pos, end: tok.end }
+        : { kind: "string", value: tok.value, pos: tok.pos, end: tok.end };
+    }
+    if (tok.kind === "param") {
+      this.advance();
+      return { kind: "param", name: tok.value, pos: tok.pos, end: tok.end };
     }
     if (tok.kind === "number" || (this.isSym(tok, "-") && this.peek(1).kind === "number")) {
       const negative = tok.kind === "symbol";
@@ -566,6 +574,37 @@ class Parser {
     }
     if (word === "DATE" && this.isSym(this.peek(1), "(")) return this.parseDate();
     return undefined;
+  }
+
+  /**
+   * The pieces of a string holding `{{name}}` parameters, or undefined.
+   * `\{{` is a literal `{{`. Each literal piece is decoded like the string.
+   */
+  private stringTemplate(tok: Token): (string | ParameterRef)[] | undefined {
+    const quote = this.text[tok.pos]!;
+    const raw = this.text.slice(tok.pos + 1, tok.end - 1);
+    if (!raw.includes("{{")) return undefined;
+    const parts: (string | ParameterRef)[] = [];
+    const decode = (piece: string) => (piece === "" ? "" : new Lexer(`${quote}${piece}${quote}`).next().value);
+    const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
+    let last = 0;
+    for (let m = pattern.exec(raw); m !== null; m = pattern.exec(raw)) {
+      const backslashes = /\\*$/.exec(raw.slice(0, m.index))![0].length;
+      if (backslashes % 2 === 1) continue;
+      const pos = tok.pos + 1 + m.index;
+      const end = pos + m[0].length;
+      if (!PARAMETER_NAME.test(m[1]!)) {
+        throw this.error(`invalid parameter name ${JSON.stringify(m[1])}`, pos, end, ["{{name}} (letters, digits, _ . -)"]);
+      }
+      const piece = decode(raw.slice(last, m.index));
+      if (piece !== "") parts.push(piece);
+      parts.push({ kind: "param", name: m[1]!, pos, end });
+      last = m.index + m[0].length;
+    }
+    if (parts.length === 0) return undefined;
+    const rest = decode(raw.slice(last));
+    if (rest !== "") parts.push(rest);
+    return parts;
   }
 
   private toNumber(tok: Token, from: number): number {
