@@ -146,7 +146,21 @@ type PropTarget =
   | { kind: "column"; sql: string; type: ColumnType; nullable: boolean }
   | { kind: "classes"; table: string };
 
-const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+/**
+ * Metadata read from the record's columns, not its properties. JupiterOne's
+ * integration metadata comes from `source` (the integration instance that
+ * wrote the record, e.g. `git:/srv/repo`; `import`, `api` otherwise):
+ * `_integrationInstanceId` and `_integrationName` are the instance itself,
+ * `_integrationType` the integration id before its first `:`.
+ */
+const INTEGRATION_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  _integrationInstanceId: { column: "source", type: "string", nullable: true },
+  _integrationName: { column: "source", type: "string", nullable: true },
+  _integrationType: { column: "source", type: "string", nullable: true, integrationType: true },
+};
+
+const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  ...INTEGRATION_COLUMNS,
   _id: { column: "id", type: "id" },
   _key: { column: "key", type: "string" },
   _type: { column: "type", type: "string" },
@@ -159,7 +173,8 @@ const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullabl
   _deleted: { column: "deleted", type: "boolean" },
 };
 
-const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  ...INTEGRATION_COLUMNS,
   _id: { column: "id", type: "id" },
   _key: { column: "key", type: "string" },
   _type: { column: "type", type: "string" },
@@ -401,17 +416,30 @@ class Compiler {
 
   private entityProp(table: string, key: string, at: Span): PropTarget {
     if (key === "_class") return { kind: "classes", table };
-    const column = ENTITY_COLUMNS[key];
-    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    const column = Object.hasOwn(ENTITY_COLUMNS, key) ? ENTITY_COLUMNS[key] : undefined;
+    if (column) return this.metadataColumn(table, column);
     this.keyIsValid(key, at);
     return { kind: "json", table, key, entities: true };
   }
 
   private edgeProp(table: string, key: string, at: Span): PropTarget {
-    const column = EDGE_COLUMNS[key];
-    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    const column = Object.hasOwn(EDGE_COLUMNS, key) ? EDGE_COLUMNS[key] : undefined;
+    if (column) return this.metadataColumn(table, column);
     this.keyIsValid(key, at);
     return { kind: "json", table, key, entities: false };
+  }
+
+  private metadataColumn(
+    table: string,
+    column: { column: string; type: ColumnType; nullable?: boolean; integrationType?: true },
+  ): PropTarget {
+    const sql = `${table}.${column.column}`;
+    return {
+      kind: "column",
+      sql: column.integrationType ? this.d.integrationType(sql) : sql,
+      type: column.type,
+      nullable: !!column.nullable,
+    };
   }
 
   /** A property in WHERE / RETURN / ORDER BY: `alias.name`. */

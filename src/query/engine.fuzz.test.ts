@@ -98,6 +98,9 @@ const PROPS = [
   "_deleted",
   "_source",
   "_lastSeenOn",
+  "_integrationType",
+  "_integrationName",
+  "_integrationInstanceId",
   "_fromEntityId",
   "missing",
 ];

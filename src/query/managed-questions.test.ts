@@ -92,6 +92,10 @@ describe.each(BACKENDS)("managed-question constructs on %s", (backend) => {
   beforeAll(async () => {
     ({ store, close } = await openTestStore(backend));
     await store.upsert(GRAPH, { now: LOADED_AT, source: "hosts:/srv/inventory.csv" });
+    // written by an import (a source without an integration prefix), then changed
+    const widget = entity("w1", "widget", "Widget", { color: "red" });
+    await store.upsert({ entities: [widget], relationships: [] }, { now: LOADED_AT, source: "import" });
+    await store.upsert({ entities: [{ ...widget, color: "blue" }], relationships: [] }, { now: NOW - 10, source: "import" });
   });
   afterAll(async () => {
     await close();
@@ -304,6 +308,48 @@ describe.each(BACKENDS)("managed-question constructs on %s", (backend) => {
       await expect(run(QUESTION, { pageSize: 1, parameters: { domain: "example.com" }, cursor })).rejects.toThrow(
         /belongs to another query/,
       );
+    });
+  });
+
+  describe("JupiterOne metadata properties", () => {
+    it("come from the record's source, not its properties", async () => {
+      expect(
+        await table(
+          "FIND (user|widget) WITH name = ('ana' or 'w1') AS x RETURN x.name, x._integrationType, x._integrationName, " +
+            "x._integrationInstanceId, x._source ORDER BY x._integrationType",
+        ),
+      ).toEqual([
+        {
+          "x.name": "ana",
+          "x._integrationType": "hosts",
+          "x._integrationName": "hosts:/srv/inventory.csv",
+          "x._integrationInstanceId": "hosts:/srv/inventory.csv",
+          "x._source": "hosts:/srv/inventory.csv",
+        },
+        {
+          "x.name": "w1",
+          "x._integrationType": "import",
+          "x._integrationName": "import",
+          "x._integrationInstanceId": "import",
+          "x._source": "import",
+        },
+      ]);
+      expect(await keys("FIND * WITH _integrationType = 'import'")).toEqual(["w1"]);
+      expect(await keys("FIND Widget WITH _integrationType != 'hosts' AND _integrationInstanceId ^= 'imp'")).toEqual(["w1"]);
+      expect(await keys("FIND user AS u WHERE u._integrationName = 'hosts:/srv/inventory.csv'")).toEqual(["ana", "bo", "cy"]);
+      expect(await table("FIND user AS u THAT IS AS e Person RETURN e._integrationType, COUNT(u) AS n")).toEqual([
+        { "e._integrationType": "hosts", n: 1 },
+      ]);
+      // a property of that name in the data is not what is read
+      expect(await keys("FIND * WITH _integrationType = undefined")).toEqual([]);
+    });
+
+    it("_createdOn, _beginOn, _version and _deleted are the record's versioning", async () => {
+      expect(await table("FIND widget AS w RETURN w._createdOn, w._beginOn, w._version, w._deleted, w.color")).toEqual([
+        { "w._createdOn": LOADED_AT, "w._beginOn": NOW - 10, "w._version": 2, "w._deleted": false, "w.color": "blue" },
+      ]);
+      expect(await keys("FIND * AS x WHERE x._version > 1 AND x._beginOn > x._createdOn")).toEqual(["w1"]);
+      expect(await keys("FIND * WITH _version > 1 AND _deleted = false")).toEqual(["w1"]);
     });
   });
 
