@@ -248,6 +248,17 @@ describe.each(BACKENDS)("managed-question constructs on %s", (backend) => {
       expect(managed.data.edges).toHaveLength(5);
     });
 
+    it("refuses a query with too many ways through, before it reaches the database", async () => {
+      const groups = (n: number) => Array.from({ length: n }, () => "(THAT RELATES TO *)?").join(" ");
+      // each group may be taken or skipped and each taken step goes either way: 3^4 = 81 arms
+      const err = await queryError(`FIND user ${groups(4)} RETURN user.name`);
+      expect(err.reason).toMatch(/too many combinations of optional traversals .* \(81, at most 32\)/);
+      expect(err.position?.column).toBe("FIND user ".length + 1);
+      expect((await queryError(`FIND user ${groups(4)}`)).reason).toMatch(/too many combinations/);
+      // 3^3 = 27 arms run
+      expect(await keys(`FIND user ${groups(3)}`)).toEqual(["ana", "bo", "cy"]);
+    });
+
     it("refuses what is left for later, with its position", async () => {
       const negated = await queryError("FIND user (THAT !IS Person)?");
       expect(negated.reason).toMatch(/negated step .* inside an optional traversal is not supported yet/);
