@@ -651,7 +651,7 @@ describe("not supported yet", () => {
       7,
       17,
     ],
-    ["Find (A|B)? that HAS C", 'optional traversals (")?") are not supported yet', 9, 2],
+    ["Find (A|B)? that HAS C", 'optional targets (")?") are not supported yet; an optional traversal is written (THAT ...)?', 9, 2],
     ["Find A as a return a.x + a.y, a", 'arithmetic in RETURN ("a.x + a.y") is not supported yet', 19, 9],
     ["Find A as a return count(a) * 2 as n", 'arithmetic in RETURN ("count(a) * 2") is not supported yet', 19, 12],
     ["Find A as a return a.x / 2", 'arithmetic in RETURN ("a.x / 2") is not supported yet', 19, 7],

@@ -235,7 +235,8 @@ class Parser {
       throw this.notSupported("smart classes", "are", tok.pos, end);
     }
     if (this.isSym(tok, "?") && this.index > 0 && this.isSym(this.previous, ")")) {
-      throw this.notSupported("optional traversals", "are", this.previous.pos, tok.end);
+      const err = this.notSupported("optional targets", "are", this.previous.pos, tok.end);
+      throw this.error(`${err.reason}; an optional traversal is written (THAT ...)?`, this.previous.pos, tok.end);
     }
   }
 
