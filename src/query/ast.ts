@@ -12,7 +12,18 @@ export interface Span {
 
 /** A literal value in a comparison. */
 export type Value =
-  | (Span & { readonly kind: "string"; readonly value: string })
+  | (Span & {
+      readonly kind: "string";
+      /** the string as written (escapes decoded) */
+      readonly value: string;
+      /**
+       * Set when the string holds question parameters (`"@{{domain}}"`): its
+       * literal pieces and parameters in order, filled in by the compiler.
+       */
+      readonly template?: readonly (string | ParameterRef)[];
+    })
+  /** `{{name}}` standing for a whole value (its type is the parameter's). */
+  | (Span & { readonly kind: "param"; readonly name: string })
   | (Span & { readonly kind: "number"; readonly value: number })
   | (Span & { readonly kind: "boolean"; readonly value: boolean })
   /** `undefined` or `null`: the property is missing. */
@@ -26,6 +37,12 @@ export type Value =
       readonly amount: number;
       readonly unit: DateUnit;
     });
+
+/** `{{name}}` inside a string; pos/end locate it in the query text. */
+export interface ParameterRef extends Span {
+  readonly kind: "param";
+  readonly name: string;
+}
 
 export type DateUnit = "hour" | "day" | "week" | "month" | "year";
 
@@ -95,6 +112,18 @@ export interface Step extends Span {
   /** `THAT USES AS u npm_package`: names the edge. */
   readonly edgeAlias?: string;
   readonly node: NodeSpec;
+  /** Inside an optional traversal `( ... )?`: the index of its group in Query.optionalGroups. */
+  readonly optional?: number;
+}
+
+/**
+ * `(THAT ... )?`: steps `from` (inclusive) to `to` (exclusive) of
+ * Query.steps, which a path may take in full or skip.
+ */
+export interface OptionalGroup extends Span {
+  readonly kind: "optionalGroup";
+  readonly from: number;
+  readonly to: number;
 }
 
 export type ReturnExpr =
@@ -115,7 +144,7 @@ export type ReturnExpr =
 export interface ReturnItem extends Span {
   readonly kind: "returnItem";
   readonly expr: ReturnExpr;
-  /** `AS name` */
+  /** `AS name`, `AS 'Any Name'`, `AS "# of Assets"`: the column's label (data, never SQL) */
   readonly as?: string;
 }
 
@@ -130,6 +159,8 @@ export interface OrderKey extends Span {
    * name), `["PR","_createdOn"]`. The compiler resolves it.
    */
   readonly path: readonly string[];
+  /** written as a string (`ORDER BY 'Host Type'`): a RETURN column name, never alias.property */
+  readonly quoted?: boolean;
   readonly descending: boolean;
 }
 
@@ -138,6 +169,8 @@ export interface Query extends Span {
   readonly unique: boolean;
   readonly start: NodeSpec;
   readonly steps: readonly Step[];
+  /** Optional traversals, in order; absent when there are none. */
+  readonly optionalGroups?: readonly OptionalGroup[];
   readonly where?: Filter;
   readonly returns?: ReturnClause;
   readonly orderBy: readonly OrderKey[];

@@ -26,6 +26,7 @@ import type {
   PropRef,
   Query,
   ReturnExpr,
+  ReturnItem,
   Span,
   Step,
   Value,
@@ -44,6 +45,8 @@ export interface CompileOptions {
   pageSize?: number;
   /** rows of the result already returned (from a cursor) */
   offset?: number;
+  /** values of the question parameters `{{name}}`; always bound, never written into SQL */
+  parameters?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** What the runner does with one selected column. */
@@ -119,7 +122,7 @@ interface NodeCtx {
   table: string;
   /** index of the step that reaches it (0 for the start node) */
   index: number;
-  /** inside a negated step: cannot be named in WHERE / RETURN / ORDER BY */
+  /** inside a negated step: cannot be named in WHERE; null in RETURN / ORDER BY */
   negated: boolean;
 }
 
@@ -129,6 +132,13 @@ interface EdgeCtx {
   index: number;
   negated: boolean;
 }
+
+/**
+ * One arm of a join (RETURN, TREE, or a list with optional traversals): for
+ * each step before the first negated one, the direction it is joined in, or
+ * undefined when the arm skips the step's optional group.
+ */
+type ArmPlan = (Direction | undefined)[];
 
 type AliasTarget = { kind: "node"; node: NodeCtx } | { kind: "edge"; edge: EdgeCtx };
 
@@ -140,7 +150,21 @@ type PropTarget =
   | { kind: "column"; sql: string; type: ColumnType; nullable: boolean }
   | { kind: "classes"; table: string };
 
-const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+/**
+ * Metadata read from the record's columns, not its properties. JupiterOne's
+ * integration metadata comes from `source` (the integration instance that
+ * wrote the record, e.g. `git:/srv/repo`; `import`, `api` otherwise):
+ * `_integrationInstanceId` and `_integrationName` are the instance itself,
+ * `_integrationType` the integration id before its first `:`.
+ */
+const INTEGRATION_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  _integrationInstanceId: { column: "source", type: "string", nullable: true },
+  _integrationName: { column: "source", type: "string", nullable: true },
+  _integrationType: { column: "source", type: "string", nullable: true, integrationType: true },
+};
+
+const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  ...INTEGRATION_COLUMNS,
   _id: { column: "id", type: "id" },
   _key: { column: "key", type: "string" },
   _type: { column: "type", type: "string" },
@@ -153,7 +177,8 @@ const ENTITY_COLUMNS: Record<string, { column: string; type: ColumnType; nullabl
   _deleted: { column: "deleted", type: "boolean" },
 };
 
-const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean }> = {
+const EDGE_COLUMNS: Record<string, { column: string; type: ColumnType; nullable?: boolean; integrationType?: true }> = {
+  ...INTEGRATION_COLUMNS,
   _id: { column: "id", type: "id" },
   _key: { column: "key", type: "string" },
   _type: { column: "type", type: "string" },
@@ -178,6 +203,11 @@ type Direction = "forward" | "backward";
  */
 export const MAX_STEPS = 12;
 export const MAX_EITHER_WAY_STEPS = 5;
+/**
+ * UNION ALL arms of a join: each step that may go either way doubles them,
+ * and so does each optional traversal (taken or skipped).
+ */
+export const MAX_ARMS = 2 ** MAX_EITHER_WAY_STEPS;
 export const MAX_PARAMETERS = 30_000;
 /**
  * RETURN items and ORDER BY keys. A property column is sorted on four typed
@@ -216,6 +246,8 @@ class Compiler {
   private readonly aliases = new Map<string, AliasTarget>();
   /** first negated step index, or steps.length */
   private readonly firstNegated: number;
+  /** Aliases of negated steps may be named (RETURN, ORDER BY of a table): they read as null. */
+  private negatedReadsNull = false;
 
   constructor(
     private readonly text: string,
@@ -233,6 +265,20 @@ class Compiler {
       this.nodes.push({ spec: step.node, table: `e${i + 1}`, index: i + 1, negated });
     });
     this.collectAliases();
+    this.checkOptionalGroups();
+  }
+
+  /** Optional traversals and negated steps do not mix yet. */
+  private checkOptionalGroups(): void {
+    for (const group of this.q.optionalGroups ?? []) {
+      for (let i = group.from; i < group.to; i++) {
+        const step = this.q.steps[i]!;
+        if (step.negated) this.fail("a negated step (THAT !...) inside an optional traversal is not supported yet", step);
+      }
+      if (group.from > this.firstNegated) {
+        this.fail("an optional traversal after a negated step (THAT !...) is not supported yet", group);
+      }
+    }
   }
 
   private fail(message: string, at: Span | undefined, expected?: string[]): never {
@@ -306,12 +352,26 @@ class Compiler {
       this.fail(`too many steps (${steps.length}, at most ${MAX_STEPS})`, steps[MAX_STEPS]);
     }
     const eitherWay = steps.filter((s, i) => s.direction === "both" && i < this.firstNegated);
-    if (this.q.returns !== undefined && eitherWay.length > MAX_EITHER_WAY_STEPS) {
+    if (!this.joins()) return;
+    if (eitherWay.length > MAX_EITHER_WAY_STEPS && !this.q.optionalGroups) {
       this.fail(
         `too many steps that may go either way (at most ${MAX_EITHER_WAY_STEPS}); give the others a direction with >> or <<`,
         eitherWay[MAX_EITHER_WAY_STEPS],
       );
     }
+    const arms = this.armPlans().length;
+    if (arms > MAX_ARMS) {
+      this.fail(
+        `too many combinations of optional traversals and steps that may go either way (${arms}, at most ${MAX_ARMS}); ` +
+          "give steps a direction with >> or <<, or use fewer optional traversals",
+        this.q.optionalGroups?.[0] ?? this.q,
+      );
+    }
+  }
+
+  /** Whether the query is compiled as joins (RETURN, TREE, or optional traversals). */
+  private joins(): boolean {
+    return this.q.returns !== undefined || this.q.optionalGroups !== undefined;
   }
 
   /** Joined (non-negated) steps whose node is `*` without a WITH filter. */
@@ -327,15 +387,42 @@ class Compiler {
     return this.params.add(value);
   }
 
+  /** The value of the question parameter `{{name}}`, or a QueryError naming it. */
+  private parameter(ref: Span & { name: string }): string | number | boolean {
+    const parameters = this.options.parameters ?? {};
+    const value = Object.hasOwn(parameters, ref.name) ? parameters[ref.name] : undefined;
+    if (value === undefined) {
+      this.fail(
+        `the parameter "${ref.name}" has no value; give it with --param ${ref.name}=... (API: "parameters")`,
+        ref,
+      );
+    }
+    if (typeof value === "number" && !Number.isFinite(value)) this.fail(`the parameter "${ref.name}" is not a finite number`, ref);
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      this.fail(`the parameter "${ref.name}" must be a string, a number or a boolean`, ref);
+    }
+    return value;
+  }
+
   private scalarOf(value: Value): { kind: ScalarKind; value: string | number | boolean } | undefined {
     switch (value.kind) {
-      case "string":
+      case "param": {
+        const filled = this.parameter(value);
+        if (typeof filled === "string") return this.scalarOf({ kind: "string", value: filled, pos: value.pos, end: value.end });
+        return { kind: typeof filled === "number" ? "number" : "boolean", value: filled };
+      }
+      case "string": {
+        // A parameter inside a string is replaced by its text ("@{{domain}}" -> "@example.com").
+        const text = value.template
+          ? value.template.map((part) => (typeof part === "string" ? part : String(this.parameter(part)))).join("")
+          : value.value;
         // PostgreSQL rejects NUL in a text parameter and cannot store one;
         // refuse it on both databases so they answer alike.
-        if (value.value.includes("\u0000")) {
+        if (text.includes("\u0000")) {
           this.fail("string values cannot contain the NUL character (\\u0000)", value);
         }
-        return { kind: "string", value: value.value };
+        return { kind: "string", value: text };
+      }
       case "number":
         return { kind: "number", value: value.value };
       case "boolean":
@@ -364,7 +451,9 @@ class Compiler {
       this.fail(`unknown alias "${name}"`, at, known.length > 0 ? known.map((k) => `"${k}"`) : undefined);
     }
     const negated = target.kind === "node" ? target.node.negated : target.edge.negated;
-    if (negated) this.fail(`"${name}" is inside a negated step (THAT !...) and cannot be used here`, at);
+    if (negated && !this.negatedReadsNull) {
+      this.fail(`"${name}" is inside a negated step (THAT !...) and cannot be used here`, at);
+    }
     return target;
   }
 
@@ -379,17 +468,30 @@ class Compiler {
 
   private entityProp(table: string, key: string, at: Span): PropTarget {
     if (key === "_class") return { kind: "classes", table };
-    const column = ENTITY_COLUMNS[key];
-    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    const column = Object.hasOwn(ENTITY_COLUMNS, key) ? ENTITY_COLUMNS[key] : undefined;
+    if (column) return this.metadataColumn(table, column);
     this.keyIsValid(key, at);
     return { kind: "json", table, key, entities: true };
   }
 
   private edgeProp(table: string, key: string, at: Span): PropTarget {
-    const column = EDGE_COLUMNS[key];
-    if (column) return { kind: "column", sql: `${table}.${column.column}`, type: column.type, nullable: !!column.nullable };
+    const column = Object.hasOwn(EDGE_COLUMNS, key) ? EDGE_COLUMNS[key] : undefined;
+    if (column) return this.metadataColumn(table, column);
     this.keyIsValid(key, at);
     return { kind: "json", table, key, entities: false };
+  }
+
+  private metadataColumn(
+    table: string,
+    column: { column: string; type: ColumnType; nullable?: boolean; integrationType?: true },
+  ): PropTarget {
+    const sql = `${table}.${column.column}`;
+    return {
+      kind: "column",
+      sql: column.integrationType ? this.d.integrationType(sql) : sql,
+      type: column.type,
+      nullable: !!column.nullable,
+    };
   }
 
   /** A property in WHERE / RETURN / ORDER BY: `alias.name`. */
@@ -529,7 +631,8 @@ class Compiler {
       switch (target.kind) {
         case "json": {
           const keyRef = d.keyRef(this.params, target.key);
-          return `NOT (${d.present(target.table, keyRef)})`;
+          // COALESCE: on a null row (a skipped optional traversal) PostgreSQL's `?` is NULL.
+          return this.not(d.present(target.table, keyRef));
         }
         case "column":
           return target.nullable ? `${target.sql} IS NULL` : d.bool(false);
@@ -704,11 +807,10 @@ class Compiler {
    * The test that node `from` (already in scope) has a path through steps
    * `i..` : EXISTS chains, or an uncorrelated IN for a pinned step.
    */
-  private stepChain(i: number, whereAt: number): string {
+  private stepChain(i: number, whereAt: number, from = this.nodes[i]!.table): string {
     if (i >= this.q.steps.length) return "";
     const edge = this.edges[i]!;
     const node = this.nodes[i + 1]!;
-    const from = this.nodes[i]!.table;
     const r = edge.table;
     const e = node.table;
     const inner = (): string =>
@@ -766,13 +868,20 @@ class Compiler {
 
   private compileList(): CompiledList {
     const q = this.q;
-    const whereAt = this.whereDepth();
     const start = this.nodes[0]!;
-    const where = this.and([
-      this.nodeConditions(start, true),
-      whereAt === 0 ? this.whereCondition() : "",
-      this.stepChain(0, whereAt),
-    ]);
+    let where: string;
+    if (q.optionalGroups) {
+      // The starting entities of every arm (each optional traversal taken or skipped).
+      const arms = this.armPlans().map((plan) => `SELECT ${start.table}.id ${this.joinArm(plan)}`);
+      where = `${start.table}.id IN (${arms.join(" UNION ALL ")})`;
+    } else {
+      const whereAt = this.whereDepth();
+      where = this.and([
+        this.nodeConditions(start, true),
+        whereAt === 0 ? this.whereCondition() : "",
+        this.stepChain(0, whereAt),
+      ]);
+    }
     const order = q.orderBy.flatMap((key) => this.listOrderKey(key));
     order.push(`${start.table}.id`);
     let sql = `SELECT ${ENTITY_SELECT(start.table, this.d)} FROM entities ${start.table} WHERE ${where} ORDER BY ${order.join(", ")}`;
@@ -782,6 +891,7 @@ class Compiler {
   }
 
   private listOrderKey(key: OrderKey): string[] {
+    if (key.quoted) this.fail(`ORDER BY ${JSON.stringify(key.path[0])} names a RETURN column, and this query has no RETURN`, key);
     const [first, ...rest] = key.path;
     const start = this.nodes[0]!;
     let target: PropTarget;
@@ -852,34 +962,81 @@ class Compiler {
 
   // ------------------------------------------------------- joins (RETURN)
 
-  /** One arm per combination of directions of the joined (non-negated) steps. */
-  private directionCombos(): Direction[][] {
-    let combos: Direction[][] = [[]];
-    for (let i = 0; i < this.firstNegated; i++) {
-      const dirs = this.directions(this.q.steps[i]!);
-      combos = combos.flatMap((c) => dirs.map((d) => [...c, d]));
+  /**
+   * One arm per way through the joined (non-negated) steps: each optional
+   * traversal taken or skipped, each taken step in each of its directions.
+   */
+  private armPlans(): ArmPlan[] {
+    const groups = this.q.optionalGroups ?? [];
+    const plans: ArmPlan[] = [];
+    for (let mask = 0; mask < 2 ** groups.length; mask++) {
+      let combos: ArmPlan[] = [[]];
+      for (let i = 0; i < this.firstNegated; i++) {
+        const step = this.q.steps[i]!;
+        const skipped = step.optional !== undefined && (mask & (1 << step.optional)) !== 0;
+        const dirs: (Direction | undefined)[] = skipped ? [undefined] : this.directions(step);
+        combos = combos.flatMap((c) => dirs.map((d) => [...c, d]));
+      }
+      plans.push(...combos);
     }
-    return combos;
+    return plans;
   }
 
-  /** FROM ... WHERE ... of one arm. */
-  private joinArm(dirs: Direction[]): string {
+  /**
+   * FROM ... WHERE ... of one arm. A step of a skipped optional traversal
+   * continues from the last node the arm did join; the nodes and edges the
+   * arm does not join (skipped, or, when `nulls` names them, inside a
+   * negated step) are joined as a row of NULLs, so every reference to them
+   * reads as missing.
+   */
+  private joinArm(plan: ArmPlan, nulls: ReadonlySet<string> = new Set()): string {
     const start = this.nodes[0]!;
     const joins = [`FROM entities ${start.table}`];
+    const absent: string[] = [];
     const conditions = [this.nodeConditions(start, true)];
-    dirs.forEach((dir, i) => {
+    let from = start.table;
+    plan.forEach((dir, i) => {
       const edge = this.edges[i]!;
       const node = this.nodes[i + 1]!;
-      const from = this.nodes[i]!.table;
+      if (dir === undefined) {
+        absent.push(this.nullRow("relationships", edge.table), this.nullRow("entities", node.table));
+        return;
+      }
       const [near, far] = dir === "forward" ? ["from_id", "to_id"] : ["to_id", "from_id"];
       joins.push(`JOIN relationships ${edge.table} ON ${edge.table}.${near} = ${from}.id`);
       joins.push(`JOIN entities ${node.table} ON ${node.table}.id = ${edge.table}.${far}`);
       conditions.push(this.verbTest(edge), this.notDeleted(edge.table), this.nodeConditions(node, false));
+      from = node.table;
     });
+    for (let i = this.firstNegated; i < this.q.steps.length; i++) {
+      const edge = this.edges[i]!;
+      const node = this.nodes[i + 1]!;
+      if (nulls.has(edge.table)) absent.push(this.nullRow("relationships", edge.table));
+      if (nulls.has(node.table)) absent.push(this.nullRow("entities", node.table));
+    }
     // The negated tail hangs off the last joined node.
-    if (this.firstNegated < this.q.steps.length) conditions.push(this.stepChain(this.firstNegated, 0));
+    if (this.firstNegated < this.q.steps.length) conditions.push(this.stepChain(this.firstNegated, 0, from));
     conditions.push(this.whereCondition());
-    return `${joins.join(" ")} WHERE ${this.and(conditions)}`;
+    return `${[...joins, ...absent].join(" ")} WHERE ${this.and(conditions)}`;
+  }
+
+  /** A row of NULLs named `table` (a primary-key lookup of NULL: no row, no scan). */
+  private nullRow(from: "entities" | "relationships", table: string): string {
+    return `LEFT JOIN ${from} ${table} ON ${table}.id = NULL`;
+  }
+
+  /** Tables of negated steps that RETURN or ORDER BY name (read as null). */
+  private negatedTablesNamed(): Set<string> {
+    const names: string[] = [];
+    if (this.q.returns?.kind === "returnItems") for (const item of this.q.returns.items) names.push(item.expr.alias);
+    for (const key of this.q.orderBy) if (!key.quoted && key.path.length > 1) names.push(key.path[0]!);
+    const tables = new Set<string>();
+    for (const name of names) {
+      const target = this.aliases.get(name);
+      if (target?.kind === "node" && target.node.negated) tables.add(target.node.table);
+      if (target?.kind === "edge" && target.edge.negated) tables.add(target.edge.table);
+    }
+    return tables;
   }
 
   private valueColumn(target: PropTarget): { sql: string; decode: ColumnDecode } {
@@ -896,18 +1053,30 @@ class Compiler {
   private compileTable(): CompiledTable {
     const q = this.q;
     if (q.returns?.kind !== "returnItems") throw new Error("unreachable");
-    const items = q.returns.items;
-    const aggregate = items.some((i) => i.expr.kind === "aggregate");
     const columns: OutputColumn[] = [];
-    const labels = new Set<string>();
     let n = 0;
     const next = () => `c${++n}`;
 
-    for (const item of items) {
+    // The same item twice under the same name (`RETURN v.score, v.score`) is
+    // one column: a row holds one value per name, as in JupiterOne. Two
+    // different items under one name stay an error.
+    const kept: ReturnItem[] = [];
+    const byLabel = new Map<string, string>();
+    for (const item of q.returns.items) {
       const label = item.as ?? labelOf(item.expr);
-      if (labels.has(label)) this.fail(`two RETURN columns are named "${label}"; rename one with AS`, item);
-      labels.add(label);
+      const same = byLabel.get(label);
+      if (same === undefined) {
+        byLabel.set(label, exprKey(item.expr));
+        kept.push(item);
+      } else if (same !== exprKey(item.expr)) {
+        this.fail(`two RETURN columns are named ${JSON.stringify(label)}; rename one with AS`, item);
+      }
     }
+    const items = kept;
+
+    const aggregate = items.some((i) => i.expr.kind === "aggregate");
+    // An alias inside a negated step reads as null here (there is no such entity).
+    this.negatedReadsNull = true;
 
     // Group keys (plain items) and aggregates.
     const plain: { sqlName: string; select: () => string }[] = [];
@@ -979,6 +1148,7 @@ class Compiler {
         ordered.add(named.sqlName);
         continue;
       }
+      if (key.quoted) this.fail(`ORDER BY ${JSON.stringify(joined)} is not a RETURN column`, key);
       if (aggregate) this.fail(`ORDER BY "${joined}" must name a RETURN column in a query with aggregates`, key);
       const [alias, ...rest] = key.path;
       if (rest.length === 0) this.fail(`ORDER BY "${joined}" is neither a RETURN column nor alias.property`, key);
@@ -991,13 +1161,15 @@ class Compiler {
       orderBy.push(...columnTerms({ sqlName, label: joined, decode: json ? "json" : "raw" }, key.descending));
     }
 
-    const arms = this.directionCombos().map((dirs) => {
+    this.negatedReadsNull = false;
+    const nulls = this.negatedTablesNamed();
+    const arms = this.armPlans().map((plan) => {
       const selects = [
         ...plain.map((p) => `${p.select()} AS ${p.sqlName}`),
         ...aggregates.flatMap((a) => a.inner.map((i) => `${i.select()} AS ${i.name}`)),
         ...hidden.map((h) => `${h.select()} AS ${h.sqlName}`),
       ];
-      return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
+      return `SELECT ${selects.join(", ")} ${this.joinArm(plan, nulls)}`;
     });
     const union = arms.join(" UNION ALL ");
     let sql: string;
@@ -1047,15 +1219,16 @@ class Compiler {
   private compileTree(): CompiledTree {
     const vertexColumns = this.nodes.slice(0, this.firstNegated + 1).map((n) => `v${n.index}`);
     const edgeColumns = this.edges.slice(0, this.firstNegated).map((e) => `w${e.index}`);
-    const arms = this.directionCombos().map((dirs) => {
+    // A skipped optional traversal's columns are NULL (its null row).
+    const arms = this.armPlans().map((plan) => {
       const selects = [
         ...this.nodes.slice(0, this.firstNegated + 1).map((n) => `${n.table}.id AS v${n.index}`),
         ...this.edges.slice(0, this.firstNegated).map((e) => `${e.table}.id AS w${e.index}`),
       ];
-      return `SELECT ${selects.join(", ")} ${this.joinArm(dirs)}`;
+      return `SELECT ${selects.join(", ")} ${this.joinArm(plan)}`;
     });
     const sql =
-      `SELECT DISTINCT * FROM (${arms.join(" UNION ALL ")}) q ORDER BY ${[...vertexColumns, ...edgeColumns].join(", ")}` +
+      `SELECT DISTINCT * FROM (${arms.join(" UNION ALL ")}) q ORDER BY ${[...vertexColumns, ...edgeColumns].map((c) => this.orderTerm(c, false)).join(", ")}` +
       this.limitOffset(this.q.limit, this.q.skip ?? 0);
     return { shape: "tree", sql, params: this.params.values, vertexColumns, edgeColumns, openSteps: this.openSteps() };
   }
@@ -1090,6 +1263,11 @@ function decodeOf(target: PropTarget): ColumnDecode {
     case "string":
       return "raw";
   }
+}
+
+/** Identity of a RETURN expression, ignoring where it was written. */
+function exprKey(expr: ReturnExpr): string {
+  return JSON.stringify([expr.kind, expr.alias, "name" in expr ? expr.name : null, "fn" in expr ? expr.fn : null]);
 }
 
 function labelOf(expr: ReturnExpr): string {

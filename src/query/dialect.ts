@@ -76,6 +76,12 @@ export interface Dialect {
   endsWith(expr: string, needle: string): string;
   /** A boolean literal. */
   bool(value: boolean): string;
+  /**
+   * `_integrationType`: the integration id at the front of a source (an
+   * instance name `git:/srv/repo` gives `git`); a source without `:` is
+   * its own type; NULL stays NULL.
+   */
+  integrationType(source: string): string;
   /** Cast an id column to the text the API exposes. */
   idText(expr: string): string;
   /**
@@ -166,6 +172,7 @@ export const sqliteDialect: Dialect = Object.freeze<Dialect>({
   endsWith: (expr, needle) =>
     `(length(${expr}) >= length(${needle}) AND substr(${expr}, length(${expr}) - length(${needle}) + 1) = ${needle})`,
   bool: (value) => (value ? "1" : "0"),
+  integrationType: (s) => `(CASE WHEN instr(${s}, ':') > 0 THEN substr(${s}, 1, instr(${s}, ':') - 1) ELSE ${s} END)`,
   idText: (expr) => `CAST(${expr} AS TEXT)`,
   numberParam: (placeholder) => placeholder,
   numberNull: "NULL",
@@ -224,6 +231,7 @@ export const postgresDialect: Dialect = Object.freeze<Dialect>({
   startsWith: (expr, needle) => `starts_with(${expr}, ${needle})`,
   endsWith: (expr, needle) => `right(${expr}, length(${needle})) = ${needle}`,
   bool: (value) => (value ? "TRUE" : "FALSE"),
+  integrationType: (s) => `split_part(${s}, ':', 1)`,
   idText: (expr) => `(${expr})::text`,
   numberParam: (placeholder) => `${placeholder}::numeric`,
   numberNull: "NULL::numeric",

@@ -98,6 +98,9 @@ const PROPS = [
   "_deleted",
   "_source",
   "_lastSeenOn",
+  "_integrationType",
+  "_integrationName",
+  "_integrationInstanceId",
   "_fromEntityId",
   "missing",
 ];
@@ -181,8 +184,33 @@ const dateValue = fc.oneof(
   fc.constantFrom("date(2026-11-13T12:00Z)", "date(2019-10-30T10:15:30Z)"),
 );
 
+/**
+ * Values of the question parameters every fuzzed query runs with: hostile
+ * strings that must stay bound, a number and a boolean. `{{none}}` is never
+ * filled (a QueryError naming it).
+ */
+const PARAMETERS: Record<string, string | number | boolean> = {
+  p: "'; DROP TABLE entities; -- {{q}}",
+  q: "x' OR '1'='1\\",
+  s: "Robert'); DROP TABLE entity_classes;--",
+  n: 5,
+  b: false,
+};
+const PARAMETER_NAMES = [...Object.keys(PARAMETERS), ...Object.keys(PARAMETERS), "none"];
+/** `{{n}}` as a whole value, or inside a string (`'@{{p}}'`). */
+const parameterValue = fc.oneof(
+  fc.constantFrom(...PARAMETER_NAMES).map((n) => `{{${n}}}`),
+  fc
+    .tuple(fc.constantFrom("", "@", "x "), fc.constantFrom(...PARAMETER_NAMES), fc.constantFrom("", ".com", "'"), fc.constantFrom<"'" | '"'>("'", '"'))
+    .map(([before, n, after, q]) => {
+      const text = quote(`${before}\u0001${after}`, q);
+      return text.replace("\u0001", `{{${n}}}`);
+    }),
+);
+
 const scalar = fc.oneof(
   { weight: 4, arbitrary: stringValue },
+  { weight: 1, arbitrary: parameterValue },
   { weight: 2, arbitrary: numberValue },
   { weight: 1, arbitrary: fc.constantFrom("true", "false", "TRUE", "undefined", "null") },
   { weight: 2, arbitrary: dateValue },
@@ -211,6 +239,7 @@ const numericOperand = fc.oneof(
 );
 const stringOperand = fc.oneof(
   { weight: 3, arbitrary: stringValue },
+  { weight: 1, arbitrary: parameterValue },
   {
     weight: 1,
     arbitrary: fc
@@ -264,6 +293,8 @@ interface NodeGen {
 }
 interface StepGen {
   negated: boolean;
+  /** wrapped in an optional traversal `( ... )?` */
+  optional: boolean;
   verbs: string[];
   direction: string;
   named: boolean;
@@ -277,6 +308,7 @@ const nodeGen: fc.Arbitrary<NodeGen> = fc.record({
 });
 const stepGen: fc.Arbitrary<StepGen> = fc.record({
   negated: fc.nat(5).map((n) => n === 0),
+  optional: fc.nat(3).map((n) => n === 0),
   verbs: verbNames,
   direction: fc.constantFrom("", "", " >>", " <<"),
   named: fc.nat(3).map((n) => n === 0),
@@ -328,10 +360,21 @@ const generatedQuery = fc
       { weight: 1, arbitrary: refProp.map((p) => `COUNT(${p})`) },
       { weight: 2, arbitrary: fc.tuple(fc.constantFrom("min", "max", "avg", "sum", "MIN"), refProp).map(([f, p]) => `${f}(${p})`) },
     );
+    // column names: plain, or quoted with spaces and symbols (`as 'Host Type'`, `as "# of x"`)
+    const columnName = (i: number) =>
+      fc.oneof(
+        { weight: 2, arbitrary: fc.constant(`r${i}`) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(fc.constantFrom(...NASTY.filter((v) => v !== ""), "Host Type", "# of Assets", "a.b"), fc.constantFrom<"'" | '"'>("'", '"'))
+            .map(([v, q]) => quote(v, q)),
+        },
+      );
     const items = fc
       .uniqueArray(returnExpr, { minLength: 1, maxLength: 3 })
       .chain((exprs) =>
-        fc.tuple(...exprs.map((e, i) => fc.boolean().map((named) => (named ? `${e} as r${i}` : e)))),
+        fc.tuple(...exprs.map((e, i) => fc.option(columnName(i), { freq: 2 }).map((name) => (name === null ? e : `${e} as ${name}`)))),
       );
     const returns = fc.oneof(
       { weight: 2, arbitrary: fc.constant<string[] | "tree" | null>(null) },
@@ -341,7 +384,7 @@ const generatedQuery = fc
     return fc.tuple(returns, fc.option(where, { freq: 3 })).chain(([ret, w]) => {
       // ORDER BY: RETURN names (the only choice with aggregates), alias.prop,
       // or (without RETURN) the start's properties; now and then anything.
-      const labels = Array.isArray(ret) ? ret.map((i) => (i.includes(" as ") ? i.split(" as ")[1]! : i)) : [];
+      const labels = Array.isArray(ret) ? ret.map((i) => (i.includes(" as ") ? i.slice(i.indexOf(" as ") + 4) : i)) : [];
       const aggregated = Array.isArray(ret) && ret.some((i) => /^(count|min|max|avg|sum)\(/i.test(i));
       const startProp = fc
         .tuple(fc.constantFrom(...(startAlias ? [`${startAlias}.`, ""] : [""])), prop)
@@ -368,10 +411,11 @@ const generatedQuery = fc
             `${targetText(n.targets)}${n.filter === null ? "" : ` with ${n.filter}`}${a === null ? "" : ` as ${a}`}`;
           return [
             `${find}${unique} ${node(start, startAlias)}`,
-            ...steps.map(
-              (st, i) =>
-                `that ${st.negated ? "!" : ""}${verbText(st.verbs)}${st.direction}${stepAliases[i]!.edge === null ? "" : ` as ${stepAliases[i]!.edge}`} ${node(st.node, stepAliases[i]!.node)}`,
-            ),
+            ...steps.map((st, i) => {
+              const step = `that ${st.negated ? "!" : ""}${verbText(st.verbs)}${st.direction}${stepAliases[i]!.edge === null ? "" : ` as ${stepAliases[i]!.edge}`} ${node(st.node, stepAliases[i]!.node)}`;
+              // optional traversals do not mix with negation yet (refused: unit-tested)
+              return st.optional && i < joined ? `(${step})?` : step;
+            }),
             w ?? "",
             ret === null ? "" : ret === "tree" ? "return tree" : `return ${ret.join(", ")}`,
             o ?? "",
@@ -422,6 +466,8 @@ function userStrings(query: Query): string[] {
   const value = (v: Value) => {
     if (v.kind === "string") out.push(v.value);
   };
+  // parameter values, as themselves and as filled into strings
+  for (const v of Object.values(PARAMETERS)) if (typeof v === "string") out.push(v);
   const walk = (f: Filter | undefined) => {
     if (!f) return;
     if (f.kind !== "compare") return f.items.forEach(walk);
@@ -454,7 +500,7 @@ function mustNotAppear(s: string): boolean {
 function checkCompiled(text: string, dialect: GraphStore["dialect"]): void {
   let compiled: ReturnType<typeof compile>;
   try {
-    compiled = compile(text, dialect, { now: NOW });
+    compiled = compile(text, dialect, { now: NOW, parameters: PARAMETERS });
   } catch (error) {
     if (error instanceof QueryError) return;
     throw new Error(`compile(${JSON.stringify(text)}) threw ${String(error)}`, { cause: error });
@@ -509,7 +555,7 @@ type Outcome = { ok: QueryResult } | { queryError: string };
 /** Run once; a QueryError is an outcome, any other error fails the property with the query. */
 async function outcome(store: GraphStore, text: string): Promise<Outcome> {
   try {
-    const ok = await runQuery(store, text, { now: NOW });
+    const ok = await runQuery(store, text, { now: NOW, parameters: PARAMETERS });
     checkShape(ok);
     return { ok };
   } catch (error) {

@@ -1072,7 +1072,7 @@ describe.each(["sqlite", "postgres"] as const)("J1QL engine on %s", (backend) =>
         "Find CodeRepo as a that HAS Finding as a",
         "Find Finding with numericSeverity < 'high'",
         "Find CodeRepo with name ~= 5",
-        "Find CodeRepo as r that !HAS Finding as f return f.name",
+        "Find CodeRepo as r that !HAS Finding as f where f.name = 'x'",
         "Find CodeRepo as r that HAS Finding as f order by f.dueDate",
         "Find CodeRepo with name = ",
       ]) {

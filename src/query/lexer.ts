@@ -21,13 +21,14 @@
  */
 import { QueryError, positionAt } from "../shared/errors.js";
 
-export type TokenKind = "ident" | "string" | "number" | "bracket" | "symbol" | "unknown" | "eof";
+export type TokenKind = "ident" | "string" | "number" | "bracket" | "param" | "symbol" | "unknown" | "eof";
 
 export interface Token {
   readonly kind: TokenKind;
   /**
    * ident: the name as written; string: the decoded contents; number: the
-   * digits as written; bracket: the text between `[` and `]`; symbol and
+   * digits as written; bracket: the text between `[` and `]`; param: the
+   * name inside `{{ }}`; symbol and
    * unknown: the characters; eof: "".
    */
   readonly value: string;
@@ -83,10 +84,14 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
   "\\": "\\",
   "'": "'",
   '"': '"',
+  // `\{{` writes a literal `{{` where a question parameter would start
+  "{": "{",
 });
-const ESCAPES_LIST = String.raw`\n, \r, \t, \b, \f, \/, \\, \', \" or \uXXXX`;
+const ESCAPES_LIST = String.raw`\n, \r, \t, \b, \f, \/, \\, \', \", \{ or \uXXXX`;
 
 const IDENT = /[\p{L}_][\p{L}\p{M}\p{N}_]*/uy;
+/** The name of a question parameter, `{{domain}}`, `{{ account.id }}`. */
+export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const NUMBER = /[0-9]+(?:\.[0-9]+)?/y;
 const SPACE = /\s+/y;
 
@@ -109,6 +114,7 @@ export class Lexer {
 
     if (ch === "'" || ch === '"') return this.readString(ch);
     if (ch === "[") return this.readBracket();
+    if (text.startsWith("{{", start)) return this.readParameter();
 
     IDENT.lastIndex = start;
     const ident = IDENT.exec(text);
@@ -220,6 +226,26 @@ export class Lexer {
       );
     }
     return Number.parseInt(digits, 16);
+  }
+
+  /** `{{name}}`: a question parameter standing for a whole value. */
+  private readParameter(): Token {
+    const text = this.text;
+    const start = this.offset;
+    const close = text.indexOf("}}", start + 2);
+    if (close < 0) {
+      throw new QueryError("unterminated parameter", text, positionAt(text, start, text.length - start), {
+        expected: ['"}}"'],
+      });
+    }
+    const name = text.slice(start + 2, close).trim();
+    if (!PARAMETER_NAME.test(name)) {
+      throw new QueryError(`invalid parameter name ${JSON.stringify(name)}`, text, positionAt(text, start, close + 2 - start), {
+        expected: ["{{name}} (letters, digits, _ . -)"],
+      });
+    }
+    this.offset = close + 2;
+    return { kind: "param", value: name, pos: start, end: this.offset };
   }
 
   private readBracket(): Token {

@@ -206,10 +206,11 @@ interface StringPiece {
 }
 
 const hex4 = (n: number) => n.toString(16).padStart(4, "0");
-const VALID_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", "/": "/", "\\": "\\", "'": "'", '"': '"' };
+const VALID_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", "/": "/", "\\": "\\", "'": "'", '"': '"', "{": "{" };
 const stringPiece: fc.Arbitrary<StringPiece> = fc.oneof(
   fc
-    .string({ unit: fc.constantFrom(..."ab 7é😀\n\t%_u{}".split(/(?:)/u)), minLength: 1, maxLength: 4 })
+    // no "{": two of them start a question parameter ({{name}}), which another property covers
+    .string({ unit: fc.constantFrom(..."ab 7é😀\n\t%_u}".split(/(?:)/u)), minLength: 1, maxLength: 4 })
     .map((text) => ({ text, value: text })),
   fc.constantFrom(...Object.keys(VALID_ESCAPES)).map((c) => ({ text: `\\${c}`, value: VALID_ESCAPES[c] })),
   // \uXXXX outside the surrogate range, in either case
@@ -222,7 +223,7 @@ const stringPiece: fc.Arbitrary<StringPiece> = fc.oneof(
     .map(([hi, lo]) => ({ text: `\\u${hex4(hi)}\\u${hex4(lo)}`, value: String.fromCharCode(hi, lo) })),
   // invalid: any other character after the backslash
   fc
-    .constantFrom(..."aqxdsDSwW0189.*?()[]{}$^|+-_ é😀\tU".split(/(?:)/u), "\n")
+    .constantFrom(..."aqxdsDSwW0189.*?()[]}$^|+-_ é😀\tU".split(/(?:)/u), "\n")
     .map((c) => ({ text: `\\${c}`, value: undefined })),
   // invalid: \u with fewer than four hex digits before something else
   fc

@@ -79,7 +79,7 @@ describe("lexer", () => {
       const err = parseError(text);
       expect(err.reason, text).toBe(`${shown} in a string`);
       expect(err.position?.column, text).toBe(column);
-      expect(err.message, text).toContain(String.raw`expected \n, \r, \t, \b, \f, \/, \\, \', \" or \uXXXX`);
+      expect(err.message, text).toContain(String.raw`expected \n, \r, \t, \b, \f, \/, \\, \', \", \{ or \uXXXX`);
     }
     expect(parseError("Find A\n  with name = 'x\\\ny'").position?.line).toBe(2);
   });
@@ -622,6 +622,62 @@ describe("syntax errors", () => {
   });
 });
 
+describe("issue 13 constructs", () => {
+  it("reads optional traversals, chained and before required steps", () => {
+    const q = parseQuery(
+      "FIND A as s (THAT ASSIGNED << B)? (THAT USES C as c THAT HAS D)? THAT ASSIGNED << E AS p RETURN s.x, p.y",
+    );
+    expect(q.steps.map((s) => [s.verbs[0], s.direction, s.optional])).toEqual([
+      ["ASSIGNED", "backward", 0],
+      ["USES", "both", 1],
+      ["HAS", "both", 1],
+      ["ASSIGNED", "backward", undefined],
+    ]);
+    expect(q.optionalGroups).toEqual([
+      { kind: "optionalGroup", pos: 12, end: 33, from: 0, to: 1 },
+      { kind: "optionalGroup", pos: 34, end: 64, from: 1, to: 3 },
+    ]);
+    expect(q.steps[1]!.node.alias).toBe("c");
+    expect(parseQuery("Find A that HAS B").optionalGroups).toBeUndefined();
+  });
+
+  it("wants the ? after an optional group", () => {
+    const err = parseError("Find A (THAT HAS B) that HAS C");
+    expect(err.reason).toBe('unexpected "that"');
+    expect(err.expected).toEqual(['"?" (an optional traversal is written (THAT ...)?)']);
+    expect(parseError("Find A (THAT HAS B").expected).toEqual(['")"', "WITH", "THAT", "AS"]);
+  });
+
+  it("reads question parameters as whole values and inside strings", () => {
+    expect(rhs("{{ n }}")).toEqual({ kind: "param", name: "n", pos: 16, end: 23 });
+    const inString = rhs(`"@{{domain}}.{{tld}}\\n"`);
+    expect(inString).toMatchObject({
+      kind: "string",
+      value: "@{{domain}}.{{tld}}\n",
+      template: ["@", { kind: "param", name: "domain", pos: 18, end: 28 }, ".", { kind: "param", name: "tld", pos: 29, end: 36 }, "\n"],
+    });
+    // escaped: a literal, no template
+    expect(rhs(`'\\{{x}}'`)).toEqual({ kind: "string", value: "{{x}}", pos: 16, end: 24 });
+    expect(parseError("Find A with x = {{a b}}").reason).toBe('invalid parameter name "a b"');
+    expect(parseError("Find A with x = 'a{{}}'").reason).toBe('invalid parameter name ""');
+    expect(parseError("Find A with x = {{a").reason).toBe("unterminated parameter");
+    expect(parseError("Find {{type}}").reason).toBe('unexpected "{{type}}"');
+  });
+
+  it("reads quoted column names after AS and in ORDER BY", () => {
+    const q = parseQuery(`Find A as h return h._type as 'Host Type', count(h) as "# of Hosts" order by '# of Hosts' desc, h.x`);
+    const items = q.returns?.kind === "returnItems" ? q.returns.items : [];
+    expect(items.map((i) => i.as)).toEqual(["Host Type", "# of Hosts"]);
+    expect(q.orderBy.map((k) => [k.path, k.quoted, k.descending])).toEqual([
+      [["# of Hosts"], true, true],
+      [["h", "x"], undefined, false],
+    ]);
+    // a dot inside a quoted name does not split it
+    expect(parseQuery("Find A as h return h.x as 'a.b' order by 'a.b'").orderBy[0]!.path).toEqual(["a.b"]);
+    expect(parseError("Find A as h return h.x as ''").reason).toBe("empty column name");
+  });
+});
+
 describe("not supported yet", () => {
   it.each([
     ['Find "10.0.0.1"', 'full-text search ("Find \\"10.0.0.1\\"") is not supported yet', 5, 10],
@@ -633,18 +689,18 @@ describe("not supported yet", () => {
     [`Find A as a where a.x = \${p}`, `query parameters ("\${p}") are not supported yet`, 24, 4],
     [`Find A with x = date(\${d})`, `query parameters ("\${d}") are not supported yet`, 21, 4],
     [
-      "Find User (that HAS Device)? return User",
-      'optional traversals ("(that HAS Device)?") are not supported yet',
-      10,
-      18,
+      "Find User (that HAS Device (that IS C)?)? return User",
+      'nested optional traversals ("(that IS C)?") are not supported yet',
+      27,
+      12,
     ],
     [
-      "Find A that HAS B (THAT IS C as c)? that HAS D",
-      'optional traversals ("(THAT IS C as c)?") are not supported yet',
-      18,
+      "Find A (THAT IS C)? as c that HAS D",
+      'an alias on an optional traversal ("(THAT IS C)? as c") is not supported yet',
+      7,
       17,
     ],
-    ["Find (A|B)? that HAS C", 'optional traversals (")?") are not supported yet', 9, 2],
+    ["Find (A|B)? that HAS C", 'optional targets (")?") are not supported yet; an optional traversal is written (THAT ...)?', 9, 2],
     ["Find A as a return a.x + a.y, a", 'arithmetic in RETURN ("a.x + a.y") is not supported yet', 19, 9],
     ["Find A as a return count(a) * 2 as n", 'arithmetic in RETURN ("count(a) * 2") is not supported yet', 19, 12],
     ["Find A as a return a.x / 2", 'arithmetic in RETURN ("a.x / 2") is not supported yet', 19, 7],

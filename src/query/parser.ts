@@ -30,7 +30,9 @@ import type {
   DateUnit,
   Filter,
   NodeSpec,
+  OptionalGroup,
   OrderKey,
+  ParameterRef,
   PropRef,
   Query,
   ReturnClause,
@@ -41,7 +43,7 @@ import type {
   Value,
   ValueGroup,
 } from "./ast.js";
-import { Lexer, type Token } from "./lexer.js";
+import { Lexer, PARAMETER_NAME, type Token } from "./lexer.js";
 
 /** Parse a J1QL query. Throws QueryError (only) on any problem. */
 export function parseQuery(text: string): Query {
@@ -233,7 +235,8 @@ class Parser {
       throw this.notSupported("smart classes", "are", tok.pos, end);
     }
     if (this.isSym(tok, "?") && this.index > 0 && this.isSym(this.previous, ")")) {
-      throw this.notSupported("optional traversals", "are", this.previous.pos, tok.end);
+      const err = this.notSupported("optional targets", "are", this.previous.pos, tok.end);
+      throw this.error(`${err.reason}; an optional traversal is written (THAT ...)?`, this.previous.pos, tok.end);
     }
   }
 
@@ -270,13 +273,11 @@ class Parser {
     const unique = this.acceptKw("UNIQUE") !== undefined;
     const start = this.parseNode(find);
     const steps: Step[] = [];
+    const groups: OptionalGroup[] = [];
     for (;;) {
       if (this.isSym(this.peek(), "(") && this.isKw(this.peek(1), "THAT")) {
-        const open = this.peek();
-        const close = this.matchingParen(0);
-        let end = close === undefined ? this.peek(1).end : this.peek(close).end;
-        if (close !== undefined && this.isSym(this.peek(close + 1), "?")) end = this.peek(close + 1).end;
-        throw this.notSupported("optional traversals", "are", open.pos, end);
+        groups.push(this.parseOptionalGroup(steps, groups.length));
+        continue;
       }
       if (!this.isKw(this.peek(), "THAT")) {
         this.expect("THAT");
@@ -286,6 +287,7 @@ class Parser {
     }
 
     const query: Mutable<Query> = { kind: "query", pos: first.pos, end: 0, unique, start, steps, orderBy: [] };
+    if (groups.length > 0) query.optionalGroups = groups;
     let tail = false;
     if (this.acceptKw("WHERE", this.aliasDeclared ? "WHERE" : null)) {
       query.where = this.parseFilter("where");
@@ -349,6 +351,33 @@ class Parser {
   private parseAlias(): string {
     this.aliasDeclared = true;
     return this.expectIdent("an alias").value;
+  }
+
+  /**
+   * `(THAT ... THAT ...)?`: one or more steps that a path may take or skip.
+   * The steps are appended to `steps`, marked with the group's index.
+   */
+  private parseOptionalGroup(steps: Step[], index: number): OptionalGroup {
+    const open = this.advance();
+    const from = steps.length;
+    do {
+      steps.push({ ...this.parseStep(), optional: index });
+      if (this.isSym(this.peek(), "(") && this.isKw(this.peek(1), "THAT")) {
+        const inner = this.peek();
+        const close = this.matchingParen(0);
+        const end = close === undefined ? inner.end : this.peek(close + (this.isSym(this.peek(close + 1), "?") ? 1 : 0)).end;
+        throw this.notSupported("nested optional traversals", "are", inner.pos, end);
+      }
+    } while (this.isKw(this.peek(), "THAT"));
+    this.expect("THAT");
+    this.expectSym(")");
+    const question = this.expectSym("?", '"?" (an optional traversal is written (THAT ...)?)');
+    if (this.isKw(this.peek(), "AS")) {
+      const as = this.peek();
+      const alias = this.peek(1);
+      throw this.notSupported("an alias on an optional traversal", "is", open.pos, alias.kind === "ident" ? alias.end : as.end);
+    }
+    return { kind: "optionalGroup", pos: open.pos, end: question.end, from, to: steps.length };
   }
 
   private parseStep(): Step {
@@ -515,7 +544,14 @@ class Parser {
     const tok = this.peek();
     if (tok.kind === "string") {
       this.advance();
-      return { kind: "string", value: tok.value, pos: tok.pos, end: tok.end };
+      const template = this.stringTemplate(tok);
+      return template
+        ? { kind: "string", value: tok.value, template, pos: tok.pos, end: tok.end }
+        : { kind: "string", value: tok.value, pos: tok.pos, end: tok.end };
+    }
+    if (tok.kind === "param") {
+      this.advance();
+      return { kind: "param", name: tok.value, pos: tok.pos, end: tok.end };
     }
     if (tok.kind === "number" || (this.isSym(tok, "-") && this.peek(1).kind === "number")) {
       const negative = tok.kind === "symbol";
@@ -539,6 +575,37 @@ class Parser {
     }
     if (word === "DATE" && this.isSym(this.peek(1), "(")) return this.parseDate();
     return undefined;
+  }
+
+  /**
+   * The pieces of a string holding `{{name}}` parameters, or undefined.
+   * `\{{` is a literal `{{`. Each literal piece is decoded like the string.
+   */
+  private stringTemplate(tok: Token): (string | ParameterRef)[] | undefined {
+    const quote = this.text[tok.pos]!;
+    const raw = this.text.slice(tok.pos + 1, tok.end - 1);
+    if (!raw.includes("{{")) return undefined;
+    const parts: (string | ParameterRef)[] = [];
+    const decode = (piece: string) => (piece === "" ? "" : new Lexer(`${quote}${piece}${quote}`).next().value);
+    const pattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
+    let last = 0;
+    for (let m = pattern.exec(raw); m !== null; m = pattern.exec(raw)) {
+      const backslashes = /\\*$/.exec(raw.slice(0, m.index))![0].length;
+      if (backslashes % 2 === 1) continue;
+      const pos = tok.pos + 1 + m.index;
+      const end = pos + m[0].length;
+      if (!PARAMETER_NAME.test(m[1]!)) {
+        throw this.error(`invalid parameter name ${JSON.stringify(m[1])}`, pos, end, ["{{name}} (letters, digits, _ . -)"]);
+      }
+      const piece = decode(raw.slice(last, m.index));
+      if (piece !== "") parts.push(piece);
+      parts.push({ kind: "param", name: m[1]!, pos, end });
+      last = m.index + m[0].length;
+    }
+    if (parts.length === 0) return undefined;
+    const rest = decode(raw.slice(last));
+    if (rest !== "") parts.push(rest);
+    return parts;
   }
 
   private toNumber(tok: Token, from: number): number {
@@ -649,7 +716,11 @@ class Parser {
     this.checkArithmetic(tok.pos);
     const item: Mutable<ReturnItem> = { kind: "returnItem", expr, pos: tok.pos, end: expr.end };
     if (this.acceptKw("AS")) {
-      item.as = this.expectIdent("a column name").value;
+      // `AS name` or `AS 'Any Name'`: a column name is data (the label of the
+      // result column), never SQL; the compiler names SQL columns itself.
+      if (this.peek().kind === "string") item.as = this.advance().value;
+      else item.as = this.expectIdent("a column name").value;
+      if (item.as.length === 0) throw this.error("empty column name", this.previous.pos, this.previous.end, ["a column name"]);
       item.end = this.previous.end;
     }
     return item;
@@ -714,17 +785,21 @@ class Parser {
     const keys: OrderKey[] = [];
     do {
       const tok = this.peek();
-      if (tok.kind !== "ident" || (RESERVED.has(tok.value.toUpperCase()) && !this.isSym(this.peek(1), "."))) {
+      const quoted = tok.kind === "string";
+      if (!quoted && (tok.kind !== "ident" || (RESERVED.has(tok.value.toUpperCase()) && !this.isSym(this.peek(1), ".")))) {
         this.expect("a sort key");
         this.fail();
       }
       this.advance();
       const path = [tok.value];
-      while (this.acceptSym(".", null)) path.push(this.parseSegment());
+      // A quoted key names a RETURN column as written (`ORDER BY 'Host Type'`).
+      if (!quoted) while (this.acceptSym(".", null)) path.push(this.parseSegment());
       let descending = false;
       if (this.acceptKw("DESC")) descending = true;
       else this.acceptKw("ASC");
-      keys.push({ kind: "orderKey", path, descending, pos: tok.pos, end: this.previous.end });
+      const key: Mutable<OrderKey> = { kind: "orderKey", path, descending, pos: tok.pos, end: this.previous.end };
+      if (quoted) key.quoted = true;
+      keys.push(key);
     } while (this.acceptSym(",", '","'));
     return keys;
   }

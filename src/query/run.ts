@@ -65,6 +65,8 @@ export interface RunQueryOptions {
   pageSize?: number;
   /** stop the statement after this long (QueryTimeoutError); the server sets it */
   timeoutMs?: number;
+  /** values of the question parameters `{{name}}` (bound, never written into SQL) */
+  parameters?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export function compile(text: string, dialect: Dialect, options: RunQueryOptions): CompiledQuery {
@@ -73,7 +75,8 @@ export function compile(text: string, dialect: Dialect, options: RunQueryOptions
     now: options.now,
     includeDeleted: options.includeDeleted,
     pageSize: options.all ? undefined : (options.pageSize ?? DEFAULT_PAGE_SIZE),
-    offset: decodeCursor(text, options.cursor),
+    offset: decodeCursor(cursorKey(text, options), options.cursor),
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
   });
 }
 
@@ -85,19 +88,20 @@ export async function runQuery(store: GraphStore, text: string, options: RunQuer
     compiled.params,
     options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
   );
-  const offset = decodeCursor(text, options.cursor);
+  const key = cursorKey(text, options);
+  const offset = decodeCursor(key, options.cursor);
   switch (compiled.shape) {
     case "list": {
       const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
       const page = more ? rows.slice(0, compiled.pageSize) : rows;
       const data = page.map((row) => listItem(store.dialect, row));
-      return more ? { type: "list", data, cursor: encodeCursor(text, offset + page.length) } : { type: "list", data };
+      return more ? { type: "list", data, cursor: encodeCursor(key, offset + page.length) } : { type: "list", data };
     }
     case "table": {
       const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
       const page = more ? rows.slice(0, compiled.pageSize) : rows;
       const data = await tableRows(store, compiled.columns, page);
-      return more ? { type: "table", data, cursor: encodeCursor(text, offset + page.length) } : { type: "table", data };
+      return more ? { type: "table", data, cursor: encodeCursor(key, offset + page.length) } : { type: "table", data };
     }
     case "tree":
       return { type: "tree", data: await treeOf(store, compiled.vertexColumns, compiled.edgeColumns, rows) };
@@ -126,6 +130,16 @@ async function checkFanOut(store: GraphStore, text: string, compiled: CompiledQu
 }
 
 // ------------------------------------------------------------------ cursors
+
+/** What a cursor is bound to: the query text, and the parameter values when there are any. */
+function cursorKey(text: string, options: RunQueryOptions): string {
+  const parameters = options.parameters;
+  if (parameters === undefined || Object.keys(parameters).length === 0) return text;
+  const sorted = Object.keys(parameters)
+    .sort()
+    .map((k) => [k, parameters[k]]);
+  return JSON.stringify([text, sorted]);
+}
 
 function queryHash(text: string): string {
   return createHash("sha256").update(text).digest("base64url").slice(0, 10);
@@ -290,9 +304,13 @@ async function treeOf(
 ): Promise<{ vertices: TreeVertex[]; edges: TreeEdge[] }> {
   const vertexIds = new Set<string>();
   const edgeIds = new Set<string>();
+  // NULL: a node or edge of an optional traversal that the path skipped.
+  const add = (ids: Set<string>, raw: unknown) => {
+    if (raw !== null && raw !== undefined) ids.add(String(raw));
+  };
   for (const row of rows) {
-    for (const c of vertexColumns) vertexIds.add(String(row[c]));
-    for (const c of edgeColumns) edgeIds.add(String(row[c]));
+    for (const c of vertexColumns) add(vertexIds, row[c]);
+    for (const c of edgeColumns) add(edgeIds, row[c]);
   }
   const entities = await store.getEntities([...vertexIds]);
   const relationships = await store.getRelationships([...edgeIds]);

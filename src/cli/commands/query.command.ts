@@ -11,6 +11,11 @@ const define = (program: Command) =>
     .option("-a, --all", "every row, not only the first page")
     .option("--cursor <cursor>", "the next page, from the cursor a previous page printed")
     .option("--include-deleted", "also match entities and edges marked deleted")
+    .option(
+      "--param <name=value>",
+      'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -18,7 +23,8 @@ const define = (program: Command) =>
 Examples:
   dm query "Find CodeRepo with public=true"
   dm query "Find deferred_maintenance with closed=false and dueDate < date.now that HAS CodeRepo" --format csv
-  dm query "FIND CodeRepo as r THAT HAS Finding as f RETURN r.name, COUNT(f) AS findings ORDER BY findings DESC" --all`,
+  dm query "FIND CodeRepo as r THAT HAS Finding as f RETURN r.name, COUNT(f) AS findings ORDER BY findings DESC" --all
+  dm query "Find User with email !$= '@{{domain}}'" --param domain=example.com`,
     );
 
 /** What `dm query` parses from its flags. */

@@ -21,11 +21,12 @@ export async function queryCommand(ctx: CommandContext, options: QueryOptions): 
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
     throw new InputError(`--limit must be a positive whole number, not ${options.limit}`);
   }
+  const parameters = options.param === undefined ? undefined : parseParams(options.param);
   const remote = await ctx.remote(options.db);
   // A mistake in the query is named before the database is opened (it may not exist yet).
   if (!remote) (await import("../../query/parser.js")).parseQuery(options.query);
   const result = remote
-    ? await remoteQuery(remote, options)
+    ? await remoteQuery(remote, options, parameters)
     : await withStore(ctx, options.db, (store) =>
         runQuery(store, options.query, {
           now: ctx.now(),
@@ -33,14 +34,51 @@ export async function queryCommand(ctx: CommandContext, options: QueryOptions): 
           cursor: options.cursor,
           pageSize: options.limit,
           includeDeleted: options.includeDeleted,
+          ...(parameters === undefined ? {} : { parameters }),
         }),
       );
   printResult(ctx, result, format);
   return result;
 }
 
+type ParameterValue = string | number | boolean;
+
+/**
+ * The values of `--param name=value` (repeatable): the question parameters
+ * `{{name}}`. A number, `true` or `false` is taken as that type; anything
+ * else is a string, and `"..."` (JSON) keeps a number-like value a string.
+ */
+export function parseParams(texts: readonly string[]): Record<string, ParameterValue> {
+  const out: Record<string, ParameterValue> = {};
+  for (const text of texts) {
+    const eq = text.indexOf("=");
+    const name = eq < 0 ? text : text.slice(0, eq);
+    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+      throw new InputError(`--param must be name=value with a name of letters, digits, _ . or -, not "${text}"`);
+    }
+    const raw = text.slice(eq + 1);
+    let value: ParameterValue = raw;
+    if (/^-?\d+(\.\d+)?$/.test(raw) && Number.isFinite(Number(raw))) value = Number(raw);
+    else if (raw === "true" || raw === "false") value = raw === "true";
+    else if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (typeof parsed === "string") value = parsed;
+      } catch {
+        // not JSON: the text as written
+      }
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
 /** The query on the team server: one page, or with --all every page, joined. */
-async function remoteQuery(remote: RemoteClient, options: QueryOptions): Promise<QueryResult> {
+async function remoteQuery(
+  remote: RemoteClient,
+  options: QueryOptions,
+  parameters: Record<string, ParameterValue> | undefined,
+): Promise<QueryResult> {
   const page = (cursor: string | undefined) =>
     remote.post<QueryResult>("/api/v1/query", {
       body: {
@@ -49,6 +87,7 @@ async function remoteQuery(remote: RemoteClient, options: QueryOptions): Promise
         // --all asks for big pages: fewer round trips
         ...(options.limit !== undefined ? { limit: options.limit } : options.all ? { limit: 5000 } : {}),
         ...(options.includeDeleted ? { includeDeleted: true } : {}),
+        ...(parameters === undefined ? {} : { parameters }),
       },
       j1ql: options.query,
     });

@@ -13,6 +13,10 @@ const queryBody = z.strictObject({
   cursor: z.string().optional().describe("from the previous page's `cursor`"),
   limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe("rows per page (default 250)"),
   includeDeleted: z.boolean().optional(),
+  parameters: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe("values of the question parameters {{name}} in the query (bound, never written into SQL)"),
 });
 
 export const queryRoutes: Route[] = [
@@ -30,6 +34,7 @@ export const queryRoutes: Route[] = [
         ...(b.cursor === undefined ? {} : { cursor: b.cursor }),
         ...(b.limit === undefined ? {} : { pageSize: b.limit }),
         ...(b.includeDeleted === undefined ? {} : { includeDeleted: b.includeDeleted }),
+        ...(b.parameters === undefined ? {} : { parameters: b.parameters }),
         timeoutMs: ctx.limits.queryTimeoutMs,
       });
     },
