@@ -31,13 +31,19 @@ const defineAsk = (program: Command) =>
     .argument("<question...>", "the question's id, or words of its title")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
     .option("--all", "every row of each query, not only the first page")
+    .option(
+      "--param <name=value>",
+      'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addOption(dbOption())
     .addHelpText(
       "after",
       `
 Examples:
   dm ask overdue team
-  dm ask dm-unowned-repos --format json`,
+  dm ask dm-unowned-repos --format json
+  dm ask google users outside --param domain=example.com`,
     );
 
 /** What `dm questions import`, `dm questions list` and `dm ask` parse from their flags. */

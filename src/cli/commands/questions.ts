@@ -8,7 +8,7 @@ import { type CommandContext, withStore } from "../context.js";
 import { fileFailure } from "../files.js";
 import { renderTable } from "../output.js";
 import type { AskFlags, QuestionsImportFlags, QuestionsListFlags } from "./questions.command.js";
-import { printResult } from "./query.js";
+import { parseParams, printResult } from "./query.js";
 
 function localOnly(ctx: CommandContext, db: string | undefined, what: string): Promise<void> {
   return ctx.remote(db).then((remote) => {
@@ -87,7 +87,11 @@ export async function askCommand(ctx: CommandContext, options: AskFlags & { ques
   const format = options.format ?? "table";
   const asked = await withStore(ctx, options.db, async (store) => {
     const question = await findQuestion(store, options.question);
-    return { question, results: await askQuestion(store, question, { now: ctx.now(), all: options.all }) };
+    const parameters = options.param === undefined ? undefined : parseParams(options.param);
+    return {
+      question,
+      results: await askQuestion(store, question, { now: ctx.now(), all: options.all, ...(parameters ? { parameters } : {}) }),
+    };
   });
   if (format === "json") {
     const out = { id: asked.question.id, title: asked.question.title, queries: asked.results.map((r) => ({ name: r.name, query: r.query, ...r.result })) };

@@ -25,6 +25,9 @@ import { compile } from "../../query/run.js";
 import { InputError, QueryError } from "../../shared/errors.js";
 import type { StoredQuestion } from "../../store/types.js";
 
+/** `{{name}}`, as the query language reads a question parameter. */
+const PARAMETER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+
 export interface QuestionProblem {
   /** `file:line` */
   where: string;
@@ -133,7 +136,9 @@ export function parseQuestionsFile(source: string, name: string): ParsedQuestion
         return;
       }
       try {
-        compile(r.query, sqliteDialect, { now: 0 });
+        // Parameters are filled when the question is asked: any value checks the rest.
+        const parameters = Object.fromEntries([...r.query.matchAll(PARAMETER)].map((m) => [m[1]!, ""]));
+        compile(r.query, sqliteDialect, { now: 0, parameters });
       } catch (error) {
         if (!(error instanceof QueryError) && !(error instanceof InputError)) throw error;
         problems.push({ where: at, question: title, query: queryName, message: error.message });
