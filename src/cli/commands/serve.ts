@@ -42,6 +42,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       jobs: schedule.jobs,
       limits: {
         ...(options.queryTimeout === undefined ? {} : { queryTimeoutMs: options.queryTimeout }),
+        ...(options.queryQueue === undefined ? {} : { queryQueue: options.queryQueue }),
+        ...(options.queryQueueWait === undefined ? {} : { queryQueueWaitMs: options.queryQueueWait }),
         ...(options.maxBody === undefined ? {} : { maxBodyBytes: options.maxBody }),
         ...(options.rateLimit === undefined ? {} : { rateLimitPerMinute: options.rateLimit }),
       },
