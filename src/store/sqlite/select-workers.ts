@@ -62,6 +62,18 @@ interface Answer {
 
 export const DEFAULT_SELECT_PROCESSES = 4;
 
+/** Keep the event loop alive while the child runs a select (else a caller awaiting it could see the process exit). */
+function hold(child: Child, busy: boolean): void {
+  const channel = child.process.channel as { ref?: () => void; unref?: () => void } | undefined | null;
+  if (busy) {
+    child.process.ref();
+    channel?.ref?.();
+  } else {
+    child.process.unref();
+    channel?.unref?.();
+  }
+}
+
 export class SelectWorkers {
   private readonly idle: Child[] = [];
   private readonly busySet = new Set<Child>();
@@ -82,10 +94,9 @@ export class SelectWorkers {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       serialization: "advanced",
     });
-    // The server's exit is not held up by an idle child (it exits when the IPC channel closes).
-    proc.unref();
-    (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = { process: proc, job: undefined };
+    // An idle child does not keep the server's event loop alive (it exits itself when the IPC channel closes).
+    hold(child, false);
     proc.on("error", () => this.lost(child, "could not be started"));
     proc.on("exit", (code, signal) => this.lost(child, `exited (${signal ?? code})`));
     return child;
@@ -123,7 +134,9 @@ export class SelectWorkers {
     const id = this.nextId++;
     child.job = job;
     this.busySet.add(child);
+    hold(child, true);
     const done = () => {
+      hold(child, false);
       clearTimeout(timer);
       child.process.off("message", onMessage);
       child.job = undefined;
@@ -144,6 +157,8 @@ export class SelectWorkers {
       // SIGKILL: the statement stops now, whatever SQLite is doing; the kernel frees the CPU.
       child.process.kill("SIGKILL");
       job.reject(new QueryTimeoutError(job.timeoutMs));
+      // Its replacement starts now (a node process takes a few hundred ms to start on a busy machine), not when the next select comes.
+      if (!this.closed) this.idle.push(this.spawn());
       this.dispatch();
     }, job.timeoutMs);
     child.process.on("message", onMessage);
@@ -187,6 +202,8 @@ export class SelectWorkers {
             c.process.removeAllListeners("message");
             if (c.process.exitCode !== null || c.process.signalCode !== null) return resolve();
             c.process.once("exit", () => resolve());
+            // Held until it has exited (an idle child is unref'd: its exit would not keep the loop alive).
+            c.process.ref();
             c.process.kill("SIGKILL");
           }),
       ),
