@@ -138,7 +138,7 @@ try {
   const store = await openStore(db);
   let token: string;
   let queryMs: number;
-  let counts;
+  let counts: Awaited<ReturnType<typeof store.upsertMany>>;
   try {
     counts = await store.upsertMany(generateOrg({ size: sizeForEntities(Number(args.entities)), now }), { now, source: "demo" });
     await store.analyze();

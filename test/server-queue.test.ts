@@ -57,7 +57,14 @@ describe.each(BACKENDS)("the query queue: %s", (backend) => {
       return r;
     });
     expect(await waitFor(() => t!.server.app.queries.queued === 1, 2000)).toBe(true);
-    const slowAnswers = await Promise.all(slow.map((p) => p.then((r) => (order.push("slow"), r))));
+    const slowAnswers = await Promise.all(
+      slow.map((p) =>
+        p.then((r) => {
+          order.push("slow");
+          return r;
+        }),
+      ),
+    );
     const answer = await quick;
     expect(slowAnswers.map((r) => r.status)).toEqual(Array(slots).fill(504));
     expect(answer.status).toBe(200);
@@ -88,7 +95,12 @@ describe.each(BACKENDS)("the query queue: %s", (backend) => {
     t = await serverWithGraph(backend, { queryTimeoutMs: 3000, queryQueueWaitMs: 200 });
     const slots = t.server.app.queries.concurrency;
     let slowDone = 0;
-    const slow = Array.from({ length: slots }, () => query(t!, SLOW).then((r) => (slowDone++, r)));
+    const slow = Array.from({ length: slots }, () =>
+      query(t!, SLOW).then((r) => {
+        slowDone++;
+        return r;
+      }),
+    );
     expect(await waitFor(() => t!.server.app.queries.active === slots, 5000)).toBe(true);
     const refused = await query(t, QUICK);
     expect(refused.status).toBe(503);
