@@ -25,6 +25,7 @@ const db = new Database(process.env.DM_SELECT_DB, { readonly: true, fileMustExis
 db.pragma("busy_timeout = 5000");
 const statements = new Map();
 process.on("disconnect", () => process.exit(0));
+process.send({ ready: true });
 process.on("message", ({ id, sql, params }) => {
   try {
     let stmt = statements.get(sql);
@@ -51,6 +52,9 @@ interface Job {
 interface Child {
   process: ChildProcess;
   job: Job | undefined;
+  /** started and its connection open: a select's time limit starts when it is sent to a ready child */
+  ready: boolean;
+  onReady: (() => void) | undefined;
 }
 
 interface Answer {
@@ -61,6 +65,8 @@ interface Answer {
 }
 
 export const DEFAULT_SELECT_PROCESSES = 4;
+/** A child not ready by then is killed (its select fails with 503). */
+const START_LIMIT_MS = 15_000;
 
 /** Keep the event loop alive while the child runs a select (else a caller awaiting it could see the process exit). */
 function hold(child: Child, busy: boolean): void {
@@ -94,9 +100,19 @@ export class SelectWorkers {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       serialization: "advanced",
     });
-    const child: Child = { process: proc, job: undefined };
+    const child: Child = { process: proc, job: undefined, ready: false, onReady: undefined };
     // An idle child does not keep the server's event loop alive (it exits itself when the IPC channel closes).
     hold(child, false);
+    const startLimit = setTimeout(() => proc.kill("SIGKILL"), START_LIMIT_MS);
+    startLimit.unref();
+    proc.on("message", (m: { ready?: boolean }) => {
+      if (m.ready !== true) return;
+      clearTimeout(startLimit);
+      child.ready = true;
+      const go = child.onReady;
+      child.onReady = undefined;
+      go?.();
+    });
     proc.on("error", () => this.lost(child, "could not be started"));
     proc.on("exit", (code, signal) => this.lost(child, `exited (${signal ?? code})`));
     return child;
@@ -135,9 +151,11 @@ export class SelectWorkers {
     child.job = job;
     this.busySet.add(child);
     hold(child, true);
+    let timer: NodeJS.Timeout | undefined;
     const done = () => {
       hold(child, false);
       clearTimeout(timer);
+      child.onReady = undefined;
       child.process.off("message", onMessage);
       child.job = undefined;
       this.busySet.delete(child);
@@ -152,7 +170,7 @@ export class SelectWorkers {
       else job.resolve(m.rows ?? []);
       this.dispatch();
     };
-    const timer = setTimeout(() => {
+    const expire = () => {
       done();
       // SIGKILL: the statement stops now, whatever SQLite is doing; the kernel frees the CPU.
       child.process.kill("SIGKILL");
@@ -160,15 +178,21 @@ export class SelectWorkers {
       // Its replacement starts now (a node process takes a few hundred ms to start on a busy machine), not when the next select comes.
       if (!this.closed) this.idle.push(this.spawn());
       this.dispatch();
-    }, job.timeoutMs);
+    };
     child.process.on("message", onMessage);
-    try {
-      child.process.send({ id, sql: job.sql, params: job.params });
-    } catch (error) {
-      done();
-      child.process.kill("SIGKILL");
-      job.reject(new ExternalServiceError("sqlite", `the query process failed: ${(error as Error).message}`, { cause: error }));
-    }
+    // The time limit counts the statement, not the child's start.
+    const send = () => {
+      timer = setTimeout(expire, job.timeoutMs);
+      try {
+        child.process.send({ id, sql: job.sql, params: job.params });
+      } catch (error) {
+        done();
+        child.process.kill("SIGKILL");
+        job.reject(new ExternalServiceError("sqlite", `the query process failed: ${(error as Error).message}`, { cause: error }));
+      }
+    };
+    if (child.ready) send();
+    else child.onReady = send;
   }
 
   /** Selects running now. */
