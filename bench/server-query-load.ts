@@ -223,7 +223,8 @@ try {
   const report = {
     benchmark: "dm serve (SQLite): POST /api/v1/query under load, past the time limit, stopped under load (autocannon)",
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version },
+    // Other work on the machine shares the CPUs: the load average says how much.
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version, loadAverage1m: os.loadavg()[0] },
     entities: counts.entities.created,
     relationships: counts.relationships.created,
     query: QUERY,
