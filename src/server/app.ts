@@ -8,6 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { InputError } from "../shared/errors.js";
+import { DEFAULT_SELECT_PROCESSES } from "../store/sqlite/select-workers.js";
 import type { Logger } from "../shared/logger.js";
 // ---- scheduler ----
 import type { Scheduler } from "../core/schedule/scheduler.js";
@@ -15,9 +16,10 @@ import { jobsRoutes } from "./routes/jobs.js";
 // ---- end scheduler ----
 import type { GraphStore } from "../store/types.js";
 import { Authenticator } from "./auth.js";
-import { PayloadTooLargeError, RouteError, toHttpError } from "./errors.js";
+import { PayloadTooLargeError, RouteError, ServerBusyError, toHttpError } from "./errors.js";
 import { HttpMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { QueryQueue } from "./query-queue.js";
 import { defineRoute, isReply, type Route, type RouteContext, type ServerLimits } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
 import type { VulnsConfig } from "../core/vulns/config.js";
@@ -35,7 +37,14 @@ export const DEFAULT_LIMITS: ServerLimits = {
   queryTimeoutMs: 30_000,
   maxBodyBytes: 10 * 1024 * 1024,
   rateLimitPerMinute: 600,
+  queryQueue: 256,
+  queryQueueWaitMs: 10_000,
 };
+
+/** Queries at once: SQLite's select processes; on PostgreSQL, 8 of the pool's 10 connections (other routes keep 2). */
+export function queryConcurrency(kind: GraphStore["kind"]): number {
+  return kind === "sqlite" ? DEFAULT_SELECT_PROCESSES : 8;
+}
 
 export interface AppOptions {
   store: GraphStore;
@@ -63,6 +72,10 @@ export interface App {
   inFlight(): number;
   /** run a write: one at a time on SQLite (the scheduler's jobs go through it too) */
   write<T>(fn: () => Promise<T>): Promise<T>;
+  /** the J1QL queries running and waiting */
+  queries: QueryQueue;
+  /** the server is stopping: every answer from now on closes its connection */
+  beginStop(): void;
 }
 
 interface CompiledRoute {
@@ -126,6 +139,8 @@ export function createApp(options: AppOptions): App {
     logger.warn({ err: String(error) }, "could not record a token's last use"),
   );
   let inFlight = 0;
+  let stopping = false;
+  const queries = new QueryQueue(queryConcurrency(store.kind), limits.queryQueue, limits.queryQueueWaitMs);
   const scheduler = options.scheduler ?? (() => undefined);
 
   const routes: Route[] = [
@@ -221,7 +236,11 @@ export function createApp(options: AppOptions): App {
       cwd: options.cwd,
       logger,
     };
-    const result = route.writes ? await write(() => route.handle(ctx)) : await route.handle(ctx);
+    const result = route.writes
+      ? await write(() => route.handle(ctx))
+      : route.queued
+        ? await queries.run(() => route.handle(ctx))
+        : await route.handle(ctx);
     if (isReply(result)) send(res, result.status, result.body, route.contentType);
     else send(res, route.status ?? 200, result, route.contentType);
   }
@@ -240,19 +259,26 @@ export function createApp(options: AppOptions): App {
 
   const handler: RequestListener = (req, res) => {
     const started = performance.now();
-    const state = { route: "unmatched" };
+    const state: { route: string; refused?: string } = { route: "unmatched" };
     inFlight++;
+    // A keep-alive client is told to go once the server stops: its connection closes after this answer.
+    if (stopping) res.setHeader("connection", "close");
     res.once("close", () => {
       inFlight--;
       const seconds = (performance.now() - started) / 1000;
       http.observe(req.method ?? "GET", state.route, res.statusCode, seconds);
       // The route pattern, never the URL or headers: nothing a caller sent ends up in the log.
-      logger.info({ method: req.method, route: state.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+      const line = { method: req.method, route: state.route, status: res.statusCode, ms: Math.round(seconds * 1000) };
+      // A refusal under load (503) or a query stopped at its time limit (504): one line at warn, no stack.
+      if (state.refused !== undefined) logger.warn({ ...line, reason: state.refused }, "request refused");
+      else logger.info(line, "request");
     });
     handle(req, res, state).catch((error: unknown) => {
       const failure = toHttpError(error);
       if (failure.unexpected) {
         logger.error({ err: error, route: state.route, method: req.method }, "request failed");
+      } else if (failure.status === 503 || failure.status === 504) {
+        state.refused = error instanceof ServerBusyError ? "busy" : "query_timeout";
       }
       if (res.headersSent) {
         res.destroy();
@@ -267,5 +293,15 @@ export function createApp(options: AppOptions): App {
     });
   };
 
-  return { handler, routes, limits, inFlight: () => inFlight, write };
+  return {
+    handler,
+    routes,
+    limits,
+    inFlight: () => inFlight,
+    write,
+    queries,
+    beginStop: () => {
+      stopping = true;
+    },
+  };
 }

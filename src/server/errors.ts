@@ -39,6 +39,13 @@ export class RateLimitError extends DmError {
   }
 }
 
+/** The server has no room for this request now (the query queue is full, or the wait passed its limit): 503 with Retry-After. */
+export class ServerBusyError extends DmError {
+  readonly code = "busy";
+  readonly exitCode = 3;
+  readonly retryAfterSeconds = 1;
+}
+
 /** No such route (404) or no such method on it (405). */
 export class RouteError extends DmError {
   readonly exitCode = 2;
@@ -78,6 +85,7 @@ function statusOf(error: DmError): number {
   if (error instanceof ConflictError) return 409;
   if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof RateLimitError) return 429;
+  if (error instanceof ServerBusyError) return 503;
   if (error instanceof QueryTimeoutError) return 504;
   // The database being down makes the server unavailable; another service failing is a bad gateway.
   if (error instanceof ExternalServiceError) return ["postgres", "sqlite", "database"].includes(error.service) ? 503 : 502;
@@ -100,8 +108,10 @@ export function toHttpError(error: unknown): HttpError {
   if (typed.details.length > 0) body.error.details = typed.details.map(redact);
   if (typed instanceof QueryError && typed.position) body.error.position = { ...typed.position };
   const headers: Record<string, string> = {};
-  if (typed instanceof RateLimitError) headers["retry-after"] = String(typed.retryAfterSeconds);
+  if (typed instanceof RateLimitError || typed instanceof ServerBusyError) headers["retry-after"] = String(typed.retryAfterSeconds);
   if (typed instanceof RouteError && typed.allow.length > 0) headers.allow = typed.allow.join(", ");
   if (typed instanceof AuthError) headers["www-authenticate"] = 'Bearer realm="dm"';
-  return { status, body, headers, unexpected: status >= 500 && !(typed instanceof QueryTimeoutError) };
+  // A time-out or a refusal under load is expected: the request line says it (at warn), with no stack.
+  const expected = typed instanceof QueryTimeoutError || typed instanceof ServerBusyError;
+  return { status, body, headers, unexpected: status >= 500 && !expected };
 }

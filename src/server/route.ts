@@ -16,6 +16,10 @@ export interface ServerLimits {
   maxBodyBytes: number;
   /** requests per minute per token: 429 beyond */
   rateLimitPerMinute: number;
+  /** J1QL queries waiting for a slot at most (beyond: 503) */
+  queryQueue: number;
+  /** how long a J1QL query waits for a slot at most (beyond: 503) */
+  queryQueueWaitMs: number;
 }
 
 export interface RouteContext<Params = Record<string, string>, Query = unknown, Body = unknown> {
@@ -81,6 +85,8 @@ export interface RouteSpec<
   contentType?: string;
   /** writes (audited, serialised on SQLite) */
   writes?: boolean;
+  /** runs a J1QL query: takes a slot of the query queue (query-queue.ts) */
+  queued?: boolean;
   handle(ctx: RouteContext<z.output<Params>, z.output<Query>, z.output<Body>>): Promise<z.input<Response> | Reply<z.input<Response>>>;
 }
 
@@ -98,6 +104,7 @@ export interface Route {
   otherStatuses?: readonly number[];
   contentType?: string;
   writes?: boolean;
+  queued?: boolean;
   handle(ctx: RouteContext): Promise<unknown>;
 }
 

@@ -4,6 +4,11 @@ import type { AddressInfo } from "node:net";
 import { type Job, Scheduler, type Timer } from "../core/schedule/scheduler.js";
 import { type App, type AppOptions, createApp } from "./app.js";
 
+/** How long requests in flight and running jobs get to finish once the server stops. */
+export const STOP_GRACE_MS = 8_000;
+/** How long closing the store may take after that (PostgreSQL's pool waits for its clients; we do not). */
+const STORE_CLOSE_MS = 1_000;
+
 export interface RunningServer {
   app: App;
   server: http.Server;
@@ -12,7 +17,10 @@ export interface RunningServer {
   port: number;
   /** runs the configured jobs; undefined when none are configured */
   scheduler: Scheduler | undefined;
-  /** Stop taking requests, let those in flight finish (at most `graceMs`), close the store. */
+  /**
+   * Stop taking requests, let those in flight and running jobs finish (at most `graceMs`, default 8 s), then
+   * cut what is left and close the store (at most 1 s more): resolves within graceMs + 1 s whatever is running.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -59,21 +67,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     scheduler,
     url: `http://${host}:${address.port}`,
     port: address.port,
-    stop(graceMs = 10_000) {
+    stop(graceMs = STOP_GRACE_MS) {
       stopping ??= (async () => {
+        const deadline = Date.now() + graceMs;
+        const until = (work: Promise<unknown>, ms: number) => {
+          let timer: NodeJS.Timeout | undefined;
+          return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]).finally(() =>
+            clearTimeout(timer),
+          );
+        };
+        app.beginStop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        // Jobs in progress get the same grace; past it the store closes under them (the run fails, its lock goes with the connection).
-        const jobsDone = scheduler?.stop();
-        await closed;
-        clearTimeout(timer);
-        if (jobsDone) {
-          let wait: NodeJS.Timeout | undefined;
-          await Promise.race([jobsDone, new Promise<void>((resolve) => (wait = setTimeout(resolve, graceMs)))]);
-          clearTimeout(wait);
-        }
-        await options.store.close();
+        // Requests in flight and jobs in progress share one grace; past it their connections are cut and the
+        // store closes under them (a running SQLite query's process is killed, a job's run fails, its lock goes).
+        const jobsDone = scheduler?.stop() ?? Promise.resolve();
+        await until(Promise.all([closed, jobsDone]), deadline - Date.now());
+        server.closeAllConnections();
+        await until(
+          options.store.close().catch((error: unknown) => options.logger.warn({ err: String(error) }, "closing the store failed")),
+          STORE_CLOSE_MS,
+        );
       })();
       return stopping;
     },

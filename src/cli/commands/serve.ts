@@ -42,6 +42,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       jobs: schedule.jobs,
       limits: {
         ...(options.queryTimeout === undefined ? {} : { queryTimeoutMs: options.queryTimeout }),
+        ...(options.queryQueue === undefined ? {} : { queryQueue: options.queryQueue }),
+        ...(options.queryQueueWait === undefined ? {} : { queryQueueWaitMs: options.queryQueueWait }),
         ...(options.maxBody === undefined ? {} : { maxBodyBytes: options.maxBody }),
         ...(options.rateLimit === undefined ? {} : { rateLimitPerMinute: options.rateLimit }),
       },
@@ -57,8 +59,11 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     }
     throw error;
   }
-  ctx.stderr.write(`dm serve: listening on ${running.url} (${store.kind}: ${store.location})\n`);
-  ctx.stderr.write(`dm serve: dashboard at ${running.url}/ (sign in with a token: dm token create --name you@example.com --role reader)\n`);
+  // One write: whoever reads up to "listening on" (a supervisor, a test) also has the dashboard line.
+  ctx.stderr.write(
+    `dm serve: listening on ${running.url} (${store.kind}: ${store.location})\n` +
+      `dm serve: dashboard at ${running.url}/ (sign in with a token: dm token create --name you@example.com --role reader)\n`,
+  );
   if (schedule.jobs.length > 0) {
     ctx.stderr.write(`dm serve: ${schedule.jobs.length} scheduled job(s) from ${schedule.file}: ${schedule.jobs.map((j) => `${j.name} (${j.schedule.source})`).join(", ")}\n`);
   }

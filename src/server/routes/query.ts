@@ -27,6 +27,7 @@ export const queryRoutes: Route[] = [
     summary: "Run a J1QL query: a page of results (list, table or tree) and a cursor when more exist",
     body: queryBody,
     response: queryResult,
+    queued: true,
     async handle(ctx) {
       const b = ctx.body;
       return runQuery(ctx.store, b.query, {

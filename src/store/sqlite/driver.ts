@@ -460,7 +460,9 @@ export class SqliteDriver implements Driver {
         const { SelectWorkers } = await import("./select-workers.js");
         this.workers ??= new SelectWorkers(this.location);
       }
-      return this.workers.run(sql, params.length > 0 ? bindNamed(params) : null, options.timeoutMs);
+      return this.workers.run(sql, params.length > 0 ? bindNamed(params) : null, options.timeoutMs).catch((error: unknown) => {
+        throw this.failure(error);
+      });
     }
     try {
       const stmt = this.prepared(sql);
