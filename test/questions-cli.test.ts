@@ -90,3 +90,26 @@ describe("dm questions list and dm ask", () => {
     expect(several.stderr).toContain("public-repos");
   });
 });
+
+describe("a corpus in JupiterOne's format covering every construct of the query language's issue 13", () => {
+  const corpus = path.resolve(import.meta.dirname, "fixtures", "questions", "jupiterone-style.yaml");
+
+  it("imports with no refusal", async () => {
+    const r = await dm(["questions", "import", corpus, "--json", "--db", db]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { stored: { id: string }[]; refused: unknown[] };
+    expect(out.refused).toEqual([]);
+    expect(out.stored).toHaveLength(9);
+  });
+
+  it("asks a question with a parameter only when it is given, and binds it", async () => {
+    const missing = await dm(["ask", "managed-question-users-outside-domain", "--db", db]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('the parameter "domain" has no value; give it with --param domain=...');
+    const given = await dm(["ask", "managed-question-users-outside-domain", "--param", "domain=example.com", "--format", "json", "--db", db]);
+    expect(given.code, given.stderr).toBe(0);
+    expect((JSON.parse(given.stdout) as { queries: { type: string }[] }).queries[0]!.type).toBe("list");
+    const numeric = await dm(["ask", "managed-question-old-scans", "--param", "minimum=3", "--db", db]);
+    expect(numeric.code, numeric.stderr).toBe(0);
+  });
+});

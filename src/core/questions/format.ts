@@ -81,6 +81,21 @@ function queriesOf(node: unknown): { name?: string; query?: string; node: Node }
   return out;
 }
 
+/**
+ * Compile a question's query. Its parameters are filled when it is asked:
+ * here they get a text value, or (when the query compares them as numbers)
+ * a number, so that the rest of the query is checked.
+ */
+function checkQuery(query: string): void {
+  const names = [...new Set([...query.matchAll(PARAMETER)].map((m) => m[1]!))];
+  try {
+    compile(query, sqliteDialect, { now: 0, parameters: Object.fromEntries(names.map((n) => [n, ""])) });
+  } catch (error) {
+    if (names.length === 0) throw error;
+    compile(query, sqliteDialect, { now: 0, parameters: Object.fromEntries(names.map((n) => [n, 0])) });
+  }
+}
+
 export function parseQuestionsFile(source: string, name: string): ParsedQuestions {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines });
@@ -136,9 +151,7 @@ export function parseQuestionsFile(source: string, name: string): ParsedQuestion
         return;
       }
       try {
-        // Parameters are filled when the question is asked: any value checks the rest.
-        const parameters = Object.fromEntries([...r.query.matchAll(PARAMETER)].map((m) => [m[1]!, ""]));
-        compile(r.query, sqliteDialect, { now: 0, parameters });
+        checkQuery(r.query);
       } catch (error) {
         if (!(error instanceof QueryError) && !(error instanceof InputError)) throw error;
         problems.push({ where: at, question: title, query: queryName, message: error.message });
