@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { dm, tempDir } from "./helpers/cli.js";
+import { UPSERT_LOCK_KEY } from "../src/store/postgres/driver.js";
 import { createTestDatabase, dropTestDatabase } from "./helpers/pg.js";
 
 const dir = tempDir("dm-busy-");
@@ -65,8 +66,8 @@ describe("a database held by another writer", () => {
         const other = new pg.Client({ connectionString: url });
         await other.connect();
         await other.query("BEGIN");
-        // the lock every graph writer takes (postgres/driver.ts UPSERT_LOCK_KEY)
-        await other.query("SELECT pg_advisory_xact_lock($1::bigint)", [BigInt("0x646d2d7570737274").toString()]);
+        // the lock every graph writer takes
+        await other.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY]);
         return async () => {
           await other.query("ROLLBACK");
           await other.end();

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ServerLimits } from "../src/server/route.js";
 import { BACKENDS, type Backend } from "./helpers/pg.js";
 import { isGone, processInfo, selectProcesses, waitFor } from "./helpers/select-processes.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { hostMesh, startTestServer, type TestServer } from "./helpers/server.js";
 
 /** Six hops over 200 hosts with 15 edges each: minutes of work, far past any limit below. */
 const SLOW = "Find Host as a that USES Host as b that USES Host as c that USES Host as d that USES Host as e that USES Host as f return count(a) as n";
@@ -16,16 +16,7 @@ const QUICK = "Find Host with name='h1'";
 
 async function serverWithGraph(backend: Backend, limits: Partial<ServerLimits>): Promise<TestServer> {
   const t = await startTestServer(backend, { limits: { rateLimitPerMinute: 100_000, ...limits } });
-  const N = 200;
-  const K = 15;
-  const entities = Array.from({ length: N }, (_, i) => ({ _key: `h${i}`, _type: "host", _class: "Host", name: `h${i}` }));
-  const relationships = [];
-  for (let i = 0; i < N; i++) {
-    for (let j = 1; j <= K; j++) {
-      relationships.push({ _key: `e${i}-${j}`, _type: "host_uses_host", _class: "USES", _fromEntityKey: `h${i}`, _toEntityKey: `h${(i + j * 7) % N}` });
-    }
-  }
-  await t.store.upsert({ entities, relationships }, { now: Date.now() });
+  await t.store.upsert(hostMesh(200, 15), { now: Date.now() });
   return t;
 }
 

@@ -11,22 +11,14 @@ import type { GraphStore } from "../src/store/types.js";
 import { tempDir } from "./helpers/cli.js";
 import { BACKENDS, createTestDatabase, dropTestDatabase } from "./helpers/pg.js";
 import { isGone, selectProcesses, waitFor } from "./helpers/select-processes.js";
+import { hostMesh } from "./helpers/server.js";
 import { type SpawnedServer, spawnServe } from "./helpers/spawn-serve.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SLOW = "Find Host as a that USES Host as b that USES Host as c that USES Host as d that USES Host as e that USES Host as f return count(a) as n";
 
 async function fill(store: GraphStore): Promise<string> {
-  const N = 200;
-  const K = 15;
-  const entities = Array.from({ length: N }, (_, i) => ({ _key: `h${i}`, _type: "host", _class: "Host", name: `h${i}` }));
-  const relationships = [];
-  for (let i = 0; i < N; i++) {
-    for (let j = 1; j <= K; j++) {
-      relationships.push({ _key: `e${i}-${j}`, _type: "host_uses_host", _class: "USES", _fromEntityKey: `h${i}`, _toEntityKey: `h${(i + j * 7) % N}` });
-    }
-  }
-  await store.upsert({ entities, relationships }, { now: Date.now() });
+  await store.upsert(hostMesh(200, 15), { now: Date.now() });
   return (await createToken(store, { name: "reader", role: "reader" }, { now: Date.now(), actor: "setup" })).token;
 }
 

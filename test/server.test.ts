@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Route } from "../src/server/route.js";
 import { TOKEN_ROLES, type GraphStore, type TokenRole } from "../src/store/types.js";
 import { BACKENDS } from "./helpers/pg.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { hostMesh, startTestServer, type TestServer } from "./helpers/server.js";
 
 const DAY = 86_400_000;
 
@@ -318,16 +318,7 @@ describe.each(BACKENDS)("dm serve limits: %s", (backend) => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer(backend, { limits: { maxBodyBytes: 2048, rateLimitPerMinute: 1000, queryTimeoutMs: 300 } });
-    const N = 200;
-    const K = backend === "postgres" ? 25 : 15;
-    const entities = Array.from({ length: N }, (_, i) => ({ _key: `h${i}`, _type: "host", _class: "Host", name: `h${i}` }));
-    const relationships = [];
-    for (let i = 0; i < N; i++) {
-      for (let j = 1; j <= K; j++) {
-        relationships.push({ _key: `e${i}-${j}`, _type: "host_uses_host", _class: "USES", _fromEntityKey: `h${i}`, _toEntityKey: `h${(i + j * 7) % N}` });
-      }
-    }
-    await t.store.upsert({ entities, relationships }, { now: Date.now() });
+    await t.store.upsert(hostMesh(200, backend === "postgres" ? 25 : 15), { now: Date.now() });
   });
   afterAll(async () => {
     await t?.close();

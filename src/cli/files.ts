@@ -4,7 +4,6 @@
  * (exit 2) naming the file; a failing disk is exit 3. Outputs are written
  * beside the target and renamed at the end, never left half-written.
  */
-import { createReadStream, createWriteStream } from "node:fs";
 import fs from "node:fs";
 import path from "node:path";
 import { finished } from "node:stream/promises";
@@ -35,7 +34,7 @@ export function fileFailure(error: unknown, action: "read" | "write", file: stri
 /** A file's bytes as a stream whose failures (at open or while reading) are typed errors. */
 export async function* readFileChunks(full: string, name: string): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(full, { highWaterMark: 4 * 1024 * 1024 })) yield chunk as Buffer;
+    for await (const chunk of fs.createReadStream(full, { highWaterMark: 4 * 1024 * 1024 })) yield chunk as Buffer;
   } catch (error) {
     throw fileFailure(error, "read", name);
   }
@@ -67,7 +66,7 @@ export async function writeAtomically<T>(
   produce: (write: (text: string) => Promise<void> | undefined) => Promise<T>,
 ): Promise<T> {
   const temp = `${target}.${process.pid}.tmp`;
-  const stream = createWriteStream(temp, { encoding: "utf8" });
+  const stream = fs.createWriteStream(temp, { encoding: "utf8" });
   let failure: unknown;
   stream.on("error", (error) => {
     failure ??= error;

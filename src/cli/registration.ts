@@ -48,3 +48,10 @@ export function positiveInt(flag: string) {
 
 export const dbOption = () =>
   new Option("--db <path-or-url>", "SQLite file, file: URL or postgres:// URL (default: DM_DATABASE_URL, else ~/.deferred-maintenance/dm.db)");
+
+/** `--param name=value`, repeatable: the raw texts; the command types them (query.ts parseParams). */
+export const paramOption = () =>
+  new Option(
+    "--param <name=value>",
+    'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
+  ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../test/helpers/pg.js";
 import { ConflictError, ExternalServiceError, InputError } from "../shared/errors.js";
 import { defaultDatabasePath, type OpenStoreOptions, openStore } from "./open-store.js";
+import { UPSERT_LOCK_KEY } from "./postgres/driver.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
 
@@ -83,7 +84,7 @@ async function holdWriteLock(backend: Backend["name"], target: string): Promise<
   const client = new pg.Client({ connectionString: target });
   await client.connect();
   await client.query("BEGIN");
-  await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [BigInt("0x646d2d7570737274").toString()]);
+  await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY]);
   return {
     async release() {
       await client.query("ROLLBACK");

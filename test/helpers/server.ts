@@ -10,7 +10,7 @@ import { createToken } from "../../src/core/tokens/tokens.js";
 import type { ServerLimits } from "../../src/server/route.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
 import { createLogger } from "../../src/shared/logger.js";
-import type { GraphStore, TokenRole } from "../../src/store/types.js";
+import type { GraphBatch, GraphStore, TokenRole } from "../../src/store/types.js";
 import { type Backend, createTestDatabase, dropTestDatabase } from "./pg.js";
 
 export interface TestServer {
@@ -95,4 +95,20 @@ export async function startTestServer(
       await cleanup();
     },
   };
+}
+
+/**
+ * `n` hosts, each USES `k` others (h_i -> h_(i + 7j) mod n): a graph where a
+ * chain of USES steps fans out fast, so a query over it is slow enough to
+ * time out or to keep a query slot busy.
+ */
+export function hostMesh(n: number, k: number): GraphBatch {
+  const entities = Array.from({ length: n }, (_, i) => ({ _key: `h${i}`, _type: "host", _class: "Host", name: `h${i}` }));
+  const relationships = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 1; j <= k; j++) {
+      relationships.push({ _key: `e${i}-${j}`, _type: "host_uses_host", _class: "USES", _fromEntityKey: `h${i}`, _toEntityKey: `h${(i + j * 7) % n}` });
+    }
+  }
+  return { entities, relationships };
 }

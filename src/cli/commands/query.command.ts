@@ -1,5 +1,5 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { dbOption, positiveInt, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, paramOption, positiveInt, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -11,11 +11,7 @@ const define = (program: Command) =>
     .option("-a, --all", "every row, not only the first page")
     .option("--cursor <cursor>", "the next page, from the cursor a previous page printed")
     .option("--include-deleted", "also match entities and edges marked deleted")
-    .option(
-      "--param <name=value>",
-      'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
+    .addOption(paramOption())
     .addOption(dbOption())
     .addHelpText(
       "after",

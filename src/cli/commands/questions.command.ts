@@ -1,5 +1,5 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, paramOption, type Registration, run } from "../registration.js";
 
 const defineImport = (questions: Command) =>
   questions
@@ -31,11 +31,7 @@ const defineAsk = (program: Command) =>
     .argument("<question...>", "the question's id, or words of its title")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
     .option("--all", "every row of each query, not only the first page")
-    .option(
-      "--param <name=value>",
-      'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
+    .addOption(paramOption())
     .addOption(dbOption())
     .addHelpText(
       "after",

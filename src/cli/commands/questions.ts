@@ -10,14 +10,13 @@ import { renderTable } from "../output.js";
 import type { AskFlags, QuestionsImportFlags, QuestionsListFlags } from "./questions.command.js";
 import { parseParams, printResult } from "./query.js";
 
-function localOnly(ctx: CommandContext, db: string | undefined, what: string): Promise<void> {
-  return ctx.remote(db).then((remote) => {
-    if (remote) {
-      throw new InputError(`${what} reads the question library of a database: run it with --db, or on the server`, {
-        details: ['In remote mode, ask the query itself: dm query "..."'],
-      });
-    }
-  });
+/** The question library is a database's: in remote mode (DM_SERVER) these commands are bad input. */
+async function localOnly(ctx: CommandContext, db: string | undefined, what: string): Promise<void> {
+  if (await ctx.remote(db)) {
+    throw new InputError(`${what} reads the question library of a database: run it with --db, or on the server`, {
+      details: ['In remote mode, ask the query itself: dm query "..."'],
+    });
+  }
 }
 
 export async function questionsImportCommand(

@@ -15,6 +15,7 @@ import { advisoryTexts } from "../../core/vulns/sources.js";
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, ExternalServiceError, InputError } from "../../shared/errors.js";
 import { packageVersion } from "../../shared/version.js";
+import { outputPath, writeAtomically } from "../files.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { progressReporter } from "../progress.js";
@@ -194,20 +195,12 @@ function pathTable(ctx: CommandContext, findings: readonly PathFinding[]): strin
   );
 }
 
-function writeReport(ctx: CommandContext, options: ScanOptions, text: string): void {
+async function writeReport(ctx: CommandContext, options: ScanOptions, text: string): Promise<void> {
   if (!options.output) {
     ctx.stdout.write(text);
     return;
   }
-  const file = path.resolve(ctx.cwd, options.output);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (error) {
-    fs.rmSync(tmp, { force: true });
-    throw new InputError(`cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
-  }
+  await writeAtomically(outputPath(ctx.cwd, options.output), options.output, async (write) => write(text));
 }
 
 async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { path: string }): Promise<PathScanResult> {
@@ -221,9 +214,9 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
   }
   const format = options.format ?? "table";
   if (format === "sarif") {
-    writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }, result.unreadable), null, 2)}\n`);
+    await writeReport(ctx, options, `${JSON.stringify(toSarif(result.findings, { version: packageVersion() }, result.unreadable), null, 2)}\n`);
   } else if (format === "json") {
-    writeReport(ctx, options, `${JSON.stringify(result)}\n`);
+    await writeReport(ctx, options, `${JSON.stringify(result)}\n`);
   } else {
     let text = "";
     if (result.findings.length > 0) text += pathTable(ctx, result.findings);
@@ -232,7 +225,7 @@ async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { pat
       text += `${plural(result.ignored.length, "finding")} ignored by the config:\n`;
       for (const i of result.ignored) text += `  ${i.vuln.id} in ${i.package.name} ${i.package.version} (${i.package.manifest}) until ${isoDate(i.until)}: ${i.reason}\n`;
     }
-    writeReport(ctx, options, text);
+    await writeReport(ctx, options, text);
   }
   const failOn = options.failOn ?? "any";
   const failing = result.findings.filter((f) => failsAt(f.vuln.severity, failOn));
@@ -283,7 +276,7 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
     ctx.stderr.write(`warning: the ignore rule for ${r.id} expired on ${isoDate(r.until)}; its findings are open again\n`);
   }
   if (options.format === "json") {
-    writeReport(ctx, options, `${JSON.stringify(result)}\n`);
+    await writeReport(ctx, options, `${JSON.stringify(result)}\n`);
   } else {
     const now = ctx.now();
     let text = "";
@@ -308,7 +301,7 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
     }
     if (result.ignored.length > 0) text += `${plural(result.ignored.length, "match", "matches")} ignored by the config (dm vulns scan --format json lists them).\n`;
     if (result.open.length > 0) text += "See one: dm show <vulnerability's maintenance id> · close with a PR: dm close <id> --reason COMPLETE --link <PR>\n";
-    writeReport(ctx, options, text);
+    await writeReport(ctx, options, text);
   }
   const failOn = options.failOn ?? "none";
   const failing = result.open.filter((f) => failsAt(f.severity, failOn));

@@ -183,12 +183,10 @@ export async function writeFindings(
   now: number,
   options: Pick<UpsertOptions, "createOnly" | "audit"> = {},
 ): Promise<UpsertResult> {
-  if (entities.length === 0 && relationships.length === 0) {
-    const none: UpsertResult = { entities: { created: 0, updated: 0, unchanged: 0 }, relationships: { created: 0, updated: 0, unchanged: 0 } };
-    const entries = options.audit?.(none);
-    for (const entry of entries === undefined ? [] : Array.isArray(entries) ? entries : [entries]) await store.audit(entry);
-    return none;
+  if (entities.length === 0 && relationships.length === 0 && !options.audit) {
+    return { entities: { created: 0, updated: 0, unchanged: 0 }, relationships: { created: 0, updated: 0, unchanged: 0 } };
   }
+  // With nothing to write but an audit entry, the upsert is just its transaction.
   function* batches(): Generator<GraphBatch> {
     // Every entity first, then the edges: an edge may name any finding of the call.
     for (let i = 0; i < entities.length; i += WRITE_CHUNK) {

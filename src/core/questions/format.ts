@@ -21,12 +21,13 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { sqliteDialect } from "../../query/dialect.js";
+import { PARAMETER_NAME } from "../../query/lexer.js";
 import { compile } from "../../query/run.js";
 import { InputError, QueryError } from "../../shared/errors.js";
 import type { StoredQuestion } from "../../store/types.js";
 
-/** `{{name}}`, as the query language reads a question parameter. */
-const PARAMETER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+/** `{{name}}`, with the lexer's rule for the name. */
+const PARAMETER = new RegExp(String.raw`\{\{\s*(${PARAMETER_NAME.source.replace(/^\^|\$$/g, "")})\s*\}\}`, "g");
 
 export interface QuestionProblem {
   /** `file:line` */

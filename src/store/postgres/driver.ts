@@ -28,7 +28,7 @@ const CHUNK = 5000;
  * concurrent batches that both create the same key would fail on the unique
  * index instead of one seeing the other's row. ASCII "dm-upsrt".
  */
-const UPSERT_LOCK_KEY = BigInt("0x646d2d7570737274").toString();
+export const UPSERT_LOCK_KEY = BigInt("0x646d2d7570737274").toString();
 
 const OID_INT8 = 20;
 const OID_NUMERIC = 1700;
