@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import type { GraphBatch } from "../store/types.js";
+import type { HttpCache } from "./http.js";
 
 export interface SyncWarning {
   /** the file (or item) the problem is in */
@@ -27,6 +28,20 @@ export interface SyncContext<C> {
   note(notice: SyncWarning): void;
   /** Progress of long work: `done` of `total` items (total when known). */
   progress(done: number, total?: number, unit?: string): void;
+  /**
+   * A credential from its reference in the config (`env:NAME`, `file:/path`,
+   * `vault:mount/path#key`), registered for redaction. `key` names the
+   * setting in messages (e.g. "token"). A missing one is an InputError.
+   */
+  secret(ref: string, key: string): Promise<string>;
+  /** An environment variable (KUBECONFIG, ...): undefined when unset or empty. */
+  env(name: string): string | undefined;
+  /**
+   * Answers kept from this instance's last run (HTTP bodies with ETags, for
+   * conditional requests). What this run sets is kept after it succeeds;
+   * entries it does not touch are forgotten then.
+   */
+  cache: HttpCache;
 }
 
 export interface Integration<C = unknown> {

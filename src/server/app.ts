@@ -5,6 +5,7 @@
  * and shape, the handler (the same core functions the CLI calls), and errors
  * turned into statuses in one place (errors.ts).
  */
+import type { SecretSources } from "../core/oncall/secrets.js";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { InputError } from "../shared/errors.js";
@@ -57,6 +58,8 @@ export interface AppOptions {
   cwd: string;
   /** ~/.deferred-maintenance: where dm.config.yaml is looked for after cwd */
   dataDir: string;
+  /** where integrations read credential references (env:, vault:); default: nothing set */
+  secrets?: SecretSources;
   version: string;
   /** the advisory database and the vulns settings (SLA, ignore list) for POST /api/v1/vulns/scan; default: dataDir's */
   vulns?: { osvDb: string; config: VulnsConfig };
@@ -234,6 +237,7 @@ export function createApp(options: AppOptions): App {
       body,
       limits,
       cwd: options.cwd,
+      secrets: options.secrets ?? { env: () => undefined },
       logger,
     };
     const result = route.writes

@@ -5,6 +5,7 @@
  * schemas; the app validates the input with them and openapi.ts describes
  * both sides from them.
  */
+import type { SecretSources } from "../core/oncall/secrets.js";
 import type { z } from "zod";
 import type { Logger } from "../shared/logger.js";
 import type { ApiToken, GraphStore, TokenRole } from "../store/types.js";
@@ -36,6 +37,8 @@ export interface RouteContext<Params = Record<string, string>, Query = unknown, 
   limits: ServerLimits;
   /** where the server runs (sync settings with relative paths) */
   cwd: string;
+  /** where integrations read credential references (the server's environment, Vault) */
+  secrets: SecretSources;
   logger: Logger;
 }
 

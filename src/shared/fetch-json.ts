@@ -55,6 +55,27 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/**
+ * How long a rate-limited answer asks us to wait: Retry-After, else the
+ * reset time GitHub (`x-ratelimit-reset`) and GitLab (`ratelimit-reset`)
+ * send, in epoch seconds. Undefined when the answer says nothing.
+ */
+export function rateLimitWaitMs(headers: Headers, now = Date.now()): number | undefined {
+  const after = retryAfterMs(headers.get("retry-after"), now);
+  if (after !== undefined) return after;
+  const reset = headers.get("x-ratelimit-reset") ?? headers.get("ratelimit-reset");
+  if (reset && /^\d+$/.test(reset.trim())) return Math.max(0, Number(reset) * 1000 - now);
+  return undefined;
+}
+
+/** A 403 that is a rate limit, not a refusal: GitHub's secondary limit (Retry-After) or an exhausted quota. */
+function isRateLimited(response: Response): boolean {
+  if (response.status === 429) return true;
+  if (response.status !== 403) return false;
+  const h = response.headers;
+  return h.get("retry-after") !== null || h.get("x-ratelimit-remaining") === "0" || h.get("ratelimit-remaining") === "0";
+}
+
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "unexpected shape";
@@ -93,15 +114,16 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
       }
       throw new ExternalServiceError(req.service, `${what}: ${lastProblem} (tried ${attempts} times)`, { cause: error });
     }
-    if (response.status === 429 || response.status >= 500) {
-      lastProblem = `HTTP ${response.status}`;
+    const limited = isRateLimited(response);
+    if (limited || response.status >= 500) {
+      lastProblem = limited ? `rate limited (HTTP ${response.status})` : `HTTP ${response.status}`;
       await response.body?.cancel();
       if (attempt < attempts) {
-        const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs * 2 ** (attempt - 1);
+        const wait = rateLimitWaitMs(response.headers) ?? backoffMs * 2 ** (attempt - 1);
         if (wait > maxWaitMs) {
           throw new ExternalServiceError(
             req.service,
-            `${what}: HTTP ${response.status}, asked to retry after ${Math.round(wait / 1000)} s, longer than the ${maxWaitMs / 1000} s dm waits`,
+            `${what}: ${lastProblem}, asked to retry after ${Math.round(wait / 1000)} s, longer than the ${maxWaitMs / 1000} s dm waits`,
           );
         }
         await sleep(wait);

@@ -19,6 +19,7 @@ import type {
   StoredAuditEntry,
   StoredEntity,
   StoredQuestion,
+  SyncCacheEntry,
   StoredRelationship,
   SyncRun,
   SyncStatus,
@@ -429,6 +430,23 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
         );
       }
       await insertAudit(tx, options.audit);
+    });
+  }
+
+  async loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>> {
+    const rows = await this.driver.all<{ key: string; etag: string; body: string }>(
+      "SELECT key, etag, body FROM sync_cache WHERE source = ?",
+      [source],
+    );
+    return new Map(rows.map((r) => [r.key, { etag: r.etag, body: r.body }]));
+  }
+
+  saveSyncCache(source: string, entries: ReadonlyMap<string, SyncCacheEntry>, now: number): Promise<void> {
+    return this.driver.transaction(async (tx) => {
+      await tx.run("DELETE FROM sync_cache WHERE source = ?", [source]);
+      for (const [key, e] of entries) {
+        await tx.run("INSERT INTO sync_cache (source, key, etag, body, updated_on) VALUES (?, ?, ?, ?, ?)", [source, key, e.etag, e.body, now]);
+      }
     });
   }
 

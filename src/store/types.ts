@@ -69,6 +69,12 @@ export interface StoredRelationship {
   syncRun: number | null;
 }
 
+/** One remembered answer of a service: its ETag and body, to send If-None-Match next time. */
+export interface SyncCacheEntry {
+  etag: string;
+  body: string;
+}
+
 export interface UpsertOptions {
   /** epoch ms, from the injected clock */
   now: number;
@@ -280,6 +286,11 @@ export interface GraphStore {
   saveQuestions(questions: readonly StoredQuestion[], options: { now: number; audit: AuditEntry }): Promise<void>;
   /** Every stored question, by title. */
   listQuestions(): Promise<StoredQuestion[]>;
+
+  /** What an integration instance kept from its last successful run (HTTP answers by request, with their ETags). */
+  loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>>;
+  /** Replace the instance's cache with these entries (after a successful run; entries not given are forgotten). */
+  saveSyncCache(source: string, entries: ReadonlyMap<string, SyncCacheEntry>, now: number): Promise<void>;
 
   /** Refresh planner statistics (after a large import). */
   analyze(): Promise<void>;

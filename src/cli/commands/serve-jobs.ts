@@ -5,6 +5,7 @@
  * dm oncall sync. Settings are read once, at start: a mistake stops the
  * server before it listens.
  */
+import { secretSourcesOf } from "../../integrations/credentials.js";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { findConfigFile } from "../../core/ingest/config-file.js";
@@ -46,7 +47,7 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
         name: spec.name,
         schedule: spec.schedule,
         async run({ store, now }) {
-          const s = await runSync(store, integration, settings, { now, cwd: ctx.cwd, actor: SCHEDULER_ACTOR });
+          const s = await runSync(store, integration, settings, { now, cwd: ctx.cwd, actor: SCHEDULER_ACTOR, secrets: secretSourcesOf(ctx.config) });
           return {
             status: s.status,
             created: s.created,

@@ -1,4 +1,5 @@
 /** `dm serve`: the team server, until SIGTERM or Ctrl-C. */
+import { secretSourcesOf } from "../../integrations/credentials.js";
 import { startServer } from "../../server/serve.js";
 import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
@@ -31,6 +32,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       now: ctx.now,
       cwd: ctx.cwd,
       dataDir: dataDir(ctx.config),
+      secrets: secretSourcesOf(ctx.config),
       // the advisory database and SLA as dm vulns scan finds them (DM_OSV_DB, the config's vulns: section)
       vulns: (() => {
         const settings = vulnsSettings(ctx, { ...(options.config === undefined ? {} : { config: options.config }) });

@@ -1,3 +1,4 @@
+import { secretSourcesOf } from "../../integrations/credentials.js";
 import fs from "node:fs";
 import { findConfigFile, loadConfigFile } from "../../core/ingest/config-file.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
@@ -118,13 +119,19 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
       });
     }
     const settings = commandLineSettings(options);
-    const parsed = integration.configSchema.safeParse(settings);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const flag = issue.path.length > 0 ? `--${String(issue.path[0])}` : "the settings";
-      throw new InputError(`dm sync ${integration.id}: ${flag}: ${issue.message}`);
+    // No settings on the command line: every instance of it in dm.config.yaml (`dm sync github`).
+    const file = Object.keys(settings).length === 0 ? findConfigFile(ctx.cwd, dataDir(ctx.config)) : undefined;
+    const configured = file ? loadConfigFile(file).filter((i) => i.integration.id === integration.id) : [];
+    if (configured.length > 0) instances.push(...configured);
+    else {
+      const parsed = integration.configSchema.safeParse(settings);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const flag = issue.path.length > 0 ? `--${String(issue.path[0])}` : "the settings";
+        throw new InputError(`dm sync ${integration.id}: ${flag}: ${issue.message}`);
+      }
+      instances.push({ integration, config: parsed.data });
     }
-    instances.push({ integration, config: parsed.data });
   }
   const summaries: SyncSummary[] = [];
   await withStore(ctx, options.db, async (store) => {
@@ -135,6 +142,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         cwd: ctx.cwd,
         actor: ctx.actor(),
         progress: progress.update,
+        secrets: secretSourcesOf(ctx.config),
       }).finally(() => progress.done());
       summaries.push(summary);
       if (!options.json) printSummary(ctx, summary);

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
 import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
 import type { Integration } from "../../integrations/types.js";
 import { InputError } from "../../shared/errors.js";
@@ -21,6 +22,23 @@ export const CONFIG_FILE = "dm.config.yaml";
 export interface ConfiguredInstance {
   integration: Integration<unknown>;
   config: unknown;
+}
+
+/**
+ * The first problem of an instance's settings, naming the key: an unknown
+ * key is refused (a typo must not silently disable a setting) with the
+ * settings that exist.
+ */
+export function settingsError(where: string, error: z.ZodError): InputError {
+  const issue = error.issues[0]!;
+  const at = issue.path.join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = [at, issue.keys[0]].filter(Boolean).join(".");
+    return new InputError(`${where}: ${key}: unknown setting${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(", ")})` : ""}`, {
+      details: ["Check the spelling against docs/integrations.md."],
+    });
+  }
+  return new InputError(`${where}: ${at || "(settings)"}: ${issue.message}`);
 }
 
 export function findConfigFile(cwd: string, dataDir: string): string | undefined {
@@ -58,10 +76,7 @@ export function loadConfigFile(file: string): ConfiguredInstance[] {
       });
     }
     const parsed = integration.configSchema.safeParse(settings);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(`${where}.${issue.path.join(".") || "(settings)"}: ${issue.message}`);
-    }
+    if (!parsed.success) throw settingsError(`${where} (${integration.id})`, parsed.error);
     return { integration, config: parsed.data };
   });
 }

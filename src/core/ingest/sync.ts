@@ -8,7 +8,9 @@
 import { reconcile } from "../maintenance/reconcile.js";
 import { DmError, ExternalServiceError } from "../../shared/errors.js";
 import type { Integration, SyncWarning } from "../../integrations/types.js";
-import type { GraphStore, SyncStatus, UpsertResult } from "../../store/types.js";
+import { credentialReader } from "../../integrations/credentials.js";
+import type { GraphStore, SyncCacheEntry, SyncStatus, UpsertResult } from "../../store/types.js";
+import type { SecretSources } from "../oncall/secrets.js";
 
 export interface SyncSummary {
   integration: string;
@@ -35,6 +37,8 @@ export interface RunSyncOptions {
   progress?: (done: number, total?: number, unit?: string) => void;
   /** run dm reconcile after a run that wrote something (default true) */
   reconcile?: boolean;
+  /** where credential references are read (the environment, Vault); default: none set */
+  secrets?: SecretSources;
 }
 
 export async function runSync<C>(
@@ -49,6 +53,9 @@ export async function runSync<C>(
   const warnings: SyncWarning[] = [];
   const notices: SyncWarning[] = [];
   let counts: UpsertResult;
+  const sources: SecretSources = options.secrets ?? { env: () => undefined };
+  const kept = await store.loadSyncCache(instance);
+  const used = new Map<string, SyncCacheEntry>();
   try {
     const batches = integration.sync({
       config,
@@ -58,6 +65,9 @@ export async function runSync<C>(
       warn: (w) => warnings.push(w),
       note: (n) => notices.push(n),
       progress: options.progress ?? (() => undefined),
+      secret: credentialReader(sources, options.cwd),
+      env: (name) => sources.env(name),
+      cache: { get: (key) => kept.get(key), set: (key, entry) => used.set(key, entry) },
     });
     counts = await store.upsertMany(batches, { now: options.now, source: instance, syncRun: runId });
   } catch (error) {
@@ -70,6 +80,11 @@ export async function runSync<C>(
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
+  if (used.size > 0 || kept.size > 0) {
+    // a partial run keeps what it did not reach; a succeeded one only what it used
+    if (status === "partial") for (const [k, v] of kept) if (!used.has(k)) used.set(k, v);
+    await store.saveSyncCache(instance, used, options.now);
+  }
   let deleted = { entities: 0, relationships: 0 };
   if (status === "succeeded") {
     try {

@@ -10,7 +10,7 @@ import { parseCredentialReport } from "./parse.js";
 
 export const CredentialReportConfig = z.object({
   file: z.string().min(1, "file must name the credential report"),
-});
+}).strict();
 export type CredentialReportConfig = z.infer<typeof CredentialReportConfig>;
 
 export const awsCredentialReportIntegration: Integration<CredentialReportConfig> = {

@@ -21,7 +21,7 @@ export const GitConfig = z.object({
   path: z.string().min(1, "path must name a folder"),
   /** repositories read at once (git processes) */
   concurrency: z.number().int().min(1).max(32).default(4),
-});
+}).strict();
 export type GitConfig = z.infer<typeof GitConfig>;
 
 /** Files larger than this are not read by extractors (a lockfile is far smaller). */

@@ -14,7 +14,7 @@ export const HostsConfig = z.object({
   kind: z.enum(["inventory", "osquery"]).optional(),
   /** osquery: the host the results are from, when the file does not say */
   hostname: z.string().min(1).optional(),
-});
+}).strict();
 export type HostsConfig = z.infer<typeof HostsConfig>;
 
 function kindOf(config: HostsConfig): "inventory" | "osquery" {

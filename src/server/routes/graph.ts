@@ -71,7 +71,7 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
         }
         const summaries: SyncSummary[] = [];
         for (const { integration, config } of instances) {
-          summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor }));
+          summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor, secrets: ctx.secrets }));
         }
         return { runs: summaries };
       },

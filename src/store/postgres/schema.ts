@@ -157,6 +157,23 @@ CREATE TABLE questions (
 );
 `,
   },
+  {
+    version: 5,
+    name: "sync_cache",
+    // What an integration keeps between runs to skip unchanged work: an HTTP
+    // answer with its ETag (conditional requests), keyed by the instance and
+    // the request. Never secrets: only what the service answered.
+    sql: `
+CREATE TABLE sync_cache (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  body TEXT NOT NULL,
+  updated_on BIGINT NOT NULL,
+  PRIMARY KEY (source, key)
+);
+`,
+  },
 ];
 
 /**
