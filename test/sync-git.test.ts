@@ -176,6 +176,10 @@ describe("dm sync git", () => {
     const bad = await dm(["sync", "--all", "--db", db], { cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/dm\.config\.yaml: integrations\[0\]\.path: /);
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: git\n    path: ${root}\n    concurrancy: 2\n`);
+    const typo = await dm(["sync", "--all", "--db", db], { cwd });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("integrations[0].concurrancy: not a setting of the git integration");
     fs.writeFileSync(path.join(cwd, "dm.config.yaml"), "integrations:\n  - id: nope\n");
     expect((await dm(["sync", "--all", "--db", db], { cwd })).stderr).toContain('integrations[0].id: "nope" is not an integration');
     const none = await dm(["sync", "--all", "--db", db], { cwd: tempDir() });

@@ -29,16 +29,17 @@ export interface ConfiguredInstance {
  * key is refused (a typo must not silently disable a setting) with the
  * settings that exist.
  */
-export function settingsError(where: string, error: z.ZodError): InputError {
+export function settingsError(where: string, integration: string, error: z.ZodError): InputError {
   const issue = error.issues[0]!;
   const at = issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
     const key = [at, issue.keys[0]].filter(Boolean).join(".");
-    return new InputError(`${where}: ${key}: unknown setting${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(", ")})` : ""}`, {
-      details: ["Check the spelling against docs/integrations.md."],
+    const others = issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(", ")})` : "";
+    return new InputError(`${where}.${key}: not a setting of the ${integration} integration${others}`, {
+      details: ["Check the spelling against docs/integrations.md: an unknown setting is refused rather than ignored."],
     });
   }
-  return new InputError(`${where}: ${at || "(settings)"}: ${issue.message}`);
+  return new InputError(`${where}.${at || "(settings)"}: ${issue.message}`);
 }
 
 export function findConfigFile(cwd: string, dataDir: string): string | undefined {
@@ -76,7 +77,7 @@ export function loadConfigFile(file: string): ConfiguredInstance[] {
       });
     }
     const parsed = integration.configSchema.safeParse(settings);
-    if (!parsed.success) throw settingsError(`${where} (${integration.id})`, parsed.error);
+    if (!parsed.success) throw settingsError(where, integration.id, parsed.error);
     return { integration, config: parsed.data };
   });
 }
