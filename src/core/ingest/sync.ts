@@ -6,6 +6,7 @@
  * write of the run, so the previous graph stays as it was.
  */
 import { reconcile } from "../maintenance/reconcile.js";
+import { linkPeople } from "./people.js";
 import { DmError, ExternalServiceError } from "../../shared/errors.js";
 import type { Integration, SyncWarning } from "../../integrations/types.js";
 import { credentialReader } from "../../integrations/credentials.js";
@@ -127,6 +128,7 @@ export async function runSync<C>(
     subject: instance,
     details: { runId, status, created: summary.created, updated: summary.updated, deleted: summary.deleted },
   });
+  await linkPeople(store, { now: options.now });
   if (options.reconcile !== false) {
     const r = await reconcile(store, { now: options.now, actor: "dm", ranBy: options.actor });
     summary.reconciled = { opened: r.opened, closed: r.closed, reopened: r.reopened };
