@@ -4,7 +4,7 @@
  * own requests. Findings are counted by aggregate J1QL queries, so a scrape
  * costs a few grouped statements, not one row per finding.
  */
-import { FINDING_TYPE } from "../core/maintenance/finding.js";
+import { FINDING_TYPE, ownerKey } from "../core/maintenance/finding.js";
 import { JOB_DURATION_BUCKETS, type JobMetrics, type JobStatus, RUN_OUTCOMES } from "../core/schedule/scheduler.js";
 import { runQuery } from "../query/run.js";
 import type { GraphStore, SyncStatus } from "../store/types.js";
@@ -108,7 +108,15 @@ export async function domainFamilies(store: GraphStore, now: number): Promise<Fa
   ]);
   const perOwner = (name: string, help: string, rows: Record<string, unknown>[]) => {
     const f = new Family(name, "gauge", help);
-    for (const r of rows) f.add({ maintenance_id: text(r.id), owner: text(r.owner) }, Number(r.n));
+    // one series per owner whatever the case (ownerKey), labelled as first seen
+    const series = new Map<string, { id: string; owner: string; n: number }>();
+    for (const r of rows) {
+      const key = `${text(r.id)}\u0000${ownerKey(text(r.owner))}`;
+      const s = series.get(key) ?? { id: text(r.id), owner: text(r.owner), n: 0 };
+      s.n += Number(r.n);
+      series.set(key, s);
+    }
+    for (const s of series.values()) f.add({ maintenance_id: s.id, owner: s.owner }, s.n);
     return f;
   };
 

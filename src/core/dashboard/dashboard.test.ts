@@ -180,6 +180,17 @@ describe.each(BACKENDS)("dashboard computations: %s", (backend) => {
       ["carol", "carol@example.com"],
     ]);
   });
+
+  // last: it adds a finding the tests above do not expect
+  it("counts an owner once whatever the case of its name", async () => {
+    const shouty: AssetSpec = { key: "host:web-2", type: "host", name: "web-2", owner: "PLATFORM" };
+    const f = handMadeFinding(OS, shouty, NOW);
+    await store.upsertMany([{ entities: [asset(shouty, "Host"), f.entity], relationships: [f.edge] }], { now: NOW, source: "test" });
+    const o = await overview(store, { now: NOW });
+    expect(o.riskiestOwners.filter((r) => r.owner.toLowerCase() === "platform")).toEqual([
+      { owner: "platform", assets: 2, open: 2, overdue: 2, maxDaysOverdue: 3, totalDaysOverdue: 6 },
+    ]);
+  });
 });
 
 describe("finding status, lateness and schedule", () => {

@@ -8,7 +8,7 @@ import { runQuery } from "../../query/run.js";
 import { NotFoundError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import { DAY_MS } from "../maintenance/due.js";
-import { FINDING_TYPE, type Finding, loadFindings } from "../maintenance/finding.js";
+import { FINDING_TYPE, type Finding, loadFindings, ownerKey } from "../maintenance/finding.js";
 import { isOverdue } from "../maintenance/report.js";
 import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
 
@@ -91,11 +91,12 @@ export async function overview(store: GraphStore, options: { now: number }) {
       assets.set(f.entityKey, asset);
     }
     addTo(asset, f, now);
+    // one row per owner whatever the case (ownerKey); named as first seen
     const ownerName = f.owner ?? "";
-    let owner = owners.get(ownerName);
+    let owner = owners.get(ownerKey(ownerName));
     if (!owner) {
       owner = { ...zero, owner: ownerName, assets: new Set() };
-      owners.set(ownerName, owner);
+      owners.set(ownerKey(ownerName), owner);
     }
     addTo(owner, f, now);
     owner.assets.add(f.entityKey);

@@ -72,7 +72,7 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
   });
 
   it("makes one Person per email and links every account, so JupiterOne's people queries work", async () => {
-    const r = await linkPeople(store, { now: NOW + 1 });
+    const r = await linkPeople(store, { now: NOW + 1, syncRun: 1 });
     expect(r.people).toBe(1); // alice; bob is CODEOWNERS' person, linked not rewritten
     expect(await keys(store, "Find Person that IS User")).toEqual(["person:alice@example.com", "person:bob@example.com", "person:carol"]);
     expect(await keys(store, "Find Person that IS pagerduty_user that ASSIGNED pagerduty_schedule")).toEqual(["person:alice@example.com"]);
@@ -87,14 +87,14 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
   });
 
   it("is idempotent, and a person whose accounts are gone goes with them", async () => {
-    await linkPeople(store, { now: NOW + 1 });
-    const again = await linkPeople(store, { now: NOW + 2 });
+    await linkPeople(store, { now: NOW + 1, syncRun: 1 });
+    const again = await linkPeople(store, { now: NOW + 2, syncRun: 2 });
     expect(again.created).toBe(0);
     expect(again.deleted).toBe(0);
     // the services' next successful run sees nobody: their accounts are deleted
     const run = await store.startSyncRun("services", "services", NOW + 3);
     await store.markUnseenDeleted("services", run, NOW + 3);
-    const after = await linkPeople(store, { now: NOW + 4 });
+    const after = await linkPeople(store, { now: NOW + 4, syncRun: 4 });
     expect(after.deleted).toBe(1 + 3 + 1 + 1 + 2); // alice, her 3 edges, bob's and carol's edges, the 2 team edges
     expect(await keys(store, "Find Person")).toEqual(["person:bob@example.com", "person:carol"]);
   });

@@ -8,7 +8,7 @@
  * matches its name.
  *
  * This is computed from the graph, not by any one integration: it runs
- * after every sync as its own run (source `people`), so a person whose last
+ * after every sync (source `people`, stamped with that sync's run), so a person whose last
  * account disappeared is deleted with it, and a Person another source wrote
  * (CODEOWNERS) is linked but never rewritten.
  */
@@ -134,43 +134,29 @@ export function planPeople(users: ListItem[], persons: ListItem[], teams: ListIt
   return { persons: [...newPersons.values()], relationships: [...edges.values()], accounts: linked.size - teamLinks, teamLinks };
 }
 
-/** Link accounts to people and teams to teams across sources; see the file comment. */
-export async function linkPeople(store: GraphStore, options: { now: number }): Promise<PeopleResult> {
+/**
+ * Link accounts to people and teams to teams across sources; see the file
+ * comment. `syncRun` is the run that prompted it (its id stamps what this
+ * writes, so the people step does not appear as a source of its own).
+ */
+export async function linkPeople(store: GraphStore, options: { now: number; syncRun: number }): Promise<PeopleResult> {
   const [users, persons, teams] = await Promise.all([
     entities(store, "Find User", options.now),
     entities(store, "Find Person", options.now),
     entities(store, "Find (Team|UserGroup|Group)", options.now),
   ]);
   const plan = planPeople(users, persons, teams);
-  const runId = await store.startSyncRun(PEOPLE_SOURCE, PEOPLE_SOURCE, options.now);
-  try {
-    const counts = await store.upsertMany([{ entities: plan.persons, relationships: plan.relationships }], {
-      now: options.now,
-      source: PEOPLE_SOURCE,
-      syncRun: runId,
-    });
-    const deleted = await store.markUnseenDeleted(PEOPLE_SOURCE, runId, options.now);
-    const created = counts.entities.created + counts.relationships.created;
-    await store.finishSyncRun(runId, {
-      status: "succeeded",
-      now: options.now,
-      counts: {
-        created,
-        updated: counts.entities.updated + counts.relationships.updated,
-        unchanged: counts.entities.unchanged + counts.relationships.unchanged,
-        deleted: deleted.entities + deleted.relationships,
-        warnings: 0,
-      },
-    });
-    return {
-      people: plan.persons.length,
-      accounts: plan.accounts,
-      teams: plan.teamLinks,
-      created,
-      deleted: deleted.entities + deleted.relationships,
-    };
-  } catch (error) {
-    await store.finishSyncRun(runId, { status: "failed", now: options.now, error: (error as Error).message });
-    throw error;
-  }
+  const counts = await store.upsertMany([{ entities: plan.persons, relationships: plan.relationships }], {
+    now: options.now,
+    source: PEOPLE_SOURCE,
+    syncRun: options.syncRun,
+  });
+  const deleted = await store.markUnseenDeleted(PEOPLE_SOURCE, options.syncRun, options.now);
+  return {
+    people: plan.persons.length,
+    accounts: plan.accounts,
+    teams: plan.teamLinks,
+    created: counts.entities.created + counts.relationships.created,
+    deleted: deleted.entities + deleted.relationships,
+  };
 }

@@ -128,7 +128,7 @@ export async function runSync<C>(
     subject: instance,
     details: { runId, status, created: summary.created, updated: summary.updated, deleted: summary.deleted },
   });
-  await linkPeople(store, { now: options.now });
+  await linkPeople(store, { now: options.now, syncRun: runId });
   if (options.reconcile !== false) {
     const r = await reconcile(store, { now: options.now, actor: "dm", ranBy: options.actor });
     summary.reconciled = { opened: r.opened, closed: r.closed, reopened: r.reopened };

@@ -58,6 +58,15 @@ export interface Finding extends FindingProps {
 }
 
 /** Maintenance ids are 8 lower-case hex digits: safe to write into J1QL text. */
+/**
+ * How owner names compare, everywhere (reports, the dashboard, metrics):
+ * without case or surrounding space, so `Identity` (a team's display name)
+ * and `identity` (a CODEOWNERS slug) are one owner.
+ */
+export function ownerKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
 export const MAINTENANCE_ID = /^[0-9a-f]{8}$/;
 
 export function assertMaintenanceId(id: string): string {

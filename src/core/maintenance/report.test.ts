@@ -241,6 +241,12 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
     expect((await ownerReport(store, "nobody", { now: NOW })).findings).toEqual([]);
   });
 
+  it("ownerReport compares owner names without case: `Web` and ` web` are the owner `web`", async () => {
+    expect((await ownerReport(store, "Web", { now: NOW })).findings.map((f) => f.entityName)).toEqual(["website", "website"]);
+    expect((await ownerReport(store, " WEB ", { now: NOW })).findings).toHaveLength(2);
+    expect((await ownerReport(store, "we", { now: NOW })).findings).toEqual([]);
+  });
+
   it("listFindings filters by item and by days overdue", async () => {
     const all = await listFindings(store, { now: NOW });
     expect(all.map((f) => `${f.maintenanceId} ${f.entityName}`)).toEqual([

@@ -10,7 +10,7 @@ import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { FINDING_TYPE, type Finding, findingFrom } from "./finding.js";
+import { FINDING_TYPE, type Finding, findingFrom, ownerKey } from "./finding.js";
 
 /** The CodeRepo a report is about. */
 export interface RepoRef {
@@ -340,7 +340,11 @@ export async function ownerReport(
   owner: string,
   options: { now: number; mine?: string },
 ): Promise<OwnerReport> {
-  const findings = await findingsWhere(store, options.now, ["closed = false", `owner = ${j1qlString(owner)}`]);
+  // compared without case (ownerKey): the findings' owner is not indexed, so this scans the open ones either way
+  const wanted = ownerKey(owner);
+  const findings = (await findingsWhere(store, options.now, ["closed = false", "owner != undefined"])).filter(
+    (f) => f.owner !== undefined && ownerKey(f.owner) === wanted,
+  );
   const report: OwnerReport = { owner, ...summarise(findings, options.now) };
   if (options.mine !== undefined) report.mine = await mineReport(store, options.mine, options.now);
   return report;
