@@ -205,26 +205,41 @@ describe("dm CLI", () => {
 describe("dm import: bad files are refused whole", () => {
   const cases: { name: string; content: string; message: RegExp }[] = [
     { name: "not JSON", content: '{"entities": [\n  {"_key": "a",,}\n]}', message: /bad\.json:2:16: entities\[0\] is not valid JSON \(Expected double-quoted property name\)/ },
-    { name: "missing _key", content: JSON.stringify({ entities: [{ _type: "t", _class: "C" }] }), message: /entities\[0\]\._key: is missing/ },
-    { name: "missing _type", content: JSON.stringify({ entities: [{ _key: "k", _class: "C" }] }), message: /entities\[0\]\._type: is missing/ },
+    { name: "missing _key", content: JSON.stringify({ entities: [{ _type: "t", _class: "Resource" }] }), message: /entities\[0\]\._key: is missing/ },
+    { name: "missing _type", content: JSON.stringify({ entities: [{ _key: "k", _class: "Resource" }] }), message: /entities\[0\]\._type: is missing/ },
     { name: "missing _class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t" }] }), message: /entities\[0\]\._class: is missing/ },
-    { name: "bad class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: ["Ok", 5] }] }), message: /entities\[0\]\._class\[1\]: 5 is not a class name/ },
+    { name: "bad class", content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: ["Host", 5] }] }), message: /entities\[0\]\._class\[1\]: 5 is not a class name/ },
+    {
+      name: "mis-cased class",
+      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: "Coderepo" }] }),
+      message: /entities\[0\]\._class: "Coderepo" is not a class of JupiterOne's data model; did you mean "CodeRepo"\?/,
+    },
+    {
+      name: "misspelt class",
+      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: ["Host", "Repsitory"] }] }),
+      message: /entities\[0\]\._class\[1\]: "Repsitory" is not a class of JupiterOne's data model; did you mean "Repository"\?/,
+    },
+    {
+      name: "unknown class",
+      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: "Widget" }] }),
+      message: /entities\[0\]\._class: "Widget" is not a class of JupiterOne's data model$/m,
+    },
     {
       name: "nested object property",
-      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: "C" }, { _key: "k2", _type: "t", _class: "C", tag: { a: 1 } }] }),
+      content: JSON.stringify({ entities: [{ _key: "k", _type: "t", _class: "Resource" }, { _key: "k2", _type: "t", _class: "Resource", tag: { a: 1 } }] }),
       message: /entities\[1\]\.tag: a property must be/,
     },
     {
       name: "edge to an unknown key",
       content: JSON.stringify({
-        entities: [{ _key: "a", _type: "t", _class: "C" }],
+        entities: [{ _key: "a", _type: "t", _class: "Resource" }],
         relationships: [{ _key: "e", _type: "t_has_t", _class: "HAS", _fromEntityKey: "a", _toEntityKey: "nope" }],
       }),
       message: /relationships\[0\]\._toEntityKey: no entity has the key "nope"/,
     },
     {
       name: "wrong type for a field",
-      content: JSON.stringify({ entities: [{ _key: 42, _type: "t", _class: "C" }] }),
+      content: JSON.stringify({ entities: [{ _key: 42, _type: "t", _class: "Resource" }] }),
       message: /entities\[0\]\._key: must be a non-empty string, got 42/,
     },
     { name: "not an object", content: "[1,2]", message: /must be an object/ },
@@ -237,7 +252,7 @@ describe("dm import: bad files are refused whole", () => {
       const dir = tempDir();
       const db = path.join(dir, "dm.db");
       const seed = path.join(dir, "seed.json");
-      fs.writeFileSync(seed, JSON.stringify({ entities: [{ _key: "keep", _type: "t", _class: "C" }] }));
+      fs.writeFileSync(seed, JSON.stringify({ entities: [{ _key: "keep", _type: "t", _class: "Resource" }] }));
       expect((await dm(["import", seed, "--db", db])).code).toBe(0);
       const file = path.join(dir, "bad.json");
       fs.writeFileSync(file, c.content);

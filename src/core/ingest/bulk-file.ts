@@ -10,6 +10,7 @@
  */
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { InputError } from "../../shared/errors.js";
+import { classProblem } from "./classes.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 
 const TYPE_PATTERN = /^[A-Za-z0-9_:.-]+$/;
@@ -98,6 +99,14 @@ export function validateEntity(value: unknown, index: number): EntityRecord {
         `${where}._class${Array.isArray(cls) ? `[${i}]` : ""}`,
         titled ? `${JSON.stringify(c)} is not a class name: classes are TitleCase; did you mean "${titled}"?` : `${JSON.stringify(c)} is not a class name`,
         "A class is a TitleCase word such as CodeRepo, Host or Finding (a lower-case name is a _type).",
+      );
+    }
+    const closest = classProblem(c);
+    if (closest !== undefined) {
+      fail(
+        `${where}._class${Array.isArray(cls) ? `[${i}]` : ""}`,
+        `"${c}" is not a class of JupiterOne's data model${closest ? `; did you mean "${closest}"?` : ""}`,
+        "Classes are those of JupiterOne's data model (@jupiterone/data-model; docs/getting-started.md), so queries written for JupiterOne find the entity.",
       );
     }
   });

@@ -62,7 +62,7 @@ describe("readBulkBatches", () => {
         fc.constantFrom(0, 1, 2, "\t"),
         fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
         async (records, indent, sizes) => {
-          const doc = { entities: records.map((r) => ({ ...r, _type: "t", _class: "C" })), relationships: [] };
+          const doc = { entities: records.map((r) => ({ ...r, _type: "t", _class: "Resource" })), relationships: [] };
           const text = JSON.stringify(doc, null, indent);
           const batches = await readAll(text, sizes, 5);
           const entities = batches.flatMap((b) => b.entities);
@@ -101,14 +101,14 @@ describe("readBulkBatches", () => {
   });
 
   it("reads YAML whole", async () => {
-    const batches = await readAll("entities:\n  - _key: a\n    _type: t\n    _class: C\n", [3]);
-    expect(batches[0]!.entities).toEqual([{ _key: "a", _type: "t", _class: "C" }]);
+    const batches = await readAll("entities:\n  - _key: a\n    _type: t\n    _class: Resource\n", [3]);
+    expect(batches[0]!.entities).toEqual([{ _key: "a", _type: "t", _class: "Resource" }]);
   });
 
   const cases: [string, string, RegExp][] = [
     ["empty", "  \n ", /^g\.json: is empty/],
     ["a list at the top", "[1]", /^g\.json:1:1: the file must be an object .* not a list/],
-    ["missing comma between records", '{"entities": [\n {"_key":"a","_type":"t","_class":"C"}\n {"_key":"b"}]}', /^g\.json:3:2: expected "," or "\]" in the entities list but found "\{"/],
+    ["missing comma between records", '{"entities": [\n {"_key":"a","_type":"t","_class": "Resource"}\n {"_key":"b"}]}', /^g\.json:3:2: expected "," or "\]" in the entities list but found "\{"/],
     ["unknown top-level key", '{"entities": [], "things": []}', /^g\.json:1:\d+: unknown top-level key "things"/],
     ["a list given twice", '{"entities": [], "entities": []}', /"entities" appears twice/],
     ["not a list", '{"entities": 5}', /^g\.json:1:14: "entities" must be a list/],
@@ -116,7 +116,7 @@ describe("readBulkBatches", () => {
     ["cut short between records", '{"entities": [', /unexpected end of file: the JSON is cut short/],
     ["trailing garbage", '{"entities": []} x', /^g\.json:1:18: unexpected "x" after the end of the JSON/],
     ["bad JSON inside a record", '{"entities": [\n\n  {"_key": tru}]}', /^g\.json:3:\d+: entities\[0\] is not valid JSON/],
-    ["a record that breaks a rule", '{"entities": [\n{"_key":"a","_type":"t","_class":"C"},\n{"_key":"b","_type":"t"}]}', /^g\.json:3: entities\[1\]\._class: is missing/],
+    ["a record that breaks a rule", '{"entities": [\n{"_key":"a","_type":"t","_class": "Resource"},\n{"_key":"b","_type":"t"}]}', /^g\.json:3: entities\[1\]\._class: is missing/],
     ["a bad relationship", '{"relationships": [{"_key":"r","_type":"t","_class":"HAS","_fromEntityKey":"a"}]}', /^g\.json:1: relationships\[0\]\._toEntityKey: is missing/],
   ];
   for (const [name, text, message] of cases) {
