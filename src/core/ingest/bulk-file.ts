@@ -20,7 +20,7 @@ const CLASS_PATTERN = /^[A-Z][A-Za-z0-9_]*$/;
 /** A UTF-16 surrogate not part of a pair (with the u flag a pair is one code point and does not match). */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** The longest string property, in characters (documented in docs/import.md). */
+/** The longest string property, in characters (documented in docs/getting-started.md). */
 export const MAX_PROPERTY_CHARS = 1_048_576;
 /** The most string data one record may carry, in characters, all properties together. */
 export const MAX_RECORD_CHARS = 4 * 1_048_576;
