@@ -166,6 +166,18 @@ describe("dm sync git", () => {
     expect(missing.stderr).toMatch(/dm sync git: --path: /);
   });
 
+  it("dm sync git without flags runs each git instance of dm.config.yaml; with flags, only the one they describe", async () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: git\n    path: ${root}\n  - id: hosts\n    file: nowhere.csv\n`);
+    const r = await dm(["sync", "git", "--db", db, "--json"], { cwd, now: NOW });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ integration: "git", instance: `git:${root}`, status: "succeeded" });
+    const other = tempDir();
+    const flagged = await dm(["sync", "git", "--path", other, "--db", db, "--json"], { cwd, now: NOW + 1 });
+    expect(flagged.code).toBe(0);
+    expect(JSON.parse(flagged.stdout)).toMatchObject({ instance: `git:${other}` });
+  });
+
   it("dm sync --all reads dm.config.yaml and names a bad key", async () => {
     const cwd = tempDir();
     fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: git\n    path: ${root}\n`);

@@ -1,9 +1,8 @@
 import { secretSourcesOf } from "../../integrations/credentials.js";
 import fs from "node:fs";
-import { findConfigFile, loadConfigFile } from "../../core/ingest/config-file.js";
+import { instancesFor } from "../../core/ingest/config-file.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
-import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
-import type { Integration } from "../../integrations/types.js";
+import { INTEGRATIONS } from "../../integrations/registry.js";
 import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
@@ -98,41 +97,11 @@ function commandLineSettings(options: SyncOptions): Record<string, unknown> {
 export async function syncCommand(ctx: CommandContext, options: SyncOptions): Promise<SyncSummary[]> {
   const remote = await ctx.remote(options.db);
   if (remote) return remoteSync(ctx, remote, options);
-  const instances: { integration: Integration<unknown>; config: unknown }[] = [];
-  if (options.all) {
-    if (options.integration) throw new InputError("give an integration or --all, not both");
-    const file = findConfigFile(ctx.cwd, dataDir(ctx.config));
-    if (!file) {
-      throw new InputError("dm sync --all needs dm.config.yaml (in this folder or ~/.deferred-maintenance/)", {
-        details: ["integrations:\n  - id: git\n    path: ~/src"],
-      });
-    }
-    instances.push(...loadConfigFile(file));
-  } else {
-    if (!options.integration) {
-      throw new InputError(`name an integration (${INTEGRATIONS.map((i) => i.id).join(", ")}) or use --all`);
-    }
-    const integration = integrationById(options.integration);
-    if (!integration) {
-      throw new InputError(`"${options.integration}" is not an integration`, {
-        details: [`Known: ${INTEGRATIONS.map((i) => i.id).join(", ")}.`],
-      });
-    }
-    const settings = commandLineSettings(options);
-    // No settings on the command line: every instance of it in dm.config.yaml (`dm sync github`).
-    const file = Object.keys(settings).length === 0 ? findConfigFile(ctx.cwd, dataDir(ctx.config)) : undefined;
-    const configured = file ? loadConfigFile(file).filter((i) => i.integration.id === integration.id) : [];
-    if (configured.length > 0) instances.push(...configured);
-    else {
-      const parsed = integration.configSchema.safeParse(settings);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const flag = issue.path.length > 0 ? `--${String(issue.path[0])}` : "the settings";
-        throw new InputError(`dm sync ${integration.id}: ${flag}: ${issue.message}`);
-      }
-      instances.push({ integration, config: parsed.data });
-    }
-  }
+  const instances = instancesFor(
+    { integration: options.integration, all: options.all, settings: commandLineSettings(options) },
+    { cwd: ctx.cwd, dataDir: dataDir(ctx.config) },
+    { all: "--all", setting: (key) => `--${key}`, command: "dm sync" },
+  );
   const summaries: SyncSummary[] = [];
   await withStore(ctx, options.db, async (store) => {
     for (const { integration, config } of instances) {
@@ -149,6 +118,6 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
     }
     await scanAfterSync(ctx, store, options.json === true);
   }, { create: true });
-  if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? summaries : summaries[0])}\n`);
+  if (options.json) ctx.stdout.write(`${JSON.stringify(options.all || summaries.length !== 1 ? summaries : summaries[0])}\n`);
   return summaries;
 }

@@ -81,3 +81,57 @@ export function loadConfigFile(file: string): ConfiguredInstance[] {
     return { integration, config: parsed.data };
   });
 }
+
+export interface InstanceRequest {
+  /** an integration id (`github`) */
+  integration?: string;
+  /** every instance in dm.config.yaml */
+  all?: boolean;
+  /** settings given with the request (command-line flags, the API body); none: the config file's instances */
+  settings: Record<string, unknown>;
+}
+
+/**
+ * The instances a sync request means, the same for `dm sync` and POST
+ * /api/v1/sync: `all` is dm.config.yaml's every instance; an integration
+ * with settings is that one instance; an integration without settings is
+ * each of its instances in dm.config.yaml (`dm sync github`), else its
+ * defaults. `names` says how the request names things in messages.
+ */
+export function instancesFor(
+  request: InstanceRequest,
+  where: { cwd: string; dataDir: string },
+  names: { all: string; setting: (key: string) => string; command: string },
+): ConfiguredInstance[] {
+  const known = `Known: ${INTEGRATIONS.map((i) => i.id).join(", ")}.`;
+  if (request.all) {
+    if (request.integration) throw new InputError(`give an integration or ${names.all}, not both`);
+    const file = findConfigFile(where.cwd, where.dataDir);
+    if (!file) {
+      throw new InputError(`${names.command} ${names.all} needs dm.config.yaml (in ${where.cwd} or ${where.dataDir})`, {
+        details: ["integrations:\n  - id: git\n    path: ~/src"],
+      });
+    }
+    return loadConfigFile(file);
+  }
+  if (!request.integration) {
+    throw new InputError(`name an integration (${INTEGRATIONS.map((i) => i.id).join(", ")}) or use ${names.all}`);
+  }
+  const integration = integrationById(request.integration);
+  if (!integration) throw new InputError(`"${request.integration}" is not an integration`, { details: [known] });
+  if (Object.keys(request.settings).length === 0) {
+    const file = findConfigFile(where.cwd, where.dataDir);
+    const configured = file ? loadConfigFile(file).filter((i) => i.integration.id === integration.id) : [];
+    if (configured.length > 0) return configured;
+  }
+  const parsed = integration.configSchema.safeParse(request.settings);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.code === "unrecognized_keys" ? issue.keys[0]! : issue.path.length > 0 ? String(issue.path[0]) : "";
+    const message = issue.code === "unrecognized_keys" ? `not a setting of the ${integration.id} integration` : issue.message;
+    throw new InputError(`${names.command} ${integration.id}: ${key ? names.setting(key) : "the settings"}: ${message}`, {
+      details: Object.keys(request.settings).length === 0 ? [`Or configure it in dm.config.yaml (docs/integrations.md, "${integration.id}").`] : [],
+    });
+  }
+  return [{ integration, config: parsed.data }];
+}

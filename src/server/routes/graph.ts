@@ -1,11 +1,8 @@
 /** Bulk upsert in the bulk file format, and the sync runs. */
 import { z } from "zod";
-import { findConfigFile, loadConfigFile } from "../../core/ingest/config-file.js";
+import { instancesFor } from "../../core/ingest/config-file.js";
 import { validateBulk } from "../../core/ingest/bulk-file.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
-import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
-import type { Integration } from "../../integrations/types.js";
-import { InputError } from "../../shared/errors.js";
 import { defineRoute, type Route } from "../route.js";
 import { syncRun, syncSummary, upsertResult } from "../schemas.js";
 
@@ -51,24 +48,11 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
       response: z.object({ runs: z.array(syncSummary) }),
       async handle(ctx) {
         const b = ctx.body;
-        const instances: { integration: Integration<unknown>; config: unknown }[] = [];
-        if (b.all) {
-          if (b.integration) throw new InputError("give an integration or all, not both");
-          const file = findConfigFile(ctx.cwd, options.dataDir);
-          if (!file) throw new InputError("all: the server has no dm.config.yaml (in its folder or ~/.deferred-maintenance/)");
-          instances.push(...loadConfigFile(file));
-        } else {
-          const integration = b.integration === undefined ? undefined : integrationById(b.integration);
-          if (!integration) {
-            throw new InputError(`integration: name one of ${INTEGRATIONS.map((i) => i.id).join(", ")}, or set all`);
-          }
-          const parsed = integration.configSchema.safeParse(b.settings ?? {});
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0]!;
-            throw new InputError(`settings.${issue.path.join(".") || "(root)"}: ${issue.message}`);
-          }
-          instances.push({ integration, config: parsed.data });
-        }
+        const instances = instancesFor(
+          { integration: b.integration, all: b.all, settings: b.settings ?? {} },
+          { cwd: ctx.cwd, dataDir: options.dataDir },
+          { all: "all", setting: (key) => `settings.${key}`, command: "sync" },
+        );
         const summaries: SyncSummary[] = [];
         for (const { integration, config } of instances) {
           summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor, secrets: ctx.secrets }));
