@@ -126,7 +126,7 @@ describe("dm sync pagerduty", () => {
       ),
     ).toEqual([
       { "u.name": "Alice Smith", "s.name": "Identity Primary", "a.onCallFrom": NOW + 3 * D, "a.onCallUntil": NOW + 10 * D, "a.onCallNow": false, "a.shifts": 1 },
-      { "u.name": "Bob Brown", "s.name": "Payments Primary", "a.onCallFrom": NOW, "a.onCallUntil": NOW + 6 * H, "a.onCallNow": true, "a.shifts": 2 },
+      { "u.name": "Bob Brown", "s.name": "Payments Primary", "a.onCallFrom": NOW - 2 * H, "a.onCallUntil": NOW + 6 * H, "a.onCallNow": true, "a.shifts": 2 },
       { "u.name": "Carol Jones", "s.name": "Payments Primary", "a.onCallFrom": NOW + 6 * H, "a.onCallUntil": NOW + 30 * H, "a.onCallNow": false, "a.shifts": 1 },
     ]);
     // every list followed through its pages of 2, with the documented headers and window
@@ -142,7 +142,8 @@ describe("dm sync pagerduty", () => {
 
   it("a second run changes nothing", async () => {
     expect((await sync()).code).toBe(0);
-    const again = JSON.parse((await sync(NOW)).stdout);
+    // an hour later: the same shifts, nobody's on-call state changed
+    const again = JSON.parse((await sync(NOW + H)).stdout);
     expect(again).toMatchObject({ status: "succeeded", created: 0, updated: 0, deleted: 0 });
   });
 

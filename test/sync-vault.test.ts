@@ -180,6 +180,19 @@ describe("dm sync vault", () => {
     expect(listed.some((p) => p.startsWith("/v1/kv/"))).toBe(false);
   });
 
+  it("a namespace goes in X-Vault-Namespace and in the keys and the instance", async () => {
+    writeConfig("    token: env:VAULT_TOKEN\n    namespace: team-a\n    mounts: [secret]\n    paths: [infra/]\n");
+    const r = await sync();
+    expect(JSON.parse(r.stdout)).toMatchObject({ instance: `vault:${vault.url}#team-a`, status: "succeeded" });
+    expect(vault.requests.every((q) => q.headers["x-vault-namespace"] === "team-a")).toBe(true);
+    expect(await query(db, "Find hashicorp_vault_secret as s return s._key, s.webLink")).toEqual([
+      {
+        "s._key": `hashicorp_vault_secret:${host}/team-a:secret/infra/tls/cert`,
+        "s.webLink": `${vault.url}/ui/vault/secrets/secret/kv/infra%2Ftls%2Fcert?namespace=team-a`,
+      },
+    ]);
+  });
+
   it("a refused token: exit 3 naming Vault, the endpoint and what to check; the graph stays", async () => {
     expect((await sync()).code).toBe(0);
     const r = await sync(NOW + 1000, { VAULT_TOKEN: "hvs.expired-0000" });

@@ -95,8 +95,8 @@ describe("PagerDuty map", () => {
         _class: "ASSIGNED",
         _fromEntityKey: "pagerduty_user:PU2",
         _toEntityKey: "pagerduty_schedule:PSC1",
-        // the shift began before the window: it is on call from now
-        onCallFrom: NOW,
+        // the shift under way, as PagerDuty gives it
+        onCallFrom: NOW - 2 * H,
         onCallUntil: NOW + 6 * H,
         onCallNow: true,
         shifts: 2,
@@ -106,6 +106,9 @@ describe("PagerDuty map", () => {
     const later = onCallRelationships([{ user: ref("user", "PU1"), schedule: ref("schedule", "PSC1"), start: iso(NOW + H), end: null }], window);
     expect(later[0]).toMatchObject({ onCallFrom: NOW + H, onCallNow: false, shifts: 1 });
     expect(later[0]).not.toHaveProperty("onCallUntil");
+    const always = onCallRelationships([{ user: ref("user", "PU1"), schedule: ref("schedule", "PSC1"), start: null, end: null }], window);
+    expect(always[0]).toMatchObject({ onCallNow: true, shifts: 1 });
+    expect(always[0]).not.toHaveProperty("onCallFrom");
   });
 
   it("builds JupiterOne's relationships, MONITORS from the escalation policy's targets, and drops dangling ones", () => {

@@ -259,28 +259,28 @@ const targetKind = (t: Ref) => (t.type ?? "").replace(/_reference$/, "");
 /**
  * Who is on call per user and schedule in the window. A user with several
  * shifts in one schedule gets one relationship: `onCallFrom`/`onCallUntil`
- * are the earliest shift's start and end, `onCallNow` says whether any
- * shift covers `since` (now), `shifts` counts them. A shift without a start
- * began before the window (`onCallFrom` is then the window's start); one
- * without an end is permanent (`onCallUntil` absent).
+ * are the earliest shift's start and end as PagerDuty gives them (a shift
+ * under way began before now), `onCallNow` says whether any shift covers
+ * `since` (now), `shifts` counts them. A null start or end (on call
+ * permanently) leaves that property out.
  */
 export function onCallRelationships(oncalls: readonly PdOnCall[], window: OnCallWindow): RelationshipRecord[] {
-  const byPair = new Map<string, { user: string; schedule: string; shifts: { from: number; until?: number }[]; level?: number }>();
+  const byPair = new Map<string, { user: string; schedule: string; shifts: { from?: number; until?: number }[]; level?: number }>();
   for (const o of oncalls) {
     if (!o.schedule) continue; // a user the escalation policy targets directly: no schedule to assign to
     const pair = `${o.user.id} ${o.schedule.id}`;
     const entry = byPair.get(pair) ?? { user: o.user.id, schedule: o.schedule.id, shifts: [] };
-    entry.shifts.push({ from: Math.max(epoch(o.start) ?? window.since, window.since), until: epoch(o.end) });
+    entry.shifts.push({ from: epoch(o.start), until: epoch(o.end) });
     if (o.escalation_level != null) entry.level = Math.min(entry.level ?? Infinity, o.escalation_level);
     byPair.set(pair, entry);
   }
   return [...byPair.values()].map((e) => {
-    const shifts = e.shifts.sort((a, b) => a.from - b.from || (a.until ?? Infinity) - (b.until ?? Infinity));
+    const shifts = e.shifts.sort((a, b) => (a.from ?? -Infinity) - (b.from ?? -Infinity) || (a.until ?? Infinity) - (b.until ?? Infinity));
     const first = shifts[0]!;
     return relationship("ASSIGNED", "pagerduty_user_assigned_schedule", userKey(e.user), scheduleKey(e.schedule), {
       onCallFrom: first.from,
       onCallUntil: first.until,
-      onCallNow: shifts.some((s) => s.from <= window.since && (s.until === undefined || s.until > window.since)),
+      onCallNow: shifts.some((s) => (s.from ?? -Infinity) <= window.since && (s.until ?? Infinity) > window.since),
       shifts: shifts.length,
       escalationLevel: e.level,
     });
