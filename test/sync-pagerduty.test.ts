@@ -196,6 +196,12 @@ describe("dm sync pagerduty", () => {
     expect(`${r.stdout}${r.stderr}`).not.toContain("pd-expired-token-0001");
     expect(await query(db, "Find pagerduty_user")).toHaveLength(4);
     expect(await query(db, "Find pagerduty_user that ASSIGNED pagerduty_schedule")).toHaveLength(3);
+    // a key that may not read a whole list: the same, naming that list
+    pd.forbidden.add("/escalation_policies");
+    const denied = await sync(NOW + 2000);
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toContain("PagerDuty (GET /escalation_policies): the credentials were refused (HTTP 403)");
+    expect(await query(db, "Find pagerduty_escalation_policy")).toHaveLength(3);
   });
 
   it("429 with Retry-After and a 500 are retried, and the run succeeds", async () => {

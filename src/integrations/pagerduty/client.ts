@@ -60,7 +60,7 @@ export class PagerDutyClient {
   }
 
   users() {
-    return this.list("/users", "users", PdUser, { query: "include%5B%5D=teams" }) as Promise<PdUser[]>;
+    return this.list("/users", "users", PdUser) as Promise<PdUser[]>;
   }
 
   teams() {
