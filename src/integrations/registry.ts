@@ -5,12 +5,16 @@
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
 import { gitIntegration } from "./git/index.js";
 import { hostsIntegration } from "./hosts/index.js";
+import { pagerdutyIntegration } from "./pagerduty/index.js";
 import type { Integration } from "./types.js";
+import { vaultIntegration } from "./vault/index.js";
 
 export const INTEGRATIONS: readonly Integration<never>[] = [
   gitIntegration as Integration<never>,
   hostsIntegration as Integration<never>,
   awsCredentialReportIntegration as Integration<never>,
+  pagerdutyIntegration as Integration<never>,
+  vaultIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
