@@ -5,12 +5,14 @@
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
 import { gitIntegration } from "./git/index.js";
 import { hostsIntegration } from "./hosts/index.js";
+import { kubernetesIntegration } from "./kubernetes/index.js";
 import type { Integration } from "./types.js";
 
 export const INTEGRATIONS: readonly Integration<never>[] = [
   gitIntegration as Integration<never>,
   hostsIntegration as Integration<never>,
   awsCredentialReportIntegration as Integration<never>,
+  kubernetesIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
