@@ -6,6 +6,7 @@ import { awsCredentialReportIntegration } from "./aws-credential-report/index.js
 import { gitIntegration } from "./git/index.js";
 import { hostsIntegration } from "./hosts/index.js";
 import { kubernetesIntegration } from "./kubernetes/index.js";
+import { ldapIntegration } from "./ldap/index.js";
 import type { Integration } from "./types.js";
 
 export const INTEGRATIONS: readonly Integration<never>[] = [
@@ -13,6 +14,7 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   hostsIntegration as Integration<never>,
   awsCredentialReportIntegration as Integration<never>,
   kubernetesIntegration as Integration<never>,
+  ldapIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
