@@ -215,6 +215,19 @@ describe("dm sync kubernetes (API)", () => {
     expect(dataModelProblemsOf(entities)).toEqual([]);
   });
 
+  it("without kubeconfig: KUBECONFIG's first file, with a named context", async () => {
+    const { cwd, db } = await apiSetup();
+    const file = path.join(cwd, "kubeconfig");
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), "integrations:\n  - id: kubernetes\n    cluster: prod\n    context: prod-admin\n");
+    const r = await dm(["sync", "kubernetes", "--db", db, "--json"], { cwd, now: NOW, env: { KUBECONFIG: `${file}:/nonexistent/other` } });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).status).toBe("succeeded");
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), "integrations:\n  - id: kubernetes\n    cluster: prod\n    context: dev\n");
+    const wrong = await dm(["sync", "kubernetes", "--db", db], { cwd, now: NOW, env: { KUBECONFIG: file } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`kubeconfig ${file} (KUBECONFIG): no context "dev" (it has prod-admin)`);
+  });
+
   it("only the configured namespaces, through the namespaced endpoints", async () => {
     const { cwd, db } = await apiSetup("    namespaces: [kube-system]\n");
     const r = await dm(["sync", "kubernetes", "--db", db, "--json"], { cwd, now: NOW });
