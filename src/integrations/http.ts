@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { ExternalServiceError } from "../shared/errors.js";
-import { requestJson } from "../shared/fetch-json.js";
+import { requestJson, type TlsOptions } from "../shared/fetch-json.js";
 import type { SyncCacheEntry } from "../store/types.js";
 
 /** The answers kept between runs (SyncContext.cache). */
@@ -32,6 +32,8 @@ export interface ApiClientOptions {
   attempts?: number;
   backoffMs?: number;
   maxWaitMs?: number;
+  /** the service's own CA / client certificate (a Kubernetes API server) */
+  tls?: TlsOptions;
 }
 
 export interface ApiAnswer<T> {
@@ -89,6 +91,7 @@ export class ApiClient {
       attempts: this.options.attempts,
       backoffMs: this.options.backoffMs,
       maxWaitMs: this.options.maxWaitMs,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
     });
     if (response.status === 304 && cached) {
       const kept = JSON.parse(cached.body) as { headers: Record<string, string>; body: unknown };

@@ -6,6 +6,8 @@ import { awsCredentialReportIntegration } from "./aws-credential-report/index.js
 import { gitIntegration } from "./git/index.js";
 import { hostsIntegration } from "./hosts/index.js";
 import { pagerdutyIntegration } from "./pagerduty/index.js";
+import { kubernetesIntegration } from "./kubernetes/index.js";
+import { ldapIntegration } from "./ldap/index.js";
 import type { Integration } from "./types.js";
 import { vaultIntegration } from "./vault/index.js";
 
@@ -15,6 +17,8 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   awsCredentialReportIntegration as Integration<never>,
   pagerdutyIntegration as Integration<never>,
   vaultIntegration as Integration<never>,
+  kubernetesIntegration as Integration<never>,
+  ldapIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {

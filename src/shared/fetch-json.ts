@@ -7,8 +7,32 @@
  * Messages name the service and a `label` (never the URL itself: a Slack
  * webhook URL is a secret) and never include request headers.
  */
+import { Agent, fetch as undiciFetch } from "undici";
 import type { z } from "zod";
 import { ExternalServiceError } from "./errors.js";
+
+/** TLS settings for a service with its own CA or client certificate (a Kubernetes API server). */
+export interface TlsOptions {
+  /** PEM: the CA(s) the server's certificate must chain to */
+  ca?: string | Buffer;
+  /** PEM: a client certificate and its key */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** false only when the configuration says so (kubeconfig insecure-skip-tls-verify) */
+  rejectUnauthorized?: boolean;
+}
+
+/** One connection pool per TLS settings object, so a client's requests reuse connections. */
+const agents = new WeakMap<TlsOptions, Agent>();
+
+function agentFor(tls: TlsOptions): Agent {
+  let agent = agents.get(tls);
+  if (!agent) {
+    agent = new Agent({ connect: { ...tls } });
+    agents.set(tls, agent);
+  }
+  return agent;
+}
 
 export interface HttpOptions {
   /** per attempt, milliseconds (default 10 s) */
@@ -37,6 +61,8 @@ export interface JsonRequest<S extends z.ZodType> extends HttpOptions {
   authHint?: string;
   /** the body is text, not JSON (Slack incoming webhooks answer "ok"); the schema gets the string */
   text?: boolean;
+  /** a CA, client certificate or key of the service's own (undici's fetch with an Agent); default: Node's fetch */
+  tls?: TlsOptions;
 }
 
 export interface JsonResponse<T> {
@@ -92,7 +118,7 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let response: Response;
     try {
-      response = await fetch(req.url, {
+      const init = {
         method: req.method ?? "GET",
         headers: {
           accept: "application/json",
@@ -101,7 +127,10 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
         },
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      };
+      response = req.tls
+        ? ((await undiciFetch(req.url, { ...init, dispatcher: agentFor(req.tls) })) as unknown as Response)
+        : await fetch(req.url, init);
     } catch (error) {
       const name = (error as Error)?.name;
       lastProblem =

@@ -125,7 +125,15 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
-export async function startSlapd(options: { tls?: boolean; users?: SeedUser[]; members?: string[] } = {}): Promise<Slapd> {
+export async function startSlapd(
+  options: {
+    tls?: boolean;
+    users?: SeedUser[];
+    members?: string[];
+    /** more entries (LDIF) after the seed: posix accounts, other kinds of groups */
+    extraLdif?: string;
+  } = {},
+): Promise<Slapd> {
   const slapd = findProgram("slapd");
   const slapadd = findProgram("slapadd");
   const ldapsearch = findProgram("ldapsearch");
@@ -159,7 +167,10 @@ export async function startSlapd(options: { tls?: boolean; users?: SeedUser[]; m
   const confFile = path.join(dir, "slapd.conf");
   fs.writeFileSync(confFile, conf);
   const ldifFile = path.join(dir, "seed.ldif");
-  fs.writeFileSync(ldifFile, seedLdif(options.users ?? DEFAULT_USERS, options.members ?? ["alice", "bob"]));
+  fs.writeFileSync(
+    ldifFile,
+    seedLdif(options.users ?? DEFAULT_USERS, options.members ?? ["alice", "bob"]) + (options.extraLdif ? `\n${options.extraLdif.trim()}\n` : ""),
+  );
   execFileSync(slapadd, ["-f", confFile, "-l", ldifFile], { stdio: ["ignore", "ignore", "pipe"] });
 
   const port = await freePort();

@@ -103,6 +103,91 @@ function describeError(error: unknown): string {
   return e?.message ?? String(error);
 }
 
+/** What connecting needs: the on-call settings have more. */
+export type LdapConnection = Pick<LdapSettings, "url" | "tls" | "caFile" | "bindDN" | "bindPassword" | "timeoutMs">;
+
+/** How the messages name the settings (the on-call file's by default; an integration names its own). */
+export interface LdapSettingNames {
+  /** the CA file setting, e.g. ldap.caFile */
+  caFile: string;
+  /** where else it may be known from, e.g. " (Deputize RootCAFile)" */
+  caFileAlias: string;
+  password: string;
+  /** how to allow plain LDAP */
+  insecure: string;
+}
+
+const ONCALL_NAMES: LdapSettingNames = {
+  caFile: "ldap.caFile",
+  caFileAlias: " (Deputize RootCAFile)",
+  password: "ldap.bindPassword, Deputize modUserPW",
+  insecure: "DM_LDAP_INSECURE=1",
+};
+
+/**
+ * Connect, secure the connection (ldaps:// or StartTLS, verified against
+ * caFile, else the system CAs) and bind; every failure is an
+ * ExternalServiceError naming the step (an unreadable caFile an InputError).
+ */
+export async function connectLdap(
+  s: LdapConnection,
+  names: LdapSettingNames = ONCALL_NAMES,
+): Promise<{ client: LdapClient; ldapts: typeof import("ldapts") }> {
+  const ldapts = await import("ldapts");
+  const host = new URL(s.url).hostname;
+  let ca: Buffer | undefined;
+  if (s.caFile) {
+    try {
+      ca = fs.readFileSync(s.caFile);
+    } catch (error) {
+      throw new InputError(`${names.caFile}: cannot read ${s.caFile}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+    }
+  }
+  // an IP address is checked against the certificate's IP names; SNI takes host names only
+  const tlsOptions: ConnectionOptions = { ...(net.isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}), minVersion: "TLSv1.2" };
+  const client = new ldapts.Client({
+    url: s.url,
+    timeout: s.timeoutMs,
+    connectTimeout: s.timeoutMs,
+    ...(s.tls === "ldaps" ? { tlsOptions } : {}),
+  });
+  const where = s.url;
+  const fail = (step: string, error: unknown, hint?: string): never => {
+    void client.unbind().catch(() => undefined);
+    throw new ExternalServiceError("LDAP", `LDAP ${where}: ${step} failed: ${describeError(error)}`, {
+      cause: error,
+      details: hint ? [hint] : [],
+    });
+  };
+  if (s.tls === "starttls") {
+    try {
+      await client.startTLS(tlsOptions);
+    } catch (error) {
+      fail(
+        "StartTLS",
+        error,
+        s.caFile
+          ? `Check that ${s.caFile} holds the CA that signed the server's certificate, and that the certificate names ${host}.`
+          : `The server must offer StartTLS with a certificate the system trusts; name the CA with ${names.caFile}${names.caFileAlias}. For a local test directory only: ${names.insecure}.`,
+      );
+    }
+  }
+  try {
+    await client.bind(s.bindDN, s.bindPassword);
+  } catch (error) {
+    if (error instanceof ldapts.InvalidCredentialsError) {
+      fail(`bind as ${s.bindDN}`, new Error("invalid credentials"), `Check the bind DN and its password (${names.password}).`);
+    }
+    const tlsProblem = /certificate|self.signed|SSL|TLS|ERR_TLS/i.test(describeError(error));
+    fail(
+      `bind as ${s.bindDN}`,
+      error,
+      tlsProblem ? `TLS: check ${names.caFile} names the CA that signed the server's certificate.` : "Check that the server is reachable.",
+    );
+  }
+  return { client, ldapts };
+}
+
 export class LdapDirectory implements Directory {
   private constructor(
     private readonly client: LdapClient,
@@ -116,58 +201,7 @@ export class LdapDirectory implements Directory {
 
   /** Connect, secure the connection and bind; every failure is an ExternalServiceError naming the step. */
   static async open(s: LdapSettings): Promise<LdapDirectory> {
-    const ldapts = await import("ldapts");
-    const host = new URL(s.url).hostname;
-    let ca: Buffer | undefined;
-    if (s.caFile) {
-      try {
-        ca = fs.readFileSync(s.caFile);
-      } catch (error) {
-        throw new InputError(`ldap.caFile: cannot read ${s.caFile}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
-      }
-    }
-    // an IP address is checked against the certificate's IP names; SNI takes host names only
-    const tlsOptions: ConnectionOptions = { ...(net.isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}), minVersion: "TLSv1.2" };
-    const client = new ldapts.Client({
-      url: s.url,
-      timeout: s.timeoutMs,
-      connectTimeout: s.timeoutMs,
-      ...(s.tls === "ldaps" ? { tlsOptions } : {}),
-    });
-    const where = s.url;
-    const fail = (step: string, error: unknown, hint?: string): never => {
-      void client.unbind().catch(() => undefined);
-      throw new ExternalServiceError("LDAP", `LDAP ${where}: ${step} failed: ${describeError(error)}`, {
-        cause: error,
-        details: hint ? [hint] : [],
-      });
-    };
-    if (s.tls === "starttls") {
-      try {
-        await client.startTLS(tlsOptions);
-      } catch (error) {
-        fail(
-          "StartTLS",
-          error,
-          s.caFile
-            ? `Check that ${s.caFile} holds the CA that signed the server's certificate, and that the certificate names ${host}.`
-            : "The server must offer StartTLS with a certificate the system trusts; name the CA with ldap.caFile (Deputize RootCAFile). For a local test directory only: DM_LDAP_INSECURE=1.",
-        );
-      }
-    }
-    try {
-      await client.bind(s.bindDN, s.bindPassword);
-    } catch (error) {
-      if (error instanceof ldapts.InvalidCredentialsError) {
-        fail(`bind as ${s.bindDN}`, new Error("invalid credentials"), "Check the bind DN and its password (ldap.bindPassword, Deputize modUserPW).");
-      }
-      const tlsProblem = /certificate|self.signed|SSL|TLS|ERR_TLS/i.test(describeError(error));
-      fail(
-        `bind as ${s.bindDN}`,
-        error,
-        tlsProblem ? "TLS: check ldap.caFile names the CA that signed the server's certificate." : "Check that the server is reachable.",
-      );
-    }
+    const { client, ldapts } = await connectLdap(s);
     return new LdapDirectory(client, s, ldapts);
   }
 
