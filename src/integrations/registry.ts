@@ -4,6 +4,7 @@
  */
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
 import { gitIntegration } from "./git/index.js";
+import { gitlabIntegration } from "./gitlab/index.js";
 import { hostsIntegration } from "./hosts/index.js";
 import type { Integration } from "./types.js";
 
@@ -11,6 +12,7 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   gitIntegration as Integration<never>,
   hostsIntegration as Integration<never>,
   awsCredentialReportIntegration as Integration<never>,
+  gitlabIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
