@@ -3,6 +3,7 @@
  * src/integrations and this list disagree.
  */
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
+import { bitbucketIntegration } from "./bitbucket/index.js";
 import { gitIntegration } from "./git/index.js";
 import { gitlabIntegration } from "./gitlab/index.js";
 import { hostsIntegration } from "./hosts/index.js";
@@ -13,6 +14,7 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   hostsIntegration as Integration<never>,
   awsCredentialReportIntegration as Integration<never>,
   gitlabIntegration as Integration<never>,
+  bitbucketIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
