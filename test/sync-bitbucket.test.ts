@@ -173,6 +173,11 @@ describe("dm sync bitbucket (Cloud)", () => {
     ]);
     expect(await query(db, "Find UserGroup that HAS << bitbucket_workspace")).toEqual(["bitbucket-group:acme/administrators", "bitbucket-group:acme/developers"]);
     expect(await query(db, "Find bitbucket_user that OWNS >> bitbucket_group")).toEqual([uuid(101)]);
+    // the sample queries of docs/integrations.md
+    expect(await query(db, "Find CodeRepo that relates to Project with name='Payments'")).toEqual([uuid(11), uuid(12)]);
+    expect(await query(db, "Find bitbucket_repo with public=true as r return r.fullName, r.webLink")).toEqual([
+      { "r.fullName": "acme/website", "r.webLink": "https://bitbucket.org/acme/website" },
+    ]);
     // paging: 3 repositories at 2 a page, by the `next` link
     expect(bb.requests.filter((q) => q.path === "/2.0/repositories/acme").map((q) => q.query.get("page") ?? "1")).toEqual(["1", "2"]);
     // an access token is sent as Bearer
@@ -242,6 +247,14 @@ describe("dm sync bitbucket (Cloud)", () => {
     ]);
     expect(await query(db, "Find bitbucket_repo with name='ledger'", NOW + 1000)).toHaveLength(1);
     expect(await query(db, "Find bitbucket_group", NOW + 1000)).toHaveLength(2);
+  });
+
+  it("a workspace that does not exist is named", async () => {
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: bitbucket\n    workspace: acmee\n    url: ${bb.url}/2.0\n    token: env:BITBUCKET_TOKEN\n`);
+    const r = await sync();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('Bitbucket (GET /workspaces/acmee): no workspace "acmee"');
+    expect(r.stderr).toContain("Check the workspace setting");
   });
 
   it("refuses an unknown key naming it, and Cloud without a workspace", async () => {

@@ -160,6 +160,11 @@ describe("dm sync gitlab", () => {
       { "p.name": "website", "u.username": ["alice"], "m.role": "developer" },
       { "p.name": "website", "u.username": ["carol"], "m.role": "developer" },
     ]);
+    // the sample queries of docs/integrations.md
+    expect(await query(db, "Find gitlab_project with public=true and archived=false as p return p.fullName, p.webLink")).toEqual([
+      { "p.fullName": "acme/platform/website", "p.webLink": `${gl.url}/acme/platform/website` },
+    ]);
+    expect(await query(db, "Find gitlab_user that HAS << gitlab_group with fullPath='acme/platform'")).toEqual([`gitlab-user:${host}:3`]);
     // paging: 3 projects at 2 per page took two requests
     expect(gl.requests.filter((q) => q.path === "/api/v4/groups/10/projects").map((q) => q.query.get("page") ?? "1")).toEqual(["1", "2"]);
     expect(gl.requests.every((q) => q.headers["private-token"] === TOKEN)).toBe(true);
@@ -245,6 +250,14 @@ describe("dm sync gitlab", () => {
     ]);
     // terraform is gone from GitLab but stays until a run succeeds
     expect(await query(db, "Find gitlab_project with name='terraform'", NOW + 1000)).toHaveLength(1);
+  });
+
+  it("a group that does not exist is named", async () => {
+    fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: gitlab\n    url: ${gl.url}\n    group: acme/nope\n    token: env:GITLAB_TOKEN\n`);
+    const r = await sync();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('GitLab (GET /api/v4/groups/acme%2Fnope): no group "acme/nope"');
+    expect(r.stderr).toContain("Check the group setting");
   });
 
   it("refuses an unknown key naming it, and a token written inline", async () => {

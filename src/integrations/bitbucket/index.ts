@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../../core/oncall/config.js";
+import { ExternalServiceError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import { CredentialRef } from "../credentials.js";
 import { ApiClient } from "../http.js";
@@ -108,7 +109,13 @@ async function* syncCloud(ctx: SyncContext<Parsed>, token: string): AsyncGenerat
   const api = client(ctx, "Bitbucket", base, headers, CLOUD_HINT);
   const slug = encodeURIComponent(ws);
 
-  const workspace = (await api.get(`/workspaces/${slug}`, CloudWorkspace)).data!;
+  const found = await api.get(`/workspaces/${slug}`, CloudWorkspace, { accept: [404] });
+  if (!found.data) {
+    throw new ExternalServiceError("Bitbucket", `Bitbucket (GET /workspaces/${slug}): no workspace "${ws}"`, {
+      details: ["Check the workspace setting (the workspace ID in bitbucket.org/<workspace>) and that the token can read it."],
+    });
+  }
+  const workspace = found.data;
   const account = cloudWorkspaceEntity(workspace);
   yield { entities: [account], relationships: [] };
 

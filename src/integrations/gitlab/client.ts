@@ -6,6 +6,7 @@
  * else by `X-Next-Page`, 100 per page.
  */
 import { z } from "zod";
+import { ExternalServiceError } from "../../shared/errors.js";
 import { type ApiAnswer, type ApiClient, nextLink, type Query } from "../http.js";
 import { GitlabGroup, GitlabMember, GitlabProject } from "./map.js";
 
@@ -64,8 +65,14 @@ export class GitlabClient {
     if (group) {
       const answer = await this.api.get(`/groups/${encodeURIComponent(group)}`, GitlabGroup, {
         query: { with_projects: false },
+        accept: [404],
       });
-      roots = [answer.data!];
+      if (!answer.data) {
+        throw new ExternalServiceError("GitLab", `GitLab (GET /api/v4/groups/${encodeURIComponent(group)}): no group "${group}"`, {
+          details: [`Check the group setting (its full path, e.g. acme/platform) and that the token's user can see the group.`],
+        });
+      }
+      roots = [answer.data];
     } else {
       const listed = await this.all("/groups", GitlabGroup, { order_by: "id", sort: "asc" });
       for (const g of listed) byId.set(g.id, g);

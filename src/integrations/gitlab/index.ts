@@ -60,6 +60,9 @@ export function serverUrl(url: string): string {
   return url.replace(/\/+$/, "").replace(/\/api\/v4$/, "");
 }
 
+/** project member lists asked at once */
+const MEMBER_CONCURRENCY = 6;
+
 const AUTH_HINT =
   "Check the GitLab token (config key token): it must be valid and unexpired with the read_api scope, and its user must be a member of the groups to read (Reporter or more to list members).";
 
@@ -129,14 +132,18 @@ async function* syncGitlab(ctx: SyncContext<Parsed>): AsyncGenerator<GraphBatch>
     }
     yield membersBatch(groupKey(host, g.id), members, groupHasUser);
   }
-  let done = 0;
-  for (const p of projects) {
-    const { members, refused } = await client.members("projects", p.id);
-    if (refused) {
-      ctx.warn({ file: p.name, message: `GitLab refused GET /projects/${p.id}/members (HTTP ${refused}): members skipped` });
+  // a few projects' members at once; results are written in project order
+  for (let i = 0; i < projects.length; i += MEMBER_CONCURRENCY) {
+    const chunk = projects.slice(i, i + MEMBER_CONCURRENCY);
+    const answers = await Promise.all(chunk.map((p) => client.members("projects", p.id)));
+    for (const [j, p] of chunk.entries()) {
+      const { members, refused } = answers[j]!;
+      if (refused) {
+        ctx.warn({ file: p.name, message: `GitLab refused GET /projects/${p.id}/members (HTTP ${refused}): members skipped` });
+      }
+      yield membersBatch(p.key, members, projectHasUser);
     }
-    yield membersBatch(p.key, members, projectHasUser);
-    ctx.progress(++done, projects.length, "projects' members");
+    ctx.progress(i + chunk.length, projects.length, "projects' members");
   }
 }
 
