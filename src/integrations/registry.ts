@@ -3,7 +3,9 @@
  * src/integrations and this list disagree.
  */
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
+import { bitbucketIntegration } from "./bitbucket/index.js";
 import { gitIntegration } from "./git/index.js";
+import { gitlabIntegration } from "./gitlab/index.js";
 import { hostsIntegration } from "./hosts/index.js";
 import { pagerdutyIntegration } from "./pagerduty/index.js";
 import { kubernetesIntegration } from "./kubernetes/index.js";
@@ -19,6 +21,8 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   vaultIntegration as Integration<never>,
   kubernetesIntegration as Integration<never>,
   ldapIntegration as Integration<never>,
+  gitlabIntegration as Integration<never>,
+  bitbucketIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
