@@ -211,6 +211,7 @@ describe("dm sync gitlab", () => {
     const r = await dm(["sync", "gitlab", "--db", db], { cwd, env: { GITLAB_TOKEN: "glpat-expired-0000" }, now: NOW + 1000 });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("GitLab (GET /api/v4/groups/acme): the credentials were refused (HTTP 401)");
+    expect(r.stderr).toContain("Nothing was changed: the graph is as it was before this run.");
     expect(r.stderr).toContain("Check the GitLab token (config key token)");
     expect(r.stderr + r.stdout).not.toContain("glpat-expired-0000");
     expect(r.stderr + r.stdout).not.toContain(TOKEN);

@@ -74,10 +74,14 @@ export async function runSync<C>(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await store.finishSyncRun(runId, { status: "failed", now: options.now, error: message });
+    const unchanged = "Nothing was changed: the graph is as it was before this run.";
+    if (error instanceof ExternalServiceError) {
+      throw new ExternalServiceError(error.service, error.message, { cause: error.cause ?? error, details: [...error.details, unchanged] });
+    }
     if (error instanceof DmError) throw error;
     throw new ExternalServiceError(integration.id, `the ${integration.id} sync failed: ${message}`, {
       cause: error,
-      details: ["Nothing was changed: the graph is as it was before this run."],
+      details: [unchanged],
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
