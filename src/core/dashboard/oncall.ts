@@ -3,17 +3,17 @@ import { runQuery } from "../../query/run.js";
 import type { GraphStore } from "../../store/types.js";
 import { auditAbout } from "./asset.js";
 
-/** The on-call groups in the graph (Person -ASSIGNED-> Group) and their members, the latest on-call syncs and their audit entries. */
+/** The on-call groups in the graph (ldap_user -ASSIGNED-> ldap_group, as dm oncall sync records them) and their members, the latest on-call syncs and their audit entries. */
 export async function oncallGroups(store: GraphStore, options: { now: number }) {
   const { now } = options;
-  const result = await runQuery(store, "Find Person that ASSIGNED Group return tree", { now });
+  const result = await runQuery(store, "Find ldap_user that ASSIGNED ldap_group return tree", { now });
   const groups = new Map<string, { id: string; key: string; name: string; dn: string; members: { id: string; name: string; email: string; since: number | null }[] }>();
   if (result.type === "tree") {
     const byId = new Map(result.data.vertices.map((v) => [v.id, v]));
     for (const e of result.data.edges) {
       const person = byId.get(e.fromVertexId);
       const group = byId.get(e.toVertexId);
-      if (!person || !group?.entity._class.includes("Group")) continue;
+      if (!person || !group) continue;
       let g = groups.get(group.id);
       if (!g) {
         const name = group.entity.displayName ?? String(group.properties.name ?? group.entity._key);
@@ -24,7 +24,7 @@ export async function oncallGroups(store: GraphStore, options: { now: number }) 
       g.members.push({
         id: person.id,
         name: person.entity.displayName ?? String(p.username ?? p.name ?? person.entity._key),
-        email: typeof p.email === "string" ? p.email : "",
+        email: typeof p.email === "string" ? p.email : Array.isArray(p.email) && typeof p.email[0] === "string" ? p.email[0] : "",
         since: typeof e.properties.since === "number" ? e.properties.since : null,
       });
     }

@@ -1,12 +1,15 @@
 /**
- * The group's membership in the graph: `ldap_user (Person) -ASSIGNED->
- * ldap_group (Group)` with `since` (when dm first saw them in the group). It
+ * The group's membership in the graph: `ldap_user (User) -ASSIGNED->
+ * ldap_group (UserGroup)` with `since` (when dm first saw them in the group),
+ * in the classes of JupiterOne's model and with the group's key as the
+ * `ldap` integration writes it, so both describe one group. It
  * is written as a sync run of the instance `oncall:<group DN>`, so an edge
  * of someone who left the group is marked deleted after the run.
  */
 import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+import { groupKey as ldapGroupKey } from "../../integrations/ldap/map.js";
 import { normaliseDn } from "./ldap.js";
 
 export interface MembershipRecord {
@@ -18,7 +21,7 @@ export interface MembershipRecord {
 }
 
 export function groupKey(groupDN: string): string {
-  return `ldap-group:${normaliseDn(groupDN)}`;
+  return ldapGroupKey(groupDN);
 }
 
 function personKey(memberKey: string): string {
@@ -44,11 +47,11 @@ export async function recordMembership(store: GraphStore, record: MembershipReco
   const since = await knownSince(store, gKey, now);
   const instance = `oncall:${normaliseDn(record.groupDN)}`;
   const cn = /^[^=]+=([^,]+)/.exec(record.groupDN)?.[1] ?? record.groupDN;
-  const entities: EntityRecord[] = [{ _key: gKey, _type: "ldap_group", _class: "Group", displayName: cn, name: cn, dn: record.groupDN }];
+  const entities: EntityRecord[] = [{ _key: gKey, _type: "ldap_group", _class: "UserGroup", displayName: cn, name: cn, dn: record.groupDN }];
   const relationships: RelationshipRecord[] = [];
   for (const m of record.members) {
     const pKey = personKey(m.key);
-    entities.push({ _key: pKey, _type: "ldap_user", _class: "Person", displayName: m.name, username: m.name, email: m.email, memberValue: m.value });
+    entities.push({ _key: pKey, _type: "ldap_user", _class: "User", displayName: m.name, username: m.name, email: m.email, memberValue: m.value });
     relationships.push({
       _key: `${pKey}|assigned|${gKey}`,
       _type: "ldap_user_assigned_ldap_group",
@@ -60,7 +63,7 @@ export async function recordMembership(store: GraphStore, record: MembershipReco
   }
   for (const r of record.removed) {
     if (record.members.some((m) => m.key === r.key)) continue;
-    entities.push({ _key: personKey(r.key), _type: "ldap_user", _class: "Person", displayName: r.name, username: r.name, memberValue: r.value });
+    entities.push({ _key: personKey(r.key), _type: "ldap_user", _class: "User", displayName: r.name, username: r.name, memberValue: r.value });
   }
   const runId = await store.startSyncRun("oncall", instance, now);
   try {
