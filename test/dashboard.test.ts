@@ -279,7 +279,7 @@ describe("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Run" }).click();
     await expect.poll(() => page.getByTestId("result-table").locator("thead th").allInnerTexts()).toEqual(["owner", "overdue"]);
 
-    await box.fill("Find Person that ASSIGNED Group return tree");
+    await box.fill("Find ldap_user that ASSIGNED ldap_group return tree");
     await page.getByRole("button", { name: "Run" }).click();
     await page.getByTestId("result-tree").waitFor();
     expect(await text("result-count")).toBe("3");

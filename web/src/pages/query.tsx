@@ -8,7 +8,7 @@ const EXAMPLES = [
   "Find CodeRepo with public=true",
   "Find deferred_maintenance with closed=false and dueDate < date.now as m that HAS CodeRepo as r return r.name as repo, m.shortDescription as item, m.dueDate as due ORDER BY m.dueDate ASC LIMIT 20",
   "Find Team as t that OWNS CodeRepo as r return t.name as team, count(r) as repos ORDER BY repos DESC",
-  "Find Person that ASSIGNED Group return tree",
+  "Find ldap_user that ASSIGNED ldap_group return tree",
 ];
 
 function ListTable({ rows }: { rows: EntityAnswer[] }) {
