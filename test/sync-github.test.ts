@@ -327,6 +327,28 @@ describe("dm sync github", () => {
     expect((await keys(db, "Find github_repo")).length).toBe(4);
   });
 
+  it("a quota that runs out mid-way (reset in an hour): the rest is skipped with one warning, partial; the next run completes", async () => {
+    expect((await sync()).code).toBe(0);
+    fake.data.repos.pop(); // gone from GitHub, but a partial run deletes nothing
+    fake.override(/^\/repos\/acme\/website\/collaborators$/, fake.primaryRateLimit(3600));
+    const r = await sync(NOW + 1000);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.status).toBe("partial");
+    expect(summary.warnings).toHaveLength(1);
+    expect(summary.warnings[0].message).toMatch(
+      /^GitHub's rate limit ran out: the collaborators and branch protection of 1 of 3 repositories were skipped \(GitHub \(GET \/repos\/acme\/website\/collaborators\): rate limited \(HTTP 403\), asked to retry after 36\d\d s/,
+    );
+    expect((await keys(db, "Find github_repo")).length).toBe(4);
+    // website's collaborator edge stays (not deleted) until a run succeeds
+    expect(await table(db, "Find github_repo with name='website' that ALLOWS github_user as u return u.login")).toEqual([{ "u.login": "bob" }]);
+    fake.override(/^\/repos\/acme\/website\/collaborators$/, undefined);
+    const again = JSON.parse((await sync(NOW + 2000)).stdout);
+    expect(again).toMatchObject({ status: "succeeded" });
+    expect((await keys(db, "Find github_repo")).length).toBe(3);
+  });
+
   it("retries a 500; a hang times out with a clear error", async () => {
     fake.failNext({ status: 500 }, { status: 502 });
     expect((await sync()).code).toBe(0);

@@ -215,7 +215,21 @@ export async function startFakeGithub(options: { token: string; data: FakeGithub
   });
   const notFound: FakeReply = { status: 404, json: { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" } };
 
-  const userByLogin = () => new Map(data.users.map((u) => [u.login, u]));
+  // indexes of the data, rebuilt when a test changes it (checked by size and identity of the arrays)
+  let usersIndex: { of: FakeGhUser[]; size: number; map: Map<string, FakeGhUser> } | undefined;
+  let reposIndex: { of: FakeGhRepo[]; size: number; map: Map<string, FakeGhRepo> } | undefined;
+  const userByLogin = () => {
+    if (!usersIndex || usersIndex.of !== data.users || usersIndex.size !== data.users.length) {
+      usersIndex = { of: data.users, size: data.users.length, map: new Map(data.users.map((u) => [u.login, u])) };
+    }
+    return usersIndex.map;
+  };
+  const repoByName = () => {
+    if (!reposIndex || reposIndex.of !== data.repos || reposIndex.size !== data.repos.length) {
+      reposIndex = { of: data.repos, size: data.repos.length, map: new Map(data.repos.map((r) => [r.name, r])) };
+    }
+    return reposIndex.map;
+  };
 
   function page(req: RecordedRequest, base: string, items: unknown[]): FakeReply {
     const perPage = Math.min(Math.max(Number(req.query.get("per_page") ?? 30), 1), cap);
@@ -301,9 +315,9 @@ export async function startFakeGithub(options: { token: string; data: FakeGithub
         const team = data.teams.find((t) => t.slug === decodeURIComponent(tm[1]!));
         if (!team) return notFound;
         if (tm[2] === "members") return page(req, base, team.members.map((l) => simpleUser(users.get(l)!, api)));
-        const repos = Object.entries(team.repos).map(([name, role]) => {
-          const r = data.repos.find((x) => x.name === name)!;
-          return { ...repoJson(r, org, api), permissions: PERMS[role], role_name: role };
+        const repos = Object.entries(team.repos).flatMap(([name, role]) => {
+          const r = repoByName().get(name);
+          return r ? [{ ...repoJson(r, org, api), permissions: PERMS[role], role_name: role }] : [];
         });
         return page(req, base, repos);
       }
@@ -311,7 +325,7 @@ export async function startFakeGithub(options: { token: string; data: FakeGithub
     }
     if (repoMatch) {
       const m = repoMatch;
-      const repo = decodeURIComponent(m[1]!) === org.login ? data.repos.find((r) => r.name === decodeURIComponent(m[2]!)) : undefined;
+      const repo = decodeURIComponent(m[1]!) === org.login ? repoByName().get(decodeURIComponent(m[2]!)) : undefined;
       if (!repo) return notFound;
       if (m[3] === "collaborators") {
         const affiliation = req.query.get("affiliation") ?? "all";

@@ -18,6 +18,7 @@
  * organisation, a token without read:org, the service down) fails the run.
  */
 import { z } from "zod";
+import { ExternalServiceError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import { CredentialRef } from "../credentials.js";
 import type { Integration, SyncContext } from "../types.js";
@@ -200,18 +201,37 @@ async function* syncGithub(ctx: SyncContext<GithubConfig>): AsyncGenerator<Graph
   ctx.progress(0, repos.length, "repos");
   let entities: EntityRecord[] = [];
   let edges: RelationshipRecord[] = [];
-  const extras = pool(repos, CONCURRENCY, async (repo): Promise<RepoExtras & { profiles: Map<string, GhUser | undefined> }> => {
-    const [collaborators, protection] = await Promise.all([
-      client.collaborators(repo.full_name),
-      repo.default_branch ? client.branchProtection(repo.full_name, repo.default_branch) : Promise.resolve(undefined),
-    ]);
-    const found = new Map<string, GhUser | undefined>();
-    if (!isRefused(collaborators)) {
-      for (const c of collaborators) if (!users.has(c.node_id)) found.set(c.login, await profileOf(c.login));
+  // GitHub's hourly quota (5,000 requests for a token) can run out on a large
+  // organisation: what is left is skipped with one warning, the run is partial,
+  // and the answers fetched are kept, so the next run's 304s cost nothing.
+  let limited: Error | undefined;
+  let skipped = 0;
+  const extras = pool(repos, CONCURRENCY, async (repo): Promise<(RepoExtras & { profiles: Map<string, GhUser | undefined> }) | { repo: GhRepo; skipped: true }> => {
+    if (limited) return { repo, skipped: true };
+    try {
+      const [collaborators, protection] = await Promise.all([
+        client.collaborators(repo.full_name),
+        repo.default_branch ? client.branchProtection(repo.full_name, repo.default_branch) : Promise.resolve(undefined),
+      ]);
+      const found = new Map<string, GhUser | undefined>();
+      if (!isRefused(collaborators)) {
+        for (const c of collaborators) if (!users.has(c.node_id)) found.set(c.login, await profileOf(c.login));
+      }
+      return { repo, collaborators, protection, profiles: found };
+    } catch (error) {
+      if (!isRateLimitExhausted(error)) throw error;
+      limited ??= error as Error;
+      return { repo, skipped: true };
     }
-    return { repo, collaborators, protection, profiles: found };
   });
-  for await (const { repo, collaborators, protection, profiles: found } of extras) {
+  for await (const result of extras) {
+    done++;
+    ctx.progress(done, repos.length, "repos");
+    if ("skipped" in result) {
+      skipped++;
+      continue;
+    }
+    const { repo, collaborators, protection, profiles: found } = result;
     const repoKey = repoKeys.get(repo.id)!;
     if (isRefused(collaborators)) {
       ctx.warn({
@@ -234,8 +254,6 @@ async function* syncGithub(ctx: SyncContext<GithubConfig>): AsyncGenerator<Graph
       entities.push(rule);
       edges.push(edge(REL.repoHasRule, "HAS", repoKey, rule._key));
     }
-    done++;
-    ctx.progress(done, repos.length, "repos");
     if (done % REPO_BATCH === 0) {
       yield emit(entities, edges);
       entities = [];
@@ -243,6 +261,16 @@ async function* syncGithub(ctx: SyncContext<GithubConfig>): AsyncGenerator<Graph
     }
   }
   yield emit(entities, edges);
+  if (limited) {
+    ctx.warn({
+      message: `GitHub's rate limit ran out: the collaborators and branch protection of ${skipped} of ${repos.length} repositories were skipped (${limited.message}). Sync again after the reset: answers already fetched are kept, and those that did not change (304) do not count against the limit.`,
+    });
+  }
+}
+
+/** A rate limit dm will not wait out (GitHub's quota resets hourly): ApiClient's error says "rate limited … longer than … dm waits". */
+function isRateLimitExhausted(error: unknown): boolean {
+  return error instanceof ExternalServiceError && /rate limited \(HTTP (403|429)\), asked to retry after/.test(error.message);
 }
 
 export const githubIntegration: Integration<GithubConfig> = {
