@@ -214,7 +214,13 @@ describe("dm sync github", () => {
       { "r.name": "internal-tools", "b.name": "main", "b.requiredApprovingReviewCount": 1, "b.requireCodeOwnerReviews": false, "b.enforceAdmins": false, "b.requiredStatusChecks": [] },
       { "r.name": "payments", "b.name": "main", "b.requiredApprovingReviewCount": 2, "b.requireCodeOwnerReviews": true, "b.enforceAdmins": true, "b.requiredStatusChecks": ["ci/build", "ci/test"] },
     ]);
-    expect((await allEntities(db)).length).toBe(1 + 4 + 4 + 2 + 2);
+    expect((await allEntities(db)).filter((e) => e._type.startsWith("github_")).length).toBe(1 + 4 + 4 + 2 + 2);
+    // the people step makes one Person per email: the users who publish one
+    expect(await table(db, "Find Person as p that IS github_user as u return p._key, u.login ORDER BY u.login")).toEqual([
+      { "p._key": "person:alice@example.com", "u.login": "alice" },
+      { "p._key": "person:bob@example.com", "u.login": "bob" },
+      { "p._key": "person:dave@contractor.io", "u.login": "dave" },
+    ]);
     // the token is nowhere in the database
     expect(fs.readFileSync(db).includes(Buffer.from(TOKEN))).toBe(false);
   });
@@ -292,6 +298,7 @@ describe("dm sync github", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("GitHub (GET /orgs/acme): the credentials were refused (HTTP 401)");
     expect(r.stderr).toContain("Check the token env:GITHUB_TOKEN names");
+    expect(r.stderr).toContain("Nothing was changed: the graph is as it was before this run.");
     expect(r.stdout + r.stderr).not.toContain("ghp_expiredTokenValue");
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
     expect(await allEntities(db)).toEqual(before);
