@@ -5,6 +5,7 @@
 import { awsCredentialReportIntegration } from "./aws-credential-report/index.js";
 import { bitbucketIntegration } from "./bitbucket/index.js";
 import { gitIntegration } from "./git/index.js";
+import { githubIntegration } from "./github/index.js";
 import { gitlabIntegration } from "./gitlab/index.js";
 import { hostsIntegration } from "./hosts/index.js";
 import { pagerdutyIntegration } from "./pagerduty/index.js";
@@ -23,6 +24,7 @@ export const INTEGRATIONS: readonly Integration<never>[] = [
   ldapIntegration as Integration<never>,
   gitlabIntegration as Integration<never>,
   bitbucketIntegration as Integration<never>,
+  githubIntegration as Integration<never>,
 ];
 
 export function integrationById(id: string): Integration<unknown> | undefined {
