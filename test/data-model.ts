@@ -4,10 +4,15 @@
  * `entityClasses`, and the entity must satisfy that class's JSON schema.
  * Each integration's test runs what it writes through this.
  */
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
+import AjvModule from "ajv";
+import addFormatsModule from "ajv-formats";
 import * as dataModel from "@jupiterone/data-model";
 import type { EntityRecord } from "../src/store/types.js";
+
+/** ajv and ajv-formats are CommonJS: their values are the modules' default exports. */
+const Ajv = AjvModule.default;
+const addFormats = addFormatsModule.default;
+type Ajv = InstanceType<typeof Ajv>;
 
 let ajv: Ajv | undefined;
 

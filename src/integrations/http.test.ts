@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type FakeServer, startFakeServer } from "../../test/fakes/http.js";
+import { type FakeReply, type FakeServer, startFakeServer } from "../../test/fakes/http.js";
 import { ExternalServiceError } from "../shared/errors.js";
 import type { SyncCacheEntry } from "../store/types.js";
 import { ApiClient, nextLink } from "./http.js";
@@ -19,7 +19,7 @@ describe("ApiClient", () => {
   beforeEach(async () => {
     version = 1;
     quotaCalls = 0;
-    fake = await startFakeServer((req) => {
+    fake = await startFakeServer((req): FakeReply => {
       if (req.path === "/items") {
         const etag = `"v${version}-${req.query.get("page") ?? "1"}"`;
         if (req.headers["if-none-match"] === etag) return { status: 304, headers: { etag } };
