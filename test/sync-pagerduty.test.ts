@@ -220,7 +220,10 @@ describe("dm sync pagerduty", () => {
     const r = await sync();
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("PagerDuty (GET /users): no answer within 0.5 s (tried 4 times)");
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      "error: PagerDuty (GET /users): no answer within 0.5 s (tried 4 times)",
+      "Nothing was changed: the graph is as it was before this run.",
+    ]);
     expect(await query(db, "Find pagerduty_user")).toEqual([]);
   });
 

@@ -441,11 +441,16 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     return new Map(rows.map((r) => [r.key, { etag: r.etag, body: r.body }]));
   }
 
-  saveSyncCache(source: string, entries: ReadonlyMap<string, SyncCacheEntry>, now: number): Promise<void> {
+  updateSyncCache(source: string, change: { put: ReadonlyMap<string, SyncCacheEntry>; remove: readonly string[] }, now: number): Promise<void> {
+    if (change.put.size === 0 && change.remove.length === 0) return Promise.resolve();
     return this.driver.transaction(async (tx) => {
-      await tx.run("DELETE FROM sync_cache WHERE source = ?", [source]);
-      for (const [key, e] of entries) {
-        await tx.run("INSERT INTO sync_cache (source, key, etag, body, updated_on) VALUES (?, ?, ?, ?, ?)", [source, key, e.etag, e.body, now]);
+      for (const key of change.remove) await tx.run("DELETE FROM sync_cache WHERE source = ? AND key = ?", [source, key]);
+      for (const [key, e] of change.put) {
+        await tx.run(
+          `INSERT INTO sync_cache (source, key, etag, body, updated_on) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (source, key) DO UPDATE SET etag = excluded.etag, body = excluded.body, updated_on = excluded.updated_on`,
+          [source, key, e.etag, e.body, now],
+        );
       }
     });
   }

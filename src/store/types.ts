@@ -289,8 +289,8 @@ export interface GraphStore {
 
   /** What an integration instance kept from its last successful run (HTTP answers by request, with their ETags). */
   loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>>;
-  /** Replace the instance's cache with these entries (after a successful run; entries not given are forgotten). */
-  saveSyncCache(source: string, entries: ReadonlyMap<string, SyncCacheEntry>, now: number): Promise<void>;
+  /** Change the instance's cache: store `put` (new or changed answers), forget `remove`, in one transaction. */
+  updateSyncCache(source: string, change: { put: ReadonlyMap<string, SyncCacheEntry>; remove: readonly string[] }, now: number): Promise<void>;
 
   /** Refresh planner statistics (after a large import). */
   analyze(): Promise<void>;

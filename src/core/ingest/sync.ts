@@ -85,11 +85,10 @@ export async function runSync<C>(
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
-  if (used.size > 0 || kept.size > 0) {
-    // a partial run keeps what it did not reach; a succeeded one only what it used
-    if (status === "partial") for (const [k, v] of kept) if (!used.has(k)) used.set(k, v);
-    await store.saveSyncCache(instance, used, options.now);
-  }
+  // the cache: what changed is stored; what a succeeded run did not ask again is forgotten (a partial run keeps it)
+  const put = new Map([...used].filter(([k, v]) => kept.get(k)?.etag !== v.etag));
+  const remove = status === "succeeded" ? [...kept.keys()].filter((k) => !used.has(k)) : [];
+  await store.updateSyncCache(instance, { put, remove }, options.now);
   let deleted = { entities: 0, relationships: 0 };
   if (status === "succeeded") {
     try {
