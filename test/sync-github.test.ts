@@ -407,7 +407,7 @@ describe("dm sync github", () => {
     expect(inline.stderr).toContain("integrations[0].token: write a reference, not the secret");
     expect(inline.stderr).not.toContain(TOKEN);
     writeConfig("    timeout: soon\n");
-    expect((await sync()).stderr).toContain('integrations[0].timeout: timeout must be a duration such as "10s"');
+    expect((await sync()).stderr).toContain('integrations[0].timeout: "soon" is not a duration (examples: 10s, 500ms, 1m)');
   });
 
   it("no such organisation: exit 3 naming org and url", async () => {

@@ -257,7 +257,7 @@ describe("dm sync pagerduty", () => {
     fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: pagerduty\n    token: env:PD_TOKEN\n    lookahead: 120d\n`);
     const long = await sync();
     expect(long.code).toBe(2);
-    expect(long.stderr).toContain("integrations[0].lookahead: a duration (examples: 14d, 36h, 2w; at most 90d)");
+    expect(long.stderr).toContain('integrations[0].lookahead: "120d" is too long: at most 90d');
     fs.writeFileSync(path.join(cwd, "dm.config.yaml"), `integrations:\n  - id: pagerduty\n    token: ${TOKEN}\n`);
     const inline = await sync();
     expect(inline.code).toBe(2);

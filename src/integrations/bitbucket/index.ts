@@ -12,7 +12,7 @@
  *     timeout: 30s
  */
 import { z } from "zod";
-import { parseDuration } from "../../core/oncall/config.js";
+import { Duration } from "../settings.js";
 import { ExternalServiceError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import { CredentialRef } from "../credentials.js";
@@ -52,16 +52,6 @@ import {
 
 export const CLOUD_URL = "https://api.bitbucket.org/2.0";
 
-/** `30s`, `2m`, `500ms` (or a number of seconds). */
-const Timeout = z.union([z.number().positive().transform((s) => s * 1000), z.string()]).transform((v, ctx) => {
-  if (typeof v === "number") return v;
-  const ms = parseDuration(v);
-  if (!ms) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (examples: 30s, 2m, 500ms)` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 export const BitbucketConfig = z
   .object({
@@ -69,7 +59,7 @@ export const BitbucketConfig = z
     url: z.url({ protocol: /^https?$/, error: "url must be an address like https://api.bitbucket.org/2.0" }).optional(),
     token: CredentialRef,
     username: z.string().min(1).optional(),
-    timeout: Timeout.optional(),
+    timeout: Duration("30s, 2m, 500ms").optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

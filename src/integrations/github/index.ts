@@ -18,6 +18,7 @@
  * organisation, a token without read:org, the service down) fails the run.
  */
 import { z } from "zod";
+import { Duration } from "../settings.js";
 import { ExternalServiceError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import { CredentialRef } from "../credentials.js";
@@ -40,8 +41,6 @@ import {
   toUserEntity,
 } from "./map.js";
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/;
-
 export const GithubConfig = z
   .object({
     /** the organisation's login */
@@ -50,18 +49,10 @@ export const GithubConfig = z
     url: z.url({ message: "url must be the API root, e.g. https://api.github.com or https://ghe.example.com/api/v3" }).optional(),
     token: CredentialRef,
     /** per request, e.g. "10s" (default 10 s) */
-    timeout: z.string().regex(DURATION, 'timeout must be a duration such as "10s", "500ms" or "1m"').optional(),
+    timeout: Duration().optional(),
   })
   .strict();
 export type GithubConfig = z.infer<typeof GithubConfig>;
-
-/** "10s" → 10000; "500ms" → 500; "1m" → 60000. */
-export function durationMs(text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000);
-}
 
 /** Sub-requests at once (per team, per repository, per user). */
 export const CONCURRENCY = 8;
@@ -93,7 +84,7 @@ async function* syncGithub(ctx: SyncContext<GithubConfig>): AsyncGenerator<Graph
     token,
     tokenRef: config.token,
     cache: ctx.cache,
-    timeoutMs: config.timeout ? durationMs(config.timeout) : undefined,
+    timeoutMs: config.timeout,
   });
   const keys = new Set<string>();
   const emit = (entities: EntityRecord[], relationships: RelationshipRecord[]): GraphBatch => {

@@ -9,7 +9,7 @@
  *     timeout: 30s                        # per request (default 30s)
  */
 import { z } from "zod";
-import { parseDuration } from "../../core/oncall/config.js";
+import { Duration } from "../settings.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
 import { CredentialRef } from "../credentials.js";
 import { ApiClient } from "../http.js";
@@ -33,23 +33,13 @@ import {
   userKey,
 } from "./map.js";
 
-/** `30s`, `2m`, `500ms` (or a number of seconds). */
-export const Timeout = z.union([z.number().positive().transform((s) => s * 1000), z.string()]).transform((v, ctx) => {
-  if (typeof v === "number") return v;
-  const ms = parseDuration(v);
-  if (!ms) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (examples: 30s, 2m, 500ms)` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 export const GitlabConfig = z
   .object({
     url: z.url({ protocol: /^https?$/, error: "url must be the GitLab server's address, e.g. https://gitlab.example.com" }),
     group: z.string().min(1).optional(),
     token: CredentialRef,
-    timeout: Timeout.optional(),
+    timeout: Duration("30s, 2m, 500ms").optional(),
   })
   .strict();
 export type GitlabConfig = z.input<typeof GitlabConfig>;

@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { parseDuration } from "../../core/oncall/config.js";
+import { Duration } from "../settings.js";
 import { InputError } from "../../shared/errors.js";
 import { resolveFile } from "../file-source.js";
 import { ApiClient } from "../http.js";
@@ -18,14 +18,6 @@ import { itemWarning, parseKubectlJson } from "./files.js";
 import { loadKubeconfig } from "./kubeconfig.js";
 import { KubeGraph } from "./map.js";
 
-const Duration = z.string().transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (examples: 2s, 30s, 1m)` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 export const KubernetesConfig = z
   .object({
@@ -40,7 +32,7 @@ export const KubernetesConfig = z
     /** only these namespaces */
     namespaces: z.array(z.string().min(1)).min(1).optional(),
     /** per API request (default 10s) */
-    timeout: Duration.optional(),
+    timeout: Duration("2s, 30s, 1m").optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -5,7 +5,7 @@
  * ldap:// only with `insecure: true`.
  */
 import { z } from "zod";
-import { parseDuration } from "../../core/oncall/config.js";
+import { Duration } from "../settings.js";
 import { InputError } from "../../shared/errors.js";
 import { CredentialRef } from "../credentials.js";
 import { resolveFile } from "../file-source.js";
@@ -13,14 +13,6 @@ import type { Integration, SyncContext } from "../types.js";
 import { DEFAULT_GROUP_FILTER, DEFAULT_USER_FILTER, GROUP_ATTRIBUTES, openDirectory, USER_ATTRIBUTES } from "./client.js";
 import { mapDirectory } from "./map.js";
 
-const Duration = z.string().transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (examples: 5s, 30s, 1m)` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 export const LdapConfig = z
   .object({
@@ -35,7 +27,7 @@ export const LdapConfig = z
     userFilter: z.string().min(1).optional(),
     groupFilter: z.string().min(1).optional(),
     /** per request (default 10s) */
-    timeout: Duration.optional(),
+    timeout: Duration("5s, 30s, 1m").optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

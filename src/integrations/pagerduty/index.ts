@@ -9,31 +9,11 @@
  *     lookahead: 14d
  */
 import { z } from "zod";
+import { Duration } from "../settings.js";
 import { CredentialRef } from "../credentials.js";
 import type { Integration } from "../types.js";
 import { PagerDutyClient } from "./client.js";
 import { type PdMember, pagerDutyGraph } from "./map.js";
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** A span such as 14d, 2w, 36h, 1h30m, 500ms: milliseconds, or undefined when it is not one. */
-export function parseSpan(text: string): number | undefined {
-  const s = text.trim();
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
-  let total = 0;
-  let end = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  return s.length > 0 && end === s.length ? Math.round(total) : undefined;
-}
-
-const Span = (what: string, max?: number) =>
-  z.string().refine((v) => {
-    const ms = parseSpan(v);
-    return ms !== undefined && ms > 0 && (max === undefined || ms <= max);
-  }, `${what} (examples: 14d, 36h, 2w${max ? `; at most ${max / 86_400_000}d` : ""})`);
 
 /** PagerDuty answers /oncalls for at most 90 days. */
 const MAX_LOOKAHEAD = 90 * 86_400_000;
@@ -42,15 +22,16 @@ export const PagerDutyConfig = z
   .object({
     url: z.string().regex(/^https?:\/\/[^/\s]+/, "an http(s) URL, e.g. https://api.pagerduty.com").optional(),
     token: CredentialRef,
-    lookahead: Span("a duration", MAX_LOOKAHEAD).optional(),
+    lookahead: Duration("14d, 36h, 2w", MAX_LOOKAHEAD).optional(),
     /** per request; default 10s */
-    timeout: Span("a duration").optional(),
+    timeout: Duration().optional(),
   })
   .strict();
 export type PagerDutyConfig = z.infer<typeof PagerDutyConfig>;
 
 export const DEFAULT_URL = "https://api.pagerduty.com";
-export const DEFAULT_LOOKAHEAD = "14d";
+/** 14 days */
+export const DEFAULT_LOOKAHEAD_MS = 14 * 86_400_000;
 
 const baseUrl = (config: PagerDutyConfig) => (config.url ?? DEFAULT_URL).replace(/\/+$/, "");
 
@@ -65,9 +46,9 @@ export const pagerdutyIntegration: Integration<PagerDutyConfig> = {
       url: baseUrl(ctx.config),
       token,
       cache: ctx.cache,
-      timeoutMs: ctx.config.timeout ? parseSpan(ctx.config.timeout) : undefined,
+      timeoutMs: ctx.config.timeout,
     });
-    const window = { since: ctx.now, until: ctx.now + parseSpan(ctx.config.lookahead ?? DEFAULT_LOOKAHEAD)! };
+    const window = { since: ctx.now, until: ctx.now + (ctx.config.lookahead ?? DEFAULT_LOOKAHEAD_MS) };
     const users = await client.users();
     ctx.progress(1, 7, "lists");
     const teams = await client.teams();

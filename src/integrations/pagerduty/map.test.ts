@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dataModelProblemsOf } from "../../../test/data-model.js";
-import { parseSpan } from "./index.js";
+import { parseSpan } from "../settings.js";
 import { escalationPolicyEntity, onCallRelationships, type PagerDutySnapshot, pagerDutyGraph, serviceEntity, userEntity } from "./map.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);

@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { CredentialRef } from "../credentials.js";
-import { parseSpan } from "../pagerduty/index.js";
+import { Duration } from "../settings.js";
 import type { Integration, SyncContext } from "../types.js";
 import { appRoleLogin, encodePath, VaultClient } from "./client.js";
 import { isKv2, type Mount, type SecretMetadata, type VaultUser, vaultGraph } from "./map.js";
@@ -37,10 +37,7 @@ export const VaultConfig = z
     /** Vault Enterprise namespace (X-Vault-Namespace) */
     namespace: z.string().min(1).optional(),
     /** per request; default 10s */
-    timeout: z
-      .string()
-      .refine((v) => (parseSpan(v) ?? 0) > 0, "a duration (examples: 10s, 500ms, 1m)")
-      .optional(),
+    timeout: Duration().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -122,7 +119,7 @@ export const vaultIntegration: Integration<VaultConfig> = {
   instanceName: (c) => `vault:${baseUrl(c)}${c.namespace ? `#${c.namespace}` : ""}`,
   async *sync(ctx) {
     const c = ctx.config;
-    const timeoutMs = c.timeout ? parseSpan(c.timeout) : undefined;
+    const timeoutMs = c.timeout;
     const token = await tokenOf(ctx, timeoutMs);
     const client = new VaultClient({ url: baseUrl(c), token, namespace: c.namespace, cache: ctx.cache, timeoutMs });
     const mounts = await client.mounts();
