@@ -9,7 +9,8 @@
  * The people are the sample organisation's (generate-org.ts): same names and
  * emails, so the people step after each sync joins their accounts into one
  * Person; GitHub teams and the PagerDuty team carry sample team names, so a
- * sample team is the same owner there. Times are relative to `now`.
+ * sample team is the same owner there. Times are relative to the day of
+ * `now`; who is on call now, to `now` itself.
  */
 import * as bitbucket from "../../integrations/bitbucket/map.js";
 import * as github from "../../integrations/github/map.js";
@@ -62,6 +63,17 @@ export function sampleDirectory(now: number, size: OrgSize = DEMO_SIZE): SampleD
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * A service login unlike the sample's own usernames (`alice.smith`): the
+ * sample's people are also keyed by username (`person:alice.smith`, as a
+ * CODEOWNERS handle would be), and a login equal to it would join the account
+ * to that Person rather than to the one its email makes.
+ */
+function login(p: { name: string }): string {
+  const words = p.name.toLowerCase().split(/\s+/);
+  return `${words[0]!.charAt(0)}${words.at(-1)}`;
+}
+
 /** The n-th sample person, cycling when the sample has fewer. */
 function personAt(dir: SampleDirectory, n: number) {
   const p = dir.people[n % dir.people.length];
@@ -100,8 +112,7 @@ function githubSource(dir: SampleDirectory, now: number): ServiceSource {
   const rels: RelationshipRecord[] = [];
   const userOf = (n: number): github.GhUser => {
     const p = personAt(dir, n);
-    const login = p.username.replace(/\./g, "-");
-    return { login, id: 2000 + n, node_id: `U_kgDOAcme${2000 + n}`, html_url: `https://github.com/${login}`, name: p.name, email: p.email };
+    return { login: login(p), id: 2000 + n, node_id: `U_kgDOAcme${2000 + n}`, html_url: `https://github.com/${login(p)}`, name: p.name, email: p.email };
   };
   const members = [0, 1, 2, 3, 4].map(userOf);
   members.forEach((m, i) => {
@@ -210,7 +221,7 @@ function gitlabSource(dir: SampleDirectory, now: number): ServiceSource {
   });
   const members: gitlab.GitlabMember[] = [1, 2, 5].map((n) => {
     const p = personAt(dir, n);
-    return { id: 500 + n, username: p.username, name: p.name, state: "active", email: p.email, access_level: n === 1 ? 50 : 30, web_url: `${base}/${p.username}` };
+    return { id: 500 + n, username: login(p), name: p.name, state: "active", email: p.email, access_level: n === 1 ? 50 : 30, web_url: `${base}/${login(p)}` };
   });
   const entities: EntityRecord[] = [account, ...groups.map((g) => gitlab.groupEntity(host, g))];
   const rels: RelationshipRecord[] = [
@@ -265,15 +276,15 @@ function bitbucketSource(dir: SampleDirectory, now: number): ServiceSource {
     updated_on: iso(now - n * DAY),
   });
   const repos = [...BITBUCKET_PROJECT_REPOS.map((name, i) => repo(i + 1, name, true)), repo(9, "wiki-export", false)];
-  // Bitbucket Cloud shows no emails: its users meet their person by login (nickname)
+  // Bitbucket Cloud shows no emails: these accounts stay on their own
   const users: bitbucket.CloudUser[] = [3, 4].map((n) => {
     const p = personAt(dir, n);
     return {
       uuid: `{7b0e1c2a-0000-4000-8000-0000000002${String(n).padStart(2, "0")}}`,
       display_name: p.name,
-      nickname: p.username,
+      nickname: login(p),
       account_id: `5f00000000000000000000${n}`,
-      links: { html: { href: `${web}/${p.username}/` } },
+      links: { html: { href: `${web}/${login(p)}/` } },
     };
   });
   const group: bitbucket.CloudGroup = { name: "Developers", slug: "developers", permission: "write", members: users };
@@ -300,7 +311,7 @@ function bitbucketSource(dir: SampleDirectory, now: number): ServiceSource {
 
 export const PAGERDUTY_UNMONITORED_SERVICE = "Legacy Batch";
 
-function pagerdutySource(dir: SampleDirectory, now: number): ServiceSource {
+function pagerdutySource(dir: SampleDirectory, now: number, since: number): ServiceSource {
   const pd = "https://acme.pagerduty.com";
   const users: pagerduty.PdUser[] = [0, 1, 2].map((n) => {
     const p = personAt(dir, n);
@@ -361,7 +372,7 @@ function pagerdutySource(dir: SampleDirectory, now: number): ServiceSource {
       escalationPolicies: [policy, nobody],
       oncalls,
     },
-    { since: now, until: now + 14 * DAY },
+    { since, until: since + 14 * DAY },
   );
   return { integration: "pagerduty", instance: "pagerduty:https://api.pagerduty.com", batch };
 }
@@ -504,13 +515,15 @@ function ldapSource(dir: SampleDirectory): ServiceSource {
  * demo loaded (default: the demo's size).
  */
 export function sampleServiceSources(now: number, dir: SampleDirectory = sampleDirectory(now)): ServiceSource[] {
+  // times from the start of the day: the demo run again the same day writes the same records
+  const day = Math.floor(now / DAY) * DAY;
   return [
-    githubSource(dir, now),
-    gitlabSource(dir, now),
-    bitbucketSource(dir, now),
-    pagerdutySource(dir, now),
-    vaultSource(dir, now),
-    kubernetesSource(dir, now),
+    githubSource(dir, day),
+    gitlabSource(dir, day),
+    bitbucketSource(dir, day),
+    pagerdutySource(dir, day, now),
+    vaultSource(dir, day),
+    kubernetesSource(dir, day),
     ldapSource(dir),
   ];
 }
