@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dm, tempDir } from "./helpers/cli.js";
+import { sampleDirectory } from "../src/core/sample/services.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 const DAY = 86_400_000;
@@ -388,8 +389,46 @@ describe("dm demo", () => {
     expect(r.stdout).toContain("Overdue maintenance, oldest first");
     // the sample stays in its own database
     expect(r.stdout).not.toContain(".deferred-maintenance/dm.db --");
+    // a little of each service, synced for real: listed by dm sources
+    const instances = [
+      "github:acme",
+      "gitlab:https://gitlab.example.com/acme",
+      "bitbucket:acme",
+      "pagerduty:https://api.pagerduty.com",
+      "vault:https://vault.example.com",
+      "kubernetes:prod",
+      "ldap:ldaps://ldap.acme.example/dc=acme,dc=example",
+    ];
+    expect(r.stdout).toContain("Inventory from services");
+    for (const instance of instances) {
+      expect(r.stdout).toMatch(new RegExp(`\\n {2}${instance.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} +succeeded: created [1-9]\\d*, updated 0, unchanged 0\\n`));
+    }
+    const sources = await dm(["sources", "--db", db, "--json"]);
+    expect(sources.code).toBe(0);
+    const runs = JSON.parse(sources.stdout) as { instance: string; integration: string; status: string }[];
+    for (const instance of instances) expect(runs.find((run) => run.instance === instance)?.status).toBe("succeeded");
+    // each integration's question, with its answer
+    const section = (title: string) => r.stdout.split("\n\n").find((part) => part.startsWith(title)) ?? "";
+    const names = (title: string) =>
+      section(title)
+        .split("\n")
+        .slice(3)
+        .map((line) => line.split(/ {2,}/)[0]);
+    expect(names("GitHub: Which GitHub repos do not have branch protection rules?")).toEqual(["ledger-worker", "docs-portal"]);
+    expect(names("GitLab: Were there any GitLab projects added in the last 24 hours?")).toEqual(["mobile-app", "analytics-etl", "infra-terraform"]);
+    expect(names("Bitbucket: What are the code repos for a particular application or project?")).toEqual(["payments-gateway", "payments-reports"]);
+    expect(names("PagerDuty: Which PagerDuty services does no user monitor?")).toEqual(["Legacy Batch"]);
+    expect(names("HashiCorp Vault: Which Hashicorp Vault engines do not have any secrets?")).toEqual(["cubbyhole/", "pki/", "transit/"]);
+    expect(section("Kubernetes: Which containers run privileged in the cluster?")).toMatch(/\npayments +ledger-reconcile +reconcile +python:3\.9-buster$/);
+    // one person across sources: the two on call are people of the sample organisation
+    const people = sampleDirectory(Date.UTC(2026, 10, 23, 12)).people;
+    expect(names("People on call in PagerDuty")).toEqual([people[0]!.name, people[1]!.name]);
+    expect(section("Accounts of people who are not in the LDAP directory")).toMatch(
+      new RegExp(`\\ngithub_user +Dana Contractor\\ngithub_user +${people[4]!.name}\\ngitlab_user +${people[5]!.name}\\nperson `),
+    );
     // Running it twice changes nothing: the second load is all unchanged.
     const again = await dm(["demo", "--db", db]);
     expect(again.stdout).toMatch(/created 0, unchanged \d+/);
+    expect(again.stdout).toMatch(/ {2}github:acme +succeeded: created 0, updated 0, unchanged [1-9]\d*\n/);
   });
 });

@@ -1,6 +1,11 @@
 import path from "node:path";
 import { SAMPLE_ADVISORIES } from "../../core/sample/advisories.js";
 import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/generate-org.js";
+import { sampleDirectory, sampleServiceSources, type ServiceSource } from "../../core/sample/services.js";
+import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
+import type { Integration } from "../../integrations/types.js";
+import type { GraphStore } from "../../store/types.js";
+import { z } from "zod";
 import { defaultVulnsConfig } from "../../core/vulns/config.js";
 import { AdvisoryDb } from "../../core/vulns/db.js";
 import { Matcher } from "../../core/vulns/match.js";
@@ -33,6 +38,93 @@ export const DEMO_QUERIES: readonly { title: string; query: string }[] = [
       "return t.name as team, count(r) as repos ORDER BY repos DESC LIMIT 5",
   },
 ];
+
+/**
+ * One question per service the demo syncs: JupiterOne's managed question for
+ * that integration where JupiterOne publishes one (the same as the built-in
+ * questions of src/core/questions/builtin.ts, which say where each is from),
+ * else one in their style. `ask` is the built-in question's id.
+ */
+export const SERVICE_QUESTIONS: readonly { integration: string; title: string; query: string; ask?: string }[] = [
+  {
+    integration: "GitHub",
+    title: "Which GitHub repos do not have branch protection rules?",
+    query: "FIND github_repo that !HAS github_branch_protection_rule",
+    ask: "integration-question-github-repos-without-branch-protection",
+  },
+  {
+    integration: "GitLab",
+    title: "Were there any GitLab projects added in the last 24 hours?",
+    query: "Find gitlab_project with _beginOn > date.now-24hr and _version=1",
+    ask: "dm-gitlab-projects-added-last-24-hours",
+  },
+  {
+    // the managed question's 'JupiterOne' placeholder filled with the sample's project
+    integration: "Bitbucket",
+    title: "What are the code repos for a particular application or project?",
+    query: "Find CodeRepo that relates to (Application|Project) with name='Payments'",
+  },
+  {
+    integration: "PagerDuty",
+    title: "Which PagerDuty services does no user monitor?",
+    query: "FIND pagerduty_service THAT !MONITORS pagerduty_user",
+    ask: "dm-pagerduty-unmonitored-services",
+  },
+  {
+    integration: "HashiCorp Vault",
+    title: "Which Hashicorp Vault engines do not have any secrets?",
+    query: 'FIND hashicorp_vault_engine THAT !HAS hashicorp_vault_secret WITH name !~="kv"',
+    ask: "integration-question-hashicorp-vault-engine-without-secrets",
+  },
+  {
+    integration: "Kubernetes",
+    title: "Which containers run privileged in the cluster?",
+    query:
+      "FIND kube_container_spec WITH securityContext.privileged = true AS c THAT USES (Deployment|Task) AS d " +
+      "RETURN d.namespace, d.name, c.name, c.image",
+    ask: "dm-kubernetes-privileged-containers",
+  },
+];
+
+/** One person across sources: the accounts the people step joined (issue 14's two queries). */
+export const PEOPLE_QUERIES: readonly { title: string; query: string }[] = [
+  {
+    title: "People on call in PagerDuty (this week or next), one Person with their other accounts",
+    query: "Find Person that IS pagerduty_user that ASSIGNED pagerduty_schedule",
+  },
+  {
+    // the sample organisation's people records are Users as well (type person): they come after the services' accounts
+    title: "Accounts of people who are not in the LDAP directory",
+    query: "Find User that IS Person that !IS ldap_user RETURN User._type, User.displayName ORDER BY User._type, User.displayName LIMIT 5",
+  },
+];
+
+/**
+ * A stand-in for an integration that yields its canned answers, already
+ * mapped by the integration's own code (src/core/sample/services.ts), so the
+ * demo runs the real sync: the run is recorded (`dm sources`) and the people
+ * step joins the accounts.
+ */
+function cannedIntegration(source: ServiceSource): Integration<Record<string, never>> {
+  return {
+    id: source.integration,
+    description: `the demo's sample of ${source.integration}`,
+    configSchema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+    instanceName: () => source.instance,
+    async *sync() {
+      yield source.batch;
+    },
+  };
+}
+
+async function syncServices(ctx: CommandContext, store: GraphStore, size: typeof DEMO_SIZE, now: number): Promise<SyncSummary[]> {
+  const summaries: SyncSummary[] = [];
+  for (const source of sampleServiceSources(now, sampleDirectory(now, size))) {
+    // reconcile: false — the sample's campaigns were written for the sample organisation, not these services
+    summaries.push(await runSync(store, cannedIntegration(source), {}, { now, cwd: ctx.cwd, actor: ctx.actor(), reconcile: false }));
+  }
+  return summaries;
+}
 
 /** The repo with the most overdue findings: the one the demo shows a report and a CI gate for. */
 const WORST_REPO_QUERY =
@@ -99,7 +191,8 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
     );
     const worst = await runQuery(store, WORST_REPO_QUERY, { now });
     const repo = worst.type === "table" ? (worst.data[0]?.name as string | undefined) : undefined;
-    return { entities, relationships: edges, repo };
+    const services = await syncServices(ctx, store, size, now);
+    return { entities, relationships: edges, repo, services };
   }, { create: true });
   const flag = `--db ${shellArg(db)}`;
 
@@ -128,6 +221,24 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
 
   await withStore(ctx, db, async (store) => {
     for (const { title, query } of DEMO_QUERIES) {
+      heading(title, `dm query ${flag} "${query}"`);
+      printResult(ctx, await runQuery(store, query, { now }), "table");
+    }
+  }, { create: true });
+
+  heading("Inventory from services", `dm sources ${flag}`);
+  ctx.stdout.write(s.dim("(the demo's canned answers of each service, through each integration's mapping and the real sync)\n"));
+  const width = Math.max(...loaded.services.map((r) => r.instance.length));
+  for (const r of loaded.services) {
+    ctx.stdout.write(`  ${r.instance.padEnd(width)}  ${r.status}: created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}\n`);
+  }
+  await withStore(ctx, db, async (store) => {
+    for (const q of SERVICE_QUESTIONS) {
+      const command = q.ask ? `dm ask ${q.ask} ${flag}` : `dm query ${flag} "${q.query}"`;
+      heading(`${q.integration}: ${q.title}`, command);
+      printResult(ctx, await runQuery(store, q.query, { now }), "table");
+    }
+    for (const { title, query } of PEOPLE_QUERIES) {
       heading(title, `dm query ${flag} "${query}"`);
       printResult(ctx, await runQuery(store, query, { now }), "table");
     }
