@@ -419,7 +419,7 @@ describe("dm demo", () => {
     expect(names("Bitbucket: What are the code repos for a particular application or project?")).toEqual(["payments-gateway", "payments-reports"]);
     expect(names("PagerDuty: Which PagerDuty services does no user monitor?")).toEqual(["Legacy Batch"]);
     expect(names("HashiCorp Vault: Which Hashicorp Vault engines do not have any secrets?")).toEqual(["cubbyhole/", "pki/", "transit/"]);
-    expect(section("Kubernetes: Which containers run privileged in the cluster?")).toMatch(/\npayments +ledger-reconcile +reconcile +python:3\.9-buster$/);
+    expect(section("Kubernetes: Which Kubernetes containers run privileged?")).toMatch(/\npayments +ledger-reconcile +reconcile +python:3\.9-buster$/);
     // one person across sources: the two on call are people of the sample organisation
     const people = sampleDirectory(Date.UTC(2026, 10, 23, 12)).people;
     expect(names("People on call in PagerDuty")).toEqual([people[0]!.name, people[1]!.name]);

@@ -3,6 +3,7 @@ import { SAMPLE_ADVISORIES } from "../../core/sample/advisories.js";
 import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/generate-org.js";
 import { sampleDirectory, sampleServiceSources, type ServiceSource } from "../../core/sample/services.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
+import { builtinQuestions } from "../../core/questions/questions.js";
 import type { Integration } from "../../integrations/types.js";
 import type { GraphStore } from "../../store/types.js";
 import { z } from "zod";
@@ -40,51 +41,33 @@ export const DEMO_QUERIES: readonly { title: string; query: string }[] = [
 ];
 
 /**
- * One question per service the demo syncs: JupiterOne's managed question for
- * that integration where JupiterOne publishes one (the same as the built-in
- * questions of src/core/questions/builtin.ts, which say where each is from),
- * else one in their style. `ask` is the built-in question's id.
+ * One question per service the demo syncs: the built-in question (from
+ * src/core/questions/builtin.ts, which says where each is from: JupiterOne's
+ * managed question for that integration where JupiterOne publishes one, else
+ * one in their style), by id; Bitbucket's is the managed question with its
+ * placeholder project filled in, which a built-in cannot carry.
  */
-export const SERVICE_QUESTIONS: readonly { integration: string; title: string; query: string; ask?: string }[] = [
+export const SERVICE_QUESTIONS: readonly ({ integration: string } & ({ ask: string } | { title: string; query: string }))[] = [
+  { integration: "GitHub", ask: "integration-question-github-repos-without-branch-protection" },
+  { integration: "GitLab", ask: "dm-gitlab-projects-added-last-24-hours" },
   {
-    integration: "GitHub",
-    title: "Which GitHub repos do not have branch protection rules?",
-    query: "FIND github_repo that !HAS github_branch_protection_rule",
-    ask: "integration-question-github-repos-without-branch-protection",
-  },
-  {
-    integration: "GitLab",
-    title: "Were there any GitLab projects added in the last 24 hours?",
-    query: "Find gitlab_project with _beginOn > date.now-24hr and _version=1",
-    ask: "dm-gitlab-projects-added-last-24-hours",
-  },
-  {
-    // the managed question's 'JupiterOne' placeholder filled with the sample's project
+    // JupiterOne's managed "What are the code repos for a particular application or project?", for the sample's project
     integration: "Bitbucket",
     title: "What are the code repos for a particular application or project?",
     query: "Find CodeRepo that relates to (Application|Project) with name='Payments'",
   },
-  {
-    integration: "PagerDuty",
-    title: "Which PagerDuty services does no user monitor?",
-    query: "FIND pagerduty_service THAT !MONITORS pagerduty_user",
-    ask: "dm-pagerduty-unmonitored-services",
-  },
-  {
-    integration: "HashiCorp Vault",
-    title: "Which Hashicorp Vault engines do not have any secrets?",
-    query: 'FIND hashicorp_vault_engine THAT !HAS hashicorp_vault_secret WITH name !~="kv"',
-    ask: "integration-question-hashicorp-vault-engine-without-secrets",
-  },
-  {
-    integration: "Kubernetes",
-    title: "Which containers run privileged in the cluster?",
-    query:
-      "FIND kube_container_spec WITH securityContext.privileged = true AS c THAT USES (Deployment|Task) AS d " +
-      "RETURN d.namespace, d.name, c.name, c.image",
-    ask: "dm-kubernetes-privileged-containers",
-  },
+  { integration: "PagerDuty", ask: "dm-pagerduty-unmonitored-services" },
+  { integration: "HashiCorp Vault", ask: "integration-question-hashicorp-vault-engine-without-secrets" },
+  { integration: "Kubernetes", ask: "dm-kubernetes-privileged-containers" },
 ];
+
+/** The title and the (first) query of a service question. */
+export function serviceQuestion(q: (typeof SERVICE_QUESTIONS)[number]): { title: string; query: string; command: (flag: string) => string } {
+  if (!("ask" in q)) return { title: q.title, query: q.query, command: (flag) => `dm query ${flag} "${q.query}"` };
+  const builtin = builtinQuestions().find((b) => b.id === q.ask);
+  if (!builtin) throw new Error(`unreachable: no built-in question ${q.ask}`);
+  return { title: builtin.title, query: builtin.queries[0]!.query, command: (flag) => `dm ask ${q.ask} ${flag}` };
+}
 
 /** One person across sources: the accounts the people step joined (issue 14's two queries). */
 export const PEOPLE_QUERIES: readonly { title: string; query: string }[] = [
@@ -119,9 +102,12 @@ function cannedIntegration(source: ServiceSource): Integration<Record<string, ne
 
 async function syncServices(ctx: CommandContext, store: GraphStore, size: typeof DEMO_SIZE, now: number): Promise<SyncSummary[]> {
   const summaries: SyncSummary[] = [];
-  for (const source of sampleServiceSources(now, sampleDirectory(now, size))) {
-    // reconcile: false — the sample's campaigns were written for the sample organisation, not these services
-    summaries.push(await runSync(store, cannedIntegration(source), {}, { now, cwd: ctx.cwd, actor: ctx.actor(), reconcile: false }));
+  const sources = sampleServiceSources(now, sampleDirectory(now, size));
+  for (const [i, source] of sources.entries()) {
+    // reconcile: false — the sample's campaigns were written for the sample organisation, not these services;
+    // people joined once, after the last
+    const last = i === sources.length - 1;
+    summaries.push(await runSync(store, cannedIntegration(source), {}, { now, cwd: ctx.cwd, actor: ctx.actor(), reconcile: false, people: last }));
   }
   return summaries;
 }
@@ -234,9 +220,9 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
   }
   await withStore(ctx, db, async (store) => {
     for (const q of SERVICE_QUESTIONS) {
-      const command = q.ask ? `dm ask ${q.ask} ${flag}` : `dm query ${flag} "${q.query}"`;
-      heading(`${q.integration}: ${q.title}`, command);
-      printResult(ctx, await runQuery(store, q.query, { now }), "table");
+      const { title, query, command } = serviceQuestion(q);
+      heading(`${q.integration}: ${title}`, command(flag));
+      printResult(ctx, await runQuery(store, query, { now }), "table");
     }
     for (const { title, query } of PEOPLE_QUERIES) {
       heading(title, `dm query ${flag} "${query}"`);

@@ -37,6 +37,7 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
           user("ldap_user", "uid=alice", { displayName: "Alice Example", email: ["alice@example.com"] }),
           user("pagerduty_user", "PBOB456", { displayName: "Bob Builder", email: "bob@example.com" }),
           user("github_user", "1002", { displayName: "carol", email: null, login: "carol" }),
+          user("ldap_user", "uid=dave", { displayName: "Dave D", email: ["dave@example.com"] }),
           { _key: "pagerduty_schedule:PS1", _type: "pagerduty_schedule", _class: "Schedule" as string, displayName: "Primary" },
           { _key: "pagerduty_team:PT1", _type: "pagerduty_team", _class: "Team", displayName: "Identity" },
           { _key: "github_team:77", _type: "github_team", _class: "UserGroup", displayName: "Identity team", slug: "identity" },
@@ -59,6 +60,8 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
         entities: [
           { _key: "person:bob@example.com", _type: "person", _class: "Person", displayName: "bob@example.com", email: "bob@example.com" },
           { _key: "person:carol", _type: "person", _class: "Person", displayName: "carol", username: "carol" },
+          // an imported person keyed by login, with an email: the ldap account with that email is theirs
+          { _key: "person:dave", _type: "person", _class: "Person", displayName: "Dave", email: ["Dave@Example.com"] },
           { _key: "team:acme/identity", _type: "team", _class: "Team", displayName: "identity", name: "identity", org: "acme" },
         ],
         relationships: [],
@@ -74,7 +77,7 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
   it("makes one Person per email and links every account, so JupiterOne's people queries work", async () => {
     const r = await linkPeople(store, { now: NOW + 1, syncRun: 1 });
     expect(r.people).toBe(1); // alice; bob is CODEOWNERS' person, linked not rewritten
-    expect(await keys(store, "Find Person that IS User")).toEqual(["person:alice@example.com", "person:bob@example.com", "person:carol"]);
+    expect(await keys(store, "Find Person that IS User")).toEqual(["person:alice@example.com", "person:bob@example.com", "person:carol", "person:dave"]);
     expect(await keys(store, "Find Person that IS pagerduty_user that ASSIGNED pagerduty_schedule")).toEqual(["person:alice@example.com"]);
     expect(await keys(store, "Find User that IS Person that !IS ldap_user")).toEqual([
       "github_user:1002",
@@ -95,8 +98,8 @@ describe.each(BACKENDS)("linkPeople on %s", (backend) => {
     const run = await store.startSyncRun("services", "services", NOW + 3);
     await store.markUnseenDeleted("services", run, NOW + 3);
     const after = await linkPeople(store, { now: NOW + 4, syncRun: 4 });
-    expect(after.deleted).toBe(1 + 3 + 1 + 1 + 2); // alice, her 3 edges, bob's and carol's edges, the 2 team edges
-    expect(await keys(store, "Find Person")).toEqual(["person:bob@example.com", "person:carol"]);
+    expect(after.deleted).toBe(1 + 3 + 1 + 1 + 1 + 2); // alice, her 3 edges, bob's, carol's and dave's edges, the 2 team edges
+    expect(await keys(store, "Find Person")).toEqual(["person:bob@example.com", "person:carol", "person:dave"]);
   });
 });
 

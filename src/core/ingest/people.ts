@@ -61,6 +61,12 @@ function nameParts(display: string): { firstName: string; lastName: string } {
 /** What the graph says, as the records the `people` run writes. */
 export function planPeople(users: ListItem[], persons: ListItem[], teams: ListItem[]) {
   const personByKey = new Map(persons.map((p) => [p.entity._key, p]));
+  // a Person another source wrote (CODEOWNERS, an import) is that email's person, whatever its key
+  const personByEmail = new Map<string, ListItem>();
+  for (const p of persons) {
+    if (p.entity._source === PEOPLE_SOURCE) continue;
+    for (const e of strings(p.properties.email)) if (!personByEmail.has(e.toLowerCase())) personByEmail.set(e.toLowerCase(), p);
+  }
   const newPersons = new Map<string, EntityRecord>();
   const edges = new Map<string, RelationshipRecord>();
   const linked = new Set<string>();
@@ -83,9 +89,9 @@ export function planPeople(users: ListItem[], persons: ListItem[], teams: ListIt
       const email = raw.trim().toLowerCase();
       if (!EMAIL.test(email)) continue;
       const key = `person:${email}`;
-      const existing = personByKey.get(key);
+      const existing = personByEmail.get(email) ?? personByKey.get(key);
       if (existing && existing.entity._source !== PEOPLE_SOURCE) {
-        link(key, existing.entity._type, user);
+        link(existing.entity._key, existing.entity._type, user);
         continue;
       }
       if (!newPersons.has(key)) {

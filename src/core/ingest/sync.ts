@@ -38,6 +38,8 @@ export interface RunSyncOptions {
   progress?: (done: number, total?: number, unit?: string) => void;
   /** run dm reconcile after a run that wrote something (default true) */
   reconcile?: boolean;
+  /** join accounts into people after the run (linkPeople; default true): several runs in a row need it once, after the last */
+  people?: boolean;
   /** where credential references are read (the environment, Vault); default: none set */
   secrets?: SecretSources;
 }
@@ -131,7 +133,7 @@ export async function runSync<C>(
     subject: instance,
     details: { runId, status, created: summary.created, updated: summary.updated, deleted: summary.deleted },
   });
-  await linkPeople(store, { now: options.now, syncRun: runId });
+  if (options.people !== false) await linkPeople(store, { now: options.now, syncRun: runId });
   if (options.reconcile !== false) {
     const r = await reconcile(store, { now: options.now, actor: "dm", ranBy: options.actor });
     summary.reconciled = { opened: r.opened, closed: r.closed, reopened: r.reopened };

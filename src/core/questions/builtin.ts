@@ -45,13 +45,12 @@ questions:
           f.fixedVersion AS fixed, f.severity AS severity, f.dueDate AS due ORDER BY due
   # JupiterOne's questions for the services dm syncs (docs/integrations.md), one per
   # integration; the published ones keep JupiterOne's id, so importing JupiterOne's
-  # file replaces them. \`dm demo\` asks each of them of its sample. The GitHub ones
-  # are tagged graph-github, the name of JupiterOne's integration.
+  # file replaces them. \`dm demo\` asks each of them of its sample.
   - id: integration-question-github-repos-without-branch-protection
     # JupiterOne/graph-github, jupiterone/questions/questions.yaml (managed:github), as published
     title: Which GitHub repos do not have branch protection rules?
     description: Finds all GitHub repos without branch protection rules (JupiterOne's managed question for GitHub).
-    tags: [dm, jupiterone, graph-github, dev, access, permissions]
+    tags: [dm, jupiterone, github, dev, access, permissions]
     queries:
       - name: bad
         query: FIND github_repo that !HAS github_branch_protection_rule
@@ -59,7 +58,7 @@ questions:
     # JupiterOne/graph-github, jupiterone/questions/questions.yaml (managed:github), as published
     title: Which GitHub repos are accessible to outside collaborators?
     description: Finds all GitHub repos accessible to outside collaborators (JupiterOne's managed question for GitHub).
-    tags: [dm, jupiterone, graph-github, access, permissions]
+    tags: [dm, jupiterone, github, access, permissions]
     queries:
       - name: outside
         query: >-
@@ -111,7 +110,7 @@ questions:
     # JupiterOne publishes no question for Kubernetes (JupiterOne/graph-kubernetes has no
     # jupiterone/questions; the managed questions library has none): written in their style,
     # on graph-kubernetes's kube_container_spec securityContext properties.
-    title: Which containers run privileged in the cluster?
+    title: Which Kubernetes containers run privileged?
     description: Containers of Kubernetes workloads with securityContext.privileged, by namespace and workload.
     tags: [dm, kubernetes, containers, access]
     queries:
