@@ -9,11 +9,10 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bitbucketIntegration } from "../src/integrations/bitbucket/index.js";
 import type { SyncWarning } from "../src/integrations/types.js";
-import { runQuery } from "../src/query/run.js";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { EntityRecord, RelationshipRecord } from "../src/store/types.js";
 import { dataModelProblemsOf } from "./data-model.js";
 import { type FakeBitbucket, startFakeBitbucket } from "./fakes/bitbucket.js";
+import { answerOf } from "./helpers/graph.js";
 import { dm, tempDir } from "./helpers/cli.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -43,17 +42,7 @@ function seed(bb: FakeBitbucket): void {
   );
 }
 
-async function query(db: string, q: string, now = NOW): Promise<unknown[]> {
-  const store = SqliteStore.open(db);
-  try {
-    const r = await runQuery(store, q, { now });
-    if (r.type === "list") return r.data.map((d) => d.entity._key).sort();
-    if (r.type === "table") return r.data;
-    return [];
-  } finally {
-    await store.close();
-  }
-}
+const query = (db: string, q: string, now = NOW) => answerOf(db, q, now);
 
 async function collectSync(config: unknown): Promise<{ entities: EntityRecord[]; relationships: RelationshipRecord[]; warnings: SyncWarning[] }> {
   const entities: EntityRecord[] = [];

@@ -10,10 +10,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ldapIntegration } from "../src/integrations/ldap/index.js";
 import { openDirectory, DEFAULT_USER_FILTER, USER_ATTRIBUTES } from "../src/integrations/ldap/client.js";
-import { runQuery } from "../src/query/run.js";
 import type { EntityRecord } from "../src/store/types.js";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { dataModelProblemsOf } from "./data-model.js";
+import { answerOf } from "./helpers/graph.js";
 import { dm, tempDir } from "./helpers/cli.js";
 import { BASE_DN, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, type Slapd, startSlapd } from "./helpers/slapd.js";
 
@@ -67,16 +66,7 @@ function setup(settings: Record<string, string | boolean>): { cwd: string; db: s
 
 const env = { LDAP_PASSWORD: SERVICE_PASSWORD };
 
-async function query(db: string, q: string): Promise<unknown[]> {
-  const store = SqliteStore.open(db);
-  try {
-    const r = await runQuery(store, q, { now: NOW, all: true });
-    if (r.type !== "table") throw new Error(`unexpected ${r.type}`);
-    return r.data;
-  } finally {
-    await store.close();
-  }
-}
+const query = (db: string, q: string) => answerOf(db, q, NOW);
 
 describe("dm sync ldap", () => {
   it("StartTLS with the CA: users (emails lowercased) and groups with their members; a second run changes nothing", async () => {

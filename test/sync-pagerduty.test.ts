@@ -9,10 +9,9 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pagerdutyIntegration } from "../src/integrations/pagerduty/index.js";
 import type { EntityRecord } from "../src/store/types.js";
-import { runQuery } from "../src/query/run.js";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { dataModelProblemsOf } from "./data-model.js";
 import { type FakePagerDuty, startFakePagerDuty } from "./fakes/pagerduty.js";
+import { answerOf } from "./helpers/graph.js";
 import { dm, tempDir } from "./helpers/cli.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -21,17 +20,7 @@ const D = 24 * H;
 const TOKEN = "pd-secret-token-8842";
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function query(db: string, text: string): Promise<unknown[]> {
-  const store = SqliteStore.open(db);
-  try {
-    const r = await runQuery(store, text, { now: NOW, all: true });
-    if (r.type === "list") return r.data.map((d) => d.entity._key).sort();
-    if (r.type === "table") return r.data;
-    return [];
-  } finally {
-    await store.close();
-  }
-}
+const query = (db: string, text: string) => answerOf(db, text, NOW);
 
 describe("dm sync pagerduty", () => {
   let pd: FakePagerDuty;

@@ -8,28 +8,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { vaultIntegration } from "../src/integrations/vault/index.js";
-import { runQuery } from "../src/query/run.js";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { EntityRecord } from "../src/store/types.js";
 import { dataModelProblemsOf } from "./data-model.js";
 import { type FakeVault, startFakeVault } from "./fakes/vault.js";
+import { answerOf } from "./helpers/graph.js";
 import { dm, tempDir } from "./helpers/cli.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 const TOKEN = "hvs.vault-token-77310";
 const SECRET_VALUE = "p4ssw0rd-never-read";
 
-async function query(db: string, text: string): Promise<unknown[]> {
-  const store = SqliteStore.open(db);
-  try {
-    const r = await runQuery(store, text, { now: NOW, all: true });
-    if (r.type === "list") return r.data.map((d) => d.entity._key).sort();
-    if (r.type === "table") return r.data;
-    return [];
-  } finally {
-    await store.close();
-  }
-}
+const query = (db: string, text: string) => answerOf(db, text, NOW);
 
 describe("dm sync vault", () => {
   let vault: FakeVault;
