@@ -223,6 +223,11 @@ describe("dm sync github", () => {
     ]);
     // the token is nowhere in the database
     expect(fs.readFileSync(db).includes(Buffer.from(TOKEN))).toBe(false);
+    // dm sources names the instance, never the credential
+    const sources = await dm(["sources", "--db", db, "--json"], { cwd, env, now: NOW });
+    expect(sources.code).toBe(0);
+    expect(sources.stdout).toContain('"github:');
+    expect(sources.stdout + sources.stderr).not.toContain(TOKEN);
   });
 
   // JupiterOne's managed questions for GitHub: JupiterOne/graph-github,
