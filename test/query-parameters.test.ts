@@ -25,6 +25,21 @@ describe("dm query --param", () => {
   const names = (stdout: string) =>
     (JSON.parse(stdout) as { data: { properties: { name: string } }[] }).data.map((i) => i.properties.name);
 
+  it("fills a number of days in date arithmetic: date.now - {{maxDays}} days", async () => {
+    const { compile } = await import("../src/query/run.js");
+    const { sqliteDialect } = await import("../src/query/dialect.js");
+    const now = Date.UTC(2026, 11, 4);
+    const literal = compile("find google_user with seenOn < date.now - 30 days", sqliteDialect, { now });
+    const filled = compile("find google_user with seenOn < date.now - {{maxDays}} days", sqliteDialect, { now, parameters: { maxDays: 30 } });
+    expect(filled.sql).toBe(literal.sql);
+    expect(filled.params).toEqual(literal.params);
+    expect(() => compile("find google_user with seenOn < date.now - {{maxDays}} days", sqliteDialect, { now, parameters: { maxDays: "a month" } })).toThrow(
+      '{{maxDays}} is used as a number of days: give it a number, not "a month"',
+    );
+    const r = await dm(["query", "find google_user with logins > date.now - {{n}} hours", "--param", "n=1", "--format", "json", "--db", db]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it("fills the parameters, repeatable and typed", async () => {
     const r = await dm(["query", QUESTION, "--param", "domain=example.com", "--format", "json", "--db", db]);
     expect(r.code).toBe(0);

@@ -36,6 +36,8 @@ export type Value =
       /** signed amount, e.g. -7 for `- 7 days`, 0 for plain `date.now` */
       readonly amount: number;
       readonly unit: DateUnit;
+      /** `date.now - {{maxDays}} days`: the amount is this parameter's number, times `amount` (the sign, ±1) */
+      readonly amountParameter?: ParameterRef;
     });
 
 /** `{{name}}` inside a string; pos/end locate it in the query text. */

@@ -433,7 +433,15 @@ class Compiler {
         // A calendar step past JavaScript's date range gives NaN, which SQLite
         // binds as NULL (matches nothing) and PostgreSQL as numeric NaN (above
         // every number): refuse it on both.
-        const ms = resolveDate(this.options.now, value.amount, value.unit);
+        let amount = value.amount;
+        if (value.amountParameter) {
+          const filled = this.parameter(value.amountParameter);
+          if (typeof filled !== "number" || !Number.isFinite(filled)) {
+            this.fail(`{{${value.amountParameter.name}}} is used as a number of ${value.unit}s: give it a number, not ${JSON.stringify(filled)}`, value.amountParameter);
+          }
+          amount = value.amount * filled;
+        }
+        const ms = resolveDate(this.options.now, amount, value.unit);
         if (!Number.isFinite(ms)) this.fail("date out of range (more than 270,000 years from now)", value);
         return { kind: "number", value: ms };
       }

@@ -622,6 +622,18 @@ class Parser {
     const sign = this.acceptSym("-", null) ? -1 : this.acceptSym("+", null) ? 1 : 0;
     if (sign === 0) return { kind: "relativeDate", amount: 0, unit: "day", pos: start.pos, end: this.previous.end };
     const num = this.peek();
+    if (num.kind === "param") {
+      // `date.now - {{maxDays}} days`: a question parameter, filled with a number when the query runs
+      this.advance();
+      const unit = this.peek().kind === "ident" ? UNITS[this.peek().value.toUpperCase()] : undefined;
+      if (unit === undefined) {
+        this.expect(UNIT_LABEL);
+        this.fail();
+      }
+      const unitTok = this.advance();
+      const amountParameter = { kind: "param" as const, name: num.value, pos: num.pos, end: num.end };
+      return { kind: "relativeDate", amount: sign, unit, amountParameter, pos: start.pos, end: unitTok.end };
+    }
     if (num.kind !== "number") {
       this.expect("a number");
       this.fail();
