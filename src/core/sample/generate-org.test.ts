@@ -133,7 +133,7 @@ describe("generateOrg", () => {
     }
     for (const h of entities.filter((e) => e._type === "host")) {
       expect(h._key).toMatch(/^host:ip-10-\d+-\d+-\d+$/);
-      expect(["container", "vm", "bare-metal"]).toContain(h.deployment);
+      expect(["immutable-container", "mutable-vm", "bare-metal"]).toContain(h.deployment);
       expect(h.lastSeenOn as number).toBeLessThanOrEqual(NOW);
       expect(typeof h["tag.Production"]).toBe("boolean");
     }

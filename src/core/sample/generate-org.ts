@@ -1179,8 +1179,13 @@ function hostRecords(ctx: Context, index: number, rng: Rng, out: AssetRecords): 
     hostname: deployment === "bare-metal" ? `${name}.dc1.example.com` : `${name}.ec2.internal`,
     os,
     osVersion,
-    deployment,
+    // the deployment models the hosts integration records (and the three-rs rules judge by)
+    deployment: deployment === "container" ? "immutable-container" : deployment === "vm" ? "mutable-vm" : "bare-metal",
+    mutable: deployment !== "container",
     createdOn: Math.floor(ctx.now - ageDays * DAY),
+    // rebuilt when created; mutable machines patched some weeks ago (no random draw: the rest of the sample stays as it was)
+    lastRebuiltOn: Math.floor(ctx.now - ageDays * DAY),
+    ...(deployment === "container" ? {} : { lastPatchedOn: Math.floor(ctx.now - Math.min(ageDays, (index * 37) % 75) * DAY) }),
     lastSeenOn: Math.floor(ctx.now - Math.min(lastSeenAgo, ageDays * DAY)),
     "tag.Production": production,
     "tag.AccountName": production ? "acme-prod" : rng.pick(NON_PROD_ACCOUNTS),

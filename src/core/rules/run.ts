@@ -1,0 +1,254 @@
+/**
+ * `dm rules run`: each enabled rule as tracked maintenance. One item per
+ * rule (its maintenance id from the pack and rule id), one finding per
+ * violating entity, owned by the entity's owner, due by the rule's period
+ * (or the SLA by severity). An entity that no longer violates gets its
+ * finding closed COMPLETE with the evidence "no longer matched by rule X on
+ * <date>", unless some source's latest sync failed or was partial (its
+ * assets may only be missing); one that violates again after such a close
+ * is reopened. Findings closed ERROR (a person said it is wrong) or
+ * RISK_ACCEPTED (honoured until it expires; `dm reconcile` reopens it then)
+ * are left as they are. Everything is written in one transaction with its
+ * audit entries; `dryRun` computes the same counts and writes nothing.
+ */
+import { type ListItem, runQuery } from "../../query/run.js";
+import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "../maintenance/close.js";
+import { DAY_MS, isoDate } from "../maintenance/due.js";
+import { FINDING_TYPE, findingEdge, findingKey, findingRecord, maintenanceIdFor } from "../maintenance/finding.js";
+import { lookupOwners, newFindingProps, ownerOf, writeFindings } from "../maintenance/open.js";
+import { syncState } from "../maintenance/reconcile.js";
+import { DEFAULT_SLA_DAYS } from "../vulns/config.js";
+import { configuredModels, type DeploymentRule, modelOf } from "./deployment.js";
+import { type DeploymentModel, fill, type Rule } from "./pack.js";
+
+/** The maintenance item a rule's findings belong to: stable for the pack and rule id. */
+export function ruleMaintenanceId(rule: Pick<Rule, "pack" | "id">): string {
+  return maintenanceIdFor(`rule ${rule.pack}/${rule.id}`, "");
+}
+
+export interface RuleOutcome {
+  id: string;
+  pack: string;
+  r: string;
+  maintenanceId: string;
+  /** entities violating it now (of a deployment model it applies to) */
+  violations: number;
+  opened: number;
+  closed: number;
+  reopened: number;
+  /** violations that already had an open finding, or a closed ERROR / RISK_ACCEPTED one */
+  unchanged: number;
+  /** findings that would have been closed, had every source's latest sync succeeded */
+  notClosed: number;
+  /** matched, but of no recorded deployment model: not judged */
+  unknownModel: number;
+}
+
+export interface RulesRunResult {
+  opened: number;
+  closed: number;
+  unchanged: number;
+  reopened: number;
+  dryRun: boolean;
+  rules: RuleOutcome[];
+  notes: string[];
+}
+
+export interface RulesRunOptions {
+  now: number;
+  /** who opens and closes: "dm" */
+  actor?: string;
+  /** the person or job that ran it, for the audit log */
+  ranBy?: string;
+  dryRun?: boolean;
+  deploymentModels?: readonly DeploymentRule[];
+  /** the due date of a rule whose `due` is `sla`; default: today's vulnerability SLA by severity */
+  slaDue?: (rule: Rule, item: ListItem, now: number) => number;
+}
+
+function defaultSlaDue(rule: Rule, _item: ListItem, now: number): number {
+  return now + DEFAULT_SLA_DAYS[rule.severity] * DAY_MS;
+}
+
+/** The entities violating the rule now, by key, and how many were matched but of an unknown model. */
+export async function violationsOf(
+  store: GraphStore,
+  rule: Rule,
+  models: ReadonlyMap<string, DeploymentModel>,
+  now: number,
+): Promise<{ matched: Map<string, ListItem>; unknownModel: ListItem[] }> {
+  const result = await runQuery(store, rule.query, { now, all: true, parameters: rule.parameters });
+  if (result.type !== "list") throw new Error("unreachable: rule queries are checked to select entities");
+  const matched = new Map<string, ListItem>();
+  const unknownModel: ListItem[] = [];
+  for (const item of result.data) {
+    if (item.entity._type === FINDING_TYPE) continue;
+    if (rule.appliesTo) {
+      const model = modelOf(item, models);
+      if (model === undefined) {
+        unknownModel.push(item);
+        continue;
+      }
+      if (!rule.appliesTo.includes(model)) continue;
+    }
+    matched.set(item.entity._key, item);
+  }
+  return { matched, unknownModel };
+}
+
+export async function runRules(store: GraphStore, rules: readonly Rule[], options: RulesRunOptions): Promise<RulesRunResult> {
+  const { now } = options;
+  const actor = options.actor ?? "dm";
+  const today = isoDate(now);
+  const slaDue = options.slaDue ?? defaultSlaDue;
+  const models = await configuredModels(store, options.deploymentModels ?? [], now);
+  const sync = await syncState(store);
+  const closingAllowed = sync.blocking === undefined;
+  const updates: FindingRow[] = [];
+  const fresh: { item: ListItem; rule: Rule; maintenanceId: string }[] = [];
+  const outcomes: RuleOutcome[] = [];
+  const unknownByType = new Map<string, Set<string>>();
+
+  for (const rule of rules) {
+    if (!rule.enabled) continue;
+    const mid = ruleMaintenanceId(rule);
+    const { matched, unknownModel } = await violationsOf(store, rule, models, now);
+    for (const item of unknownModel) {
+      const set = unknownByType.get(item.entity._type) ?? new Set();
+      set.add(item.entity._key);
+      unknownByType.set(item.entity._type, set);
+    }
+    const rows = await loadFindingRows(store, `Find ${FINDING_TYPE} with maintenanceId = '${mid}'`, now);
+    const outcome: RuleOutcome = {
+      id: rule.id,
+      pack: rule.pack,
+      r: rule.r,
+      maintenanceId: mid,
+      violations: matched.size,
+      opened: 0,
+      closed: 0,
+      reopened: 0,
+      unchanged: 0,
+      notClosed: 0,
+      unknownModel: unknownModel.length,
+    };
+    const byEntity = new Map<string, FindingRow>();
+    for (const row of rows) byEntity.set(row.finding.entityKey, row);
+    for (const row of rows) {
+      const f = row.finding;
+      if (f.closed || matched.has(f.entityKey)) continue;
+      if (!closingAllowed) {
+        outcome.notClosed++;
+        continue;
+      }
+      updates.push({
+        finding: closeFinding(f, { reason: "COMPLETE", actor, now, evidence: `no longer matched by rule ${rule.id} on ${today}` }),
+        raw: row.raw,
+      });
+      outcome.closed++;
+    }
+    for (const [entityKey, item] of matched) {
+      const row = byEntity.get(entityKey);
+      if (!row) {
+        fresh.push({ item, rule, maintenanceId: mid });
+        outcome.opened++;
+        continue;
+      }
+      if (row.finding.closed && row.finding.closeReason === "COMPLETE") {
+        // fixed once, broken again: the same finding, open again with a new due date
+        const again = reopenFinding(row.finding, now, `matched rule ${rule.id} again on ${today}`);
+        again.dueDate = rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due;
+        updates.push({ finding: again, raw: row.raw });
+        outcome.reopened++;
+        continue;
+      }
+      outcome.unchanged++;
+    }
+    outcomes.push(outcome);
+  }
+
+  const notes: string[] = [];
+  for (const [type, keys] of [...unknownByType].sort(([a], [b]) => a.localeCompare(b))) {
+    notes.push(`${keys.size} ${type} ${keys.size === 1 ? "has" : "have"} no deployment model; set one (deploymentModels: in dm.config.yaml) to judge the rules that depend on it`);
+  }
+  if (sync.blocking) {
+    notes.push(`nothing was closed: sync run ${sync.blocking.syncRun} was ${sync.blocking.status} (its assets may only be missing); sync again, then run the rules`);
+  }
+  const result: RulesRunResult = {
+    opened: fresh.length,
+    closed: outcomes.reduce((n, o) => n + o.closed, 0),
+    reopened: outcomes.reduce((n, o) => n + o.reopened, 0),
+    unchanged: outcomes.reduce((n, o) => n + o.unchanged, 0),
+    dryRun: options.dryRun === true,
+    rules: outcomes,
+    notes,
+  };
+  if (options.dryRun) return result;
+
+  const owners = await lookupOwners(
+    store,
+    fresh.map((f) => f.item.id),
+  );
+  const entities: EntityRecord[] = updates.map(({ finding, raw }) => recordOf(finding, raw));
+  const relationships: RelationshipRecord[] = [];
+  for (const { item, rule, maintenanceId } of fresh) {
+    const key = findingKey(maintenanceId, item.entity._key);
+    const props = newFindingProps(item, ownerOf(item, owners), {
+      maintenanceId,
+      shortDescription: fill(rule.open.short, rule.parameters),
+      description: fill(rule.open.description, rule.parameters),
+      webLink: rule.open.link,
+      dueDate: rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due,
+      createdBy: actor,
+      createdOn: now,
+      query: rule.query,
+      tracked: false,
+    });
+    entities.push({
+      ...findingRecord(key, { ...props, evidence: `matched rule ${rule.id} on ${today}` }),
+      ruleId: rule.id,
+      rulePack: rule.pack,
+      r: rule.r,
+      severity: rule.severity,
+    });
+    relationships.push(findingEdge(item.entity._key, item.entity._type, key));
+  }
+  const audit: AuditEntry[] = outcomes
+    .filter((o) => o.opened + o.closed + o.reopened > 0)
+    .map((o) => ({
+      at: now,
+      actor,
+      action: "rules.run",
+      subject: o.maintenanceId,
+      details: { rule: `${o.pack}/${o.id}`, violations: o.violations, opened: o.opened, closed: o.closed, reopened: o.reopened },
+    }));
+  audit.push({
+    at: now,
+    actor,
+    action: "rules.run",
+    subject: "rules",
+    details: {
+      rules: outcomes.length,
+      opened: result.opened,
+      closed: result.closed,
+      reopened: result.reopened,
+      ...(options.ranBy === undefined ? {} : { ranBy: options.ranBy }),
+      ...(sync.blocking ? { closingSkipped: sync.blocking } : {}),
+    },
+  });
+  await writeFindings(store, entities, relationships, now, { audit: () => audit });
+  return result;
+}
+
+/** Open findings per rule (`pack/id`): one grouped query. */
+export async function openFindingsByRule(store: GraphStore, now: number): Promise<Map<string, number>> {
+  const result = await runQuery(
+    store,
+    `Find ${FINDING_TYPE} with ruleId != undefined and closed = false as m return m.rulePack as pack, m.ruleId as id, count(m) as n`,
+    { now, all: true },
+  );
+  const out = new Map<string, number>();
+  if (result.type === "table") for (const row of result.data) out.set(`${String(row.pack)}/${String(row.id)}`, Number(row.n));
+  return out;
+}
