@@ -105,6 +105,8 @@ export async function rulesExplainCommand(ctx: CommandContext, options: RulesExp
   const s = ctx.style;
   ctx.stdout.write(`${s.bold(e.entity.displayName)} (${e.entity._type}, ${e.entity._key})\ndeployment model: ${e.entity.deploymentModel ?? "unknown"}\n\n`);
   const color = { violates: s.red, ok: s.green, "not-applicable": s.dim, unknown: s.yellow } as const;
-  ctx.stdout.write(renderTable(["RULE", "STATUS", "WHY"], e.rules.map((r) => [r.id, color[r.status](r.status), r.reason]), s));
+  // one rule per paragraph: the reasons are sentences, too long for a table column
+  const width = Math.max(...e.rules.map((r) => r.id.length));
+  for (const r of e.rules) ctx.stdout.write(`${r.id.padEnd(width)}  ${color[r.status](r.status)}\n  ${r.reason}\n`);
   return e;
 }
