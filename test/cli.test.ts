@@ -426,8 +426,16 @@ describe("dm demo", () => {
     expect(section("Accounts of people who are not in the LDAP directory")).toMatch(
       new RegExp(`\\ngithub_user +Dana Contractor\\ngithub_user +${people[4]!.name}\\ngitlab_user +${people[5]!.name}\\nperson `),
     );
+    // the three R's: a rules run, and why repave means nothing for a container but is owed by an old VM
+    expect(r.stdout).toMatch(/Rules run: opened [1-9]\d* · closed 0 · reopened 0 · unchanged 0/);
+    expect(r.stdout).toMatch(/\nrepave-host-age +repave +\d+ +\d+ +0 +0\n/);
+    expect(r.stdout).toContain(
+      "repave: not applicable — deployment model is immutable-container; repaving it achieves nothing, it is replaced on every deploy; rebuild its image instead (rule repair-image-pinning)",
+    );
+    expect(r.stdout).toMatch(/Why each rule does or does not apply to \S+ \(mutable-vm\)[\s\S]*repave-host-age +violates\n {2}repave: violates — Mutable machines not rebuilt in 90 days/);
     // Running it twice changes nothing: the second load is all unchanged.
     const again = await dm(["demo", "--db", db]);
+    expect(again.stdout).toMatch(/Rules run: opened 0 · closed 0 · reopened 0 · unchanged [1-9]\d*/);
     expect(again.stdout).toMatch(/created 0, unchanged \d+/);
     expect(again.stdout).toMatch(/ {2}github:acme +succeeded: created 0, updated 0, unchanged [1-9]\d*\n/);
   });

@@ -4,6 +4,9 @@ import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/gener
 import { sampleDirectory, sampleServiceSources, type ServiceSource } from "../../core/sample/services.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
 import { builtinQuestions } from "../../core/questions/questions.js";
+import { builtinPack } from "../../core/rules/config.js";
+import { explainEntity } from "../../core/rules/explain.js";
+import { runRules } from "../../core/rules/run.js";
 import type { Integration } from "../../integrations/types.js";
 import type { GraphStore } from "../../store/types.js";
 import { z } from "zod";
@@ -18,6 +21,7 @@ import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
+import { printExplanation, printRun } from "./rules.js";
 import { reportCommand, shellArg } from "./report.js";
 import { statsCommand } from "./stats.js";
 import type { DemoFlags } from "./demo.command.js";
@@ -229,6 +233,27 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
       printResult(ctx, await runQuery(store, query, { now }), "table");
     }
   }, { create: true });
+
+  heading("Hygiene rules, the three R's: repair, rotate, repave", `dm rules run ${flag}`);
+  const explained = await withStore(ctx, db, async (store) => {
+    const rules = builtinPack().rules;
+    printRun(ctx, await runRules(store, rules, { now, actor: "dm", ranBy: ctx.actor() }));
+    // one container and one mutable VM: what each rule says about them, and why
+    const pick = async (query: string) => {
+      const r = await runQuery(store, query, { now });
+      return r.type === "table" ? (r.data[0]?.key as string | undefined) : undefined;
+    };
+    const container = await pick("Find kube_deployment as d return d._key as key ORDER BY d._key LIMIT 1");
+    const vm = await pick("Find Host with deployment = 'mutable-vm' and lastRebuiltOn < date.now - 90 days as h return h._key as key ORDER BY h._key LIMIT 1");
+    return Promise.all([container, vm].filter((k): k is string => k !== undefined).map((k) => explainEntity(store, rules, k, { now })));
+  }, { create: true });
+  for (const e of explained) {
+    heading(`Why each rule does or does not apply to ${e.entity.displayName} (${e.entity.deploymentModel ?? "unknown"})`, `dm rules explain ${shellArg(e.entity._key)} ${flag}`);
+    // the rules about other kinds of asset, in one line
+    const elsewhere = e.rules.filter((r) => r.status === "not-applicable" && r.reason.includes("the rule is about"));
+    printExplanation(ctx, { ...e, rules: e.rules.filter((r) => !elsewhere.includes(r)) });
+    ctx.stdout.write(s.dim(`(${elsewhere.length} more rules are about other kinds of asset: ${elsewhere.map((r) => r.id).join(", ")})\n`));
+  }
 
   ctx.stdout.write(
     `\n${s.bold("Next")}\n` +

@@ -62,7 +62,7 @@ export async function rulesListCommand(ctx: CommandContext, options: RulesListFl
   return rows;
 }
 
-function printRun(ctx: CommandContext, r: RulesRunResult): void {
+export function printRun(ctx: CommandContext, r: RulesRunResult): void {
   const s = ctx.style;
   const verb = r.dryRun ? "would open" : "opened";
   ctx.stdout.write(
@@ -102,11 +102,15 @@ export async function rulesExplainCommand(ctx: CommandContext, options: RulesExp
     ctx.stdout.write(`${JSON.stringify({ entity: e.entity, rules: e.rules.map(({ id, r, status, reason }) => ({ id, r, status, reason })) }, null, 2)}\n`);
     return e;
   }
+  printExplanation(ctx, e);
+  return e;
+}
+
+export function printExplanation(ctx: CommandContext, e: Explanation): void {
   const s = ctx.style;
   ctx.stdout.write(`${s.bold(e.entity.displayName)} (${e.entity._type}, ${e.entity._key})\ndeployment model: ${e.entity.deploymentModel ?? "unknown"}\n\n`);
   const color = { violates: s.red, ok: s.green, "not-applicable": s.dim, unknown: s.yellow } as const;
   // one rule per paragraph: the reasons are sentences, too long for a table column
   const width = Math.max(...e.rules.map((r) => r.id.length));
   for (const r of e.rules) ctx.stdout.write(`${r.id.padEnd(width)}  ${color[r.status](r.status)}\n  ${r.reason}\n`);
-  return e;
 }
