@@ -11,6 +11,7 @@
  * are left as they are. Everything is written in one transaction with its
  * audit entries; `dryRun` computes the same counts and writes nothing.
  */
+import { j1qlString } from "../../query/quote.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "../maintenance/close.js";
@@ -97,6 +98,39 @@ export async function violationsOf(
   return { matched, unknownModel };
 }
 
+interface FindingState {
+  key: string;
+  entityKey: string;
+  closed: boolean;
+  closeReason: string | undefined;
+}
+
+/** A rule's findings, only what a run decides on: one table query, no whole entities. */
+async function findingStates(store: GraphStore, maintenanceId: string, now: number): Promise<FindingState[]> {
+  const result = await runQuery(
+    store,
+    `Find ${FINDING_TYPE} with maintenanceId = '${maintenanceId}' as m return m._key as key, m.entityKey as entityKey, m.closed as closed, m.closeReason as closeReason`,
+    { now, all: true },
+  );
+  if (result.type !== "table") throw new Error("unreachable: a RETURN query is a table");
+  return result.data.map((r) => ({
+    key: String(r.key),
+    entityKey: String(r.entityKey ?? ""),
+    closed: r.closed === true || r.closed === 1,
+    closeReason: typeof r.closeReason === "string" ? r.closeReason : undefined,
+  }));
+}
+
+/** Findings by key, whole (in chunks: the keys are bound values). */
+async function loadFindingsByKey(store: GraphStore, keys: readonly string[], now: number): Promise<FindingRow[]> {
+  const out: FindingRow[] = [];
+  for (let i = 0; i < keys.length; i += 500) {
+    const list = keys.slice(i, i + 500).map(j1qlString).join(", ");
+    out.push(...(await loadFindingRows(store, `Find ${FINDING_TYPE} with _key = (${list})`, now)));
+  }
+  return out;
+}
+
 export async function runRules(store: GraphStore, rules: readonly Rule[], options: RulesRunOptions): Promise<RulesRunResult> {
   const { now } = options;
   const actor = options.actor ?? "dm";
@@ -119,7 +153,7 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       set.add(item.entity._key);
       unknownByType.set(item.entity._type, set);
     }
-    const rows = await loadFindingRows(store, `Find ${FINDING_TYPE} with maintenanceId = '${mid}'`, now);
+    const rows = await findingStates(store, mid, now);
     const outcome: RuleOutcome = {
       id: rule.id,
       pack: rule.pack,
@@ -133,19 +167,17 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       notClosed: 0,
       unknownModel: unknownModel.length,
     };
-    const byEntity = new Map<string, FindingRow>();
-    for (const row of rows) byEntity.set(row.finding.entityKey, row);
+    const byEntity = new Map<string, FindingState>();
+    for (const row of rows) byEntity.set(row.entityKey, row);
+    const toClose: string[] = [];
+    const toReopen = new Map<string, ListItem>();
     for (const row of rows) {
-      const f = row.finding;
-      if (f.closed || matched.has(f.entityKey)) continue;
+      if (row.closed || matched.has(row.entityKey)) continue;
       if (!closingAllowed) {
         outcome.notClosed++;
         continue;
       }
-      updates.push({
-        finding: closeFinding(f, { reason: "COMPLETE", actor, now, evidence: `no longer matched by rule ${rule.id} on ${today}` }),
-        raw: row.raw,
-      });
+      toClose.push(row.key);
       outcome.closed++;
     }
     for (const [entityKey, item] of matched) {
@@ -155,15 +187,27 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
         outcome.opened++;
         continue;
       }
-      if (row.finding.closed && row.finding.closeReason === "COMPLETE") {
-        // fixed once, broken again: the same finding, open again with a new due date
-        const again = reopenFinding(row.finding, now, `matched rule ${rule.id} again on ${today}`);
-        again.dueDate = rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due;
-        updates.push({ finding: again, raw: row.raw });
+      if (row.closed && row.closeReason === "COMPLETE") {
+        toReopen.set(row.key, item);
         outcome.reopened++;
         continue;
       }
       outcome.unchanged++;
+    }
+    // only the findings that change are loaded whole
+    for (const row of await loadFindingsByKey(store, [...toClose, ...toReopen.keys()], now)) {
+      const item = toReopen.get(row.finding.key);
+      if (!item) {
+        updates.push({
+          finding: closeFinding(row.finding, { reason: "COMPLETE", actor, now, evidence: `no longer matched by rule ${rule.id} on ${today}` }),
+          raw: row.raw,
+        });
+        continue;
+      }
+      // fixed once, broken again: the same finding, open again with a new due date
+      const again = reopenFinding(row.finding, now, `matched rule ${rule.id} again on ${today}`);
+      again.dueDate = rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due;
+      updates.push({ finding: again, raw: row.raw });
     }
     outcomes.push(outcome);
   }
