@@ -5,6 +5,8 @@
  * dm oncall sync. Settings are read once, at start: a mistake stops the
  * server before it listens.
  */
+import { loadRulesSetup } from "../../core/rules/config.js";
+import { runRules } from "../../core/rules/run.js";
 import { secretSourcesOf } from "../../integrations/credentials.js";
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -71,6 +73,23 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
           return { items: r.items, opened: r.opened, closed: r.closed, reopened: r.reopened, errors: r.errors.length };
         },
       };
+    case "rules": {
+      // the packs and overrides of the same file, read once: a bad pack stops dm serve at start
+      const setup = loadRulesSetup(file);
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          const r = await runRules(store, setup.packs.flatMap((p) => p.rules), {
+            now,
+            actor: "dm",
+            ranBy: SCHEDULER_ACTOR,
+            deploymentModels: setup.deploymentModels,
+          });
+          return { rules: r.rules.length, opened: r.opened, closed: r.closed, reopened: r.reopened };
+        },
+      };
+    }
     case "vulns-scan": {
       const settings = vulnsSettings(ctx, { config: file });
       const dbFile = osvDbPath(ctx, {}, settings);

@@ -9,6 +9,7 @@
  *     sync: "0 * * * *"          # every instance of integrations:, one job each
  *     reconcile: "*\/15 * * * *"
  *     vulns-scan: "30 2 * * *"
+ *     rules: "0 * * * *"             # dm rules run: the enabled packs of this file
  *     oncall-sync: "*\/5 * * * *"
  *
  * `sync` may instead map integration ids or instance names to expressions
@@ -21,7 +22,7 @@ import { InputError } from "../../shared/errors.js";
 import { type ConfiguredInstance, loadConfigFile } from "../ingest/config-file.js";
 import { CronError, type CronSchedule, parseCron } from "./cron.js";
 
-export const JOB_KINDS = ["sync", "reconcile", "vulns-scan", "oncall-sync"] as const;
+export const JOB_KINDS = ["sync", "reconcile", "vulns-scan", "oncall-sync", "rules"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export type JobSpec =
