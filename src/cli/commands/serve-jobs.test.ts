@@ -58,6 +58,34 @@ schedule:
     await expect(jobs[2]!.run(jctx)).rejects.toThrow(/no advisory database at .*osv\.db/);
   });
 
+  it("runs the rules with the file's overrides, and refuses a bad pack at start", async () => {
+    const { ctx } = setup(`
+schedule:
+  rules: "0 * * * *"
+rules:
+  overrides:
+    hygiene-no-owner: { enabled: false }
+`);
+    const { jobs } = scheduledJobs(ctx, {});
+    expect(jobs.map((j) => j.name)).toEqual(["rules"]);
+    const store = SqliteStore.open(":memory:");
+    stores.push(store);
+    await store.upsert(
+      {
+        entities: [
+          { _key: "host:web-1", _type: "host", _class: "Host", displayName: "web-1", deployment: "mutable-vm", lastPatchedOn: NOW - 60 * 86_400_000 },
+        ],
+        relationships: [],
+      },
+      { now: NOW, source: "test" },
+    );
+    const jctx = { store, now: NOW, scheduledFor: NOW, logger: createLogger("silent") };
+    // web-1: past its patch age; it has no owner, but that rule is disabled in the file
+    expect(await jobs[0]!.run(jctx)).toEqual({ rules: 11, opened: 1, closed: 0, reopened: 0 });
+    const bad = setup('schedule:\n  rules: "0 * * * *"\nrules:\n  overrides:\n    no-such-rule: { enabled: false }\n');
+    expect(() => scheduledJobs(bad.ctx, {})).toThrow("rules.overrides.no-such-rule: no rule of that id in the packs");
+  });
+
   it("finds no jobs without a config file, reads --config, and refuses an on-call job without its config", () => {
     expect(scheduledJobs(setup().ctx, {})).toEqual({ jobs: [] });
     const { ctx, cwd } = setup();
