@@ -58,6 +58,7 @@ vi.mock("./commands/serve.js", () => recorders("serveCommand"));
 vi.mock("./commands/token.js", () => recorders("tokenCreateCommand", "tokenListCommand", "tokenRevokeCommand"));
 vi.mock("./commands/oncall.js", () => recorders("oncallSyncCommand", "oncallStatusCommand"));
 vi.mock("./commands/questions.js", () => recorders("questionsImportCommand", "questionsListCommand", "askCommand"));
+vi.mock("./commands/rules.js", () => recorders("rulesListCommand", "rulesRunCommand", "rulesExplainCommand"));
 
 /**
  * Each command line and the implementation it must reach. `consumed`: flags
@@ -90,6 +91,9 @@ const COMMANDS: Record<string, { fn: string; consumed?: string[] }> = {
   "questions import": { fn: "questionsImportCommand" },
   "questions list": { fn: "questionsListCommand" },
   ask: { fn: "askCommand" },
+  "rules list": { fn: "rulesListCommand" },
+  "rules run": { fn: "rulesRunCommand" },
+  "rules explain": { fn: "rulesExplainCommand" },
 };
 
 /** The commands the program really has, by their path ("vulns db import"). */
@@ -269,7 +273,7 @@ export async function resolve(specifier, context, next) {
   it("dm --help loads every registration and no implementation", () => {
     const loaded = loadedBy(["--help"]);
     // questions.command.js holds two registrations (dm questions, dm ask)
-    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(19);
+    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(20);
     expect(loaded.filter(heavy)).toEqual([]);
   });
 });
