@@ -4,11 +4,19 @@ import { dbOption, type FlagsOf, type Registration, run } from "../registration.
 const define = (program: Command) =>
   program
     .command("show")
-    .description("One maintenance item: what, why, due, progress, and its findings")
-    .argument("<maintenanceId>", "the item's id (8 hex digits, shown by dm list and dm stats)")
+    .description("One maintenance item (what, why, due, progress, its findings), or one asset (how it is deployed, its properties, what it owes)")
+    .argument("<id>", "an item's id (8 hex digits, shown by dm list and dm stats), or an asset's key or name")
     .option("-a, --all", "every finding, not only the first 50")
     .option("--json", "print the item as JSON")
-    .addOption(dbOption());
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  dm show 9c3e21a0                  a maintenance item
+  dm show web-1                     an asset: its deployment model, properties and findings
+  dm show repo:checkout-proxy --json`,
+    );
 
 /** What `dm show` parses from its flags. */
 export type ShowFlags = FlagsOf<typeof define>;

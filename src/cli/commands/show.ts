@@ -1,13 +1,15 @@
-/** `dm show MID`: one maintenance item, its numbers and its findings. */
+/** `dm show MID`: one maintenance item, its numbers and its findings; `dm show <asset>`: one asset. */
+import { type EntityView, viewEntity } from "../../core/entity-view.js";
 import { formatDue, isoDate } from "../../core/maintenance/due.js";
-import { assertMaintenanceId, type Finding } from "../../core/maintenance/finding.js";
+import { type Finding, MAINTENANCE_ID } from "../../core/maintenance/finding.js";
 import { byDue, isOverdue } from "../../core/maintenance/report.js";
 import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
-import { NotFoundError } from "../../shared/errors.js";
+import { InputError, NotFoundError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
-import type { CommandContext } from "../context.js";
-import { renderTable } from "../output.js";
+import { type CommandContext, withStore } from "../context.js";
+import { formatCell, renderTable } from "../output.js";
 import { plural } from "./report.js";
+import { rulesSetup } from "./rules.js";
 import { daysText, forecastText, percent } from "./stats.js";
 import type { ShowFlags } from "./show.command.js";
 
@@ -43,12 +45,15 @@ function order(findings: Finding[]): Finding[] {
   return [...open, ...closed];
 }
 
-export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult> {
-  const id = assertMaintenanceId(options.id);
+export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult | EntityView> {
+  const id = options.id;
   const now = ctx.now();
+  if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options);
   const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, { maintenanceId: id }));
   if (findings.length === 0) {
-    throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm list` and `dm stats` show the ids of the items."] });
+    throw new NotFoundError(`no maintenance item ${id}`, {
+      details: ["`dm list` and `dm stats` show the ids of the items; an asset whose name looks like an id: give its key."],
+    });
   }
   const { burndown: _series, ...stats } = statsOf(findings, now);
   // Item-level text from the finding that describes it best (normally all the same).
@@ -121,4 +126,50 @@ export async function showCommand(ctx: CommandContext, options: ShowOptions): Pr
   if (stats.open > 0) text += `\nProgress over time:  dm stats ${id}\n`;
   ctx.stdout.write(text);
   return result;
+}
+
+/** Properties not worth a line of their own in the asset view. */
+const HIDDEN = new Set(["name", "displayName"]);
+
+/** `dm show <asset>`: what it is, how it is deployed and who said so, its properties and findings. */
+async function showEntity(ctx: CommandContext, options: ShowOptions): Promise<EntityView> {
+  if (await ctx.remote(options.db)) {
+    throw new InputError("dm show <asset> reads a local database; in remote mode use the dashboard's asset page", {
+      details: ["dm show MID (8 hex digits) works in remote mode."],
+    });
+  }
+  const setup = rulesSetup(ctx);
+  const now = ctx.now();
+  const view = await withStore(ctx, options.db, (store) => viewEntity(store, options.id, { now, deploymentModels: setup.deploymentModels }));
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return view;
+  }
+  const s = ctx.style;
+  const e = view.entity;
+  const shownProps = Object.entries(view.properties)
+    .filter(([key, value]) => !HIDDEN.has(key) && value !== null && value !== undefined && value !== "")
+    .sort(([a], [b]) => a.localeCompare(b));
+  const pad = Math.max("Deployment".length, ...shownProps.map(([key]) => key.length));
+  const field = (name: string, value: string) => `  ${s.dim(name.padEnd(pad))}  ${value}\n`;
+  let text = `${s.bold(e.displayName)}  ${s.dim(`· ${e._key}`)}\n`;
+  text += `${e._class.join(", ")} (${e._type})\n\n`;
+  const source = { configured: "from deploymentModels in dm.config.yaml", recorded: "recorded by its source", unknown: "" }[e.deploymentModelSource];
+  text += field(
+    "Deployment",
+    e.deploymentModel ? `${e.deploymentModel}  ${s.dim(`(${source})`)}` : `unknown  ${s.dim("(set one with deploymentModels: in dm.config.yaml to judge repave)")}`,
+  );
+  for (const [key, value] of shownProps) text += field(key, formatCell(value, key));
+  const open = view.findings.filter((f) => !f.closed);
+  text += `\n${s.bold("Maintenance")}: ${open.length} open (${open.filter((f) => isOverdue(f, now)).length} overdue), ${view.findings.length - open.length} closed\n`;
+  if (view.findings.length > 0) {
+    const rows = view.findings.slice(0, options.all ? undefined : SHOW_ROWS).map((f) => {
+      const status = f.closed ? s.green(`${f.closeReason ?? "closed"}${f.closedOn ? ` ${isoDate(f.closedOn)}` : ""}`) : isOverdue(f, now) ? s.red(formatDue(f.dueDate, now)) : formatDue(f.dueDate, now);
+      return [status, f.shortDescription, f.maintenanceId, f.owner ?? ""];
+    });
+    text += renderTable(["STATUS", "ITEM", "ID", "OWNER"], rows, s, 70);
+  }
+  text += `\nWhich rules apply and why:  dm rules explain ${e._key}\n`;
+  ctx.stdout.write(text);
+  return view;
 }

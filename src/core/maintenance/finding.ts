@@ -168,10 +168,11 @@ export function propsOf(finding: Finding): FindingProps {
 export async function loadFindings(
   store: GraphStore,
   now: number,
-  filter: { maintenanceId?: string; open?: boolean; closed?: boolean } = {},
+  filter: { maintenanceId?: string; entityKey?: string; open?: boolean; closed?: boolean } = {},
 ): Promise<Finding[]> {
   const conditions: string[] = [];
   if (filter.maintenanceId !== undefined) conditions.push(`maintenanceId = ${j1qlString(filter.maintenanceId)}`);
+  if (filter.entityKey !== undefined) conditions.push(`entityKey = ${j1qlString(filter.entityKey)}`);
   if (filter.open) conditions.push("closed = false");
   if (filter.closed) conditions.push("closed = true");
   const query = `Find ${FINDING_TYPE}${conditions.length > 0 ? ` with ${conditions.join(" and ")}` : ""}`;
