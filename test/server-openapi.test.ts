@@ -255,6 +255,13 @@ describe.each(BACKENDS)("every response matches /api/openapi.json: %s", (backend
     const hosts = path.join(dirs[0]!, "hosts.json");
     fs.writeFileSync(hosts, JSON.stringify([{ hostname: "openapi-1" }]));
     await call("POST", "/api/v1/sync", { integration: "hosts", settings: { file: hosts } });
+    const rules = (await call("GET", "/api/v1/rules")).json as { rules: { id: string }[] };
+    expect(rules.rules.map((r) => r.id)).toContain("repave-host-age");
+    const dry = (await call("POST", "/api/v1/rules/run", { dryRun: true })).json as { dryRun: boolean };
+    expect(dry.dryRun).toBe(true);
+    await call("POST", "/api/v1/rules/run", { rule: "hygiene-no-owner" });
+    const explained = (await call("GET", "/api/v1/rules/explain?entity=openapi-1")).json as { entity: { _key: string } };
+    expect(explained.entity._key).toContain("openapi-1");
 
     // every GET the document lists was called (a new route cannot go unchecked)
     const gets = Object.entries(doc.paths).flatMap(([p, ops]) => ("get" in ops ? [`GET ${p}`] : []));

@@ -30,6 +30,7 @@ import { graphRoutes } from "./routes/graph.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
+import { rulesRoutes } from "./routes/rules.js";
 import { questionsRoutes } from "./routes/questions.js";
 import { openApi } from "./schemas.js";
 import { defaultWebDir, isApiPath, StaticFiles } from "./static.js";
@@ -149,13 +150,14 @@ export function createApp(options: AppOptions): App {
   const routes: Route[] = [
     ...opsRoutes(http, scheduler),
     ...jobsRoutes(scheduler),
-    ...queryRoutes,
+    ...queryRoutes({ dataDir: options.dataDir }),
     ...questionsRoutes,
     ...graphRoutes({ dataDir: options.dataDir }),
     ...maintenanceRoutes,
     ...adminRoutes,
     ...cliRoutes({ dataDir: options.dataDir, ...(options.vulns ? { vulns: options.vulns } : {}) }),
     ...dashboardRoutes,
+    ...rulesRoutes({ dataDir: options.dataDir }),
   ];
   routes.push(
     defineRoute({

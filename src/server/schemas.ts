@@ -2,10 +2,12 @@
  * What every route answers, as zod schemas: the one source for the
  * handlers' return types (route.ts), the 2xx response schemas of
  * /api/openapi.json (openapi.ts) and the dashboard's API types (web/src/api.ts
- * imports the types only). This module imports nothing but zod, so the
+ * imports the types only). This module imports nothing but zod and the
+ * rules' names (core/rules/models.ts, itself importing nothing), so the
  * dashboard's type check can read it without the server's Node code.
  */
 import { z } from "zod";
+import { DEPLOYMENT_MODELS, RS } from "../core/rules/models.js";
 
 const record = z.record(z.string(), z.unknown());
 const epochMs = z.number();
@@ -432,3 +434,62 @@ export const question = z.object({
 export const questionList = z.object({ questions: z.array(question) });
 export type Question = z.output<typeof question>;
 export type QuestionList = z.output<typeof questionList>;
+
+// ------------------------------------------------------------------ rules and deployment models
+
+const deploymentModel = z.enum(DEPLOYMENT_MODELS);
+
+export const deployment = z
+  .object({
+    model: deploymentModel.nullable().describe("null: unknown (no recorded model and no deploymentModels: query selects it)"),
+    source: z.enum(["configured", "recorded", "unknown"]).describe("configured: dm.config.yaml's deploymentModels; recorded: the entity's own property"),
+  })
+  .describe("how the asset is deployed");
+/** GET /api/v1/entities/{id}: the entity and how it is deployed. */
+export const entityPage = entityAnswer.extend({ deployment });
+
+export const ruleRow = z.object({
+  id: z.string(),
+  pack: z.string(),
+  r: z.enum(RS),
+  title: z.string(),
+  appliesTo: z.union([z.array(deploymentModel), z.literal("all")]),
+  enabled: z.boolean(),
+  openFindings: z.number(),
+  severity: z.string(),
+  rationale: z.string().describe("the threat the rule answers"),
+  query: z.string(),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+export const ruleList = z.object({ rules: z.array(ruleRow) });
+
+export const rulesRun = z.object({
+  opened: z.number(),
+  closed: z.number(),
+  unchanged: z.number(),
+  reopened: z.number(),
+  dryRun: z.boolean(),
+  rules: z.array(
+    z.object({ id: z.string(), pack: z.string(), r: z.string(), violations: z.number(), opened: z.number(), closed: z.number(), reopened: z.number() }),
+  ),
+  notes: z.array(z.string()),
+});
+
+export const ruleExplanation = z.object({
+  entity: z.object({ _key: z.string(), _type: z.string(), displayName: z.string(), deploymentModel: deploymentModel.nullable() }),
+  rules: z.array(
+    z.object({
+      id: z.string(),
+      pack: z.string(),
+      r: z.string(),
+      title: z.string(),
+      status: z.enum(["violates", "ok", "not-applicable", "unknown"]),
+      reason: z.string(),
+      rationale: z.string(),
+    }),
+  ),
+});
+export type EntityPage = z.output<typeof entityPage>;
+export type RuleList = z.output<typeof ruleList>;
+export type RulesRun = z.output<typeof rulesRun>;
+export type RuleExplanation = z.output<typeof ruleExplanation>;

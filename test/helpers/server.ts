@@ -33,7 +33,7 @@ export interface TestServer {
 
 export async function startTestServer(
   backend: Backend,
-  options: { limits?: Partial<ServerLimits>; now?: () => number; wrap?: (store: GraphStore) => GraphStore } = {},
+  options: { limits?: Partial<ServerLimits>; now?: () => number; wrap?: (store: GraphStore) => GraphStore; cwd?: string } = {},
 ): Promise<TestServer> {
   let store: GraphStore;
   let cleanup: () => Promise<void>;
@@ -59,7 +59,7 @@ export async function startTestServer(
     store: served,
     logger: createLogger("info", { write: (line: string) => log.push(line) }),
     now,
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "dm-server-home-")),
     version: "test",
     host: "127.0.0.1",

@@ -115,6 +115,7 @@ export type {
   CampaignSummary,
   EntityAnswer,
   EntityMetadata,
+  EntityPage,
   Forecast,
   Oncall,
   Overview,

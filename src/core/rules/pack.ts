@@ -28,12 +28,9 @@ import { DmError, InputError } from "../../shared/errors.js";
 import { parseDuration } from "../maintenance/due.js";
 import { SHORT_DESCRIPTION_MAX } from "../maintenance/finding.js";
 
-export const RS = ["repair", "rotate", "repave", "hygiene"] as const;
-export type R = (typeof RS)[number];
+import { DEPLOYMENT_MODELS, type DeploymentModel, type R, RS } from "./models.js";
 
-/** How an asset is deployed; what repave and repair mean depends on it. */
-export const DEPLOYMENT_MODELS = ["mutable-vm", "bare-metal", "immutable-vm", "immutable-container", "serverless"] as const;
-export type DeploymentModel = (typeof DEPLOYMENT_MODELS)[number];
+export { DEPLOYMENT_MODELS, type DeploymentModel, type R, RS } from "./models.js";
 
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 

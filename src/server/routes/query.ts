@@ -1,9 +1,11 @@
 /** J1QL over HTTP: the query, a page at a time, and single entities. */
 import { z } from "zod";
+import { deploymentOf } from "../../core/entity-view.js";
 import { metadataOf, runQuery } from "../../query/run.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { defineRoute, type Route } from "../route.js";
-import { entityAnswer, queryResult } from "../schemas.js";
+import { entityPage, queryResult } from "../schemas.js";
+import { serverRulesSetup } from "./rules.js";
 
 /** Rows per page at most: a client pages with the cursor rather than asking for everything at once. */
 export const MAX_PAGE_SIZE = 5000;
@@ -19,7 +21,8 @@ const queryBody = z.strictObject({
     .describe("values of the question parameters {{name}} in the query (bound, never written into SQL)"),
 });
 
-export const queryRoutes: Route[] = [
+export function queryRoutes(options: { dataDir: string }): Route[] {
+  return [
   defineRoute({
     method: "POST",
     path: "/api/v1/query",
@@ -44,13 +47,17 @@ export const queryRoutes: Route[] = [
     method: "GET",
     path: "/api/v1/entities/{id}",
     role: "reader",
-    summary: "One entity by its _id: metadata and properties",
+    summary: "One entity by its _id: metadata, properties, and how it is deployed (its deployment model and where that came from)",
     params: z.object({ id: z.string().describe("the entity's _id") }),
-    response: entityAnswer,
+    response: entityPage,
     async handle(ctx) {
       const [entity] = await ctx.store.getEntities([ctx.params.id]);
       if (!entity) throw new NotFoundError(`no entity with _id ${JSON.stringify(ctx.params.id)}`);
-      return { id: entity.id, entity: metadataOf(entity), properties: entity.props };
+      const item = { id: entity.id, entity: metadataOf(entity), properties: entity.props };
+      const { deploymentModels } = serverRulesSetup(ctx.cwd, options.dataDir);
+      const { model, source } = await deploymentOf(ctx.store, item, deploymentModels, ctx.now);
+      return { ...item, deployment: { model, source } };
     },
   }),
-];
+  ];
+}

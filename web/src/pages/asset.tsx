@@ -1,5 +1,5 @@
 /** One asset: its properties, its relationships, its findings and what happened to them. */
-import { type AssetFinding, type AssetFindings, type EntityAnswer, type Relationship, type Relationships as RelationshipsAnswer, useApi } from "../api";
+import { type AssetFinding, type AssetFindings, type EntityAnswer, type EntityPage, type Relationship, type Relationships as RelationshipsAnswer, useApi } from "../api";
 import { ErrorMessage, Loading, Status } from "../components/common";
 import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link } from "../router";
@@ -134,9 +134,20 @@ function summariseDetails(details: Record<string, unknown>): string {
     .join(", ");
 }
 
+/** How the asset is deployed: what repave and repair mean for it (dm rules explain says which rules apply). */
+function Deployment({ deployment }: { deployment: EntityPage["deployment"] }) {
+  const source = { configured: "set by deploymentModels in dm.config.yaml", recorded: "recorded by its source", unknown: "" }[deployment.source];
+  return (
+    <p className="deployment" data-testid="deployment">
+      Deployment model: <strong>{deployment.model ?? "unknown"}</strong>
+      {deployment.model ? ` (${source})` : " — set one with deploymentModels in dm.config.yaml so the repave rules can judge it"}
+    </p>
+  );
+}
+
 export function AssetPage({ id }: { id: string }) {
   const path = encodeURIComponent(id);
-  const entity = useApi<EntityAnswer>(`/api/v1/entities/${path}`);
+  const entity = useApi<EntityPage>(`/api/v1/entities/${path}`);
   const rels = useApi<RelationshipsAnswer>(`/api/v1/entities/${path}/relationships`);
   const findings = useApi<AssetFindings>(`/api/v1/entities/${path}/findings`);
   const error = entity.error ?? rels.error ?? findings.error;
@@ -149,6 +160,7 @@ export function AssetPage({ id }: { id: string }) {
         <Link to="/">Overview</Link> › {e._type}
       </p>
       <h1>{e.displayName ?? e._key}</h1>
+      <Deployment deployment={entity.data.deployment} />
       <div className="columns">
         <Properties answer={entity.data} />
         <div>
