@@ -214,6 +214,9 @@ describe("dashboard in Chromium", () => {
     expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe(closedAsset.entityName);
     const props = page.getByTestId("properties");
     expect(await props.locator("tr", { hasText: "_key" }).locator("td").innerText()).toBe(closedAsset.entityKey);
+    // how it is deployed, as the API says (the same computation as dm show)
+    const { deployment } = (await t.call("GET", `/api/v1/entities/${closedAsset.assetId}`, { token: t.tokens.reader })).json;
+    expect(await page.getByTestId("deployment").innerText()).toContain(`Deployment model: ${deployment.model ?? "unknown"}`);
 
     const rels = (await t.call("GET", `/api/v1/entities/${closedAsset.assetId}/relationships`, { token: t.tokens.reader })).json.relationships;
     const tree = (
