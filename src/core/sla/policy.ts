@@ -93,7 +93,7 @@ export function isSlaSeverity(value: unknown): value is SlaSeverity {
 
 // ------------------------------------------------------------------ parsing
 
-const Period = z.union([z.string(), z.number().int().positive()], {
+const Period = z.union([z.string(), z.number().int("expected a whole number of days, or a period like 30d").positive("expected a period like 30d, 2w or 12h (or a number of days)")], {
   error: "expected a period like 30d, 2w or 12h (or a number of days)",
 });
 
