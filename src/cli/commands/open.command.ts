@@ -9,7 +9,8 @@ const define = (program: Command) =>
     .option("-s, --short <text>", "short description, at most 50 characters (the finding's displayName)")
     .option("-d, --description <text>", "what to do and why (default: the short description)")
     .option("-l, --link <url>", "http(s) link to the instructions")
-    .option("--due <when>", "due date: days (7d, 30d, 2w) or a date (2027-03-31, end of that day UTC)")
+    .option("--due <when>", "due date: days (7d, 30d, 2w), a date (2027-03-31, end of that day UTC), or sla:<severity> (the SLA policy, e.g. sla:high)")
+    .option("--config <file>", "the config file whose sla: policy --due sla:<severity> uses (default: dm.config.yaml here, else in ~/.deferred-maintenance/)")
     .option("--track", "keep the query: dm reconcile closes findings that no longer match and opens new ones")
     .option("--dry-run", "check everything and list what would be opened; write nothing")
     .option("-y, --yes", "write without asking (required when not on a terminal)")
@@ -31,7 +32,10 @@ Examples:
           --short "Remove left-pad" --description "Use String.prototype.padStart" \\
           --link https://wiki.example.com/left-pad --due 30d --track --yes
   dm open --query "Find Host with os='centos'" --short "Move off CentOS" \\
-          --link https://wiki.example.com/centos --due 2027-03-31 --dry-run`,
+          --link https://wiki.example.com/centos --due 2027-03-31 --dry-run
+  dm open --query "Find Host with os='centos'" --short "Patch openssl" \\
+          --link https://wiki.example.com/openssl --due sla:high --yes
+          (due by the SLA policy: sooner on exposed hosts; see docs/sla.md)`,
     );
 
 /** What `dm open` parses from its flags. */

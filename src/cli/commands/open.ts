@@ -1,3 +1,5 @@
+import path from "node:path";
+import { findConfigFile } from "../../core/ingest/config-file.js";
 import { DAY_MS, DUE_CHOICES, isoDate, parseDue } from "../../core/maintenance/due.js";
 import { FINDING_TYPE } from "../../core/maintenance/finding.js";
 import {
@@ -8,6 +10,8 @@ import {
   previewNames,
   shortDescriptionProblem,
 } from "../../core/maintenance/open.js";
+import { isSlaSeverity, loadSlaPolicy, SLA_SEVERITIES, type SlaPolicy, type SlaSeverity, slaDue } from "../../core/sla/policy.js";
+import { dataDir } from "../../shared/config.js";
 import { DmError, InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
@@ -40,6 +44,25 @@ export async function askDue(p: Prompter, now: number, question = "Due"): Promis
   return parseDue(text, now, "the date");
 }
 
+/** `sla:high` -> the severity; undefined when the text is no `sla:` due; an InputError for a severity that is none. */
+export function slaSeverityOf(text: string): SlaSeverity | undefined {
+  const m = /^\s*sla:(.*)$/i.exec(text);
+  if (!m) return undefined;
+  const severity = m[1]!.trim().toLowerCase();
+  if (!isSlaSeverity(severity)) {
+    throw new InputError(`--due sla:${m[1]!.trim()}: "${m[1]!.trim()}" is not a severity; use ${SLA_SEVERITIES.map((s) => `sla:${s}`).join(", ")}`, {
+      details: ["The SLA policy (sla: in dm.config.yaml, docs/sla.md) gives the period of each severity."],
+    });
+  }
+  return severity;
+}
+
+/** The SLA policy: --config, else dm.config.yaml here or in ~/.deferred-maintenance/, else the defaults. */
+export function slaPolicyFor(ctx: CommandContext, config: string | undefined): SlaPolicy {
+  if (config !== undefined) return loadSlaPolicy(path.resolve(ctx.cwd, config));
+  return loadSlaPolicy(findConfigFile(ctx.cwd, dataDir(ctx.config)));
+}
+
 export async function openCommand(ctx: CommandContext, options: OpenOptions): Promise<OpenResult | undefined> {
   const now = ctx.now();
   let { query, short, description, link } = options;
@@ -53,7 +76,16 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
     const problem = linkProblem(link, "--link");
     if (problem) throw new InputError(problem);
   }
-  let dueDate = options.due === undefined ? undefined : parseDue(options.due, now, "--due");
+  const slaSeverity = options.due === undefined ? undefined : slaSeverityOf(options.due);
+  let sla: { policy: SlaPolicy; severity: SlaSeverity } | undefined;
+  let dueDate: number | undefined;
+  if (slaSeverity !== undefined) {
+    const policy = slaPolicyFor(ctx, options.config);
+    sla = { policy, severity: slaSeverity };
+    dueDate = slaDue(policy, { severity: slaSeverity, openedOn: now });
+  } else if (options.due !== undefined) {
+    dueDate = parseDue(options.due, now, "--due");
+  }
   if (query !== undefined) assertSelectionQuery(query);
   if (!ctx.interactive) {
     const missing = [
@@ -73,6 +105,11 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
   }
 
   return withBackend(ctx, options.db, async (b) => {
+    if (sla && b.remote) {
+      throw new InputError(`--due sla:${sla.severity} is not supported on a dm server (${b.remote}): the server does not apply a local SLA policy`, {
+        details: ["Give the due date itself (--due 30d or --due 2027-03-31), or run dm open against a local database with --db."],
+      });
+    }
     let confirmed = !!options.yes;
     if (ctx.interactive) {
       const p = ctx.prompter();
@@ -108,6 +145,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
         dueDate: dueDate!,
         track: !!options.track,
         dryRun: !!options.dryRun || refuse,
+        ...(sla ? { sla } : {}),
       },
       { now, actor: await b.actor() },
     );
@@ -132,8 +170,9 @@ function print(ctx: CommandContext, r: OpenResult, tracked: boolean): void {
   if (r.dryRun) parts.push(`Would open ${n(r.opened, "finding", "findings")}`);
   else parts.push(`Opened ${n(r.opened, "finding", "findings")}`);
   parts.push(`id ${r.maintenanceId}`);
-  parts.push(`due ${isoDate(r.dueDate)}`);
+  parts.push(`due ${isoDate(r.dueDate)}${r.sla ? ` (SLA ${r.sla.severity})` : ""}`);
   if (r.alreadyOpen > 0) parts.push(`${r.alreadyOpen} already open`);
+  if (r.sla && r.sla.exposed > 0) parts.push(`${n(r.sla.exposed, "on an exposed asset, due sooner", "on exposed assets, due sooner")}`);
   ctx.stdout.write(`${s.bold(parts.join(" · "))}${r.dryRun ? s.dim(" (dry run: nothing written)") : ""}\n`);
   if (r.dryRun && r.findings.length > 0) ctx.stdout.write(`  ${previewNames(r.findings.map((f) => f.entityName), 10)}\n`);
   if (r.skipped > 0) {

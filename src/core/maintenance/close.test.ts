@@ -235,10 +235,13 @@ describe("closeFinding / reopenFinding", () => {
     const accepted = closeFinding(base, { reason: "RISK_ACCEPTED", actor: CLOSER, now: NOW, link: PR, until: NOW + DAY_MS });
     expect(accepted).toMatchObject({ closed: true, status: "closed", acceptedUntil: NOW + DAY_MS, acceptedBy: CLOSER });
     const reopened = reopenFinding(accepted, NOW + 2 * DAY_MS, "risk acceptance expired on 2026-11-24");
+    // accepted for 2 days: the SLA clock resumes, the due date 2 days later (docs/sla.md)
     expect(reopened).toEqual({
       ...base,
+      dueDate: base.dueDate + 2 * DAY_MS,
+      pausedMs: 2 * DAY_MS,
       reopenedOn: NOW + 2 * DAY_MS,
-      evidence: "risk acceptance expired on 2026-11-24",
+      evidence: expect.stringMatching(/^risk acceptance expired on 2026-11-24; accepted for 2 days, so the SLA clock resumes: due \S+ -> \S+$/),
     });
   });
 });

@@ -10,7 +10,8 @@ import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
-import { assertFutureDate } from "./due.js";
+import { dueAfterPause, pausedFor } from "../sla/pause.js";
+import { assertFutureDate, formatDuration, isoDate, MAX_DATE } from "./due.js";
 import {
   assertMaintenanceId,
   CLOSE_REASONS,
@@ -93,6 +94,7 @@ const KNOWN_PROPS: ReadonlySet<string> = new Set<keyof FindingProps | "displayNa
   "acceptedBy",
   "evidence",
   "reopenedOn",
+  "pausedMs",
   "displayName",
 ]);
 
@@ -151,12 +153,29 @@ export function closeFinding(
 }
 
 /**
- * The finding, open again (an expired risk acceptance): the close fields go,
- * `reopenedOn` and the evidence say when and why.
+ * The finding, open again: the close fields go, `reopenedOn` and the
+ * evidence say when and why. Every source reopens through here (reconcile
+ * when a risk acceptance expires, scans and rules when a problem is back).
+ *
+ * The SLA clock stands still while a risk is accepted: a finding that was
+ * closed RISK_ACCEPTED resumes its clock rather than restarting it, its due
+ * date moved later by the time it spent accepted (closedOn -> now), added to
+ * `pausedMs`, and the evidence says so. (A caller that gives a reopened
+ * finding a new due date, e.g. after a COMPLETE close, overrides this.)
  */
 export function reopenFinding(finding: Finding, now: number, evidence: string): Finding {
   const rest = withoutCloseFields(finding);
-  return { ...rest, status: "open", closed: false, reopenedOn: now, evidence };
+  const reopened: Finding = { ...rest, status: "open", closed: false, reopenedOn: now, evidence };
+  if (finding.closeReason === "RISK_ACCEPTED" && finding.closedOn !== undefined && finding.dueDate > 0) {
+    const paused = pausedFor(finding.closedOn, now);
+    if (paused > 0) {
+      const due = Math.min(MAX_DATE, dueAfterPause(finding.dueDate, finding.closedOn, now));
+      reopened.dueDate = due;
+      reopened.pausedMs = (finding.pausedMs ?? 0) + paused;
+      reopened.evidence = `${evidence}; accepted for ${formatDuration(paused)}, so the SLA clock resumes: due ${isoDate(finding.dueDate)} -> ${isoDate(due)}`;
+    }
+  }
+  return reopened;
 }
 
 /** `COMPLETE` (any case) -> the reason, else an InputError listing them. */

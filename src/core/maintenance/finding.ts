@@ -48,6 +48,8 @@ export interface FindingProps {
   /** why dm closed or reopened it by itself (reconcile) */
   evidence?: string;
   reopenedOn?: number;
+  /** how long the SLA clock has stood still while risk was accepted, in total (ms): the due date already includes it */
+  pausedMs?: number;
 }
 
 export interface Finding extends FindingProps {
@@ -146,6 +148,7 @@ export function findingFrom(id: string, key: string, props: Record<string, unkno
     "acceptedBy",
     "evidence",
     "reopenedOn",
+    "pausedMs",
   ];
   for (const name of optional) {
     const v = props[name];

@@ -10,6 +10,7 @@ import { parseQuery } from "../../query/parser.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord, UpsertOptions, UpsertResult } from "../../store/types.js";
+import type { SlaPolicy, SlaSeverity } from "../sla/policy.js";
 import { assertFutureDate } from "./due.js";
 import {
   FINDING_TYPE,
@@ -34,6 +35,12 @@ export interface OpenInput {
   track: boolean;
   /** validate and report, write nothing */
   dryRun: boolean;
+  /**
+   * Due by the SLA policy (`--due sla:high`): each finding is due by the
+   * severity's period, shortened on exposed assets; `dueDate` is the
+   * unshortened date. The findings carry `severity` (and `exposure`).
+   */
+  sla?: { policy: SlaPolicy; severity: SlaSeverity };
 }
 
 export interface OpenedFinding {
@@ -56,6 +63,8 @@ export interface OpenResult {
   /** the findings this call opened (would open, on a dry run) */
   findings: OpenedFinding[];
   dryRun: boolean;
+  /** due by the SLA policy: the severity, and how many of the findings opened are on exposed assets (due sooner) */
+  sla?: { severity: SlaSeverity; exposed: number };
 }
 
 /** Findings per upsert batch (each batch also carries as many edges). */
@@ -295,10 +304,23 @@ export async function openMaintenance(
   const entities: EntityRecord[] = [];
   const relationships: RelationshipRecord[] = [];
   const findings: OpenedFinding[] = [];
+  const sla = input.sla;
+  let slaDueOf: ((item: ListItem) => { dueDate: number; exposure?: string }) | undefined;
+  if (sla) {
+    const policy = await import("../sla/policy.js");
+    const exposures = await policy.exposureOf(store, sla.policy, fresh, now);
+    slaDueOf = (item) => {
+      const exposure = exposures.get(item.id);
+      const dueDate = policy.slaDue(sla.policy, { severity: sla.severity, openedOn: now, exposure });
+      return exposure === undefined ? { dueDate } : { dueDate, exposure };
+    };
+  }
   for (const item of fresh) {
     const key = findingKey(maintenanceId, item.entity._key);
-    const props = newFindingProps(item, ownerOf(item, owners), base);
-    entities.push(findingRecord(key, props));
+    const due = slaDueOf?.(item);
+    const props = newFindingProps(item, ownerOf(item, owners), due ? { ...base, dueDate: due.dueDate } : base);
+    const extras = sla ? { severity: sla.severity, ...(due?.exposure === undefined ? {} : { exposure: due.exposure }) } : {};
+    entities.push({ ...findingRecord(key, props), ...extras });
     relationships.push(findingEdge(item.entity._key, item.entity._type, key));
     findings.push({ key, entityKey: props.entityKey, entityName: props.entityName, dueDate: props.dueDate });
   }
@@ -324,6 +346,7 @@ export async function openMaintenance(
                 query,
                 dueDate: input.dueDate,
                 tracked: input.track,
+                ...(sla ? { due: `sla:${sla.severity}` } : {}),
               },
             },
     });
@@ -337,5 +360,6 @@ export async function openMaintenance(
     skipped,
     findings: opened,
     dryRun: input.dryRun,
+    ...(sla ? { sla: { severity: sla.severity, exposed: opened.filter((f) => f.dueDate < input.dueDate).length } } : {}),
   };
 }

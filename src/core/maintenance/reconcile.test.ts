@@ -101,7 +101,9 @@ describe.each(BACKENDS)("reconcile on %s", (backend) => {
       status: "open",
       closed: false,
       reopenedOn: LATER,
-      evidence: "risk acceptance expired on 2026-11-24",
+      // accepted NOW -> reopened LATER: the SLA clock resumes, due 2 days later
+      evidence: `risk acceptance expired on 2026-11-24; accepted for 2 days, so the SLA clock resumes: due 2026-12-23 -> 2026-12-25`,
+      pausedMs: 2 * DAY_MS,
     });
     for (const gone of ["closedOn", "closedBy", "closeReason", "maintenanceLink", "acceptedUntil", "acceptedBy"] as const) {
       expect(f.payments![gone]).toBeUndefined();

@@ -2,7 +2,8 @@
  * Keep findings in step with the graph (`dm reconcile`, also after a sync):
  *
  * 1. Expired risk acceptances reopen (`closeReason RISK_ACCEPTED` and
- *    `acceptedUntil <= now`).
+ *    `acceptedUntil <= now`); the SLA clock resumes: each due date moves
+ *    later by the time the finding spent accepted (`reopenFinding`).
  * 2. Every tracked item (opened with `--track`) re-runs its query:
  *    - an open finding whose entity no longer matches is closed COMPLETE by
  *      `dm`, with the evidence (the date, and the sync run that showed it);
@@ -124,10 +125,14 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     `Find ${FINDING_TYPE} with closed = true and closeReason = 'RISK_ACCEPTED' and acceptedUntil <= date.now`,
     now,
   );
+  // The SLA clock resumes (reopenFinding moves each due date by the time accepted).
+  const dueMovedByItem = new Map<string, number>();
   for (const { finding, raw } of expired) {
     const until = finding.acceptedUntil ?? now;
-    updates.set(finding.key, { finding: reopenFinding(finding, now, `risk acceptance expired on ${isoDate(until)}`), raw });
+    const reopened = reopenFinding(finding, now, `risk acceptance expired on ${isoDate(until)}`);
+    updates.set(finding.key, { finding: reopened, raw });
     reopenedByItem.set(finding.maintenanceId, (reopenedByItem.get(finding.maintenanceId) ?? 0) + 1);
+    if (reopened.dueDate !== finding.dueDate) dueMovedByItem.set(finding.maintenanceId, (dueMovedByItem.get(finding.maintenanceId) ?? 0) + 1);
   }
 
   // 2. Tracked items.
@@ -224,7 +229,14 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   const opened = fresh.length;
   const audit: AuditEntry[] = [];
   for (const [mid, count] of [...reopenedByItem].sort(([a], [b]) => a.localeCompare(b))) {
-    audit.push({ at: now, actor, action: "reopen", subject: mid, details: { count, why: "risk acceptance expired" } });
+    const moved = dueMovedByItem.get(mid) ?? 0;
+    audit.push({
+      at: now,
+      actor,
+      action: "reopen",
+      subject: mid,
+      details: { count, why: "risk acceptance expired", ...(moved > 0 ? { dueMoved: moved, clock: "resumed: due dates moved later by the time accepted" } : {}) },
+    });
   }
   for (const item of perItem) {
     if (item.opened === 0 && item.closed === 0 && item.notClosed === 0) continue;

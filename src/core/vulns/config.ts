@@ -1,6 +1,8 @@
 /**
  * The `vulns:` section of dm.config.yaml: the fix-by SLA per severity and the
- * ignore list. Every ignore names a reason and an expiry; an expired one is
+ * ignore list. The SLA is the top-level `sla:` policy (docs/sla.md, with its
+ * exposure rules); `vulns: sla:` still overrides it per severity, for
+ * vulnerabilities only. Every ignore names a reason and an expiry; an expired one is
  * no longer honoured (and says so).
  *
  *   vulns:
@@ -16,17 +18,11 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../shared/errors.js";
 import { DAY_MS, parseDuration } from "../maintenance/due.js";
+import { DEFAULT_SLA_DAYS as POLICY_DEFAULT_DAYS, defaultSlaPolicy, type SlaPolicy, slaPeriod, slaPolicyFrom } from "../sla/policy.js";
 import type { VulnHit, VulnSeverity } from "./match.js";
 
-/** Days to fix, by severity. */
-export const DEFAULT_SLA_DAYS: Readonly<Record<VulnSeverity, number>> = {
-  critical: 7,
-  high: 30,
-  medium: 90,
-  low: 180,
-  // no severity published: treated as medium until someone looks
-  unknown: 90,
-};
+/** Days to fix, by severity: the SLA policy's defaults (src/core/sla/policy.ts). */
+export const DEFAULT_SLA_DAYS: Readonly<Record<VulnSeverity, number>> = POLICY_DEFAULT_DAYS;
 
 export interface IgnoreRule {
   id: string;
@@ -38,14 +34,25 @@ export interface IgnoreRule {
 }
 
 export interface VulnsConfig {
-  /** ms to fix, by severity */
+  /**
+   * ms to fix, by severity: the top-level `sla:` policy's periods, overridden
+   * per severity by `vulns: sla:` (vulnerabilities only)
+   */
   sla: Record<VulnSeverity, number>;
   ignore: IgnoreRule[];
+  /** the top-level SLA policy: its exposure rules shorten the periods above for exposed assets */
+  policy?: SlaPolicy;
+}
+
+/** Periods by vulnerability severity from a policy (`unknown` as medium). */
+function periodsOf(policy: SlaPolicy): Record<VulnSeverity, number> {
+  const severities: VulnSeverity[] = ["critical", "high", "medium", "low", "unknown"];
+  return Object.fromEntries(severities.map((s) => [s, slaPeriod(policy, s)])) as Record<VulnSeverity, number>;
 }
 
 export function defaultVulnsConfig(): VulnsConfig {
-  const sla = Object.fromEntries(Object.entries(DEFAULT_SLA_DAYS).map(([k, d]) => [k, d * DAY_MS])) as Record<VulnSeverity, number>;
-  return { sla, ignore: [] };
+  const policy = defaultSlaPolicy();
+  return { sla: periodsOf(policy), ignore: [], policy };
 }
 
 const duration = z.union([z.string(), z.number().int().positive()]);
@@ -88,7 +95,8 @@ function untilOf(value: string | Date, where: string): number {
  * defaults for what it does not say. Errors name the file and key.
  */
 export function vulnsConfigFrom(doc: unknown, file: string): VulnsConfig & { db?: string } {
-  const config = defaultVulnsConfig();
+  const policy = slaPolicyFrom(doc, file);
+  const config: VulnsConfig = { sla: periodsOf(policy), ignore: [], policy };
   const section = (doc as { vulns?: unknown } | null | undefined)?.vulns;
   if (section === undefined || section === null) return config;
   const parsed = Section.safeParse(section);

@@ -158,6 +158,43 @@ describe.each(BACKENDS)("dm vulns scan over the graph (%s)", (backend) => {
     expect(await findingOf("TEST-V4", "scored", T0)).toMatchObject({ severity: "high", dueDate: T0 + 30 * DAY_MS });
   });
 
+  it("uses the top-level SLA policy, shorter on exposed assets (exposure by query), and keeps the dates on the next scan", async () => {
+    const other: RepoSpec = { name: "other", packages: [["npm", "lodash", "4.17.20", "package-lock.json"]] };
+    await sync(store, T0, [SHOP, other]);
+    const config = vulnsConfigFrom(
+      { sla: { high: "20d", exposure: [{ name: "storefront", query: "Find CodeRepo with name = 'shop'", factor: 0.5 }] } },
+      "dm.config.yaml",
+    );
+    await scan(T0, config);
+    expect(await findingOf(LODASH, "shop", T0)).toMatchObject({ severity: "high", dueDate: T0 + 10 * DAY_MS, exposure: "storefront" });
+    expect(await findingOf(LODASH, "other", T0)).toMatchObject({ severity: "high", dueDate: T0 + 20 * DAY_MS });
+    expect((await findingOf(LODASH, "other", T0))!.exposure).toBeUndefined();
+    const again = await scan(T0 + DAY_MS, config);
+    expect(again.updated).toBe(0);
+    expect((await findingOf(LODASH, "shop", T0 + DAY_MS))!.dueDate).toBe(T0 + 10 * DAY_MS);
+    // vulns: sla: still overrides the policy's period for vulnerabilities
+    await sync(store, T0, [SHOP, other, { name: "third", packages: [["npm", "lodash", "4.17.20", "package-lock.json"]] }]);
+    await scan(T0 + 2 * DAY_MS, vulnsConfigFrom({ sla: { high: "20d" }, vulns: { sla: { high: "14d" } } }, "dm.config.yaml"));
+    expect((await findingOf(LODASH, "third", T0 + 2 * DAY_MS))!.dueDate).toBe(T0 + 16 * DAY_MS);
+  });
+
+  it("a risk acceptance that expires resumes the SLA clock, and the next scan keeps the moved due date", async () => {
+    await sync(store, T0, [SHOP]);
+    await scan(T0);
+    await closeMaintenance(store, {
+      maintenanceId: vulnMaintenanceId(LODASH),
+      reason: "RISK_ACCEPTED",
+      link: "https://wiki.example.com/adr/3",
+      until: T0 + 21 * DAY_MS,
+      actor: "ciso@example.com",
+      now: T0 + DAY_MS,
+    });
+    await reconcile(store, { now: T0 + 21 * DAY_MS });
+    expect(await findingOf(LODASH, "shop", T0 + 21 * DAY_MS)).toMatchObject({ closed: false, dueDate: T0 + 50 * DAY_MS, pausedMs: 20 * DAY_MS });
+    await scan(T0 + 22 * DAY_MS);
+    expect((await findingOf(LODASH, "shop", T0 + 22 * DAY_MS))!.dueDate).toBe(T0 + 50 * DAY_MS);
+  });
+
   it("opens one finding per vulnerability and asset, due by the severity SLA, with package, versions and manifest", async () => {
     await sync(store, T0, [SHOP, WEB, API, WORKER]);
     const result = await scan(T0);

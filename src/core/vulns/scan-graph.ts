@@ -5,7 +5,7 @@
  * - A vulnerability is one maintenance item (its id derived from the
  *   vulnerability id); each affected asset gets a finding on it
  *   (`<asset> -HAS-> deferred_maintenance`, `kind: vulnerability`) due by the
- *   severity SLA, so `dm`, `dm list`, `dm close`, `dm check` and `dm stats`
+ *   severity SLA (the SLA policy, shorter on exposed assets), so `dm`, `dm list`, `dm close`, `dm check` and `dm stats`
  *   work on them as on any maintenance.
  * - Tracked by evidence: an open finding whose asset no longer has a
  *   vulnerable version is closed COMPLETE saying what changed; a finding
@@ -28,6 +28,7 @@ import { isoDate } from "../maintenance/due.js";
 import { FINDING_TYPE, type Finding, type FindingProps, findingEdge, findingKey, findingRecord, SHORT_DESCRIPTION_MAX } from "../maintenance/finding.js";
 import { lookupOwners, writeFindings } from "../maintenance/open.js";
 import { syncState } from "../maintenance/reconcile.js";
+import { exposureFactor, exposureOf } from "../sla/policy.js";
 import { type IgnoreRule, ignoreRuleFor, type VulnsConfig } from "./config.js";
 import { type Matcher, osvEcosystem, severityRank, type VulnHit, type VulnSeverity } from "./match.js";
 import { advisoryUrl } from "./sarif.js";
@@ -276,6 +277,16 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
   for (const row of await loadFindingRows(store, `Find ${FINDING_TYPE} with kind = '${VULN_FINDING_KIND}'`, now)) {
     existing.set(row.finding.key, row);
   }
+  // The SLA: the period of the severity, shortened on exposed assets (the policy's exposure rules).
+  const policy = config.policy;
+  const exposure =
+    policy && policy.exposure.length > 0
+      ? await exposureOf(store, policy, [...new Set([...hitsByFinding.values()].map((g) => g.hits[0]!.use.assetId))], now)
+      : new Map<string, string | undefined>();
+  const periodFor = (vuln: VulnHit, assetId: string): number => {
+    const name = exposure.get(assetId);
+    return name === undefined || !policy ? config.sla[vuln.severity] : Math.round(config.sla[vuln.severity] * exposureFactor(policy, name));
+  };
   const sync = await syncState(store);
   const closingAllowed = sync.blocking === undefined;
   const updates: EntityRecord[] = [];
@@ -301,10 +312,12 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
     }
     const props = scanProps(vuln, hits);
     let finding = row.finding;
-    const due = finding.createdOn + config.sla[vuln.severity];
+    const period = periodFor(vuln, hits[0]!.use.assetId);
+    // from when it was found, plus the time the clock stood still while the risk was accepted
+    const due = finding.createdOn + period + (finding.pausedMs ?? 0);
     if (finding.closed && finding.closeReason === "COMPLETE") {
       finding = reopenFinding(finding, now, `${hits[0]!.use.name} ${hits[0]!.use.version} found again (scan of ${day})`);
-      finding.dueDate = now + config.sla[vuln.severity];
+      finding.dueDate = now + period;
       reopened++;
       count(vuln.id, "reopened");
     } else if (!finding.closed && due < finding.dueDate) {
@@ -346,7 +359,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
       shortDescription: shortDescriptionFor(vuln, use.name),
       description: descriptionFor(vuln, matcher.detailsOf(vuln), hits),
       webLink: advisoryUrl(vuln.id),
-      dueDate: now + config.sla[vuln.severity],
+      dueDate: now + periodFor(vuln, use.assetId),
       status: "open",
       closed: false,
       createdBy: actor,
@@ -358,6 +371,7 @@ export async function scanGraph(store: GraphStore, matcher: Matcher, options: Gr
       entityName: use.assetName,
       ...(owner ? { owner } : {}),
       evidence: `${use.name} ${use.version} found by the scan of ${day}`,
+      ...(exposure.get(use.assetId) ? { exposure: exposure.get(use.assetId) } : {}),
       ...scanProps(vuln, hits),
     };
     updates.push(findingRecord(key, props));
