@@ -347,7 +347,9 @@ describe("dm close", () => {
     expect(late.code).toBe(0);
     expect(late.stdout).toBe("Reconciled 0 tracked items: opened 0 · closed 0 · reopened 1\n1 expired risk acceptance reopened.\n");
     const [foo] = await findings("entityName = 'foo'");
-    expect(foo).toMatchObject({ closed: false, status: "open", reopenedOn: NOW + 11 * DAY, evidence: "risk acceptance expired on 2026-12-03" });
+    // the SLA clock stood still for the 10 days accepted (not the 11 until reconcile ran), then resumes
+    expect(foo).toMatchObject({ closed: false, status: "open", reopenedOn: NOW + 11 * DAY, pausedMs: 10 * DAY });
+    expect(foo!.evidence).toMatch(/^risk acceptance expired on 2026-12-03; accepted for 10 days, so the SLA clock resumes: due (\S+) -> (\S+)$/);
     expect(foo!.acceptedUntil).toBeUndefined();
     expect(foo!.closeReason).toBeUndefined();
     expect((await auditLog())[1]).toMatchObject({ actor: "dm", action: "reopen", subject: mid, details: { count: 1 } });

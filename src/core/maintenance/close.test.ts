@@ -235,13 +235,13 @@ describe("closeFinding / reopenFinding", () => {
     const accepted = closeFinding(base, { reason: "RISK_ACCEPTED", actor: CLOSER, now: NOW, link: PR, until: NOW + DAY_MS });
     expect(accepted).toMatchObject({ closed: true, status: "closed", acceptedUntil: NOW + DAY_MS, acceptedBy: CLOSER });
     const reopened = reopenFinding(accepted, NOW + 2 * DAY_MS, "risk acceptance expired on 2026-11-24");
-    // accepted for 2 days: the SLA clock resumes, the due date 2 days later (docs/sla.md)
+    // accepted for 1 day (reopened a day after it expired): the SLA clock resumes, the due date 1 day later (docs/sla.md)
     expect(reopened).toEqual({
       ...base,
-      dueDate: base.dueDate + 2 * DAY_MS,
-      pausedMs: 2 * DAY_MS,
+      dueDate: base.dueDate + DAY_MS,
+      pausedMs: DAY_MS,
       reopenedOn: NOW + 2 * DAY_MS,
-      evidence: expect.stringMatching(/^risk acceptance expired on 2026-11-24; accepted for 2 days, so the SLA clock resumes: due \S+ -> \S+$/),
+      evidence: expect.stringMatching(/^risk acceptance expired on 2026-11-24; accepted for 1 day, so the SLA clock resumes: due \S+ -> \S+$/),
     });
   });
 });

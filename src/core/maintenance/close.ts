@@ -167,9 +167,11 @@ export function reopenFinding(finding: Finding, now: number, evidence: string): 
   const rest = withoutCloseFields(finding);
   const reopened: Finding = { ...rest, status: "open", closed: false, reopenedOn: now, evidence };
   if (finding.closeReason === "RISK_ACCEPTED" && finding.closedOn !== undefined && finding.dueDate > 0) {
-    const paused = pausedFor(finding.closedOn, now);
+    // the clock resumes when the acceptance ends, not when a later reconcile notices it
+    const resumed = finding.acceptedUntil === undefined ? now : Math.min(now, finding.acceptedUntil);
+    const paused = pausedFor(finding.closedOn, resumed);
     if (paused > 0) {
-      const due = Math.min(MAX_DATE, dueAfterPause(finding.dueDate, finding.closedOn, now));
+      const due = Math.min(MAX_DATE, dueAfterPause(finding.dueDate, finding.closedOn, resumed));
       reopened.dueDate = due;
       reopened.pausedMs = (finding.pausedMs ?? 0) + paused;
       reopened.evidence = `${evidence}; accepted for ${formatDuration(paused)}, so the SLA clock resumes: due ${isoDate(finding.dueDate)} -> ${isoDate(due)}`;

@@ -101,9 +101,9 @@ describe.each(BACKENDS)("reconcile on %s", (backend) => {
       status: "open",
       closed: false,
       reopenedOn: LATER,
-      // accepted NOW -> reopened LATER: the SLA clock resumes, due 2 days later
-      evidence: `risk acceptance expired on 2026-11-24; accepted for 2 days, so the SLA clock resumes: due 2026-12-23 -> 2026-12-25`,
-      pausedMs: 2 * DAY_MS,
+      // accepted NOW until NOW + 1 day, reopened LATER: the clock stood still for the day accepted, then resumes
+      evidence: `risk acceptance expired on 2026-11-24; accepted for 1 day, so the SLA clock resumes: due 2026-12-23 -> 2026-12-24`,
+      pausedMs: DAY_MS,
     });
     for (const gone of ["closedOn", "closedBy", "closeReason", "maintenanceLink", "acceptedUntil", "acceptedBy"] as const) {
       expect(f.payments![gone]).toBeUndefined();

@@ -1,7 +1,8 @@
 /**
  * The SLA clock stands still while a risk acceptance is active: when an
  * acceptance expires and its finding reopens, the due date moves later by the
- * time the finding spent accepted (from its close to its reopening), so the
+ * time the finding spent accepted (from its close to the acceptance's end, or
+ * its reopening if that came first), so the
  * clock resumes where it stopped rather than starting again.
  *
  * Kept apart from policy.ts (no zod, no YAML): `reopenFinding` uses it on
