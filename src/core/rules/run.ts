@@ -142,16 +142,18 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
   const updates: FindingRow[] = [];
   const fresh: { item: ListItem; rule: Rule; maintenanceId: string }[] = [];
   const outcomes: RuleOutcome[] = [];
-  const unknownByType = new Map<string, Set<string>>();
+  /** per entity type: the entities of no deployment model a rule depends on, and those rules */
+  const unknownByType = new Map<string, { keys: Set<string>; rules: Set<string> }>();
 
   for (const rule of rules) {
     if (!rule.enabled) continue;
     const mid = ruleMaintenanceId(rule);
     const { matched, unknownModel } = await violationsOf(store, rule, models, now);
     for (const item of unknownModel) {
-      const set = unknownByType.get(item.entity._type) ?? new Set();
-      set.add(item.entity._key);
-      unknownByType.set(item.entity._type, set);
+      const entry = unknownByType.get(item.entity._type) ?? { keys: new Set<string>(), rules: new Set<string>() };
+      entry.keys.add(item.entity._key);
+      entry.rules.add(rule.id);
+      unknownByType.set(item.entity._type, entry);
     }
     const rows = await findingStates(store, mid, now);
     const outcome: RuleOutcome = {
@@ -213,8 +215,11 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
   }
 
   const notes: string[] = [];
-  for (const [type, keys] of [...unknownByType].sort(([a], [b]) => a.localeCompare(b))) {
-    notes.push(`${keys.size} ${type} ${keys.size === 1 ? "has" : "have"} no deployment model; set one (deploymentModels: in dm.config.yaml) to judge the rules that depend on it`);
+  for (const [type, { keys, rules: ruleIds }] of [...unknownByType].sort(([a], [b]) => a.localeCompare(b))) {
+    const n = keys.size;
+    notes.push(
+      `${n} ${n === 1 ? `${type} has` : `${type}s have`} no deployment model; set one (deploymentModels: in dm.config.yaml) to judge ${[...ruleIds].sort().join(", ")}`,
+    );
   }
   if (sync.blocking) {
     notes.push(`nothing was closed: sync run ${sync.blocking.syncRun} was ${sync.blocking.status} (its assets may only be missing); sync again, then run the rules`);
