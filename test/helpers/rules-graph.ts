@@ -137,6 +137,7 @@ export const E = {
   imageOldRunning: image("acme/payments:1.0", { tag: "1.0", pinning: "tag", createdOn: ago(200) }),
   imageOldIdle: image("acme/legacy:0.9", { tag: "0.9", pinning: "tag", createdOn: ago(200) }),
   imageNewRunning: image("acme/payments:2.0", { tag: "2.0", pinning: "tag", createdOn: ago(10) }),
+  imageOldOnHost: image("acme/worker:1.0", { tag: "1.0", pinning: "tag", createdOn: ago(150) }),
   // repositories
   archived: repo("archived-svc", { archived: true, lastCommitOn: ago(400) }),
   active: repo("active-svc", {}),
@@ -165,6 +166,8 @@ export const RULES_GRAPH: { entities: EntityRecord[]; relationships: Relationshi
     edge(E.workload._key, "USES", E.spec._key, "kube_deployment_uses_container_spec"),
     edge(E.spec._key, "USES", E.imageOldRunning._key, "kube_container_spec_uses_docker_image"),
     edge(E.spec._key, "USES", E.imageNewRunning._key, "kube_container_spec_uses_docker_image"),
+    // a host running an image (the sample organisation's host_uses_docker_image)
+    edge(E.container._key, "USES", E.imageOldOnHost._key, "host_uses_docker_image"),
     vulnLate.edge,
     vulnNotYet.edge,
   ],
@@ -183,5 +186,5 @@ export const EXPECTED_VIOLATIONS: Record<string, string[]> = {
   "hygiene-archived-deployed": [E.archived._key],
   "aging-repo-deployed": [E.archived._key],
   "aging-host-unseen": [E.oldVm._key],
-  "aging-image-running": [E.imageOldRunning._key],
+  "aging-image-running": [E.imageOldRunning._key, E.imageOldOnHost._key],
 };

@@ -63,7 +63,7 @@ const CASES: Case[] = [
   // idle and deployed / idle but deployed nothing / deployed but active
   { rule: "aging-repo-deployed", violates: [E.archived._key], ok: [E.idle._key, E.active._key] },
   { rule: "aging-host-unseen", violates: [E.oldVm._key], ok: [E.freshVm._key, E.metal._key] },
-  { rule: "aging-image-running", violates: [E.imageOldRunning._key], ok: [E.imageOldIdle._key, E.imageNewRunning._key] },
+  { rule: "aging-image-running", violates: [E.imageOldRunning._key, E.imageOldOnHost._key], ok: [E.imageOldIdle._key, E.imageNewRunning._key] },
 ];
 
 describe("the fixture covers every built-in rule", () => {
