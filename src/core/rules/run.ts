@@ -171,10 +171,12 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
     };
     const byEntity = new Map<string, FindingState>();
     for (const row of rows) byEntity.set(row.entityKey, row);
+    // matched but of no recorded model: not judged, so not fixed either
+    const unjudged = new Set(unknownModel.map((i) => i.entity._key));
     const toClose: string[] = [];
     const toReopen = new Map<string, ListItem>();
     for (const row of rows) {
-      if (row.closed || matched.has(row.entityKey)) continue;
+      if (row.closed || matched.has(row.entityKey) || unjudged.has(row.entityKey)) continue;
       if (!closingAllowed) {
         outcome.notClosed++;
         continue;
