@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../shared/errors.js";
 import { DAY_MS } from "../maintenance/due.js";
-import { fill, parsePack } from "./pack.js";
+import { fill, filledQuery, parsePack } from "./pack.js";
 import { THREE_RS_PACK } from "./three-rs.js";
 
 const GOOD = `pack: my-pack
@@ -108,6 +108,15 @@ describe("parsePack: a good pack", () => {
     expect(repave.appliesTo).toEqual(["mutable-vm", "bare-metal"]);
     expect(repave.appliesTo).not.toContain("immutable-container");
     expect(repave.appliesTo).not.toContain("serverless");
+  });
+
+  it("filledQuery writes the parameters in as J1QL values, and the result compiles", () => {
+    expect(filledQuery({ query: "Find Host with a < date.now - {{d}} days and b = {{s}} and c = {{t}} and e = {{x}}", parameters: { d: 30, s: "it's", t: true } })).toBe(
+      "Find Host with a < date.now - 30 days and b = 'it\\'s' and c = true and e = {{x}}",
+    );
+    for (const rule of parsePack(THREE_RS_PACK, "built-in").rules) {
+      expect(() => parsePack(THREE_RS_PACK.replace(rule.query, filledQuery(rule)), "built-in")).not.toThrow();
+    }
   });
 
   it("fill leaves an unknown placeholder as it is", () => {

@@ -22,6 +22,7 @@
  */
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { j1qlString } from "../../query/quote.js";
 import { compile } from "../../query/run.js";
 import { sqliteDialect } from "../../query/dialect.js";
 import { DmError, InputError } from "../../shared/errors.js";
@@ -103,6 +104,18 @@ export interface Pack {
 /** `{{maxDays}}` in a title or description: the parameter's value. */
 export function fill(text: string, parameters: Record<string, string | number | boolean>): string {
   return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g, (m, name: string) => (name in parameters ? String(parameters[name]) : m));
+}
+
+/**
+ * The rule's query with its parameters written in as J1QL values: what a
+ * finding records as its selection, runnable as it is (`dm show`, `dm query`).
+ */
+export function filledQuery(rule: Pick<Rule, "query" | "parameters">): string {
+  return rule.query.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g, (m, name: string) => {
+    if (!Object.hasOwn(rule.parameters, name)) return m;
+    const value = rule.parameters[name]!;
+    return typeof value === "string" ? j1qlString(value) : String(value);
+  });
 }
 
 /** The names of the `{{parameters}}` a text uses. */

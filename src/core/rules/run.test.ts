@@ -82,6 +82,8 @@ describe.each(BACKENDS)("runRules on %s", (backend) => {
       entityType: "host",
       entityName: "metal-1",
       evidence: "matched rule repair-host-patch on 2026-11-23",
+      // the selection as it ran, runnable as it is
+      query: "Find Host with lastPatchedOn < date.now - 30 days",
     });
     expect(byEntity[E.oldVm._key]!.owner).toBeUndefined();
     // the owner by an OWNS edge from a Team

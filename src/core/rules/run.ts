@@ -21,7 +21,7 @@ import { lookupOwners, newFindingProps, ownerOf, writeFindings } from "../mainte
 import { syncState } from "../maintenance/reconcile.js";
 import { DEFAULT_SLA_DAYS } from "../vulns/config.js";
 import { configuredModels, type DeploymentRule, modelOf } from "./deployment.js";
-import { type DeploymentModel, fill, type Rule } from "./pack.js";
+import { type DeploymentModel, fill, filledQuery, type Rule } from "./pack.js";
 
 /** The maintenance item a rule's findings belong to: stable for the pack and rule id. */
 export function ruleMaintenanceId(rule: Pick<Rule, "pack" | "id">): string {
@@ -253,7 +253,7 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       dueDate: rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due,
       createdBy: actor,
       createdOn: now,
-      query: rule.query,
+      query: filledQuery(rule),
       tracked: false,
     });
     entities.push({
