@@ -11,7 +11,7 @@ import type { RulesExplainFlags, RulesListFlags, RulesRunFlags } from "./rules.c
 
 /** The packs and deployment models of dm.config.yaml (this folder, else ~/.deferred-maintenance/), with the built-in pack. */
 export function rulesSetup(ctx: CommandContext): RulesSetup {
-  return loadRulesSetup(findConfigFile(ctx.cwd, dataDir(ctx.config)));
+  return loadRulesSetup(findConfigFile(ctx.cwd, dataDir(ctx.config)), ctx.cwd);
 }
 
 /** The enabled rules chosen by --pack and --rule (each named must exist). */

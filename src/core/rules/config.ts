@@ -69,8 +69,18 @@ function packFiles(entry: string, base: string): string[] {
     .map((f) => path.join(full, f));
 }
 
-/** The packs and deployment models to use: the built-in pack, and the config file's (when there is one). */
-export function loadRulesSetup(configFile: string | undefined): RulesSetup {
+/** How a pack file is named in messages: relative to the folder dm runs in when it is under it, else in full. */
+function nameOf(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === "" || rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+}
+
+/**
+ * The packs and deployment models to use: the built-in pack, and the config
+ * file's (when there is one). `cwd`: the folder dm runs in, that pack files
+ * are named relative to.
+ */
+export function loadRulesSetup(configFile: string | undefined, cwd: string = process.cwd()): RulesSetup {
   const packs = [builtinPack()];
   if (!configFile) return { packs, deploymentModels: [] };
   let doc: unknown;
@@ -88,7 +98,7 @@ export function loadRulesSetup(configFile: string | undefined): RulesSetup {
   const section = parsed.data;
   const base = path.dirname(configFile);
   for (const entry of section.rules?.packs ?? []) {
-    for (const file of packFiles(entry, base)) packs.push(parsePack(fs.readFileSync(file, "utf8"), path.relative(process.cwd(), file) || file));
+    for (const file of packFiles(entry, base)) packs.push(parsePack(fs.readFileSync(file, "utf8"), nameOf(file, cwd)));
   }
   const names = new Map<string, string>();
   for (const p of packs) {

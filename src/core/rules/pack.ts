@@ -22,6 +22,7 @@
  */
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { j1qlString } from "../../query/quote.js";
 import { compile } from "../../query/run.js";
 import { sqliteDialect } from "../../query/dialect.js";
 import { DmError, InputError } from "../../shared/errors.js";
@@ -102,6 +103,38 @@ export function fill(text: string, parameters: Record<string, string | number | 
   return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g, (m, name: string) => (name in parameters ? String(parameters[name]) : m));
 }
 
+/**
+ * The rule's query with its parameters written in as J1QL values: what a
+ * finding records as its selection, runnable as it is (`dm show`, `dm query`).
+ */
+export function filledQuery(rule: Pick<Rule, "query" | "parameters">): string {
+  return rule.query.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g, (m, name: string) => {
+    if (!Object.hasOwn(rule.parameters, name)) return m;
+    const value = rule.parameters[name]!;
+    return typeof value === "string" ? j1qlString(value) : String(value);
+  });
+}
+
+/** The names of the `{{parameters}}` a text uses. */
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g)].map((m) => m[1]!);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** The issue to report: an unknown key first (a typo explains the rest), else the first. */
+function firstIssue(issues: readonly Issue[]): Issue {
+  return issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
+}
+
+/** zod's message, except for a missing field (nothing at the path in `value`): say it is required. */
+function messageOf(issue: Issue, value: unknown): string {
+  if (issue.code !== "invalid_type") return issue.message;
+  let at: unknown = value;
+  for (const p of issue.path) at = at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined;
+  return at === undefined ? "required, and missing" : issue.message;
+}
+
 /** The rule's query, checked: it compiles with its parameters. */
 export function checkRuleQuery(rule: Rule): void {
   const compiled = compile(rule.query, sqliteDialect, { now: 0, parameters: rule.parameters });
@@ -139,9 +172,9 @@ export function parsePack(text: string, source: string): Pack {
   };
   const pack = PackSchema.safeParse(raw);
   if (!pack.success) {
-    const issue = pack.error.issues[0]!;
+    const issue = firstIssue(pack.error.issues);
     const path = issue.path as (string | number)[];
-    fail(issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path, issue.code === "unrecognized_keys" ? "not a field of a pack" : issue.message);
+    fail(issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path, issue.code === "unrecognized_keys" ? "not a field of a pack" : messageOf(issue, raw));
   }
   const p = pack.data!;
   const seen = new Set<string>();
@@ -149,10 +182,10 @@ export function parsePack(text: string, source: string): Pack {
     const name = typeof (value as { id?: unknown })?.id === "string" ? (value as { id: string }).id : `#${i + 1}`;
     const parsed = RuleSchema.safeParse(value);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
+      const issue = firstIssue(parsed.error.issues);
       const path = ["rules", i, ...(issue.path as (string | number)[])];
       if (issue.code === "unrecognized_keys") fail([...path, issue.keys[0]!], "not a field of a rule", name);
-      fail(path, issue.message, name);
+      fail(path, messageOf(issue, value), name);
     }
     const r = parsed.data!;
     if (seen.has(r.id)) fail(["rules", i, "id"], `"${r.id}" is used twice in this pack`, name);
@@ -172,6 +205,22 @@ export function parsePack(text: string, source: string): Pack {
       parameters: { ...p.parameters, ...r.parameters },
       enabled: r.enabled ?? true,
     };
+    // every {{parameter}} needs a default here: a pack's query is never given --param
+    for (const [field, text] of [
+      ["query", rule.query],
+      ["title", rule.title],
+      ["open.short", rule.open.short],
+      ["open.description", rule.open.description],
+    ] as const) {
+      const missing = placeholders(text).find((n) => !(n in rule.parameters));
+      if (missing !== undefined) {
+        fail(["rules", i, ...field.split(".")], `the parameter {{${missing}}} has no default: give it one under parameters: (the pack's or the rule's)`, name);
+      }
+    }
+    const short = fill(rule.open.short, rule.parameters);
+    if (short.length > SHORT_DESCRIPTION_MAX) {
+      fail(["rules", i, "open", "short"], `at most ${SHORT_DESCRIPTION_MAX} characters with its parameters filled in ("${short}" has ${short.length})`, name);
+    }
     try {
       checkRuleQuery(rule);
     } catch (error) {

@@ -21,7 +21,7 @@ import { lookupOwners, newFindingProps, ownerOf, writeFindings } from "../mainte
 import { syncState } from "../maintenance/reconcile.js";
 import { DEFAULT_SLA_DAYS } from "../vulns/config.js";
 import { configuredModels, type DeploymentRule, modelOf } from "./deployment.js";
-import { type DeploymentModel, fill, type Rule } from "./pack.js";
+import { type DeploymentModel, fill, filledQuery, type Rule } from "./pack.js";
 
 /** The maintenance item a rule's findings belong to: stable for the pack and rule id. */
 export function ruleMaintenanceId(rule: Pick<Rule, "pack" | "id">): string {
@@ -142,16 +142,18 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
   const updates: FindingRow[] = [];
   const fresh: { item: ListItem; rule: Rule; maintenanceId: string }[] = [];
   const outcomes: RuleOutcome[] = [];
-  const unknownByType = new Map<string, Set<string>>();
+  /** per entity type: the entities of no deployment model a rule depends on, and those rules */
+  const unknownByType = new Map<string, { keys: Set<string>; rules: Set<string> }>();
 
   for (const rule of rules) {
     if (!rule.enabled) continue;
     const mid = ruleMaintenanceId(rule);
     const { matched, unknownModel } = await violationsOf(store, rule, models, now);
     for (const item of unknownModel) {
-      const set = unknownByType.get(item.entity._type) ?? new Set();
-      set.add(item.entity._key);
-      unknownByType.set(item.entity._type, set);
+      const entry = unknownByType.get(item.entity._type) ?? { keys: new Set<string>(), rules: new Set<string>() };
+      entry.keys.add(item.entity._key);
+      entry.rules.add(rule.id);
+      unknownByType.set(item.entity._type, entry);
     }
     const rows = await findingStates(store, mid, now);
     const outcome: RuleOutcome = {
@@ -169,10 +171,12 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
     };
     const byEntity = new Map<string, FindingState>();
     for (const row of rows) byEntity.set(row.entityKey, row);
+    // matched but of no recorded model: not judged, so not fixed either
+    const unjudged = new Set(unknownModel.map((i) => i.entity._key));
     const toClose: string[] = [];
     const toReopen = new Map<string, ListItem>();
     for (const row of rows) {
-      if (row.closed || matched.has(row.entityKey)) continue;
+      if (row.closed || matched.has(row.entityKey) || unjudged.has(row.entityKey)) continue;
       if (!closingAllowed) {
         outcome.notClosed++;
         continue;
@@ -213,8 +217,11 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
   }
 
   const notes: string[] = [];
-  for (const [type, keys] of [...unknownByType].sort(([a], [b]) => a.localeCompare(b))) {
-    notes.push(`${keys.size} ${type} ${keys.size === 1 ? "has" : "have"} no deployment model; set one (deploymentModels: in dm.config.yaml) to judge the rules that depend on it`);
+  for (const [type, { keys, rules: ruleIds }] of [...unknownByType].sort(([a], [b]) => a.localeCompare(b))) {
+    const n = keys.size;
+    notes.push(
+      `${n} ${n === 1 ? `${type} has` : `${type}s have`} no deployment model; set one (deploymentModels: in dm.config.yaml) to judge ${[...ruleIds].sort().join(", ")}`,
+    );
   }
   if (sync.blocking) {
     notes.push(`nothing was closed: sync run ${sync.blocking.syncRun} was ${sync.blocking.status} (its assets may only be missing); sync again, then run the rules`);
@@ -246,7 +253,7 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       dueDate: rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due,
       createdBy: actor,
       createdOn: now,
-      query: rule.query,
+      query: filledQuery(rule),
       tracked: false,
     });
     entities.push({

@@ -157,7 +157,7 @@ rules:
     title: Images older than {{imageDays}} days still running
     r: repair
     rationale: An old image carries every fix its base image published since it was built; a running container does not change, only a rebuild does.
-    query: Find Image with createdOn < date.now - {{imageDays}} days that USES (Configuration|Deployment|Container)
+    query: Find Image with createdOn < date.now - {{imageDays}} days that USES (Configuration|Deployment|Container|Host)
     open:
       short: Rebuild the old running image
       description: The image was built more than {{imageDays}} days ago and is still running. Rebuild it on the current base image and redeploy.
