@@ -1,10 +1,9 @@
 import { findConfigFile } from "../../core/ingest/config-file.js";
 import { loadRulesSetup, type RulesSetup } from "../../core/rules/config.js";
 import { type Explanation, explainEntity } from "../../core/rules/explain.js";
-import { fill, type Rule } from "../../core/rules/pack.js";
-import { openFindingsByRule, type RulesRunResult, runRules } from "../../core/rules/run.js";
+import { type RulesRunResult, runRules } from "../../core/rules/run.js";
+import { chooseRules, listRules, type RuleRow, runSummary } from "../../core/rules/select.js";
 import { dataDir } from "../../shared/config.js";
-import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import type { RulesExplainFlags, RulesListFlags, RulesRunFlags } from "./rules.command.js";
@@ -14,41 +13,9 @@ export function rulesSetup(ctx: CommandContext): RulesSetup {
   return loadRulesSetup(findConfigFile(ctx.cwd, dataDir(ctx.config)), ctx.cwd);
 }
 
-/** The enabled rules chosen by --pack and --rule (each named must exist). */
-function chosenRules(setup: RulesSetup, options: { pack?: string; rule?: string }): Rule[] {
-  let rules = setup.packs.flatMap((p) => p.rules);
-  if (options.pack !== undefined) {
-    if (!setup.packs.some((p) => p.name === options.pack)) {
-      throw new InputError(`--pack: no pack "${options.pack}"`, { details: [`Packs: ${setup.packs.map((p) => p.name).join(", ")}.`] });
-    }
-    rules = rules.filter((r) => r.pack === options.pack);
-  }
-  if (options.rule !== undefined) {
-    const one = rules.filter((r) => r.id === options.rule);
-    if (one.length === 0) throw new InputError(`--rule: no rule "${options.rule}"`, { details: ["dm rules list shows them."] });
-    if (!one.some((r) => r.enabled)) throw new InputError(`--rule: "${options.rule}" is disabled in dm.config.yaml (rules.overrides)`);
-    rules = one;
-  }
-  return rules;
-}
-
-export async function rulesListCommand(ctx: CommandContext, options: RulesListFlags) {
-  const setup = rulesSetup(ctx);
-  const rules = chosenRules(setup, options);
-  const open = await withStore(ctx, options.db, (store) => openFindingsByRule(store, ctx.now()));
-  const rows = rules.map((r) => ({
-    id: r.id,
-    pack: r.pack,
-    r: r.r,
-    title: fill(r.title, r.parameters),
-    appliesTo: r.appliesTo ?? "all",
-    enabled: r.enabled,
-    openFindings: open.get(`${r.pack}/${r.id}`) ?? 0,
-    severity: r.severity,
-    rationale: r.rationale,
-    query: r.query,
-    parameters: r.parameters,
-  }));
+export async function rulesListCommand(ctx: CommandContext, options: RulesListFlags): Promise<RuleRow[]> {
+  const rules = chooseRules(rulesSetup(ctx), options);
+  const rows = await withStore(ctx, options.db, (store) => listRules(store, rules, ctx.now()));
   if (options.json) ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
     ctx.stdout.write(
@@ -80,16 +47,14 @@ export function printRun(ctx: CommandContext, r: RulesRunResult): void {
 
 export async function rulesRunCommand(ctx: CommandContext, options: RulesRunFlags): Promise<RulesRunResult> {
   const setup = rulesSetup(ctx);
-  const rules = chosenRules(setup, options);
+  const rules = chooseRules(setup, options);
   const result = await withStore(
     ctx,
     options.db,
-    (store) => runRules(store, rules, { now: ctx.now(), actor: "dm", ranBy: ctx.actor(), dryRun: options.dryRun === true, deploymentModels: setup.deploymentModels }),
+    (store) => runRules(store, rules, { now: ctx.now(), actor: "dm", ranBy: ctx.actor(), dryRun: options.dryRun === true, deploymentModels: setup.deploymentModels, sla: setup.sla }),
   );
   if (options.json) {
-    const { opened, closed, unchanged, reopened, dryRun, notes } = result;
-    const rulesOut = result.rules.map((o) => ({ id: o.id, pack: o.pack, r: o.r, violations: o.violations, opened: o.opened, closed: o.closed, reopened: o.reopened }));
-    ctx.stdout.write(`${JSON.stringify({ opened, closed, unchanged, reopened, dryRun, rules: rulesOut, notes }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(runSummary(result), null, 2)}\n`);
   } else printRun(ctx, result);
   return result;
 }

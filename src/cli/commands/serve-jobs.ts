@@ -85,6 +85,7 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
             actor: "dm",
             ranBy: SCHEDULER_ACTOR,
             deploymentModels: setup.deploymentModels,
+            sla: setup.sla,
           });
           return { rules: r.rules.length, opened: r.opened, closed: r.closed, reopened: r.reopened };
         },

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { compile } from "../../query/run.js";
 import { sqliteDialect } from "../../query/dialect.js";
 import { DmError, InputError } from "../../shared/errors.js";
+import { defaultSlaPolicy, type SlaPolicy, slaPolicyFrom } from "../sla/policy.js";
 import type { DeploymentRule } from "./deployment.js";
 import { checkRuleQuery, DEPLOYMENT_MODELS, type Pack, parsePack } from "./pack.js";
 import { THREE_RS_PACK } from "./three-rs.js";
@@ -47,6 +48,8 @@ const Section = z
 export interface RulesSetup {
   packs: Pack[];
   deploymentModels: DeploymentRule[];
+  /** the file's `sla:` policy, for rules whose `due` is `sla` */
+  sla: SlaPolicy;
 }
 
 export function builtinPack(): Pack {
@@ -82,7 +85,7 @@ function nameOf(file: string, cwd: string): string {
  */
 export function loadRulesSetup(configFile: string | undefined, cwd: string = process.cwd()): RulesSetup {
   const packs = [builtinPack()];
-  if (!configFile) return { packs, deploymentModels: [] };
+  if (!configFile) return { packs, deploymentModels: [], sla: defaultSlaPolicy() };
   let doc: unknown;
   try {
     doc = parseYaml(fs.readFileSync(configFile, "utf8")) ?? {};
@@ -138,5 +141,5 @@ export function loadRulesSetup(configFile: string | undefined, cwd: string = pro
     }
     return d;
   });
-  return { packs, deploymentModels };
+  return { packs, deploymentModels, sla: slaPolicyFrom(doc, configFile) };
 }

@@ -12,6 +12,7 @@ import { runQuery } from "../../query/run.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { closeMaintenance } from "../maintenance/close.js";
 import { DAY_MS } from "../maintenance/due.js";
+import { slaPolicyFrom } from "../sla/policy.js";
 import { type Finding, findingKey, loadFindings } from "../maintenance/finding.js";
 import { builtinPack } from "./config.js";
 import type { Rule } from "./pack.js";
@@ -284,5 +285,20 @@ describe.each(BACKENDS)("runRules on %s", (backend) => {
     expect((await patchFindings(NOW))[E.oldVm._key]!.description).toContain("more than 50 days");
     // the item id does not depend on the parameters
     expect(result.rules.find((o) => o.id === "repair-host-patch")!.maintenanceId).toBe(PATCH_ID);
+  });
+
+  it("a rule due by the SLA policy is due by its severity, sooner on an exposed asset, and records the exposure", async () => {
+    const patch = { ...PATCH, due: "sla" as const, severity: "high" as const };
+    const sla = slaPolicyFrom({ sla: { high: "20d", exposure: [{ name: "bare-metal-fleet", query: "Find Host with deployment = 'bare-metal'", factor: 0.5 }] } }, "dm.config.yaml");
+    await runRules(store, [patch], { now: NOW, sla });
+    const found = await patchFindings(NOW);
+    expect(found[E.oldVm._key]).toMatchObject({ dueDate: NOW + 20 * DAY_MS });
+    expect(found[E.metal._key]).toMatchObject({ dueDate: NOW + 10 * DAY_MS });
+    const exposed = await runQuery(store, `Find deferred_maintenance with maintenanceId = '${PATCH_ID}' and exposure != undefined as m return m.entityKey as k, m.exposure as e`, { now: NOW, all: true });
+    expect(exposed.data).toEqual([{ k: E.metal._key, e: "bare-metal-fleet" }]);
+    // without a policy: the defaults (high: 30 days)
+    await store.upsert({ entities: [{ ...E.freshVm, lastPatchedOn: ago(400) }], relationships: [] }, { now: NOW + 1, source: "import" });
+    await runRules(store, [patch], { now: NOW + 1 });
+    expect((await patchFindings(NOW + 1))[E.freshVm._key]).toMatchObject({ dueDate: NOW + 1 + 30 * DAY_MS });
   });
 });

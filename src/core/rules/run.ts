@@ -15,11 +15,11 @@ import { j1qlString } from "../../query/quote.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "../maintenance/close.js";
-import { DAY_MS, isoDate } from "../maintenance/due.js";
+import { isoDate } from "../maintenance/due.js";
 import { FINDING_TYPE, findingEdge, findingKey, findingRecord, maintenanceIdFor } from "../maintenance/finding.js";
 import { lookupOwners, newFindingProps, ownerOf, writeFindings } from "../maintenance/open.js";
 import { syncState } from "../maintenance/reconcile.js";
-import { DEFAULT_SLA_DAYS } from "../vulns/config.js";
+import { defaultSlaPolicy, exposureOf, type SlaPolicy, slaDue } from "../sla/policy.js";
 import { configuredModels, type DeploymentRule, modelOf } from "./deployment.js";
 import { type DeploymentModel, fill, filledQuery, type Rule } from "./pack.js";
 
@@ -64,12 +64,8 @@ export interface RulesRunOptions {
   ranBy?: string;
   dryRun?: boolean;
   deploymentModels?: readonly DeploymentRule[];
-  /** the due date of a rule whose `due` is `sla`; default: today's vulnerability SLA by severity */
-  slaDue?: (rule: Rule, item: ListItem, now: number) => number;
-}
-
-function defaultSlaDue(rule: Rule, _item: ListItem, now: number): number {
-  return now + DEFAULT_SLA_DAYS[rule.severity] * DAY_MS;
+  /** the SLA policy (dm.config.yaml's `sla:`) for rules whose `due` is `sla`; default: its defaults */
+  sla?: SlaPolicy;
 }
 
 /** The entities violating the rule now, by key, and how many were matched but of an unknown model. */
@@ -131,11 +127,22 @@ async function loadFindingsByKey(store: GraphStore, keys: readonly string[], now
   return out;
 }
 
+/** A rule with `due: sla`: due by its severity, sooner on an exposed asset (docs/sla.md). */
+function setSlaDue(policy: SlaPolicy, props: { dueDate: number }, rule: Rule, exposure: string | undefined, now: number): void {
+  props.dueDate = slaDue(policy, { severity: rule.severity, openedOn: now, exposure });
+}
+
 export async function runRules(store: GraphStore, rules: readonly Rule[], options: RulesRunOptions): Promise<RulesRunResult> {
   const { now } = options;
   const actor = options.actor ?? "dm";
   const today = isoDate(now);
-  const slaDue = options.slaDue ?? defaultSlaDue;
+  const policy = options.sla ?? defaultSlaPolicy();
+  /** findings whose due date comes from the SLA policy, set once the exposures are known */
+  const bySla: { props: { dueDate: number }; rule: Rule; item: ListItem }[] = [];
+  const dueOf = (rule: Rule, item: ListItem, props: { dueDate: number }) => {
+    if (rule.due === "sla") bySla.push({ props, rule, item });
+    else props.dueDate = now + rule.due;
+  };
   const models = await configuredModels(store, options.deploymentModels ?? [], now);
   const sync = await syncState(store);
   const closingAllowed = sync.blocking === undefined;
@@ -210,7 +217,7 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       }
       // fixed once, broken again: the same finding, open again with a new due date
       const again = reopenFinding(row.finding, now, `matched rule ${rule.id} again on ${today}`);
-      again.dueDate = rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due;
+      dueOf(rule, item, again);
       updates.push({ finding: again, raw: row.raw });
     }
     outcomes.push(outcome);
@@ -237,6 +244,15 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
   };
   if (options.dryRun) return result;
 
+  const fromSla = (rule: Rule) => rule.due === "sla";
+  const exposures = await exposureOf(
+    store,
+    policy,
+    [...bySla.map((x) => x.item), ...fresh.filter((f) => fromSla(f.rule)).map((f) => f.item)],
+    now,
+  );
+  for (const { props, rule, item } of bySla) setSlaDue(policy, props, rule, exposures.get(item.id), now);
+
   const owners = await lookupOwners(
     store,
     fresh.map((f) => f.item.id),
@@ -250,18 +266,21 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       shortDescription: fill(rule.open.short, rule.parameters),
       description: fill(rule.open.description, rule.parameters),
       webLink: rule.open.link,
-      dueDate: rule.due === "sla" ? slaDue(rule, item, now) : now + rule.due,
+      dueDate: fromSla(rule) ? 0 : now + (rule.due as number),
       createdBy: actor,
       createdOn: now,
       query: filledQuery(rule),
       tracked: false,
     });
+    if (fromSla(rule)) setSlaDue(policy, props, rule, exposures.get(item.id), now);
     entities.push({
       ...findingRecord(key, { ...props, evidence: `matched rule ${rule.id} on ${today}` }),
       ruleId: rule.id,
       rulePack: rule.pack,
       r: rule.r,
       severity: rule.severity,
+      // the exposure that shortened its SLA, as `dm open --due sla:` records it
+      ...(fromSla(rule) && exposures.get(item.id) !== undefined ? { exposure: exposures.get(item.id) } : {}),
     });
     relationships.push(findingEdge(item.entity._key, item.entity._type, key));
   }

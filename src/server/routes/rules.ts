@@ -10,7 +10,7 @@ import { ruleExplanation, ruleList, rulesRun } from "../schemas.js";
 
 /** The packs and deployment models of the server's dm.config.yaml (its folder, else the data folder), read per request so an edit needs no restart. */
 export function serverRulesSetup(cwd: string, dataDir: string): RulesSetup {
-  return loadRulesSetup(findConfigFile(cwd, dataDir));
+  return loadRulesSetup(findConfigFile(cwd, dataDir), cwd);
 }
 
 const choice = {
@@ -51,6 +51,7 @@ export function rulesRoutes(options: { dataDir: string }): Route[] {
           ranBy: ctx.actor,
           dryRun: ctx.body.dryRun === true,
           deploymentModels: setup.deploymentModels,
+          sla: setup.sla,
         });
         return runSummary(result);
       },
