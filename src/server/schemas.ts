@@ -105,6 +105,10 @@ export const finding = z.object({
   acceptedBy: z.string().optional(),
   evidence: z.string().optional(),
   reopenedOn: epochMs.optional(),
+  via: z
+    .object({ key: z.string(), type: z.string(), name: z.string() })
+    .optional()
+    .describe("in a repo report: the asset the repo deploys or builds that this finding is on (not the repo's own finding)"),
 });
 
 export const repoRef = z.object({
@@ -126,7 +130,13 @@ export const mineItem = z.object({
 
 const findingReport = { findings: z.array(finding), open: z.number(), overdue: z.number(), mine: z.array(mineItem).optional() };
 export const report = z.union([
-  z.object({ repo: repoRef, ...findingReport }),
+  z.object({
+    repo: repoRef,
+    ...findingReport,
+    viaDeployed: z
+      .object({ open: z.number(), overdue: z.number() })
+      .describe("how many of open and overdue are findings on assets the repo deploys or builds (findings with via)"),
+  }),
   z.object({ owner: z.string(), ...findingReport }),
 ]);
 
