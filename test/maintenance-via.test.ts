@@ -8,9 +8,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dm, tempDir } from "./helpers/cli.js";
+import { startTestServer } from "./helpers/server.js";
 import { VIA_ITEMS, viaGraph } from "./helpers/via-graph.js";
 
 const I = VIA_ITEMS;
+const NOW = Date.UTC(2026, 10, 23, 12);
 let dir: string;
 let env: Record<string, string>;
 
@@ -118,5 +120,38 @@ describe("dm check with deployed assets", () => {
     const r = await dm(["check", "--repo", "quiet"], { env });
     expect(r.code).toBe(0);
     expect((await dm(["report", "--repo", "quiet"], { env })).stdout).toMatch(/^quiet: 1 open maintenance item, none overdue \(1 via deployed assets\)\n/);
+  });
+});
+
+describe("through the team server (DM_SERVER)", () => {
+  it("the API's report and check carry via and viaDeployed: the CLI prints the same", async () => {
+    const server = await startTestServer("sqlite", { now: () => NOW });
+    try {
+      const { deletedEdge, entities, relationships } = viaGraph();
+      await server.store.upsert({ entities, relationships: relationships.filter((r) => r._key !== deletedEdge) }, { now: NOW - 40 * 86_400_000 });
+      const report = await server.call("GET", "/api/v1/report?repo=shop", { token: server.tokens.reader });
+      expect(report.status).toBe(200);
+      expect(report.json).toMatchObject({ open: 7, overdue: 4, viaDeployed: { open: 5, overdue: 3 } });
+      expect(report.json.findings.find((f: { maintenanceId: string }) => f.maintenanceId === I.SSL.id).via).toEqual({
+        key: "host:shop-1",
+        type: "host",
+        name: "shop-1",
+      });
+      const check = await server.call("GET", "/api/v1/check?repo=quiet", { token: server.tokens.reader });
+      expect(check.json).toMatchObject({ ok: false, failing: [{ maintenanceId: I.SSL.id, via: { name: "shop-1" } }] });
+      const remote = { DM_SERVER: server.url, DM_TOKEN: server.tokens.reader };
+      const local = await dm(["report", "--repo", "quiet"], { env });
+      const viaApi = await dm(["report", "--repo", "quiet"], { env: remote });
+      expect(viaApi.stderr).toBe("");
+      // the local database had SSL closed above; the server's has it open
+      expect(viaApi.stdout).toMatch(/^quiet: 2 open maintenance items, 1 overdue \(2 via deployed assets\)\n/);
+      expect(viaApi.stdout).toContain("via shop-1");
+      expect(local.stdout).toContain("via shop-1");
+      const gate = await dm(["check", "--repo", "quiet"], { env: remote });
+      expect(gate.code).toBe(1);
+      expect(gate.stdout).toContain("Patch OpenSSL, 3 days overdue (https://wiki.example.com/openssl) via shop-1");
+    } finally {
+      await server.close();
+    }
   });
 });
