@@ -385,6 +385,9 @@ describe("dm demo", () => {
     expect(r.stdout).toMatch(/Rotate deploy keys +\d+\/\d+ +\d+%/);
     expect(r.stdout).toMatch(/: \d+ open maintenance items?, \d+ overdue/);
     expect(r.stdout).toContain("has maintenance overdue by more than 7 days");
+    // the feedback loop: the repo's report and gate include a host it deploys
+    expect(r.stdout).toMatch(/: \d+ open maintenance items?, \d+ overdue \([1-9]\d* via deployed assets?\)\n/);
+    expect(r.stdout).toMatch(/ {2}via ip-10-\d+-\d+-\d+ {2}/);
     expect(r.stdout).toContain("(exit status 1: the pipeline would stop here)");
     expect(r.stdout).toContain("Overdue maintenance, oldest first");
     // the sample stays in its own database

@@ -107,6 +107,10 @@ export const finding = z.object({
   acceptedBy: z.string().optional(),
   evidence: z.string().optional(),
   reopenedOn: epochMs.optional(),
+  via: z
+    .object({ key: z.string(), type: z.string(), name: z.string() })
+    .optional()
+    .describe("in a repo report: the asset the repo deploys or builds that this finding is on (not the repo's own finding)"),
 });
 
 export const repoRef = z.object({
@@ -128,7 +132,13 @@ export const mineItem = z.object({
 
 const findingReport = { findings: z.array(finding), open: z.number(), overdue: z.number(), mine: z.array(mineItem).optional() };
 export const report = z.union([
-  z.object({ repo: repoRef, ...findingReport }),
+  z.object({
+    repo: repoRef,
+    ...findingReport,
+    viaDeployed: z
+      .object({ open: z.number(), overdue: z.number() })
+      .describe("how many of open and overdue are findings on assets the repo deploys or builds (findings with via)"),
+  }),
   z.object({ owner: z.string(), ...findingReport }),
 ]);
 
@@ -410,6 +420,8 @@ export type Relationship = z.output<typeof relationship>;
 export type Relationships = z.output<typeof relationships>;
 export type AuditEntry = z.output<typeof auditEntry>;
 export type AssetFinding = z.output<typeof assetFinding>;
+export type Finding = z.output<typeof finding>;
+export type Report = z.output<typeof report>;
 export type AssetFindings = z.output<typeof assetFindings>;
 export type SyncRun = z.output<typeof syncRun>;
 export type Oncall = z.output<typeof oncall>;

@@ -8,7 +8,7 @@ import { isOverdue, type RepoRef } from "../../core/maintenance/report.js";
 import { CheckFailedError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { closeHint, plural, resolveRepo } from "./report.js";
+import { closeHint, plural, resolveRepo, viaLabel } from "./report.js";
 import type { CheckFlags } from "./check.command.js";
 
 export type CheckOptions = CheckFlags;
@@ -33,14 +33,25 @@ export function formatGrace(ms: number): string {
   return plural(Math.round(ms / 3_600_000), "hour");
 }
 
-/** One item per line: several findings of one item on one repo are one line. */
+/**
+ * One item per line: several findings of one item on one repo are one line;
+ * a finding of the item on an asset the repo deploys is a line of its own
+ * ("via web-1"): it is closed on that asset.
+ */
 function byItem(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    if (seen.has(f.maintenanceId)) return false;
-    seen.add(f.maintenanceId);
+    const id = `${f.maintenanceId}\n${f.via?.key ?? ""}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
     return true;
   });
+}
+
+/** " (2 via deployed assets)", or "" when none of these findings is reached via one. */
+function viaNote(findings: Finding[]): string {
+  const n = findings.filter((f) => f.via).length;
+  return n === 0 ? "" : ` (${n} via deployed assets)`;
 }
 
 export async function checkCommand(ctx: CommandContext, options: CheckOptions): Promise<CheckResult> {
@@ -56,7 +67,7 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
       repo,
       graceMs,
       open: report.open,
-      openItems: byItem(report.findings).length,
+      openItems: new Set(report.findings.map((f) => f.maintenanceId)).size,
       failing,
       withinGrace,
     };
@@ -66,18 +77,20 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
   if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (!result.ok) {
     const items = byItem(result.failing);
-    const first = items[0]!.maintenanceId;
+    const first = items[0]!;
     if (!options.json) {
       const s = ctx.style;
       const what = graceMs === 0 ? "overdue maintenance" : `maintenance ${beyond}`;
       ctx.stdout.write(
-        `${s.red("✗")} ${result.repo.name} has ${what}:\n` +
-          items.map((f) => `  ${f.shortDescription}, ${formatDue(f.dueDate, now)} (${f.webLink || f.maintenanceId})\n`).join("") +
-          `\nDone with it?     ${closeHint(result.repo, first)}\n` +
-          `Accepting it?     ${closeHint(result.repo, first, "RISK_ACCEPTED")}\n`,
+        `${s.red("✗")} ${result.repo.name} has ${what}${viaNote(items)}:\n` +
+          items
+            .map((f) => `  ${f.shortDescription}, ${formatDue(f.dueDate, now)} (${f.webLink || f.maintenanceId})${f.via ? ` ${viaLabel(f.via)}` : ""}\n`)
+            .join("") +
+          `\nDone with it?     ${closeHint(result.repo, first.maintenanceId, "COMPLETE", first.via)}\n` +
+          `Accepting it?     ${closeHint(result.repo, first.maintenanceId, "RISK_ACCEPTED", first.via)}\n`,
       );
     }
-    throw new CheckFailedError(`check failed: ${plural(items.length, "item")} ${beyond} on ${result.repo.name}`);
+    throw new CheckFailedError(`check failed: ${plural(items.length, "item")} ${beyond} on ${result.repo.name}${viaNote(items)}`);
   }
   if (!options.json) {
     const soon = byItem(result.withinGrace);

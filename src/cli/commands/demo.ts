@@ -116,10 +116,17 @@ async function syncServices(ctx: CommandContext, store: GraphStore, size: typeof
   return summaries;
 }
 
-/** The repo with the most overdue findings: the one the demo shows a report and a CI gate for. */
+/**
+ * The repos with the most overdue findings: the demo shows a report and a CI
+ * gate for the worst one that deploys a host with overdue maintenance (so the
+ * report shows a "via" finding), else the worst one.
+ */
 const WORST_REPO_QUERY =
   "Find CodeRepo as r that HAS deferred_maintenance with closed=false and dueDate < date.now as m " +
-  "return r.name as name, count(m) as overdue ORDER BY overdue DESC LIMIT 1";
+  "return r.name as name, count(m) as overdue ORDER BY overdue DESC LIMIT 200";
+const DEPLOYING_REPO_QUERY =
+  "Find CodeRepo as r that DEPLOYED Host that HAS deferred_maintenance with closed=false and dueDate < date.now " +
+  "return r.name as name LIMIT 1000";
 
 /**
  * Load two published advisories into the demo's own advisory database and
@@ -180,7 +187,10 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
         `(created ${total.entities.created + total.relationships.created}, unchanged ${total.entities.unchanged + total.relationships.unchanged})\n`,
     );
     const worst = await runQuery(store, WORST_REPO_QUERY, { now });
-    const repo = worst.type === "table" ? (worst.data[0]?.name as string | undefined) : undefined;
+    const deploying = await runQuery(store, DEPLOYING_REPO_QUERY, { now });
+    const names = (r: typeof worst) => (r.type === "table" ? r.data.map((row) => row.name).filter((n): n is string => typeof n === "string") : []);
+    const withVia = new Set(names(deploying));
+    const repo = names(worst).find((n) => withVia.has(n)) ?? names(worst)[0];
     const services = await syncServices(ctx, store, size, now);
     return { entities, relationships: edges, repo, services };
   }, { create: true });

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { formatDue } from "../../core/maintenance/due.js";
-import type { Finding } from "../../core/maintenance/finding.js";
+import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
 import { type FindingReport, isOverdue, type MineItem, type RepoRef } from "../../core/maintenance/report.js";
 import { j1qlString } from "../../query/quote.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
@@ -117,9 +117,24 @@ export function repoFindingsQuery(repo: RepoRef): string {
     : `Find deferred_maintenance that HAS * with _key=${j1qlString(repo.key)}`;
 }
 
-/** The command that closes one item for this repo only (or accepts its risk). */
-export function closeHint(repo: RepoRef | undefined, id: string, reason: "COMPLETE" | "RISK_ACCEPTED" = "COMPLETE"): string {
-  const scope = repo ? ` --query ${shellArg(repoFindingsQuery(repo))}` : "";
+/** The J1QL that selects the findings of the asset a via finding is on (by its unique key). */
+export function assetFindingsQuery(asset: Pick<ViaAsset, "key">): string {
+  return `Find deferred_maintenance that HAS * with _key=${j1qlString(asset.key)}`;
+}
+
+/**
+ * The command that closes one item for this repo only (or accepts its risk);
+ * for a finding reached `via` an asset the repo deploys, for that asset only
+ * (the finding is the asset's, not the repo's).
+ */
+export function closeHint(
+  repo: RepoRef | undefined,
+  id: string,
+  reason: "COMPLETE" | "RISK_ACCEPTED" = "COMPLETE",
+  via?: Pick<ViaAsset, "key">,
+): string {
+  const query = via ? assetFindingsQuery(via) : repo ? repoFindingsQuery(repo) : undefined;
+  const scope = query ? ` --query ${shellArg(query)}` : "";
   const tail =
     reason === "COMPLETE" ? "--reason COMPLETE --link <pull request URL>" : "--reason RISK_ACCEPTED --until YYYY-MM-DD --link <decision record>";
   return `dm close --id ${id}${scope} ${tail}`;
@@ -141,18 +156,32 @@ function indent(text: string, by = "  "): string {
     .join("\n");
 }
 
-export function headline(subject: string, report: Pick<FindingReport, "open" | "overdue">, noun = "open maintenance item"): string {
+/** "via web-1": the marker of a finding on an asset the repo deploys. */
+export function viaLabel(via: ViaAsset): string {
+  return `via ${via.name}`;
+}
+
+export function headline(
+  subject: string,
+  report: Pick<FindingReport, "open" | "overdue"> & { viaDeployed?: { open: number } },
+  noun = "open maintenance item",
+): string {
   if (report.open === 0) return `${subject}: no open maintenance`;
   const overdue = report.overdue === 0 ? "none overdue" : `${report.overdue} overdue`;
-  return `${subject}: ${plural(report.open, noun)}, ${overdue}`;
+  const via = report.viaDeployed?.open ? ` (${report.viaDeployed.open} via deployed assets)` : "";
+  return `${subject}: ${plural(report.open, noun)}, ${overdue}${via}`;
 }
 
 function findingsTable(findings: Finding[], now: number, style: Style, withEntity: boolean): string {
-  const headers = withEntity ? ["DUE", "ITEM", "ENTITY", "LINK", "ID"] : ["DUE", "ITEM", "LINK", "ID"];
+  // a repo's table gains a VIA column when some findings are on assets it deploys
+  const withVia = !withEntity && findings.some((f) => f.via);
+  const headers = withEntity ? ["DUE", "ITEM", "ENTITY", "LINK", "ID"] : withVia ? ["DUE", "ITEM", "VIA", "LINK", "ID"] : ["DUE", "ITEM", "LINK", "ID"];
   const rows = findings.map((f) =>
     withEntity
       ? [dueCell(f, now, style), f.shortDescription, f.entityName || f.entityKey, f.webLink, f.maintenanceId]
-      : [dueCell(f, now, style), f.shortDescription, f.webLink, f.maintenanceId],
+      : withVia
+        ? [dueCell(f, now, style), f.shortDescription, f.via ? viaLabel(f.via) : "", f.webLink, f.maintenanceId]
+        : [dueCell(f, now, style), f.shortDescription, f.webLink, f.maintenanceId],
   );
   return indent(renderTable(headers, rows, style, 70));
 }
@@ -181,6 +210,8 @@ export type ReportOptions = ReportFlags;
 
 export interface ReportOutput extends FindingReport {
   repo?: RepoRef;
+  /** a repo report: how many findings are on assets it deploys */
+  viaDeployed?: { open: number; overdue: number };
   owner?: string;
   actor?: string;
 }
@@ -217,7 +248,7 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
       text += `\n${findingsTable(out.findings, now, s, !out.repo)}\n`;
       const first = out.findings.find((f) => isOverdue(f, now)) ?? out.findings[0]!;
       text += out.repo
-        ? `Done with one?  ${closeHint(out.repo, first.maintenanceId)}\n`
+        ? `Done with one?  ${closeHint(out.repo, first.maintenanceId, "COMPLETE", first.via)}\n`
         : `More about one:  dm show ${first.maintenanceId}\n`;
     }
   }

@@ -52,11 +52,21 @@ export interface FindingProps {
   pausedMs?: number;
 }
 
+/** The asset a repo report reached a finding through (the repo deploys or builds it). */
+export interface ViaAsset {
+  key: string;
+  type: string;
+  /** its displayName, else name, else key */
+  name: string;
+}
+
 export interface Finding extends FindingProps {
   /** the finding entity's `_key` */
   key: string;
   /** its `_id` */
   id: string;
+  /** in a repo report: not the repo's own finding but one of an asset it deploys (not stored) */
+  via?: ViaAsset;
 }
 
 /** Maintenance ids are 8 lower-case hex digits: safe to write into J1QL text. */
@@ -160,7 +170,7 @@ export function findingFrom(id: string, key: string, props: Record<string, unkno
 
 /** The stored properties of a Finding (without its key and id). */
 export function propsOf(finding: Finding): FindingProps {
-  const { id: _id, key: _key, ...props } = finding;
+  const { id: _id, key: _key, via: _via, ...props } = finding;
   return props;
 }
 

@@ -279,9 +279,11 @@ export async function mineReport(store: GraphStore, actor: string, now: number):
 }
 
 export interface FindingReport {
-  /** open findings, by due date */
+  /** open findings, by due date (a repo report includes those of the assets it deploys, marked `via`) */
   findings: Finding[];
+  /** open findings, via findings included */
   open: number;
+  /** overdue findings, via findings included */
   overdue: number;
   /** items the actor opened (with `mine`) */
   mine?: MineItem[];
@@ -289,6 +291,8 @@ export interface FindingReport {
 
 export interface RepoReport extends FindingReport {
   repo: RepoRef;
+  /** how many of `open` and `overdue` are on assets the repo deploys or builds (findings with `via`) */
+  viaDeployed: { open: number; overdue: number };
 }
 
 function summarise(findings: Finding[], now: number): Omit<FindingReport, "mine"> {
@@ -301,10 +305,95 @@ export function repoReportQuery(entityKey: string): string {
   return `Find * with _key = ${j1qlString(entityKey)} as e that HAS ${FINDING_TYPE} with closed = false as m return m`;
 }
 
+/** Edge classes saying a repository put an asset into production (either direction, as imports vary). */
+export const DEPLOY_EDGE_CLASSES = ["DEPLOYS", "BUILDS", "DEPLOYED"] as const;
+
 /**
- * The open findings of one repository, by due date. One statement: the repo
- * by its unique `_key`, its HAS edges (either direction) by the edge indexes,
- * the findings by id.
+ * The open findings on the assets a repository deploys (the feedback loop):
+ *
+ * - `repo -DEPLOYS|BUILDS|DEPLOYED- asset -HAS- finding`: hosts, functions,
+ *   images, workloads the repo is recorded as deploying (either direction);
+ * - `repo -DEPLOYS|BUILDS- Image <-USES- user -HAS- finding`: what runs a
+ *   deployed image: a Kubernetes container spec or a workload using it
+ *   directly, a host running it (not a CodeRepo: its Dockerfile's `FROM` is
+ *   `CodeRepo -USES-> Image`, and another repo built on our image is not ours);
+ * - `... Image <-USES- kube_container_spec <-USES- workload -HAS- finding`:
+ *   the Kubernetes model's workload (kube_deployment, kube_stateful_set, ...)
+ *   of a container spec running the image (src/integrations/kubernetes/map.ts).
+ *
+ * USES is followed in its stored direction only (the user at `from`); HAS in
+ * either. One statement, every value bound, each hop on an edge index.
+ * A finding reached through several assets is reported once, for the lowest
+ * asset id. Returned unsorted, each with `via`.
+ */
+export async function deployedFindings(store: GraphStore, repoKey: string): Promise<Finding[]> {
+  const d = store.dialect;
+  const p = d.newParams();
+  const no = d.bool(false);
+  const key = p.add(repoKey);
+  const deployClasses = () => DEPLOY_EDGE_CLASSES.map((c) => p.add(c)).join(", ");
+  const out = deployClasses();
+  const into = deployClasses();
+  const image = p.add("Image");
+  const usesImage = p.add("USES");
+  const codeRepo = p.add("CodeRepo");
+  const specType = p.add("kube_container_spec");
+  const usesSpec = p.add("USES");
+  const notRepo = p.add("CodeRepo");
+  const name = d.typed("a", d.keyRef(p, "name"), "string");
+  // CROSS JOIN: SQLite keeps the written order (from the repo outwards: it cannot
+  // estimate the CTEs and otherwise starts from every Image or every finding);
+  // PostgreSQL plans it like any join.
+  const arm = (hasFrom: "a" | "m") => {
+    const has = p.add("HAS");
+    const type = p.add(FINDING_TYPE);
+    const closed = d.typed("m", d.keyRef(p, "closed"), "boolean");
+    const [near, far] = hasFrom === "a" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+    return (
+      `SELECT ${d.idText("a.id")} AS asset_id, a.key AS asset_key, a.type AS asset_type, a.display_name AS asset_display, ${name} AS asset_name, ` +
+      `${d.idText("m.id")} AS finding_id, m.key AS finding_key, m.props AS finding_props ` +
+      `FROM assets x CROSS JOIN entities a CROSS JOIN relationships h CROSS JOIN entities m ` +
+      `WHERE a.id = x.id AND a.deleted = ${no} ` +
+      `AND NOT EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = a.id AND c.class = ${notRepo}) ` +
+      `AND h.${near} = a.id AND h.class = ${has} AND h.deleted = ${no} ` +
+      `AND m.id = h.${far} AND m.deleted = ${no} AND m.type = ${type} AND ${closed} = ${no}`
+    );
+  };
+  const sql =
+    `WITH repo AS (SELECT id FROM entities WHERE key = ${key} AND deleted = ${no}), ` +
+    `deployed AS (` +
+    `SELECT r.to_id AS id FROM repo CROSS JOIN relationships r WHERE r.from_id = repo.id AND r.class IN (${out}) AND r.deleted = ${no} ` +
+    `UNION SELECT r.from_id AS id FROM repo CROSS JOIN relationships r WHERE r.to_id = repo.id AND r.class IN (${into}) AND r.deleted = ${no}), ` +
+    `users AS (SELECT r.from_id AS id FROM deployed x CROSS JOIN relationships r ` +
+    `WHERE EXISTS (SELECT 1 FROM entity_classes ic WHERE ic.entity_id = x.id AND ic.class = ${image}) ` +
+    `AND r.to_id = x.id AND r.class = ${usesImage} AND r.deleted = ${no} ` +
+    `AND NOT EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = r.from_id AND c.class = ${codeRepo})), ` +
+    `workloads AS (SELECT r.from_id AS id FROM users x CROSS JOIN entities s CROSS JOIN relationships r ` +
+    `WHERE s.id = x.id AND s.type = ${specType} AND s.deleted = ${no} ` +
+    `AND r.to_id = x.id AND r.class = ${usesSpec} AND r.deleted = ${no}), ` +
+    `assets AS (SELECT id FROM deployed UNION SELECT id FROM users UNION SELECT id FROM workloads) ` +
+    `${arm("a")} UNION ALL ${arm("m")}`;
+  const rows = await store.select(sql, p.values);
+  rows.sort((x, y) => Number(x.finding_id) - Number(y.finding_id) || Number(x.asset_id) - Number(y.asset_id));
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const row of rows) {
+    const id = String(row.finding_id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const props = (d.decodeJson(row.finding_props) as Record<string, unknown> | undefined) ?? {};
+    const assetKey = String(row.asset_key);
+    const label = (row.asset_display as string | null) || (row.asset_name as string | null) || assetKey;
+    findings.push({ ...findingFrom(id, String(row.finding_key), props), via: { key: assetKey, type: String(row.asset_type), name: label } });
+  }
+  return findings;
+}
+
+/**
+ * The open findings of one repository, by due date: its own (one statement:
+ * the repo by its unique `_key`, its HAS edges, either direction, by the edge
+ * indexes, the findings by id) and those of the assets it deploys
+ * (deployedFindings, one more statement), each finding once.
  */
 export async function repoReport(
   store: GraphStore,
@@ -312,7 +401,10 @@ export async function repoReport(
   options: { now: number; mine?: string },
 ): Promise<RepoReport> {
   const { now } = options;
-  const result = await runQuery(store, repoReportQuery(repo.key), { now, all: true });
+  const [result, deployed] = await Promise.all([
+    runQuery(store, repoReportQuery(repo.key), { now, all: true }),
+    deployedFindings(store, repo.key),
+  ]);
   if (result.type !== "table") throw new Error("unreachable: a RETURN query is a table");
   const seen = new Set<string>();
   const findings: Finding[] = [];
@@ -322,7 +414,14 @@ export async function repoReport(
     seen.add(m._id);
     findings.push(findingFrom(m._id, String(m._key), m));
   }
-  const report: RepoReport = { repo, ...summarise(findings, now) };
+  // a finding both on the repo and on an asset it deploys is the repo's own
+  const via = deployed.filter((f) => !seen.has(f.id));
+  findings.push(...via);
+  const report: RepoReport = {
+    repo,
+    ...summarise(findings, now),
+    viaDeployed: { open: via.length, overdue: via.filter((f) => isOverdue(f, now)).length },
+  };
   if (options.mine !== undefined) report.mine = await mineReport(store, options.mine, now);
   return report;
 }

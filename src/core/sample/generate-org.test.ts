@@ -107,7 +107,11 @@ describe("generateOrg", () => {
       Array.isArray(value) ? value.every((v) => typeof v === "string") : value === null || typeof value !== "object";
     expect(entities.filter((e) => !/^[a-z][a-z0-9_]*$/.test(e._type) || !Object.values(e).every(flat))).toEqual([]);
     const verbs = new Set(relationships.map((r) => r._class));
-    expect([...verbs].sort()).toEqual(["HAS", "OWNS", "USES"]);
+    expect([...verbs].sort()).toEqual(["DEPLOYED", "HAS", "OWNS", "USES"]);
+    // the feedback loop: a repo records the hosts it deploys (CodeRepo -DEPLOYED-> Host)
+    const deployed = relationships.filter((r) => r._class === "DEPLOYED");
+    expect(deployed.length).toBeGreaterThan(0);
+    expect(deployed.every((r) => r._fromEntityKey.startsWith("repo:") && r._toEntityKey.startsWith("host:"))).toBe(true);
     expect(
       relationships.filter((r) => r._key !== `${r._fromEntityKey}|${r._class.toLowerCase()}|${r._toEntityKey}`),
     ).toEqual([]);

@@ -889,9 +889,12 @@ function popular(rng: Rng, n: number): number {
 // ---------------------------------------------------------------------------
 // Records
 
-function rel(from: string, verb: "HAS" | "OWNS" | "USES", to: string, type: string): RelationshipRecord {
+/** Every this many hosts, one records the repo that deploys it (`CodeRepo -DEPLOYED-> Host`). */
+const DEPLOYED_EVERY = 4;
+
+function rel(from: string, verb: "HAS" | "OWNS" | "USES" | "DEPLOYED", to: string, type: string): RelationshipRecord {
   return {
-    _key: `${from}|${verb === "HAS" ? "has" : verb === "OWNS" ? "owns" : "uses"}|${to}`,
+    _key: `${from}|${verb.toLowerCase()}|${to}`,
     _type: type,
     _class: verb,
     _fromEntityKey: from,
@@ -1193,6 +1196,11 @@ function hostRecords(ctx: Context, index: number, rng: Rng, out: AssetRecords): 
   if (deployment !== "bare-metal" && ctx.size.images > 0) {
     out.rels.push(rel(key, "USES", imageKey(ctx, popular(rng, ctx.size.images)), "host_uses_docker_image"));
   }
+  // The feedback loop: some hosts record the repo that deploys them (no random draw: the rest of the sample stays as it was).
+  if (index % DEPLOYED_EVERY === 0 && ctx.size.repos > 0) {
+    const repo = repoIdentity(ctx, (index / DEPLOYED_EVERY) % ctx.size.repos).key;
+    out.rels.push(rel(repo, "DEPLOYED", key, "git_repo_deployed_host"));
+  }
   const facts: AssetFacts = { language: "", terraformVersion: undefined, usesImage: false, os, deployment };
   addFindings(
     ctx,
@@ -1286,7 +1294,8 @@ export function estimateCounts(size: OrgSize): { entities: number; relationships
   const images = size.images > 0 ? size.repos * repoImageShare() + size.hosts * (1 - deploymentShare("bare-metal")) : 0;
   const entities = size.teams + size.people + size.packages + size.images + size.repos + size.hosts + findings;
   const memberships = size.people * (1 + (size.teams > 1 ? SECOND_TEAM_SHARE : 0));
-  const relationships = memberships + size.repos + packageUses + images + findings;
+  const deployed = size.repos > 0 ? Math.ceil(size.hosts / DEPLOYED_EVERY) : 0;
+  const relationships = memberships + size.repos + packageUses + images + findings + deployed;
   return { entities: Math.round(entities), relationships: Math.round(relationships), findings: Math.round(findings) };
 }
 

@@ -1,5 +1,15 @@
 /** One asset: its properties, its relationships, its findings and what happened to them. */
-import { type AssetFinding, type AssetFindings, type EntityAnswer, type EntityPage, type Relationship, type Relationships as RelationshipsAnswer, useApi } from "../api";
+import {
+  type AssetFinding,
+  type AssetFindings,
+  type EntityAnswer,
+  type EntityPage,
+  type Finding,
+  type Relationship,
+  type Relationships as RelationshipsAnswer,
+  type Report,
+  useApi,
+} from "../api";
 import { ErrorMessage, Loading, Status } from "../components/common";
 import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link } from "../router";
@@ -127,6 +137,26 @@ function Findings({ list, now }: { list: AssetFinding[]; now: number }) {
   );
 }
 
+/** A repo's open findings on the assets it deploys or builds (the repo report's `via` findings). */
+function ViaFindings({ list, now }: { list: Finding[]; now: number }) {
+  if (list.length === 0) return null;
+  return (
+    <section aria-labelledby="via-h">
+      <h2 id="via-h">On what it deploys ({list.length})</h2>
+      <ul data-testid="via-findings">
+        {list.map((f) => (
+          <li key={f.id}>
+            <Link to={`/campaigns/${f.maintenanceId}`}>{f.shortDescription || f.maintenanceId}</Link> · {dueText(f.dueDate, now)} ·{" "}
+            <span className="muted">
+              via {f.via?.name} ({f.via?.type})
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function summariseDetails(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, v]) => v !== undefined && v !== null && typeof v !== "object")
@@ -150,6 +180,12 @@ export function AssetPage({ id }: { id: string }) {
   const entity = useApi<EntityPage>(`/api/v1/entities/${path}`);
   const rels = useApi<RelationshipsAnswer>(`/api/v1/entities/${path}/relationships`);
   const findings = useApi<AssetFindings>(`/api/v1/entities/${path}/findings`);
+  // a repository: also the findings of what it deploys (the repo report); an error there only hides the section
+  const classes = entity.data ? [entity.data.entity._class].flat() : [];
+  const report = useApi<Report>(
+    entity.data && classes.includes("CodeRepo") ? `/api/v1/report?repo=${encodeURIComponent(entity.data.entity._key)}` : null,
+  );
+  const via = report.data ? report.data.findings.filter((f) => f.via) : [];
   const error = entity.error ?? rels.error ?? findings.error;
   if (error) return <ErrorMessage error={error} />;
   if (!entity.data || !rels.data || !findings.data) return <Loading what="the asset" />;
@@ -165,6 +201,7 @@ export function AssetPage({ id }: { id: string }) {
         <Properties answer={entity.data} />
         <div>
           <Findings list={findings.data.findings} now={findings.data.now} />
+          <ViaFindings list={via} now={findings.data.now} />
         </div>
       </div>
       <Relationships list={rels.data.relationships} />
