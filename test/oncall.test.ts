@@ -293,6 +293,19 @@ ${extra}`,
       await expectOutage(await run(["sync"]), /error: PagerDuty \(GET \/schedules\): no answer within 0.5 s/);
     });
 
+    it("the notice is posted once when Slack takes it and answers 500 (no blind retry), with a warning", async () => {
+      pd.failAlways({ status: 503 });
+      const messages = slack.messages.length;
+      const posts = slack.requests.filter((r) => r.path === "/api/chat.postMessage").length;
+      slack.postThenFail({ status: 500 });
+      const r = await run(["sync"], { DM_LOG_LEVEL: "info" });
+      await expectOutage(r, /error: PagerDuty \(GET \/schedules\): HTTP 503/);
+      expect(slack.messages.length - messages).toBe(1);
+      expect(slack.requests.filter((q) => q.path === "/api/chat.postMessage").length - posts).toBe(1);
+      // the warning goes to the log (info), not to stderr's summary
+      expect(r.stderr).toContain("Slack: the notice was not confirmed (it may have been posted; not sent again, so it is never posted twice): Slack (chat.postMessage to C0NCALL): HTTP 500 (not retried");
+    });
+
     it("PagerDuty 401", async () => {
       vault.secrets.set("secret/dm", { pdToken: "pd-revoked-token-x1", ldapPassword: SERVICE_PASSWORD });
       try {

@@ -44,6 +44,8 @@ export interface Notification {
   at: number;
   /** a canary of `dm drill` */
   drill?: boolean;
+  /** the dashboard's page for this alert (or the dashboard), when `server.url` is configured: the webhook body's `dashboard` */
+  dashboard?: string;
 }
 
 export interface DeliveryResult {

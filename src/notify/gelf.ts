@@ -90,7 +90,12 @@ export class GelfSender {
   private sendTcp(json: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: this.s.host, port: this.s.port });
-      socket.setTimeout(this.s.timeoutMs ?? 5000, () => socket.destroy(new Error(`no answer within ${(this.s.timeoutMs ?? 5000) / 1000} s`)));
+      socket.setTimeout(this.s.timeoutMs ?? 5000, () => {
+        // still connecting: nothing was sent (code DM_CONNECT_TIMEOUT, which fetch-json's neverSent knows)
+        const error = new Error(`${socket.connecting ? "cannot connect" : "no answer"} within ${(this.s.timeoutMs ?? 5000) / 1000} s`);
+        if (socket.connecting) Object.assign(error, { code: "DM_CONNECT_TIMEOUT" });
+        socket.destroy(error);
+      });
       socket.once("error", reject);
       socket.once("connect", () => {
         socket.end(Buffer.concat([Buffer.from(json, "utf8"), Buffer.from([0])]), () => resolve());

@@ -26,6 +26,24 @@ describe("Slack", () => {
     expect((error as Error).message).toBe("Slack refused the notice (C1: invalid_auth)");
   });
 
+  it("the on-call notice is posted once when Slack took it and then answered 5xx or nothing (no blind retry of a POST)", async () => {
+    for (const settings of [
+      { kind: "bot" as const, apiUrl: slack.apiUrl, token: "xoxb-test-123", channels: ["C1"], backoffMs: 5, timeoutMs: 300 },
+      { kind: "webhook" as const, webhookUrl: slack.webhookUrl, backoffMs: 5, timeoutMs: 300 },
+    ]) {
+      for (const fault of [{ status: 500 }, { status: 503 }, { hang: true as const }]) {
+        const messages = slack.messages.length;
+        const requests = slack.requests.length;
+        slack.postThenFail(fault);
+        const error = await new SlackNotifier(settings).notify("rotation changed").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ExternalServiceError);
+        expect((error as Error).message).toMatch(/not retried: the server may have acted on the POST/);
+        expect(slack.messages.length - messages).toBe(1);
+        expect(slack.requests.length - requests).toBe(1);
+      }
+    }
+  });
+
   it("posts to an incoming webhook; a failure never shows the webhook URL", async () => {
     await new SlackNotifier({ kind: "webhook", webhookUrl: slack.webhookUrl }).notify("via hook");
     expect(slack.messages.at(-1)).toEqual({ via: "webhook", text: "via hook" });

@@ -2,7 +2,29 @@
  * JSON over HTTP for the clients of outside services (PagerDuty, Vault,
  * Slack, GitLab): a timeout on every attempt, 429 and 5xx retried with
  * exponential backoff that honours Retry-After, every body validated by a zod
- * schema, and every failure an ExternalServiceError naming the service.
+ * schema, and every failure an ExternalServiceError (an HttpRequestError,
+ * which says whether the server may have received the request) naming the
+ * service.
+ *
+ * Retries and idempotency. A request is sent again after a failure only
+ * when sending it twice cannot do a thing twice:
+ * - GET, HEAD, OPTIONS, PUT and DELETE (idempotent in RFC 9110 §9.2.2) are
+ *   retried after a lost connection, a timeout, a 5xx and a rate limit.
+ * - POST and PATCH (and any other method) are retried only when the server
+ *   surely did not act on the request:
+ *   - the request was never sent: connection refused, DNS failure, no route,
+ *     connect timeout, a failed TLS handshake (see NOT_SENT_CODES). undici
+ *     writes the request only once the connection (and TLS) is up.
+ *   - HTTP 429, or a 403 that is a rate limit: the server refused it without
+ *     acting on it (RFC 6585), with or without Retry-After.
+ *   Not retried: a timeout or a reset after the request was written, and
+ *   every 5xx, 503 with Retry-After included: a proxy answers 502/503/504
+ *   when its upstream dropped or did not answer a request it may already
+ *   have acted on (Envoy's 503 "upstream reset before headers", nginx's
+ *   502), so a 503 does not prove the request was not processed.
+ * - The caller may set `idempotent: true` when the destination de-duplicates
+ *   the request (Slack chat.postMessage with client_msg_id, a webhook with an
+ *   Idempotency-Key header): the request is then retried like a GET.
  *
  * Messages name the service and a `label` (never the URL itself: a Slack
  * webhook URL is a secret) and never include request headers.
@@ -63,6 +85,90 @@ export interface JsonRequest<S extends z.ZodType> extends HttpOptions {
   text?: boolean;
   /** a CA, client certificate or key of the service's own (undici's fetch with an Agent); default: Node's fetch */
   tls?: TlsOptions;
+  /**
+   * Sending this request twice does no harm because the server
+   * de-duplicates it (client_msg_id, Idempotency-Key): retried after a 5xx
+   * or a timeout even when the method is POST. Idempotent methods (GET,
+   * HEAD, OPTIONS, PUT, DELETE) need not say so.
+   */
+  idempotent?: boolean;
+  /** the exact body bytes to send instead of JSON.stringify(body) (a signed webhook body); content-type is the caller's */
+  rawBody?: string;
+}
+
+/** Methods that may be sent twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/**
+ * Error codes that mean the request never left this process: the
+ * connection (and its TLS handshake) failed before undici wrote a byte of
+ * it. A reset (ECONNRESET, UND_ERR_SOCKET), a timeout waiting for headers
+ * (UND_ERR_HEADERS_TIMEOUT) or ETIMEDOUT on an open connection are not here:
+ * the server may have the request.
+ */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_NONAME",
+  "EAI_FAIL",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENETDOWN",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "DM_CONNECT_TIMEOUT",
+  // TLS: certificate checks and handshake failures (before the request is written)
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_TLS_HANDSHAKE_TIMEOUT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The request surely did not reach the server (see NOT_SENT_CODES); `ERR_SSL_…` handshake alerts count too. */
+export function neverSent(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && (NOT_SENT_CODES.has(code) || code.startsWith("ERR_SSL_"));
+}
+
+/**
+ * What a failed request means for sending it again:
+ * - `received`: "no" when the server surely did not act on it (never sent,
+ *   or refused with 429), "maybe" (a timeout, a reset, a 5xx), "yes" (it
+ *   answered: 4xx, an unexpected body).
+ * - `transient`: worth trying again later (lost connections, timeouts, 5xx,
+ *   rate limits), not a refusal for good (401/403/4xx, a bad answer).
+ */
+export interface RequestFailure {
+  status?: number;
+  received: "no" | "maybe" | "yes";
+  transient: boolean;
+}
+
+/** An ExternalServiceError from requestJson, with what the failure means for a retry. */
+export class HttpRequestError extends ExternalServiceError {
+  constructor(
+    service: string,
+    message: string,
+    readonly failure: RequestFailure,
+    options?: { cause?: unknown; details?: string[] },
+  ) {
+    super(service, message, options);
+  }
 }
 
 /** An answer's headers, by lower- or mixed-case name; null when absent (repeated headers joined with ", "). */
@@ -131,10 +237,10 @@ async function send(req: JsonRequest<z.ZodType>, timeoutMs: number): Promise<Ans
     method: (req.method ?? "GET") as Dispatcher.HttpMethod,
     headers: {
       accept: "application/json",
-      ...(req.body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+      ...(req.body === undefined && req.rawBody === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
       ...req.headers,
     },
-    body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    body: req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     dispatcher,
@@ -170,6 +276,13 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
   const backoffMs = req.backoffMs ?? 250;
   const maxWaitMs = req.maxWaitMs ?? 30_000;
   const what = `${req.service} (${req.label})`;
+  // see the comment at the top: what may be sent again after a failure
+  const method = (req.method ?? "GET").toUpperCase();
+  const repeatable = req.idempotent === true || IDEMPOTENT_METHODS.has(method);
+  const fail = (message: string, failure: RequestFailure, options?: { cause?: unknown; details?: string[] }) =>
+    new HttpRequestError(req.service, message, failure, options);
+  const tried = (attempt: number) =>
+    attempt < attempts ? ` (not retried: the server may have acted on the ${method})` : ` (tried ${attempt} times)`;
   let lastProblem = "";
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let response: Answer;
@@ -177,41 +290,41 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
       response = await send(req, timeoutMs);
     } catch (error) {
       const name = (error as Error)?.name;
-      const code = (error as { code?: string }).code;
-      lastProblem =
-        name === "TimeoutError" || name === "AbortError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT"
-          ? `no answer within ${timeoutMs / 1000} s`
-          : `cannot connect: ${(error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`;
-      if (attempt < attempts) {
+      const code = errorCode(error);
+      const timedOut = name === "TimeoutError" || name === "AbortError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
+      const unsent = neverSent(error);
+      lastProblem = timedOut ? `no answer within ${timeoutMs / 1000} s` : `cannot connect: ${code ?? (error as Error).message}`;
+      if (!unsent && !timedOut) lastProblem = `the connection was lost: ${code ?? (error as Error).message}`;
+      if (attempt < attempts && (repeatable || unsent)) {
         await sleep(backoffMs * 2 ** (attempt - 1));
         continue;
       }
-      throw new ExternalServiceError(req.service, `${what}: ${lastProblem} (tried ${attempts} times)`, { cause: error });
+      throw fail(`${what}: ${lastProblem}${tried(attempt)}`, { received: unsent ? "no" : "maybe", transient: true }, { cause: error });
     }
     const limited = isRateLimited(response);
     if (limited || response.status >= 500) {
       lastProblem = limited ? `rate limited (HTTP ${response.status})` : `HTTP ${response.status}`;
       await response.drop();
-      if (attempt < attempts) {
+      // a rate limit is a refusal the server did not act on; a 5xx may come after it did
+      const failure: RequestFailure = { status: response.status, received: limited ? "no" : "maybe", transient: true };
+      if (attempt < attempts && (repeatable || limited)) {
         const wait = rateLimitWaitMs(response.headers) ?? backoffMs * 2 ** (attempt - 1);
         if (wait > maxWaitMs) {
-          throw new ExternalServiceError(
-            req.service,
-            `${what}: ${lastProblem}, asked to retry after ${Math.round(wait / 1000)} s, longer than the ${maxWaitMs / 1000} s dm waits`,
-          );
+          throw fail(`${what}: ${lastProblem}, asked to retry after ${Math.round(wait / 1000)} s, longer than the ${maxWaitMs / 1000} s dm waits`, failure);
         }
         await sleep(wait);
         continue;
       }
-      throw new ExternalServiceError(req.service, `${what}: ${lastProblem} (tried ${attempts} times)`);
+      throw fail(`${what}: ${lastProblem}${tried(attempt)}`, failure);
     }
+    const answered: RequestFailure = { status: response.status, received: "yes", transient: false };
     if (req.accept?.includes(response.status)) {
       await response.drop();
       return { status: response.status, data: undefined, headers: response.headers };
     }
     if (response.status === 401 || response.status === 403) {
       await response.drop();
-      throw new ExternalServiceError(req.service, `${what}: the credentials were refused (HTTP ${response.status})`, {
+      throw fail(`${what}: the credentials were refused (HTTP ${response.status})`, answered, {
         details: req.authHint ? [req.authHint] : [],
       });
     }
@@ -219,24 +332,24 @@ export async function requestJson<S extends z.ZodType>(req: JsonRequest<S>): Pro
     try {
       text = await response.text();
     } catch (error) {
-      throw new ExternalServiceError(req.service, `${what}: the answer stopped before its end (${(error as { code?: string }).code ?? (error as Error).message})`, { cause: error });
+      throw fail(`${what}: the answer stopped before its end (${errorCode(error) ?? (error as Error).message})`, { ...answered, transient: true }, { cause: error });
     }
     if (!response.ok) {
-      throw new ExternalServiceError(req.service, `${what}: HTTP ${response.status} ${text.slice(0, 200).replace(/\s+/g, " ")}`);
+      throw fail(`${what}: HTTP ${response.status} ${text.slice(0, 200).replace(/\s+/g, " ")}`, answered);
     }
     let json: unknown = text;
     try {
       if (!req.text) json = text === "" ? undefined : JSON.parse(text);
     } catch (error) {
-      throw new ExternalServiceError(req.service, `${what}: the answer is not JSON`, { cause: error });
+      throw fail(`${what}: the answer is not JSON`, answered, { cause: error });
     }
     const parsed = req.schema.safeParse(json);
     if (!parsed.success) {
-      throw new ExternalServiceError(req.service, `${what}: unexpected answer, ${firstIssue(parsed.error)}`, {
+      throw fail(`${what}: unexpected answer, ${firstIssue(parsed.error)}`, answered, {
         cause: parsed.error,
       });
     }
     return { status: response.status, data: parsed.data, headers: response.headers };
   }
-  throw new ExternalServiceError(req.service, `${what}: ${lastProblem}`);
+  throw fail(`${what}: ${lastProblem}`, { received: "maybe", transient: true });
 }

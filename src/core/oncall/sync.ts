@@ -9,6 +9,7 @@
  */
 import type { Config } from "../../shared/config.js";
 import { DmError, ExternalServiceError } from "../../shared/errors.js";
+import { HttpRequestError } from "../../shared/fetch-json.js";
 import { redact } from "../../shared/logger.js";
 import type { GraphStore } from "../../store/types.js";
 import { GelfSender, type GelfMessage } from "../../notify/gelf.js";
@@ -137,7 +138,9 @@ export async function runOncall(loaded: LoadedOncallConfig, options: OncallRunOp
       await notifier.notify(redact(text));
       return true;
     } catch (error) {
-      const w = `Slack: the notice was not sent: ${(error as Error).message}`;
+      // a POST Slack may have taken (5xx, no answer) is not sent again: say so rather than "not sent"
+      const maybe = error instanceof HttpRequestError && error.failure.received === "maybe";
+      const w = `Slack: ${maybe ? "the notice was not confirmed (it may have been posted; not sent again, so it is never posted twice)" : "the notice was not sent"}: ${(error as Error).message}`;
       warnings.push(w);
       options.warn(w);
       return false;
