@@ -79,7 +79,7 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
 
   beforeEach(async () => {
     target = await backend.target();
-    store = await openStore(target.url, { create: true });
+    store = await openStore(target.url);
     dest = new FakeDestination();
     await store.upsert({ entities: [finding("f1", "payments", T0 - DAY), finding("f2", "payments", T0 - 2 * DAY), finding("f3", "web", T0 - DAY)], relationships: [] }, { now: T0 });
   });
@@ -235,7 +235,7 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
 describe("two evaluators on one PostgreSQL", () => {
   it("announce each entity once", async () => {
     const url = await createTestDatabase();
-    const stores = await Promise.all([openStore(url, { create: true }), openStore(url, { create: true })]);
+    const stores = await Promise.all([openStore(url), openStore(url)]);
     try {
       const entities = Array.from({ length: 50 }, (_, i) => finding(`f${i}`, `team${i % 5}`, T0 - DAY));
       await stores[0]!.upsert({ entities, relationships: [] }, { now: T0 });
