@@ -57,6 +57,7 @@ const COMMANDS: Record<string, () => Promise<Registration>> = {
   check: () => import("./commands/check.command.js").then((m) => m.checkRegistration),
   vulns: () => import("./commands/vulns.command.js").then((m) => m.vulnsRegistration),
   rules: () => import("./commands/rules.command.js").then((m) => m.rulesRegistration),
+  alerts: () => import("./commands/alerts.command.js").then((m) => m.alertsRegistration),
   stats: () => import("./commands/stats.command.js").then((m) => m.statsRegistration),
   serve: () => import("./commands/serve.command.js").then((m) => m.serveRegistration),
   token: () => import("./commands/token.command.js").then((m) => m.tokenRegistration),

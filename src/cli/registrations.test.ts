@@ -59,6 +59,9 @@ vi.mock("./commands/token.js", () => recorders("tokenCreateCommand", "tokenListC
 vi.mock("./commands/oncall.js", () => recorders("oncallSyncCommand", "oncallStatusCommand"));
 vi.mock("./commands/questions.js", () => recorders("questionsImportCommand", "questionsListCommand", "askCommand"));
 vi.mock("./commands/rules.js", () => recorders("rulesListCommand", "rulesRunCommand", "rulesExplainCommand"));
+vi.mock("./commands/alerts.js", () =>
+  recorders("alertsListCommand", "alertsRunCommand", "alertsHistoryCommand", "alertsImportCommand", "alertsSilenceCommand", "alertsSilencesCommand"),
+);
 
 /**
  * Each command line and the implementation it must reach. `consumed`: flags
@@ -94,6 +97,12 @@ const COMMANDS: Record<string, { fn: string; consumed?: string[] }> = {
   "rules list": { fn: "rulesListCommand" },
   "rules run": { fn: "rulesRunCommand" },
   "rules explain": { fn: "rulesExplainCommand" },
+  "alerts list": { fn: "alertsListCommand" },
+  "alerts run": { fn: "alertsRunCommand" },
+  "alerts history": { fn: "alertsHistoryCommand" },
+  "alerts import": { fn: "alertsImportCommand" },
+  "alerts silence": { fn: "alertsSilenceCommand" },
+  "alerts silences": { fn: "alertsSilencesCommand" },
 };
 
 /** The commands the program really has, by their path ("vulns db import"). */
@@ -273,7 +282,7 @@ export async function resolve(specifier, context, next) {
   it("dm --help loads every registration and no implementation", () => {
     const loaded = loadedBy(["--help"]);
     // questions.command.js holds two registrations (dm questions, dm ask)
-    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(20);
+    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(21);
     expect(loaded.filter(heavy)).toEqual([]);
   });
 });

@@ -6,6 +6,11 @@
 import { ConflictError } from "../shared/errors.js";
 import { type Driver, type Executor, validIds } from "./driver.js";
 import type {
+  AlertDelivery,
+  AlertDeliveryStatus,
+  AlertSilence,
+  AlertStateChange,
+  AlertStateRow,
   ApiToken,
   AuditEntry,
   GraphBatch,
@@ -16,6 +21,7 @@ import type {
   ReleaseLock,
   Row,
   SelectOptions,
+  StoredAlertRule,
   StoredAuditEntry,
   StoredEntity,
   StoredQuestion,
@@ -105,6 +111,85 @@ interface AuditRow {
   action: string;
   subject: string;
   details: Json | null;
+}
+
+interface AlertStateDbRow {
+  entity_key: string;
+  group_value: string | null;
+  entity: Json;
+  first_seen: Int;
+  last_announced: Int | null;
+  fingerprint: string | null;
+}
+
+interface AlertDeliveryDbRow {
+  id: Int;
+  notification_id: string;
+  rule: string;
+  destination: string;
+  kind: string;
+  status: AlertDeliveryStatus;
+  attempts: Int;
+  next_attempt_at: Int;
+  last_error: string | null;
+  payload: Json;
+  created_on: Int;
+  updated_on: Int;
+}
+
+interface AlertSilenceDbRow {
+  id: Int;
+  rule: string;
+  entity_key: string | null;
+  until_on: Int;
+  reason: string;
+  created_by: string;
+  created_on: Int;
+}
+
+const ALERT_STATE_COLUMNS = "entity_key, group_value, entity, first_seen, last_announced, fingerprint";
+const ALERT_DELIVERY_COLUMNS =
+  "id, notification_id, rule, destination, kind, status, attempts, next_attempt_at, last_error, payload, created_on, updated_on";
+const ALERT_SILENCE_COLUMNS = "id, rule, entity_key, until_on, reason, created_by, created_on";
+
+function alertStateFromRow(r: AlertStateDbRow): AlertStateRow {
+  return {
+    entityKey: r.entity_key,
+    group: r.group_value,
+    entity: json<Record<string, unknown>>(r.entity),
+    firstSeen: num(r.first_seen),
+    lastAnnounced: numOrNull(r.last_announced),
+    fingerprint: r.fingerprint,
+  };
+}
+
+function alertDeliveryFromRow(r: AlertDeliveryDbRow): AlertDelivery {
+  return {
+    id: String(r.id),
+    notificationId: r.notification_id,
+    rule: r.rule,
+    destination: r.destination,
+    kind: r.kind,
+    status: r.status,
+    attempts: num(r.attempts),
+    nextAttemptAt: num(r.next_attempt_at),
+    lastError: r.last_error,
+    payload: json<unknown>(r.payload),
+    createdOn: num(r.created_on),
+    updatedOn: num(r.updated_on),
+  };
+}
+
+function alertSilenceFromRow(r: AlertSilenceDbRow): AlertSilence {
+  return {
+    id: String(r.id),
+    rule: r.rule,
+    entityKey: r.entity_key,
+    until: num(r.until_on),
+    reason: r.reason,
+    createdBy: r.created_by,
+    createdOn: num(r.created_on),
+  };
 }
 
 const ENTITY_COLUMNS =
@@ -431,6 +516,147 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
       }
       await insertAudit(tx, options.audit);
     });
+  }
+
+  saveAlertRules(rules: readonly StoredAlertRule[], options: { audit: AuditEntry }): Promise<void> {
+    return this.driver.transaction(async (tx) => {
+      for (const r of rules) {
+        await tx.run(
+          `INSERT INTO alert_rules (name, description, queries, condition, level, source, imported_on) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET description = excluded.description, queries = excluded.queries, condition = excluded.condition,
+             level = excluded.level, source = excluded.source, imported_on = excluded.imported_on`,
+          [r.name, r.description, JSON.stringify(r.queries), r.condition, r.level, r.source, r.importedOn],
+        );
+      }
+      await insertAudit(tx, options.audit);
+    });
+  }
+
+  async listAlertRules(): Promise<StoredAlertRule[]> {
+    const rows = await this.driver.all<{
+      name: string;
+      description: string;
+      queries: Json;
+      condition: string;
+      level: string | null;
+      source: string;
+      imported_on: Int;
+    }>("SELECT name, description, queries, condition, level, source, imported_on FROM alert_rules");
+    // by code point: the two databases collate text differently
+    rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return rows.map((r) => ({
+      name: r.name,
+      description: r.description,
+      queries: json<{ name: string; query: string }[]>(r.queries),
+      condition: r.condition,
+      level: r.level,
+      source: r.source,
+      importedOn: num(r.imported_on),
+    }));
+  }
+
+  updateAlertState<T>(rule: string, decide: (state: AlertStateRow[]) => { change: AlertStateChange; value: T }): Promise<T> {
+    return this.driver.transaction(async (tx) => {
+      const rows = await tx.all<AlertStateDbRow>(`SELECT ${ALERT_STATE_COLUMNS} FROM alert_state WHERE rule = ?`, [rule]);
+      const { change, value } = decide(rows.map(alertStateFromRow));
+      for (const key of change.remove) await tx.run("DELETE FROM alert_state WHERE rule = ? AND entity_key = ?", [rule, key]);
+      for (const r of change.upsert) {
+        await tx.run(
+          `INSERT INTO alert_state (rule, entity_key, group_value, entity, first_seen, last_announced, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (rule, entity_key) DO UPDATE SET group_value = excluded.group_value, entity = excluded.entity,
+             first_seen = excluded.first_seen, last_announced = excluded.last_announced, fingerprint = excluded.fingerprint`,
+          [rule, r.entityKey, r.group, JSON.stringify(r.entity), r.firstSeen, r.lastAnnounced, r.fingerprint],
+        );
+      }
+      for (const d of change.deliveries) {
+        await tx.run(
+          `INSERT INTO alert_deliveries (notification_id, rule, destination, kind, status, attempts, next_attempt_at, payload, created_on, updated_on)
+           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT (notification_id, destination) DO NOTHING`,
+          [d.notificationId, rule, d.destination, d.kind, change.evaluatedOn, JSON.stringify(d.payload), change.evaluatedOn, change.evaluatedOn],
+        );
+      }
+      await tx.run(
+        `INSERT INTO alert_evaluations (rule, evaluated_on, total) VALUES (?, ?, ?)
+         ON CONFLICT (rule) DO UPDATE SET evaluated_on = excluded.evaluated_on, total = excluded.total`,
+        [rule, change.evaluatedOn, change.total],
+      );
+      return value;
+    });
+  }
+
+  async alertState(rule: string): Promise<AlertStateRow[]> {
+    return (await this.driver.all<AlertStateDbRow>(`SELECT ${ALERT_STATE_COLUMNS} FROM alert_state WHERE rule = ?`, [rule])).map(alertStateFromRow);
+  }
+
+  async dueAlertDeliveries(rule: string, now: number): Promise<AlertDelivery[]> {
+    const rows = await this.driver.all<AlertDeliveryDbRow>(
+      `SELECT ${ALERT_DELIVERY_COLUMNS} FROM alert_deliveries WHERE rule = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id`,
+      [rule, now],
+    );
+    return rows.map(alertDeliveryFromRow);
+  }
+
+  async claimAlertDelivery(delivery: Pick<AlertDelivery, "id" | "attempts">, leaseUntil: number, now: number): Promise<boolean> {
+    const [id] = validIds([delivery.id]);
+    if (id === undefined) return false;
+    const changed = await this.driver.run(
+      `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_on = ?
+       WHERE id = ? AND status = 'pending' AND attempts = ? AND next_attempt_at <= ?`,
+      [leaseUntil, now, id, delivery.attempts, now],
+    );
+    return changed === 1;
+  }
+
+  async finishAlertDelivery(id: string, outcome: { status: AlertDeliveryStatus; now: number; nextAttemptAt?: number; error?: string }): Promise<void> {
+    const [valid] = validIds([id]);
+    if (valid === undefined) return;
+    await this.driver.run(
+      `UPDATE alert_deliveries SET status = ?, updated_on = ?, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ? WHERE id = ?`,
+      [outcome.status, outcome.now, outcome.nextAttemptAt ?? null, outcome.error ?? null, valid],
+    );
+  }
+
+  async alertDeliveries(options: { rule?: string; limit?: number }): Promise<AlertDelivery[]> {
+    const limit = options.limit ?? 100;
+    const rows =
+      options.rule === undefined
+        ? await this.driver.all<AlertDeliveryDbRow>(`SELECT ${ALERT_DELIVERY_COLUMNS} FROM alert_deliveries ORDER BY id DESC LIMIT ?`, [limit])
+        : await this.driver.all<AlertDeliveryDbRow>(
+            `SELECT ${ALERT_DELIVERY_COLUMNS} FROM alert_deliveries WHERE rule = ? ORDER BY id DESC LIMIT ?`,
+            [options.rule, limit],
+          );
+    return rows.map(alertDeliveryFromRow);
+  }
+
+  async pendingAlertDeliveries(): Promise<Map<string, number>> {
+    const rows = await this.driver.all<{ rule: string; n: Int }>(
+      "SELECT rule, count(*) AS n FROM alert_deliveries WHERE status = 'pending' GROUP BY rule",
+    );
+    return new Map(rows.map((r) => [r.rule, num(r.n)]));
+  }
+
+  async addAlertSilence(silence: Omit<AlertSilence, "id">): Promise<AlertSilence> {
+    const [row] = await this.driver.all<AlertSilenceDbRow>(
+      `INSERT INTO alert_silences (rule, entity_key, until_on, reason, created_by, created_on) VALUES (?, ?, ?, ?, ?, ?)
+       RETURNING ${ALERT_SILENCE_COLUMNS}`,
+      [silence.rule, silence.entityKey, silence.until, silence.reason, silence.createdBy, silence.createdOn],
+    );
+    return alertSilenceFromRow(row!);
+  }
+
+  async alertSilences(now?: number): Promise<AlertSilence[]> {
+    const rows =
+      now === undefined
+        ? await this.driver.all<AlertSilenceDbRow>(`SELECT ${ALERT_SILENCE_COLUMNS} FROM alert_silences ORDER BY until_on, id`)
+        : await this.driver.all<AlertSilenceDbRow>(`SELECT ${ALERT_SILENCE_COLUMNS} FROM alert_silences WHERE until_on > ? ORDER BY until_on, id`, [
+            now,
+          ]);
+    return rows.map(alertSilenceFromRow);
+  }
+
+  async alertEvaluations(): Promise<Map<string, { evaluatedOn: number; total: number }>> {
+    const rows = await this.driver.all<{ rule: string; evaluated_on: Int; total: Int }>("SELECT rule, evaluated_on, total FROM alert_evaluations");
+    return new Map(rows.map((r) => [r.rule, { evaluatedOn: num(r.evaluated_on), total: num(r.total) }]));
   }
 
   async loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>> {

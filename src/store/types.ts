@@ -198,6 +198,75 @@ export interface StoredQuestion {
   source: string;
 }
 
+/** An alert rule imported from a JupiterOne alert pack (`dm alerts import`); actions come from `alertDefaults:`. */
+export interface StoredAlertRule {
+  name: string;
+  description: string;
+  queries: { name: string; query: string }[];
+  /** the condition as written: `total > 0` */
+  condition: string;
+  /** JupiterOne's alertLevel (INFO, LOW, MEDIUM, HIGH, CRITICAL), when given */
+  level: string | null;
+  /** the pack file it came from */
+  source: string;
+  importedOn: number;
+}
+
+/** What a rule last saw and announced of one entity (alert_state). */
+export interface AlertStateRow {
+  entityKey: string;
+  group: string | null;
+  /** what a notification shows of it (kept for the resolved announcement) */
+  entity: Record<string, unknown>;
+  /** when it started matching (this episode) */
+  firstSeen: number;
+  /** when it was last announced; null: never (below the threshold, silenced) */
+  lastAnnounced: number | null;
+  /** the fingerprint of what was announced */
+  fingerprint: string | null;
+}
+
+export type AlertDeliveryStatus = "pending" | "sent" | "failed" | "abandoned";
+
+export interface NewAlertDelivery {
+  notificationId: string;
+  destination: string;
+  kind: string;
+  payload: unknown;
+}
+
+export interface AlertDelivery extends NewAlertDelivery {
+  id: string;
+  rule: string;
+  status: AlertDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdOn: number;
+  updatedOn: number;
+}
+
+export interface AlertSilence {
+  id: string;
+  rule: string;
+  /** one entity; null: the whole rule */
+  entityKey: string | null;
+  until: number;
+  reason: string;
+  createdBy: string;
+  createdOn: number;
+}
+
+/** What an evaluation writes, in one transaction: the rule's new state and the notifications to deliver. */
+export interface AlertStateChange {
+  upsert: AlertStateRow[];
+  /** entity keys no longer matched */
+  remove: string[];
+  deliveries: NewAlertDelivery[];
+  evaluatedOn: number;
+  total: number;
+}
+
 /** Gives a lock back. */
 export type ReleaseLock = () => Promise<void>;
 
@@ -286,6 +355,39 @@ export interface GraphStore {
   saveQuestions(questions: readonly StoredQuestion[], options: { now: number; audit: AuditEntry }): Promise<void>;
   /** Every stored question, by title. */
   listQuestions(): Promise<StoredQuestion[]>;
+
+  /** Store imported alert rules by name (replacing one of the same name), with one audit entry, in one transaction. */
+  saveAlertRules(rules: readonly StoredAlertRule[], options: { audit: AuditEntry }): Promise<void>;
+  /** Every imported alert rule, by name. */
+  listAlertRules(): Promise<StoredAlertRule[]>;
+  /**
+   * Read the rule's state, let `decide` compute the change, and write it
+   * (state, pending deliveries, the evaluation time) in ONE transaction.
+   * Deliveries already recorded (same notification and destination) are
+   * not recorded twice. Returns what `decide` returned.
+   */
+  updateAlertState<T>(rule: string, decide: (state: AlertStateRow[]) => { change: AlertStateChange; value: T }): Promise<T>;
+  /** The rule's state, read only (a dry run). */
+  alertState(rule: string): Promise<AlertStateRow[]>;
+  /** Pending deliveries of the rule due at `now`, oldest first. */
+  dueAlertDeliveries(rule: string, now: number): Promise<AlertDelivery[]>;
+  /**
+   * Claim a due pending delivery for one attempt: only one caller wins
+   * (attempts is compared and raised, next_attempt_at moved to `leaseUntil`
+   * so a crashed sender's claim expires). False when another took it.
+   */
+  claimAlertDelivery(delivery: Pick<AlertDelivery, "id" | "attempts">, leaseUntil: number, now: number): Promise<boolean>;
+  /** Record an attempt's outcome: sent, failed, abandoned, or pending again at `nextAttemptAt`. */
+  finishAlertDelivery(id: string, outcome: { status: AlertDeliveryStatus; now: number; nextAttemptAt?: number; error?: string }): Promise<void>;
+  /** Deliveries, newest first (all rules, or one). */
+  alertDeliveries(options: { rule?: string; limit?: number }): Promise<AlertDelivery[]>;
+  /** Pending deliveries per rule. */
+  pendingAlertDeliveries(): Promise<Map<string, number>>;
+  addAlertSilence(silence: Omit<AlertSilence, "id">): Promise<AlertSilence>;
+  /** Silences in force at `now` (every silence when `now` is undefined), soonest end first. */
+  alertSilences(now?: number): Promise<AlertSilence[]>;
+  /** When each rule was last evaluated and how many entities it matched. */
+  alertEvaluations(): Promise<Map<string, { evaluatedOn: number; total: number }>>;
 
   /** What an integration instance kept from its last successful run (HTTP answers by request, with their ETags). */
   loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>>;

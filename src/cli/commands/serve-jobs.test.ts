@@ -102,3 +102,27 @@ rules:
     expect((error as Error).message).toBe(`${path.join(cwd, "oncall.yaml")}: oncall-sync: no dm-oncall.yaml here or in ~/.deferred-maintenance/ (the job reads it as dm oncall sync does)`);
   });
 });
+
+describe("dm serve's alerts job", () => {
+  it("is added when dm.config.yaml has alerts:, and evaluates each rule on its interval", async () => {
+    const { ctx } = setup(`
+alerts:
+  - name: overdue
+    queries: [{name: q, query: "Find deferred_maintenance with closed=false and dueDate < date.now"}]
+    interval: 1h
+`);
+    const { jobs } = scheduledJobs(ctx, {});
+    expect(jobs.map((j) => [j.name, j.schedule.source])).toEqual([["alerts", "* * * * *"]]);
+    const store = SqliteStore.open(":memory:");
+    stores.push(store);
+    await store.upsert(
+      { entities: [{ _key: "f1", _type: "deferred_maintenance", _class: "Finding", displayName: "x", closed: false, dueDate: NOW - 1 }], relationships: [] },
+      { now: NOW },
+    );
+    const logger = createLogger("silent");
+    const run = (now: number) => jobs[0]!.run({ store, now, scheduledFor: now, logger });
+    expect(await run(NOW)).toMatchObject({ rules: 1, announced: 1 });
+    expect(await run(NOW + 60_000)).toMatchObject({ rules: 0 });
+    expect(await run(NOW + 3_600_000)).toMatchObject({ rules: 1, announced: 0 });
+  });
+});

@@ -5,6 +5,8 @@
  * dm oncall sync. Settings are read once, at start: a mistake stops the
  * server before it listens.
  */
+import { allRules, isDue, loadAlertsSetup } from "../../core/alerts/config.js";
+import { evaluateAlerts } from "../../core/alerts/evaluate.js";
 import { loadRulesSetup } from "../../core/rules/config.js";
 import { runRules } from "../../core/rules/run.js";
 import { secretSourcesOf } from "../../integrations/credentials.js";
@@ -17,6 +19,7 @@ import { findOncallConfig, type LoadedOncallConfig, loadOncallConfig } from "../
 import { normaliseDn } from "../../core/oncall/ldap.js";
 import { runOncall } from "../../core/oncall/sync.js";
 import { type JobSpec, loadScheduleConfig } from "../../core/schedule/config.js";
+import { parseCron } from "../../core/schedule/cron.js";
 import type { Job } from "../../core/schedule/scheduler.js";
 import { AdvisoryDb } from "../../core/vulns/db.js";
 import { Matcher } from "../../core/vulns/match.js";
@@ -25,6 +28,8 @@ import { dataDir } from "../../shared/config.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import type { CommandContext } from "../context.js";
+import { destinationFactory } from "./alerts-destinations.js";
+import { destinationsOf } from "./alerts.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
 
 /** Who the audit log names for what a scheduled job does. */
@@ -91,6 +96,30 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
         },
       };
     }
+    case "alerts": {
+      // the alerts: section read once: a bad rule stops dm serve at start. Imported rules are read per run.
+      const setup = loadAlertsSetup(file, destinationFactory());
+      const destinations = destinationsOf(ctx);
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          const evaluations = await store.alertEvaluations();
+          const due = allRules(setup, await store.listAlertRules()).filter((r) => isDue(r, evaluations.get(r.name)?.evaluatedOn, now));
+          const r = await evaluateAlerts(store, due, { now, destinations });
+          const failed = r.rules.filter((x) => x.error);
+          if (failed.length > 0 && failed.length === r.rules.length) throw new Error(`no alert rule could be evaluated: ${failed[0]!.name}: ${failed[0]!.error}`);
+          return {
+            rules: r.rules.length,
+            announced: r.rules.reduce((n, x) => n + x.announced, 0),
+            resolved: r.rules.reduce((n, x) => n + x.resolved, 0),
+            sent: r.rules.reduce((n, x) => n + x.deliveries.filter((d) => d.status === "sent").length, 0),
+            pending: r.rules.reduce((n, x) => n + x.pending, 0),
+            errors: failed.length,
+          };
+        },
+      };
+    }
     case "vulns-scan": {
       const settings = vulnsSettings(ctx, { config: file });
       const dbFile = osvDbPath(ctx, {}, settings);
@@ -153,5 +182,11 @@ export function scheduledJobs(ctx: CommandContext, options: { config?: string })
   const file = options.config ? path.resolve(ctx.cwd, options.config) : findConfigFile(ctx.cwd, dataDir(ctx.config));
   if (!file) return { jobs: [] };
   const specs = loadScheduleConfig(file, ctx.cwd);
+  // alert rules run on their own intervals: with an alerts: section (or alertDefaults: for imported
+  // rules), dm serve looks at them every minute unless schedule: says otherwise
+  if (!specs.some((s) => s.kind === "alerts")) {
+    const setup = loadAlertsSetup(file, destinationFactory());
+    if (setup.rules.length > 0 || setup.defaults.actions.length > 0) specs.push({ name: "alerts", kind: "alerts", schedule: parseCron("* * * * *") });
+  }
   return { file, jobs: specs.map((spec) => jobOf(ctx, spec, file)) };
 }

@@ -160,4 +160,65 @@ CREATE TABLE sync_cache (
 );
 `,
   },
+  {
+    version: 6,
+    name: "alerts",
+    // Alerting (docs/alerts.md): imported alert rules (JupiterOne's alert
+    // packs), what each rule last announced per entity (alert_state), the
+    // notifications to deliver per destination (alert_deliveries: pending
+    // until sent, retried with backoff), silences, and when each rule was
+    // last evaluated.
+    sql: `
+CREATE TABLE alert_rules (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL,
+  queries TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  level TEXT,
+  source TEXT NOT NULL,
+  imported_on INTEGER NOT NULL
+);
+CREATE TABLE alert_state (
+  rule TEXT NOT NULL,
+  entity_key TEXT NOT NULL,
+  group_value TEXT,
+  entity TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_announced INTEGER,
+  fingerprint TEXT,
+  PRIMARY KEY (rule, entity_key)
+);
+CREATE TABLE alert_deliveries (
+  id INTEGER PRIMARY KEY,
+  notification_id TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'abandoned')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  payload TEXT NOT NULL,
+  created_on INTEGER NOT NULL,
+  updated_on INTEGER NOT NULL,
+  UNIQUE (notification_id, destination)
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries (rule, status, next_attempt_at);
+CREATE TABLE alert_silences (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  entity_key TEXT,
+  until_on INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_on INTEGER NOT NULL
+);
+CREATE INDEX alert_silences_rule ON alert_silences (rule, until_on);
+CREATE TABLE alert_evaluations (
+  rule TEXT PRIMARY KEY,
+  evaluated_on INTEGER NOT NULL,
+  total INTEGER NOT NULL
+);
+`,
+  },
 ];
