@@ -110,6 +110,29 @@ export interface DestinationOptions {
   now?: () => number;
 }
 
+/** A GELF action's address: udp:// or tcp://, the host (brackets off an IPv6 address), the port (default 12201). */
+function gelfAddress(url: string): { protocol: "udp" | "tcp"; host: string; hostText: string; port: number } {
+  const m = /^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url)!;
+  return { protocol: m[1] as "udp" | "tcp", host: m[2]!.replace(/^\[|\]$/g, ""), hostText: m[2]!, port: Number(m[3] ?? 12201) };
+}
+
+/**
+ * How an action is named in output and delivery history, known before any
+ * secret is read: "slack #security", "slack webhook", "webhook host", "gelf host:port".
+ */
+export function labelOf(action: Pick<ActionConfig, "type"> & { url?: string; channel?: string; webhook?: string }): string {
+  switch (action.type) {
+    case "slack":
+      return action.channel !== undefined ? `slack ${action.channel}` : "slack webhook";
+    case "webhook":
+      return `webhook ${new URL(action.url!).host}`;
+    case "gelf": {
+      const a = gelfAddress(action.url!);
+      return `gelf ${a.hostText}:${a.port}`;
+    }
+  }
+}
+
 export async function destinationFor(
   action: ActionConfig,
   readSecret: (ref: string, key: string) => Promise<string>,
@@ -164,7 +187,7 @@ class SlackBotDestination implements Destination {
     private readonly channel: string,
     private readonly o: DestinationOptions,
   ) {
-    this.label = `slack ${channel}`;
+    this.label = labelOf({ type: "slack", channel });
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
@@ -314,7 +337,7 @@ class WebhookDestination implements Destination {
     private readonly secret: string,
     private readonly o: DestinationOptions,
   ) {
-    this.label = `webhook ${new URL(url).host}`;
+    this.label = labelOf({ type: "webhook", url });
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
@@ -359,11 +382,8 @@ class GelfDestination implements Destination {
   private readonly sender: GelfSender;
 
   constructor(url: string, o: DestinationOptions) {
-    const m = /^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url)!;
-    const protocol = m[1] as "udp" | "tcp";
-    const host = m[2]!.replace(/^\[|\]$/g, "");
-    const port = Number(m[3] ?? 12201);
-    this.label = `gelf ${m[2]}:${port}`;
+    const { protocol, host, port } = gelfAddress(url);
+    this.label = labelOf({ type: "gelf", url });
     this.sender = new GelfSender({ host, port, protocol, timeoutMs: o.timeoutMs });
   }
 

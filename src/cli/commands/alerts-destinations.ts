@@ -1,32 +1,34 @@
 /**
  * Where `dm alerts` and dm serve's alerts job get their destinations: the
- * destinations module's `parseAction` and `destinationFor`
- * (src/notify/destinations.ts, built separately). Until it is wired in, a
- * stand-in checks that an action names a known type and delivers nothing
- * (each delivery is recorded failed, saying so). Tests swap in a fake with
- * setDestinationFactory.
+ * destinations module (src/notify/destinations.ts). Tests swap in a fake
+ * with setDestinationFactory.
  */
 import type { DestinationFactory } from "../../core/alerts/config.js";
 import type { Destination } from "../../notify/destination.js";
-import { InputError } from "../../shared/errors.js";
+import { type ActionConfig, destinationFor, labelOf, parseAction } from "../../notify/destinations.js";
 
-const TYPES = ["slack", "webhook", "gelf"] as const;
-
-/** The stand-in: checks the type only; its destinations refuse to deliver. */
-export const STAND_IN_FACTORY: DestinationFactory = {
-  parseAction(raw, where) {
-    const type = (raw as { type?: unknown } | null)?.type;
-    if (typeof raw !== "object" || raw === null || !TYPES.includes(type as (typeof TYPES)[number])) {
-      throw new InputError(`${where}.type: expected one of ${TYPES.join(", ")}`, { details: ["Actions are described in docs/alerts.md."] });
-    }
-    return raw;
-  },
-  destinationFor(action): Destination {
-    const type = (action as { type: (typeof TYPES)[number] }).type;
+/**
+ * The real destinations. A rule's destinations are named (their label, the
+ * key of pending deliveries) before any secret is read; the secret is read
+ * on the first send, and a secret that cannot be read is a failed delivery
+ * that says which reference, never its value.
+ */
+export const DESTINATIONS: DestinationFactory<ActionConfig> = {
+  parseAction,
+  destinationFor(action, readSecret): Destination {
+    let ready: Promise<Destination> | undefined;
     return {
-      type,
-      label: type,
-      send: async () => ({ ok: false, retryable: false, error: `the ${type} destination is not part of this build yet` }),
+      type: action.type,
+      label: labelOf(action),
+      async send(notification) {
+        try {
+          ready ??= destinationFor(action, readSecret);
+          return await (await ready).send(notification);
+        } catch (error) {
+          ready = undefined;
+          return { ok: false, retryable: false, error: (error as Error).message };
+        }
+      },
     };
   },
 };
@@ -35,7 +37,7 @@ let current: DestinationFactory | undefined;
 
 /** The factory in use. */
 export function destinationFactory(): DestinationFactory {
-  return current ?? STAND_IN_FACTORY;
+  return current ?? (DESTINATIONS as DestinationFactory);
 }
 
 /** Replace the factory (tests; undefined restores the default). */
