@@ -255,6 +255,15 @@ describe.each(BACKENDS)("every response matches /api/openapi.json: %s", (backend
     const hosts = path.join(dirs[0]!, "hosts.json");
     fs.writeFileSync(hosts, JSON.stringify([{ hostname: "openapi-1" }]));
     await call("POST", "/api/v1/sync", { integration: "hosts", settings: { file: hosts } });
+    await call("POST", "/api/v1/alerts/rules?source=openapi", [
+      { name: "open-findings", description: "d", queries: [{ name: "q", query: "Find deferred_maintenance with closed = false", version: "v1" }], alertLevel: "LOW" },
+    ]);
+    const alerts = (await call("GET", "/api/v1/alerts")).json as { rules: { name: string }[] };
+    expect(alerts.rules.map((r) => r.name)).toContain("open-findings");
+    await call("POST", "/api/v1/alerts/run", { dryRun: true });
+    await call("POST", "/api/v1/alerts/silences", { rule: "open-findings", until: "7d", reason: "openapi test" });
+    await call("GET", "/api/v1/alerts/silences");
+    await call("GET", "/api/v1/alerts/history?limit=5");
     const rules = (await call("GET", "/api/v1/rules")).json as { rules: { id: string }[] };
     expect(rules.rules.map((r) => r.id)).toContain("repave-host-age");
     const dry = (await call("POST", "/api/v1/rules/run", { dryRun: true })).json as { dryRun: boolean };

@@ -31,6 +31,7 @@ import { maintenanceRoutes } from "./routes/maintenance.js";
 import { opsRoutes } from "./routes/ops.js";
 import { queryRoutes } from "./routes/query.js";
 import { rulesRoutes } from "./routes/rules.js";
+import { alertsRoutes } from "./routes/alerts.js";
 import { questionsRoutes } from "./routes/questions.js";
 import { openApi } from "./schemas.js";
 import { defaultWebDir, isApiPath, StaticFiles } from "./static.js";
@@ -158,6 +159,7 @@ export function createApp(options: AppOptions): App {
     ...cliRoutes({ dataDir: options.dataDir, ...(options.vulns ? { vulns: options.vulns } : {}) }),
     ...dashboardRoutes,
     ...rulesRoutes({ dataDir: options.dataDir }),
+    ...alertsRoutes({ dataDir: options.dataDir }),
   ];
   routes.push(
     defineRoute({

@@ -505,3 +505,88 @@ export type EntityPage = z.output<typeof entityPage>;
 export type RuleList = z.output<typeof ruleList>;
 export type RulesRun = z.output<typeof rulesRun>;
 export type RuleExplanation = z.output<typeof ruleExplanation>;
+
+// ------------------------------------------------------------------ alerts
+
+export const alertSilence = z.object({
+  id: z.string(),
+  rule: z.string(),
+  entityKey: z.string().nullable().describe("null: the whole rule"),
+  until: epochMs,
+  reason: z.string(),
+  createdBy: z.string(),
+  createdOn: epochMs,
+});
+export const alertList = z.object({
+  rules: z.array(
+    z.object({
+      name: z.string(),
+      origin: z.enum(["config", "imported"]),
+      source: z.string(),
+      description: z.string(),
+      when: z.string().describe("the condition: total > N, new, resolved"),
+      groupBy: z.string().nullable(),
+      schedule: z.string(),
+      repeat: z.number().describe("ms before an unchanged alert is announced again"),
+      actions: z.number(),
+      level: z.string().nullable(),
+      enabled: z.boolean(),
+      lastEvaluated: epochMs.nullable(),
+      total: z.number().nullable(),
+      pending: z.number().describe("deliveries waiting for a retry"),
+      silenced: z.number(),
+      queries: z.array(z.object({ name: z.string(), query: z.string() })),
+    }),
+  ),
+  silences: z.array(alertSilence),
+});
+const deliveryStatus = z.enum(["sent", "pending", "failed", "abandoned", "would-send", "would-retry"]);
+export const alertsRun = z.object({
+  dryRun: z.boolean(),
+  rules: z.array(
+    z.object({
+      name: z.string(),
+      total: z.number(),
+      announced: z.number(),
+      resolved: z.number(),
+      pending: z.number(),
+      silenced: z.number(),
+      skipped: z.literal("locked").optional().describe("another process was evaluating it"),
+      error: z.string().optional(),
+      notifications: z.array(z.object({ id: z.string(), kind: z.string(), group: z.string().nullable(), title: z.string(), entities: z.number() })),
+      deliveries: z.array(
+        z.object({
+          notification: z.string(),
+          kind: z.string(),
+          group: z.string().nullable(),
+          destination: z.string(),
+          status: deliveryStatus,
+          attempts: z.number(),
+          error: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+});
+export const alertHistory = z.object({
+  deliveries: z.array(
+    z.object({
+      id: z.string(),
+      rule: z.string(),
+      notificationId: z.string(),
+      destination: z.string(),
+      kind: z.string(),
+      status: z.enum(["pending", "sent", "failed", "abandoned"]),
+      attempts: z.number(),
+      nextAttemptAt: epochMs,
+      lastError: z.string().nullable(),
+      createdOn: epochMs,
+      updatedOn: epochMs,
+      payload: z.unknown().describe("the notification as destinations receive it"),
+    }),
+  ),
+});
+export const alertImport = z.object({
+  imported: z.array(z.string()),
+  problems: z.array(z.object({ file: z.string(), rule: z.string(), query: z.string().optional(), error: z.string() })),
+});

@@ -1,4 +1,6 @@
-import { type AlertRule, type AlertsSetup, allRules, loadAlertsSetup } from "../../core/alerts/config.js";
+import { type AlertRule, type AlertsSetup, loadAlertsSetup } from "../../core/alerts/config.js";
+import { destinationsWith } from "../../core/alerts/destinations.js";
+import { addSilence, alertRows, loadRules } from "../../core/alerts/service.js";
 import { evaluateAlerts, type RuleReport } from "../../core/alerts/evaluate.js";
 import { readAlertPacks } from "../../core/alerts/import.js";
 import { findConfigFile } from "../../core/ingest/config-file.js";
@@ -7,7 +9,6 @@ import { credentialReader, secretSourcesOf } from "../../integrations/credential
 import type { Destination, Notification } from "../../notify/destination.js";
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, InputError } from "../../shared/errors.js";
-import type { GraphStore } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { destinationFactory } from "./alerts-destinations.js";
@@ -25,16 +26,9 @@ export function alertsSetup(ctx: CommandContext, file?: string): AlertsSetup {
   return loadAlertsSetup(file ?? findConfigFile(ctx.cwd, dataDir(ctx.config)), destinationFactory());
 }
 
-/** Configured and imported rules. */
-export async function loadRules(store: GraphStore, setup: AlertsSetup): Promise<AlertRule[]> {
-  return allRules(setup, await store.listAlertRules());
-}
-
 /** A rule's destinations, from the factory in use (secrets read through env:/file:/vault: references). */
 export function destinationsOf(ctx: CommandContext): (rule: AlertRule) => Destination[] {
-  const factory = destinationFactory();
-  const readSecret = credentialReader(secretSourcesOf(ctx.config), ctx.cwd);
-  return (rule) => rule.actions.map((a) => factory.destinationFor(a.parsed, readSecret));
+  return destinationsWith(destinationFactory(), credentialReader(secretSourcesOf(ctx.config), ctx.cwd));
 }
 
 function when(ms: number | undefined): string {
@@ -44,30 +38,7 @@ function when(ms: number | undefined): string {
 export async function alertsListCommand(ctx: CommandContext, options: AlertsListFlags) {
   const setup = alertsSetup(ctx);
   const now = ctx.now();
-  const { rules, evaluations, pending, silences } = await withStore(ctx, options.db, async (store) => ({
-    rules: await loadRules(store, setup),
-    evaluations: await store.alertEvaluations(),
-    pending: await store.pendingAlertDeliveries(),
-    silences: await store.alertSilences(now),
-  }));
-  const rows = rules.map((r) => ({
-    name: r.name,
-    origin: r.origin,
-    source: r.source,
-    description: r.description,
-    when: r.whenText,
-    groupBy: r.groupBy ?? null,
-    schedule: r.schedule.source,
-    repeat: r.repeatMs,
-    actions: r.actions.length,
-    level: r.level ?? null,
-    enabled: r.enabled,
-    lastEvaluated: evaluations.get(r.name)?.evaluatedOn ?? null,
-    total: evaluations.get(r.name)?.total ?? null,
-    pending: pending.get(r.name) ?? 0,
-    silenced: silences.filter((s) => s.rule === r.name).length,
-    queries: r.queries,
-  }));
+  const { rules: rows, silences } = await withStore(ctx, options.db, (store) => alertRows(store, setup, now));
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ rules: rows, silences }, null, 2)}\n`);
     return rows;
@@ -242,24 +213,10 @@ export function parseUntil(text: string, now: number): number {
 export async function alertsSilenceCommand(ctx: CommandContext, options: AlertsSilenceFlags & { rule: string }) {
   const now = ctx.now();
   const until = parseUntil(options.until, now);
-  if (options.reason.trim() === "") throw new InputError("--reason: say why (it is shown with the silence)");
   const setup = alertsSetup(ctx);
-  const silence = await withStore(ctx, options.db, async (store) => {
-    const rules = await loadRules(store, setup);
-    if (!rules.some((r) => r.name === options.rule)) {
-      throw new InputError(`no alert rule "${options.rule}"`, { details: [`Rules: ${rules.map((r) => r.name).join(", ") || "none"}.`] });
-    }
-    const s = await store.addAlertSilence({
-      rule: options.rule,
-      entityKey: options.entity ?? null,
-      until,
-      reason: options.reason,
-      createdBy: ctx.actor(),
-      createdOn: now,
-    });
-    await store.audit({ at: now, actor: ctx.actor(), action: "alerts.silence", subject: options.rule, details: { entity: s.entityKey, until, reason: s.reason } });
-    return s;
-  });
+  const silence = await withStore(ctx, options.db, (store) =>
+    addSilence(store, setup, { rule: options.rule, entity: options.entity, until, reason: options.reason, actor: ctx.actor(), now }),
+  );
   ctx.stdout.write(`Silenced ${options.entity ? `${options.entity} in ` : ""}${options.rule} until ${when(until)}: ${options.reason}\n`);
   return silence;
 }

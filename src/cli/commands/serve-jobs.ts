@@ -80,7 +80,7 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
       };
     case "rules": {
       // the packs and overrides of the same file, read once: a bad pack stops dm serve at start
-      const setup = loadRulesSetup(file);
+      const setup = loadRulesSetup(file, ctx.cwd);
       return {
         name: spec.name,
         schedule: spec.schedule,

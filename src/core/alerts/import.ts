@@ -70,50 +70,66 @@ export function readAlertPacks(target: string, now: number): PackImport {
     } catch (error) {
       throw new InputError(`${file}: not JSON: ${(error as Error).message}`);
     }
-    const list = Array.isArray(doc) ? doc : (doc as { rules?: unknown })?.rules;
-    if (!Array.isArray(list)) throw new InputError(`${file}: expected a list of alert rules ({name, description, queries, alertLevel})`);
-    list.forEach((raw, i) => {
-      const name = typeof (raw as { name?: unknown })?.name === "string" ? (raw as { name: string }).name : `#${i + 1}`;
-      const parsed = PackRule.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        problems.push({ file, rule: name, error: `[${i}].${issue.path.join(".")}: ${issue.message}` });
-        return;
-      }
-      const r = parsed.data;
-      const condition = r.condition ?? "total > 0";
-      try {
-        parseCondition(condition, "condition");
-      } catch (error) {
-        problems.push({ file, rule: r.name, error: (error as Error).message });
-        return;
-      }
-      let ok = true;
-      for (const q of r.queries) {
-        try {
-          checkAlertQuery(q.query, {}, q.name);
-        } catch (error) {
-          ok = false;
-          problems.push({ file, rule: r.name, query: q.name, error: (error as Error).message.replace(`${q.name}: `, "") });
-        }
-      }
-      if (!ok) return;
-      const other = seen.get(r.name);
-      if (other) {
-        problems.push({ file, rule: r.name, error: `the name is used by a rule of ${other} too; the first is kept` });
-        return;
-      }
-      seen.set(r.name, file);
-      rules.push({
-        name: r.name,
-        description: r.description ?? "",
-        queries: r.queries.map(({ name: n, query }) => ({ name: n, query })),
-        condition,
-        level: r.alertLevel ?? null,
-        source: path.basename(file),
-        importedOn: now,
-      });
-    });
+    rulesOfPack(doc, file, now, { rules, problems, seen });
   }
   return { rules, problems, files };
+}
+
+/** One pack's rules, already parsed (a file's, or a request body's named `source`). */
+export function alertPackOf(doc: unknown, source: string, now: number): PackImport {
+  const out = { rules: [] as StoredAlertRule[], problems: [] as ImportProblem[], seen: new Map<string, string>() };
+  rulesOfPack(doc, source, now, out);
+  return { rules: out.rules, problems: out.problems, files: [source] };
+}
+
+function rulesOfPack(
+  doc: unknown,
+  file: string,
+  now: number,
+  { rules, problems, seen }: { rules: StoredAlertRule[]; problems: ImportProblem[]; seen: Map<string, string> },
+): void {
+  const list = Array.isArray(doc) ? doc : (doc as { rules?: unknown })?.rules;
+  if (!Array.isArray(list)) throw new InputError(`${file}: expected a list of alert rules ({name, description, queries, alertLevel})`);
+  list.forEach((raw, i) => {
+    const name = typeof (raw as { name?: unknown })?.name === "string" ? (raw as { name: string }).name : `#${i + 1}`;
+    const parsed = PackRule.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      problems.push({ file, rule: name, error: `[${i}].${issue.path.join(".")}: ${issue.message}` });
+      return;
+    }
+    const r = parsed.data;
+    const condition = r.condition ?? "total > 0";
+    try {
+      parseCondition(condition, "condition");
+    } catch (error) {
+      problems.push({ file, rule: r.name, error: (error as Error).message });
+      return;
+    }
+    let ok = true;
+    for (const q of r.queries) {
+      try {
+        checkAlertQuery(q.query, {}, q.name);
+      } catch (error) {
+        ok = false;
+        problems.push({ file, rule: r.name, query: q.name, error: (error as Error).message.replace(`${q.name}: `, "") });
+      }
+    }
+    if (!ok) return;
+    const other = seen.get(r.name);
+    if (other) {
+      problems.push({ file, rule: r.name, error: `the name is used by a rule of ${other} too; the first is kept` });
+      return;
+    }
+    seen.set(r.name, file);
+    rules.push({
+      name: r.name,
+      description: r.description ?? "",
+      queries: r.queries.map(({ name: n, query }) => ({ name: n, query })),
+      condition,
+      level: r.alertLevel ?? null,
+      source: path.basename(file),
+      importedOn: now,
+    });
+  });
 }
