@@ -108,6 +108,46 @@ export async function runQuery(store: GraphStore, text: string, options: RunQuer
   }
 }
 
+/** An entity a query selected, decoded only as far as it is used: its id, key and type at once; its properties and the whole item on demand. */
+export interface SelectedEntity {
+  id: string;
+  key: string;
+  type: string;
+  /** its properties (decoded once, on first use) */
+  props(): Record<string, unknown>;
+  /** the list item, as runQuery returns it */
+  item(): ListItem;
+}
+
+/**
+ * Every entity a query without RETURN selects, without shaping each one:
+ * for callers that read the keys of many and the whole of few (a rules run
+ * over a million entities decodes only what it opens or closes).
+ */
+export async function selectEntities(store: GraphStore, text: string, options: Omit<RunQueryOptions, "cursor" | "all" | "pageSize">): Promise<SelectedEntity[]> {
+  const compiled = compile(text, store.dialect, { ...options, all: true });
+  if (compiled.shape !== "list") throw new InputError("the query must select entities: drop the RETURN");
+  const rows = await store.select(compiled.sql, compiled.params, options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs });
+  const dialect = store.dialect;
+  return rows.map((row) => {
+    let props: Record<string, unknown> | undefined;
+    let item: ListItem | undefined;
+    return {
+      id: String(row.id),
+      key: String(row.key),
+      type: String(row.type),
+      props: () => {
+        props ??= item?.properties ?? parseJsonColumn<Record<string, unknown>>(dialect, row.props);
+        return props;
+      },
+      item: () => {
+        item ??= listItem(dialect, row);
+        return item;
+      },
+    };
+  });
+}
+
 /**
  * Refuse a RETURN query with more than MAX_OPEN_STEPS steps to an open `*`
  * on a graph of more than OPEN_STEPS_GRAPH relationships (see

@@ -12,7 +12,7 @@
  * audit entries; `dryRun` computes the same counts and writes nothing.
  */
 import { j1qlString } from "../../query/quote.js";
-import { type ListItem, runQuery } from "../../query/run.js";
+import { type ListItem, runQuery, type SelectedEntity, selectEntities } from "../../query/run.js";
 import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "../maintenance/close.js";
 import { isoDate } from "../maintenance/due.js";
@@ -20,7 +20,7 @@ import { FINDING_TYPE, findingEdge, findingKey, findingRecord, maintenanceIdFor 
 import { lookupOwners, newFindingProps, ownerOf, writeFindings } from "../maintenance/open.js";
 import { syncState } from "../maintenance/reconcile.js";
 import { defaultSlaPolicy, exposureOf, type SlaPolicy, slaDue } from "../sla/policy.js";
-import { configuredModels, type DeploymentRule, modelOf } from "./deployment.js";
+import { configuredModels, type DeploymentRule, recordedModel } from "./deployment.js";
 import { type DeploymentModel, fill, filledQuery, type Rule } from "./pack.js";
 
 /** The maintenance item a rule's findings belong to: stable for the pack and rule id. */
@@ -68,28 +68,32 @@ export interface RulesRunOptions {
   sla?: SlaPolicy;
 }
 
-/** The entities violating the rule now, by key, and how many were matched but of an unknown model. */
+/**
+ * The entities violating the rule now, by key, and those matched but of an
+ * unknown model. Selected, not shaped: an entity is decoded whole only when
+ * the run opens or reopens its finding (and its properties only when the
+ * rule depends on a deployment model the configuration does not give).
+ */
 export async function violationsOf(
   store: GraphStore,
   rule: Rule,
   models: ReadonlyMap<string, DeploymentModel>,
   now: number,
-): Promise<{ matched: Map<string, ListItem>; unknownModel: ListItem[] }> {
-  const result = await runQuery(store, rule.query, { now, all: true, parameters: rule.parameters });
-  if (result.type !== "list") throw new Error("unreachable: rule queries are checked to select entities");
-  const matched = new Map<string, ListItem>();
-  const unknownModel: ListItem[] = [];
-  for (const item of result.data) {
-    if (item.entity._type === FINDING_TYPE) continue;
+): Promise<{ matched: Map<string, SelectedEntity>; unknownModel: SelectedEntity[] }> {
+  const selected = await selectEntities(store, rule.query, { now, parameters: rule.parameters });
+  const matched = new Map<string, SelectedEntity>();
+  const unknownModel: SelectedEntity[] = [];
+  for (const entity of selected) {
+    if (entity.type === FINDING_TYPE) continue;
     if (rule.appliesTo) {
-      const model = modelOf(item, models);
+      const model = models.get(entity.id) ?? recordedModel(entity.props());
       if (model === undefined) {
-        unknownModel.push(item);
+        unknownModel.push(entity);
         continue;
       }
       if (!rule.appliesTo.includes(model)) continue;
     }
-    matched.set(item.entity._key, item);
+    matched.set(entity.key, entity);
   }
   return { matched, unknownModel };
 }
@@ -156,11 +160,11 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
     if (!rule.enabled) continue;
     const mid = ruleMaintenanceId(rule);
     const { matched, unknownModel } = await violationsOf(store, rule, models, now);
-    for (const item of unknownModel) {
-      const entry = unknownByType.get(item.entity._type) ?? { keys: new Set<string>(), rules: new Set<string>() };
-      entry.keys.add(item.entity._key);
+    for (const entity of unknownModel) {
+      const entry = unknownByType.get(entity.type) ?? { keys: new Set<string>(), rules: new Set<string>() };
+      entry.keys.add(entity.key);
       entry.rules.add(rule.id);
-      unknownByType.set(item.entity._type, entry);
+      unknownByType.set(entity.type, entry);
     }
     const rows = await findingStates(store, mid, now);
     const outcome: RuleOutcome = {
@@ -179,7 +183,7 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
     const byEntity = new Map<string, FindingState>();
     for (const row of rows) byEntity.set(row.entityKey, row);
     // matched but of no recorded model: not judged, so not fixed either
-    const unjudged = new Set(unknownModel.map((i) => i.entity._key));
+    const unjudged = new Set(unknownModel.map((e) => e.key));
     const toClose: string[] = [];
     const toReopen = new Map<string, ListItem>();
     for (const row of rows) {
@@ -191,15 +195,15 @@ export async function runRules(store: GraphStore, rules: readonly Rule[], option
       toClose.push(row.key);
       outcome.closed++;
     }
-    for (const [entityKey, item] of matched) {
+    for (const [entityKey, entity] of matched) {
       const row = byEntity.get(entityKey);
       if (!row) {
-        fresh.push({ item, rule, maintenanceId: mid });
+        fresh.push({ item: entity.item(), rule, maintenanceId: mid });
         outcome.opened++;
         continue;
       }
       if (row.closed && row.closeReason === "COMPLETE") {
-        toReopen.set(row.key, item);
+        toReopen.set(row.key, entity.item());
         outcome.reopened++;
         continue;
       }
