@@ -23,12 +23,11 @@
  * module parses them (an injected `parseAction`), so this module does not
  * depend on Slack or webhooks.
  */
-import fs from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { sqliteDialect } from "../../query/dialect.js";
 import { compile } from "../../query/run.js";
 import { DmError, InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import type { Destination } from "../../notify/destination.js";
 import type { StoredAlertRule } from "../../store/types.js";
 import { CronError, type CronSchedule, parseCron } from "../schedule/cron.js";
@@ -241,13 +240,7 @@ export function loadAlertsSetup(file: string | undefined, factory: Pick<Destinat
       defaults: { actions: [], schedule: scheduleOf(undefined, undefined, "alertDefaults", DEFAULT_IMPORTED_INTERVAL), repeatMs: parsePeriod(DEFAULT_REPEAT, "") },
     };
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
-  } catch (error) {
-    throw new InputError(`${file}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
-  return parseAlertsSection(doc, file, factory);
+  return parseAlertsSection(readYamlFile(file), file, factory);
 }
 
 /** An imported rule, ready to run: the defaults' actions, interval and repeat. */

@@ -11,11 +11,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { integrationById, INTEGRATIONS } from "../../integrations/registry.js";
 import type { Integration } from "../../integrations/types.js";
 import { InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 
 export const CONFIG_FILE = "dm.config.yaml";
 
@@ -51,15 +51,7 @@ export function findConfigFile(cwd: string, dataDir: string): string | undefined
 }
 
 export function loadConfigFile(file: string): ConfiguredInstance[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    const pos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new InputError(`${file}${pos ? `:${pos.line}:${pos.col}` : ""}: ${(error as Error).message.split("\n")[0]}`, {
-      cause: error,
-    });
-  }
+  const doc = readYamlFile(file);
   const list = (doc as { integrations?: unknown } | null)?.integrations;
   if (!Array.isArray(list)) {
     throw new InputError(`${file}: integrations: expected a list of integration instances`, {

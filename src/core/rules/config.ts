@@ -16,11 +16,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { compile } from "../../query/run.js";
 import { sqliteDialect } from "../../query/dialect.js";
 import { DmError, InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import { defaultSlaPolicy, type SlaPolicy, slaPolicyFrom } from "../sla/policy.js";
 import type { DeploymentRule } from "./deployment.js";
 import { checkRuleQuery, DEPLOYMENT_MODELS, type Pack, parsePack } from "./pack.js";
@@ -86,12 +86,7 @@ function nameOf(file: string, cwd: string): string {
 export function loadRulesSetup(configFile: string | undefined, cwd: string = process.cwd()): RulesSetup {
   const packs = [builtinPack()];
   if (!configFile) return { packs, deploymentModels: [], sla: defaultSlaPolicy() };
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(configFile, "utf8")) ?? {};
-  } catch (error) {
-    throw new InputError(`${configFile}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
+  const doc = readYamlFile(configFile);
   const parsed = Section.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -17,9 +17,8 @@
  * (`sync: { git: "*\/30 * * * *", hosts: "@daily" }`); instances it does not
  * name are not scheduled. An error names the file and the key.
  */
-import fs from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import { type ConfiguredInstance, loadConfigFile } from "../ingest/config-file.js";
 import { CronError, type CronSchedule, parseCron } from "./cron.js";
 
@@ -49,12 +48,7 @@ function cronAt(value: unknown, where: string): CronSchedule {
 
 /** The jobs configured in `file`; an empty list when it has no schedule section. */
 export function loadScheduleConfig(file: string, cwd: string): JobSpec[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new InputError(`${file}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
+  const doc = readYamlFile(file);
   const top = (typeof doc === "object" && doc !== null ? doc : {}) as Record<string, unknown>;
   if (top.schedule !== undefined && top.jobs !== undefined) throw new InputError(`${file}: give schedule or jobs, not both`);
   const key = top.jobs !== undefined ? "jobs" : "schedule";

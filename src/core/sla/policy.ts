@@ -23,12 +23,11 @@
  * `reopenFinding` moves the due date of a reopened acceptance later by the
  * time it spent accepted.
  */
-import fs from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { sqliteDialect } from "../../query/dialect.js";
 import { compile, runQuery } from "../../query/run.js";
 import { DmError, InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import type { GraphStore } from "../../store/types.js";
 import { DAY_MS, parseDuration } from "../maintenance/due.js";
 
@@ -212,15 +211,7 @@ export function slaPolicyFrom(doc: unknown, file: string): SlaPolicy {
 /** Read the SLA policy from a config file (YAML); without a file, the defaults. */
 export function loadSlaPolicy(configFile?: string): SlaPolicy {
   if (configFile === undefined) return defaultSlaPolicy();
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(configFile, "utf8"));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new InputError(`${configFile}: no such file`, { cause: error });
-    const pos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new InputError(`${configFile}${pos ? `:${pos.line}:${pos.col}` : ""}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
-  return slaPolicyFrom(doc, configFile);
+  return slaPolicyFrom(readYamlFile(configFile), configFile);
 }
 
 // ------------------------------------------------------------------ exposure

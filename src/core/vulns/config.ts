@@ -13,10 +13,9 @@
  *         until: 2027-03-01
  *         packages: [lodash]      # optional: only these packages
  */
-import fs from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import { DAY_MS, parseDuration } from "../maintenance/due.js";
 import { DEFAULT_SLA_DAYS as POLICY_DEFAULT_DAYS, defaultSlaPolicy, type SlaPolicy, slaPeriod, slaPolicyFrom } from "../sla/policy.js";
 import type { VulnHit, VulnSeverity } from "./match.js";
@@ -120,15 +119,7 @@ export function vulnsConfigFrom(doc: unknown, file: string): VulnsConfig & { db?
 
 /** Read the `vulns:` section of a config file (YAML). */
 export function loadVulnsConfig(file: string): VulnsConfig & { db?: string } {
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new InputError(`${file}: no such file`, { cause: error });
-    const pos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new InputError(`${file}${pos ? `:${pos.line}:${pos.col}` : ""}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
-  return vulnsConfigFrom(doc, file);
+  return vulnsConfigFrom(readYamlFile(file), file);
 }
 
 export type IgnoreVerdict = { rule: IgnoreRule; expired: boolean } | undefined;
