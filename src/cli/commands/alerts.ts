@@ -31,7 +31,7 @@ export async function loadRules(store: GraphStore, setup: AlertsSetup): Promise<
 }
 
 /** A rule's destinations, from the factory in use (secrets read through env:/file:/vault: references). */
-export function destinationsOf(ctx: CommandContext): (rule: AlertRule) => Destination[] {
+export function destinationsOf(ctx: CommandContext): (rule: Pick<AlertRule, "actions">) => Destination[] {
   const factory = destinationFactory();
   const readSecret = credentialReader(secretSourcesOf(ctx.config), ctx.cwd);
   return (rule) => rule.actions.map((a) => factory.destinationFor(a.parsed, readSecret));
