@@ -13,7 +13,7 @@ import { BACKENDS, openTestStore } from "../../../test/helpers/pg.js";
 import { DESTINATIONS } from "../../cli/commands/alerts-destinations.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
-import type { AlertAction } from "./config.js";
+import { type AlertAction, parseAlertsSection } from "./config.js";
 import { parseDigestSection, periodStart } from "./digest-config.js";
 import { buildDigests, DIGEST_RULE, runDigests } from "./digest.js";
 
@@ -198,5 +198,7 @@ describe("digest settings", () => {
     expect(message({ digests: { actions: [action] }, owners: { Web: { slack: "#a" }, web: { slack: "#b" } } })).toMatch(/owners\.web: the same owner as owners\.Web/);
     expect(message({ owners: { web: { slack: "#web" } } })).toMatch(/owners: routes digests, and there is no digests: section/);
     expect(message({ server: { url: "dm.example.com" }, digests: {} })).toMatch(/^dm\.config\.yaml: server\.url: /);
+    const rule = { name: "digest", queries: [{ name: "q", query: "Find deferred_maintenance" }] };
+    expect(() => parseAlertsSection({ alerts: [rule] }, FILE, DESTINATIONS)).toThrow('alerts[0].name: "digest" is reserved for digests');
   });
 });
