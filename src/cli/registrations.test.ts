@@ -63,6 +63,8 @@ vi.mock("./commands/alerts.js", () =>
   recorders("alertsListCommand", "alertsRunCommand", "alertsHistoryCommand", "alertsImportCommand", "alertsSilenceCommand", "alertsSilencesCommand"),
 );
 
+vi.mock("./commands/alerts-digest.js", () => recorders("alertsDigestCommand"));
+
 /**
  * Each command line and the implementation it must reach. `consumed`: flags
  * the registration itself acts on instead of passing them on.
@@ -103,6 +105,7 @@ const COMMANDS: Record<string, { fn: string; consumed?: string[] }> = {
   "alerts import": { fn: "alertsImportCommand" },
   "alerts silence": { fn: "alertsSilenceCommand" },
   "alerts silences": { fn: "alertsSilencesCommand" },
+  "alerts digest": { fn: "alertsDigestCommand" },
 };
 
 /** The commands the program really has, by their path ("vulns db import"). */

@@ -101,6 +101,27 @@ const defineSilences = (alerts: Command) =>
     .option("--json", "print them as JSON")
     .addOption(dbOption());
 
+const defineDigest = (alerts: Command) =>
+  alerts
+    .command("digest")
+    .description("Send this period's digests: per owner, their overdue and soon-due maintenance, to the owner's channel (digests: in dm.config.yaml)")
+    .option("--owner <name>", "only this owner's digest")
+    .option("--dry-run", "print the digests and where they would go; write and send nothing")
+    .option("--json", 'print {"period", "digests": [{"owner", "overdue", "dueSoon", "open", "worst", "destinations"}], "deliveries": [...]}')
+    .addOption(dbOption())
+    .addHelpText(
+      "after",
+      `
+One digest per owner and period (digests.schedule): running it again in the
+same period sends nothing new, and retries what is pending. Owners with
+nothing overdue or due soon get none. dm serve sends them on schedule.
+
+Examples:
+  dm alerts digest --dry-run
+  dm alerts digest --owner payments --json`,
+    );
+
+export type AlertsDigestFlags = FlagsOf<typeof defineDigest>;
 export type AlertsListFlags = FlagsOf<typeof defineList>;
 export type AlertsRunFlags = FlagsOf<typeof defineRun>;
 export type AlertsHistoryFlags = FlagsOf<typeof defineHistory>;
@@ -118,4 +139,5 @@ export const alertsRegistration: Registration = (program, ctx) => {
   defineImport(alerts).action(async (pack, o) => run((await import("./alerts.js")).alertsImportCommand, ctx, { pack, ...o }));
   defineSilence(alerts).action(async (rule, o) => run((await import("./alerts.js")).alertsSilenceCommand, ctx, { rule, ...o }));
   defineSilences(alerts).action(async (o) => run((await import("./alerts.js")).alertsSilencesCommand, ctx, o));
+  defineDigest(alerts).action(async (o) => run((await import("./alerts-digest.js")).alertsDigestCommand, ctx, o));
 };

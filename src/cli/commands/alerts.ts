@@ -27,7 +27,7 @@ export function alertsSetup(ctx: CommandContext, file?: string): AlertsSetup {
 }
 
 /** A rule's destinations, from the factory in use (secrets read through env:/file:/vault: references). */
-export function destinationsOf(ctx: CommandContext): (rule: AlertRule) => Destination[] {
+export function destinationsOf(ctx: CommandContext): (rule: Pick<AlertRule, "actions">) => Destination[] {
   return destinationsWith(destinationFactory(), credentialReader(secretSourcesOf(ctx.config), ctx.cwd));
 }
 

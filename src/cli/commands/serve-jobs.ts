@@ -6,6 +6,8 @@
  * server before it listens.
  */
 import { allRules, isDue, loadAlertsSetup } from "../../core/alerts/config.js";
+import { loadDigestSetup } from "../../core/alerts/digest-config.js";
+import { retryDigests, runDigests } from "../../core/alerts/digest.js";
 import { evaluateAlerts } from "../../core/alerts/evaluate.js";
 import { loadRulesSetup } from "../../core/rules/config.js";
 import { runRules } from "../../core/rules/run.js";
@@ -29,6 +31,7 @@ import { InputError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import type { CommandContext } from "../context.js";
 import { destinationFactory } from "./alerts-destinations.js";
+import { digestDestinations } from "./alerts-digest.js";
 import { destinationsOf } from "./alerts.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
 
@@ -120,6 +123,31 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
         },
       };
     }
+    case "digest": {
+      // digests: read once (a mistake stops dm serve at start). Each run retries pending digests;
+      // the run whose slot digests.schedule names also builds and sends the period's digests.
+      const setup = loadDigestSetup(file, destinationFactory());
+      if (!setup) throw new InputError(`${file}: schedule.digest: there is no digests: section to send (docs/alerts.md, Digests)`);
+      const destinations = digestDestinations(ctx);
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now, scheduledFor }) {
+          if (!setup.schedule.matches(scheduledFor)) {
+            const r = await retryDigests(store, setup, { now, destinations });
+            return { digests: 0, sent: r.deliveries.filter((d) => d.status === "sent").length, pending: r.pending };
+          }
+          const r = await runDigests(store, setup, { now, destinations });
+          return {
+            digests: r.digests.length,
+            empty: r.empty,
+            sent: r.deliveries.filter((d) => d.status === "sent").length,
+            pending: r.pending,
+            ...(r.skipped ? { skipped: r.skipped } : {}),
+          };
+        },
+      };
+    }
     case "vulns-scan": {
       const settings = vulnsSettings(ctx, { config: file });
       const dbFile = osvDbPath(ctx, {}, settings);
@@ -187,6 +215,10 @@ export function scheduledJobs(ctx: CommandContext, options: { config?: string })
   if (!specs.some((s) => s.kind === "alerts")) {
     const setup = loadAlertsSetup(file, destinationFactory());
     if (setup.rules.length > 0 || setup.defaults.actions.length > 0) specs.push({ name: "alerts", kind: "alerts", schedule: parseCron("* * * * *") });
+  }
+  // digests: sent when digests.schedule is due, pending ones retried every minute
+  if (!specs.some((s) => s.kind === "digest") && loadDigestSetup(file, destinationFactory())) {
+    specs.push({ name: "digest", kind: "digest", schedule: parseCron("* * * * *") });
   }
   return { file, jobs: specs.map((spec) => jobOf(ctx, spec, file)) };
 }

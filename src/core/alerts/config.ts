@@ -204,6 +204,7 @@ export function parseAlertsSection(doc: unknown, file: string, factory: Pick<Des
     const r = parsed.data;
     const where = `${file}: alerts[${i}]`;
     if (names.has(r.name)) throw new InputError(`${where}.name: "${r.name}" is used twice`);
+    if (r.name === "digest") throw new InputError(`${where}.name: "digest" is reserved for digests (docs/alerts.md): pick another name`);
     names.add(r.name);
     const queryNames = new Set<string>();
     const parameters = r.parameters ?? {};

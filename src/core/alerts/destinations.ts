@@ -30,6 +30,6 @@ export const DESTINATIONS: DestinationFactory<ActionConfig> = {
 };
 
 /** A rule's destinations from a factory, secrets read through `readSecret`. */
-export function destinationsWith(factory: DestinationFactory, readSecret: ReadSecret): (rule: AlertRule) => Destination[] {
+export function destinationsWith(factory: DestinationFactory, readSecret: ReadSecret): (rule: Pick<AlertRule, "actions">) => Destination[] {
   return (rule) => rule.actions.map((a) => factory.destinationFor(a.parsed, readSecret));
 }

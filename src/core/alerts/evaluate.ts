@@ -128,7 +128,7 @@ export async function currentMatches(store: GraphStore, rule: AlertRule, options
 }
 
 /** Destinations with labels unique within the rule (two webhooks to one host get "(2)"). */
-function labelled(destinations: readonly Destination[]): Map<string, Destination> {
+export function labelled(destinations: readonly Destination[]): Map<string, Destination> {
   const out = new Map<string, Destination>();
   for (const d of destinations) {
     let label = d.label;
@@ -147,17 +147,20 @@ async function safeSend(destination: Destination, notification: Notification): P
   }
 }
 
-/** Send the rule's pending deliveries that are due, each claimed first. */
-async function deliver(store: GraphStore, rule: AlertRule, destinations: Map<string, Destination>, now: number): Promise<DeliveryReport[]> {
+/**
+ * Send the pending deliveries of `rule` (an alert rule's name, or "digest")
+ * that are due, each claimed first; `destinations` by label.
+ */
+export async function deliverPending(store: GraphStore, rule: string, destinations: ReadonlyMap<string, Destination>, now: number): Promise<DeliveryReport[]> {
   const reports: DeliveryReport[] = [];
-  for (const d of await store.dueAlertDeliveries(rule.name, now)) {
+  for (const d of await store.dueAlertDeliveries(rule, now)) {
     if (!(await store.claimAlertDelivery(d, now + CLAIM_LEASE_MS, now))) continue; // another process took it
     const attempts = d.attempts + 1;
     const payload = d.payload as Notification;
     const base = { notification: d.notificationId, kind: d.kind, group: payload.group ?? null, destination: d.destination, attempts };
     const destination = destinations.get(d.destination);
     if (!destination) {
-      const error = "the destination is no longer configured for this rule";
+      const error = `the destination is no longer configured for ${rule}`;
       await store.finishAlertDelivery(d.id, { status: "abandoned", now, error });
       reports.push({ ...base, status: "abandoned", error });
       continue;
@@ -227,7 +230,7 @@ export async function evaluateRule(store: GraphStore, rule: AlertRule, options: 
       report.pending = (await store.pendingAlertDeliveries()).get(rule.name) ?? 0;
       return report;
     }
-    report.deliveries = await deliver(store, rule, destinations, now);
+    report.deliveries = await deliverPending(store, rule.name, destinations, now);
     report.pending = (await store.pendingAlertDeliveries()).get(rule.name) ?? 0;
     return report;
   } finally {

@@ -295,7 +295,8 @@ export interface RepoReport extends FindingReport {
   viaDeployed: { open: number; overdue: number };
 }
 
-function summarise(findings: Finding[], now: number): Omit<FindingReport, "mine"> {
+/** Sorts `findings` by due date (in place) and counts the open and the overdue ones, as every report does. */
+export function summarise(findings: Finding[], now: number): Omit<FindingReport, "mine"> {
   findings.sort(byDue);
   return { findings, open: findings.length, overdue: findings.filter((f) => isOverdue(f, now)).length };
 }
