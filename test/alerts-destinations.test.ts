@@ -55,7 +55,9 @@ describe("dm alerts to Slack, a webhook and GELF", () => {
     gelf = await startGelfListener();
     fs.writeFileSync(
       path.join(dir, "dm.config.yaml"),
-      `alerts:
+      `server:
+  url: https://dm.example.com
+alerts:
   - name: overdue-maintenance
     queries:
       - name: overdue
@@ -102,6 +104,8 @@ describe("dm alerts to Slack, a webhook and GELF", () => {
     // the web group: only its overdue finding, not the one due tomorrow
     const web = hook.bodies.find((b) => b.group === "web") as { entities: { _key: string }[] };
     expect(web.entities.map((e) => e._key)).toEqual(["f-web"]);
+    // with server.url, each entity links to its page on the dashboard
+    expect((web.entities[0] as { webLink?: string }).webLink).toBe("https://dm.example.com/assets/f-web");
     await gelf.waitFor(2);
 
     const again = await run(NOW + 15 * MIN);

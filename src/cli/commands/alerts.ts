@@ -1,4 +1,4 @@
-import { type AlertRule, type AlertsSetup, loadAlertsSetup } from "../../core/alerts/config.js";
+import { type AlertRule, type AlertsSetup, alertLinks, loadAlertsSetup } from "../../core/alerts/config.js";
 import { destinationsWith } from "../../core/alerts/destinations.js";
 import { addSilence, alertRows, loadRules } from "../../core/alerts/service.js";
 import { evaluateAlerts, type RuleReport } from "../../core/alerts/evaluate.js";
@@ -113,7 +113,7 @@ export async function alertsRunCommand(ctx: CommandContext, options: AlertsRunFl
         rules = rules.filter((r) => r.name === options.rule);
         if (rules.length === 0) throw new InputError(`--rule: no alert rule "${options.rule}"`, { details: ["dm alerts list shows them."] });
       }
-      return evaluateAlerts(store, rules, { now: ctx.now(), dryRun: options.dryRun === true, destinations: destinationsOf(ctx) });
+      return evaluateAlerts(store, rules, { now: ctx.now(), dryRun: options.dryRun === true, destinations: destinationsOf(ctx), linkFor: alertLinks(setup) });
     },
     { create: options.dryRun !== true },
   );

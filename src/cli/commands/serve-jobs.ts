@@ -5,7 +5,7 @@
  * dm oncall sync. Settings are read once, at start: a mistake stops the
  * server before it listens.
  */
-import { allRules, isDue, loadAlertsSetup } from "../../core/alerts/config.js";
+import { alertLinks, allRules, isDue, loadAlertsSetup } from "../../core/alerts/config.js";
 import { loadDigestSetup } from "../../core/alerts/digest-config.js";
 import { retryDigests, runDigests } from "../../core/alerts/digest.js";
 import { evaluateAlerts } from "../../core/alerts/evaluate.js";
@@ -109,7 +109,7 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
         async run({ store, now }) {
           const evaluations = await store.alertEvaluations();
           const due = allRules(setup, await store.listAlertRules()).filter((r) => isDue(r, evaluations.get(r.name)?.evaluatedOn, now));
-          const r = await evaluateAlerts(store, due, { now, destinations });
+          const r = await evaluateAlerts(store, due, { now, destinations, linkFor: alertLinks(setup) });
           const failed = r.rules.filter((x) => x.error);
           if (failed.length > 0 && failed.length === r.rules.length) throw new Error(`no alert rule could be evaluated: ${failed[0]!.name}: ${failed[0]!.error}`);
           return {

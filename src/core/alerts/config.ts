@@ -28,6 +28,7 @@ import { sqliteDialect } from "../../query/dialect.js";
 import { compile } from "../../query/run.js";
 import { DmError, InputError } from "../../shared/errors.js";
 import { readYamlFile } from "../../shared/yaml-file.js";
+import { parseServerSection } from "./digest-config.js";
 import type { Destination } from "../../notify/destination.js";
 import type { StoredAlertRule } from "../../store/types.js";
 import { CronError, type CronSchedule, parseCron } from "../schedule/cron.js";
@@ -78,6 +79,8 @@ export interface AlertRule {
 
 export interface AlertsSetup {
   file?: string;
+  /** the dashboard's base URL (`server.url`): notifications link each entity to its page */
+  serverUrl?: string;
   rules: AlertRule[];
   defaults: { actions: AlertAction[]; schedule: AlertSchedule; repeatMs: number };
 }
@@ -230,7 +233,14 @@ export function parseAlertsSection(doc: unknown, file: string, factory: Pick<Des
       enabled: r.enabled ?? true,
     });
   });
-  return { file, rules, defaults };
+  const serverUrl = parseServerSection(top, file);
+  return { file, rules, defaults, ...(serverUrl === undefined ? {} : { serverUrl }) };
+}
+
+/** Each entity's page on the dashboard, when `server.url` is configured. */
+export function alertLinks(setup: Pick<AlertsSetup, "serverUrl">): ((key: string) => string) | undefined {
+  const base = setup.serverUrl;
+  return base === undefined ? undefined : (key) => `${base}/assets/${encodeURIComponent(key)}`;
 }
 
 /** The alert rules of a config file (none without a file). */

@@ -18,10 +18,9 @@
  * by the injected factory (as for alert rules). Every mistake names the file
  * and the key.
  */
-import fs from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../shared/errors.js";
+import { readYamlFile } from "../../shared/yaml-file.js";
 import { ownerKey } from "../maintenance/finding.js";
 import { CronError, type CronSchedule, parseCron } from "../schedule/cron.js";
 import { type AlertAction, type DestinationFactory, parsePeriod } from "./config.js";
@@ -154,13 +153,7 @@ export function parseDigestSection(doc: unknown, file: string, factory: Pick<Des
 /** The digests of a config file (undefined without a file or a digests: section). */
 export function loadDigestSetup(file: string | undefined, factory: Pick<DestinationFactory, "parseAction">): DigestSetup | undefined {
   if (!file) return undefined;
-  let doc: unknown;
-  try {
-    doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
-  } catch (error) {
-    throw new InputError(`${file}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
-  }
-  return parseDigestSection(doc, file, factory);
+  return parseDigestSection(readYamlFile(file), file, factory);
 }
 
 /** The actions an owner's digest goes to: its own under owners:, else the default ones. */

@@ -4,7 +4,7 @@
  * and silences. The same core as `dm alerts`.
  */
 import { z } from "zod";
-import { type AlertsSetup, loadAlertsSetup } from "../../core/alerts/config.js";
+import { type AlertsSetup, alertLinks, loadAlertsSetup } from "../../core/alerts/config.js";
 import { DESTINATIONS, destinationsWith } from "../../core/alerts/destinations.js";
 import { evaluateAlerts } from "../../core/alerts/evaluate.js";
 import { alertPackOf } from "../../core/alerts/import.js";
@@ -64,7 +64,8 @@ export function alertsRoutes(options: { dataDir: string }): Route[] {
       response: alertsRun,
       queued: true,
       async handle(ctx) {
-        let rules = await loadRules(ctx.store, serverAlertsSetup(ctx.cwd, options.dataDir));
+        const setup = serverAlertsSetup(ctx.cwd, options.dataDir);
+        let rules = await loadRules(ctx.store, setup);
         if (ctx.body.rule !== undefined) {
           rules = rules.filter((r) => r.name === ctx.body.rule);
           if (rules.length === 0) throw new InputError(`rule: no alert rule "${ctx.body.rule}"`);
@@ -72,6 +73,7 @@ export function alertsRoutes(options: { dataDir: string }): Route[] {
         return evaluateAlerts(ctx.store, rules, {
           now: ctx.now,
           dryRun: ctx.body.dryRun === true,
+          linkFor: alertLinks(setup),
           destinations: destinationsWith(DESTINATIONS, credentialReader(ctx.secrets, ctx.cwd)),
         });
       },
