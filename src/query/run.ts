@@ -13,6 +13,7 @@ import {
   OPEN_STEPS_GRAPH,
   type OutputColumn,
 } from "./compiler.js";
+import type { Comparison, Filter } from "./ast.js";
 import type { Dialect } from "./dialect.js";
 import { parseQuery } from "./parser.js";
 
@@ -124,8 +125,28 @@ export interface SelectedEntity {
  * for callers that read the keys of many and the whole of few (a rules run
  * over a million entities decodes only what it opens or closes).
  */
-export async function selectEntities(store: GraphStore, text: string, options: Omit<RunQueryOptions, "cursor" | "all" | "pageSize">): Promise<SelectedEntity[]> {
-  const compiled = compile(text, store.dialect, { ...options, all: true });
+export async function selectEntities(
+  store: GraphStore,
+  text: string,
+  options: Omit<RunQueryOptions, "cursor" | "all" | "pageSize"> & {
+    /** only this entity, if the query selects it (the query's first step gains `_key = key`: one index lookup, not a scan) */
+    onlyKey?: string;
+  },
+): Promise<SelectedEntity[]> {
+  let ast = parseQuery(text);
+  if (options.onlyKey !== undefined) {
+    const at = { pos: ast.start.pos, end: ast.start.end };
+    const byKey: Comparison = { kind: "compare", ...at, left: { kind: "prop", name: "_key", ...at }, op: "=", right: { kind: "string", value: options.onlyKey, ...at } };
+    const filter: Filter = ast.start.filter ? { kind: "and", items: [ast.start.filter, byKey], ...at } : byKey;
+    ast = { ...ast, start: { ...ast.start, filter } };
+  }
+  const compiled = compileQuery(text, ast, store.dialect, {
+    now: options.now,
+    includeDeleted: options.includeDeleted,
+    pageSize: undefined,
+    offset: 0,
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+  });
   if (compiled.shape !== "list") throw new InputError("the query must select entities: drop the RETURN");
   const rows = await store.select(compiled.sql, compiled.params, options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs });
   const dialect = store.dialect;

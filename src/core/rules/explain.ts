@@ -95,7 +95,8 @@ export async function explainEntity(
         continue;
       }
     }
-    const { matched } = await violationsOf(store, rule, models, now);
+    // the rule's query for this entity alone: a lookup by key, not a scan of every asset
+    const { matched } = await violationsOf(store, rule, models, now, item.entity._key);
     out.rules.push(
       matched.has(item.entity._key)
         ? { ...base, status: "violates", reason: `${rule.r}: violates — ${base.title}` }

@@ -79,8 +79,9 @@ export async function violationsOf(
   rule: Rule,
   models: ReadonlyMap<string, DeploymentModel>,
   now: number,
+  onlyKey?: string,
 ): Promise<{ matched: Map<string, SelectedEntity>; unknownModel: SelectedEntity[] }> {
-  const selected = await selectEntities(store, rule.query, { now, parameters: rule.parameters });
+  const selected = await selectEntities(store, rule.query, { now, parameters: rule.parameters, ...(onlyKey === undefined ? {} : { onlyKey }) });
   const matched = new Map<string, SelectedEntity>();
   const unknownModel: SelectedEntity[] = [];
   for (const entity of selected) {
