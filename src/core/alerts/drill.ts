@@ -147,7 +147,7 @@ export async function runDrill(store: GraphStore, rules: readonly AlertRule[], o
         step: "evaluate",
         ok: true,
         ms: since(t),
-        detail: `caught by ${result.rules.join(", ")}${candidates.length > caught.length ? ` (${candidates.length - caught.length} other rule${candidates.length - caught.length === 1 ? "" : "s"} do not select it)` : ""}`,
+        detail: `caught by ${result.rules.join(", ")}${candidates.length > caught.length ? ` (${candidates.length - caught.length} other rule${candidates.length - caught.length === 1 ? " does" : "s do"} not select it)` : ""}`,
       });
 
       // 3. deliver
