@@ -84,7 +84,7 @@ describe.each(backends)("dm drill ($name)", (backend) => {
   beforeEach(async () => {
     const t = await backend.target();
     cleanup = t.cleanup;
-    store = await openStore(t.url, { create: true });
+    store = await openStore(t.url);
     slack = new FakeDestination("slack #security");
     hook = new FakeDestination("webhook hooks.example.com");
   });
