@@ -58,6 +58,7 @@ const COMMANDS: Record<string, () => Promise<Registration>> = {
   vulns: () => import("./commands/vulns.command.js").then((m) => m.vulnsRegistration),
   rules: () => import("./commands/rules.command.js").then((m) => m.rulesRegistration),
   alerts: () => import("./commands/alerts.command.js").then((m) => m.alertsRegistration),
+  drill: () => import("./commands/drill.command.js").then((m) => m.drillRegistration),
   stats: () => import("./commands/stats.command.js").then((m) => m.statsRegistration),
   serve: () => import("./commands/serve.command.js").then((m) => m.serveRegistration),
   token: () => import("./commands/token.command.js").then((m) => m.tokenRegistration),

@@ -62,6 +62,7 @@ vi.mock("./commands/rules.js", () => recorders("rulesListCommand", "rulesRunComm
 vi.mock("./commands/alerts.js", () =>
   recorders("alertsListCommand", "alertsRunCommand", "alertsHistoryCommand", "alertsImportCommand", "alertsSilenceCommand", "alertsSilencesCommand"),
 );
+vi.mock("./commands/drill.js", () => recorders("drillCommand"));
 
 vi.mock("./commands/alerts-digest.js", () => recorders("alertsDigestCommand"));
 
@@ -106,6 +107,7 @@ const COMMANDS: Record<string, { fn: string; consumed?: string[] }> = {
   "alerts silence": { fn: "alertsSilenceCommand" },
   "alerts silences": { fn: "alertsSilencesCommand" },
   "alerts digest": { fn: "alertsDigestCommand" },
+  drill: { fn: "drillCommand" },
 };
 
 /** The commands the program really has, by their path ("vulns db import"). */
@@ -285,7 +287,7 @@ export async function resolve(specifier, context, next) {
   it("dm --help loads every registration and no implementation", () => {
     const loaded = loadedBy(["--help"]);
     // questions.command.js holds two registrations (dm questions, dm ask)
-    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(21);
+    expect(loaded.filter((u) => u.endsWith(".command.js"))).toHaveLength(22);
     expect(loaded.filter(heavy)).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 import { FINDING_TYPE, ownerKey } from "../core/maintenance/finding.js";
 import { JOB_DURATION_BUCKETS, type JobMetrics, type JobStatus, RUN_OUTCOMES } from "../core/schedule/scheduler.js";
 import { runQuery } from "../query/run.js";
-import type { GraphStore, SyncStatus } from "../store/types.js";
+import type { DrillSummary, GraphStore, SyncStatus } from "../store/types.js";
 
 const SYNC_STATUSES: SyncStatus[] = ["running", "succeeded", "partial", "failed"];
 /** seconds */
@@ -191,6 +191,29 @@ export function jobFamilies(statuses: JobStatus[], metrics: JobMetrics): Family[
 }
 
 // ---- end scheduled jobs ----
+
+// ---- drills (dm drill, dm serve's drill job) ----
+
+/** Drills, from drill_runs (every replica agrees): a dead man's switch alerts on time() - dm_drill_last_success_timestamp_seconds. */
+export function drillFamilies(summary: DrillSummary): Family[] {
+  const lastSuccess = new Family("dm_drill_last_success_timestamp_seconds", "gauge", "When the latest successful drill of the alert path started (epoch seconds).");
+  const lastRun = new Family("dm_drill_last_run_timestamp_seconds", "gauge", "When the latest drill started (epoch seconds).");
+  const lastOk = new Family("dm_drill_last_ok", "gauge", "1 when the latest drill passed, 0 when it failed.");
+  const duration = new Family("dm_drill_duration_seconds", "gauge", "End-to-end time of the latest drill: canary opened, caught, delivered, closed.");
+  const runs = new Family("dm_drill_runs_total", "counter", "Drills recorded.");
+  const failures = new Family("dm_drill_failures_total", "counter", "Drills that failed (a step of the alert path broke).");
+  if (summary.lastSuccess !== null) lastSuccess.add({}, summary.lastSuccess / 1000);
+  if (summary.latest) {
+    lastRun.add({}, summary.latest.startedOn / 1000);
+    lastOk.add({}, summary.latest.ok ? 1 : 0);
+    duration.add({}, summary.latest.ms / 1000);
+  }
+  runs.add({}, summary.runs);
+  failures.add({}, summary.failures);
+  return [lastSuccess, lastRun, lastOk, duration, runs, failures];
+}
+
+// ---- end drills ----
 
 export function renderFamilies(families: Family[]): string {
   return `${families.map((f) => f.render()).join("\n")}\n`;

@@ -21,6 +21,9 @@ import type {
   ReleaseLock,
   Row,
   SelectOptions,
+  DrillRun,
+  DrillStep,
+  DrillSummary,
   StoredAlertRule,
   StoredAuditEntry,
   StoredEntity,
@@ -657,6 +660,57 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
   async alertEvaluations(): Promise<Map<string, { evaluatedOn: number; total: number }>> {
     const rows = await this.driver.all<{ rule: string; evaluated_on: Int; total: Int }>("SELECT rule, evaluated_on, total FROM alert_evaluations");
     return new Map(rows.map((r) => [r.rule, { evaluatedOn: num(r.evaluated_on), total: num(r.total) }]));
+  }
+
+  recordDrill(run: DrillRun, options: { audit: AuditEntry }): Promise<void> {
+    return this.driver.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO drill_runs (drill_id, started_on, ms, status, failed_step, rules, steps, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (drill_id) DO NOTHING`,
+        [run.id, run.startedOn, Math.round(run.ms), run.ok ? "ok" : "failed", run.failedStep, JSON.stringify(run.rules), JSON.stringify(run.steps), run.actor],
+      );
+      await insertAudit(tx, options.audit);
+    });
+  }
+
+  async drillRuns(options: { limit?: number } = {}): Promise<DrillRun[]> {
+    const rows = await this.driver.all<{
+      drill_id: string;
+      started_on: Int;
+      ms: Int;
+      status: string;
+      failed_step: string | null;
+      rules: Json;
+      steps: Json;
+      actor: string;
+    }>("SELECT drill_id, started_on, ms, status, failed_step, rules, steps, actor FROM drill_runs ORDER BY started_on DESC, id DESC LIMIT ?", [
+      options.limit ?? 50,
+    ]);
+    return rows.map((r) => ({
+      id: r.drill_id,
+      startedOn: num(r.started_on),
+      ms: num(r.ms),
+      ok: r.status === "ok",
+      failedStep: r.failed_step,
+      rules: json<string[]>(r.rules),
+      steps: json<DrillStep[]>(r.steps),
+      actor: r.actor,
+    }));
+  }
+
+  async drillSummary(): Promise<DrillSummary> {
+    const [counts] = await this.driver.all<{ runs: Int; failures: Int | null; last_success: Int | null }>(
+      "SELECT count(*) AS runs, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failures, max(CASE WHEN status = 'ok' THEN started_on END) AS last_success FROM drill_runs",
+    );
+    const [latest] = await this.driver.all<{ started_on: Int; ms: Int; status: string }>(
+      "SELECT started_on, ms, status FROM drill_runs ORDER BY started_on DESC, id DESC LIMIT 1",
+    );
+    return {
+      runs: num(counts?.runs ?? 0),
+      failures: num(counts?.failures ?? 0),
+      lastSuccess: numOrNull(counts?.last_success ?? null),
+      latest: latest ? { startedOn: num(latest.started_on), ms: num(latest.ms), ok: latest.status === "ok" } : null,
+    };
   }
 
   async loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>> {

@@ -160,7 +160,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
       expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
       const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
-      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7]);
       await a.close();
       await b.close();
     } finally {
@@ -689,6 +689,25 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       const rows = await store.select(`SELECT count(*) + ${k} AS n FROM entities WHERE key <> ${p.add(`x${k}`)}`, p.values);
       expect(Number(rows[0]!.n)).toBe(2 + k);
     }
+  });
+
+  it("records drills with their steps, newest first, and sums them up for /metrics", async () => {
+    expect(await store.drillSummary()).toEqual({ runs: 0, failures: 0, lastSuccess: null, latest: null });
+    const step = { step: "deliver", ok: true, ms: 12, detail: "accepted (HTTP 200)", rule: "overdue", destination: "slack #sec" };
+    const audit = (id: string) => ({ at: T0, actor: "tester", action: "drill", subject: id, details: {} });
+    await store.recordDrill({ id: "aaaa0001", startedOn: T0, ms: 40, ok: true, failedStep: null, rules: ["overdue"], steps: [step], actor: "tester" }, { audit: audit("aaaa0001") });
+    await store.recordDrill(
+      { id: "aaaa0002", startedOn: T0 + 1000, ms: 55, ok: false, failedStep: "deliver", rules: ["overdue"], steps: [{ ...step, ok: false }], actor: "tester" },
+      { audit: audit("aaaa0002") },
+    );
+    const runs = await store.drillRuns();
+    expect(runs.map((r) => [r.id, r.ok, r.failedStep])).toEqual([
+      ["aaaa0002", false, "deliver"],
+      ["aaaa0001", true, null],
+    ]);
+    expect(runs[1]!.steps).toEqual([step]);
+    expect(await store.drillSummary()).toEqual({ runs: 2, failures: 1, lastSuccess: T0, latest: { startedOn: T0 + 1000, ms: 55, ok: false } });
+    expect((await store.auditLog({ limit: 2 })).map((e) => e.action)).toEqual(["drill", "drill"]);
   });
 
   it("takes a named lock once until it is released", async () => {

@@ -257,6 +257,44 @@ export interface AlertSilence {
   createdOn: number;
 }
 
+/** One step of a drill (`dm drill`): open, evaluate, deliver (one per rule and destination), close, record. */
+export interface DrillStep {
+  step: string;
+  ok: boolean;
+  /** how long it took */
+  ms: number;
+  /** what happened, for a person (never a secret) */
+  detail: string;
+  rule?: string;
+  destination?: string;
+}
+
+/** A recorded drill (drill_runs). */
+export interface DrillRun {
+  /** the drill's id (8 hex digits; the canary's key is drill:<id>) */
+  id: string;
+  startedOn: number;
+  /** end to end: from opening the canary to closing it */
+  ms: number;
+  ok: boolean;
+  /** the first step that failed */
+  failedStep: string | null;
+  /** the alert rules that caught the canary */
+  rules: string[];
+  steps: DrillStep[];
+  actor: string;
+}
+
+/** What /metrics says about drills: from drill_runs, so every replica agrees. */
+export interface DrillSummary {
+  runs: number;
+  failures: number;
+  /** startedOn of the latest successful drill */
+  lastSuccess: number | null;
+  /** the latest drill */
+  latest: { startedOn: number; ms: number; ok: boolean } | null;
+}
+
 /** What an evaluation writes, in one transaction: the rule's new state and the notifications to deliver. */
 export interface AlertStateChange {
   upsert: AlertStateRow[];
@@ -388,6 +426,13 @@ export interface GraphStore {
   alertSilences(now?: number): Promise<AlertSilence[]>;
   /** When each rule was last evaluated and how many entities it matched. */
   alertEvaluations(): Promise<Map<string, { evaluatedOn: number; total: number }>>;
+
+  /** Record a drill (drill_runs) with its audit entry, in one transaction. */
+  recordDrill(run: DrillRun, options: { audit: AuditEntry }): Promise<void>;
+  /** Recorded drills, newest first. */
+  drillRuns(options?: { limit?: number }): Promise<DrillRun[]>;
+  /** Counts, the latest drill and the latest success. */
+  drillSummary(): Promise<DrillSummary>;
 
   /** What an integration instance kept from its last successful run (HTTP answers by request, with their ETags). */
   loadSyncCache(source: string): Promise<Map<string, SyncCacheEntry>>;

@@ -58,6 +58,27 @@ schedule:
     await expect(jobs[2]!.run(jctx)).rejects.toThrow(/no advisory database at .*osv\.db/);
   });
 
+  it("runs drills: a broken alert path is a failed job run naming the step, recorded as the scheduler's drill", async () => {
+    const { ctx } = setup(`
+schedule:
+  drill: "0 * * * *"
+alerts:
+  - name: overdue-maintenance
+    queries:
+      - name: overdue
+        query: Find deferred_maintenance with closed=false and dueDate < date.now
+`);
+    const { jobs } = scheduledJobs(ctx, {});
+    expect(jobs.map((j) => j.name)).toEqual(["drill", "alerts"]);
+    const store = SqliteStore.open(":memory:");
+    stores.push(store);
+    const jctx = { store, now: NOW, scheduledFor: NOW, logger: createLogger("silent") };
+    // the rule catches the canary but has no actions: nobody would be told
+    await expect(jobs[0]!.run(jctx)).rejects.toThrow(/failed at step deliver \(overdue-maintenance\): overdue-maintenance has no actions/);
+    expect(await store.drillRuns()).toMatchObject([{ ok: false, failedStep: "deliver", actor: SCHEDULER_ACTOR }]);
+    expect(await store.drillSummary()).toMatchObject({ runs: 1, failures: 1 });
+  });
+
   it("runs the rules with the file's overrides, and refuses a bad pack at start", async () => {
     const { ctx } = setup(`
 schedule:

@@ -9,6 +9,7 @@ import { alertLinks, allRules, isDue, loadAlertsSetup } from "../../core/alerts/
 import { loadDigestSetup } from "../../core/alerts/digest-config.js";
 import { retryDigests, runDigests } from "../../core/alerts/digest.js";
 import { evaluateAlerts } from "../../core/alerts/evaluate.js";
+import { drill } from "../../core/alerts/drill.js";
 import { loadRulesSetup } from "../../core/rules/config.js";
 import { runRules } from "../../core/rules/run.js";
 import { secretSourcesOf } from "../../integrations/credentials.js";
@@ -33,6 +34,7 @@ import type { CommandContext } from "../context.js";
 import { destinationFactory } from "./alerts-destinations.js";
 import { digestDestinations } from "./alerts-digest.js";
 import { destinationsOf } from "./alerts.js";
+import { failureLine } from "./drill.js";
 import { osvDbPath, vulnsSettings } from "./vulns.js";
 
 /** Who the audit log names for what a scheduled job does. */
@@ -145,6 +147,20 @@ function jobOf(ctx: CommandContext, spec: JobSpec, file: string): Job {
             pending: r.pending,
             ...(r.skipped ? { skipped: r.skipped } : {}),
           };
+        },
+      };
+    }
+    case "drill": {
+      // dm drill on a schedule: a failed drill is a failed job run (dm_job_last_status) and counts in dm_drill_failures_total
+      const setup = loadAlertsSetup(file, destinationFactory());
+      const destinations = destinationsOf(ctx);
+      return {
+        name: spec.name,
+        schedule: spec.schedule,
+        async run({ store, now }) {
+          const r = await drill(store, allRules(setup, await store.listAlertRules()), { now, actor: SCHEDULER_ACTOR, destinations });
+          if (!r.ok) throw new Error(`drill ${r.id} ${failureLine(r)}`);
+          return { drill: r.id, ms: Math.round(r.ms), rules: r.rules.length, delivered: r.steps.filter((x) => x.step === "deliver").length };
         },
       };
     }

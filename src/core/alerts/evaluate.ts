@@ -82,8 +82,16 @@ function groupValue(v: unknown): string | null {
   return str(v) ?? null;
 }
 
-/** What the rule's queries return now, by entity key (a RETURN query's rows are keyed by their content). */
-export async function currentMatches(store: GraphStore, rule: AlertRule, options: Pick<EvaluateOptions, "now" | "linkFor">): Promise<Map<string, CurrentMatch>> {
+/**
+ * What the rule's queries return now, by entity key (a RETURN query's rows are keyed by their content).
+ * The canaries of `dm drill` (entities with `drill: true`) are left out unless `includeDrill`: they
+ * never enter a rule's state, so a drill is never announced as firing or resolved to everyone.
+ */
+export async function currentMatches(
+  store: GraphStore,
+  rule: AlertRule,
+  options: Pick<EvaluateOptions, "now" | "linkFor"> & { includeDrill?: boolean },
+): Promise<Map<string, CurrentMatch>> {
   const out = new Map<string, CurrentMatch>();
   const add = (entity: NotifiedEntity, group: string | null) => {
     const link = options.linkFor?.(entity._key);
@@ -95,6 +103,7 @@ export async function currentMatches(store: GraphStore, rule: AlertRule, options
     if (result.type === "list") {
       for (const item of result.data) {
         const p = item.properties;
+        if (p.drill === true && !options.includeDrill) continue;
         const owner = str(p.owner);
         const dueDate = typeof p.dueDate === "number" ? p.dueDate : undefined;
         const group = rule.groupBy === undefined ? null : groupValue(p[rule.groupBy] ?? (item.entity as unknown as Record<string, unknown>)[rule.groupBy]);
@@ -138,13 +147,18 @@ export function labelled(destinations: readonly Destination[]): Map<string, Dest
   return out;
 }
 
-async function safeSend(destination: Destination, notification: Notification): Promise<DeliveryResult> {
+export async function safeSend(destination: Destination, notification: Notification): Promise<DeliveryResult> {
   try {
     return await destination.send(notification);
   } catch (error) {
     // A destination answers with a result; a throw is unexpected, and it may have sent: no blind retry.
     return { ok: false, retryable: false, error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** A failed delivery, said in one line (never a secret: destinations scrub their errors). */
+export function failureOf(result: DeliveryResult): string {
+  return `${result.status === undefined ? "" : `HTTP ${result.status}: `}${result.error ?? "not delivered"}`;
 }
 
 /**
@@ -171,7 +185,7 @@ export async function deliverPending(store: GraphStore, rule: string, destinatio
       reports.push({ ...base, status: "sent" });
       continue;
     }
-    const error = `${result.status === undefined ? "" : `HTTP ${result.status}: `}${result.error ?? "not delivered"}`;
+    const error = failureOf(result);
     if (result.retryable && attempts < MAX_ATTEMPTS) {
       await store.finishAlertDelivery(d.id, { status: "pending", now, nextAttemptAt: now + backoffAfter(attempts), error });
       reports.push({ ...base, status: "pending", error });

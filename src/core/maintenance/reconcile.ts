@@ -25,6 +25,7 @@ import { j1qlString } from "../../query/quote.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { DmError } from "../../shared/errors.js";
 import type { AuditEntry, EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+import { DRILL_MAINTENANCE_ID, openCanaries, STALE_CANARY_MS, staleEvidence } from "./canary.js";
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "./close.js";
 import { isoDate } from "./due.js";
 import { FINDING_TYPE, type FindingProps, findingEdge, findingKey, findingRecord, MAINTENANCE_ID } from "./finding.js";
@@ -63,6 +64,8 @@ export interface ReconcileResult {
   closingSkipped?: { syncRun: string; status: string };
   /** tracked items whose query could not run (left as they are) */
   errors: { maintenanceId: string; message: string }[];
+  /** canaries of dm drill left open by an interrupted drill, closed ERROR (only when some were) */
+  canariesClosed?: number;
 }
 
 export interface SyncState {
@@ -210,6 +213,12 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     perItem.push(summary);
   }
 
+  // 3. Canaries an interrupted `dm drill` left open (older than STALE_CANARY_MS): closed ERROR.
+  const canaries = await openCanaries(store, now, now - STALE_CANARY_MS);
+  for (const row of canaries) {
+    updates.set(row.finding.key, { finding: closeFinding(row.finding, { reason: "ERROR", actor, now, evidence: staleEvidence(row, now) }), raw: row.raw });
+  }
+
   // Write everything in one transaction.
   const owners = await lookupOwners(
     store,
@@ -250,6 +259,10 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   }
   const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors };
   if (sync.blocking) result.closingSkipped = sync.blocking;
+  if (canaries.length > 0) {
+    result.canariesClosed = canaries.length;
+    audit.push({ at: now, actor, action: "close", subject: DRILL_MAINTENANCE_ID, details: { count: canaries.length, reason: "ERROR", why: "stale drill canaries" } });
+  }
   audit.push({
     at: now,
     actor,

@@ -13,6 +13,7 @@
  *     oncall-sync: "*\/5 * * * *"
  *     alerts: "* * * * *"            # evaluate the alert rules that are due (each on its interval or cron)
  *     digest: "* * * * *"            # send digests when digests.schedule is due; retry pending ones
+ *     drill: "0 * * * *"             # dm drill: prove the alert path (a dead man's switch: watch dm_drill_last_success_timestamp_seconds)
  *
  * `sync` may instead map integration ids or instance names to expressions
  * (`sync: { git: "*\/30 * * * *", hosts: "@daily" }`); instances it does not
@@ -23,7 +24,7 @@ import { readYamlFile } from "../../shared/yaml-file.js";
 import { type ConfiguredInstance, loadConfigFile } from "../ingest/config-file.js";
 import { CronError, type CronSchedule, parseCron } from "./cron.js";
 
-export const JOB_KINDS = ["sync", "reconcile", "vulns-scan", "oncall-sync", "rules", "alerts", "digest"] as const;
+export const JOB_KINDS = ["sync", "reconcile", "vulns-scan", "oncall-sync", "rules", "alerts", "digest", "drill"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export type JobSpec =

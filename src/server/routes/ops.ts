@@ -1,7 +1,7 @@
 /** Liveness, readiness, metrics: what an orchestrator and Prometheus call. */
 import { ExternalServiceError } from "../../shared/errors.js";
 import type { Scheduler } from "../../core/schedule/scheduler.js";
-import { domainFamilies, type HttpMetrics, jobFamilies, renderFamilies } from "../metrics.js";
+import { domainFamilies, drillFamilies, type HttpMetrics, jobFamilies, renderFamilies } from "../metrics.js";
 import { defineRoute, type Route } from "../route.js";
 import { health, metricsText, ready } from "../schemas.js";
 
@@ -44,6 +44,7 @@ export function opsRoutes(http: HttpMetrics, scheduler: () => Scheduler | undefi
         const families = [
           ...(await domainFamilies(ctx.store, ctx.now)),
           ...(jobs ? jobFamilies(await jobs.status(), jobs.metrics) : []),
+          ...drillFamilies(await ctx.store.drillSummary()),
           ...http.families(),
         ];
         return renderFamilies(families);

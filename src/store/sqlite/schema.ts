@@ -221,4 +221,25 @@ CREATE TABLE alert_evaluations (
 );
 `,
   },
+  {
+    version: 7,
+    name: "drills",
+    // dm drill (docs/alerts.md#drills): each drill of the alerting path, its
+    // steps (open, evaluate, deliver per destination, close) with timings,
+    // and the step that failed. /metrics reads its dm_drill_* from here.
+    sql: `
+CREATE TABLE drill_runs (
+  id INTEGER PRIMARY KEY,
+  drill_id TEXT NOT NULL UNIQUE,
+  started_on INTEGER NOT NULL,
+  ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+  failed_step TEXT,
+  rules TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE INDEX drill_runs_started ON drill_runs (started_on);
+`,
+  },
 ];
