@@ -1,10 +1,10 @@
 /** Small shared pieces: progress bars, status badges, loading and error states. */
 import type { ReactNode } from "react";
 import type { ApiError } from "../api";
-import { percent, statusLabel } from "../format";
+import { percent, statusLabel, wholePercent } from "../format";
 
 export function ProgressBar({ value, label }: { value: number; label: string }) {
-  const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
+  const pct = wholePercent(Math.max(0, Math.min(1, value)));
   return (
     <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={`${pct}% done`}>
       <div className="progress-fill" style={{ width: `${pct}%` }} />
