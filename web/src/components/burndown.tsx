@@ -10,7 +10,8 @@ const W = 720;
 const H = 260;
 const M = { top: 16, right: 24, bottom: 36, left: 48 };
 
-export function Burndown({ stats, now }: { stats: Campaign["stats"]; now: number }) {
+/** `schedule`: draw the even pace and the due date (a campaign's; a team's findings have many due dates). */
+export function Burndown({ stats, now, schedule = true }: { stats: Campaign["stats"]; now: number; schedule?: boolean }) {
   const points = stats.burndown.map((p, i, all) => ({ at: i === all.length - 1 ? now : Date.parse(p.date) + DAY_MS - 1, open: p.open }));
   const first = points[0]?.at ?? stats.createdOn;
   const f = stats.forecast;
@@ -48,11 +49,15 @@ export function Burndown({ stats, now }: { stats: Campaign["stats"]; now: number
         <text x={W - M.right} y={H - 8} textAnchor="end" className="tick">
           {isoDate(end)}
         </text>
-        <line x1={x(stats.createdOn)} y1={y(stats.total)} x2={x(stats.dueDate)} y2={y(0)} className="ideal" data-testid="burndown-ideal" />
-        <line x1={x(stats.dueDate)} x2={x(stats.dueDate)} y1={M.top} y2={H - M.bottom} className="due" data-testid="burndown-due" />
-        <text x={x(stats.dueDate) + 4} y={M.top + 10} className="due-label">
-          due {isoDate(stats.dueDate)}
-        </text>
+        {schedule && (
+          <>
+            <line x1={x(stats.createdOn)} y1={y(stats.total)} x2={x(stats.dueDate)} y2={y(0)} className="ideal" data-testid="burndown-ideal" />
+            <line x1={x(stats.dueDate)} x2={x(stats.dueDate)} y1={M.top} y2={H - M.bottom} className="due" data-testid="burndown-due" />
+            <text x={x(stats.dueDate) + 4} y={M.top + 10} className="due-label">
+              due {isoDate(stats.dueDate)}
+            </text>
+          </>
+        )}
         <line x1={x(now)} x2={x(now)} y1={M.top} y2={H - M.bottom} className="today" />
         <text x={x(now) - 4} y={H - M.bottom - 6} textAnchor="end" className="tick">
           today
@@ -68,8 +73,12 @@ export function Burndown({ stats, now }: { stats: Campaign["stats"]; now: number
       <figcaption>
         <span className="key key-actual">open findings</span>
         <span className="key key-forecast">forecast at the current pace</span>
-        <span className="key key-ideal">even pace to the due date</span>
-        <span className="key key-due">due date</span>
+        {schedule && (
+          <>
+            <span className="key key-ideal">even pace to the due date</span>
+            <span className="key key-due">due date</span>
+          </>
+        )}
         <p>{description}</p>
       </figcaption>
     </figure>
