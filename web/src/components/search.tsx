@@ -12,6 +12,8 @@ export function SearchBox() {
   const [active, setActive] = useState(0);
   const id = useId();
   const box = useRef<HTMLInputElement>(null);
+  // closing on blur waits for a click on a result; focusing again cancels it
+  const closing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => {
     const q = text.trim();
@@ -62,11 +64,17 @@ export function SearchBox() {
         aria-expanded={open && results.length > 0}
         value={text}
         onChange={(e) => {
+          clearTimeout(closing.current);
           setText(e.target.value);
           setOpen(true);
         }}
-        onFocus={() => setOpen(true)}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onFocus={() => {
+          clearTimeout(closing.current);
+          setOpen(true);
+        }}
+        onBlur={() => {
+          closing.current = setTimeout(() => setOpen(false), 150);
+        }}
         onKeyDown={(e) => {
           if (e.key === "ArrowDown") {
             e.preventDefault();
