@@ -229,6 +229,38 @@ describe("dashboard teams, search and tables in Chromium", () => {
     await shot("campaign-owner-filter");
   }, 60_000);
 
+  it("draws readable burndowns: date ticks, labels inside the chart, a far forecast clipped with its date said", async () => {
+    const overview = await get("/api/v1/overview");
+    let clipped = 0;
+    for (const c of overview.campaigns) {
+      await page.goto(`${t.url}/campaigns/${c.maintenanceId}`);
+      await page.getByTestId("burndown").waitFor();
+      expect(await page.getByTestId("burndown-tick").count()).toBeGreaterThanOrEqual(2);
+      const outside = await page
+        .getByTestId("burndown")
+        .evaluate((svg) =>
+          [...svg.querySelectorAll("text")]
+            .filter((el) => {
+              const b = (el as SVGTextElement).getBBox();
+              return b.x < 0 || b.x + b.width > 720 || b.y < 0 || b.y + b.height > 260;
+            })
+            .map((el) => el.textContent),
+        );
+      expect([c.maintenanceId, outside]).toEqual([c.maintenanceId, []]);
+      const note = page.getByTestId("burndown-clipped");
+      if ((await note.count()) > 0) {
+        clipped++;
+        expect(await note.textContent()).toBe(`at this pace: ${new Date(c.forecast.finishDate).toISOString().slice(0, 10)}`);
+        // the history keeps at least a third of the width
+        const points = (await page.getByTestId("burndown-actual").getAttribute("points"))!.split(" ").map((p) => Number(p.split(",")[0]));
+        expect(Math.max(...points) - Math.min(...points)).toBeGreaterThan((720 - 72) / 3);
+      }
+    }
+    await shot("campaign-burndown");
+    // the sample organisation has campaigns whose forecast is far out (3 at the time of writing)
+    expect(clipped).toBeGreaterThan(0);
+  }, 120_000);
+
   it("fits a 390 px phone without sideways scrolling and follows a dark system theme; screenshots at 1440 and 390, light and dark", async () => {
     const pages: [string, string, string][] = [
       ["overview", "/", "overview"],
