@@ -20,12 +20,13 @@ interface Neighbour {
 
 /**
  * The entity an address names: its `_id`, else its `_key` (`repo:checkout-proxy`);
- * NotFoundError when neither names a live entity.
+ * NotFoundError when neither names a live entity (`includeDeleted`: a deleted one
+ * named by its `_id` too, as GET /entities/{id} always answered).
  */
-export async function resolveEntity(store: GraphStore, idOrKey: string, now: number) {
+export async function resolveEntity(store: GraphStore, idOrKey: string, now: number, options: { includeDeleted?: boolean } = {}) {
   if (/^\d{1,18}$/.test(idOrKey)) {
     const [stored] = await store.getEntities([idOrKey]);
-    if (stored && !stored.deleted) return stored;
+    if (stored && (!stored.deleted || options.includeDeleted)) return stored;
   }
   const byKey = await runQuery(store, `Find * with _key = ${j1qlString(idOrKey)}`, { now, pageSize: 1 });
   const id = byKey.type === "list" ? byKey.data[0]?.id : undefined;

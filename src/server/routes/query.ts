@@ -52,7 +52,7 @@ export function queryRoutes(options: { dataDir: string }): Route[] {
     response: entityPage,
     async handle(ctx) {
       // an _id, or a _key (the dashboard's /assets/repo:checkout-proxy)
-      const entity = await resolveEntity(ctx.store, ctx.params.id, ctx.now);
+      const entity = await resolveEntity(ctx.store, ctx.params.id, ctx.now, { includeDeleted: true });
       const item = { id: entity.id, entity: metadataOf(entity), properties: entity.props };
       const { deploymentModels } = serverRulesSetup(ctx.cwd, options.dataDir);
       const { model, source } = await deploymentOf(ctx.store, item, deploymentModels, ctx.now);
