@@ -25,6 +25,8 @@ const DASHBOARD_ROUTES = [
   "/api/v1/entities/1/relationships",
   "/api/v1/entities/1/findings",
   "/api/v1/oncall",
+  "/api/v1/teams/web",
+  "/api/v1/search?q=pay",
 ];
 
 const graph = {
@@ -85,7 +87,7 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
       expect([route, ok.status === 401 || ok.status === 403]).toEqual([route, false]);
     }
     const doc = (await t.call("GET", "/api/openapi.json", { token: null })).json;
-    for (const p of ["/api/v1/session", "/api/v1/overview", "/api/v1/campaigns/{id}", "/api/v1/entities/{id}/relationships", "/api/v1/entities/{id}/findings", "/api/v1/oncall"]) {
+    for (const p of ["/api/v1/session", "/api/v1/overview", "/api/v1/campaigns/{id}", "/api/v1/entities/{id}/relationships", "/api/v1/entities/{id}/findings", "/api/v1/oncall", "/api/v1/teams/{owner}", "/api/v1/search"]) {
       expect(doc.paths[p].get["x-dm-role"]).toBe("reader");
     }
   });
@@ -125,6 +127,60 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
     expect((await t.call("GET", "/api/v1/campaigns/0a1b2c3d", { token: t.tokens.reader })).status).toBe(404);
     const bad = await t.call("GET", "/api/v1/campaigns/nope", { token: t.tokens.reader });
     expect([bad.status, bad.json.error.code]).toEqual([400, "bad_input"]);
+  });
+
+  it("gives a team's page: the owner report's counts (without case), accepted items, worst assets, burndown and the CLI command", async () => {
+    const r = await t.call("GET", "/api/v1/teams/WEB", { token: t.tokens.reader });
+    expect(r.status).toBe(200);
+    const report = (await t.call("GET", "/api/v1/report?owner=web", { token: t.tokens.reader })).json;
+    expect([r.json.counts.open, r.json.counts.overdue]).toEqual([report.open, report.overdue]);
+    expect(r.json).toMatchObject({ owner: "web", team: { id: ids.web, key: "team:web", name: "web" }, command: "dm report --owner web" });
+    expect(r.json.counts).toEqual({ total: 2, open: 2, overdue: 1, accepted: 0, closed: 0, campaigns: 2 });
+    expect(r.json.worstAssets.map((a: { name: string; id: string; overdue: number }) => [a.name, a.id, a.overdue])).toEqual([["website", ids.website, 1]]);
+    expect(r.json.stats.burndown.at(-1).open).toBe(2);
+    expect(r.json.campaigns.map((c: { maintenanceId: string }) => c.maintenanceId)).toEqual([late, fresh]);
+    expect(r.json.findings.map((f: { entityName: string; status: string; maintenanceId: string }) => [f.entityName, f.status, f.maintenanceId])).toEqual([
+      ["website", "overdue", late],
+      ["website", "open", fresh],
+    ]);
+    // platform: nothing open, one risk accepted (listed with its expiry), one complete
+    const platform = (await t.call("GET", "/api/v1/teams/platform", { token: t.tokens.reader })).json;
+    expect(platform.counts).toMatchObject({ open: 0, overdue: 0, accepted: 1, closed: 2 });
+    expect(platform.findings).toMatchObject([{ entityName: "billing", status: "RISK_ACCEPTED", acceptedUntil: expect.any(Number) }]);
+    const unknown = await t.call("GET", "/api/v1/teams/nobody", { token: t.tokens.reader });
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, "not_found"]);
+  });
+
+  it("searches repos, teams and campaigns by the start of their name, without case, values bound", async () => {
+    const names = async (q: string, extra = "") =>
+      (await t.call("GET", `/api/v1/search?q=${encodeURIComponent(q)}${extra}`, { token: t.tokens.reader })).json.results.map(
+        (x: { kind: string; name: string; path: string }) => `${x.kind}:${x.name}:${x.path}`,
+      );
+    expect(await names("PAY")).toEqual([`repo:payments:/assets/${ids.payments}`]);
+    expect(await names("w")).toEqual([`team:web:/teams/web`, `repo:website:/assets/${ids.website}`]);
+    expect(await names("upgrade")).toEqual([`campaign:Upgrade Terraform:/campaigns/${late}`]);
+    expect(await names(late.slice(0, 4))).toContain(`campaign:Upgrade Terraform:/campaigns/${late}`);
+    // a prefix, not a substring; LIKE's wildcards and quotes are plain text
+    expect(await names("ayments")).toEqual([]);
+    expect(await names("%")).toEqual([]);
+    expect(await names("_")).toEqual([]);
+    expect(await names("' or 1=1 --")).toEqual([]);
+    const limited = (await t.call("GET", "/api/v1/search?q=&limit=1", { token: t.tokens.reader })).json;
+    expect(limited).toEqual({ query: "", results: [], truncated: false });
+    const one = (await t.call("GET", "/api/v1/search?q=p&limit=1", { token: t.tokens.reader })).json;
+    expect([one.results.length, one.truncated]).toEqual([1, true]);
+    // a limit past the maximum is the maximum; a limit that is not a number is refused
+    expect((await t.call("GET", "/api/v1/search?q=p&limit=500", { token: t.tokens.reader })).status).toBe(200);
+    expect((await t.call("GET", "/api/v1/search?q=p&limit=ten", { token: t.tokens.reader })).status).toBe(400);
+  });
+
+  it("finds an entity by its _key as well as its _id", async () => {
+    const byKey = await t.call("GET", "/api/v1/entities/repo:payments", { token: t.tokens.reader });
+    expect([byKey.status, byKey.json.id]).toEqual([200, ids.payments]);
+    const rels = await t.call("GET", `/api/v1/entities/${encodeURIComponent("repo:payments")}/relationships`, { token: t.tokens.reader });
+    expect([rels.status, rels.json.id]).toEqual([200, ids.payments]);
+    expect((await t.call("GET", "/api/v1/entities/repo:payments/findings", { token: t.tokens.reader })).json.findings).toHaveLength(1);
+    expect((await t.call("GET", "/api/v1/entities/repo:nothing", { token: t.tokens.reader })).status).toBe(404);
   });
 
   it("lists an entity's relationships both ways, with the entity at the other end", async () => {

@@ -155,10 +155,10 @@ describe("dashboard in Chromium", () => {
     expect(await text("campaign-open")).toBe(api.stats.open.toLocaleString("en-US"));
     expect(await text("campaign-overdue")).toBe(String(api.stats.overdue));
     expect(await text("campaign-progress")).toBe(
-      `${api.stats.closed.total}/${api.stats.total} done (${Math.round(api.stats.completion * 100)}%)`,
+      `${api.stats.closed.total}/${api.stats.total} done (${Math.floor(api.stats.completion * 100 + 1e-9)}%)`,
     );
     const bar = page.getByRole("progressbar", { name: "Campaign done" });
-    expect(await bar.getAttribute("aria-valuenow")).toBe(String(Math.round(api.stats.completion * 100)));
+    expect(await bar.getAttribute("aria-valuenow")).toBe(String(Math.floor(api.stats.completion * 100 + 1e-9)));
     // the fill is drawn to scale (its width is set through the CSSOM, allowed by the CSP)
     const [fill, whole] = await bar.evaluate((el) => [el.firstElementChild!.getBoundingClientRect().width, el.getBoundingClientRect().width]);
     expect(fill! / whole!).toBeCloseTo(api.stats.completion, 1);
@@ -191,7 +191,7 @@ describe("dashboard in Chromium", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
     expect(download.suggestedFilename()).toBe(`campaign-${campaignId}.csv`);
     const csv = fs.readFileSync((await download.path())!, "utf8").trimEnd().split("\r\n");
-    expect(csv[0]).toBe("asset,asset_key,asset_type,status,owner,due,days_overdue,closed_on,closed_by,link");
+    expect(csv[0]).toBe("asset,asset_key,asset_type,status,owner,due,days_overdue,closed_on,closed_by,accepted_until,link");
     expect(csv).toHaveLength(overdueRows.length + 1);
     expect(csv[1]!.split(",")[0]).toBe([...ascending].reverse()[0]);
     expect(csv.slice(1).every((line) => line.split(",")[3] === "overdue")).toBe(true);

@@ -212,6 +212,8 @@ describe.each(BACKENDS)("every response matches /api/openapi.json: %s", (backend
     await call("GET", `/api/v1/stats/${campaignId}`);
     await call("GET", `/api/v1/findings?id=${campaignId}`);
     await call("GET", `/api/v1/report?owner=${encodeURIComponent(overview.riskiestOwners[0]!.owner)}`);
+    await call("GET", `/api/v1/teams/${encodeURIComponent(overview.riskiestOwners[0]!.owner)}`);
+    await call("GET", `/api/v1/search?q=${encodeURIComponent(overview.riskiestOwners[0]!.owner.slice(0, 2))}&limit=5`);
     const repos = (await call("POST", "/api/v1/query", { query: "Find CodeRepo with name != undefined as r return r.name as name", limit: 5 })).json as {
       data: { name: string }[];
     };

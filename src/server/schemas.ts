@@ -321,12 +321,12 @@ const rankedShape = {
   totalDaysOverdue: z.number(),
 };
 
+const rankedAsset = z.object({ id: z.string().nullable(), key: z.string(), name: z.string(), type: z.string(), owner: z.string(), ...rankedShape });
+
 export const overview = z.object({
   now: epochMs,
   counts: z.object({ total: z.number(), open: z.number(), overdue: z.number(), accepted: z.number(), closed: z.number(), campaigns: z.number() }),
-  riskiestAssets: z.array(
-    z.object({ id: z.string().nullable(), key: z.string(), name: z.string(), type: z.string(), owner: z.string(), ...rankedShape }),
-  ),
+  riskiestAssets: z.array(rankedAsset),
   riskiestOwners: z.array(z.object({ owner: z.string(), assets: z.number(), ...rankedShape })),
   campaigns: z.array(campaignSummary),
 });
@@ -334,6 +334,8 @@ export const overview = z.object({
 export const campaignFinding = z.object({
   findingId: z.string(),
   assetId: z.string().nullable(),
+  maintenanceId: z.string(),
+  shortDescription: z.string(),
   entityKey: z.string(),
   entityName: z.string(),
   entityType: z.string(),
@@ -351,6 +353,37 @@ export const campaign = z.object({
   now: epochMs,
   stats: z.object({ ...itemSummaryShape, burndown, ...behind }),
   findings: z.array(campaignFinding),
+});
+
+export const team = z.object({
+  now: epochMs,
+  owner: z.string().describe("the owner as the findings (or its Team entity) spell it"),
+  team: z
+    .object({ id: z.string(), key: z.string(), name: z.string() })
+    .nullable()
+    .describe("the Team entity named like the owner, if the graph has one"),
+  command: z.string().describe("the same report in the CLI: dm report --owner ..."),
+  counts: z.object({ total: z.number(), open: z.number(), overdue: z.number(), accepted: z.number(), closed: z.number(), campaigns: z.number() }),
+  campaigns: z.array(campaignSummary).describe("each item counted over this owner's findings only, most behind first"),
+  worstAssets: z.array(rankedAsset),
+  stats: z
+    .object({ ...itemSummaryShape, burndown })
+    .nullable()
+    .describe("all of the owner's findings as one campaign: burndown and forecast; null when it has none"),
+  findings: z.array(campaignFinding).describe("open and risk-accepted findings, most overdue first"),
+});
+
+export const searchResults = z.object({
+  query: z.string(),
+  results: z.array(
+    z.object({
+      kind: z.enum(["repo", "host", "team", "person", "campaign"]),
+      name: z.string(),
+      detail: z.string().describe("the entity's type, or the campaign's id"),
+      path: z.string().describe("the dashboard page: /assets/<_id>, /teams/<owner>, /campaigns/<id>"),
+    }),
+  ),
+  truncated: z.boolean(),
 });
 
 export const relationship = z.object({
@@ -425,6 +458,8 @@ export type Report = z.output<typeof report>;
 export type AssetFindings = z.output<typeof assetFindings>;
 export type SyncRun = z.output<typeof syncRun>;
 export type Oncall = z.output<typeof oncall>;
+export type Team = z.output<typeof team>;
+export type SearchResults = z.output<typeof searchResults>;
 export type TreeVertex = EntityAnswer;
 export type TreeEdge = z.output<typeof treeEdge>;
 export type QueryResult = z.output<typeof queryResult>;

@@ -127,8 +127,10 @@ export type {
   Relationship,
   Relationships,
   Report,
+  SearchResults,
   Session,
   SyncRun,
+  Team,
   TreeEdge,
   TreeVertex,
 } from "../../src/server/schemas";

@@ -6,6 +6,8 @@ import { CampaignPage } from "./pages/campaign";
 import { OncallPage } from "./pages/oncall";
 import { OverviewPage } from "./pages/overview";
 import { QueryPage } from "./pages/query";
+import { TeamPage } from "./pages/team";
+import { SearchBox } from "./components/search";
 import { SignIn } from "./pages/signin";
 import { Link, useLocation } from "./router";
 
@@ -14,6 +16,8 @@ function Page({ path }: { path: string }) {
   if (m) return <CampaignPage key={m[1]} id={decodeURIComponent(m[1]!)} />;
   m = /^\/assets\/([^/]+)\/?$/.exec(path);
   if (m) return <AssetPage key={m[1]} id={decodeURIComponent(m[1]!)} />;
+  m = /^\/teams\/([^/]+)\/?$/.exec(path);
+  if (m) return <TeamPage key={m[1]} owner={decodeURIComponent(m[1]!)} />;
   if (path === "/query") return <QueryPage />;
   if (path === "/oncall") return <OncallPage />;
   if (path === "/" || path === "") return <OverviewPage />;
@@ -86,6 +90,7 @@ export function App() {
             </Link>
           ))}
         </nav>
+        <SearchBox />
         <span className="who" data-testid="signed-in-as">
           {session ? `${session.name} (${session.role})` : ""}
         </span>

@@ -21,9 +21,8 @@ export function dueText(due: number, now: number): string {
   return late === 0 ? "due today" : late === 1 ? "1 day overdue" : `${late} days overdue`;
 }
 
-export function percent(ratio: number): string {
-  return `${Math.round(ratio * 100)}%`;
-}
+// one rounding for the CLI (dm stats) and the dashboard: whole percent, rounded down
+export { percent, wholePercent } from "../../src/shared/percent";
 
 export function count(n: number): string {
   return n.toLocaleString("en-US");

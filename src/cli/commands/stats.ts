@@ -1,4 +1,5 @@
 /** `dm stats [MID]`: campaign progress, worst first; one item in full with its burndown. */
+import { percent } from "../../shared/percent.js";
 import { DAY_MS, isoDate } from "../../core/maintenance/due.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
 import { type BurndownPoint, type ItemStats, itemStats, PACE_WINDOW_DAYS, statsOf } from "../../core/maintenance/stats.js";
@@ -74,10 +75,8 @@ export function sparkline(values: readonly number[], width = 60): string {
   return line;
 }
 
-/** Whole percent, rounded down: 100% only when everything is done. */
-export function percent(share: number): string {
-  return `${Math.floor(share * 100)}%`;
-}
+/** Whole percent, rounded down: 100% only when everything is done (one rounding for the CLI and the dashboard). */
+export { percent };
 
 function summaryTable(all: ItemStats[], now: number, style: Style): string {
   const rows = all.map((x) => [

@@ -18,11 +18,29 @@ interface Neighbour {
   properties: Record<string, unknown>;
 }
 
+/**
+ * The entity an address names: its `_id`, else its `_key` (`repo:checkout-proxy`);
+ * NotFoundError when neither names a live entity (`includeDeleted`: a deleted one
+ * named by its `_id` too, as GET /entities/{id} always answered).
+ */
+export async function resolveEntity(store: GraphStore, idOrKey: string, now: number, options: { includeDeleted?: boolean } = {}) {
+  if (/^\d{1,18}$/.test(idOrKey)) {
+    const [stored] = await store.getEntities([idOrKey]);
+    if (stored && (!stored.deleted || options.includeDeleted)) return stored;
+  }
+  const byKey = await runQuery(store, `Find * with _key = ${j1qlString(idOrKey)}`, { now, pageSize: 1 });
+  const id = byKey.type === "list" ? byKey.data[0]?.id : undefined;
+  if (id !== undefined) {
+    const [stored] = await store.getEntities([id]);
+    if (stored && !stored.deleted) return stored;
+  }
+  throw new NotFoundError(`no entity with _id or _key ${JSON.stringify(idOrKey)}`);
+}
+
 /** An entity's relationships, both directions, each with the entity at the other end; NotFoundError when there is no such entity. */
 export async function neighbourhood(store: GraphStore, options: { id: string; now: number }) {
-  const { id, now } = options;
-  const [stored] = /^\d+$/.test(id) ? await store.getEntities([id]) : [];
-  if (!stored || stored.deleted) throw new NotFoundError(`no entity with _id ${JSON.stringify(id)}`);
+  const { now } = options;
+  const id = (await resolveEntity(store, options.id, now)).id;
   const result = await runQuery(store, `Find * with _id = ${j1qlString(id)} that RELATES TO * return tree`, { now });
   const vertices = new Map<string, Neighbour>();
   const relationships: {

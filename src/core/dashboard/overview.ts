@@ -67,6 +67,34 @@ async function entityIdByKey(store: GraphStore, key: string, now: number): Promi
 }
 
 /**
+ * The assets with the riskiest open findings (most overdue, then most days
+ * overdue, then most open), at most OVERVIEW_TOP, each with its `_id`: the
+ * overview's ranking over every finding, a team page's over its own.
+ */
+export async function riskiestAssets(store: GraphStore, findings: readonly Finding[], now: number) {
+  const assets = new Map<string, Ranked & { key: string; name: string; type: string; owner: string }>();
+  for (const f of findings) {
+    if (f.closed) continue;
+    let asset = assets.get(f.entityKey);
+    if (!asset) {
+      asset = { open: 0, overdue: 0, maxDaysOverdue: 0, totalDaysOverdue: 0, key: f.entityKey, name: f.entityName || f.entityKey, type: f.entityType, owner: f.owner ?? "" };
+      assets.set(f.entityKey, asset);
+    }
+    addTo(asset, f, now);
+  }
+  const top = [...assets.values()].sort(riskiest).slice(0, OVERVIEW_TOP);
+  const ids = await Promise.all(top.map((a) => entityIdByKey(store, a.key, now)));
+  return top.map((a, i) => ({ ...a, id: ids[i] ?? null }));
+}
+
+/** Every item with how far behind schedule it is, most behind first (without the burndown). */
+export function campaignsBehind(findings: readonly Finding[], now: number) {
+  return itemStats(findings, now)
+    .map(({ burndown: _burndown, ...item }) => ({ ...item, ...behindSchedule(item, now) }))
+    .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
+}
+
+/**
  * The whole debt at a glance: counts, the riskiest assets and owners, and
  * every campaign with how far behind schedule it is, most behind first.
  */
@@ -74,7 +102,6 @@ export async function overview(store: GraphStore, options: { now: number }) {
   const { now } = options;
   const findings = await loadFindings(store, now);
   const counts = { total: findings.length, open: 0, overdue: 0, accepted: 0, closed: 0, campaigns: 0 };
-  const assets = new Map<string, Ranked & { key: string; name: string; type: string; owner: string }>();
   const owners = new Map<string, Ranked & { owner: string; assets: Set<string> }>();
   for (const f of findings) {
     if (f.closed) {
@@ -85,12 +112,6 @@ export async function overview(store: GraphStore, options: { now: number }) {
     counts.open++;
     if (isOverdue(f, now)) counts.overdue++;
     const zero = { open: 0, overdue: 0, maxDaysOverdue: 0, totalDaysOverdue: 0 };
-    let asset = assets.get(f.entityKey);
-    if (!asset) {
-      asset = { ...zero, key: f.entityKey, name: f.entityName || f.entityKey, type: f.entityType, owner: f.owner ?? "" };
-      assets.set(f.entityKey, asset);
-    }
-    addTo(asset, f, now);
     // one row per owner whatever the case (ownerKey); named as first seen
     const ownerName = f.owner ?? "";
     let owner = owners.get(ownerKey(ownerName));
@@ -101,23 +122,43 @@ export async function overview(store: GraphStore, options: { now: number }) {
     addTo(owner, f, now);
     owner.assets.add(f.entityKey);
   }
-  const topAssets = [...assets.values()].sort(riskiest).slice(0, OVERVIEW_TOP);
-  const ids = await Promise.all(topAssets.map((a) => entityIdByKey(store, a.key, now)));
-  const items = itemStats(findings, now);
-  counts.campaigns = items.length;
-  const campaigns = items
-    .map(({ burndown: _burndown, ...item }) => ({ ...item, ...behindSchedule(item, now) }))
-    .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
+  const campaigns = campaignsBehind(findings, now);
+  counts.campaigns = campaigns.length;
   return {
     now,
     counts,
-    riskiestAssets: topAssets.map((a, i) => ({ ...a, id: ids[i] ?? null })),
+    riskiestAssets: await riskiestAssets(store, findings, now),
     riskiestOwners: [...owners.values()]
       .sort(riskiest)
       .slice(0, OVERVIEW_TOP)
       .map(({ assets: owned, ...o }) => ({ ...o, assets: owned.size })),
     campaigns,
   };
+}
+
+/** A finding as a row of the campaign and team tables. */
+export function findingRow(f: Finding, now: number, assetId: string | null) {
+  return {
+    findingId: f.id,
+    assetId,
+    maintenanceId: f.maintenanceId,
+    shortDescription: f.shortDescription,
+    entityKey: f.entityKey,
+    entityName: f.entityName || f.entityKey,
+    entityType: f.entityType,
+    owner: f.owner ?? "",
+    status: findingStatus(f, now),
+    dueDate: f.dueDate,
+    daysOverdue: daysOverdue(f, now),
+    closedOn: f.closedOn ?? null,
+    closedBy: f.closedBy ?? null,
+    link: f.maintenanceLink ?? null,
+    acceptedUntil: f.acceptedUntil ?? null,
+  };
+}
+
+export function mostOverdueFirst(a: ReturnType<typeof findingRow>, b: ReturnType<typeof findingRow>): number {
+  return (b.daysOverdue ?? -1) - (a.daysOverdue ?? -1) || a.entityName.localeCompare(b.entityName);
 }
 
 /** One maintenance item: its stats and how far behind it is, and every finding (open and closed) with its asset. */
@@ -137,21 +178,7 @@ export async function campaign(store: GraphStore, options: { id: string; now: nu
     now,
     stats: { ...stats, ...behindSchedule(stats, now) },
     findings: findings
-      .map((f) => ({
-        findingId: f.id,
-        assetId: assetOf.get(f.id) ?? null,
-        entityKey: f.entityKey,
-        entityName: f.entityName || f.entityKey,
-        entityType: f.entityType,
-        owner: f.owner ?? "",
-        status: findingStatus(f, now),
-        dueDate: f.dueDate,
-        daysOverdue: daysOverdue(f, now),
-        closedOn: f.closedOn ?? null,
-        closedBy: f.closedBy ?? null,
-        link: f.maintenanceLink ?? null,
-        acceptedUntil: f.acceptedUntil ?? null,
-      }))
-      .sort((a, b) => (b.daysOverdue ?? -1) - (a.daysOverdue ?? -1) || a.entityName.localeCompare(b.entityName)),
+      .map((f) => findingRow(f, now, assetOf.get(f.id) ?? null))
+      .sort(mostOverdueFirst),
   };
 }

@@ -440,14 +440,26 @@ export async function ownerReport(
   owner: string,
   options: { now: number; mine?: string },
 ): Promise<OwnerReport> {
-  // compared without case (ownerKey): the findings' owner is not indexed, so this scans the open ones either way
-  const wanted = ownerKey(owner);
-  const findings = (await findingsWhere(store, options.now, ["closed = false", "owner != undefined"])).filter(
-    (f) => f.owner !== undefined && ownerKey(f.owner) === wanted,
-  );
-  const report: OwnerReport = { owner, ...summarise(findings, options.now) };
+  // the findings' owner is not indexed, so this scans the open ones either way
+  const report = ownerReportOf(owner, await findingsWhere(store, options.now, ["closed = false", "owner != undefined"]), options.now);
   if (options.mine !== undefined) report.mine = await mineReport(store, options.mine, options.now);
   return report;
+}
+
+/** Whether a finding's asset belongs to `owner`: owners compare without case (ownerKey). */
+export function ownedBy(owner: string): (f: Finding) => boolean {
+  const wanted = ownerKey(owner);
+  return (f) => f.owner !== undefined && ownerKey(f.owner) === wanted;
+}
+
+/**
+ * The owner report over findings already loaded (any, open or closed): its
+ * open ones owned by `owner`, by due date. ownerReport and the dashboard's
+ * team page both count through here.
+ */
+export function ownerReportOf(owner: string, findings: readonly Finding[], now: number): OwnerReport {
+  const owns = ownedBy(owner);
+  return { owner, ...summarise(findings.filter((f) => !f.closed && owns(f)), now) };
 }
 
 /**

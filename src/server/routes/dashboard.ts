@@ -9,11 +9,13 @@ import { z } from "zod";
 import { assetFindings, neighbourhood } from "../../core/dashboard/asset.js";
 import { oncallGroups } from "../../core/dashboard/oncall.js";
 import { campaign, overview } from "../../core/dashboard/overview.js";
+import { SEARCH_LIMIT, SEARCH_MAX_LIMIT, search } from "../../core/dashboard/search.js";
+import { teamView } from "../../core/dashboard/team.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
 import { defineRoute, type Route } from "../route.js";
 import * as s from "../schemas.js";
 
-const entityParams = z.object({ id: z.string().describe("the entity's _id") });
+const entityParams = z.object({ id: z.string().describe("the entity's _id, or its _key") });
 
 export const dashboardRoutes: Route[] = [
   defineRoute({
@@ -47,6 +49,36 @@ export const dashboardRoutes: Route[] = [
     response: s.campaign,
     async handle(ctx) {
       return campaign(ctx.store, { id: assertMaintenanceId(ctx.params.id), now: ctx.now });
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/teams/{owner}",
+    role: "reader",
+    summary:
+      "One owner's (team's) findings across campaigns: open, overdue and risk-accepted, its worst assets, its burndown, and the dm report --owner command",
+    params: z.object({ owner: z.string().min(1).max(200).describe("the owner, compared without case") }),
+    response: s.team,
+    async handle(ctx) {
+      return teamView(ctx.store, { owner: ctx.params.owner, now: ctx.now });
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/search",
+    role: "reader",
+    summary: "Repos, hosts, teams, people and campaigns whose name starts with q (without case), each with its dashboard page",
+    query: z.strictObject({
+      q: z.string().max(200).describe("the start of a name"),
+      limit: z
+        .string()
+        .regex(/^\d{1,4}$/, "a whole number")
+        .optional()
+        .describe(`at most this many results (${SEARCH_LIMIT} by default, at most ${SEARCH_MAX_LIMIT})`),
+    }),
+    response: s.searchResults,
+    async handle(ctx) {
+      return search(ctx.store, { q: ctx.query.q, ...(ctx.query.limit === undefined ? {} : { limit: Number(ctx.query.limit) }) });
     },
   }),
   defineRoute({

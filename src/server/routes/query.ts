@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { deploymentOf } from "../../core/entity-view.js";
 import { metadataOf, runQuery } from "../../query/run.js";
-import { NotFoundError } from "../../shared/errors.js";
+import { resolveEntity } from "../../core/dashboard/asset.js";
 import { defineRoute, type Route } from "../route.js";
 import { entityPage, queryResult } from "../schemas.js";
 import { serverRulesSetup } from "./rules.js";
@@ -47,12 +47,12 @@ export function queryRoutes(options: { dataDir: string }): Route[] {
     method: "GET",
     path: "/api/v1/entities/{id}",
     role: "reader",
-    summary: "One entity by its _id: metadata, properties, and how it is deployed (its deployment model and where that came from)",
-    params: z.object({ id: z.string().describe("the entity's _id") }),
+    summary: "One entity by its _id (or _key): metadata, properties, and how it is deployed (its deployment model and where that came from)",
+    params: z.object({ id: z.string().describe("the entity's _id, or its _key") }),
     response: entityPage,
     async handle(ctx) {
-      const [entity] = await ctx.store.getEntities([ctx.params.id]);
-      if (!entity) throw new NotFoundError(`no entity with _id ${JSON.stringify(ctx.params.id)}`);
+      // an _id, or a _key (the dashboard's /assets/repo:checkout-proxy)
+      const entity = await resolveEntity(ctx.store, ctx.params.id, ctx.now, { includeDeleted: true });
       const item = { id: entity.id, entity: metadataOf(entity), properties: entity.props };
       const { deploymentModels } = serverRulesSetup(ctx.cwd, options.dataDir);
       const { model, source } = await deploymentOf(ctx.store, item, deploymentModels, ctx.now);

@@ -1,10 +1,11 @@
 /** Small shared pieces: progress bars, status badges, loading and error states. */
 import type { ReactNode } from "react";
 import type { ApiError } from "../api";
-import { percent, statusLabel } from "../format";
+import { percent, statusLabel, wholePercent } from "../format";
+import { Link } from "../router";
 
 export function ProgressBar({ value, label }: { value: number; label: string }) {
-  const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
+  const pct = wholePercent(Math.max(0, Math.min(1, value)));
   return (
     <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={`${pct}% done`}>
       <div className="progress-fill" style={{ width: `${pct}%` }} />
@@ -43,4 +44,14 @@ export function Behind({ behind, expected }: { behind: number; expected: number 
       {Math.round(behind * 100)} pts behind
     </span>
   );
+}
+
+/** An owner, linked to its team page (owners compare without case; the page finds it whatever the spelling). */
+export function OwnerLink({ owner }: { owner: string }) {
+  if (!owner) return <span className="muted">no owner</span>;
+  return <Link to={teamPath(owner)}>{owner}</Link>;
+}
+
+export function teamPath(owner: string): string {
+  return `/teams/${encodeURIComponent(owner)}`;
 }

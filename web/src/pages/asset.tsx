@@ -10,7 +10,7 @@ import {
   type Report,
   useApi,
 } from "../api";
-import { ErrorMessage, Loading, Status } from "../components/common";
+import { ErrorMessage, Loading, OwnerLink, Status, teamPath } from "../components/common";
 import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link } from "../router";
 
@@ -82,11 +82,16 @@ function Relationships({ list }: { list: Relationship[] }) {
   );
 }
 
-function Findings({ list, now }: { list: AssetFinding[]; now: number }) {
+function Findings({ list, now, team }: { list: AssetFinding[]; now: number; team?: string | undefined }) {
   return (
     <section aria-labelledby="findings-h">
       <h2 id="findings-h">Findings ({list.length})</h2>
-      {list.length === 0 && <p>No maintenance findings on this asset.</p>}
+      {list.length === 0 && !team && <p>No maintenance findings on this asset.</p>}
+      {list.length === 0 && team && (
+        <p>
+          None on the team itself: what its assets owe is on <Link to={teamPath(team)}>{team}'s team page</Link>.
+        </p>
+      )}
       {list.map((f) => (
         <article key={f.id} className="finding" data-testid="finding">
           <h3>
@@ -106,7 +111,12 @@ function Findings({ list, now }: { list: AssetFinding[]; now: number }) {
                 </a>
               </>
             )}
-            {f.owner && ` · owner ${f.owner}`}
+            {f.owner && (
+              <>
+                {" "}
+                · owner <OwnerLink owner={f.owner} />
+              </>
+            )}
           </p>
           <h4>History</h4>
           <ol className="history" data-testid="history">
@@ -190,17 +200,30 @@ export function AssetPage({ id }: { id: string }) {
   if (error) return <ErrorMessage error={error} />;
   if (!entity.data || !rels.data || !findings.data) return <Loading what="the asset" />;
   const e = entity.data.entity;
+  const props = entity.data.properties;
+  const team = classes.includes("Team") ? String(typeof props.name === "string" ? props.name : (e.displayName ?? e._key)) : undefined;
+  const owner = typeof props.owner === "string" ? props.owner : undefined;
   return (
     <div data-testid="asset">
       <p className="crumbs">
         <Link to="/">Overview</Link> › {e._type}
       </p>
       <h1>{e.displayName ?? e._key}</h1>
+      {team && (
+        <p className="notice" data-testid="team-page-link">
+          What {team}'s assets owe, across campaigns: <Link to={teamPath(team)}>team page</Link>
+        </p>
+      )}
+      {owner && (
+        <p data-testid="asset-owner">
+          Owner: <OwnerLink owner={owner} />
+        </p>
+      )}
       <Deployment deployment={entity.data.deployment} />
       <div className="columns">
         <Properties answer={entity.data} />
         <div>
-          <Findings list={findings.data.findings} now={findings.data.now} />
+          <Findings list={findings.data.findings} now={findings.data.now} team={team} />
           <ViaFindings list={via} now={findings.data.now} />
         </div>
       </div>

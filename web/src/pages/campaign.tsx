@@ -1,19 +1,37 @@
 /** One campaign: progress, burndown with forecast and due date, and every asset's finding (filter, sort, CSV). */
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
 import { type Campaign, type CampaignFinding, useApi } from "../api";
 import { Burndown } from "../components/burndown";
-import { Behind, ErrorMessage, Loading, ProgressBar, Status } from "../components/common";
+import { Behind, ErrorMessage, Loading, OwnerLink, ProgressBar, Status } from "../components/common";
 import { count, download, dueText, isoDate, percent, statusLabel, toCsv } from "../format";
-import { Link } from "../router";
+import { Link, useLocation } from "../router";
 
-type SortKey = "entityName" | "status" | "owner" | "dueDate" | "daysOverdue";
+type SortKey = "entityName" | "status" | "owner" | "dueDate" | "daysOverdue" | "closedOn" | "closedBy" | "acceptedUntil";
 const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
   { key: "entityName", label: "Asset" },
   { key: "status", label: "Status" },
   { key: "owner", label: "Owner" },
   { key: "dueDate", label: "Due" },
   { key: "daysOverdue", label: "Days overdue", numeric: true },
+  { key: "closedOn", label: "Closed on" },
+  { key: "closedBy", label: "Closed by" },
+  { key: "acceptedUntil", label: "Accepted until" },
 ];
+const SORT_KEYS = new Set<string>(COLUMNS.map((c) => c.key));
+/** The table's filter and sort as the address keeps them (shareable): ?q=&status=&owner=&sort=&order= */
+function stateFromUrl(search: URLSearchParams) {
+  const sortKey = search.get("sort");
+  const status = search.get("status");
+  return {
+    text: search.get("q") ?? "",
+    status: status && (STATUS_FILTERS as readonly string[]).includes(status) ? status : "all",
+    owner: search.get("owner"),
+    sort: {
+      key: (sortKey && SORT_KEYS.has(sortKey) ? sortKey : "daysOverdue") as SortKey,
+      descending: sortKey && SORT_KEYS.has(sortKey) ? search.get("order") !== "asc" : true,
+    },
+  };
+}
 const STATUS_FILTERS = ["all", "open", "overdue", "closed", "COMPLETE", "ERROR", "RISK_ACCEPTED"] as const;
 /** Rows rendered at once; the CSV always has every row that passes the filter. */
 const PAGE = 500;
@@ -34,12 +52,38 @@ function compare(a: CampaignFinding, b: CampaignFinding, key: SortKey): number {
 
 export function CampaignPage({ id }: { id: string }) {
   const { data, error, loading } = useApi<Campaign>(`/api/v1/campaigns/${encodeURIComponent(id)}`);
-  const [text, setText] = useState("");
-  const [status, setStatus] = useState<string>("all");
-  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: "daysOverdue", descending: true });
+  const { search } = useLocation();
+  const initial = useMemo(() => stateFromUrl(search), [search]);
+  const [text, setText] = useState(initial.text);
+  const [status, setStatus] = useState<string>(initial.status);
+  // "" is every owner; an owner is matched exactly (without case), never as a part of another's name
+  const [owner, setOwner] = useState<string>(initial.owner ?? "");
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>(initial.sort);
   const [shown, setShown] = useState(PAGE);
   const filterId = useId();
   const statusId = useId();
+  const ownerId = useId();
+
+  // keep the filter and sort in the address (replaceState: no history entry per keystroke)
+  useEffect(() => {
+    const params = new URLSearchParams();
+    if (text) params.set("q", text);
+    if (status !== "all") params.set("status", status);
+    if (owner) params.set("owner", owner);
+    if (sort.key !== "daysOverdue" || !sort.descending) {
+      params.set("sort", sort.key);
+      params.set("order", sort.descending ? "desc" : "asc");
+    }
+    const query = params.toString();
+    const next = `${window.location.pathname}${query ? `?${query}` : ""}`;
+    if (next !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, "", next);
+  }, [text, status, owner, sort]);
+
+  const owners = useMemo(() => {
+    const byKey = new Map<string, string>();
+    for (const f of data?.findings ?? []) if (f.owner && !byKey.has(f.owner.toLowerCase())) byKey.set(f.owner.toLowerCase(), f.owner);
+    return [...byKey.values()].sort((a, b) => a.localeCompare(b));
+  }, [data]);
 
   const rows = useMemo(() => {
     if (!data) return [];
@@ -47,27 +91,32 @@ export function CampaignPage({ id }: { id: string }) {
     const kept = data.findings.filter(
       (f) =>
         matchesStatus(f, status) &&
+        (owner === "" || f.owner.trim().toLowerCase() === owner.trim().toLowerCase()) &&
         (needle === "" || `${f.entityName} ${f.entityKey} ${f.owner} ${statusLabel(f.status)}`.toLowerCase().includes(needle)),
     );
     const sign = sort.descending ? -1 : 1;
     return kept.sort((a, b) => sign * compare(a, b, sort.key) || a.entityName.localeCompare(b.entityName));
-  }, [data, text, status, sort]);
+  }, [data, text, status, owner, sort]);
 
   if (error) return <ErrorMessage error={error} />;
   if (loading || !data) return <Loading what="the campaign" />;
   const s = data.stats;
 
   const saveCsv = () => {
-    const header = ["asset", "asset_key", "asset_type", "status", "owner", "due", "days_overdue", "closed_on", "closed_by", "link"];
+    const header = ["asset", "asset_key", "asset_type", "status", "owner", "due", "days_overdue", "closed_on", "closed_by", "accepted_until", "link"];
     const csv = toCsv(
       header,
-      rows.map((f) => [f.entityName, f.entityKey, f.entityType, statusLabel(f.status), f.owner, isoDate(f.dueDate), f.daysOverdue ?? "", isoDate(f.closedOn), f.closedBy ?? "", f.link ?? ""]),
+      rows.map((f) => [f.entityName, f.entityKey, f.entityType, statusLabel(f.status), f.owner, isoDate(f.dueDate), f.daysOverdue ?? "", isoDate(f.closedOn), f.closedBy ?? "", isoDate(f.acceptedUntil), f.link ?? ""]),
     );
     download(`campaign-${s.maintenanceId}.csv`, csv);
   };
 
   const sortBy = (key: SortKey) =>
-    setSort((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: key === "daysOverdue" || key === "dueDate" }));
+    setSort((current) =>
+      current.key === key
+        ? { key, descending: !current.descending }
+        : { key, descending: key === "daysOverdue" || key === "dueDate" || key === "closedOn" || key === "acceptedUntil" },
+    );
 
   return (
     <div data-testid="campaign">
@@ -139,6 +188,22 @@ export function CampaignPage({ id }: { id: string }) {
               </option>
             ))}
           </select>
+          <label htmlFor={ownerId}>Owner</label>
+          <select
+            id={ownerId}
+            value={owners.find((o) => o.toLowerCase() === owner.toLowerCase()) ?? owner}
+            onChange={(e) => {
+              setOwner(e.target.value);
+              setShown(PAGE);
+            }}
+          >
+            <option value="">all</option>
+            {owners.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
           <button type="button" onClick={saveCsv}>
             Download CSV
           </button>
@@ -146,6 +211,7 @@ export function CampaignPage({ id }: { id: string }) {
             {count(rows.length)} of {count(data.findings.length)} assets
           </span>
         </div>
+        <div className="scroll-x">
         <table data-testid="campaign-table">
           <thead>
             <tr>
@@ -175,9 +241,14 @@ export function CampaignPage({ id }: { id: string }) {
                 <td>
                   <Status status={f.status} />
                 </td>
-                <td>{f.owner}</td>
+                <td>
+                  <OwnerLink owner={f.owner} />
+                </td>
                 <td>{isoDate(f.dueDate)}</td>
                 <td className="num">{f.daysOverdue ?? ""}</td>
+                <td>{isoDate(f.closedOn)}</td>
+                <td>{f.closedBy ?? ""}</td>
+                <td>{isoDate(f.acceptedUntil)}</td>
                 <td>
                   {f.link ? (
                     <a href={f.link} rel="noreferrer noopener" target="_blank">
@@ -191,6 +262,7 @@ export function CampaignPage({ id }: { id: string }) {
             ))}
           </tbody>
         </table>
+        </div>
         {rows.length > shown && (
           <button type="button" onClick={() => setShown((n) => n + PAGE)}>
             Show {Math.min(PAGE, rows.length - shown)} more ({count(rows.length - shown)} not shown; the CSV has them all)

@@ -1,11 +1,12 @@
 /** Overview: how much is open and overdue, who and what is riskiest, which campaigns are furthest behind. */
 import { useEffect } from "react";
-import { type Overview, useApi } from "../api";
-import { Behind, ErrorMessage, Loading, ProgressBar } from "../components/common";
+import { type CampaignSummary, type Overview, type RankedAsset, type RankedOwner, useApi } from "../api";
+import { Behind, ErrorMessage, Loading, OwnerLink, ProgressBar } from "../components/common";
+import { type Column, SortableTable } from "../components/table";
 import { count, dueText, isoDate, percent } from "../format";
 import { Link } from "../router";
 
-function forecastText(c: Overview["campaigns"][number]): string {
+export function forecastText(c: Pick<CampaignSummary, "forecast">): string {
   const f = c.forecast;
   switch (f.status) {
     case "done":
@@ -18,6 +19,77 @@ function forecastText(c: Overview["campaigns"][number]): string {
       return `${isoDate(f.finishDate)}, on time`;
   }
 }
+
+/** What "behind" means, wherever campaigns are ranked by it. */
+export function BehindExplained() {
+  return (
+    <p className="muted" data-testid="behind-explained">
+      Furthest behind first: "behind" is the share of the time from opening to the due date that has passed, minus the share of
+      findings closed. An item opened 30 days ago, due in 10 days and 50% done is 75 − 50 = 25 pts behind.
+    </p>
+  );
+}
+
+/** The campaigns table of the overview and the team page. */
+export function campaignColumns(now: number): Column<CampaignSummary>[] {
+  return [
+    {
+      key: "item",
+      label: "Item",
+      rowHeader: true,
+      value: (c) => c.shortDescription || c.maintenanceId,
+      render: (c) => <Link to={`/campaigns/${c.maintenanceId}`}>{c.shortDescription || c.maintenanceId}</Link>,
+    },
+    { key: "id", label: "ID", value: (c) => c.maintenanceId, render: (c) => <code>{c.maintenanceId}</code> },
+    {
+      key: "done",
+      label: "Done",
+      value: (c) => c.completion,
+      render: (c) => (
+        <div className="done-cell">
+          <ProgressBar value={c.completion} label={`${c.shortDescription} done`} />
+          <span>
+            {count(c.total - c.open)}/{count(c.total)} {percent(c.completion)}
+          </span>
+        </div>
+      ),
+    },
+    { key: "overdue", label: "Overdue", numeric: true, value: (c) => c.overdue, render: (c) => count(c.overdue) },
+    { key: "due", label: "Due", value: (c) => c.dueDate, render: (c) => (c.open === 0 ? "done" : dueText(c.dueDate, now)) },
+    { key: "behind", label: "Schedule", value: (c) => c.behind, render: (c) => <Behind behind={c.behind} expected={c.expected} /> },
+    { key: "forecast", label: "Forecast", value: (c) => forecastText(c) },
+  ];
+}
+
+export function assetColumns(withOwner: boolean): Column<RankedAsset>[] {
+  return [
+    {
+      key: "asset",
+      label: "Asset",
+      rowHeader: true,
+      value: (a) => a.name,
+      render: (a) => (
+        <>
+          <Link to={`/assets/${a.id ?? encodeURIComponent(a.key)}`}>{a.name}</Link> <span className="muted">{a.type}</span>
+        </>
+      ),
+    },
+    ...(withOwner
+      ? [{ key: "owner", label: "Owner", value: (a: RankedAsset) => a.owner, render: (a: RankedAsset) => <OwnerLink owner={a.owner} /> }]
+      : []),
+    { key: "overdue", label: "Overdue", numeric: true, value: (a) => a.overdue },
+    { key: "open", label: "Open", numeric: true, value: (a) => a.open },
+    { key: "worst", label: "Worst (days)", numeric: true, value: (a) => (a.overdue > 0 ? a.maxDaysOverdue : null) },
+  ];
+}
+
+const OWNER_COLUMNS: Column<RankedOwner>[] = [
+  { key: "owner", label: "Owner", rowHeader: true, value: (o) => o.owner, render: (o) => <OwnerLink owner={o.owner} /> },
+  { key: "assets", label: "Assets", numeric: true, value: (o) => o.assets },
+  { key: "overdue", label: "Overdue", numeric: true, value: (o) => o.overdue },
+  { key: "open", label: "Open", numeric: true, value: (o) => o.open },
+  { key: "worst", label: "Worst (days)", numeric: true, value: (o) => (o.overdue > 0 ? o.maxDaysOverdue : null) },
+];
 
 export function OverviewPage() {
   const { data, error, loading } = useApi<Overview>("/api/v1/overview");
@@ -51,119 +123,29 @@ export function OverviewPage() {
       </dl>
 
       <section aria-labelledby="campaigns-h">
-        <h2 id="campaigns-h">Campaigns, furthest behind first</h2>
-        <table data-testid="campaigns">
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Done</th>
-              <th scope="col" className="num">
-                Overdue
-              </th>
-              <th scope="col">Due</th>
-              <th scope="col">Schedule</th>
-              <th scope="col">Forecast</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.campaigns.map((item) => (
-              <tr key={item.maintenanceId}>
-                <th scope="row">
-                  <Link to={`/campaigns/${item.maintenanceId}`}>{item.shortDescription || item.maintenanceId}</Link>
-                </th>
-                <td>
-                  <div className="done-cell">
-                    <ProgressBar value={item.completion} label={`${item.shortDescription} done`} />
-                    <span>
-                      {count(item.total - item.open)}/{count(item.total)} {percent(item.completion)}
-                    </span>
-                  </div>
-                </td>
-                <td className="num">{count(item.overdue)}</td>
-                <td>{item.open === 0 ? "done" : dueText(item.dueDate, data.now)}</td>
-                <td>
-                  <Behind behind={item.behind} expected={item.expected} />
-                </td>
-                <td>{forecastText(item)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <h2 id="campaigns-h">Campaigns, furthest behind schedule first</h2>
+        <BehindExplained />
+        <SortableTable
+          columns={campaignColumns(data.now)}
+          rows={data.campaigns}
+          rowKey={(r) => r.maintenanceId}
+          testId="campaigns"
+          csvName="campaigns.csv"
+        />
         {data.campaigns.length === 0 && <p>No maintenance items yet. Open one with dm open.</p>}
       </section>
 
       <div className="columns">
         <section aria-labelledby="assets-h">
           <h2 id="assets-h">Riskiest assets</h2>
-          <table data-testid="riskiest-assets">
-            <thead>
-              <tr>
-                <th scope="col">Asset</th>
-                <th scope="col">Owner</th>
-                <th scope="col" className="num">
-                  Overdue
-                </th>
-                <th scope="col" className="num">
-                  Open
-                </th>
-                <th scope="col" className="num">
-                  Worst
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.riskiestAssets.map((a) => (
-                <tr key={a.key}>
-                  <th scope="row">
-                    {a.id ? <Link to={`/assets/${a.id}`}>{a.name}</Link> : a.name} <span className="muted">{a.type}</span>
-                  </th>
-                  <td>{a.owner || <span className="muted">none</span>}</td>
-                  <td className="num">{a.overdue}</td>
-                  <td className="num">{a.open}</td>
-                  <td className="num">{a.overdue > 0 ? `${a.maxDaysOverdue} d` : ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <SortableTable columns={assetColumns(true)} rows={data.riskiestAssets} rowKey={(r) => r.key} testId="riskiest-assets" csvName="riskiest-assets.csv" />
         </section>
         <section aria-labelledby="owners-h">
           <h2 id="owners-h">Riskiest owners</h2>
-          <table data-testid="riskiest-owners">
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col" className="num">
-                  Assets
-                </th>
-                <th scope="col" className="num">
-                  Overdue
-                </th>
-                <th scope="col" className="num">
-                  Open
-                </th>
-                <th scope="col" className="num">
-                  Worst
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.riskiestOwners.map((o) => (
-                <tr key={o.owner}>
-                  <th scope="row">{o.owner || <span className="muted">no owner</span>}</th>
-                  <td className="num">{count(o.assets)}</td>
-                  <td className="num">{count(o.overdue)}</td>
-                  <td className="num">{count(o.open)}</td>
-                  <td className="num">{o.overdue > 0 ? `${o.maxDaysOverdue} d` : ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <SortableTable columns={OWNER_COLUMNS} rows={data.riskiestOwners} rowKey={(r) => r.owner} testId="riskiest-owners" csvName="riskiest-owners.csv" />
         </section>
       </div>
-      <p className="muted">
-        Risk: most overdue findings first, then the most days overdue in total. "Behind" compares the share done with the share of
-        the time to the due date that has passed. As of {isoDate(data.now)}.
-      </p>
+      <p className="muted">Risk: most overdue findings first, then the most days overdue in total. As of {isoDate(data.now)}.</p>
     </div>
   );
 }
