@@ -291,7 +291,8 @@ describe("dashboard files", () => {
   });
 
   it("serves the page at / and for the dashboard's own paths, never cached, with a same-origin CSP", async () => {
-    for (const p of ["/", "/campaigns/9c3e21a0", "/assets/42", "/query?q=Find%20Host"]) {
+    // an asset's key may end like a file name (a package version): still the dashboard's page
+    for (const p of ["/", "/campaigns/9c3e21a0", "/assets/42", "/query?q=Find%20Host", "/assets/npm%3Aleft-pad%401.3.0", "/assets/repo:checkout-proxy"]) {
       const r = await raw("GET", p);
       expect([p, r.status, r.headers["content-type"], r.body]).toEqual([p, 200, "text/html; charset=utf-8", INDEX]);
       expect(r.headers["cache-control"]).toBe("no-cache");

@@ -81,8 +81,9 @@ export class StaticFiles {
   serve(req: IncomingMessage, res: ServerResponse, pathname: string): StaticResult {
     let file = this.resolve(pathname);
     if (!file) {
-      // A path with an extension asked for a file that is not there; anything else is a dashboard page.
-      if (/\.[a-z0-9]+$/i.test(pathname)) return "not_found";
+      // A path ending in a file type the dashboard ships asked for a file that is not there; anything
+      // else is a dashboard page, also an asset's key that ends like one (/assets/npm:left-pad@1.3.0).
+      if (path.extname(pathname).toLowerCase() in CONTENT_TYPES) return "not_found";
       file = path.join(this.root, "index.html");
     }
     const ext = path.extname(file).toLowerCase();
