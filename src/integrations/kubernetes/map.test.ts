@@ -94,6 +94,15 @@ describe("kubernetes map", () => {
     expect(cron?._toEntityKey).toBe("docker_image:node:20-alpine");
   });
 
+  it("records a node of a managed pool as an immutable VM (rebuilt when created); another node's model stays unknown", () => {
+    const nodes = graphOf().entities.filter((e) => e._type === "kube_node");
+    const pooled = nodes.find((n) => n.name === "ip-10-0-1-17.ec2.internal")!;
+    expect(pooled).toMatchObject({ deploymentModel: "immutable-vm", deploymentModelFrom: "label eks.amazonaws.com/nodegroup", mutable: false, lastRebuiltOn: Date.parse("2026-03-01T10:00:00Z") });
+    const other = nodes.find((n) => n.name === "ip-10-0-2-33.ec2.internal")!;
+    expect(other.deploymentModel).toBeUndefined();
+    expect(other.lastRebuiltOn).toBeUndefined();
+  });
+
   it("keeps only the configured namespaces (nodes are the cluster's)", () => {
     const { entities } = graphOf({ namespaces: ["kube-system"] });
     expect(entities.filter((e) => e._type === "kube_namespace").map((e) => e.name)).toEqual(["kube-system"]);

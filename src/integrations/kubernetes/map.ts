@@ -13,6 +13,20 @@ import net from "node:net";
 import { parseImageReference } from "../git/extractors/dockerfile.js";
 import type { EntityRecord, RelationshipRecord } from "../../store/types.js";
 
+/**
+ * Labels of the managed node pools that replace nodes rather than patch
+ * them (EKS managed node groups, GKE node pools, AKS agent pools, Karpenter
+ * node pools): such a node is an immutable VM for the hygiene rules.
+ */
+export const MANAGED_POOL_LABELS = ["eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool", "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool"] as const;
+
+/** A node's deployment model (docs/rules.md): immutable-vm in a managed pool, with its creation as its last rebuild; else nothing (unknown). */
+export function nodeDeployment(labels: Record<string, string>, createdOn: number | undefined): Record<string, unknown> {
+  const pool = MANAGED_POOL_LABELS.find((l) => labels[l] !== undefined);
+  if (!pool) return {};
+  return { deploymentModel: "immutable-vm", deploymentModelFrom: `label ${pool}`, mutable: false, ...(createdOn === undefined ? {} : { lastRebuiltOn: createdOn }) };
+}
+
 /** The kinds dm reads (`kubectl get deploy,sts,ds,cronjob,svc,ns,nodes,secrets`). */
 export const KINDS = ["Namespace", "Node", "Deployment", "StatefulSet", "DaemonSet", "CronJob", "Service", "Secret"] as const;
 export type KubeKind = (typeof KINDS)[number];
@@ -345,6 +359,8 @@ export class KubeGraph {
         kubeletVersion: info.kubeletVersion,
         containerRuntimeVersion: info.containerRuntimeVersion,
         architecture: info.architecture,
+        // a node of a managed pool is replaced, not patched in place: created from its image, rebuilt when replaced
+        ...nodeDeployment(meta.labels ?? {}, epochMs(meta.creationTimestamp)),
       }) as EntityRecord,
     );
     this.edge("CONTAINS", clusterKey(this.cluster), key, "kube_cluster_contains_node");
