@@ -97,7 +97,7 @@ describe("host inventory: CSV", () => {
         {
           file: "inventory.csv",
           line: 11,
-          message: 'deployment: "desktop" is not one of immutable-container, mutable-vm, bare-metal, serverless; row skipped',
+          message: 'deployment: "desktop" is not one of mutable-vm, bare-metal, immutable-vm, immutable-container, serverless; row skipped',
         },
         { file: "inventory.csv", line: 12, message: "duplicate hostname web-1 (first on line 2); row skipped" },
         { file: "inventory.csv", line: 13, message: "expected 7 fields, found 6; row skipped" },
@@ -161,7 +161,7 @@ describe("host inventory: JSON", () => {
         {
           file: "hosts.txt",
           line: 3,
-          message: 'deployment: "vm" is not one of immutable-container, mutable-vm, bare-metal, serverless; row skipped',
+          message: 'deployment: "vm" is not one of mutable-vm, bare-metal, immutable-vm, immutable-container, serverless; row skipped',
         },
       ],
     });

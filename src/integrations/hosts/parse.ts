@@ -14,6 +14,7 @@ import { CsvError, parse } from "csv-parse/sync";
 import { InputError } from "../../shared/errors.js";
 import { type JsonNode, jsonSyntaxError, jsonTree, lineIndex } from "../json-position.js";
 import type { EntityRecord, RelationshipRecord } from "../../store/types.js";
+import { DEPLOYMENT_MODELS, type DeploymentModel } from "../../core/rules/models.js";
 
 // ---------------------------------------------------------------------------
 // Shared by the file-based integrations
@@ -384,12 +385,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------
 // Host inventory
 
-export const DEPLOYMENT_MODELS = ["immutable-container", "mutable-vm", "bare-metal", "serverless"] as const;
-export type DeploymentModel = (typeof DEPLOYMENT_MODELS)[number];
+/** Whether a host of each deployment model is changed in place (patched) rather than replaced. */
 const MUTABLE: Record<DeploymentModel, boolean> = {
-  "immutable-container": false,
   "mutable-vm": true,
   "bare-metal": true,
+  "immutable-vm": false,
+  "immutable-container": false,
   serverless: false,
 };
 
