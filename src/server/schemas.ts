@@ -162,6 +162,13 @@ export const closeResult = z.object({
   dryRun: z.boolean(),
 });
 
+export const reopenResult = z.object({
+  reopened: z.number(),
+  skipped: z.array(z.object({ key: z.string(), name: z.string(), why: z.string() })),
+  findings: z.array(z.object({ key: z.string(), maintenanceId: z.string(), entityKey: z.string(), entityName: z.string() })),
+  dryRun: z.boolean(),
+});
+
 const closingSkipped = z.object({ syncRun: z.string(), status: z.string() });
 
 export const reconcileResult = z.object({
@@ -463,6 +470,8 @@ export type SearchResults = z.output<typeof searchResults>;
 export type TreeVertex = EntityAnswer;
 export type TreeEdge = z.output<typeof treeEdge>;
 export type QueryResult = z.output<typeof queryResult>;
+export type CloseResult = z.output<typeof closeResult>;
+export type ReopenResult = z.output<typeof reopenResult>;
 
 // ------------------------------------------------------------------ path parameters
 
