@@ -42,8 +42,20 @@ export const treeEdge = z.object({
 });
 
 export const queryResult = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("list"), data: z.array(entityAnswer), cursor: z.string().optional() }),
-  z.object({ type: z.literal("table"), data: z.array(record), cursor: z.string().optional() }),
+  z.object({
+    type: z.literal("list"),
+    data: z.array(entityAnswer),
+    cursor: z.string().optional(),
+    filteredOn: z.array(z.string()).describe("the properties the query compared on the listed entities (its with, and WHERE on their alias)"),
+  }),
+  z.object({
+    type: z.literal("table"),
+    data: z.array(record),
+    cursor: z.string().optional(),
+    columns: z
+      .array(z.object({ name: z.string(), property: z.string().optional() }))
+      .describe("the RETURN columns in order, each with the property its values come from (m.dueDate as due: dueDate)"),
+  }),
   z.object({ type: z.literal("tree"), data: z.object({ vertices: z.array(entityAnswer), edges: z.array(treeEdge) }) }),
 ]);
 
