@@ -115,6 +115,21 @@ describe("dm CLI", () => {
     expect(csv.stdout).toBe(`r.name,m.dueDate\r\npayments,${NOW - 20 * DAY}\r\nwebsite,${NOW + 29 * DAY}\r\n`);
   });
 
+  it("formats a date column by the property it came from, whatever its alias (m.dueDate as due, max(m.dueDate))", async () => {
+    const q = "Find deferred_maintenance as m that HAS CodeRepo as r return r.name as repo, m.dueDate as due ORDER BY m.dueDate ASC";
+    const table = await dm(["query", q, "--db", db], { now: NOW });
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[1]).toMatch(/^payments\s+2026-11-03 12:00Z$/);
+    expect(table.stdout).not.toContain(String(NOW - 20 * DAY));
+    const json = JSON.parse((await dm(["query", q, "--format", "json", "--db", db], { now: NOW })).stdout);
+    expect(json.columns).toEqual([{ name: "repo", property: "name" }, { name: "due", property: "dueDate" }]);
+    const max = await dm(["query", "Find deferred_maintenance as m return max(m.dueDate) as latest, count(m) as n", "--db", db], { now: NOW });
+    expect(max.stdout).toContain(new Date(NOW + 29 * DAY).toISOString().slice(0, 10));
+    // a list says which properties the query filtered on
+    const list = JSON.parse((await dm(["query", "Find deferred_maintenance with maintenanceId='9c3e21a0' and closed=false", "--format", "json", "--db", db])).stdout);
+    expect(list.filteredOn).toEqual(["maintenanceId", "closed"]);
+  });
+
   it("pages with --limit and a cursor, and --all returns everything", async () => {
     const first = await dm(["query", "Find *", "--limit", "3", "--format", "json", "--db", db]);
     const page1 = JSON.parse(first.stdout);

@@ -244,6 +244,36 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
     expect((await t.call("GET", "/api/v1/session", { token: t.tokens.reader })).json.oncall).toBe(true);
     expect(r.json.audit).toMatchObject([{ actor: "scheduler", details: { added: ["carol"], removed: ["bob"] } }]);
   });
+
+  it("reopens closed findings by hand (maintainer): narrowed by a query, audited, an accepted one resuming its SLA clock", async () => {
+    const route = `/api/v1/maintenance/${late}/reopen`;
+    const billing = "Find deferred_maintenance with entityKey = 'repo:billing'";
+    expect((await t.call("POST", route, { token: t.tokens.reader, body: { query: billing } })).status).toBe(403);
+    // website's finding is open: nothing to reopen, and the answer says why
+    const none = await t.call("POST", route, { token: t.tokens.maintainer, body: { query: "Find deferred_maintenance with entityKey = 'repo:website'" } });
+    expect(none.status).toBe(400);
+    expect(none.json.error.message).toBe(`no closed findings match item ${late}: nothing to reopen`);
+    expect(none.json.error.details).toEqual(["  website: already open", `  website: a finding of another item (${fresh})`]);
+    expect((await t.call("POST", `/api/v1/maintenance/${fresh}/reopen`, { token: t.tokens.maintainer, body: { query: billing } })).status).toBe(400);
+
+    const before = (await t.call("GET", `/api/v1/entities/${ids.billing}/findings`, { token: t.tokens.reader })).json.findings[0];
+    expect(before.status).toBe("RISK_ACCEPTED");
+    clock += 5 * DAY;
+    const dry = await t.call("POST", route, { token: t.tokens.maintainer, body: { query: billing, dryRun: true } });
+    expect(dry.json).toMatchObject({ reopened: 1, dryRun: true });
+    expect((await t.call("GET", `/api/v1/entities/${ids.billing}/findings`, { token: t.tokens.reader })).json.findings[0].status).toBe("RISK_ACCEPTED");
+    const r = await t.call("POST", route, { token: t.tokens.maintainer, body: { query: billing } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ reopened: 1, skipped: [], dryRun: false, findings: [{ maintenanceId: late, entityKey: "repo:billing" }] });
+    const after = (await t.call("GET", `/api/v1/entities/${ids.billing}/findings`, { token: t.tokens.reader })).json.findings[0];
+    expect(after.status).toBe("overdue");
+    expect(after.closeReason).toBeUndefined();
+    // five days accepted: due five days later
+    expect(after.dueDate - before.dueDate).toBe(5 * DAY);
+    expect(after.history[0]).toMatchObject({ what: "reopened", by: "maintainer" });
+    expect(after.history[0].details).toMatch(/^reopened by maintainer \(was RISK_ACCEPTED on \d{4}-\d\d-\d\d\); accepted for 5 days/);
+    expect(after.audit[0]).toMatchObject({ action: "reopen", actor: "maintainer", details: { count: 1, why: "reopened by hand", query: billing } });
+  });
 });
 
 describe("dashboard files", () => {

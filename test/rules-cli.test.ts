@@ -71,7 +71,7 @@ describe("dm rules", () => {
     expect(out.notes).toEqual([expect.stringMatching(/^1 host has no deployment model/)]);
     const after = await dm(["query", "Find deferred_maintenance with ruleId != undefined", "--format", "json", "--db", db], { cwd: dir });
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout)).toEqual({ type: "list", data: [] });
+    expect(JSON.parse(after.stdout)).toEqual({ type: "list", data: [], filteredOn: ["ruleId"] });
   });
 
   it("run --rule: only that rule; an unknown rule is refused", async () => {

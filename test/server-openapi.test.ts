@@ -247,6 +247,7 @@ describe.each(BACKENDS)("every response matches /api/openapi.json: %s", (backend
     const id = (opened.json as { maintenanceId: string }).maintenanceId;
     await call("POST", `/api/v1/maintenance/${id}/close`, { reason: "RISK_ACCEPTED", link: "https://wiki.example.com/adr/2", until: "30d", dryRun: true });
     await call("POST", `/api/v1/maintenance/${id}/close`, { reason: "COMPLETE", link: "https://git.example.com/o/pull/1" });
+    expect((await call("POST", `/api/v1/maintenance/${id}/reopen`, { dryRun: true })).json).toMatchObject({ reopened: 1, dryRun: true });
     await call("POST", "/api/v1/reconcile", {});
     const scan = (await call("POST", "/api/v1/vulns/scan", {})).json as { instances: number };
     expect(scan.instances).toBeGreaterThan(0);

@@ -434,8 +434,19 @@ describe.each(DIALECTS)("compiling for $name", (D) => {
       expect(compiled.sql).not.toContain("weird_alias");
       expect(compiled.sql).not.toContain("my_label");
       expect(compiled.columns).toEqual([
-        { sqlName: "c1", label: "my_label", decode: "json" },
-        { sqlName: "c2", label: "weird_alias.tags", decode: "json" },
+        { sqlName: "c1", label: "my_label", decode: "json", property: "name" },
+        { sqlName: "c2", label: "weird_alias.tags", decode: "json", property: "tags" },
+      ]);
+    });
+
+    it("names the property each column comes from: renamed, aggregated, or none (whole entities, counts)", () => {
+      const compiled = c("Find deferred_maintenance as m return m.dueDate as due, max(m.dueDate) as latest, count(m) as n, m");
+      if (compiled.shape !== "table") throw new Error("expected a table");
+      expect(compiled.columns.map((col) => [col.label, col.property])).toEqual([
+        ["due", "dueDate"],
+        ["latest", "dueDate"],
+        ["n", undefined],
+        ["m", undefined],
       ]);
     });
 

@@ -74,6 +74,8 @@ export interface OutputColumn {
   /** the result's column label (`m.dueDate`, or the AS name) */
   label: string;
   decode: ColumnDecode;
+  /** the property the column's values come from (`m.dueDate as due`: dueDate; `max(m.dueDate)`: dueDate); none for whole entities and counts */
+  property?: string;
 }
 
 export interface CompiledList {
@@ -1130,12 +1132,12 @@ class Compiler {
           }
         };
         aggregates.push({ sqlName, outer, inner });
-        columns.push({ sqlName, label, decode: "number" });
+        columns.push({ sqlName, label, decode: "number", ...(expr.fn !== "count" && expr.name !== undefined ? { property: expr.name } : {}) });
         continue;
       }
       const { select, decode } = this.returnColumn(expr);
       plain.push({ sqlName, select });
-      columns.push({ sqlName, label, decode });
+      columns.push({ sqlName, label, decode, ...(expr.kind === "prop" ? { property: expr.name } : {}) });
     }
 
     // ORDER BY keys become hidden columns (or refer to a RETURN column).

@@ -13,7 +13,7 @@ import {
   OPEN_STEPS_GRAPH,
   type OutputColumn,
 } from "./compiler.js";
-import type { Comparison, Filter } from "./ast.js";
+import type { Comparison, Filter, Query } from "./ast.js";
 import type { Dialect } from "./dialect.js";
 import { parseQuery } from "./parser.js";
 
@@ -50,9 +50,16 @@ export interface TreeEdge {
   properties: Record<string, unknown>;
 }
 
+/** A table result's column: its label, and the property its values come from (`m.dueDate as due`: dueDate). */
+export interface ResultColumn {
+  name: string;
+  property?: string;
+}
+
 export type QueryResult =
-  | { type: "list"; data: ListItem[]; cursor?: string }
-  | { type: "table"; data: Record<string, unknown>[]; cursor?: string }
+  /** filteredOn: the properties the query compared on the listed entities (their `with`, and WHERE on their alias) */
+  | { type: "list"; data: ListItem[]; cursor?: string; filteredOn: string[] }
+  | { type: "table"; data: Record<string, unknown>[]; cursor?: string; columns: ResultColumn[] }
   | { type: "tree"; data: { vertices: TreeVertex[]; edges: TreeEdge[] } };
 
 export interface RunQueryOptions {
@@ -96,17 +103,36 @@ export async function runQuery(store: GraphStore, text: string, options: RunQuer
       const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
       const page = more ? rows.slice(0, compiled.pageSize) : rows;
       const data = page.map((row) => listItem(store.dialect, row));
-      return more ? { type: "list", data, cursor: encodeCursor(key, offset + page.length) } : { type: "list", data };
+      const filteredOn = filteredProperties(parseQuery(text));
+      return more ? { type: "list", data, cursor: encodeCursor(key, offset + page.length), filteredOn } : { type: "list", data, filteredOn };
     }
     case "table": {
       const more = compiled.pageSize !== undefined && rows.length > compiled.pageSize;
       const page = more ? rows.slice(0, compiled.pageSize) : rows;
       const data = await tableRows(store, compiled.columns, page);
-      return more ? { type: "table", data, cursor: encodeCursor(key, offset + page.length) } : { type: "table", data };
+      const columns = compiled.columns.map((c) => (c.property === undefined ? { name: c.label } : { name: c.label, property: c.property }));
+      return more ? { type: "table", data, cursor: encodeCursor(key, offset + page.length), columns } : { type: "table", data, columns };
     }
     case "tree":
       return { type: "tree", data: await treeOf(store, compiled.vertexColumns, compiled.edgeColumns, rows) };
   }
+}
+
+/** The properties a list query compares on the entities it lists (the first step's): its `with`, and WHERE terms on its alias. */
+export function filteredProperties(query: Query): string[] {
+  const names: string[] = [];
+  const walk = (f: Filter | undefined, alias: string | undefined, inWhere: boolean) => {
+    if (!f) return;
+    if (f.kind === "compare") {
+      const mine = inWhere ? alias !== undefined && f.left.alias === alias : true;
+      if (mine && !names.includes(f.left.name)) names.push(f.left.name);
+      return;
+    }
+    for (const item of f.items) walk(item, alias, inWhere);
+  };
+  walk(query.start.filter, query.start.alias, false);
+  walk(query.where, query.start.alias, true);
+  return names;
 }
 
 /** An entity a query selected, decoded only as far as it is used: its id, key and type at once; its properties and the whole item on demand. */

@@ -42,8 +42,20 @@ export const treeEdge = z.object({
 });
 
 export const queryResult = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("list"), data: z.array(entityAnswer), cursor: z.string().optional() }),
-  z.object({ type: z.literal("table"), data: z.array(record), cursor: z.string().optional() }),
+  z.object({
+    type: z.literal("list"),
+    data: z.array(entityAnswer),
+    cursor: z.string().optional(),
+    filteredOn: z.array(z.string()).describe("the properties the query compared on the listed entities (its with, and WHERE on their alias)"),
+  }),
+  z.object({
+    type: z.literal("table"),
+    data: z.array(record),
+    cursor: z.string().optional(),
+    columns: z
+      .array(z.object({ name: z.string(), property: z.string().optional() }))
+      .describe("the RETURN columns in order, each with the property its values come from (m.dueDate as due: dueDate)"),
+  }),
   z.object({ type: z.literal("tree"), data: z.object({ vertices: z.array(entityAnswer), edges: z.array(treeEdge) }) }),
 ]);
 
@@ -157,6 +169,13 @@ export const openResult = z.object({
 export const closeResult = z.object({
   closed: z.number(),
   reason: closeReason,
+  skipped: z.array(z.object({ key: z.string(), name: z.string(), why: z.string() })),
+  findings: z.array(z.object({ key: z.string(), maintenanceId: z.string(), entityKey: z.string(), entityName: z.string() })),
+  dryRun: z.boolean(),
+});
+
+export const reopenResult = z.object({
+  reopened: z.number(),
   skipped: z.array(z.object({ key: z.string(), name: z.string(), why: z.string() })),
   findings: z.array(z.object({ key: z.string(), maintenanceId: z.string(), entityKey: z.string(), entityName: z.string() })),
   dryRun: z.boolean(),
@@ -463,6 +482,8 @@ export type SearchResults = z.output<typeof searchResults>;
 export type TreeVertex = EntityAnswer;
 export type TreeEdge = z.output<typeof treeEdge>;
 export type QueryResult = z.output<typeof queryResult>;
+export type CloseResult = z.output<typeof closeResult>;
+export type ReopenResult = z.output<typeof reopenResult>;
 
 // ------------------------------------------------------------------ path parameters
 

@@ -10,6 +10,7 @@ import { TeamPage } from "./pages/team";
 import { SearchBox } from "./components/search";
 import { SignIn } from "./pages/signin";
 import { Link, useLocation } from "./router";
+import { SessionContext } from "./session";
 
 function Page({ path }: { path: string }) {
   let m = /^\/campaigns\/([^/]+)\/?$/.exec(path);
@@ -99,7 +100,9 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={path} />
+        <SessionContext.Provider value={session}>
+          <Page path={path} />
+        </SessionContext.Provider>
       </main>
     </>
   );

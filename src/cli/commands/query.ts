@@ -111,10 +111,13 @@ export function printResult(ctx: CommandContext, result: QueryResult, format: "t
   if (format === "csv") {
     ctx.stdout.write(renderCsv(headers, rows));
   } else if (rows.length > 0) {
+    // a cell is formatted by the property it came from, whatever the column is called (`m.dueDate as due` is a date)
+    const sources = result.type === "table" ? new Map((result.columns ?? []).map((c) => [c.name, c.property ?? c.name])) : new Map<string, string>();
+    const keys = headers.map((h) => sources.get(h) ?? h);
     ctx.stdout.write(
       renderTable(
         headers,
-        rows.map((r) => r.map((v, i) => formatCell(v, headers[i]))),
+        rows.map((r) => r.map((v, i) => formatCell(v, keys[i]))),
         ctx.style,
       ),
     );

@@ -9,6 +9,7 @@ import { formatDue } from "../../core/maintenance/due.js";
 import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
 import { type FindingReport, isOverdue, type MineItem, type RepoRef } from "../../core/maintenance/report.js";
 import { j1qlString } from "../../query/quote.js";
+import { shellArg } from "../../shared/close-command.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
@@ -103,12 +104,7 @@ export async function resolveRepo(
 
 // ------------------------------------------------------------------ text helpers
 
-/** One shell word: bare when safe, else quoted (double quotes when that needs no escapes). */
-export function shellArg(text: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
-  if (!/["$`\\!]/.test(text)) return `"${text}"`;
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
+export { shellArg };
 
 /** The J1QL that selects one repo's findings: by its name when unique (the `name` index), else by its key. */
 export function repoFindingsQuery(repo: RepoRef): string {

@@ -108,11 +108,16 @@ interface HistoryEvent {
   details?: string;
 }
 
+/** Who reopened a finding: a person's hand reopen says so in the evidence ("reopened by alice ..."); else dm (reconcile, scans, rules). */
+function reopenedBy(evidence: string | undefined): string {
+  return /^reopened by (\S+)/.exec(evidence ?? "")?.[1] ?? "dm";
+}
+
 /** What the finding itself records: opened, reopened, closed or accepted. */
 function findingEvents(f: Finding): HistoryEvent[] {
   const events: HistoryEvent[] = [];
   if (f.createdOn > 0) events.push({ at: f.createdOn, what: "opened", by: f.createdBy, details: `due ${new Date(f.dueDate).toISOString().slice(0, 10)}` });
-  if (f.reopenedOn) events.push({ at: f.reopenedOn, what: "reopened", by: "dm", ...(f.evidence ? { details: f.evidence } : {}) });
+  if (f.reopenedOn) events.push({ at: f.reopenedOn, what: "reopened", by: reopenedBy(f.evidence), ...(f.evidence ? { details: f.evidence } : {}) });
   if (f.closed && f.closedOn) {
     const parts = [f.maintenanceLink, f.acceptedUntil ? `accepted until ${new Date(f.acceptedUntil).toISOString().slice(0, 10)}` : undefined, f.evidence];
     const details = parts.filter(Boolean).join("; ");

@@ -301,3 +301,86 @@ export async function closeMaintenance(store: GraphStore, input: CloseInput): Pr
   }
   return { closed: findings.length, reason, skipped, findings, dryRun: !!input.dryRun };
 }
+
+export interface ReopenInput {
+  /** the item whose closed findings reopen */
+  maintenanceId: string;
+  /** J1QL narrowing the item's findings (e.g. one asset's); without it, every closed finding of the item */
+  query?: string;
+  actor: string;
+  now: number;
+  dryRun?: boolean;
+}
+
+export interface ReopenResult {
+  reopened: number;
+  skipped: SkippedEntity[];
+  findings: ClosedFinding[];
+  dryRun: boolean;
+}
+
+/**
+ * Reopen closed findings of one item by hand (a close made in error, work
+ * that turned out not done). The same reopening as reconcile's (a
+ * risk-accepted finding resumes its SLA clock), audited as `reopen`.
+ */
+export async function reopenMaintenance(store: GraphStore, input: ReopenInput): Promise<ReopenResult> {
+  const mid = assertMaintenanceId(input.maintenanceId);
+  const { now, actor } = input;
+  const query = input.query?.trim() || undefined;
+  const skipped: SkippedEntity[] = [];
+  let selected: FindingRow[];
+  if (query === undefined) {
+    selected = await loadFindingRows(store, `Find ${FINDING_TYPE} with maintenanceId = ${j1qlString(mid)} and closed = true`, now);
+  } else {
+    selected = [];
+    for (const item of await selectEntities(store, query, now)) {
+      const name = entityNameOf(item);
+      if (item.entity._type !== FINDING_TYPE) {
+        skipped.push({ key: item.entity._key, name, why: "not a maintenance finding" });
+        continue;
+      }
+      const finding = findingFrom(item.id, item.entity._key, item.properties);
+      const on = finding.entityName || name;
+      if (finding.maintenanceId !== mid) {
+        skipped.push({ key: finding.key, name: on, why: `a finding of another item (${finding.maintenanceId || "no id"})` });
+      } else if (!finding.closed) {
+        skipped.push({ key: finding.key, name: on, why: "already open" });
+      } else {
+        selected.push({ finding, raw: item.properties });
+      }
+    }
+  }
+  if (selected.length === 0) {
+    const details = skipped.slice(0, 5).map((e) => `  ${e.name}: ${e.why}`);
+    if (skipped.length > 5) details.push(`  … and ${skipped.length - 5} more`);
+    throw new InputError(`no closed findings match item ${mid}: nothing to reopen`, { details });
+  }
+  const records = selected.map(({ finding, raw }) => {
+    const was = `was ${finding.closeReason ?? "closed"}${finding.closedOn ? ` on ${isoDate(finding.closedOn)}` : ""}`;
+    return recordOf(reopenFinding(finding, now, `reopened by ${actor} (${was})`), raw);
+  });
+  const findings = selected.map(({ finding }) => ({
+    key: finding.key,
+    maintenanceId: finding.maintenanceId,
+    entityKey: finding.entityKey,
+    entityName: finding.entityName,
+  }));
+  if (!input.dryRun) {
+    await writeFindings(store, records, [], now, {
+      audit: () => ({
+        at: now,
+        actor,
+        action: "reopen",
+        subject: mid,
+        details: {
+          count: findings.length,
+          why: "reopened by hand",
+          ...(query === undefined ? {} : { query }),
+          ...(skipped.length > 0 ? { skipped: skipped.length } : {}),
+        },
+      }),
+    });
+  }
+  return { reopened: findings.length, skipped, findings, dryRun: !!input.dryRun };
+}

@@ -1,6 +1,6 @@
 /** Maintenance over HTTP: list, open, close (and accept), report, stats, check, reconcile. */
 import { z } from "zod";
-import { closeMaintenance } from "../../core/maintenance/close.js";
+import { closeMaintenance, reopenMaintenance } from "../../core/maintenance/close.js";
 import { DAY_MS, parseDue, parseDuration } from "../../core/maintenance/due.js";
 import { assertMaintenanceId, CLOSE_REASONS, loadFindings } from "../../core/maintenance/finding.js";
 import { openMaintenance } from "../../core/maintenance/open.js";
@@ -39,6 +39,11 @@ const closeBody = z.strictObject({
   link: z.string().optional().describe("the pull request (COMPLETE) or the decision record (RISK_ACCEPTED)"),
   until: dateInput.optional().describe("RISK_ACCEPTED: when the acceptance ends (90d, 2027-03-31, epoch ms)"),
   query: z.string().optional().describe("J1QL narrowing the item's findings (e.g. one repo's)"),
+  dryRun: z.boolean().optional(),
+});
+
+const reopenBody = z.strictObject({
+  query: z.string().optional().describe("J1QL narrowing the item's closed findings (e.g. one asset's); without it, all of them"),
   dryRun: z.boolean().optional(),
 });
 
@@ -128,6 +133,26 @@ export const maintenanceRoutes: Route[] = [
         ...(b.query === undefined ? {} : { query: b.query }),
         ...(b.link === undefined ? {} : { link: b.link }),
         ...(b.until === undefined ? {} : { until: dateOf(b.until, ctx.now, "until") }),
+        actor: ctx.actor,
+        now: ctx.now,
+        dryRun: b.dryRun ?? false,
+      });
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/maintenance/{id}/reopen",
+    role: "maintainer",
+    writes: true,
+    summary: "Reopen an item's closed findings (a close made in error); query narrows them. Audited as reopen",
+    body: reopenBody,
+    params: s.maintenanceIdParams,
+    response: s.reopenResult,
+    async handle(ctx) {
+      const b = ctx.body;
+      return reopenMaintenance(ctx.store, {
+        maintenanceId: assertMaintenanceId(ctx.params.id),
+        ...(b.query === undefined ? {} : { query: b.query }),
         actor: ctx.actor,
         now: ctx.now,
         dryRun: b.dryRun ?? false,

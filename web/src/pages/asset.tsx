@@ -10,6 +10,8 @@ import {
   type Report,
   useApi,
 } from "../api";
+import { useState } from "react";
+import { ClosePanel } from "../components/close-panel";
 import { ErrorMessage, Loading, OwnerLink, Status, teamPath } from "../components/common";
 import { cellText, dueText, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link } from "../router";
@@ -82,7 +84,20 @@ function Relationships({ list }: { list: Relationship[] }) {
   );
 }
 
-function Findings({ list, now, team }: { list: AssetFinding[]; now: number; team?: string | undefined }) {
+function Findings({ list, now, team, reload }: { list: AssetFinding[]; now: number; team?: string | undefined; reload(): void }) {
+  // the findings ticked for closing or reopening, by finding _id
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const [done, setDone] = useState<string | undefined>();
+  const selected = list
+    .filter((f) => picked.has(f.id))
+    .map((f) => ({ maintenanceId: f.maintenanceId, entityKey: f.entityKey, entityName: f.shortDescription || f.maintenanceId, closed: f.closed }));
+  const toggle = (id: string) =>
+    setPicked((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   return (
     <section aria-labelledby="findings-h">
       <h2 id="findings-h">Findings ({list.length})</h2>
@@ -92,9 +107,30 @@ function Findings({ list, now, team }: { list: AssetFinding[]; now: number; team
           None on the team itself: what its assets owe is on <Link to={teamPath(team)}>{team}'s team page</Link>.
         </p>
       )}
+      {done && (
+        <p className="notice" role="status" data-testid="close-done">
+          {done}
+        </p>
+      )}
+      {list.length > 0 && (
+        <ClosePanel
+          selected={selected}
+          onDone={(message) => {
+            setDone(message);
+            setPicked(new Set());
+            reload();
+          }}
+        />
+      )}
       {list.map((f) => (
         <article key={f.id} className="finding" data-testid="finding">
           <h3>
+            <input
+              type="checkbox"
+              aria-label={`Select ${f.shortDescription || f.maintenanceId}`}
+              checked={picked.has(f.id)}
+              onChange={() => toggle(f.id)}
+            />{" "}
             <Link to={`/campaigns/${f.maintenanceId}`}>{f.shortDescription || f.maintenanceId}</Link> <Status status={f.status} />
           </h3>
           <p>
@@ -223,7 +259,7 @@ export function AssetPage({ id }: { id: string }) {
       <div className="columns">
         <Properties answer={entity.data} />
         <div>
-          <Findings list={findings.data.findings} now={findings.data.now} team={team} />
+          <Findings list={findings.data.findings} now={findings.data.now} team={team} reload={findings.reload} />
           <ViaFindings list={via} now={findings.data.now} />
         </div>
       </div>

@@ -2,6 +2,7 @@
 import { useEffect, useId, useMemo, useState } from "react";
 import { type Campaign, type CampaignFinding, useApi } from "../api";
 import { Burndown } from "../components/burndown";
+import { ClosePanel, type Selected } from "../components/close-panel";
 import { Behind, ErrorMessage, Loading, OwnerLink, ProgressBar, Status } from "../components/common";
 import { count, download, dueText, isoDate, percent, statusLabel, toCsv } from "../format";
 import { Link, useLocation } from "../router";
@@ -51,7 +52,7 @@ function compare(a: CampaignFinding, b: CampaignFinding, key: SortKey): number {
 }
 
 export function CampaignPage({ id }: { id: string }) {
-  const { data, error, loading } = useApi<Campaign>(`/api/v1/campaigns/${encodeURIComponent(id)}`);
+  const { data, error, loading, reload } = useApi<Campaign>(`/api/v1/campaigns/${encodeURIComponent(id)}`);
   const { search } = useLocation();
   const initial = useMemo(() => stateFromUrl(search), [search]);
   const [text, setText] = useState(initial.text);
@@ -60,6 +61,9 @@ export function CampaignPage({ id }: { id: string }) {
   const [owner, setOwner] = useState<string>(initial.owner ?? "");
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>(initial.sort);
   const [shown, setShown] = useState(PAGE);
+  // the findings ticked for closing or reopening, by finding _id
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const [done, setDone] = useState<string | undefined>();
   const filterId = useId();
   const statusId = useId();
   const ownerId = useId();
@@ -99,7 +103,7 @@ export function CampaignPage({ id }: { id: string }) {
   }, [data, text, status, owner, sort]);
 
   if (error) return <ErrorMessage error={error} />;
-  if (loading || !data) return <Loading what="the campaign" />;
+  if (!data) return <Loading what="the campaign" />;
   const s = data.stats;
 
   const saveCsv = () => {
@@ -110,6 +114,19 @@ export function CampaignPage({ id }: { id: string }) {
     );
     download(`campaign-${s.maintenanceId}.csv`, csv);
   };
+
+  const selected: Selected[] = data.findings
+    .filter((f) => picked.has(f.findingId))
+    .map((f) => ({ maintenanceId: f.maintenanceId, entityKey: f.entityKey, entityName: f.entityName, closed: f.status !== "open" && f.status !== "overdue" }));
+  const visible = rows.slice(0, shown);
+  const allPicked = visible.length > 0 && visible.every((f) => picked.has(f.findingId));
+  const toggle = (id: string) =>
+    setPicked((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
 
   const sortBy = (key: SortKey) =>
     setSort((current) =>
@@ -211,10 +228,32 @@ export function CampaignPage({ id }: { id: string }) {
             {count(rows.length)} of {count(data.findings.length)} assets
           </span>
         </div>
+        {done && (
+          <p className="notice" role="status" data-testid="close-done">
+            {done}
+          </p>
+        )}
+        <ClosePanel
+          selected={selected}
+          onDone={(message) => {
+            setDone(message);
+            setPicked(new Set());
+            reload();
+          }}
+        />
+        {loading && <Loading what="the campaign" />}
         <div className="scroll-x">
         <table data-testid="campaign-table">
           <thead>
             <tr>
+              <th scope="col" className="pick">
+                <input
+                  type="checkbox"
+                  aria-label="Select every shown asset"
+                  checked={allPicked}
+                  onChange={() => setPicked(allPicked ? new Set() : new Set(visible.map((f) => f.findingId)))}
+                />
+              </th>
               {COLUMNS.map((c) => (
                 <th
                   key={c.key}
@@ -232,8 +271,11 @@ export function CampaignPage({ id }: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {rows.slice(0, shown).map((f) => (
+            {visible.map((f) => (
               <tr key={f.findingId}>
+                <td className="pick">
+                  <input type="checkbox" aria-label={`Select ${f.entityName}`} checked={picked.has(f.findingId)} onChange={() => toggle(f.findingId)} />
+                </td>
                 <th scope="row">
                   {f.assetId ? <Link to={`/assets/${f.assetId}`}>{f.entityName}</Link> : f.entityName}{" "}
                   <span className="muted">{f.entityType}</span>

@@ -1,7 +1,8 @@
 /** The query console: J1QL in, a table (or a graph for RETURN TREE) out, mistakes marked where they are. */
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
 import { ApiError, api, type EntityAnswer, type QueryResult, type QuestionList, type TreeEdge, type TreeVertex, useApi } from "../api";
-import { cellText } from "../format";
+import { type Column, SortableTable } from "../components/table";
+import { cellText, DAY_MS, isoDate, isoTime, looksLikeDate } from "../format";
 import { Link, navigate, useLocation } from "../router";
 
 const EXAMPLES = [
@@ -11,63 +12,65 @@ const EXAMPLES = [
   "Find ldap_user that ASSIGNED ldap_group return tree",
 ];
 
-function ListTable({ rows }: { rows: EntityAnswer[] }) {
-  const names = [...new Set(rows.flatMap((r) => Object.keys(r.properties)))].slice(0, 8);
-  return (
-    <table data-testid="result-table">
-      <thead>
-        <tr>
-          <th scope="col">displayName</th>
-          <th scope="col">_type</th>
-          {names.map((n) => (
-            <th key={n} scope="col">
-              {n}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.id}>
-            <th scope="row">
-              <Link to={`/assets/${r.id}`}>{r.entity.displayName ?? r.entity._key}</Link>
-            </th>
-            <td>{r.entity._type}</td>
-            {names.map((n) => (
-              <td key={n}>{cellText(r.properties[n])}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+/** Shown for every listed entity that has them, after the properties the query filtered on (findings: what the item is, whose, its state, when due). */
+const COMMON = ["shortDescription", "entityName", "owner", "status", "dueDate"];
+/** Property columns shown at most (the asset page shows them all). */
+const MAX_COLUMNS = 8;
+
+/** A cell's value for display, sort and CSV: dates (by the property the column came from) as ISO text. */
+function cellValue(property: string, value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (looksLikeDate(property, value)) return value % DAY_MS === 0 ? isoDate(value) : isoTime(value);
+  if (typeof value === "number") return value;
+  return cellText(value);
 }
 
-function RowsTable({ rows }: { rows: Record<string, unknown>[] }) {
+/** The columns of a list: the filtered-on properties, the common ones, then others as they come, up to MAX_COLUMNS. */
+export function listColumns(rows: EntityAnswer[], filteredOn: readonly string[]): string[] {
+  const present = new Set(rows.flatMap((r) => Object.keys(r.properties)));
+  const names: string[] = [];
+  const add = (n: string) => {
+    if (present.has(n) && !names.includes(n) && n !== "displayName") names.push(n);
+  };
+  for (const n of filteredOn) add(n);
+  for (const n of COMMON) add(n);
+  for (const r of rows) for (const n of Object.keys(r.properties)) if (names.length < Math.max(MAX_COLUMNS, filteredOn.length)) add(n);
+  return names;
+}
+
+function ListTable({ rows, filteredOn, csvName }: { rows: EntityAnswer[]; filteredOn: readonly string[]; csvName: string }) {
+  const names = listColumns(rows, filteredOn);
+  const columns: Column<EntityAnswer>[] = [
+    {
+      key: "displayName",
+      label: "displayName",
+      rowHeader: true,
+      value: (r) => r.entity.displayName ?? r.entity._key,
+      render: (r) => <Link to={`/assets/${r.id}`}>{r.entity.displayName ?? r.entity._key}</Link>,
+    },
+    { key: "_type", label: "_type", value: (r) => r.entity._type },
+    ...names.map((n) => ({ key: `p:${n}`, label: n, value: (r: EntityAnswer) => cellValue(n, r.properties[n]) })),
+  ];
+  return <SortableTable columns={columns} rows={rows} rowKey={(r) => r.id} testId="result-table" csvName={csvName} />;
+}
+
+type TableRow = { i: number; row: Record<string, unknown> };
+/** A table result's column as the API describes it: its label and the property its values come from. */
+type ResultColumn = { name: string; property?: string | undefined };
+
+function RowsTable({ rows, columns: described, csvName }: { rows: Record<string, unknown>[]; columns: readonly ResultColumn[]; csvName: string }) {
+  // the data's keys in order (a.* spreads into several), each formatted by the property it came from
   const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const source = new Map(described.map((c) => [c.name, c.property ?? c.name]));
+  const columns: Column<TableRow>[] = names.map((n) => ({ key: n, label: n, value: (r) => cellValue(source.get(n) ?? n, r.row[n]) }));
   return (
-    <table data-testid="result-table">
-      <thead>
-        <tr>
-          {names.map((n) => (
-            <th key={n} scope="col">
-              {n}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r, i) => (
-          // rows of a table result have no identity of their own
-          // biome-ignore lint/suspicious/noArrayIndexKey: see above
-          <tr key={i}>
-            {names.map((n) => (
-              <td key={n}>{cellText(r[n])}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <SortableTable
+      columns={columns}
+      rows={rows.map((row, i) => ({ i, row }))}
+      rowKey={(r) => String(r.i)}
+      testId="result-table"
+      csvName={csvName}
+    />
   );
 }
 
@@ -161,9 +164,12 @@ function ErrorAt({ query, error }: { query: string; error: ApiError }) {
       <p>{error.message}</p>
       {p && (
         <>
-          <p data-testid="query-error-position">
-            at line {p.line}, column {p.column}
-          </p>
+          {/* the position once: the message usually says it already */}
+          {!error.message.includes(`line ${p.line}, column ${p.column}`) && (
+            <p data-testid="query-error-position">
+              at line {p.line}, column {p.column}
+            </p>
+          )}
           <pre className="query-marked">
             {query.slice(0, p.offset)}
             <mark>{query.slice(p.offset, p.offset + Math.max(1, p.length)) || " "}</mark>
@@ -266,8 +272,8 @@ export function QueryPage() {
             <span data-testid="result-count">{rows}</span> {result.type === "tree" ? "entities" : "rows"}
             {result.type !== "tree" && result.cursor ? " so far" : ""}
           </h2>
-          {result.type === "list" && <ListTable rows={result.data} />}
-          {result.type === "table" && <RowsTable rows={result.data} />}
+          {result.type === "list" && <ListTable rows={result.data} filteredOn={result.filteredOn ?? []} csvName="query.csv" />}
+          {result.type === "table" && <RowsTable rows={result.data} columns={result.columns ?? []} csvName="query.csv" />}
           {result.type === "tree" && <TreeView vertices={result.data.vertices} edges={result.data.edges} />}
           {result.type !== "tree" && result.cursor && (
             <button type="button" disabled={busy} onClick={() => void run(ran, result.cursor)}>
