@@ -42,6 +42,15 @@ export interface SyncContext<C> {
    * entries it does not touch are forgotten then.
    */
   cache: HttpCache;
+  /**
+   * Records this instance wrote in an earlier run that it knows are unchanged
+   * without reading them again (a repository whose files did not change):
+   * after the run's writes they are stamped seen by this run (counted as
+   * unchanged), so the clean-up after success keeps them. Given together with
+   * the cache entry that vouches for them; an integration that never uses
+   * the cache never calls it.
+   */
+  seen(keys: { entities?: readonly string[]; relationships?: readonly string[] }): void;
 }
 
 export interface Integration<C = unknown> {
