@@ -112,6 +112,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         actor: ctx.actor(),
         progress: progress.update,
         secrets: secretSourcesOf(ctx.config),
+        full: options.full === true,
       }).finally(() => progress.done());
       summaries.push(summary);
       if (!options.json) printSummary(ctx, summary);
