@@ -15,7 +15,7 @@ import { codeownersOf, parseCodeowners } from "./codeowners.js";
 import { EXTRACTORS } from "./extractors/index.js";
 import { type ExtractResult, ExtractError } from "./extractors/types.js";
 import { LOCATIONS as CODEOWNERS_LOCATIONS } from "./codeowners.js";
-import { type CachedRepo, cacheKey, decodeCachedRepo, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
+import { type CachedRepo, cacheKey, decodeCachedRepo, derivedEdges, edgesOf, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
 import { type FoundRepo, findRepos, languagesOf, type RepoFacts, recentSince, repoFacts, workingFiles } from "./repos.js";
 
 export const GitConfig = z.object({
@@ -105,13 +105,18 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
       const { batch, record } = await repoBatch(ctx, repo, relative, facts, written);
       // a repository read with warnings is read again next time (the problem may be fixed without a file changing)
       if (git && record.warnings === 0) {
+        const edges = batch.relationships.map((r) => r._key);
+        const owners = batch.relationships.filter((r) => r._class === "OWNS").map((r) => r._fromEntityKey);
+        const derived = derivedEdges(repoKeyOf(repo, facts), [...record.shared.values()], new Set(owners));
+        const known = new Set(edges);
+        const same = derived.length === known.size && new Set(derived).size === known.size && derived.every((k) => known.has(k));
         ctx.cache.set(cacheKey(repo), {
           etag: repoStamp(git, facts.files, [...record.stamps.values()]),
           body: JSON.stringify({
             v: 1,
             repo: batch.entities[0]!,
             shared: [...record.shared.values()],
-            edges: batch.relationships.map((r) => r._key),
+            ...(same ? { owners } : { edges }),
             notices: record.notices,
             read: [...record.stamps.keys()],
             ...(facts.oldestRecentCommitOn !== undefined ? { oldestRecent: facts.oldestRecentCommitOn } : {}),
@@ -144,7 +149,7 @@ function cachedBatch(ctx: SyncContext<GitConfig>, cached: CachedRepo, written: S
     entities.push(record);
   }
   for (const n of cached.notices) ctx.note(n);
-  ctx.seen({ relationships: cached.edges });
+  ctx.seen({ relationships: edgesOf(cached) });
   return { entities, relationships: [] };
 }
 

@@ -29,8 +29,13 @@ export interface CachedRepo {
   repo: EntityRecord;
   /** every shared entity the repository names (packages, images, providers, owners), first one per key */
   shared: EntityRecord[];
-  /** the keys of its relationships */
-  edges: string[];
+  /**
+   * its relationships, when they are the usual ones: the owners (OWNS the
+   * repository) among `shared`; every other shared entity is USED by it
+   */
+  owners?: string[];
+  /** else the keys of its relationships */
+  edges?: string[];
   notices: SyncWarning[];
   /** the files the read opened (or looked for), repository-relative */
   read: string[];
@@ -156,4 +161,14 @@ export function repoStamp(git: string, files: readonly string[], stamps: readonl
     .update(createHash("sha1").update(files.join("\n")).digest("hex"))
     .update(`\n${[...stamps].sort().join("\n")}`)
     .digest("hex");
+}
+
+/** The relationship keys of a repository as `repoBatch` makes them: one per shared entity. */
+export function derivedEdges(repoKey: string, shared: readonly EntityRecord[], owners: ReadonlySet<string>): string[] {
+  return shared.map((s) => (owners.has(s._key) ? `${s._key}|owns|${repoKey}` : `${repoKey}|uses|${s._key}`));
+}
+
+/** The relationships of a cached repository. */
+export function edgesOf(cached: CachedRepo): string[] {
+  return cached.edges ?? derivedEdges(cached.repo._key, cached.shared, new Set(cached.owners));
 }
