@@ -432,7 +432,7 @@ describe("the git repository cache", () => {
     const out: string[] = [];
     try {
       for await (const page of store.exportGraph({ includeDeleted: true })) {
-        if ("entities" in page) for (const e of page.entities) out.push(`${e.key} ${e.deleted} ${JSON.stringify(e.props)}`);
+        if ("entities" in page) for (const e of page.entities ?? []) out.push(`${e.key} ${e.deleted} ${JSON.stringify(e.props)}`);
         else for (const r of page.relationships) out.push(`${r.key} ${r.deleted} ${JSON.stringify(r.props)}`);
       }
     } finally {
