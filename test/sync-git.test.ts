@@ -502,6 +502,8 @@ describe("the git repository cache", () => {
     const third = await sync(later);
     expect(skippedNotice(third)).toBeUndefined();
     expect(await commits()).toEqual([{ "r.commitsLast90Days": 0 }]);
+    // read again, the entry is renewed: the next run skips them all
+    expect(skippedNotice(await sync(later + 1000))).toBe("3 of 3 repositories unchanged since the last sync: not read again (--full reads every one)");
   });
 
   it("a failed run keeps the previous cache; records gone from the graph make the run partial and clear it", async () => {

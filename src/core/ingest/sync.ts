@@ -114,8 +114,8 @@ export async function runSync<C>(
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
-  // the cache: what changed is stored; what a succeeded run did not ask again is forgotten (a partial run keeps it)
-  const put = dropCache ? new Map<string, SyncCacheEntry>() : new Map([...used].filter(([k, v]) => kept.get(k)?.etag !== v.etag));
+  // the cache: what changed (its etag or its body) is stored; what a succeeded run did not ask again is forgotten (a partial run keeps it)
+  const put = dropCache ? new Map<string, SyncCacheEntry>() : new Map([...used].filter(([k, v]) => kept.get(k)?.etag !== v.etag || kept.get(k)?.body !== v.body));
   const remove = dropCache ? [...kept.keys()] : status === "succeeded" ? [...kept.keys()].filter((k) => !used.has(k)) : [];
   await store.updateSyncCache(instance, { put, remove }, options.now);
   let deleted = { entities: 0, relationships: 0 };
