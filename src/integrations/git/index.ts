@@ -9,12 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { InputError } from "../../shared/errors.js";
-import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
+import type { EntityRecord, GraphBatch, RelationshipRecord, SyncCacheEntry } from "../../store/types.js";
 import type { Integration, SyncContext, SyncWarning } from "../types.js";
-import { codeownersOf, parseCodeowners } from "./codeowners.js";
+import { LOCATIONS as CODEOWNERS_LOCATIONS, codeownersOf, parseCodeowners } from "./codeowners.js";
 import { EXTRACTORS } from "./extractors/index.js";
 import { type ExtractResult, ExtractError } from "./extractors/types.js";
-import { LOCATIONS as CODEOWNERS_LOCATIONS } from "./codeowners.js";
 import { type CachedRepo, cacheKey, decodeCachedRepo, derivedEdges, edgesOf, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
 import { type FoundRepo, findRepos, languagesOf, type RepoFacts, recentSince, repoFacts, workingFiles } from "./repos.js";
 
@@ -63,7 +62,7 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
   ctx.progress(0, total, "repos");
 
   // A window of repositories read at once; batches still come out in path order.
-  type Read = { repo: FoundRepo; facts?: RepoFacts; error?: unknown; git?: string; cached?: { body: CachedRepo; etag: string } };
+  type Read = { repo: FoundRepo; facts?: RepoFacts; error?: unknown; git?: string; cached?: { body: CachedRepo; entry: SyncCacheEntry } };
   const since = recentSince(ctx.now);
   const start = async (repo: FoundRepo): Promise<Read> => {
     try {
@@ -73,7 +72,7 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
       const body = entry ? decodeCachedRepo(entry.body) : undefined;
       // unchanged, and no commit counted last time has left the 90-day window since: not read again
       if (entry && body && git && (body.oldestRecent === undefined || body.oldestRecent / 1000 >= since)) {
-        if (repoStamp(git, files, await fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, etag: entry.etag } };
+        if (repoStamp(git, files, await fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, entry } };
       }
       return { repo, git, facts: await repoFacts(repo, ctx.now, files) };
     } catch (error) {
@@ -93,7 +92,7 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
       ctx.warn({ file: relative, message: `another clone of ${String(cached.body.repo.remoteUrl)}: skipped` });
     } else if (cached) {
       skipped++;
-      ctx.cache.set(cacheKey(repo), { etag: cached.etag, body: JSON.stringify(cached.body) });
+      ctx.cache.set(cacheKey(repo), cached.entry);
       yield cachedBatch(ctx, cached.body, written);
     } else if (!facts) {
       const stderr = (error as { stderr?: string })?.stderr?.trim();
