@@ -48,7 +48,8 @@ export interface SyncContext<C> {
    * after the run's writes they are stamped seen by this run (counted as
    * unchanged), so the clean-up after success keeps them. Given together with
    * the cache entry that vouches for them; an integration that never uses
-   * the cache never calls it.
+   * the cache never calls it. Each key once per run (a key given twice counts
+   * as one no longer stored: the run is partial and the cache cleared).
    */
   seen(keys: { entities?: readonly string[]; relationships?: readonly string[] }): void;
 }

@@ -62,7 +62,8 @@ export async function runSync<C>(
   const kept = await store.loadSyncCache(instance);
   const used = new Map<string, SyncCacheEntry>();
   let dropCache = false;
-  const seen = { entities: new Set<string>(), relationships: new Set<string>() };
+  // keys are distinct across the run (an integration vouches for each record once): arrays, not sets, at 280,000 keys
+  const seen = { entities: [] as string[], relationships: [] as string[] };
   try {
     const batches = integration.sync({
       config,
@@ -76,21 +77,16 @@ export async function runSync<C>(
       env: (name) => sources.env(name),
       cache: { get: (key) => (options.full ? undefined : kept.get(key)), set: (key, entry) => used.set(key, entry) },
       seen: (keys) => {
-        for (const k of keys.entities ?? []) seen.entities.add(k);
-        for (const k of keys.relationships ?? []) seen.relationships.add(k);
+        for (const k of keys.entities ?? []) seen.entities.push(k);
+        for (const k of keys.relationships ?? []) seen.relationships.push(k);
       },
     });
     counts = await store.upsertMany(batches, { now: options.now, source: instance, syncRun: runId });
-    if (seen.entities.size + seen.relationships.size > 0) {
-      const stamped = await store.markSeen(
-        instance,
-        runId,
-        { entities: [...seen.entities], relationships: [...seen.relationships] },
-        options.now,
-      );
+    if (seen.entities.length + seen.relationships.length > 0) {
+      const stamped = await store.markSeen(instance, runId, seen, options.now);
       counts.entities.unchanged += stamped.entities;
       counts.relationships.unchanged += stamped.relationships;
-      const missing = seen.entities.size + seen.relationships.size - stamped.entities - stamped.relationships;
+      const missing = seen.entities.length + seen.relationships.length - stamped.entities - stamped.relationships;
       if (missing > 0) {
         // the graph no longer holds what the cache vouched for (deleted, or rewritten by another source):
         // nothing is deleted after this run, and the next one reads everything again
