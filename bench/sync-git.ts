@@ -1,7 +1,9 @@
 /**
  * Benchmark of `dm sync git`: N local repositories with one package-lock.json
  * each (about 300 packages drawn from a shared pool), synced twice through
- * the real binary. Results in bench/results/sync-git-<N>.json.
+ * the real binary, then a third time after one lockfile changed (that one
+ * repository is read again, the others are skipped by the per-repository
+ * cache). Results in bench/results/sync-git-<N>.json.
  *
  *   npm run bench:sync                 # 1,000 repositories
  *   npm run bench:sync -- --repos 200
@@ -71,9 +73,9 @@ try {
   }
   const db = path.join(dir, "dm.db");
   const bin = path.join(root, "bin", "dm");
-  const sync = () => {
+  const sync = (...flags: string[]) => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [bin, "sync", "git", "--path", src, "--db", db, "--json"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [bin, "sync", "git", "--path", src, "--db", db, "--json", ...flags], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`dm sync failed: ${r.stderr}`);
     return { seconds: (performance.now() - t) / 1000, summary: JSON.parse(r.stdout) };
   };
@@ -81,6 +83,25 @@ try {
   const first = sync();
   process.stderr.write("second sync (nothing changed) …\n");
   const second = sync();
+  process.stderr.write("third sync (one lockfile changed: a package added, one removed) …\n");
+  const changedLock = path.join(src, "team-0", "service-0", "package-lock.json");
+  const lock = JSON.parse(fs.readFileSync(changedLock, "utf8")) as { packages: Record<string, unknown> };
+  const removed = Object.keys(lock.packages).find((k) => k.startsWith("node_modules/"))!;
+  delete lock.packages[removed];
+  lock.packages["node_modules/bench-changed"] = { version: "1.0.0" };
+  fs.writeFileSync(changedLock, JSON.stringify(lock, null, 2));
+  const third = sync();
+  const skipped = (s: { notices: { message: string }[] }) =>
+    Number(/^(\d+) of \d+ repositor/.exec(s.notices.find((n) => /unchanged since the last sync/.test(n.message))?.message ?? "")?.[1] ?? 0);
+  // the second run skipped every repository and kept every record; the third read the changed one again:
+  // its new package and edge are created, the removed package's edge is deleted
+  const checks = {
+    secondSkippedAll: skipped(second.summary) === REPOS && second.summary.unchanged === first.summary.created && second.summary.deleted === 0,
+    thirdReadOne: skipped(third.summary) === REPOS - 1 && third.summary.created === 2 && third.summary.deleted >= 1,
+  };
+  if (!checks.secondSkippedAll || !checks.thirdReadOne) {
+    throw new Error(`unexpected counts: ${JSON.stringify({ second: second.summary, third: third.summary })}`);
+  }
   const counts = spawnSync(process.execPath, [bin, "query", "Find CodeModule as p return count(p) as n", "--db", db, "--format", "json"], {
     encoding: "utf8",
   });
@@ -92,7 +113,24 @@ try {
     packagesPerLockfile: PACKAGES,
     distinctPackages: packages,
     first: { seconds: first.seconds, status: first.summary.status, created: first.summary.created, warnings: first.summary.warnings.length },
-    second: { seconds: second.seconds, status: second.summary.status, created: second.summary.created, unchanged: second.summary.unchanged },
+    second: {
+      seconds: second.seconds,
+      status: second.summary.status,
+      created: second.summary.created,
+      unchanged: second.summary.unchanged,
+      deleted: second.summary.deleted,
+      skippedRepos: skipped(second.summary),
+    },
+    thirdOneLockfileChanged: {
+      seconds: third.seconds,
+      status: third.summary.status,
+      created: third.summary.created,
+      deleted: third.summary.deleted,
+      unchanged: third.summary.unchanged,
+      skippedRepos: skipped(third.summary),
+    },
+    checks,
+    load: os.loadavg(),
     reposPerSecond: REPOS / first.seconds,
   };
   fs.mkdirSync(args.out!, { recursive: true });
@@ -100,7 +138,9 @@ try {
   process.stdout.write(
     `sync git: ${REPOS} repos × ${PACKAGES} packages (${packages} distinct)\n` +
       `  first sync  ${first.seconds.toFixed(1)} s (${result.reposPerSecond.toFixed(0)} repos/s), ${first.summary.created.toLocaleString("en")} records created, ${first.summary.status}\n` +
-      `  second sync ${second.seconds.toFixed(1)} s, created ${second.summary.created}, unchanged ${second.summary.unchanged.toLocaleString("en")}\n`,
+      `  second sync ${second.seconds.toFixed(1)} s, created ${second.summary.created}, unchanged ${second.summary.unchanged.toLocaleString("en")}, ${skipped(second.summary)} repos skipped\n` +
+      `  third sync  ${third.seconds.toFixed(1)} s (one lockfile changed), created ${third.summary.created}, deleted ${third.summary.deleted}, ${skipped(third.summary)} repos skipped\n` +
+      `  load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores\n`,
   );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

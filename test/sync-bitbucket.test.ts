@@ -59,6 +59,7 @@ async function collectSync(config: unknown): Promise<{ entities: EntityRecord[];
     secret: async () => TOKEN,
     env: () => undefined,
     cache: { get: () => undefined, set: () => undefined },
+    seen: () => undefined,
   })) {
     entities.push(...batch.entities);
     relationships.push(...batch.relationships);

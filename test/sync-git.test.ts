@@ -378,3 +378,170 @@ describe("sync progress", () => {
     expect(tty.stderr.endsWith("\n")).toBe(true);
   });
 });
+
+describe("the git repository cache", () => {
+  let root: string;
+  let db: string;
+  /** the same repositories, read in full every time: what the cached runs must equal */
+  let fullDb: string;
+
+  const lock = (packages: Record<string, string>) =>
+    JSON.stringify({
+      name: "shop",
+      lockfileVersion: 3,
+      packages: {
+        "": { name: "shop", dependencies: Object.fromEntries(Object.keys(packages).map((n) => [n, "*"])) },
+        ...Object.fromEntries(Object.entries(packages).map(([n, v]) => [`node_modules/${n}`, { version: v }])),
+      },
+    });
+
+  beforeEach(() => {
+    root = tempDir("dm-src-");
+    db = path.join(tempDir(), "dm.db");
+    fullDb = path.join(tempDir(), "full.db");
+    makeRepo(
+      root,
+      "shop",
+      {
+        "package.json": JSON.stringify({ name: "shop", dependencies: { "left-pad": "*", lodash: "*" } }),
+        "package-lock.json": lock({ "left-pad": "1.3.0", lodash: "4.17.21" }),
+        Dockerfile: "FROM node:20-alpine\n",
+        CODEOWNERS: "* @acme/shop\n",
+      },
+      "git@github.com:acme/shop.git",
+    );
+    makeRepo(root, "web", { "requirements.txt": "django==5.0.1\nflask>=2\n", "package-lock.json": lock({ lodash: "4.17.21" }) }, "git@github.com:acme/web.git");
+    makeRepo(root, "tools/cli", { "go.mod": "module example.com/cli\n\ngo 1.22\n" });
+  });
+
+  async function sync(now: number, ...flags: string[]) {
+    const r = await dm(["sync", "git", "--path", root, "--db", db, "--json", ...flags], { now });
+    expect(r.code, r.stderr).toBe(0);
+    const full = await dm(["sync", "git", "--path", root, "--db", fullDb, "--json", "--full"], { now });
+    expect(full.code, full.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    const fullSummary = JSON.parse(full.stdout);
+    // the same counts and the same graph as reading every repository
+    expect({ ...summary, runId: 0, seconds: 0, notices: [], instance: "" }).toEqual({ ...fullSummary, runId: 0, seconds: 0, notices: [], instance: "" });
+    expect(await snapshot(db)).toEqual(await snapshot(fullDb));
+    return summary as { status: string; created: number; updated: number; unchanged: number; deleted: number; notices: { message: string }[] };
+  }
+
+  async function snapshot(file: string): Promise<string[]> {
+    const store = SqliteStore.open(file);
+    const out: string[] = [];
+    try {
+      for await (const page of store.exportGraph({ includeDeleted: true })) {
+        if ("entities" in page) for (const e of page.entities ?? []) out.push(`${e.key} ${e.deleted} ${JSON.stringify(e.props)}`);
+        else for (const r of page.relationships) out.push(`${r.key} ${r.deleted} ${JSON.stringify(r.props)}`);
+      }
+    } finally {
+      await store.close();
+    }
+    return out.sort();
+  }
+
+  const skippedNotice = (s: { notices: { message: string }[] }) => s.notices.find((n) => /unchanged since the last sync/.test(n.message))?.message;
+
+  it("a second sync of unchanged repositories reads none of them, and leaves the graph as a full read would", async () => {
+    const first = await sync(NOW);
+    expect(first.status).toBe("succeeded");
+    expect(skippedNotice(first)).toBeUndefined();
+    const second = await sync(NOW + 1000);
+    expect(second).toMatchObject({ status: "succeeded", created: 0, updated: 0, deleted: 0, unchanged: first.created });
+    expect(skippedNotice(second)).toBe("3 of 3 repositories unchanged since the last sync: not read again (--full reads every one)");
+    // the notice of an unpinned requirement is kept for a skipped repository
+    expect(second.notices).toContainEqual({ file: "web/requirements.txt", line: 2, message: "flask: not pinned (>=2)" });
+    // --full reads every one
+    const full = JSON.parse((await dm(["sync", "git", "--path", root, "--db", db, "--json", "--full"], { now: NOW + 2000 })).stdout);
+    expect(full).toMatchObject({ status: "succeeded", created: 0, updated: 0, deleted: 0 });
+    expect(skippedNotice(full)).toBeUndefined();
+    // a removed repository is still marked deleted
+    fs.rmSync(path.join(root, "tools"), { recursive: true, force: true });
+    const third = await sync(NOW + 3000);
+    expect(third).toMatchObject({ status: "succeeded", deleted: 1 });
+    expect(skippedNotice(third)).toBe("2 of 2 repositories unchanged since the last sync: not read again (--full reads every one)");
+    expect(await keysOf(db, "Find CodeRepo")).toEqual(["git_repo:git@github.com:acme/shop.git", "git_repo:git@github.com:acme/web.git"]);
+  });
+
+  it("a changed lockfile is read again: a new package appears, a removed one's edge is deleted; the package another repository uses stays", async () => {
+    await sync(NOW);
+    fs.writeFileSync(path.join(root, "shop/package-lock.json"), lock({ "left-pad": "1.3.0", chalk: "5.3.0" }));
+    const second = await sync(NOW + 1000);
+    expect(second.status).toBe("succeeded");
+    expect(skippedNotice(second)).toBe("2 of 3 repositories unchanged since the last sync: not read again (--full reads every one)");
+    expect(await keysOf(db, "Find CodeModule that USES << CodeRepo with name='shop'")).toEqual(["npm:chalk@5.3.0", "npm:left-pad@1.3.0"]);
+    // web (skipped) still uses lodash, and lodash stays
+    expect(await keysOf(db, "Find CodeModule that USES << CodeRepo with name='web'")).toEqual(["npm:lodash@4.17.21", "pypi:django@5.0.1"]);
+    // the same size and mtime but another inode (a file replaced) is a change too
+    const other = path.join(root, "shop/package-lock.json.new");
+    fs.writeFileSync(other, lock({ "left-pad": "1.3.0", chalk: "5.3.1" }));
+    fs.renameSync(other, path.join(root, "shop/package-lock.json"));
+    await sync(NOW + 2000);
+    expect(await keysOf(db, "Find CodeModule that USES << CodeRepo with name='shop'")).toEqual(["npm:chalk@5.3.1", "npm:left-pad@1.3.0"]);
+    // a changed CODEOWNERS and Dockerfile are read again
+    fs.writeFileSync(path.join(root, "shop/CODEOWNERS"), "* @acme/payments\n");
+    fs.writeFileSync(path.join(root, "shop/Dockerfile"), "FROM node:22-alpine\n");
+    await sync(NOW + 3000);
+    expect(await keysOf(db, "Find Team that OWNS CodeRepo with name='shop'")).toEqual(["team:acme/payments"]);
+    expect(await keysOf(db, "Find Image that USES << CodeRepo with name='shop'")).toEqual(["docker_image:node:22-alpine"]);
+  });
+
+  it("a new commit, an added lockfile, or a commit leaving the 90-day window reads the repository again", async () => {
+    await sync(NOW);
+    git(path.join(root, "tools/cli"), "commit", "-q", "--allow-empty", "-m", "more");
+    fs.writeFileSync(path.join(root, "shop/requirements.txt"), "requests==2.31.0\n");
+    const second = await sync(NOW + 1000);
+    expect(skippedNotice(second)).toBe("1 of 3 repositories unchanged since the last sync: not read again (--full reads every one)");
+    expect(await keysOf(db, "Find CodeModule that USES << CodeRepo with name='shop'")).toContain("pypi:requests@2.31.0");
+    const commits = async () =>
+      JSON.parse((await dm(["query", "Find CodeRepo with name='cli' as r return r.commitsLast90Days", "--format", "json", "--db", db], { now: NOW })).stdout).data;
+    expect(await commits()).toEqual([{ "r.commitsLast90Days": 2 }]);
+    // the commits were made now (the wall clock): a run 91 days later counts none of them
+    const later = Date.now() + 91 * 86_400_000;
+    const third = await sync(later);
+    expect(skippedNotice(third)).toBeUndefined();
+    expect(await commits()).toEqual([{ "r.commitsLast90Days": 0 }]);
+    // read again, the entry is renewed: the next run skips them all
+    expect(skippedNotice(await sync(later + 1000))).toBe("3 of 3 repositories unchanged since the last sync: not read again (--full reads every one)");
+  });
+
+  it("a failed run keeps the previous cache; records gone from the graph make the run partial and clear it", async () => {
+    await sync(NOW);
+    const store = SqliteStore.open(db);
+    try {
+      const instance = `git:${root}`;
+      const before = await store.loadSyncCache(instance);
+      expect([...before.keys()].sort()).toEqual(["shop", "tools/cli", "web"].map((r) => `repo:${path.join(root, r)}`).sort());
+      const git = INTEGRATIONS.find((i) => i.id === "git")! as Integration<unknown>;
+      const crashing: Integration<unknown> = {
+        ...git,
+        async *sync(ctx) {
+          yield* git.sync(ctx);
+          throw new Error("the disk went away");
+        },
+      };
+      const config = { path: root, concurrency: 2 };
+      const options = { now: NOW + 1000, cwd: "/", actor: "test", reconcile: false };
+      fs.writeFileSync(path.join(root, "shop/package-lock.json"), lock({ chalk: "5.3.0" }));
+      await expect(runSync(store, crashing, config, options)).rejects.toBeInstanceOf(ExternalServiceError);
+      expect(await store.loadSyncCache(instance)).toEqual(before);
+      // an edge of a skipped repository deleted behind the cache's back
+      await store.select("UPDATE relationships SET deleted = 1 WHERE key LIKE '%acme/web.git|uses|pypi:django%' RETURNING id", []);
+      const partial = await runSync(store, git, config, { ...options, now: NOW + 2000 });
+      expect(partial.status).toBe("partial");
+      expect(partial.warnings).toEqual([
+        { message: "1 record kept from the last run is no longer stored as written: the cache is cleared, the next sync reads everything again" },
+      ]);
+      expect((await store.loadSyncCache(instance)).size).toBe(0);
+      const healed = await runSync(store, git, config, { ...options, now: NOW + 3000 });
+      // read in full: the edge is back, and shop's lodash and left-pad (gone from its lockfile since the first run) are deleted now
+      expect(healed).toMatchObject({ status: "succeeded", deleted: 3 });
+      const live = await runQuery(store, "Find CodeRepo with name='web' that USES CodeModule as p return p._key", { now: NOW, all: true });
+      expect(live.type === "table" && live.data).toEqual([{ "p._key": "npm:lodash@4.17.21" }, { "p._key": "pypi:django@5.0.1" }]);
+      expect((await store.loadSyncCache(instance)).size).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+});

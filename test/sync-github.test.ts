@@ -445,6 +445,7 @@ describe("github sync in-process", () => {
         secret: async () => TOKEN,
         env,
         cache: { get: () => undefined, set: () => undefined },
+        seen: () => undefined,
       };
       for await (const batch of githubIntegration.sync(ctx)) {
         entities.push(...batch.entities);

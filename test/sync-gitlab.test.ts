@@ -294,6 +294,7 @@ describe("gitlab entities against JupiterOne's data model", () => {
         secret: async () => TOKEN,
         env: () => undefined,
         cache: { get: () => undefined, set: () => undefined },
+        seen: () => undefined,
       })) {
         entities.push(...batch.entities);
         relationships.push(...batch.relationships);

@@ -207,6 +207,7 @@ describe("dm sync kubernetes (API)", () => {
       secret: async () => "",
       env: () => undefined,
       cache: { get: () => undefined, set: () => undefined },
+      seen: () => undefined,
     })) {
       entities.push(...batch.entities);
     }

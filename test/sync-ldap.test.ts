@@ -124,6 +124,7 @@ describe("dm sync ldap", () => {
       secret: async () => SERVICE_PASSWORD,
       env: () => undefined,
       cache: { get: () => undefined, set: () => undefined },
+      seen: () => undefined,
     })) {
       entities.push(...batch.entities);
     }

@@ -167,6 +167,7 @@ describe("dm sync pagerduty", () => {
       secret: async () => TOKEN,
       env: () => undefined,
       cache: { get: () => undefined, set: () => undefined },
+      seen: () => undefined,
     })) {
       entities.push(...batch.entities);
     }

@@ -254,6 +254,7 @@ describe("dm sync vault", () => {
       secret: async () => TOKEN,
       env: () => undefined,
       cache: { get: () => undefined, set: () => undefined },
+      seen: () => undefined,
     })) {
       entities.push(...batch.entities);
     }

@@ -42,6 +42,16 @@ export interface SyncContext<C> {
    * entries it does not touch are forgotten then.
    */
   cache: HttpCache;
+  /**
+   * Records this instance wrote in an earlier run that it knows are unchanged
+   * without reading them again (a repository whose files did not change):
+   * after the run's writes they are stamped seen by this run (counted as
+   * unchanged), so the clean-up after success keeps them. Given together with
+   * the cache entry that vouches for them; an integration that never uses
+   * the cache never calls it. Each key once per run (a key given twice counts
+   * as one no longer stored: the run is partial and the cache cleared).
+   */
+  seen(keys: { entities?: readonly string[]; relationships?: readonly string[] }): void;
 }
 
 export interface Integration<C = unknown> {

@@ -44,6 +44,9 @@ export interface Driver extends Executor {
    */
   idIn(column: string): string;
   idList(ids: readonly string[]): unknown;
+  /** `column` is one of a list of text values bound as ONE parameter (the value `textList` makes). */
+  textIn(column: string): string;
+  textList(values: readonly string[]): unknown;
 
   /** A compiled J1QL statement, in the dialect's own parameter style. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;

@@ -385,6 +385,31 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     });
   }
 
+  async markSeen(
+    source: string,
+    syncRun: number,
+    keys: { entities?: readonly string[]; relationships?: readonly string[] },
+    now: number,
+  ): Promise<{ entities: number; relationships: number }> {
+    const chunk = 10_000;
+    const mark = async (tx: Executor, table: "entities" | "relationships", list: readonly string[] = []) => {
+      let n = 0;
+      for (let i = 0; i < list.length; i += chunk) {
+        n += await tx.run(
+          `UPDATE ${table} SET last_seen_on = ?, sync_run = ?
+           WHERE ${this.driver.textIn("key")} AND source = ? AND NOT deleted`,
+          [now, syncRun, this.driver.textList(list.slice(i, i + chunk)), source],
+        );
+      }
+      return n;
+    };
+    if (!keys.entities?.length && !keys.relationships?.length) return { entities: 0, relationships: 0 };
+    return this.driver.transaction(async (tx) => ({
+      entities: await mark(tx, "entities", keys.entities),
+      relationships: await mark(tx, "relationships", keys.relationships),
+    }));
+  }
+
   async latestSyncRuns(): Promise<SyncRun[]> {
     const rows = await this.driver.all<SyncRunRow>(
       `SELECT ${SYNC_RUN_COLUMNS} FROM sync_runs s

@@ -425,6 +425,38 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await entityByKey("b")).toMatchObject({ deleted: false, version: 3 });
   });
 
+  it("marks stored records seen by key, so a run that did not rewrite them keeps them", async () => {
+    const first = await store.startSyncRun("git", "git:/src", T0);
+    await store.upsert(
+      { entities: [host("a"), host("b"), host("c")], relationships: [edge("a-b", "a", "b"), edge("a-c", "a", "c")] },
+      { now: T0, source: "git:/src", syncRun: first },
+    );
+    await store.upsert({ entities: [host("other")], relationships: [] }, { now: T0, source: "hosts:inventory" });
+    const before = await entityByKey("b");
+    const second = await store.startSyncRun("git", "git:/src", T1);
+    await store.upsert({ entities: [host("a")], relationships: [] }, { now: T1, source: "git:/src", syncRun: second });
+    // "other" belongs to another source and "ghost" is not stored: neither is counted
+    expect(
+      await store.markSeen("git:/src", second, { entities: ["b", "other", "ghost"], relationships: ["a-b"] }, T1),
+    ).toEqual({ entities: 1, relationships: 1 });
+    expect(await store.markSeen("git:/src", second, {}, T1)).toEqual({ entities: 0, relationships: 0 });
+    // seen, not written: same version, same props, stamped with the run
+    expect(await entityByKey("b")).toMatchObject({ version: before.version, beginOn: T0, lastSeenOn: T1, syncRun: second, deleted: false });
+    expect(await store.markUnseenDeleted("git:/src", second, T1)).toEqual({ entities: 1, relationships: 1 });
+    expect(await entityByKey("c")).toMatchObject({ deleted: true });
+    expect(await entityByKey("b")).toMatchObject({ deleted: false });
+    expect(await entityByKey("other")).toMatchObject({ deleted: false, syncRun: null });
+    // a deleted record is not revived by being marked seen
+    const third = await store.startSyncRun("git", "git:/src", T2);
+    expect(await store.markSeen("git:/src", third, { entities: ["c"], relationships: ["a-c"] }, T2)).toEqual({
+      entities: 0,
+      relationships: 0,
+    });
+    // many keys: bound as one parameter per chunk
+    const many = Array.from({ length: 25_000 }, (_, i) => `k${i}`);
+    expect(await store.markSeen("git:/src", third, { entities: [...many, "a", "b"] }, T2)).toEqual({ entities: 2, relationships: 0 });
+  });
+
   it("revives a deleted entity as a new version", async () => {
     await store.upsert({ entities: [host("a"), host("b")], relationships: [] }, { now: T0 });
     const p = store.dialect.newParams();

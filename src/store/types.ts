@@ -353,6 +353,20 @@ export interface GraphStore {
    * instance (`source`) that the run did not see. Returns how many.
    */
   markUnseenDeleted(source: string, syncRun: number, now: number): Promise<{ entities: number; relationships: number }>;
+  /**
+   * Stamp stored records of `source` as seen by this run (last seen `now`,
+   * sync run `syncRun`), by key, without writing them: what an integration
+   * knows to be unchanged since its last run (a repository whose files did
+   * not change). Deleted records and records of another source are left
+   * alone. Returns how many were stamped: fewer than the keys given means
+   * some are no longer stored as they were.
+   */
+  markSeen(
+    source: string,
+    syncRun: number,
+    keys: { entities?: readonly string[]; relationships?: readonly string[] },
+    now: number,
+  ): Promise<{ entities: number; relationships: number }>;
   /** The latest run of each integration instance, newest first. */
   latestSyncRuns(): Promise<SyncRun[]>;
 

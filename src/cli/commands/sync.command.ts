@@ -10,6 +10,7 @@ const define = (program: Command) =>
     .option("--path <folder>", "git: the folder holding the clones")
     .option("--file <file>", "file-based integrations: the file to read")
     .option("--concurrency <n>", "git: repositories read at once (default 4)", positiveInt("--concurrency"))
+    .option("--full", "read everything again, ignoring what the last run cached (git: unchanged repositories are skipped otherwise)")
     .option("--json", "print the run summary as JSON")
     .addOption(dbOption())
     .addHelpText(
@@ -17,6 +18,8 @@ const define = (program: Command) =>
       `
 A run that succeeds marks deleted what its instance no longer has; a run with
 warnings is partial and deletes nothing; a run that fails changes nothing.
+git skips repositories unchanged since the last run (HEAD, file list, the
+lockfiles and manifests it read); --full reads every one again.
 Tracked maintenance is reconciled after every run.
 
 Examples:

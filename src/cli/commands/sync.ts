@@ -53,7 +53,10 @@ async function remoteSync(ctx: CommandContext, remote: RemoteClient, options: Sy
   const settings = commandLineSettings(options);
   ctx.stderr.write(`Syncing on the dm server ${remote.url} (paths and files are the server's) …\n`);
   const { runs } = await remote.post<{ runs: SyncSummary[] }>("/api/v1/sync", {
-    body: options.all ? { all: true } : { integration: options.integration, settings },
+    body: {
+      ...(options.all ? { all: true } : { integration: options.integration, settings }),
+      ...(options.full ? { full: true } : {}),
+    },
   });
   if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? runs : runs[0])}\n`);
   else for (const summary of runs) printSummary(ctx, summary);
@@ -112,6 +115,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         actor: ctx.actor(),
         progress: progress.update,
         secrets: secretSourcesOf(ctx.config),
+        full: options.full === true,
       }).finally(() => progress.done());
       summaries.push(summary);
       if (!options.json) printSummary(ctx, summary);

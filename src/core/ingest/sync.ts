@@ -42,6 +42,8 @@ export interface RunSyncOptions {
   people?: boolean;
   /** where credential references are read (the environment, Vault); default: none set */
   secrets?: SecretSources;
+  /** ignore what the last run left in the cache: read everything again (`dm sync --full`) */
+  full?: boolean;
 }
 
 export async function runSync<C>(
@@ -59,6 +61,9 @@ export async function runSync<C>(
   const sources: SecretSources = options.secrets ?? { env: () => undefined };
   const kept = await store.loadSyncCache(instance);
   const used = new Map<string, SyncCacheEntry>();
+  let dropCache = false;
+  // keys are distinct across the run (an integration vouches for each record once): arrays, not sets, at 280,000 keys
+  const seen = { entities: [] as string[], relationships: [] as string[] };
   try {
     const batches = integration.sync({
       config,
@@ -70,9 +75,27 @@ export async function runSync<C>(
       progress: options.progress ?? (() => undefined),
       secret: credentialReader(sources, options.cwd),
       env: (name) => sources.env(name),
-      cache: { get: (key) => kept.get(key), set: (key, entry) => used.set(key, entry) },
+      cache: { get: (key) => (options.full ? undefined : kept.get(key)), set: (key, entry) => used.set(key, entry) },
+      seen: (keys) => {
+        for (const k of keys.entities ?? []) seen.entities.push(k);
+        for (const k of keys.relationships ?? []) seen.relationships.push(k);
+      },
     });
     counts = await store.upsertMany(batches, { now: options.now, source: instance, syncRun: runId });
+    if (seen.entities.length + seen.relationships.length > 0) {
+      const stamped = await store.markSeen(instance, runId, seen, options.now);
+      counts.entities.unchanged += stamped.entities;
+      counts.relationships.unchanged += stamped.relationships;
+      const missing = seen.entities.length + seen.relationships.length - stamped.entities - stamped.relationships;
+      if (missing > 0) {
+        // the graph no longer holds what the cache vouched for (deleted, or rewritten by another source):
+        // nothing is deleted after this run, and the next one reads everything again
+        warnings.push({
+          message: `${missing} record${missing === 1 ? "" : "s"} kept from the last run ${missing === 1 ? "is" : "are"} no longer stored as written: the cache is cleared, the next sync reads everything again`,
+        });
+        dropCache = true;
+      }
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await store.finishSyncRun(runId, { status: "failed", now: options.now, error: message });
@@ -87,9 +110,9 @@ export async function runSync<C>(
     });
   }
   const status = warnings.length > 0 ? "partial" : "succeeded";
-  // the cache: what changed is stored; what a succeeded run did not ask again is forgotten (a partial run keeps it)
-  const put = new Map([...used].filter(([k, v]) => kept.get(k)?.etag !== v.etag));
-  const remove = status === "succeeded" ? [...kept.keys()].filter((k) => !used.has(k)) : [];
+  // the cache: what changed (its etag or its body) is stored; what a succeeded run did not ask again is forgotten (a partial run keeps it)
+  const put = dropCache ? new Map<string, SyncCacheEntry>() : new Map([...used].filter(([k, v]) => kept.get(k)?.etag !== v.etag || kept.get(k)?.body !== v.body));
+  const remove = dropCache ? [...kept.keys()] : status === "succeeded" ? [...kept.keys()].filter((k) => !used.has(k)) : [];
   await store.updateSyncCache(instance, { put, remove }, options.now);
   let deleted = { entities: 0, relationships: 0 };
   if (status === "succeeded") {

@@ -7,7 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { EntityRecord } from "../../store/types.js";
 
-const LOCATIONS = ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
+export const LOCATIONS = ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
 
 export async function codeownersOf(dir: string, files: readonly string[]): Promise<{ path: string; text: string } | undefined> {
   for (const location of LOCATIONS) {

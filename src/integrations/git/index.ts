@@ -3,18 +3,19 @@
  * knows about it, its owners from CODEOWNERS, and what its lockfiles,
  * Dockerfiles and Terraform declare (the extractors).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, type Stats, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { InputError } from "../../shared/errors.js";
-import type { EntityRecord, GraphBatch, RelationshipRecord } from "../../store/types.js";
-import type { Integration, SyncContext } from "../types.js";
-import { codeownersOf, parseCodeowners } from "./codeowners.js";
+import type { EntityRecord, GraphBatch, RelationshipRecord, SyncCacheEntry } from "../../store/types.js";
+import type { Integration, SyncContext, SyncWarning } from "../types.js";
+import { LOCATIONS as CODEOWNERS_LOCATIONS, codeownersOf, parseCodeowners } from "./codeowners.js";
 import { EXTRACTORS } from "./extractors/index.js";
 import { type ExtractResult, ExtractError } from "./extractors/types.js";
-import { type FoundRepo, findRepos, languagesOf, type RepoFacts, repoFacts } from "./repos.js";
+import { type CachedRepo, cacheKey, decodeCachedRepo, derivedEdges, edgesOf, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
+import { type FoundRepo, findRepos, languagesOf, type RepoFacts, recentSince, repoFacts, workingFiles } from "./repos.js";
 
 export const GitConfig = z.object({
   /** the folder holding the clones */
@@ -61,29 +62,94 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
   ctx.progress(0, total, "repos");
 
   // A window of repositories read at once; batches still come out in path order.
-  const window: Promise<{ repo: FoundRepo; facts?: RepoFacts; error?: unknown }>[] = [];
-  const start = (repo: FoundRepo) =>
-    repoFacts(repo, ctx.now).then(
-      (facts) => ({ repo, facts }),
-      (error: unknown) => ({ repo, error }),
-    );
+  type Read = { repo: FoundRepo; facts?: RepoFacts; error?: unknown; git?: string; cached?: { body: CachedRepo; entry: SyncCacheEntry } };
+  const since = recentSince(ctx.now);
+  const start = async (repo: FoundRepo): Promise<Read> => {
+    try {
+      const files = repo.bare ? [] : await workingFiles(repo.dir);
+      const git = await gitState(repo);
+      const entry = git === undefined ? undefined : ctx.cache.get(cacheKey(repo));
+      const body = entry ? decodeCachedRepo(entry.body) : undefined;
+      // unchanged, and no commit counted last time has left the 90-day window since: not read again
+      if (entry && body && git && (body.oldestRecent === undefined || body.oldestRecent / 1000 >= since)) {
+        if (repoStamp(git, files, await fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, entry } };
+      }
+      return { repo, git, facts: await repoFacts(repo, ctx.now, files) };
+    } catch (error) {
+      return { repo, error };
+    }
+  };
+  const window: Promise<Read>[] = [];
   let next = 0;
+  let skipped = 0;
   while (next < repos.length && window.length < ctx.config.concurrency) window.push(start(repos[next++]!));
   while (window.length > 0) {
-    const { repo, facts, error } = await window.shift()!;
+    const { repo, facts, error, git, cached } = await window.shift()!;
     if (next < repos.length) window.push(start(repos[next++]!));
     const relative = path.relative(root, repo.dir) || path.basename(repo.dir);
-    if (!facts) {
+    if (cached && written.has(cached.body.repo._key)) {
+      // an earlier clone (in path order) of its remote appeared: it stands for it
+      ctx.warn({ file: relative, message: `another clone of ${String(cached.body.repo.remoteUrl)}: skipped` });
+    } else if (cached) {
+      skipped++;
+      ctx.cache.set(cacheKey(repo), cached.entry);
+      yield cachedBatch(ctx, cached.body, written);
+    } else if (!facts) {
       const stderr = (error as { stderr?: string })?.stderr?.trim();
       ctx.warn({ file: relative, message: `git cannot read this repository: ${stderr || (error as Error)?.message}` });
     } else if (written.has(repoKeyOf(repo, facts))) {
       // two clones of one remote: the first (in path order) stands for it
       ctx.warn({ file: relative, message: `another clone of ${facts.remoteUrl}: skipped` });
     } else {
-      yield await repoBatch(ctx, repo, relative, facts, written);
+      const { batch, record } = await repoBatch(ctx, repo, relative, facts, written);
+      // a repository read with warnings is read again next time (the problem may be fixed without a file changing)
+      if (git && record.warnings === 0) {
+        const edges = batch.relationships.map((r) => r._key);
+        const owners = batch.relationships.filter((r) => r._class === "OWNS").map((r) => r._fromEntityKey);
+        const derived = derivedEdges(repoKeyOf(repo, facts), [...record.shared.values()], new Set(owners));
+        const known = new Set(edges);
+        const same = derived.length === known.size && new Set(derived).size === known.size && derived.every((k) => known.has(k));
+        ctx.cache.set(cacheKey(repo), {
+          etag: repoStamp(git, facts.files, [...record.stamps.values()]),
+          body: JSON.stringify({
+            v: 1,
+            repo: batch.entities[0]!,
+            shared: [...record.shared.values()],
+            ...(same ? { owners } : { edges }),
+            notices: record.notices,
+            read: [...record.stamps.keys()],
+            ...(facts.oldestRecentCommitOn !== undefined ? { oldestRecent: facts.oldestRecentCommitOn } : {}),
+          } satisfies CachedRepo),
+        });
+      }
+      yield batch;
     }
     ctx.progress(++done, total, "repos");
   }
+  if (skipped > 0) {
+    ctx.note({
+      message: `${skipped} of ${total} repositor${total === 1 ? "y" : "ies"} unchanged since the last sync: not read again (--full reads every one)`,
+    });
+  }
+}
+
+/**
+ * An unchanged repository from the cache: its CodeRepo and the shared
+ * entities no earlier repository of this run wrote (so each is written by
+ * the first repository naming it, as when every one is read); its
+ * relationships are vouched for, not written.
+ */
+function cachedBatch(ctx: SyncContext<GitConfig>, cached: CachedRepo, written: Set<string>): GraphBatch {
+  written.add(cached.repo._key);
+  const entities: EntityRecord[] = [cached.repo];
+  for (const record of cached.shared) {
+    if (written.has(record._key)) continue;
+    written.add(record._key);
+    entities.push(record);
+  }
+  for (const n of cached.notices) ctx.note(n);
+  ctx.seen({ relationships: edgesOf(cached) });
+  return { entities, relationships: [] };
 }
 
 /** A repository is known by its remote; one without a remote by where it is. */
@@ -91,13 +157,38 @@ function repoKeyOf(repo: FoundRepo, facts: RepoFacts): string {
   return `git_repo:${facts.remoteUrl ?? repo.dir}`;
 }
 
+/** What a read of one repository opened and named, for its cache entry. */
+interface ReadRecord {
+  /** file -> its stamp, taken before it was read */
+  stamps: Map<string, string>;
+  /** every shared entity it names, first one per key */
+  shared: Map<string, EntityRecord>;
+  notices: SyncWarning[];
+  warnings: number;
+}
+
 async function repoBatch(
-  ctx: SyncContext<GitConfig>,
+  outer: SyncContext<GitConfig>,
   repo: FoundRepo,
   relative: string,
   facts: RepoFacts,
   written: Set<string>,
-): Promise<GraphBatch> {
+): Promise<{ batch: GraphBatch; record: ReadRecord }> {
+  const record: ReadRecord = { stamps: new Map(), shared: new Map(), notices: [], warnings: 0 };
+  const ctx: SyncContext<GitConfig> = {
+    ...outer,
+    warn: (w) => {
+      record.warnings++;
+      outer.warn(w);
+    },
+    note: (n) => {
+      record.notices.push(n);
+      outer.note(n);
+    },
+  };
+  const stamp = (file: string, stat: Stats | undefined) => {
+    if (!record.stamps.has(file)) record.stamps.set(file, fileStamp(file, stat));
+  };
   const entities: EntityRecord[] = [];
   const relationships: RelationshipRecord[] = [];
   const name = repoName(facts.remoteUrl, repo.dir);
@@ -124,10 +215,11 @@ async function repoBatch(
   if (facts.lastCommitAuthor) repoEntity.lastCommitAuthor = facts.lastCommitAuthor;
   entities.push(repoEntity);
 
-  const shared = (record: EntityRecord) => {
-    if (written.has(record._key)) return;
-    written.add(record._key);
-    entities.push(record);
+  const shared = (entity: EntityRecord) => {
+    if (!record.shared.has(entity._key)) record.shared.set(entity._key, entity);
+    if (written.has(entity._key)) return;
+    written.add(entity._key);
+    entities.push(entity);
   };
   const edge = (verb: "USES" | "OWNS", from: string, to: string, type: string, props: Record<string, unknown> = {}) => {
     relationships.push({
@@ -141,6 +233,9 @@ async function repoBatch(
   };
 
   // Owners: the CODEOWNERS rule for the whole repository (`*`), else every owner named.
+  for (const location of CODEOWNERS_LOCATIONS) {
+    if (facts.files.includes(location)) stamp(location, await fs.stat(path.join(repo.dir, location)).catch(() => undefined));
+  }
   const codeowners = await codeownersOf(repo.dir, facts.files);
   if (codeowners) {
     const parsed = parseCodeowners(codeowners.text);
@@ -161,7 +256,11 @@ async function repoBatch(
     const full = path.join(repo.dir, file);
     let result: ExtractResult;
     try {
-      const stat = await fs.stat(full);
+      const stat = await fs.stat(full).catch((error: unknown) => {
+        stamp(file, undefined);
+        throw error;
+      });
+      stamp(file, stat);
       if (stat.size > MAX_FILE_BYTES) {
         ctx.warn({ file: `${relative}/${file}`, message: `skipped: larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
         continue;
@@ -178,6 +277,7 @@ async function repoBatch(
           if (!siblings.has(rel)) {
             try {
               // synchronous: extractors are, and a sibling manifest is small
+              stamp(rel, statSync(path.join(repo.dir, rel), { throwIfNoEntry: false }));
               siblings.set(rel, readFileSync(path.join(repo.dir, rel), "utf8"));
             } catch {
               siblings.set(rel, undefined);
@@ -276,5 +376,5 @@ async function repoBatch(
   }
   if (terraformVersion) repoEntity.terraformVersion = terraformVersion;
   if (terraformProviders.length > 0) repoEntity.terraformProviders = [...new Set(terraformProviders)].sort();
-  return { entities, relationships };
+  return { batch: { entities, relationships }, record };
 }

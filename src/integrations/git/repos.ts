@@ -117,6 +117,8 @@ export interface RepoFacts {
   lastCommitOn?: number;
   lastCommitAuthor?: string;
   commitsLast90Days: number;
+  /** the oldest of those commits (epoch ms) */
+  oldestRecentCommitOn?: number;
   /** the working tree's files, repository-relative, `/`-separated */
   files: string[];
   archived: boolean;
@@ -159,8 +161,13 @@ async function readText(file: string): Promise<string | undefined> {
   }
 }
 
-/** What git says about one repository. Throws when git cannot read it. */
-export async function repoFacts(repo: FoundRepo, now: number): Promise<RepoFacts> {
+/** The cut-off of commitsLast90Days, in epoch seconds (git log --since). */
+export function recentSince(now: number): number {
+  return Math.floor((now - 90 * 86_400_000) / 1000);
+}
+
+/** What git says about one repository (`files`: its working files when already listed). Throws when git cannot read it. */
+export async function repoFacts(repo: FoundRepo, now: number, files?: string[]): Promise<RepoFacts> {
   let gitDir = repo.gitDir;
   const dotGit = await fs.stat(gitDir);
   if (dotGit.isFile()) {
@@ -170,7 +177,7 @@ export async function repoFacts(repo: FoundRepo, now: number): Promise<RepoFacts
   const config = (await readText(path.join(gitDir, "config"))) ?? "";
   const head = (await readText(path.join(gitDir, "HEAD")))?.trim() ?? "";
   const branch = /^ref:\s*refs\/heads\/(.+)$/.exec(head)?.[1];
-  const since = Math.floor((now - 90 * 86_400_000) / 1000);
+  const since = recentSince(now);
   // One command for the history: the last commit, and how many since the cut-off.
   let log = "";
   try {
@@ -190,7 +197,9 @@ export async function repoFacts(repo: FoundRepo, now: number): Promise<RepoFacts
       last = undefined;
     }
   }
-  const files = repo.bare ? [] : await workingFiles(repo.dir);
+  files ??= repo.bare ? [] : await workingFiles(repo.dir);
+  // the window's oldest commit by date (git lists by date, but clocks may disagree)
+  const oldest = recent.length > 0 ? recent.reduce((min, line) => Math.min(min, Number(line.split("\t")[0])), Infinity) * 1000 : undefined;
   const [seconds, author] = last ? last.split("\t") : [];
   const remote = originUrl(config);
   return {
@@ -199,6 +208,7 @@ export async function repoFacts(repo: FoundRepo, now: number): Promise<RepoFacts
     lastCommitOn: seconds ? Number(seconds) * 1000 : undefined,
     lastCommitAuthor: author,
     commitsLast90Days: recent.length,
+    ...(oldest !== undefined && Number.isFinite(oldest) ? { oldestRecentCommitOn: oldest } : {}),
     files,
     archived: /^\s*archived\s*=\s*true\s*$/im.test(config) || files.includes(".archived"),
   };

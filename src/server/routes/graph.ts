@@ -14,6 +14,7 @@ const syncBody = z.strictObject({
   integration: z.string().optional().describe("one integration (git, hosts, ...) with its settings"),
   settings: z.record(z.string(), z.unknown()).optional(),
   all: z.boolean().optional().describe("every instance in the server's dm.config.yaml"),
+  full: z.boolean().optional().describe("read everything again, ignoring what the last run cached (git: unchanged repositories are skipped otherwise)"),
 });
 
 export function graphRoutes(options: { dataDir: string }): Route[] {
@@ -55,7 +56,9 @@ export function graphRoutes(options: { dataDir: string }): Route[] {
         );
         const summaries: SyncSummary[] = [];
         for (const { integration, config } of instances) {
-          summaries.push(await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor, secrets: ctx.secrets }));
+          summaries.push(
+            await runSync(ctx.store, integration, config, { now: ctx.now, cwd: ctx.cwd, actor: ctx.actor, secrets: ctx.secrets, full: b.full === true }),
+          );
         }
         return { runs: summaries };
       },

@@ -366,6 +366,14 @@ export class PostgresDriver implements Driver {
     return ids;
   }
 
+  textIn(column: string): string {
+    return `${column} = ANY(?::text[])`;
+  }
+
+  textList(values: readonly string[]): unknown {
+    return values;
+  }
+
   async upsertMany(
     batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
     options: UpsertOptions,

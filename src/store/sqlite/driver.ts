@@ -268,6 +268,14 @@ export class SqliteDriver implements Driver {
     return JSON.stringify(ids.map(Number));
   }
 
+  textIn(column: string): string {
+    return `${column} IN (SELECT value FROM json_each(?))`;
+  }
+
+  textList(values: readonly string[]): unknown {
+    return JSON.stringify(values);
+  }
+
   async upsertMany(
     batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
     options: UpsertOptions,
