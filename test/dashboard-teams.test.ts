@@ -294,4 +294,22 @@ describe("dashboard teams, search and tables in Chromium", () => {
     expect(blocked).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it("links My items to the team a token stands for (dm token create --owner); a token for nobody has no such link", async () => {
+    const nav = page.getByRole("navigation", { name: "Pages" });
+    expect(await nav.getByRole("link", { name: "My items" }).count()).toBe(0);
+    const created = await t.call("POST", "/api/v1/tokens", { body: { name: "identity-lead", role: "reader", owner: "Identity" } });
+    expect([created.status, created.json.owner]).toEqual([201, "Identity"]);
+    expect((await t.call("GET", "/api/v1/session", { token: created.json.token })).json.owner).toBe("Identity");
+    await page.evaluate((token) => sessionStorage.setItem("dm.token", token), created.json.token);
+    await page.goto(`${t.url}/`);
+    await page.getByTestId("overview").waitFor();
+    await nav.getByRole("link", { name: "My items" }).click();
+    await page.getByTestId("team").waitFor();
+    expect(page.url()).toBe(`${t.url}/teams/Identity`);
+    // the same owner as "identity": counted without case
+    const team = await get("/api/v1/teams/Identity");
+    expect(await text("team-open")).toBe(team.counts.open.toLocaleString("en-US"));
+    await page.evaluate((token) => sessionStorage.setItem("dm.token", token), t.tokens.reader);
+  });
 });

@@ -254,6 +254,7 @@ export const apiToken = z.object({
   lastUsedOn: epochMs.nullable(),
   expiresOn: epochMs.nullable(),
   revokedOn: epochMs.nullable(),
+  owner: z.string().nullable().describe("the person or team the token stands for (the dashboard's My items)"),
 });
 
 export const tokenList = z.object({ tokens: z.array(apiToken.extend({ status: z.string().describe("active, or why it is refused") })) });
@@ -322,6 +323,7 @@ export const session = z.object({
   role: tokenRole,
   expiresOn: epochMs.nullable(),
   oncall: z.boolean().describe("dm oncall sync has run: the On-call page has something to show"),
+  owner: z.string().nullable().describe("the person or team the token stands for: the dashboard links My items to its page"),
 });
 
 export const whoami = session.pick({ name: true, role: true });

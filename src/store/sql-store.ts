@@ -82,6 +82,7 @@ interface TokenRow {
   last_used_on: Int | null;
   expires_on: Int | null;
   revoked_on: Int | null;
+  owner: string | null;
 }
 
 interface SyncRunRow {
@@ -200,7 +201,7 @@ const ENTITY_COLUMNS =
 const RELATIONSHIP_COLUMNS =
   "r.id, r.key, r.type, r.class, r.from_id, r.to_id, f.key AS from_key, t.key AS to_key, r.source, r.props, r.created_on, r.begin_on, r.last_seen_on, r.sync_run, r.deleted, r.version";
 const RELATIONSHIP_FROM = "relationships r JOIN entities f ON f.id = r.from_id JOIN entities t ON t.id = r.to_id";
-const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on";
+const TOKEN_COLUMNS = "id, name, role, hash, created_on, last_used_on, expires_on, revoked_on, owner";
 const SYNC_RUN_COLUMNS = "id, integration, instance, started_on, finished_on, status, counts, error";
 const JOB_RUN_COLUMNS = "id, job, scheduled_for, started_on, finished_on, status, runner, error, details";
 
@@ -252,6 +253,7 @@ function tokenFromRow(row: TokenRow): ApiToken {
     lastUsedOn: numOrNull(row.last_used_on),
     expiresOn: numOrNull(row.expires_on),
     revokedOn: numOrNull(row.revoked_on),
+    owner: row.owner ?? null,
   };
 }
 
@@ -450,8 +452,8 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
   async createApiToken(token: NewApiToken): Promise<ApiToken> {
     try {
       const [row] = await this.driver.all<TokenRow>(
-        `INSERT INTO api_tokens (name, role, hash, created_on, expires_on) VALUES (?, ?, ?, ?, ?) RETURNING ${TOKEN_COLUMNS}`,
-        [token.name, token.role, token.hash, token.createdOn, token.expiresOn],
+        `INSERT INTO api_tokens (name, role, hash, created_on, expires_on, owner) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${TOKEN_COLUMNS}`,
+        [token.name, token.role, token.hash, token.createdOn, token.expiresOn, token.owner ?? null],
       );
       return tokenFromRow(row!);
     } catch (error) {

@@ -135,11 +135,14 @@ export interface ApiToken {
   lastUsedOn: number | null;
   expiresOn: number | null;
   revokedOn: number | null;
+  /** the person or team the token stands for (the dashboard's "My items"), if any */
+  owner: string | null;
 }
 
 export interface NewApiToken {
   name: string;
   role: TokenRole;
+  owner?: string | null;
   /** SHA-256 of the token, hex */
   hash: string;
   createdOn: number;

@@ -76,6 +76,8 @@ export function App() {
     { to: "/", label: "Overview", current: path === "/" || path.startsWith("/campaigns/") },
     { to: "/query", label: "Query", current: path === "/query" },
     ...(session?.oncall || path === "/oncall" ? [{ to: "/oncall", label: "On-call", current: path === "/oncall" }] : []),
+    // a token that stands for a person or team (dm token create --owner): their page is "My items"
+    ...(session?.owner ? [{ to: `/teams/${encodeURIComponent(session.owner)}`, label: "My items", current: path === `/teams/${encodeURIComponent(session.owner)}` }] : []),
   ];
   return (
     <>

@@ -12,6 +12,7 @@ const defineCreate = (token: Command) =>
         .makeOptionMandatory(),
     )
     .option("--expires <lifetime>", "90d, 12w (default: never)")
+    .option("--owner <name>", "the person or team it stands for, as findings name their owner: the dashboard's My items shows theirs")
     .option("--json", "print the token and its record as JSON")
     .addOption(dbOption());
 

@@ -16,17 +16,22 @@ export async function tokenCreateCommand(ctx: CommandContext, options: TokenCrea
   const created = remote
     ? await remote
         .post<{ token: string } & ApiToken>("/api/v1/tokens", {
-          body: { name: options.name, role, ...(options.expires === undefined ? {} : { expires: options.expires }) },
+          body: {
+            name: options.name,
+            role,
+            ...(options.expires === undefined ? {} : { expires: options.expires }),
+            ...(options.owner === undefined ? {} : { owner: options.owner }),
+          },
         })
         .then(({ token, ...info }) => ({ token, info: info as ApiToken }))
-    : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn }, { now, actor: ctx.actor() }), { create: true });
+    : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn, owner: options.owner ?? null }, { now, actor: ctx.actor() }), { create: true });
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ token: created.token, ...created.info })}\n`);
   } else {
     const until = created.info.expiresOn === null ? "never expires" : `expires ${isoDate(created.info.expiresOn)}`;
     ctx.stdout.write(`${created.token}\n`);
     ctx.stderr.write(
-      `${ctx.style.bold(`Token "${created.info.name}" (${role}, ${until})`)}: shown once, only its hash is kept.\n` +
+      `${ctx.style.bold(`Token "${created.info.name}" (${role}, ${until}${created.info.owner === null ? "" : `, for ${created.info.owner}`})`)}: shown once, only its hash is kept.\n` +
         ctx.style.dim(`Use it:  curl -H "Authorization: Bearer $DM_TOKEN" http://127.0.0.1:8080/api/v1/stats\n`),
     );
   }
@@ -51,8 +56,8 @@ export async function tokenListCommand(ctx: CommandContext, options: TokenListFl
     const day = (ms: number | null) => (ms === null ? "" : isoDate(ms));
     ctx.stdout.write(
       renderTable(
-        ["NAME", "ROLE", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
-        tokens.map((t) => [t.name, t.role, statusOf(t, now), day(t.createdOn), day(t.lastUsedOn), day(t.expiresOn)]),
+        ["NAME", "ROLE", "OWNER", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
+        tokens.map((t) => [t.name, t.role, t.owner ?? "", statusOf(t, now), day(t.createdOn), day(t.lastUsedOn), day(t.expiresOn)]),
         ctx.style,
       ),
     );

@@ -57,9 +57,16 @@ export interface CreatedToken {
   info: ApiToken;
 }
 
+/** `--owner`: a person's or team's name as findings carry it (trimmed; empty is none). */
+function ownerOfToken(owner: string | null | undefined): string | null {
+  const value = owner?.trim() ?? "";
+  if (value.length > 200) throw new InputError("--owner: at most 200 characters (a person's or team's name as findings carry it)");
+  return value === "" ? null : value;
+}
+
 export async function createToken(
   store: GraphStore,
-  input: { name: string; role: TokenRole; expiresOn?: number | null },
+  input: { name: string; role: TokenRole; expiresOn?: number | null; owner?: string | null },
   options: { now: number; actor: string },
 ): Promise<CreatedToken> {
   const name = assertTokenName(input.name);
@@ -72,13 +79,14 @@ export async function createToken(
     hash: hashToken(token),
     createdOn: options.now,
     expiresOn: input.expiresOn ?? null,
+    owner: ownerOfToken(input.owner),
   });
   await store.audit({
     at: options.now,
     actor: options.actor,
     action: "token.create",
     subject: name,
-    details: { role, expiresOn: info.expiresOn },
+    details: { role, expiresOn: info.expiresOn, ...(info.owner === null ? {} : { owner: info.owner }) },
   });
   return { token, info };
 }

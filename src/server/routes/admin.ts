@@ -17,6 +17,7 @@ const tokenBody = z.strictObject({
   name: z.string().min(1),
   role: z.enum(TOKEN_ROLES),
   expires: z.string().optional().describe("lifetime: 90d, 12w (default: never)"),
+  owner: z.string().max(200).optional().describe("the person or team the token stands for (the dashboard's My items)"),
 });
 
 export const adminRoutes: Route[] = [
@@ -55,7 +56,7 @@ export const adminRoutes: Route[] = [
     async handle(ctx) {
       const b = ctx.body;
       const expiresOn = b.expires === undefined ? null : parseExpiry(b.expires, ctx.now);
-      const created = await createToken(ctx.store, { name: b.name, role: b.role, expiresOn }, { now: ctx.now, actor: ctx.actor });
+      const created = await createToken(ctx.store, { name: b.name, role: b.role, expiresOn, owner: b.owner ?? null }, { now: ctx.now, actor: ctx.actor });
       return { token: created.token, ...created.info };
     },
   }),

@@ -27,7 +27,7 @@ export const dashboardRoutes: Route[] = [
     async handle(ctx) {
       // the sync runs table is small: on-call is "set up" once dm oncall sync has run
       const oncall = (await ctx.store.latestSyncRuns()).some((r) => r.integration === "oncall");
-      return { name: ctx.token!.name, role: ctx.token!.role, expiresOn: ctx.token!.expiresOn, oncall };
+      return { name: ctx.token!.name, role: ctx.token!.role, expiresOn: ctx.token!.expiresOn, oncall, owner: ctx.token!.owner };
     },
   }),
   defineRoute({

@@ -242,4 +242,13 @@ CREATE TABLE drill_runs (
 CREATE INDEX drill_runs_started ON drill_runs (started_on);
 `,
   },
+  {
+    version: 8,
+    name: "token owners",
+    // a token may stand for a person or a team (dm token create --owner): the
+    // dashboard's "My items" is that owner's page
+    sql: `
+ALTER TABLE api_tokens ADD COLUMN owner TEXT;
+`,
+  },
 ];
