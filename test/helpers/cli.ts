@@ -9,6 +9,8 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** the questions asked, in order (with `answers`) */
+  asked?: string[];
 }
 
 /** A fresh temporary directory, removed by the caller's afterAll/afterEach if wanted. */
@@ -32,6 +34,7 @@ export async function dm(
   let stdout = "";
   let stderr = "";
   const home = options.env?.HOME ?? tempDir("dm-home-");
+  const prompter = options.answers ? scriptedPrompter(options.answers) : undefined;
   const code = await runCli(args, {
     stdout: {
       write: (s: string) => {
@@ -49,7 +52,7 @@ export async function dm(
     env: { HOME: home, DM_USER: "tester@example.com", ...options.env },
     cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? Date.UTC(2026, 10, 23, 12),
-    prompter: options.answers ? scriptedPrompter(options.answers) : undefined,
+    prompter,
   });
-  return { code, stdout, stderr };
+  return prompter ? { code, stdout, stderr, asked: prompter.asked } : { code, stdout, stderr };
 }
