@@ -56,3 +56,39 @@ export async function dm(
   });
   return prompter ? { code, stdout, stderr, asked: prompter.asked } : { code, stdout, stderr };
 }
+
+/** A printed command line as argv (after its leading `dm`): words, "double" and 'single' quotes, as a POSIX shell reads them. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let text = "";
+      for (i++; line[i] !== '"'; i++) text += line[i] === "\\" ? line[++i] : line[i];
+      word = (word ?? "") + text;
+    } else if (c === "\\") {
+      word = (word ?? "") + line[++i];
+    } else word = (word ?? "") + c;
+  }
+  if (word !== undefined) words.push(word);
+  if (words[0] !== "dm") throw new Error(`not a dm command: ${line}`);
+  return words.slice(1);
+}
+
+/** The `dm ...` command a line of output suggests, from its "dm " on, with placeholders like <pull request URL> filled in. */
+export function hintedCommand(output: string, marker: string, fill: Record<string, string> = {}): string[] {
+  const line = output.split("\n").find((l) => l.includes(marker));
+  if (line === undefined) throw new Error(`no line with ${JSON.stringify(marker)} in:\n${output}`);
+  let command = line.slice(line.indexOf("dm ", line.indexOf(marker)));
+  for (const [placeholder, value] of Object.entries(fill)) command = command.replaceAll(placeholder, value);
+  if (/<[^>]+>/.test(command)) throw new Error(`a placeholder is left in: ${command}`);
+  return shellWords(command.trim());
+}

@@ -5,6 +5,7 @@ const define = (program: Command) =>
   program
     .command("close")
     .description("Close the findings of a maintenance item: done, opened in error, or risk accepted until a date")
+    .argument("[maintenance-id]", "the item (or --id)")
     .option("--id <maintenance-id>", "the item (8 hex digits, as dm open printed)")
     .option("-q, --query <j1ql>", "only these: the item's findings, or (with --id) assets, standing for the item's finding on each")
     .option("-r, --reason <reason>", "COMPLETE, ERROR or RISK_ACCEPTED")
@@ -28,12 +29,13 @@ Examples:
   dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 \\
            --query "Find deferred_maintenance with entityName='payments'" --yes
   dm close --id 9c3e21a0 --reason RISK_ACCEPTED --link https://wiki.example.com/adr/17 --until 90d --yes
-  dm close --id 9c3e21a0 --reason ERROR --yes`,
+  dm close --id 9c3e21a0 --reason ERROR --yes
+  dm close 9c3e21a0 --reason ERROR --yes          (the id as an argument works too)`,
     );
 
 /** What `dm close` parses from its flags. */
 export type CloseFlags = FlagsOf<typeof define>;
 
 export const closeRegistration: Registration = (program, ctx) => {
-  define(program).action(async (o) => run((await import("./close.js")).closeCommand, ctx, o));
+  define(program).action(async (id, o) => run((await import("./close.js")).closeCommand, ctx, id === undefined ? o : { ...o, idArgument: id }));
 };

@@ -12,10 +12,18 @@ import type { CommandContext } from "../context.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 import type { CloseFlags } from "./close.command.js";
 
-export type CloseOptions = CloseFlags;
+export interface CloseOptions extends CloseFlags {
+  /** the item's id given as the argument (`dm close 9c3e21a0`) */
+  idArgument?: string;
+}
 
-export async function closeCommand(ctx: CommandContext, options: CloseOptions): Promise<CloseResult | undefined> {
+export async function closeCommand(ctx: CommandContext, given: CloseOptions): Promise<CloseResult | undefined> {
   const now = ctx.now();
+  const { idArgument, ...flags } = given;
+  if (idArgument !== undefined && flags.id !== undefined && idArgument !== flags.id) {
+    throw new InputError(`two ids: ${idArgument} (the argument) and --id ${flags.id}; give one`);
+  }
+  const options: CloseFlags = { ...flags, ...(idArgument === undefined ? {} : { id: flags.id ?? idArgument }) };
   if (options.id === undefined && options.query === undefined) {
     throw new InputError("say what to close: --id MID, --query Q, or both", {
       details: ["  dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 --yes"],
