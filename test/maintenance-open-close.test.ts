@@ -304,7 +304,7 @@ describe("dm close", () => {
   const refusals: [string, string[], RegExp][] = [
     ["no --id and no --query", ["--reason", "ERROR"], /--id MID, --query Q, or both/],
     ["a malformed id", ["--id", "xyz", "--reason", "ERROR"], /not a maintenance id/],
-    ["an unknown id", ["--id", "00000000", "--reason", "ERROR"], /no open findings match item 00000000/],
+    ["an unknown id", ["--id", "00000000", "--reason", "ERROR"], /no maintenance item 00000000/],
     ["an unknown reason", ["--reason", "DONE"], /not a close reason/],
     ["no reason off a terminal", [], /missing --reason/],
     ["COMPLETE without --link", ["--reason", "COMPLETE"], /COMPLETE needs --link/],

@@ -8,6 +8,7 @@ import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/findi
 import { assertSelectionQuery, linkProblem, previewNames } from "../../core/maintenance/open.js";
 import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 import type { CloseFlags } from "./close.command.js";
@@ -45,6 +46,9 @@ export async function closeCommand(ctx: CommandContext, given: CloseOptions): Pr
   }
 
   return withBackend(ctx, options.db, async (b) => {
+    if (options.id !== undefined && (await b.loadFindings(now, { maintenanceId: options.id })).length === 0) {
+      throw await unknownItemError(b, options.id, now, "`dm list` and `dm stats` show the ids of the items.");
+    }
     let confirmed = !!options.yes;
     const actor = await b.actor();
     const input = (): CloseInput => ({

@@ -13,6 +13,7 @@ import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
+import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
 
 // ------------------------------------------------------------------ the checkout
@@ -76,7 +77,7 @@ export async function resolveRepo(
   if (name !== undefined) {
     const repo = await backend.findRepo({ name, now });
     if (!repo) {
-      throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph`, {
+      throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph${await repoGuess(backend, name, now)}`, {
         details: [
           `Names come from the repos' name property: dm query "Find CodeRepo" lists them (a _key works too).`,
           "Import or sync it first if it is missing.",
@@ -94,7 +95,7 @@ export async function resolveRepo(
   const repo = await backend.findRepo({ remoteUrl: checkout.remoteUrl, dirName: checkout.dirName, now });
   if (!repo) {
     const shown = checkout.remoteUrl ? `${checkout.dirName} (${safeRemote(checkout.remoteUrl)})` : checkout.dirName;
-    throw new NotFoundError(`no repository named ${shown} in the graph; import or sync it, or use --repo`, {
+    throw new NotFoundError(`no repository named ${shown} in the graph${await repoGuess(backend, checkout.dirName, now)}; import or sync it, or use --repo`, {
       details: [`  ${command} --repo NAME   (dm query "Find CodeRepo" lists the names)`],
     });
   }
@@ -225,7 +226,9 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
   const out = await withBackend(ctx, options.db, async (b): Promise<ReportOutput> => {
     actor = options.mine ? await b.actor() : undefined;
     if (options.owner !== undefined) {
-      return { ...(await b.ownerReport(options.owner, { now, mine: actor })), ...(actor ? { actor } : {}) };
+      const report = await b.ownerReport(options.owner, { now, mine: actor });
+      if (report.findings.length === 0) await assertKnownOwner(b, options.owner, now);
+      return { ...report, ...(actor ? { actor } : {}) };
     }
     // --mine alone, outside a checkout: only what I opened.
     if (options.repo === undefined && actor !== undefined && !gitCheckout(ctx.cwd)) {

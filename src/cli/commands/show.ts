@@ -4,8 +4,9 @@ import { formatDue, isoDate } from "../../core/maintenance/due.js";
 import { type Finding, MAINTENANCE_ID } from "../../core/maintenance/finding.js";
 import { byDue, isOverdue } from "../../core/maintenance/report.js";
 import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
-import { InputError, NotFoundError } from "../../shared/errors.js";
+import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import { type CommandContext, withStore } from "../context.js";
 import { formatCell, renderTable } from "../output.js";
 import { plural } from "./report.js";
@@ -49,12 +50,13 @@ export async function showCommand(ctx: CommandContext, options: ShowOptions): Pr
   const id = options.id;
   const now = ctx.now();
   if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options);
-  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, { maintenanceId: id }));
-  if (findings.length === 0) {
-    throw new NotFoundError(`no maintenance item ${id}`, {
-      details: ["`dm list` and `dm stats` show the ids of the items; an asset whose name looks like an id: give its key."],
-    });
-  }
+  const findings = await withBackend(ctx, options.db, async (b) => {
+    const found = await b.loadFindings(now, { maintenanceId: id });
+    if (found.length === 0) {
+      throw await unknownItemError(b, id, now, "`dm list` and `dm stats` show the ids of the items; an asset whose name looks like an id: give its key.");
+    }
+    return found;
+  });
   const { burndown: _series, ...stats } = statsOf(findings, now);
   // Item-level text from the finding that describes it best (normally all the same).
   const about = findings.find((f) => f.description) ?? findings[0]!;

@@ -2,8 +2,8 @@
 import { DAY_MS, isoDate } from "../../core/maintenance/due.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
 import { type BurndownPoint, type ItemStats, itemStats, PACE_WINDOW_DAYS, statsOf } from "../../core/maintenance/stats.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
 import { renderTable, type Style } from "../output.js";
 import { plural } from "./report.js";
@@ -132,11 +132,12 @@ function detailText(x: ItemStats, now: number, style: Style): string {
 export async function statsCommand(ctx: CommandContext, options: StatsOptions): Promise<ItemStats | ItemStats[]> {
   const id = options.id === undefined ? undefined : assertMaintenanceId(options.id);
   const now = ctx.now();
-  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, id === undefined ? {} : { maintenanceId: id }));
+  const findings = await withBackend(ctx, options.db, async (b) => {
+    const found = await b.loadFindings(now, id === undefined ? {} : { maintenanceId: id });
+    if (id !== undefined && found.length === 0) throw await unknownItemError(b, id, now, "`dm stats` without an id lists the items.");
+    return found;
+  });
   if (id !== undefined) {
-    if (findings.length === 0) {
-      throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm stats` without an id lists the items."] });
-    }
     const one = statsOf(findings, now);
     ctx.stdout.write(options.json ? `${JSON.stringify(one, null, 2)}\n` : detailText(one, now, ctx.style));
     return one;
