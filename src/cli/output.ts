@@ -66,13 +66,21 @@ export function renderTable(headers: string[], rows: string[][], style: Style, m
 }
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with '. */
+/** `1 finding`, `2 findings` (`many` for irregular plurals: entity, entities). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function csvCell(value: unknown): string {
+  // a list of plain values (classes, tags) reads as `CodeRepo;Service`; other objects as JSON
   let text =
     value === null || value === undefined
       ? ""
-      : typeof value === "object"
-        ? JSON.stringify(value)
-        : String(value);
+      : Array.isArray(value) && value.every((v) => v === null || typeof v !== "object")
+        ? value.map((v) => (v === null ? "" : String(v))).join(";")
+        : typeof value === "object"
+          ? JSON.stringify(value)
+          : String(value);
   if (/^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?$/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

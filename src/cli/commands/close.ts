@@ -11,6 +11,7 @@ import { withBackend } from "../backend.js";
 import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
+import { plural } from "./report.js";
 import type { CloseFlags } from "./close.command.js";
 
 export interface CloseOptions extends CloseFlags {
@@ -94,7 +95,7 @@ export async function closeCommand(ctx: CommandContext, given: CloseOptions): Pr
     const result = await b.close({ ...input(), dryRun: !!options.dryRun || refuse });
     if (refuse) {
       throw new InputError(REFUSE_WITHOUT_YES, {
-        details: [`It would close ${result.closed} findings.`, "Add --yes to close them, or --dry-run to list them."],
+        details: [`It would close ${plural(result.closed, "finding")}.`, "Add --yes to close them, or --dry-run to list them."],
       });
     }
     if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);

@@ -22,7 +22,7 @@ import { renderTable } from "../output.js";
 import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
 import { printExplanation, printRun } from "./rules.js";
-import { reportCommand, shellArg } from "./report.js";
+import { plural, reportCommand, shellArg } from "./report.js";
 import { statsCommand } from "./stats.js";
 import type { DemoFlags } from "./demo.command.js";
 
@@ -160,7 +160,7 @@ async function demoVulnerabilities(ctx: CommandContext, db: string, osvDb: strin
       ),
     );
     ctx.stdout.write(
-      `${result.instances} package uses checked: ${result.open.length} findings open, each due by its severity's SLA (high: 30 days); they close by themselves when a sync sees the fix.\n`,
+      `${plural(result.instances, "package use")} checked: ${plural(result.open.length, "finding")} open, each due by its severity's SLA (high: 30 days); they close by themselves when a sync sees the fix.\n`,
     );
   } finally {
     advisories.close();

@@ -126,7 +126,7 @@ export function printResult(ctx: CommandContext, result: QueryResult, format: "t
         ? "entity"
         : "entities"
       : result.type === "tree"
-        ? `vertices, ${result.data.edges.length} edges`
+        ? `${count === 1 ? "vertex" : "vertices"}, ${result.data.edges.length} ${result.data.edges.length === 1 ? "edge" : "edges"}`
         : count === 1
           ? "row"
           : "rows";

@@ -12,7 +12,7 @@ import { j1qlString } from "../../query/quote.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { renderTable, type Style } from "../output.js";
+import { plural, renderTable, type Style } from "../output.js";
 import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
 
@@ -141,9 +141,7 @@ export function closeHint(
   return `dm close --id ${id}${scope} ${tail}`;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural };
 
 function dueCell(f: { dueDate: number }, now: number, style: Style): string {
   const text = formatDue(f.dueDate, now);
