@@ -364,7 +364,7 @@ describe("dm close", () => {
     expect(JSON.parse(early.stdout)).toMatchObject({ reopened: 0 });
     const late = await dm(["reconcile", "--db", db], { now: NOW + 11 * DAY });
     expect(late.code).toBe(0);
-    expect(late.stdout).toBe("Reconciled 0 tracked items: opened 0 · closed 0 · reopened 1\n1 expired risk acceptance reopened.\n");
+    expect(late.stdout).toBe(`Reconciled 0 tracked items: opened 0 · closed 0 · reopened 1\n1 expired risk acceptance reopened.\nReopened:\n  ${mid}  foo\n`);
     const [foo] = await findings("entityName = 'foo'");
     // the SLA clock stood still for the 10 days accepted (not the 11 until reconcile ran), then resumes
     expect(foo).toMatchObject({ closed: false, status: "open", reopenedOn: NOW + 11 * DAY, pausedMs: 10 * DAY });
@@ -385,12 +385,27 @@ describe("dm reconcile with a tracked item", () => {
     const change = writeJson("change.json", { entities: [repo("payments", "1.5"), repo("bar", "0.12")], relationships: [] });
     expect((await dm(["import", change, "--db", db])).code).toBe(0);
 
+    const dry = await dm(["reconcile", "--db", db, "--dry-run"], { now: NOW + DAY });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(
+      "Would reconcile 1 tracked item: open 1 · close 1 · reopen 0 (dry run: nothing written)\n" +
+        `  ${mid}  Upgrade Terraform to 1.x: 3 match · would open 1 · would close 1\n` +
+        `Would close:\n  ${mid}  payments\nWould open:\n  ${mid}  bar\n`,
+    );
+    expect((await findings("entityName = 'payments'"))[0]).toMatchObject({ closed: false });
+    expect(await findings("entityName = 'bar'")).toEqual([]);
+    expect((await auditLog()).filter((e) => e.action === "reconcile")).toEqual([]);
+
     const r = await dm(["reconcile", "--db", db, "--json"], { now: NOW + DAY });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ reopened: 0, closed: 1, opened: 1, items: 1, errors: [] });
     expect(json.perItem).toEqual([{ maintenanceId: mid, shortDescription: "Upgrade Terraform to 1.x", matched: 3, opened: 1, closed: 1, notClosed: 0 }]);
+    expect(json.changes).toEqual([
+      { action: "closed", maintenanceId: mid, entityKey: "repo:payments", entityName: "payments" },
+      { action: "opened", maintenanceId: mid, entityKey: "repo:bar", entityName: "bar" },
+    ]);
 
     const [payments] = await findings("entityName = 'payments'");
     expect(payments).toMatchObject({ closed: true, closeReason: "COMPLETE", closedBy: "dm", closedOn: NOW + DAY, evidence: "no longer matched the query on 2026-11-24" });
