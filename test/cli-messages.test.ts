@@ -33,7 +33,7 @@ describe("integration settings", () => {
     expect(missing.stderr).toContain("integrations[0].path is required: the folder that holds your clones");
     fs.writeFileSync(path.join(dir, "dm.config.yaml"), "integrations:\n  - id: git\n    path: 3\n");
     const wrong = await dm(["sync", "--all", "--db", path.join(dir, "dm.db")], { cwd: dir });
-    expect(wrong.stderr).toContain("integrations[0].path expected a string, not a number");
+    expect(wrong.stderr).toContain("integrations[0].path: expected a string, not a number");
   });
   it("dm sync --help lists every integration", async () => {
     const r = await dm(["sync", "--help"]);

@@ -1,4 +1,22 @@
 /** Human output: tables, CSV, colours (only on a TTY and never with NO_COLOR). */
+import { InputError } from "../shared/errors.js";
+
+export type OutputFormat = "table" | "json" | "csv";
+
+/**
+ * The format a command prints in, from `--format` and `--json` (one
+ * spelling each, accepted everywhere output is structured): `--json` is
+ * `--format json`; the two disagreeing is refused.
+ */
+export function outputFormat(options: { json?: boolean; format?: string }, allowed: readonly OutputFormat[] = ["table", "json"]): OutputFormat {
+  // a `--format` that defaults to table cannot tell a typed "table" from none: --json then wins
+  const format = options.json && (options.format === undefined || options.format === "table") ? "json" : (options.format ?? "table");
+  if (options.json && format !== "json") throw new InputError(`--json and --format ${format} disagree: give one of them`);
+  if (!(allowed as readonly string[]).includes(format)) {
+    throw new InputError(`--format ${format} is not available here; use ${allowed.join(", ")}`);
+  }
+  return format as OutputFormat;
+}
 
 export interface Out {
   write(text: string): void;

@@ -10,6 +10,7 @@ import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 import { plural } from "./report.js";
 import type { CloseFlags } from "./close.command.js";
@@ -25,6 +26,7 @@ export async function closeCommand(ctx: CommandContext, given: CloseOptions): Pr
   if (idArgument !== undefined && flags.id !== undefined && idArgument !== flags.id) {
     throw new InputError(`two ids: ${idArgument} (the argument) and --id ${flags.id}; give one`);
   }
+  const json = outputFormat(flags) === "json";
   const options: CloseFlags = { ...flags, ...(idArgument === undefined ? {} : { id: flags.id ?? idArgument }) };
   if (options.id === undefined && options.query === undefined) {
     throw new InputError("say what to close: --id MID, --query Q, or both", {
@@ -98,7 +100,7 @@ export async function closeCommand(ctx: CommandContext, given: CloseOptions): Pr
         details: [`It would close ${plural(result.closed, "finding")}.`, "Add --yes to close them, or --dry-run to list them."],
       });
     }
-    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    if (json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
     else print(ctx, result, options.id, until);
     return result;
   });

@@ -8,6 +8,7 @@ const define = (program: Command) =>
     .addOption(new Option("--overdue [days]", "only overdue findings; with DAYS, overdue by more than that many whole days (30: 31 days overdue or more; 7, 7d, 2w)"))
     .option("--id <maintenanceId>", "only this maintenance item")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .option("--json", "print JSON (the same as --format json)")
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -16,6 +16,7 @@ const define = (program: Command) =>
     .option("--dry-run", "check everything and list what would be opened; write nothing")
     .option("-y, --yes", "write without asking (required when not on a terminal)")
     .option("--json", "print the result as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

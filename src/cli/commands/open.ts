@@ -18,6 +18,7 @@ import { dataDir } from "../../shared/config.js";
 import { DmError, InputError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import type { Prompter } from "../prompt.js";
 import type { OpenFlags } from "./open.command.js";
 import { plural } from "./report.js";
@@ -98,6 +99,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
   let { query, short, description, link } = options;
   let track = !!options.track;
   let dueIn: number | undefined;
+  const json = outputFormat(options) === "json";
 
   // What the flags say is checked before any question or database work.
   if (short !== undefined) {
@@ -217,7 +219,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
       });
     }
     if (twins.length > 0 && (options.yes || options.dryRun)) for (const line of sameTitleWarning(short!, twins)) ctx.stderr.write(`${line}\n`);
-    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    if (json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
     else print(ctx, result, track);
     return result;
   });

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -7,6 +7,7 @@ const define = (program: Command) =>
     .description("Reopen expired risk acceptances and bring tracked items in step with their queries")
     .option("--dry-run", "work out and list what it would reopen, close and open; write nothing")
     .option("--json", "print the counts and every change as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -2,12 +2,14 @@ import type { ReconcileResult } from "../../core/maintenance/reconcile.js";
 import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import type { ReconcileFlags } from "./reconcile.command.js";
 
 export type ReconcileCommandOptions = ReconcileFlags;
 
 export async function reconcileCommand(ctx: CommandContext, options: ReconcileCommandOptions): Promise<ReconcileResult> {
   const now = ctx.now();
+  const json = outputFormat(options) === "json";
   const result = await withBackend(ctx, options.db, async (b) => {
     if (options.dryRun && b.remote) {
       throw new InputError(`--dry-run is not supported on a dm server (${b.remote}) yet`, { details: ["Run it against the database with --db."] });
@@ -17,7 +19,7 @@ export async function reconcileCommand(ctx: CommandContext, options: ReconcileCo
   for (const e of result.errors) {
     ctx.stderr.write(`${ctx.style.yellow("warning:")} item ${e.maintenanceId} left as it is: ${e.message}\n`);
   }
-  if (options.json) {
+  if (json) {
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return result;
   }

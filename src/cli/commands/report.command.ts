@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -9,6 +9,7 @@ const define = (program: Command) =>
     .option("--owner <team>", "the open findings of everything this team or person owns (any case; an unknown owner is refused)")
     .option("--mine", "also the items you opened (DM_USER, else git user.email), wherever they are")
     .option("--json", "print the report as JSON")
+    .addOption(formatOption(["table", "json", "csv"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

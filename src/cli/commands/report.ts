@@ -5,14 +5,14 @@
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { formatDue } from "../../core/maintenance/due.js";
+import { DAY_MS, formatDue } from "../../core/maintenance/due.js";
 import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
 import { type FindingReport, isOverdue, type MineItem, type RepoRef } from "../../core/maintenance/report.js";
 import { j1qlString } from "../../query/quote.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { plural, renderTable, type Style } from "../output.js";
+import { outputFormat, plural, renderCsv, renderTable, type Style } from "../output.js";
 import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
 
@@ -219,6 +219,7 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
   if (options.repo !== undefined && options.owner !== undefined) {
     throw new InputError("--repo and --owner pick different things: use one of them");
   }
+  const format = outputFormat(options, ["table", "json", "csv"]);
   const now = ctx.now();
   let actor: string | undefined;
   const out = await withBackend(ctx, options.db, async (b): Promise<ReportOutput> => {
@@ -236,8 +237,29 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
     return { ...(await b.repoReport(repo, { now, mine: actor })), ...(actor ? { actor } : {}) };
   });
 
-  if (options.json) {
+  if (format === "json") {
     ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  }
+  if (format === "csv") {
+    // one row per open finding (the items I opened, --mine, are in --json)
+    ctx.stdout.write(
+      renderCsv(
+        ["maintenanceId", "item", "entity", "entityType", "entityKey", "via", "owner", "dueDate", "overdue", "webLink"],
+        out.findings.map((f) => [
+          f.maintenanceId,
+          f.shortDescription,
+          f.entityName,
+          f.entityType,
+          f.entityKey,
+          f.via?.name ?? "",
+          f.owner ?? "",
+          f.dueDate > 0 ? new Date(f.dueDate).toISOString() : "",
+          isOverdue(f, now) ? Math.floor((now - f.dueDate) / DAY_MS) : "",
+          f.webLink,
+        ]),
+      ),
+    );
     return out;
   }
   const s = ctx.style;

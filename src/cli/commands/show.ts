@@ -8,7 +8,7 @@ import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import { unknownItemError } from "../suggestions.js";
 import { type CommandContext, withStore } from "../context.js";
-import { formatCell, renderTable } from "../output.js";
+import { formatCell, outputFormat, renderTable } from "../output.js";
 import { plural } from "./report.js";
 import { rulesSetup } from "./rules.js";
 import { daysText, forecastText, percent } from "./stats.js";
@@ -49,6 +49,7 @@ function order(findings: Finding[]): Finding[] {
 export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult | EntityView> {
   const id = options.id;
   const now = ctx.now();
+  outputFormat(options);
   if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options);
   const findings = await withBackend(ctx, options.db, async (b) => {
     const found = await b.loadFindings(now, { maintenanceId: id });
@@ -73,7 +74,7 @@ export async function showCommand(ctx: CommandContext, options: ShowOptions): Pr
     stats,
     findings: order(findings),
   };
-  if (options.json) {
+  if (outputFormat(options) === "json") {
     ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
@@ -143,7 +144,7 @@ async function showEntity(ctx: CommandContext, options: ShowOptions): Promise<En
   const setup = rulesSetup(ctx);
   const now = ctx.now();
   const view = await withStore(ctx, options.db, (store) => viewEntity(store, options.id, { now, deploymentModels: setup.deploymentModels }));
-  if (options.json) {
+  if (outputFormat(options) === "json") {
     ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     return view;
   }

@@ -18,7 +18,7 @@ import { CheckFailedError, ExternalServiceError, InputError } from "../../shared
 import { packageVersion } from "../../shared/version.js";
 import { outputPath, writeAtomically } from "../files.js";
 import { type CommandContext, withStore } from "../context.js";
-import { renderTable } from "../output.js";
+import { outputFormat, renderTable } from "../output.js";
 import { progressReporter } from "../progress.js";
 import { plural, shellArg } from "./report.js";
 import type { VulnsDbImportFlags, VulnsDbStatusFlags, VulnsScanFlags } from "./vulns.command.js";
@@ -321,7 +321,9 @@ export function vulnCloseHint(f: Pick<VulnFindingSummary, "maintenanceId" | "ent
   return `dm close --id ${f.maintenanceId} --query ${shellArg(`Find * with _key=${j1qlString(f.entityKey)}`)} --reason COMPLETE --link <pull request URL>`;
 }
 
-export async function vulnsScanCommand(ctx: CommandContext, options: ScanOptions): Promise<PathScanResult | GraphScanResult> {
+export async function vulnsScanCommand(ctx: CommandContext, given: ScanOptions): Promise<PathScanResult | GraphScanResult> {
+  // --json is --format json
+  const options: ScanOptions = given.json ? { ...given, format: outputFormat(given, ["json"]) as "json" } : given;
   if (options.path !== undefined) return scanPathCommand(ctx, { ...options, path: options.path });
   return scanGraphCommand(ctx, options);
 }

@@ -45,12 +45,7 @@ export function settingsError(
       details: ["Check the spelling against docs/integrations.md: an unknown setting is refused rather than ignored."],
     });
   }
-  return new InputError(`${where}.${at || "(settings)"}${issueSeparator(issue)}${issueText(issue, schema, settings)}`);
-}
-
-/** "path is required" reads without a colon; other messages follow one. */
-function issueSeparator(issue: z.core.$ZodIssue): string {
-  return issue.code === "invalid_type" ? " " : ": ";
+  return new InputError(`${where}.${at || "(settings)"}${issueText(issue, schema, settings)}`);
 }
 
 /** What a setting is for (its schema's `.describe()`), when the integration says. */
@@ -65,22 +60,23 @@ function settingDescription(schema: unknown, key: string): string | undefined {
 }
 
 /**
- * A zod issue in words a person acts on: a setting that is missing is
- * "required" (with what it is for), a value of the wrong type says what is
- * expected; zod's own message otherwise (the schemas write theirs).
+ * A zod issue in words a person acts on, to follow the setting's name: a
+ * setting that is missing " is required" (with what it is for), a value of
+ * the wrong type ": expected a string, not a number"; else ": " and zod's
+ * own message (the schemas write theirs).
  */
 export function issueText(issue: z.core.$ZodIssue, schema: unknown, settings: Record<string, unknown>): string {
   const key = issue.path.length === 1 ? String(issue.path[0]) : undefined;
   if (issue.code === "invalid_type") {
     if (key !== undefined && settings[key] === undefined) {
       const what = settingDescription(schema, key);
-      return `is required${what ? `: ${what}` : ""}`;
+      return ` is required${what ? `: ${what}` : ""}`;
     }
     const given = key === undefined ? undefined : settings[key];
     const kind = Array.isArray(given) ? "a list" : given === null ? "null" : `a ${typeof given}`;
-    return `expected ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${kind}`;
+    return `: expected ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${kind}`;
   }
-  return issue.message;
+  return `: ${issue.message}`;
 }
 
 export function findConfigFile(cwd: string, dataDir: string): string | undefined {
@@ -172,7 +168,7 @@ export function instancesFor(
     const message =
       issue.code === "unrecognized_keys"
         ? `: not a setting of the ${integration.id} integration`
-        : `${issueSeparator(issue)}${issueText(issue, integration.configSchema, request.settings)}`;
+        : issueText(issue, integration.configSchema, request.settings);
     throw new InputError(`${names.command} ${integration.id}: ${key ? names.setting(key) : "the settings"}${message}`, {
       details: Object.keys(request.settings).length === 0 ? [`Or configure it in dm.config.yaml (docs/integrations.md, "${integration.id}").`] : [],
     });
