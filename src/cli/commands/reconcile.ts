@@ -14,7 +14,7 @@ export async function reconcileCommand(ctx: CommandContext, options: ReconcileCo
     if (options.dryRun && b.remote) {
       throw new InputError(`--dry-run is not supported on a dm server (${b.remote}) yet`, { details: ["Run it against the database with --db."] });
     }
-    return b.reconcile({ now, actor: "dm", ranBy: await b.actor(), ...(options.dryRun ? { dryRun: true } : {}) });
+    return b.reconcile({ now, actor: "dm", ranBy: await b.actor(), listChanges: true, ...(options.dryRun ? { dryRun: true } : {}) });
   });
   for (const e of result.errors) {
     ctx.stderr.write(`${ctx.style.yellow("warning:")} item ${e.maintenanceId} left as it is: ${e.message}\n`);

@@ -72,7 +72,7 @@ describe.each(BACKENDS)("reconcile on %s", (backend) => {
 
   it("does nothing (but records the run) when there is nothing to do", async () => {
     const result = await reconcile(store, { now: NOW });
-    expect(result).toEqual({ reopened: 0, closed: 0, opened: 0, items: 0, perItem: [], errors: [], changes: [] });
+    expect(result).toEqual({ reopened: 0, closed: 0, opened: 0, items: 0, perItem: [], errors: [] });
     const [entry] = await store.auditLog({ limit: 1 });
     expect(entry).toMatchObject({ actor: "dm", action: "reconcile", details: { items: 0, reopened: 0, closed: 0, opened: 0 } });
   });

@@ -38,6 +38,8 @@ export interface ReconcileOptions {
   ranBy?: string;
   /** work everything out and report it; write nothing (no audit entry either) */
   dryRun?: boolean;
+  /** list every finding reopened, closed and opened (`changes`) */
+  listChanges?: boolean;
 }
 
 /** One finding a reconcile reopened, closed or opened (would have, on a dry run). */
@@ -73,8 +75,8 @@ export interface ReconcileResult {
   closingSkipped?: { syncRun: string; status: string };
   /** tracked items whose query could not run (left as they are) */
   errors: { maintenanceId: string; message: string }[];
-  /** every finding reopened, closed or opened, in that order */
-  changes: ReconcileChange[];
+  /** with listChanges: every finding reopened, closed or opened, in that order */
+  changes?: ReconcileChange[];
   /** nothing was written */
   dryRun?: boolean;
 }
@@ -268,7 +270,8 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
       details: { matched: item.matched, opened: item.opened, closed: item.closed, notClosed: item.notClosed },
     });
   }
-  const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors, changes };
+  const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors };
+  if (options.listChanges) result.changes = changes;
   if (options.dryRun) result.dryRun = true;
   if (sync.blocking) result.closingSkipped = sync.blocking;
   audit.push({
