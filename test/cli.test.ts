@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dm, tempDir } from "./helpers/cli.js";
+import { dm, shellWords, tempDir } from "./helpers/cli.js";
 import { sampleDirectory } from "../src/core/sample/services.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -456,5 +456,48 @@ describe("dm demo", () => {
     expect(again.stdout).toMatch(/Rules run: opened 0 · closed 0 · reopened 0 · unchanged [1-9]\d*/);
     expect(again.stdout).toMatch(/created 0, unchanged \d+/);
     expect(again.stdout).toMatch(/ {2}github:acme +succeeded: created 0, updated 0, unchanged [1-9]\d*\n/);
+  });
+});
+
+describe("dm demo: a database you can keep using", () => {
+  it("prints export DM_DATABASE_URL=…; with it, plain dm stats and the printed next commands work", async () => {
+    const home = tempDir("dm-home-");
+    const db = path.join(tempDir(), "demo.db");
+    const r = await dm(["demo", "--db", db], { env: { HOME: home } });
+    expect(r.code).toBe(0);
+    const exportLine = r.stdout.split("\n").find((l) => l.trim().startsWith("export DM_DATABASE_URL="));
+    expect(exportLine?.trim()).toBe(`export DM_DATABASE_URL=${db}`);
+    const env = { HOME: home, DM_DATABASE_URL: exportLine!.trim().slice("export DM_DATABASE_URL=".length) };
+    const stats = await dm(["stats"], { env });
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/Rotate deploy keys +\d+\/\d+/);
+    // every "Next" line runs as printed
+    const next = r.stdout.slice(r.stdout.lastIndexOf("\nNext\n") + 6).split("\n").filter((l) => l.startsWith("  dm "));
+    expect(next.length).toBeGreaterThanOrEqual(4);
+    for (const line of next) {
+      const args = shellWords(line.trim().split(/ {3,}/)[0]!);
+      const run = await dm(args, { env });
+      expect(run.code, `${line}\n${run.stderr}`).toBe(0);
+    }
+  });
+
+  it("dm demo --use loads it into the default database, then plain commands see it; a real graph is never mixed", async () => {
+    const home = tempDir("dm-home-");
+    const r = await dm(["demo", "--use"], { env: { HOME: home } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`The sample is in your default database (${path.join(home, ".deferred-maintenance", "dm.db")})`);
+    expect(r.stdout).not.toContain("--db");
+    expect((await dm(["stats"], { env: { HOME: home } })).stdout).toMatch(/Rotate deploy keys +\d+\/\d+/);
+    expect((await dm(["demo", "--use"], { env: { HOME: home } })).code).toBe(0); // again: an earlier demo
+    expect((await dm(["demo", "--use", "--db", path.join(home, "x.db")], { env: { HOME: home } })).code).toBe(2);
+
+    const other = tempDir("dm-home-");
+    const graph = path.join(other, "g.json");
+    fs.writeFileSync(graph, JSON.stringify({ entities: [{ _key: "repo:mine", _type: "git_repo", _class: "CodeRepo", name: "mine" }], relationships: [] }));
+    expect((await dm(["import", graph], { env: { HOME: other } })).code).toBe(0);
+    const refused = await dm(["demo", "--use"], { env: { HOME: other } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("refusing to load the demo into");
+    expect(refused.stderr).toContain("holds 1 entity and is not an earlier demo");
   });
 });

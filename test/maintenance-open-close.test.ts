@@ -209,6 +209,8 @@ describe("dm open", () => {
         "ftp://nope", // not http(s): asked again
         "https://wiki.example.com/tf1",
         "2", // 30 days
+        "", // track the query? no
+        "y", // Open 3 findings due 2026-12-23?
       ],
     });
     expect(r.stderr).toBe("");
@@ -226,7 +228,7 @@ describe("dm open", () => {
     expect(await findingCount()).toBe(0);
 
     const r = await dm(["open", "--db", db, "--query", TF, "--short", "Upgrade", "--link", "https://wiki.example.com/tf1"], {
-      answers: ["yes", "", "7", "2026-01-01", "2027-03-31"],
+      answers: ["yes", "", "7", "2026-01-01", "2027-03-31", "n", "y"],
     });
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(/^Opened 3 findings · id [0-9a-f]{8} · due 2027-03-31$/);
@@ -277,15 +279,32 @@ describe("dm close", () => {
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`Closed 1 finding of ${mid} as ERROR\nSkipped 1 selected entity:\n  web-1: not a maintenance finding\n`);
+    expect(r.stdout).toBe(`Closed 1 finding of ${mid} as ERROR\nSkipped 1 selected entity:\n  web-1: has no finding of ${mid}\n`);
     const closed = await findings("closed = true");
     expect(closed.map((f) => f.entityName)).toEqual(["payments"]);
+  });
+
+  it("the documented form: --id and a query selecting assets closes the item's findings on those assets", async () => {
+    const r = await dm([
+      "close", "--db", db, "--id", mid, "--query", "Find CodeRepo with name = ('payments' or 'website')",
+      "--reason", "COMPLETE", "--link", PR, "--yes",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`Closed 1 finding of ${mid} as COMPLETE\nSkipped 1 selected entity:\n  website: has no finding of ${mid}\n`);
+    expect((await findings("closed = true")).map((f) => f.entityName)).toEqual(["payments"]);
+    const again = await dm(["close", "--db", db, "--id", mid, "--query", "Find CodeRepo with name='payments'", "--reason", "ERROR", "--yes"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("payments: already closed");
+    const noId = await dm(["close", "--db", db, "--query", "Find CodeRepo with name='foo'", "--reason", "ERROR", "--yes"]);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toContain("foo: not a maintenance finding (give the item's --id to close its finding on this asset)");
   });
 
   const refusals: [string, string[], RegExp][] = [
     ["no --id and no --query", ["--reason", "ERROR"], /--id MID, --query Q, or both/],
     ["a malformed id", ["--id", "xyz", "--reason", "ERROR"], /not a maintenance id/],
-    ["an unknown id", ["--id", "00000000", "--reason", "ERROR"], /no open findings match item 00000000/],
+    ["an unknown id", ["--id", "00000000", "--reason", "ERROR"], /no maintenance item 00000000/],
     ["an unknown reason", ["--reason", "DONE"], /not a close reason/],
     ["no reason off a terminal", [], /missing --reason/],
     ["COMPLETE without --link", ["--reason", "COMPLETE"], /COMPLETE needs --link/],
@@ -345,7 +364,7 @@ describe("dm close", () => {
     expect(JSON.parse(early.stdout)).toMatchObject({ reopened: 0 });
     const late = await dm(["reconcile", "--db", db], { now: NOW + 11 * DAY });
     expect(late.code).toBe(0);
-    expect(late.stdout).toBe("Reconciled 0 tracked items: opened 0 · closed 0 · reopened 1\n1 expired risk acceptance reopened.\n");
+    expect(late.stdout).toBe(`Reconciled 0 tracked items: opened 0 · closed 0 · reopened 1\n1 expired risk acceptance reopened.\nReopened:\n  ${mid}  foo\n`);
     const [foo] = await findings("entityName = 'foo'");
     // the SLA clock stood still for the 10 days accepted (not the 11 until reconcile ran), then resumes
     expect(foo).toMatchObject({ closed: false, status: "open", reopenedOn: NOW + 11 * DAY, pausedMs: 10 * DAY });
@@ -366,12 +385,27 @@ describe("dm reconcile with a tracked item", () => {
     const change = writeJson("change.json", { entities: [repo("payments", "1.5"), repo("bar", "0.12")], relationships: [] });
     expect((await dm(["import", change, "--db", db])).code).toBe(0);
 
+    const dry = await dm(["reconcile", "--db", db, "--dry-run"], { now: NOW + DAY });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(
+      "Would reconcile 1 tracked item: open 1 · close 1 · reopen 0 (dry run: nothing written)\n" +
+        `  ${mid}  Upgrade Terraform to 1.x: 3 match · would open 1 · would close 1\n` +
+        `Would close:\n  ${mid}  payments\nWould open:\n  ${mid}  bar\n`,
+    );
+    expect((await findings("entityName = 'payments'"))[0]).toMatchObject({ closed: false });
+    expect(await findings("entityName = 'bar'")).toEqual([]);
+    expect((await auditLog()).filter((e) => e.action === "reconcile")).toEqual([]);
+
     const r = await dm(["reconcile", "--db", db, "--json"], { now: NOW + DAY });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ reopened: 0, closed: 1, opened: 1, items: 1, errors: [] });
     expect(json.perItem).toEqual([{ maintenanceId: mid, shortDescription: "Upgrade Terraform to 1.x", matched: 3, opened: 1, closed: 1, notClosed: 0 }]);
+    expect(json.changes).toEqual([
+      { action: "closed", maintenanceId: mid, entityKey: "repo:payments", entityName: "payments" },
+      { action: "opened", maintenanceId: mid, entityKey: "repo:bar", entityName: "bar" },
+    ]);
 
     const [payments] = await findings("entityName = 'payments'");
     expect(payments).toMatchObject({ closed: true, closeReason: "COMPLETE", closedBy: "dm", closedOn: NOW + DAY, evidence: "no longer matched the query on 2026-11-24" });
@@ -471,5 +505,121 @@ describe("the deferred-maintenance queries of J1QL.md after dm open / dm close",
       { "m.maintenanceId": a, "m.dueDate": NOW + 10 * DAY },
       { "m.maintenanceId": b, "m.dueDate": NOW + 30 * DAY },
     ]);
+  });
+});
+
+describe("dm open again: another value is refused without --update, applied and audited with it", () => {
+  beforeEach(freshDb);
+  const withFlag = (name: string, value: string, args = OPEN_FLAGS) => {
+    const out = [...args];
+    out[out.indexOf(name) + 1] = value;
+    return out;
+  };
+  const TF2 = "https://wiki.example.com/tf2";
+
+  it("refuses another --due or --link (exit 2), showing old → new and the flag to use; nothing written", async () => {
+    const first = await openTf();
+    const before = await query("Find deferred_maintenance");
+    const r = await dm(["open", "--db", db, ...withFlag("--due", "60d", withFlag("--link", TF2)), "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`item ${first.maintenanceId} is already open (3 open findings) with other values: nothing written`);
+    expect(r.stderr).toContain('--link: "https://wiki.example.com/tf1" → "https://wiki.example.com/tf2"');
+    expect(r.stderr).toContain("--due: 2026-12-23 → 2027-01-22");
+    expect(r.stderr).toContain("Add --update");
+    expect(await query("Find deferred_maintenance")).toEqual(before);
+    expect((await auditLog()).map((e) => e.action).sort()).toEqual(["import", "open"]);
+  });
+
+  it("the same --due 30d run again days later is the same item (the period counts from its opening)", async () => {
+    await openTf();
+    const r = await dm(["open", "--db", db, ...OPEN_FLAGS, "--yes"], { now: NOW + 5 * DAY });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/^Opened 0 findings · id [0-9a-f]{8} · due 2026-12-23 · 3 already open$/);
+  });
+
+  it("--update changes the open findings (not the closed ones), says what changed, and audits it", async () => {
+    const first = await openTf();
+    const closed = await dm(["close", "--db", db, "--id", first.maintenanceId, "--query", "Find CodeRepo with name='foo'", "--reason", "ERROR", "--yes"]);
+    expect(closed.code).toBe(0);
+    const args = [...withFlag("--due", "2027-03-31", withFlag("--link", TF2)), "--description", "Move to 1.x, see v2"];
+    const dry = await dm(["open", "--db", db, ...args, "--update", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("Would update 2 open findings: ");
+    expect((await findings("closed=false")).map((f) => f.webLink)).toEqual(["https://wiki.example.com/tf1", "https://wiki.example.com/tf1"]);
+
+    const r = await dm(["open", "--db", db, ...args, "--update", "--yes"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Updated 2 open findings: --description: "Move to 1.x" → "Move to 1.x, see v2"; --link: "https://wiki.example.com/tf1" → "https://wiki.example.com/tf2"; --due: 2026-12-23 → 2027-03-31',
+    );
+    for (const f of await findings("closed=false")) {
+      expect(f).toMatchObject({ webLink: TF2, description: "Move to 1.x, see v2", dueDate: Date.UTC(2027, 2, 31, 23, 59, 59, 999), status: "open" });
+    }
+    expect((await findings("closed=true"))[0]).toMatchObject({ entityName: "foo", webLink: "https://wiki.example.com/tf1" });
+    const update = (await auditLog()).find((e) => e.action === "update");
+    expect(update).toMatchObject({
+      actor: "tester@example.com",
+      subject: first.maintenanceId,
+      details: { count: 2, changes: { webLink: { from: "https://wiki.example.com/tf1", to: TF2 }, dueDate: { to: Date.UTC(2027, 2, 31, 23, 59, 59, 999) } } },
+    });
+    // the same values again: nothing to update, no new audit entry
+    const again = await dm(["open", "--db", db, ...args, "--yes"]);
+    expect(again.code).toBe(0);
+    expect((await auditLog()).filter((e) => e.action === "update")).toHaveLength(1);
+  });
+
+  it("--track on an untracked item is a change too: refused, then applied with --update", async () => {
+    await openTf();
+    const r = await dm(["open", "--db", db, ...OPEN_FLAGS, "--track", "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--track: false → true");
+    const u = await dm(["open", "--db", db, ...OPEN_FLAGS, "--track", "--update", "--yes"]);
+    expect(u.code).toBe(0);
+    expect((await findings()).every((f) => f.tracked === true)).toBe(true);
+  });
+
+  it("a second item with the same short description warns; off a terminal it needs --yes; on one it asks", async () => {
+    const first = await openTf();
+    const other = withFlag("--query", "Find CodeRepo with name='website'");
+    const refused = await dm(["open", "--db", db, ...other]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('warning: "Upgrade Terraform to 1.x" is already the short description of an open item');
+    expect(refused.stderr).toContain(`${first.maintenanceId}: 3 open findings · ${TF}`);
+
+    const declined = await dm(["open", "--db", db, ...other], { answers: ["y", "n", "n"] });
+    expect(declined.code).toBe(0);
+    expect(declined.stderr).toContain("is already the short description of an open item");
+    expect(declined.asked?.at(-1)).toBe("Open 1 finding due 2026-12-23?");
+    expect(await findingCount()).toBe(3);
+
+    const yes = await dm(["open", "--db", db, ...other, "--yes"]);
+    expect(yes.code).toBe(0);
+    expect(yes.stderr).toContain("is already the short description of an open item");
+    expect(yes.stdout).toMatch(/^Opened 1 finding · id/);
+    expect(await findingCount()).toBe(4);
+  });
+
+  it("interactive: asks whether to track, then confirms a summary (default no); declining writes nothing", async () => {
+    const declined = await dm(["open", "--db", db, "--query", TF, "--short", "Upgrade", "--link", "https://wiki.example.com/tf1"], {
+      answers: ["y", "", "1", "y", ""],
+    });
+    expect(declined.code).toBe(0);
+    expect(declined.asked).toEqual([
+      "3 entities: my-project, payments, foo. Proceed?",
+      "Description",
+      "Due",
+      "Track the query? (dm reconcile then closes findings whose asset no longer matches and opens new matches)",
+      "Open 3 findings due 2026-11-30, tracked?",
+    ]);
+    expect(declined.stderr).toBe("Nothing opened.\n");
+    expect(await findingCount()).toBe(0);
+    const r = await dm(["open", "--db", db, "--query", TF, "--short", "Upgrade", "--link", "https://wiki.example.com/tf1"], {
+      answers: ["y", "", "1", "y", "y"],
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Tracked: dm reconcile");
+    expect((await findings()).every((f) => f.tracked === true)).toBe(true);
   });
 });

@@ -163,7 +163,7 @@ describe("dm sync git", () => {
     expect(unknown.stderr).toContain('"svn" is not an integration');
     const missing = await dm(["sync", "git", "--db", db]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/dm sync git: --path: /);
+    expect(missing.stderr).toContain("dm sync git: --path is required: the folder that holds your clones");
   });
 
   it("dm sync git without flags runs each git instance of dm.config.yaml; with flags, only the one they describe", async () => {

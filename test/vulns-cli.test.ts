@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { vulnMaintenanceId } from "../src/core/vulns/scan-graph.js";
-import { dm, tempDir } from "./helpers/cli.js";
+import { dm, hintedCommand, tempDir } from "./helpers/cli.js";
 
 const FIXTURES = path.join(import.meta.dirname, "../src/core/vulns/fixtures");
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -309,5 +309,30 @@ describe("dm vulns scan over the graph, after dm sync git", () => {
     git(shop, "commit", "-qam", "pin an old lodash");
     const back = await dm(["sync", "git", "--path", repos, "--db", db], { env: env(), now: NOW + 2 * DAY });
     expect(back.stdout).toContain("vulnerabilities: 1 open · 0 opened · 0 closed as fixed · 1 reopened");
+  });
+
+  it("the close hint of a scan is a command that works, and closes only that asset's finding of the vulnerability", async () => {
+    const cart = path.join(repos, "cart");
+    fs.mkdirSync(cart, { recursive: true });
+    git(cart, "init", "-q", "-b", "main");
+    fs.writeFileSync(path.join(cart, "package-lock.json"), lock("4.17.20").replace('"shop"', '"cart"'));
+    git(cart, "add", ".");
+    git(cart, "commit", "-q", "-m", "init");
+    fs.writeFileSync(path.join(shop, "package-lock.json"), lock("4.17.20"));
+    git(shop, "commit", "-qam", "lodash 4.17.20");
+    expect((await dm(["sync", "git", "--path", repos, "--db", db], { env: env(), now: NOW + 3 * DAY })).code).toBe(0);
+    const scan = await dm(["vulns", "scan", "--db", db], { env: env(), now: NOW + 3 * DAY });
+    expect(scan.code).toBe(0);
+    const mid = vulnMaintenanceId("GHSA-35jh-r3h4-6jhm");
+    expect(scan.stdout).toContain(`See one: dm show ${mid}\n`);
+    const named = /Fixed GHSA-35jh-r3h4-6jhm on (\w+)\?/.exec(scan.stdout)?.[1];
+    expect(["shop", "cart"]).toContain(named);
+    const args = hintedCommand(scan.stdout, "Fixed GHSA-35jh-r3h4-6jhm", { "<pull request URL>": "https://git.example.com/pull/9" });
+    const closed = await dm([...args, "--db", db, "--yes"], { env: env(), now: NOW + 3 * DAY });
+    expect(closed.stderr).toBe("");
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toBe(`Closed 1 finding of ${mid} as COMPLETE\n`);
+    const list = await dm(["list", "--db", db, "--format", "json"], { env: env(), now: NOW + 3 * DAY });
+    expect(JSON.parse(list.stdout).map((f: { entityName: string }) => f.entityName)).toEqual([named === "shop" ? "cart" : "shop"]);
   });
 });

@@ -1,4 +1,22 @@
 /** Human output: tables, CSV, colours (only on a TTY and never with NO_COLOR). */
+import { InputError } from "../shared/errors.js";
+
+export type OutputFormat = "table" | "json" | "csv";
+
+/**
+ * The format a command prints in, from `--format` and `--json` (one
+ * spelling each, accepted everywhere output is structured): `--json` is
+ * `--format json`; the two disagreeing is refused.
+ */
+export function outputFormat(options: { json?: boolean; format?: string }, allowed: readonly OutputFormat[] = ["table", "json"]): OutputFormat {
+  // a `--format` that defaults to table cannot tell a typed "table" from none: --json then wins
+  const format = options.json && (options.format === undefined || options.format === "table") ? "json" : (options.format ?? "table");
+  if (options.json && format !== "json") throw new InputError(`--json and --format ${format} disagree: give one of them`);
+  if (!(allowed as readonly string[]).includes(format)) {
+    throw new InputError(`--format ${format} is not available here; use ${allowed.join(", ")}`);
+  }
+  return format as OutputFormat;
+}
 
 export interface Out {
   write(text: string): void;
@@ -66,13 +84,21 @@ export function renderTable(headers: string[], rows: string[][], style: Style, m
 }
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with '. */
+/** `1 finding`, `2 findings` (`many` for irregular plurals: entity, entities). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function csvCell(value: unknown): string {
+  // a list of plain values (classes, tags) reads as `CodeRepo;Service`; other objects as JSON
   let text =
     value === null || value === undefined
       ? ""
-      : typeof value === "object"
-        ? JSON.stringify(value)
-        : String(value);
+      : Array.isArray(value) && value.every((v) => v === null || typeof v !== "object")
+        ? value.map((v) => (v === null ? "" : String(v))).join(";")
+        : typeof value === "object"
+          ? JSON.stringify(value)
+          : String(value);
   if (/^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?$/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

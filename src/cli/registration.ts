@@ -46,6 +46,10 @@ export function positiveInt(flag: string) {
   };
 }
 
+/** `-f, --format <format>` of a command whose output is structured; `--json` is the same as `--format json`. */
+export const formatOption = (choices: readonly string[]) =>
+  new Option("-f, --format <format>", `output format (--json is --format json)`).choices(choices);
+
 export const dbOption = () =>
   new Option("--db <path-or-url>", "SQLite file, file: URL or postgres:// URL (default: DM_DATABASE_URL, else ~/.deferred-maintenance/dm.db)");
 

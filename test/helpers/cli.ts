@@ -9,6 +9,8 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** the questions asked, in order (with `answers`) */
+  asked?: string[];
 }
 
 /** A fresh temporary directory, removed by the caller's afterAll/afterEach if wanted. */
@@ -32,6 +34,7 @@ export async function dm(
   let stdout = "";
   let stderr = "";
   const home = options.env?.HOME ?? tempDir("dm-home-");
+  const prompter = options.answers ? scriptedPrompter(options.answers) : undefined;
   const code = await runCli(args, {
     stdout: {
       write: (s: string) => {
@@ -49,7 +52,43 @@ export async function dm(
     env: { HOME: home, DM_USER: "tester@example.com", ...options.env },
     cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? Date.UTC(2026, 10, 23, 12),
-    prompter: options.answers ? scriptedPrompter(options.answers) : undefined,
+    prompter,
   });
-  return { code, stdout, stderr };
+  return prompter ? { code, stdout, stderr, asked: prompter.asked } : { code, stdout, stderr };
+}
+
+/** A printed command line as argv (after its leading `dm`): words, "double" and 'single' quotes, as a POSIX shell reads them. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let text = "";
+      for (i++; line[i] !== '"'; i++) text += line[i] === "\\" ? line[++i] : line[i];
+      word = (word ?? "") + text;
+    } else if (c === "\\") {
+      word = (word ?? "") + line[++i];
+    } else word = (word ?? "") + c;
+  }
+  if (word !== undefined) words.push(word);
+  if (words[0] !== "dm") throw new Error(`not a dm command: ${line}`);
+  return words.slice(1);
+}
+
+/** The `dm ...` command a line of output suggests, from its "dm " on, with placeholders like <pull request URL> filled in. */
+export function hintedCommand(output: string, marker: string, fill: Record<string, string> = {}): string[] {
+  const line = output.split("\n").find((l) => l.includes(marker));
+  if (line === undefined) throw new Error(`no line with ${JSON.stringify(marker)} in:\n${output}`);
+  let command = line.slice(line.indexOf("dm ", line.indexOf(marker)));
+  for (const [placeholder, value] of Object.entries(fill)) command = command.replaceAll(placeholder, value);
+  if (/<[^>]+>/.test(command)) throw new Error(`a placeholder is left in: ${command}`);
+  return shellWords(command.trim());
 }

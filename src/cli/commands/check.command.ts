@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -8,6 +8,7 @@ const define = (program: Command) =>
     .option("-r, --repo <name>", "the repository's name (or _key) in the graph, instead of the current checkout")
     .option("--grace <duration>", "tolerated lateness: 7d, 2w, 12h (default 0: anything overdue fails)", "0")
     .option("--json", "print the result as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -8,6 +8,7 @@ import { isOverdue, type RepoRef } from "../../core/maintenance/report.js";
 import { CheckFailedError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import { closeHint, plural, resolveRepo, viaLabel } from "./report.js";
 import type { CheckFlags } from "./check.command.js";
 
@@ -55,6 +56,7 @@ function viaNote(findings: Finding[]): string {
 }
 
 export async function checkCommand(ctx: CommandContext, options: CheckOptions): Promise<CheckResult> {
+  const json = outputFormat(options) === "json";
   const graceMs = parseDuration(options.grace ?? "0", "--grace");
   const now = ctx.now();
   const result = await withBackend(ctx, options.db, async (b): Promise<CheckResult> => {
@@ -74,11 +76,11 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
   });
   const grace = formatGrace(graceMs);
   const beyond = graceMs === 0 ? "overdue" : `overdue by more than ${grace}`;
-  if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (!result.ok) {
     const items = byItem(result.failing);
     const first = items[0]!;
-    if (!options.json) {
+    if (!json) {
       const s = ctx.style;
       const what = graceMs === 0 ? "overdue maintenance" : `maintenance ${beyond}`;
       ctx.stdout.write(
@@ -92,7 +94,7 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
     }
     throw new CheckFailedError(`check failed: ${plural(items.length, "item")} ${beyond} on ${result.repo.name}${viaNote(items)}`);
   }
-  if (!options.json) {
+  if (!json) {
     const soon = byItem(result.withinGrace);
     const also =
       soon.length > 0

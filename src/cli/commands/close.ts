@@ -8,14 +8,26 @@ import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/findi
 import { assertSelectionQuery, linkProblem, previewNames } from "../../core/maintenance/open.js";
 import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
+import { plural } from "./report.js";
 import type { CloseFlags } from "./close.command.js";
 
-export type CloseOptions = CloseFlags;
+export interface CloseOptions extends CloseFlags {
+  /** the item's id given as the argument (`dm close 9c3e21a0`) */
+  idArgument?: string;
+}
 
-export async function closeCommand(ctx: CommandContext, options: CloseOptions): Promise<CloseResult | undefined> {
+export async function closeCommand(ctx: CommandContext, given: CloseOptions): Promise<CloseResult | undefined> {
   const now = ctx.now();
+  const { idArgument, ...flags } = given;
+  if (idArgument !== undefined && flags.id !== undefined && idArgument !== flags.id) {
+    throw new InputError(`two ids: ${idArgument} (the argument) and --id ${flags.id}; give one`);
+  }
+  const json = outputFormat(flags) === "json";
+  const options: CloseFlags = { ...flags, ...(idArgument === undefined ? {} : { id: flags.id ?? idArgument }) };
   if (options.id === undefined && options.query === undefined) {
     throw new InputError("say what to close: --id MID, --query Q, or both", {
       details: ["  dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 --yes"],
@@ -37,6 +49,9 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
   }
 
   return withBackend(ctx, options.db, async (b) => {
+    if (options.id !== undefined && (await b.loadFindings(now, { maintenanceId: options.id })).length === 0) {
+      throw await unknownItemError(b, options.id, now, "`dm list` and `dm stats` show the ids of the items.");
+    }
     let confirmed = !!options.yes;
     const actor = await b.actor();
     const input = (): CloseInput => ({
@@ -82,10 +97,10 @@ export async function closeCommand(ctx: CommandContext, options: CloseOptions): 
     const result = await b.close({ ...input(), dryRun: !!options.dryRun || refuse });
     if (refuse) {
       throw new InputError(REFUSE_WITHOUT_YES, {
-        details: [`It would close ${result.closed} findings.`, "Add --yes to close them, or --dry-run to list them."],
+        details: [`It would close ${plural(result.closed, "finding")}.`, "Add --yes to close them, or --dry-run to list them."],
       });
     }
-    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    if (json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
     else print(ctx, result, options.id, until);
     return result;
   });

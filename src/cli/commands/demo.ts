@@ -1,6 +1,6 @@
 import path from "node:path";
 import { SAMPLE_ADVISORIES } from "../../core/sample/advisories.js";
-import { DEMO_SIZE, generateOrg, sizeForEntities } from "../../core/sample/generate-org.js";
+import { DEMO_SIZE, generateOrg, type OrgSize, sizeForEntities } from "../../core/sample/generate-org.js";
 import { sampleDirectory, sampleServiceSources, type ServiceSource } from "../../core/sample/services.js";
 import { runSync, type SyncSummary } from "../../core/ingest/sync.js";
 import { builtinQuestions } from "../../core/questions/questions.js";
@@ -16,13 +16,13 @@ import { Matcher } from "../../core/vulns/match.js";
 import { scanGraph } from "../../core/vulns/scan-graph.js";
 import { runQuery } from "../../query/run.js";
 import { dataDir } from "../../shared/config.js";
-import { CheckFailedError } from "../../shared/errors.js";
+import { CheckFailedError, InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { checkCommand } from "./check.js";
 import { printResult } from "./query.js";
 import { printExplanation, printRun } from "./rules.js";
-import { reportCommand, shellArg } from "./report.js";
+import { plural, reportCommand, shellArg } from "./report.js";
 import { statsCommand } from "./stats.js";
 import type { DemoFlags } from "./demo.command.js";
 
@@ -160,19 +160,51 @@ async function demoVulnerabilities(ctx: CommandContext, db: string, osvDb: strin
       ),
     );
     ctx.stdout.write(
-      `${result.instances} package uses checked: ${result.open.length} findings open, each due by its severity's SLA (high: 30 days); they close by themselves when a sync sees the fix.\n`,
+      `${plural(result.instances, "package use")} checked: ${plural(result.open.length, "finding")} open, each due by its severity's SLA (high: 30 days); they close by themselves when a sync sees the fix.\n`,
     );
   } finally {
     advisories.close();
   }
 }
 
+/**
+ * `--use`: the default database, when it is empty or an earlier demo (it has
+ * the demo's sync runs); anything else is refused, so the sample never mixes
+ * into a real graph.
+ */
+async function defaultDemoTarget(ctx: CommandContext, options: DemoOptions, now: number, size: OrgSize): Promise<string> {
+  if (options.db !== undefined) {
+    throw new InputError("--use loads the demo into your default database and --db names another: give one of them", {
+      details: ["With --db, use the printed export DM_DATABASE_URL=... line to make it the default."],
+    });
+  }
+  const { defaultDatabasePath } = await import("../../store/open-store.js");
+  const target = ctx.config.databaseUrl ?? defaultDatabasePath(ctx.config.homeDir);
+  const demoInstances = new Set(sampleServiceSources(now, sampleDirectory(now, size)).map((s) => s.instance));
+  await withStore(
+    ctx,
+    target,
+    async (store) => {
+      const { entities } = await store.counts();
+      if (entities === 0) return;
+      const runs = await store.latestSyncRuns();
+      if (runs.some((r) => demoInstances.has(r.instance))) return;
+      throw new InputError(`refusing to load the demo into ${store.location}: it holds ${plural(entities, "entity", "entities")} and is not an earlier demo`, {
+        details: ["The sample would mix into your graph. Run dm demo without --use (its own database), or point DM_DATABASE_URL at an empty one."],
+      });
+    },
+    { create: true },
+  );
+  return target;
+}
+
 export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
-  const db = options.db ?? path.join(dataDir(ctx.config), "demo.db");
   const now = ctx.now();
   const size = options.size ? sizeForEntities(options.size) : DEMO_SIZE;
+  const db = options.use ? await defaultDemoTarget(ctx, options, now, size) : (options.db ?? path.join(dataDir(ctx.config), "demo.db"));
   const s = ctx.style;
-  const heading = (text: string, command: string) => ctx.stdout.write(`\n${s.bold(text)}\n${s.dim(`$ ${command}`)}\n`);
+  // (without --db, a command's flag is "": no double space left where it was)
+  const heading = (text: string, command: string) => ctx.stdout.write(`\n${s.bold(text)}\n${s.dim(`$ ${command.replace(/ {2,}/g, " ").trim()}`)}\n`);
   const loaded = await withStore(ctx, db, async (store) => {
     ctx.stderr.write(`Loading a sample organisation into ${store.location} …\n`);
     const started = performance.now();
@@ -194,10 +226,12 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
     const services = await syncServices(ctx, store, size, now);
     return { entities, relationships: edges, repo, services };
   }, { create: true });
-  const flag = `--db ${shellArg(db)}`;
+  // with --use the commands it prints need no --db
+  const flag = options.use ? "" : `--db ${shellArg(db)}`;
 
   heading("Maintenance items, worst first", `dm stats ${flag}`);
-  await statsCommand(ctx, { db });
+  const items = await statsCommand(ctx, { db });
+  const worstId = Array.isArray(items) ? items[0]?.maintenanceId : items.maintenanceId;
 
   if (loaded.repo) {
     heading(`What ${loaded.repo} owes (what \`dm\` prints inside its checkout)`, `dm report --repo ${loaded.repo} ${flag}`);
@@ -265,15 +299,23 @@ export async function demoCommand(ctx: CommandContext, options: DemoOptions) {
     ctx.stdout.write(s.dim(`(${elsewhere.length} more rules are about other kinds of asset: ${elsewhere.map((r) => r.id).join(", ")})\n`));
   }
 
-  ctx.stdout.write(
-    `\n${s.bold("Next")}\n` +
-      `  dm stats <ID> ${flag}                       one item in full, with its burndown\n` +
-      `  dm list --overdue 30 ${flag}                everything more than a month late\n` +
-      `  dm open ${flag} --query "Find CodeRepo with language='Go'" --short "Upgrade Go to 1.23" \\\n` +
-      `          --link https://wiki.example.com/go --due 30d --dry-run\n` +
-      `  dm query ${flag} "Find CodeRepo that USES npm_package with name='left-pad'"\n` +
-      `  dm ask production vulnerable ${flag}        a stored question (dm questions list shows them all)\n` +
-      "This was a sample in its own database; your own graph lives in ~/.deferred-maintenance/dm.db (dm import, dm open).\n",
-  );
+  const cmd = (...parts: string[]) => parts.filter(Boolean).join(" ");
+  const next: [string, string][] = [
+    ...(worstId ? [[cmd("dm stats", worstId, flag), "the worst item in full, with its burndown"] as [string, string]] : []),
+    [cmd("dm list --overdue 30", flag), "everything more than a month late"],
+    [cmd("dm open", flag, `--query "Find CodeRepo with language='Go'" --short "Upgrade Go to 1.23" --link https://wiki.example.com/go --due 30d --dry-run`), ""],
+    [cmd("dm query", flag, `"Find CodeRepo that USES npm_package with name='left-pad'"`), ""],
+    [cmd("dm ask production vulnerable", flag), "a stored question (dm questions list shows them all)"],
+  ];
+  const column = Math.max(...next.filter(([, why]) => why).map(([c]) => c.length));
+  ctx.stdout.write(`\n${s.bold("Next")}\n${next.map(([c, why]) => `  ${why ? `${c.padEnd(column)}   ${why}` : c}\n`).join("")}`);
+  if (options.use) {
+    ctx.stdout.write(`The sample is in your default database (${db}): plain dm stats, dm list, dm query … see it.\n`);
+  } else {
+    ctx.stdout.write(
+      `Keep using the sample without --db (this shell):\n  export DM_DATABASE_URL=${shellArg(db)}\n  dm stats\n` +
+        "Or dm demo --use loads it into your default database (when that is empty). Your own graph lives in ~/.deferred-maintenance/dm.db (dm import, dm open).\n",
+    );
+  }
   return loaded;
 }

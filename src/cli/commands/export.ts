@@ -5,7 +5,7 @@ import type { GraphStore, StoredEntity, StoredRelationship } from "../../store/t
 import { withBackend } from "../backend.js";
 import { type CommandContext, withStore } from "../context.js";
 import { outputPath, writeAtomically } from "../files.js";
-import { renderCsv } from "../output.js";
+import { plural, renderCsv } from "../output.js";
 import type { ExportFlags } from "./export.command.js";
 
 /** The flags of `dm export` (export.command.ts) but --findings, which chose this function or exportFindings. */
@@ -93,7 +93,7 @@ export async function exportCommand(ctx: CommandContext, options: ExportOptions)
     const counts = await writeAtomically(target, options.out, (write) =>
       writeGraph(store, write, { format, includeDeleted: options.includeDeleted }),
     );
-    ctx.stderr.write(`Exported ${counts.entities} entities and ${counts.relationships} relationships to ${options.out}\n`);
+    ctx.stderr.write(`Exported ${plural(counts.entities, "entity", "entities")} and ${plural(counts.relationships, "relationship")} to ${options.out}\n`);
     return counts;
   });
 }
@@ -185,6 +185,6 @@ export async function exportFindings(ctx: CommandContext, options: ExportFinding
     return { findings: rows.length };
   }
   await writeAtomically(target, options.out ?? target, async (write) => write(text));
-  ctx.stderr.write(`Exported ${rows.length} findings to ${options.out}\n`);
+  ctx.stderr.write(`Exported ${plural(rows.length, "finding")} to ${options.out}\n`);
   return { findings: rows.length };
 }

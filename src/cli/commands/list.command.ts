@@ -5,9 +5,10 @@ const define = (program: Command) =>
   program
     .command("list")
     .description("Open maintenance findings, one row per entity, by due date")
-    .addOption(new Option("--overdue [days]", "only overdue findings; with DAYS, overdue by more than that (7, 7d, 2w)"))
+    .addOption(new Option("--overdue [days]", "only overdue findings; with DAYS, overdue by more than that many whole days (30: 31 days overdue or more; 7, 7d, 2w)"))
     .option("--id <maintenanceId>", "only this maintenance item")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .option("--json", "print JSON (the same as --format json)")
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -5,7 +5,7 @@ import { isOverdue } from "../../core/maintenance/report.js";
 import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { renderCsv, renderTable } from "../output.js";
+import { outputFormat, renderCsv, renderTable } from "../output.js";
 import { plural } from "./report.js";
 import type { ListFlags } from "./list.command.js";
 
@@ -40,7 +40,7 @@ function overdueDays(value: boolean | string | undefined): number | undefined {
 }
 
 export async function listCommand(ctx: CommandContext, options: ListOptions): Promise<Finding[]> {
-  const format = options.format ?? "table";
+  const format = outputFormat(options, LIST_FORMATS);
   if (!LIST_FORMATS.includes(format)) throw new InputError(`--format ${format} is not known; use table, json or csv`);
   const days = overdueDays(options.overdue);
   const maintenanceId = options.id === undefined ? undefined : assertMaintenanceId(options.id);

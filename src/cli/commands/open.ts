@@ -1,11 +1,14 @@
 import path from "node:path";
 import { findConfigFile } from "../../core/ingest/config-file.js";
-import { DAY_MS, DUE_CHOICES, isoDate, parseDue } from "../../core/maintenance/due.js";
-import { FINDING_TYPE } from "../../core/maintenance/finding.js";
+import { DAY_MS, DUE_CHOICES, isRelativeDue, isoDate, parseDue } from "../../core/maintenance/due.js";
+import { FINDING_TYPE, maintenanceIdFor } from "../../core/maintenance/finding.js";
+import { j1qlString } from "../../query/quote.js";
 import {
   assertSelectionQuery,
+  changeText,
   entityNameOf,
   linkProblem,
+  type OpenInput,
   type OpenResult,
   previewNames,
   shortDescriptionProblem,
@@ -13,10 +16,12 @@ import {
 import { isSlaSeverity, loadSlaPolicy, SLA_SEVERITIES, type SlaPolicy, type SlaSeverity, slaDue } from "../../core/sla/policy.js";
 import { dataDir } from "../../shared/config.js";
 import { DmError, InputError } from "../../shared/errors.js";
-import { withBackend } from "../backend.js";
+import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { outputFormat } from "../output.js";
 import type { Prompter } from "../prompt.js";
 import type { OpenFlags } from "./open.command.js";
+import { plural } from "./report.js";
 
 export type OpenOptions = OpenFlags;
 
@@ -35,13 +40,39 @@ export function problemOf(check: () => unknown): string | undefined {
 
 const DATE_CHOICE = "a date";
 
-/** Ask for a due date: a number of days from DUE_CHOICES, or a date. */
-export async function askDue(p: Prompter, now: number, question = "Due"): Promise<number> {
+/** Ask for a due date: a number of days from DUE_CHOICES (dueIn: that period), or a date. */
+export async function askDue(p: Prompter, now: number, question = "Due"): Promise<{ dueDate: number; dueIn?: number }> {
   const choices = [...DUE_CHOICES.map((d) => `${d} days`), DATE_CHOICE] as const;
   const picked = await p.choose(question, choices, DUE_CHOICES.indexOf(30));
-  if (picked !== DATE_CHOICE) return now + Number.parseInt(picked, 10) * DAY_MS;
+  if (picked !== DATE_CHOICE) {
+    const dueIn = Number.parseInt(picked, 10) * DAY_MS;
+    return { dueDate: now + dueIn, dueIn };
+  }
   const text = await p.text("Date (YYYY-MM-DD)", { validate: (a) => problemOf(() => parseDue(a, now, "the date")) });
-  return parseDue(text, now, "the date");
+  return { dueDate: parseDue(text, now, "the date") };
+}
+
+/** Other open items with this short description (a different query, so a different id): id -> open findings and query. */
+async function sameTitleItems(b: Backend, short: string, query: string, now: number): Promise<{ id: string; open: number; query: string }[]> {
+  const mid = maintenanceIdFor(short.trim(), query.trim());
+  const found = await b.selectEntities(`Find ${FINDING_TYPE} with shortDescription = ${j1qlString(short.trim())} and closed = false`, now);
+  const items = new Map<string, { id: string; open: number; query: string }>();
+  for (const f of found) {
+    const id = String(f.properties.maintenanceId ?? "");
+    if (id === "" || id === mid) continue;
+    const item = items.get(id) ?? { id, open: 0, query: String(f.properties.query ?? "") };
+    item.open++;
+    items.set(id, item);
+  }
+  return [...items.values()];
+}
+
+function sameTitleWarning(short: string, twins: { id: string; open: number; query: string }[]): string[] {
+  return [
+    `warning: "${short.trim()}" is already the short description of ${twins.length === 1 ? "an open item" : `${twins.length} open items`} (another query, so another id):`,
+    ...twins.map((t) => `  ${t.id}: ${plural(t.open, "open finding")} · ${t.query}`),
+    "  Two items with one title are hard to tell apart: reuse its query (add the new assets to it), or pick another short description.",
+  ];
 }
 
 /** `sla:high` -> the severity; undefined when the text is no `sla:` due; an InputError for a severity that is none. */
@@ -66,6 +97,9 @@ export function slaPolicyFor(ctx: CommandContext, config: string | undefined): S
 export async function openCommand(ctx: CommandContext, options: OpenOptions): Promise<OpenResult | undefined> {
   const now = ctx.now();
   let { query, short, description, link } = options;
+  let track = !!options.track;
+  let dueIn: number | undefined;
+  const json = outputFormat(options) === "json";
 
   // What the flags say is checked before any question or database work.
   if (short !== undefined) {
@@ -85,6 +119,7 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
     dueDate = slaDue(policy, { severity: slaSeverity, openedOn: now });
   } else if (options.due !== undefined) {
     dueDate = parseDue(options.due, now, "--due");
+    if (isRelativeDue(options.due)) dueIn = dueDate - now;
   }
   if (query !== undefined) assertSelectionQuery(query);
   if (!ctx.interactive) {
@@ -110,12 +145,31 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
         details: ["Give the due date itself (--due 30d or --due 2027-03-31), or run dm open against a local database with --db."],
       });
     }
+    if (options.update && b.remote) {
+      throw new InputError(`--update is not supported on a dm server (${b.remote}) yet`, {
+        details: ["Run it against the database with --db, or close the item (--reason ERROR) and open it again."],
+      });
+    }
     let confirmed = !!options.yes;
+    const input = (dryRun: boolean): OpenInput => ({
+      query: query!,
+      shortDescription: short!,
+      description: description ?? short!,
+      webLink: link!,
+      dueDate: dueDate!,
+      track,
+      dryRun,
+      ...(sla ? { sla } : {}),
+      ...(dueIn === undefined ? {} : { dueIn }),
+      ...(options.update ? { update: true } : {}),
+    });
+    let twins: { id: string; open: number; query: string }[] = [];
     if (ctx.interactive) {
       const p = ctx.prompter();
       try {
         query ??= await p.text("Which assets? (J1QL)", { validate: (a) => problemOf(() => assertSelectionQuery(a)) });
-        if (!options.yes && !options.dryRun) {
+        const asking = !options.yes && !options.dryRun;
+        if (asking) {
           const selected = (await b.selectEntities(query, now)).filter((i) => i.entity._type !== FINDING_TYPE);
           if (selected.length === 0) throw new InputError("the query selects no entities: nothing to open");
           const noun = selected.length === 1 ? "entity" : "entities";
@@ -124,43 +178,61 @@ export async function openCommand(ctx: CommandContext, options: OpenOptions): Pr
             ctx.stderr.write("Nothing opened.\n");
             return undefined;
           }
-          confirmed = true;
         }
         short ??= await p.text("Short description (≤ 50, shown in the graph)", { validate: shortDescriptionProblem });
         description ??= await p.text("Description", { default: short });
         link ??= await p.text("Link to the instructions", { validate: (a) => linkProblem(a) });
-        dueDate ??= await askDue(p, now);
+        if (dueDate === undefined) ({ dueDate, dueIn } = await askDue(p, now));
+        if (asking && !options.track) {
+          track = await p.confirm("Track the query? (dm reconcile then closes findings whose asset no longer matches and opens new matches)", false);
+        }
+        if (asking) {
+          // The summary: what this would write (a dry run: an item changed without --update is refused here).
+          const preview = await b.open(input(true), { now, actor: await b.actor() });
+          twins = await sameTitleItems(b, short, query, now);
+          if (twins.length > 0) for (const line of sameTitleWarning(short, twins)) ctx.stderr.write(`${line}\n`);
+          const writes = summaryOf(preview, track);
+          if (writes !== undefined) {
+            const ok = await p.confirm(`${writes}?`, false);
+            if (!ok) {
+              ctx.stderr.write("Nothing opened.\n");
+              return undefined;
+            }
+          }
+          confirmed = true;
+        }
       } finally {
         p.close();
       }
     }
     // Without a terminal and without --yes: validate everything (a dry run), then refuse.
     const refuse = !options.dryRun && !confirmed;
-    const result = await b.open(
-      {
-        query: query!,
-        shortDescription: short!,
-        description: description ?? short!,
-        webLink: link!,
-        dueDate: dueDate!,
-        track: !!options.track,
-        dryRun: !!options.dryRun || refuse,
-        ...(sla ? { sla } : {}),
-      },
-      { now, actor: await b.actor() },
-    );
+    const result = await b.open(input(!!options.dryRun || refuse), { now, actor: await b.actor() });
+    if (!ctx.interactive || options.yes || options.dryRun) twins = await sameTitleItems(b, short!, query!, now);
     if (refuse) {
       throw new InputError(REFUSE_WITHOUT_YES, {
         details: [
-          `It would open ${result.opened} findings (id ${result.maintenanceId}${result.alreadyOpen > 0 ? `, ${result.alreadyOpen} already open` : ""}).`,
+          `It would open ${plural(result.opened, "finding")} (id ${result.maintenanceId}${result.alreadyOpen > 0 ? `, ${result.alreadyOpen} already open` : ""})${result.updated ? ` and update ${plural(result.updated.findings, "open finding")}` : ""}.`,
+          ...(twins.length > 0 ? sameTitleWarning(short!, twins) : []),
           "Add --yes to write them, or --dry-run to list them.",
         ],
       });
     }
-    if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
-    else print(ctx, result, !!options.track);
+    if (twins.length > 0 && (options.yes || options.dryRun)) for (const line of sameTitleWarning(short!, twins)) ctx.stderr.write(`${line}\n`);
+    if (json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    else print(ctx, result, track);
     return result;
   });
+}
+
+/** `Open 30 findings due 2027-03-31 and update 27 open findings (--link: …)`; undefined when nothing would be written. */
+function summaryOf(r: OpenResult, tracked: boolean): string | undefined {
+  const parts: string[] = [];
+  if (r.opened > 0) {
+    parts.push(`Open ${plural(r.opened, "finding")} due ${isoDate(r.dueDate)}${r.sla ? ` (SLA ${r.sla.severity})` : ""}${tracked ? ", tracked" : ""}`);
+  }
+  if (r.updated) parts.push(`${parts.length > 0 ? "update" : "Update"} ${plural(r.updated.findings, "open finding")} (${r.updated.changes.map(changeText).join("; ")})`);
+  return parts.length > 0 ? parts.join(" and ") : undefined;
 }
 
 function print(ctx: CommandContext, r: OpenResult, tracked: boolean): void {
@@ -174,6 +246,9 @@ function print(ctx: CommandContext, r: OpenResult, tracked: boolean): void {
   if (r.alreadyOpen > 0) parts.push(`${r.alreadyOpen} already open`);
   if (r.sla && r.sla.exposed > 0) parts.push(`${n(r.sla.exposed, "on an exposed asset, due sooner", "on exposed assets, due sooner")}`);
   ctx.stdout.write(`${s.bold(parts.join(" · "))}${r.dryRun ? s.dim(" (dry run: nothing written)") : ""}\n`);
+  if (r.updated) {
+    ctx.stdout.write(`${r.dryRun ? "Would update" : "Updated"} ${n(r.updated.findings, "open finding", "open findings")}: ${r.updated.changes.map(changeText).join("; ")}\n`);
+  }
   if (r.dryRun && r.findings.length > 0) ctx.stdout.write(`  ${previewNames(r.findings.map((f) => f.entityName), 10)}\n`);
   if (r.skipped > 0) {
     ctx.stdout.write(`Skipped ${n(r.skipped, "selected entity that is a deferred_maintenance finding itself", "selected entities that are deferred_maintenance findings themselves")}.\n`);

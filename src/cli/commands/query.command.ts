@@ -7,6 +7,7 @@ const define = (program: Command) =>
     .description("Run a J1QL query against the graph")
     .argument("<j1ql>", `the query, e.g. "Find CodeRepo with name='payments'"`)
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .option("--json", "print JSON (the same as --format json)")
     .option("-l, --limit <n>", "rows per page (default 250)", positiveInt("--limit"))
     .option("-a, --all", "every row, not only the first page")
     .option("--cursor <cursor>", "the next page, from the cursor a previous page printed")

@@ -2,7 +2,7 @@ import type { QueryResult } from "../../query/run.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
-import { formatCell, renderCsv, renderTable } from "../output.js";
+import { formatCell, outputFormat, renderCsv, renderTable } from "../output.js";
 import type { RemoteClient } from "../remote.js";
 import type { QueryFlags } from "./query.command.js";
 
@@ -14,7 +14,7 @@ export interface QueryOptions extends QueryFlags {
 export const QUERY_FORMATS = ["table", "json", "csv"] as const;
 
 export async function queryCommand(ctx: CommandContext, options: QueryOptions): Promise<QueryResult> {
-  const format = options.format ?? "table";
+  const format = outputFormat(options, QUERY_FORMATS);
   if (!QUERY_FORMATS.includes(format)) {
     throw new InputError(`--format ${format} is not known; use table, json or csv`);
   }
@@ -129,7 +129,7 @@ export function printResult(ctx: CommandContext, result: QueryResult, format: "t
         ? "entity"
         : "entities"
       : result.type === "tree"
-        ? `vertices, ${result.data.edges.length} edges`
+        ? `${count === 1 ? "vertex" : "vertices"}, ${result.data.edges.length} ${result.data.edges.length === 1 ? "edge" : "edges"}`
         : count === 1
           ? "row"
           : "rows";

@@ -30,6 +30,7 @@ const defineAsk = (program: Command) =>
     .description("Ask a stored question: run each of its named queries and print each result under its name")
     .argument("<question...>", "the question's id, or words of its title")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .option("--json", "print JSON (the same as --format json)")
     .option("--all", "every row of each query, not only the first page")
     .addOption(paramOption())
     .addOption(dbOption())

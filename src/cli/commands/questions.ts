@@ -6,7 +6,7 @@ import { CheckFailedError, InputError } from "../../shared/errors.js";
 import type { StoredQuestion } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import { fileFailure } from "../files.js";
-import { renderTable } from "../output.js";
+import { outputFormat, renderTable } from "../output.js";
 import type { AskFlags, QuestionsImportFlags, QuestionsListFlags } from "./questions.command.js";
 import { parseParams, printResult } from "./query.js";
 
@@ -83,7 +83,7 @@ export async function questionsListCommand(ctx: CommandContext, options: Questio
 
 export async function askCommand(ctx: CommandContext, options: AskFlags & { question: string }): Promise<AskedQuery[]> {
   await localOnly(ctx, options.db, "dm ask");
-  const format = options.format ?? "table";
+  const format = outputFormat(options, ["table", "json", "csv"]);
   const asked = await withStore(ctx, options.db, async (store) => {
     const question = await findQuestion(store, options.question);
     const parameters = options.param === undefined ? undefined : parseParams(options.param);

@@ -1,11 +1,13 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
     .command("reconcile")
     .description("Reopen expired risk acceptances and bring tracked items in step with their queries")
-    .option("--json", "print the counts as JSON")
+    .option("--dry-run", "work out and list what it would reopen, close and open; write nothing")
+    .option("--json", "print the counts and every change as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -17,7 +19,11 @@ date. A closed finding whose entity matches again stays closed: that work was
 done (open a new item if the problem is back). Nothing is closed when the
 latest run of a source failed or was partial.
 
+It lists every finding it reopened, closed and opened (the first 20 of each;
+--json has them all).
+
 Examples:
+  dm reconcile --dry-run
   dm reconcile
   dm reconcile --json`,
     );

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { formatDue } from "../../core/maintenance/due.js";
+import { DAY_MS, formatDue } from "../../core/maintenance/due.js";
 import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
 import { type FindingReport, isOverdue, type MineItem, type RepoRef } from "../../core/maintenance/report.js";
 import { j1qlString } from "../../query/quote.js";
@@ -13,7 +13,8 @@ import { shellArg } from "../../shared/close-command.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { renderTable, type Style } from "../output.js";
+import { outputFormat, plural, renderCsv, renderTable, type Style } from "../output.js";
+import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
 
 // ------------------------------------------------------------------ the checkout
@@ -77,7 +78,7 @@ export async function resolveRepo(
   if (name !== undefined) {
     const repo = await backend.findRepo({ name, now });
     if (!repo) {
-      throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph`, {
+      throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph${await repoGuess(backend, name, now)}`, {
         details: [
           `Names come from the repos' name property: dm query "Find CodeRepo" lists them (a _key works too).`,
           "Import or sync it first if it is missing.",
@@ -95,7 +96,7 @@ export async function resolveRepo(
   const repo = await backend.findRepo({ remoteUrl: checkout.remoteUrl, dirName: checkout.dirName, now });
   if (!repo) {
     const shown = checkout.remoteUrl ? `${checkout.dirName} (${safeRemote(checkout.remoteUrl)})` : checkout.dirName;
-    throw new NotFoundError(`no repository named ${shown} in the graph; import or sync it, or use --repo`, {
+    throw new NotFoundError(`no repository named ${shown} in the graph${await repoGuess(backend, checkout.dirName, now)}; import or sync it, or use --repo`, {
       details: [`  ${command} --repo NAME   (dm query "Find CodeRepo" lists the names)`],
     });
   }
@@ -136,9 +137,7 @@ export function closeHint(
   return `dm close --id ${id}${scope} ${tail}`;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural };
 
 function dueCell(f: { dueDate: number }, now: number, style: Style): string {
   const text = formatDue(f.dueDate, now);
@@ -216,12 +215,15 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
   if (options.repo !== undefined && options.owner !== undefined) {
     throw new InputError("--repo and --owner pick different things: use one of them");
   }
+  const format = outputFormat(options, ["table", "json", "csv"]);
   const now = ctx.now();
   let actor: string | undefined;
   const out = await withBackend(ctx, options.db, async (b): Promise<ReportOutput> => {
     actor = options.mine ? await b.actor() : undefined;
     if (options.owner !== undefined) {
-      return { ...(await b.ownerReport(options.owner, { now, mine: actor })), ...(actor ? { actor } : {}) };
+      const report = await b.ownerReport(options.owner, { now, mine: actor });
+      if (report.findings.length === 0) await assertKnownOwner(b, options.owner, now);
+      return { ...report, ...(actor ? { actor } : {}) };
     }
     // --mine alone, outside a checkout: only what I opened.
     if (options.repo === undefined && actor !== undefined && !gitCheckout(ctx.cwd)) {
@@ -231,8 +233,29 @@ export async function reportCommand(ctx: CommandContext, options: ReportOptions)
     return { ...(await b.repoReport(repo, { now, mine: actor })), ...(actor ? { actor } : {}) };
   });
 
-  if (options.json) {
+  if (format === "json") {
     ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  }
+  if (format === "csv") {
+    // one row per open finding (the items I opened, --mine, are in --json)
+    ctx.stdout.write(
+      renderCsv(
+        ["maintenanceId", "item", "entity", "entityType", "entityKey", "via", "owner", "dueDate", "overdue", "webLink"],
+        out.findings.map((f) => [
+          f.maintenanceId,
+          f.shortDescription,
+          f.entityName,
+          f.entityType,
+          f.entityKey,
+          f.via?.name ?? "",
+          f.owner ?? "",
+          f.dueDate > 0 ? new Date(f.dueDate).toISOString() : "",
+          isOverdue(f, now) ? Math.floor((now - f.dueDate) / DAY_MS) : "",
+          f.webLink,
+        ]),
+      ),
+    );
     return out;
   }
   const s = ctx.style;

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -8,6 +8,7 @@ const define = (program: Command) =>
     .argument("<id>", "an item's id (8 hex digits, shown by dm list and dm stats), or an asset's key or name")
     .option("-a, --all", "every finding, not only the first 50")
     .option("--json", "print the item as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -4,10 +4,11 @@ import { formatDue, isoDate } from "../../core/maintenance/due.js";
 import { type Finding, MAINTENANCE_ID } from "../../core/maintenance/finding.js";
 import { byDue, isOverdue } from "../../core/maintenance/report.js";
 import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
-import { InputError, NotFoundError } from "../../shared/errors.js";
+import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import { type CommandContext, withStore } from "../context.js";
-import { formatCell, renderTable } from "../output.js";
+import { formatCell, outputFormat, renderTable } from "../output.js";
 import { plural } from "./report.js";
 import { rulesSetup } from "./rules.js";
 import { daysText, forecastText, percent } from "./stats.js";
@@ -48,13 +49,15 @@ function order(findings: Finding[]): Finding[] {
 export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult | EntityView> {
   const id = options.id;
   const now = ctx.now();
+  outputFormat(options);
   if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options);
-  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, { maintenanceId: id }));
-  if (findings.length === 0) {
-    throw new NotFoundError(`no maintenance item ${id}`, {
-      details: ["`dm list` and `dm stats` show the ids of the items; an asset whose name looks like an id: give its key."],
-    });
-  }
+  const findings = await withBackend(ctx, options.db, async (b) => {
+    const found = await b.loadFindings(now, { maintenanceId: id });
+    if (found.length === 0) {
+      throw await unknownItemError(b, id, now, "`dm list` and `dm stats` show the ids of the items; an asset whose name looks like an id: give its key.");
+    }
+    return found;
+  });
   const { burndown: _series, ...stats } = statsOf(findings, now);
   // Item-level text from the finding that describes it best (normally all the same).
   const about = findings.find((f) => f.description) ?? findings[0]!;
@@ -71,7 +74,7 @@ export async function showCommand(ctx: CommandContext, options: ShowOptions): Pr
     stats,
     findings: order(findings),
   };
-  if (options.json) {
+  if (outputFormat(options) === "json") {
     ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
@@ -141,7 +144,7 @@ async function showEntity(ctx: CommandContext, options: ShowOptions): Promise<En
   const setup = rulesSetup(ctx);
   const now = ctx.now();
   const view = await withStore(ctx, options.db, (store) => viewEntity(store, options.id, { now, deploymentModels: setup.deploymentModels }));
-  if (options.json) {
+  if (outputFormat(options) === "json") {
     ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     return view;
   }

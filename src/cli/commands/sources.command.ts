@@ -1,11 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
     .command("sources")
     .description("Integration instances with their last sync: when, status, changes")
     .option("--json", "print them as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 /** What `dm sources` parses from its flags. */

@@ -1,13 +1,14 @@
 import { formatDuration } from "../../core/maintenance/due.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
-import { renderTable } from "../output.js";
+import { outputFormat, renderTable } from "../output.js";
 import type { SourcesFlags } from "./sources.command.js";
 
 /** Integration instances with their last run: when, how it ended, what it did. */
 export async function sourcesCommand(ctx: CommandContext, options: SourcesFlags) {
+  const json = outputFormat(options) === "json";
   const runs = await withBackend(ctx, options.db, (b) => b.latestSyncRuns());
-  if (options.json) {
+  if (json) {
     ctx.stdout.write(`${JSON.stringify(runs)}\n`);
     return runs;
   }

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -7,6 +7,7 @@ const define = (program: Command) =>
     .description("Progress of maintenance items, worst first; one item in full with its burndown and forecast")
     .argument("[maintenanceId]", "one item in full")
     .option("--json", "print the statistics as JSON (with the daily burndown series)")
+    .addOption(formatOption(["table", "json", "csv"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -3,10 +3,10 @@ import { percent } from "../../shared/percent.js";
 import { DAY_MS, isoDate } from "../../core/maintenance/due.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
 import { type BurndownPoint, type ItemStats, itemStats, PACE_WINDOW_DAYS, statsOf } from "../../core/maintenance/stats.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
+import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
-import { renderTable, type Style } from "../output.js";
+import { outputFormat, renderCsv, renderTable, type Style } from "../output.js";
 import { plural } from "./report.js";
 import type { StatsFlags } from "./stats.command.js";
 
@@ -128,20 +128,47 @@ function detailText(x: ItemStats, now: number, style: Style): string {
   return `${text}\n${burndownText(x.burndown, style)}`;
 }
 
+/** One row per item (the burndown series is in --json). */
+function statsCsv(items: ItemStats[]): string {
+  return renderCsv(
+    ["maintenanceId", "item", "total", "open", "overdue", "closed", "completion", "dueDate", "medianDaysToClose", "forecast", "forecastFinish", "webLink"],
+    items.map((x) => [
+      x.maintenanceId,
+      x.shortDescription,
+      x.total,
+      x.open,
+      x.overdue,
+      x.closed.total,
+      Math.floor(x.completion * 100) / 100,
+      x.dueDate > 0 ? new Date(x.dueDate).toISOString() : "",
+      x.medianDaysToClose ?? "",
+      x.forecast.status,
+      x.forecast.finishDate === undefined ? "" : new Date(x.forecast.finishDate).toISOString(),
+      x.webLink,
+    ]),
+  );
+}
+
 export async function statsCommand(ctx: CommandContext, options: StatsOptions): Promise<ItemStats | ItemStats[]> {
   const id = options.id === undefined ? undefined : assertMaintenanceId(options.id);
+  const format = outputFormat(options, ["table", "json", "csv"]);
   const now = ctx.now();
-  const findings = await withBackend(ctx, options.db, (b) => b.loadFindings(now, id === undefined ? {} : { maintenanceId: id }));
+  const findings = await withBackend(ctx, options.db, async (b) => {
+    const found = await b.loadFindings(now, id === undefined ? {} : { maintenanceId: id });
+    if (id !== undefined && found.length === 0) throw await unknownItemError(b, id, now, "`dm stats` without an id lists the items.");
+    return found;
+  });
   if (id !== undefined) {
-    if (findings.length === 0) {
-      throw new NotFoundError(`no maintenance item ${id}`, { details: ["`dm stats` without an id lists the items."] });
-    }
     const one = statsOf(findings, now);
-    ctx.stdout.write(options.json ? `${JSON.stringify(one, null, 2)}\n` : detailText(one, now, ctx.style));
+    ctx.stdout.write(
+      format === "json" ? `${JSON.stringify(one, null, 2)}\n` : format === "csv" ? statsCsv([one]) : detailText(one, now, ctx.style),
+    );
     return one;
   }
   const all = itemStats(findings, now);
-  if (options.json) {
+  if (format === "csv") {
+    ctx.stdout.write(statsCsv(all));
+  } else if (format === "json") {
     ctx.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
   } else if (all.length === 0) {
     ctx.stdout.write("No maintenance items yet: dm open starts one.\n");

@@ -92,6 +92,9 @@ async function scanAfterSync(ctx: CommandContext, store: GraphStore, quiet: bool
 }
 
 /** The integration's settings given as flags (`--path`, `--file`, ...), without the ones left out. */
+/** The settings a flag can give; the others live in dm.config.yaml. */
+const FLAG_SETTINGS = { path: true, file: true, concurrency: true } as const;
+
 function commandLineSettings(options: SyncOptions): Record<string, unknown> {
   const given = { path: options.path, file: options.file, concurrency: options.concurrency };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
@@ -103,7 +106,7 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
   const instances = instancesFor(
     { integration: options.integration, all: options.all, settings: commandLineSettings(options) },
     { cwd: ctx.cwd, dataDir: dataDir(ctx.config) },
-    { all: "--all", setting: (key) => `--${key}`, command: "dm sync" },
+    { all: "--all", setting: (key) => (key in FLAG_SETTINGS ? `--${key}` : `the ${key} setting`), command: "dm sync" },
   );
   const summaries: SyncSummary[] = [];
   await withStore(ctx, options.db, async (store) => {

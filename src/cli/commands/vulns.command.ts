@@ -37,6 +37,7 @@ const defineScan = (vulns: Command) =>
     .description("Match packages against the advisory database: the lockfiles under [path], else every package in the graph")
     .argument("[path]", "a folder (its lockfiles) or one lockfile; without it the graph is scanned and findings are kept")
     .addOption(new Option("-f, --format <format>", "output format (sarif only with a path)").choices(["table", "json", "sarif"]).default("table"))
+    .option("--json", "print JSON (the same as --format json)")
     .addOption(
       new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity (default: any with a path, none for the graph)").choices([
         "any",

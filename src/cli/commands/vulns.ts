@@ -9,17 +9,18 @@ import { defaultVulnsConfig, loadVulnsConfig, type VulnsConfig } from "../../cor
 import { AdvisoryDb, type DbStatus, type ImportResult, OSV_DB_FILE } from "../../core/vulns/db.js";
 import { Matcher, SEVERITY_ORDER, type VulnSeverity } from "../../core/vulns/match.js";
 import { toSarif } from "../../core/vulns/sarif.js";
-import { type GraphScanResult, scanGraph } from "../../core/vulns/scan-graph.js";
+import { type GraphScanResult, scanGraph, type VulnFindingSummary } from "../../core/vulns/scan-graph.js";
 import { failsAt, type PathFinding, type PathScanResult, scanPath } from "../../core/vulns/scan-path.js";
 import { advisoryTexts } from "../../core/vulns/sources.js";
+import { j1qlString } from "../../query/quote.js";
 import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, ExternalServiceError, InputError } from "../../shared/errors.js";
 import { packageVersion } from "../../shared/version.js";
 import { outputPath, writeAtomically } from "../files.js";
 import { type CommandContext, withStore } from "../context.js";
-import { renderTable } from "../output.js";
+import { outputFormat, renderTable } from "../output.js";
 import { progressReporter } from "../progress.js";
-import { plural } from "./report.js";
+import { plural, shellArg } from "./report.js";
 import type { VulnsDbImportFlags, VulnsDbStatusFlags, VulnsScanFlags } from "./vulns.command.js";
 
 export const FAIL_ON = ["any", "critical", "high", "medium", "low", "none"] as const;
@@ -300,7 +301,11 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
       text += `Nothing was closed as fixed: sync run ${result.closingSkipped.syncRun}, the latest of its source, is ${result.closingSkipped.status}.\n`;
     }
     if (result.ignored.length > 0) text += `${plural(result.ignored.length, "match", "matches")} ignored by the config (dm vulns scan --format json lists them).\n`;
-    if (result.open.length > 0) text += "See one: dm show <vulnerability's maintenance id> · close with a PR: dm close <id> --reason COMPLETE --link <PR>\n";
+    const first = result.open[0];
+    if (first !== undefined) {
+      text += `See one: dm show ${first.maintenanceId}\n`;
+      text += `Fixed ${first.vulnerabilityId} on ${first.entityName}?  ${vulnCloseHint(first)}\n`;
+    }
     await writeReport(ctx, options, text);
   }
   const failOn = options.failOn ?? "none";
@@ -311,7 +316,14 @@ async function scanGraphCommand(ctx: CommandContext, options: ScanOptions): Prom
   return result;
 }
 
-export async function vulnsScanCommand(ctx: CommandContext, options: ScanOptions): Promise<PathScanResult | GraphScanResult> {
+/** The command that closes one vulnerability finding: that item (the vulnerability) on that asset only. */
+export function vulnCloseHint(f: Pick<VulnFindingSummary, "maintenanceId" | "entityKey">): string {
+  return `dm close --id ${f.maintenanceId} --query ${shellArg(`Find * with _key=${j1qlString(f.entityKey)}`)} --reason COMPLETE --link <pull request URL>`;
+}
+
+export async function vulnsScanCommand(ctx: CommandContext, given: ScanOptions): Promise<PathScanResult | GraphScanResult> {
+  // --json is --format json
+  const options: ScanOptions = given.json ? { ...given, format: outputFormat(given, ["json"]) as "json" } : given;
   if (options.path !== undefined) return scanPathCommand(ctx, { ...options, path: options.path });
   return scanGraphCommand(ctx, options);
 }

@@ -29,7 +29,13 @@ export interface ConfiguredInstance {
  * key is refused (a typo must not silently disable a setting) with the
  * settings that exist.
  */
-export function settingsError(where: string, integration: string, error: z.ZodError): InputError {
+export function settingsError(
+  where: string,
+  integration: string,
+  error: z.ZodError,
+  schema?: unknown,
+  settings: Record<string, unknown> = {},
+): InputError {
   const issue = error.issues[0]!;
   const at = issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
@@ -39,7 +45,38 @@ export function settingsError(where: string, integration: string, error: z.ZodEr
       details: ["Check the spelling against docs/integrations.md: an unknown setting is refused rather than ignored."],
     });
   }
-  return new InputError(`${where}.${at || "(settings)"}: ${issue.message}`);
+  return new InputError(`${where}.${at || "(settings)"}${issueText(issue, schema, settings)}`);
+}
+
+/** What a setting is for (its schema's `.describe()`), when the integration says. */
+function settingDescription(schema: unknown, key: string): string | undefined {
+  type Node = { shape?: Record<string, { description?: string }>; def?: { in?: Node; innerType?: Node; schema?: Node } } | undefined;
+  let node = schema as Node;
+  for (let depth = 0; node !== undefined && depth < 5; depth++) {
+    if (node.shape) return node.shape[key]?.description;
+    node = node.def?.in ?? node.def?.innerType ?? node.def?.schema;
+  }
+  return undefined;
+}
+
+/**
+ * A zod issue in words a person acts on, to follow the setting's name: a
+ * setting that is missing " is required" (with what it is for), a value of
+ * the wrong type ": expected a string, not a number"; else ": " and zod's
+ * own message (the schemas write theirs).
+ */
+export function issueText(issue: z.core.$ZodIssue, schema: unknown, settings: Record<string, unknown>): string {
+  const key = issue.path.length === 1 ? String(issue.path[0]) : undefined;
+  if (issue.code === "invalid_type") {
+    if (key !== undefined && settings[key] === undefined) {
+      const what = settingDescription(schema, key);
+      return ` is required${what ? `: ${what}` : ""}`;
+    }
+    const given = key === undefined ? undefined : settings[key];
+    const kind = Array.isArray(given) ? "a list" : given === null ? "null" : `a ${typeof given}`;
+    return `: expected ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${kind}`;
+  }
+  return `: ${issue.message}`;
 }
 
 export function findConfigFile(cwd: string, dataDir: string): string | undefined {
@@ -69,7 +106,7 @@ export function loadConfigFile(file: string): ConfiguredInstance[] {
       });
     }
     const parsed = integration.configSchema.safeParse(settings);
-    if (!parsed.success) throw settingsError(where, integration.id, parsed.error);
+    if (!parsed.success) throw settingsError(where, integration.id, parsed.error, integration.configSchema, settings);
     return { integration, config: parsed.data };
   });
 }
@@ -120,8 +157,11 @@ export function instancesFor(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.code === "unrecognized_keys" ? issue.keys[0]! : issue.path.length > 0 ? String(issue.path[0]) : "";
-    const message = issue.code === "unrecognized_keys" ? `not a setting of the ${integration.id} integration` : issue.message;
-    throw new InputError(`${names.command} ${integration.id}: ${key ? names.setting(key) : "the settings"}: ${message}`, {
+    const message =
+      issue.code === "unrecognized_keys"
+        ? `: not a setting of the ${integration.id} integration`
+        : issueText(issue, integration.configSchema, request.settings);
+    throw new InputError(`${names.command} ${integration.id}: ${key ? names.setting(key) : "the settings"}${message}`, {
       details: Object.keys(request.settings).length === 0 ? [`Or configure it in dm.config.yaml (docs/integrations.md, "${integration.id}").`] : [],
     });
   }

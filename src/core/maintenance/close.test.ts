@@ -148,18 +148,18 @@ describe.each(BACKENDS)("closeMaintenance on %s", (backend) => {
     expect(entry).toMatchObject({ action: "accept", subject: mid, details: { count: 3, until, reason: "RISK_ACCEPTED" } });
   });
 
-  it("--query narrows the item's findings; other entities are skipped and listed", async () => {
+  it("--query narrows the item's findings; a selected asset stands for the item's finding on it; others are skipped and listed", async () => {
     const result = await close({
       query: "Find (deferred_maintenance|CodeRepo) with entityName = 'payments' or name = 'website' or severity = 'high'",
     });
-    expect(result.closed).toBe(1);
-    expect(result.findings[0]).toMatchObject({ entityName: "payments", maintenanceId: mid });
-    expect(result.skipped.map((s) => [s.name, s.why]).sort()).toEqual([
-      ["Rotate keys", "a finding of another item (4be21f07)"],
-      ["website", "not a maintenance finding"],
+    expect(result.closed).toBe(2);
+    expect(result.findings.map((f) => [f.entityName, f.maintenanceId]).sort()).toEqual([
+      ["payments", mid],
+      ["website", mid],
     ]);
+    expect(result.skipped.map((s) => [s.name, s.why]).sort()).toEqual([["Rotate keys", "a finding of another item (4be21f07)"]]);
     const open = await loadFindings(store, NOW, { maintenanceId: mid, open: true });
-    expect(open.map((f) => f.entityName).sort()).toEqual(["billing", "website"]);
+    expect(open.map((f) => f.entityName).sort()).toEqual(["billing"]);
 
     // Already closed: skipped with that reason, and nothing to close is an error.
     const again = await close({ query: "Find deferred_maintenance with entityName = 'payments'" }).catch((e: unknown) => e);
@@ -198,7 +198,8 @@ describe.each(BACKENDS)("closeMaintenance on %s", (backend) => {
     ["until with COMPLETE", { until: NOW + DAY_MS }, /only applies to --reason RISK_ACCEPTED/],
     ["a link that is not http(s)", { link: "file:///etc/passwd" }, /not an http\(s\) URL/],
     ["an id with no findings", { maintenanceId: "00000000" }, /no open findings match item 00000000/],
-    ["a query selecting no findings", { query: "Find CodeRepo" }, /no open findings match/],
+    ["a query selecting no findings", { query: "Find CodeRepo with name = 'nope'" }, /no open findings match/],
+    ["a query selecting assets without a finding of the item", { query: "Find Host" }, /no open findings match/],
     ["a RETURN query", { query: "Find deferred_maintenance as m return m.maintenanceId" }, /drop the RETURN/],
   ];
   it.each(refusals)("refuses %s and writes nothing", async (_what, overrides, message) => {

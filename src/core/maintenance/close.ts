@@ -243,12 +243,30 @@ export async function closeMaintenance(store: GraphStore, input: CloseInput): Pr
     );
   } else {
     selected = [];
+    // An asset the query selects stands for the item's finding on it (`--id X --query "Find CodeRepo with name='billing'"`).
+    let ofItem: Map<string, FindingRow> | undefined;
+    const seen = new Set<string>();
     for (const item of await selectEntities(store, query, now)) {
       const name = entityNameOf(item);
       if (item.entity._type !== FINDING_TYPE) {
-        skipped.push({ key: item.entity._key, name, why: "not a maintenance finding" });
+        if (mid === undefined) {
+          skipped.push({ key: item.entity._key, name, why: "not a maintenance finding (give the item's --id to close its finding on this asset)" });
+          continue;
+        }
+        ofItem ??= new Map(
+          (await loadFindingRows(store, `Find ${FINDING_TYPE} with maintenanceId = ${j1qlString(mid)}`, now)).map((r) => [r.finding.entityKey, r]),
+        );
+        const row = ofItem.get(item.entity._key);
+        if (row === undefined) skipped.push({ key: item.entity._key, name, why: `has no finding of ${mid}` });
+        else if (row.finding.closed) skipped.push({ key: row.finding.key, name, why: "already closed" });
+        else if (!seen.has(row.finding.key)) {
+          seen.add(row.finding.key);
+          selected.push(row);
+        }
         continue;
       }
+      if (seen.has(item.entity._key)) continue;
+      seen.add(item.entity._key);
       const finding = findingFrom(item.id, item.entity._key, item.properties);
       if (mid !== undefined && finding.maintenanceId !== mid) {
         skipped.push({ key: finding.key, name, why: `a finding of another item (${finding.maintenanceId || "no id"})` });

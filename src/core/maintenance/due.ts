@@ -26,13 +26,20 @@ export function assertFutureDate(ms: number, now: number, what: string): number 
 /** The due-date choices offered interactively, in days. */
 export const DUE_CHOICES = [7, 30, 60, 90, 180, 365] as const;
 
+const RELATIVE_DUE = /^(\d+)\s*(d|days?|w|weeks?)?$/i;
+
+/** A due date given as days from now (`30d`, `2w`), not as a date. */
+export function isRelativeDue(text: string): boolean {
+  return RELATIVE_DUE.test(text.trim());
+}
+
 /**
  * `30d`, `2w`, `30` (days) or a date `2027-03-31` (end of that day, UTC) ->
  * epoch ms. A due date must be in the future.
  */
 export function parseDue(text: string, now: number, what = "--due"): number {
   const value = text.trim();
-  const relative = /^(\d+)\s*(d|days?|w|weeks?)?$/i.exec(value);
+  const relative = RELATIVE_DUE.exec(value);
   let due: number;
   if (relative) {
     const n = Number(relative[1]);

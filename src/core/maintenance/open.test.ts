@@ -10,7 +10,7 @@ import { InputError, QueryError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
 import { findingKey, loadFindings, maintenanceIdFor } from "./finding.js";
-import { type OpenInput, openMaintenance, previewNames } from "./open.js";
+import { ItemChangedError, type OpenInput, openMaintenance, previewNames } from "./open.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 const LOADED = NOW - 10 * DAY_MS;
@@ -175,8 +175,14 @@ describe.each(BACKENDS)("openMaintenance on %s", (backend) => {
       now: NOW,
       all: true,
     });
-    // Later, by someone else, with another due date: same id, nothing rewritten.
-    const again = await openMaintenance(store, input({ dueDate: NOW + 90 * DAY_MS }), {
+    // Later, by someone else, with another due date: refused (ItemChangedError), nothing rewritten.
+    const changed = await openMaintenance(store, input({ dueDate: NOW + 90 * DAY_MS }), { now: NOW + DAY_MS, actor: "other@example.com" }).catch(
+      (e: unknown) => e,
+    );
+    expect(changed).toBeInstanceOf(ItemChangedError);
+    expect((changed as ItemChangedError).changes).toEqual([{ field: "dueDate", from: first.dueDate, to: NOW + 90 * DAY_MS }]);
+    // The same period a day later counts from the item's opening: the same due date, nothing to change.
+    const again = await openMaintenance(store, input({ dueDate: NOW + DAY_MS + (first.dueDate - NOW), dueIn: first.dueDate - NOW }), {
       now: NOW + DAY_MS,
       actor: "other@example.com",
     });

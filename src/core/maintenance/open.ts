@@ -7,13 +7,15 @@
  * upsert transaction. The original tool made two HTTP calls per entity.
  */
 import { parseQuery } from "../../query/parser.js";
+import { j1qlString } from "../../query/quote.js";
 import { type ListItem, runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord, UpsertOptions, UpsertResult } from "../../store/types.js";
 import type { SlaPolicy, SlaSeverity } from "../sla/policy.js";
-import { assertFutureDate } from "./due.js";
+import { assertFutureDate, isoDate } from "./due.js";
 import {
   FINDING_TYPE,
+  type Finding,
   type FindingProps,
   findingEdge,
   findingKey,
@@ -41,6 +43,25 @@ export interface OpenInput {
    * unshortened date. The findings carry `severity` (and `exposure`).
    */
   sla?: { policy: SlaPolicy; severity: SlaSeverity };
+  /**
+   * The due date was given as a period (`--due 30d`), this many ms: when the
+   * item already exists, it counts from when the item was opened, so the same
+   * `dm open` run again tomorrow asks for the same due date.
+   */
+  dueIn?: number;
+  /**
+   * The item exists and its open findings have another description, link,
+   * due date or tracking: update them (audited). Without it such a re-run is
+   * refused (ItemChangedError) rather than leaving the old values silently.
+   */
+  update?: boolean;
+}
+
+/** One property of an item that a re-run changes (old -> new). */
+export interface ItemChange {
+  field: "description" | "webLink" | "dueDate" | "tracked";
+  from: string | number | boolean;
+  to: string | number | boolean;
 }
 
 export interface OpenedFinding {
@@ -65,6 +86,41 @@ export interface OpenResult {
   dryRun: boolean;
   /** due by the SLA policy: the severity, and how many of the findings opened are on exposed assets (due sooner) */
   sla?: { severity: SlaSeverity; exposed: number };
+  /** with `update`: what changed on the item's open findings, and how many were updated (would be, on a dry run) */
+  updated?: { findings: number; changes: ItemChange[] };
+}
+
+/** The flag that sets each field, to name it in messages. */
+export const CHANGE_FLAGS: Record<ItemChange["field"], string> = {
+  description: "--description",
+  webLink: "--link",
+  dueDate: "--due",
+  tracked: "--track",
+};
+
+/** `--due 2026-12-23 → 2027-01-22` */
+export function changeText(c: ItemChange): string {
+  const value = (v: string | number | boolean) => (c.field === "dueDate" && typeof v === "number" ? isoDate(v) : typeof v === "string" ? JSON.stringify(v) : String(v));
+  return `${CHANGE_FLAGS[c.field]}: ${value(c.from)} → ${value(c.to)}`;
+}
+
+/** A re-run of `dm open` that would change an existing item, without `update`. */
+export class ItemChangedError extends InputError {
+  constructor(
+    readonly maintenanceId: string,
+    readonly changes: ItemChange[],
+    openFindings: number,
+  ) {
+    super(
+      `item ${maintenanceId} is already open (${openFindings} open ${openFindings === 1 ? "finding" : "findings"}) with other values: nothing written`,
+      {
+        details: [
+          ...changes.map((c) => `  ${changeText(c)}`),
+          "Add --update to change its open findings (audited), or keep the item's values.",
+        ],
+      },
+    );
+  }
 }
 
 /** Findings per upsert batch (each batch also carries as many edges). */
@@ -282,7 +338,17 @@ export async function openMaintenance(
   }
 
   const maintenanceId = maintenanceIdFor(shortDescription, query);
-  const existing = new Set((await loadFindings(store, now, { maintenanceId })).map((f) => f.key));
+  const known = await loadFindings(store, now, { maintenanceId });
+  const existing = new Set(known.map((f) => f.key));
+  // An item opened before: a period counts from its opening; compare what this call asks with what it has.
+  let dueDate = input.dueDate;
+  if (known.length > 0 && input.dueIn !== undefined && !input.sla) {
+    dueDate = Math.min(...known.map((f) => f.createdOn || now)) + input.dueIn;
+  }
+  const stillOpen = known.filter((f) => !f.closed);
+  const changes = itemChanges(stillOpen, { description: input.description.trim(), webLink, dueDate, track: input.track, sla: !!input.sla });
+  if (changes.length > 0 && !input.update) throw new ItemChangedError(maintenanceId, changes, stillOpen.length);
+  if (changes.some((c) => c.field === "dueDate")) assertFutureDate(dueDate, now, input.dueIn === undefined ? "the due date" : "the due date (counted from when the item was opened)");
   const fresh = assets.filter((item) => !existing.has(findingKey(maintenanceId, item.entity._key)));
   const alreadyOpen = assets.length - fresh.length;
 
@@ -295,7 +361,7 @@ export async function openMaintenance(
     shortDescription,
     description: input.description.trim(),
     webLink,
-    dueDate: input.dueDate,
+    dueDate,
     createdBy: actor,
     createdOn: now,
     query,
@@ -325,6 +391,12 @@ export async function openMaintenance(
     findings.push({ key, entityKey: props.entityKey, entityName: props.entityName, dueDate: props.dueDate });
   }
 
+  let updated: OpenResult["updated"];
+  if (changes.length > 0) {
+    updated = { findings: stillOpen.length, changes };
+    if (!input.dryRun) await updateFindings(store, maintenanceId, changes, { now, actor, query });
+  }
+
   let opened = findings;
   if (!input.dryRun && findings.length > 0) {
     // createOnly: another `dm open` of the same item may have created some of
@@ -344,7 +416,7 @@ export async function openMaintenance(
                 opened: r.entities.created,
                 alreadyOpen: assets.length - r.entities.created,
                 query,
-                dueDate: input.dueDate,
+                dueDate,
                 tracked: input.track,
                 ...(sla ? { due: `sla:${sla.severity}` } : {}),
               },
@@ -354,12 +426,66 @@ export async function openMaintenance(
   }
   return {
     maintenanceId,
-    dueDate: input.dueDate,
+    dueDate,
     opened: opened.length,
     alreadyOpen: alreadyOpen + findings.length - opened.length,
     skipped,
     findings: opened,
     dryRun: input.dryRun,
-    ...(sla ? { sla: { severity: sla.severity, exposed: opened.filter((f) => f.dueDate < input.dueDate).length } } : {}),
+    ...(sla ? { sla: { severity: sla.severity, exposed: opened.filter((f) => f.dueDate < dueDate).length } } : {}),
+    ...(updated ? { updated } : {}),
   };
+}
+
+/**
+ * What a re-run would change on an item's open findings (compared with the
+ * first one opened). A missing `--track` is no change (there is no way to
+ * ask for untracking); under an SLA policy every finding has its own due
+ * date, so the due date is not compared.
+ */
+export function itemChanges(
+  open: readonly Finding[],
+  asked: { description: string; webLink: string; dueDate: number; track: boolean; sla: boolean },
+): ItemChange[] {
+  if (open.length === 0) return [];
+  const first = open.reduce((a, b) => (b.createdOn < a.createdOn ? b : a));
+  const changes: ItemChange[] = [];
+  if (first.description !== asked.description) changes.push({ field: "description", from: first.description, to: asked.description });
+  if (first.webLink !== asked.webLink) changes.push({ field: "webLink", from: first.webLink, to: asked.webLink });
+  if (!asked.sla && first.dueDate !== asked.dueDate) changes.push({ field: "dueDate", from: first.dueDate, to: asked.dueDate });
+  if (asked.track && !first.tracked) changes.push({ field: "tracked", from: false, to: true });
+  return changes;
+}
+
+/** Apply `changes` to every open finding of the item, audited ("update") in the same transaction. */
+async function updateFindings(
+  store: GraphStore,
+  maintenanceId: string,
+  changes: readonly ItemChange[],
+  at: { now: number; actor: string; query: string },
+): Promise<void> {
+  const { loadFindingRows, recordOf } = await import("./close.js");
+  const rows = await loadFindingRows(store, `Find ${FINDING_TYPE} with maintenanceId = ${j1qlString(maintenanceId)} and closed = false`, at.now);
+  const records = rows.map(({ finding, raw }) => {
+    const next: Finding = { ...finding };
+    for (const c of changes) {
+      if (c.field === "description") next.description = c.to as string;
+      else if (c.field === "webLink") next.webLink = c.to as string;
+      else if (c.field === "dueDate") next.dueDate = c.to as number;
+      else next.tracked = c.to as boolean;
+    }
+    return recordOf(next, raw);
+  });
+  await writeFindings(store, records, [], at.now, {
+    audit: () => ({
+      at: at.now,
+      actor: at.actor,
+      action: "update",
+      subject: maintenanceId,
+      details: {
+        count: records.length,
+        changes: Object.fromEntries(changes.map((c) => [c.field, { from: c.from, to: c.to }])),
+      },
+    }),
+  });
 }

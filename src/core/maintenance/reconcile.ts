@@ -29,7 +29,7 @@ import { DRILL_MAINTENANCE_ID, openCanaries, STALE_CANARY_MS, staleEvidence } fr
 import { closeFinding, type FindingRow, loadFindingRows, recordOf, reopenFinding } from "./close.js";
 import { isoDate } from "./due.js";
 import { FINDING_TYPE, type FindingProps, findingEdge, findingKey, findingRecord, MAINTENANCE_ID } from "./finding.js";
-import { lookupOwners, newFindingProps, ownerOf, selectEntities, writeFindings } from "./open.js";
+import { entityNameOf, lookupOwners, newFindingProps, ownerOf, selectEntities, writeFindings } from "./open.js";
 
 export interface ReconcileOptions {
   now: number;
@@ -37,6 +37,18 @@ export interface ReconcileOptions {
   actor?: string;
   /** the person or job that ran it, for the audit log */
   ranBy?: string;
+  /** work everything out and report it; write nothing (no audit entry either) */
+  dryRun?: boolean;
+  /** list every finding reopened, closed and opened (`changes`) */
+  listChanges?: boolean;
+}
+
+/** One finding a reconcile reopened, closed or opened (would have, on a dry run). */
+export interface ReconcileChange {
+  action: "reopened" | "closed" | "opened";
+  maintenanceId: string;
+  entityKey: string;
+  entityName: string;
 }
 
 export interface ReconcileItem {
@@ -66,6 +78,10 @@ export interface ReconcileResult {
   errors: { maintenanceId: string; message: string }[];
   /** canaries of dm drill left open by an interrupted drill, closed ERROR (only when some were) */
   canariesClosed?: number;
+  /** with listChanges: every finding reopened, closed or opened, in that order */
+  changes?: ReconcileChange[];
+  /** nothing was written */
+  dryRun?: boolean;
 }
 
 export interface SyncState {
@@ -130,7 +146,11 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
   );
   // The SLA clock resumes (reopenFinding moves each due date by the time accepted).
   const dueMovedByItem = new Map<string, number>();
+  const changes: ReconcileChange[] = [];
+  const change = (action: ReconcileChange["action"], f: { maintenanceId: string; entityKey: string; entityName: string }) =>
+    changes.push({ action, maintenanceId: f.maintenanceId, entityKey: f.entityKey, entityName: f.entityName || f.entityKey });
   for (const { finding, raw } of expired) {
+    change("reopened", finding);
     const until = finding.acceptedUntil ?? now;
     const reopened = reopenFinding(finding, now, `risk acceptance expired on ${isoDate(until)}`);
     updates.set(finding.key, { finding: reopened, raw });
@@ -190,6 +210,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
         finding: closeFinding(f, { reason: "COMPLETE", actor, now, evidence: evidenceGone }),
         raw: row.raw,
       });
+      change("closed", f);
       summary.closed++;
     }
     const base = {
@@ -207,6 +228,7 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
       // An entity with a finding of this item, open or closed, gets no other.
       if (keys.has(findingKey(mid, entityKey))) continue;
       fresh.push({ item, base });
+      change("opened", { maintenanceId: mid, entityKey, entityName: entityNameOf(item) });
       summary.opened++;
     }
     closed += summary.closed;
@@ -258,6 +280,8 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     });
   }
   const result: ReconcileResult = { reopened, closed, opened, items: perItem.length, perItem, errors };
+  if (options.listChanges) result.changes = changes;
+  if (options.dryRun) result.dryRun = true;
   if (sync.blocking) result.closingSkipped = sync.blocking;
   if (canaries.length > 0) {
     result.canariesClosed = canaries.length;
@@ -279,6 +303,6 @@ export async function reconcile(store: GraphStore, options: ReconcileOptions): P
     },
   });
   // The findings and the audit entries that record them: one transaction.
-  await writeFindings(store, entities, relationships, now, { audit: () => audit });
+  if (!options.dryRun) await writeFindings(store, entities, relationships, now, { audit: () => audit });
   return result;
 }

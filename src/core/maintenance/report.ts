@@ -464,7 +464,8 @@ export function ownerReportOf(owner: string, findings: readonly Finding[], now: 
 
 /**
  * Open findings, by due date. `overdueDays`: only those overdue by more than
- * that many days (0: every overdue one). `maintenanceId`: only that item.
+ * that many whole days (30: 31 days or more, as "31 days overdue" counts;
+ * 0: every overdue one). `maintenanceId`: only that item.
  */
 export async function listFindings(
   store: GraphStore,
@@ -476,7 +477,9 @@ export async function listFindings(
     if (!Number.isFinite(options.overdueDays) || options.overdueDays < 0) {
       throw new InputError(`overdue days must be zero or more, not ${options.overdueDays}`);
     }
-    conditions.push(`dueDate < ${Math.floor(options.now - options.overdueDays * DAY_MS)}`);
+    // "more than N days" in whole days, as the tables count them ("31 days overdue"): N = 0 is any overdue finding
+    const before = options.overdueDays === 0 ? options.now : options.now - (options.overdueDays + 1) * DAY_MS + 1;
+    conditions.push(`dueDate < ${Math.floor(before)}`);
   }
   return (await findingsWhere(store, options.now, conditions)).sort(byDue);
 }

@@ -9,7 +9,7 @@ import type { Integration } from "../types.js";
 import { parseCredentialReport } from "./parse.js";
 
 export const CredentialReportConfig = z.object({
-  file: z.string().min(1, "file must name the credential report"),
+  file: z.string().min(1, "file must name the credential report").describe("the IAM credential report (CSV) to read"),
 }).strict();
 export type CredentialReportConfig = z.infer<typeof CredentialReportConfig>;
 

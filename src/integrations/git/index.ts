@@ -19,7 +19,7 @@ import { type FoundRepo, findRepos, languagesOf, type RepoFacts, recentSince, re
 
 export const GitConfig = z.object({
   /** the folder holding the clones */
-  path: z.string().min(1, "path must name a folder"),
+  path: z.string().min(1, "path must name a folder").describe("the folder that holds your clones"),
   /** repositories read at once (git processes) */
   concurrency: z.number().int().min(1).max(32).default(4),
 }).strict();

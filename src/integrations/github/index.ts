@@ -44,7 +44,7 @@ import {
 export const GithubConfig = z
   .object({
     /** the organisation's login */
-    org: z.string().min(1, "org must name the organisation (its login, as in https://github.com/<org>)"),
+    org: z.string().min(1, "org must name the organisation (its login, as in https://github.com/<org>)").describe("the organisation's login, as in https://github.com/<org>"),
     /** the API root: https://api.github.com, or https://ghe.example.com/api/v3 */
     url: z.url({ message: "url must be the API root, e.g. https://api.github.com or https://ghe.example.com/api/v3" }).optional(),
     token: CredentialRef,

@@ -36,7 +36,9 @@ import {
 
 export const GitlabConfig = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: "url must be the GitLab server's address, e.g. https://gitlab.example.com" }),
+    url: z
+      .url({ protocol: /^https?$/, error: "url must be the GitLab server's address, e.g. https://gitlab.example.com" })
+      .describe("the GitLab server's address, e.g. https://gitlab.example.com"),
     group: z.string().min(1).optional(),
     token: CredentialRef,
     timeout: Duration("30s, 2m, 500ms").optional(),

@@ -10,7 +10,7 @@ import type { Integration } from "../types.js";
 import { parseHostInventory, parseOsquery } from "./parse.js";
 
 export const HostsConfig = z.object({
-  file: z.string().min(1, "file must name the inventory or osquery file"),
+  file: z.string().min(1, "file must name the inventory or osquery file").describe("the hosts inventory (CSV, JSON) or osquery results file"),
   kind: z.enum(["inventory", "osquery"]).optional(),
   /** osquery: the host the results are from, when the file does not say */
   hostname: z.string().min(1).optional(),

@@ -22,7 +22,7 @@ import { KubeGraph } from "./map.js";
 export const KubernetesConfig = z
   .object({
     /** the cluster's name in the graph (kube_cluster) */
-    cluster: z.string().min(1, "cluster must name the cluster (e.g. prod)"),
+    cluster: z.string().min(1, "cluster must name the cluster (e.g. prod)").describe("the cluster's name, e.g. prod"),
     /** default: KUBECONFIG, else ~/.kube/config */
     kubeconfig: z.string().min(1).optional(),
     /** the kubeconfig context; default: its current-context */
