@@ -65,6 +65,7 @@ function steps(id: string): Step[] {
     { name: "close one repo", args: ["close", "--id", id, "--reason", "COMPLETE", "--link", "https://git.example.com/acme/payments/pull/7", "--query", "Find deferred_maintenance that HAS CodeRepo with name='payments'", "--yes"], at: later },
     { name: "accept the risk", args: ["close", "--id", id, "--reason", "RISK_ACCEPTED", "--until", "30d", "--link", "https://tickets.example.com/SEC-1", "--yes"], at: later },
     { name: "stats of the item", args: ["stats", id], at: later },
+    { name: "reconcile, dry run", args: ["reconcile", "--dry-run"], at: later + 31 * DAY },
     { name: "reconcile", args: ["reconcile"], at: later + 31 * DAY },
     { name: "show after reconcile", args: ["show", id], at: later + 31 * DAY },
     { name: "sources", args: ["sources"], at: later },

@@ -76,8 +76,10 @@ describe("the OpenAPI response schemas", () => {
       expect(validate({ status: "ready", database: "oracle" })).toBe(false);
       expect(validate({ status: "ready" })).toBe(false);
       expect(validate({ status: "ready", database: "sqlite", extra: 1 })).toBe(false);
-      expect(session({ name: "a", role: "reader", expiresOn: null, oncall: false })).toBe(true);
-      expect(session({ name: "a", role: "reader", expiresOn: "never", oncall: false })).toBe(false);
+      expect(session({ name: "a", role: "reader", expiresOn: null, oncall: false, owner: null })).toBe(true);
+      expect(session({ name: "a", role: "reader", expiresOn: null, oncall: false, owner: "payments" })).toBe(true);
+      expect(session({ name: "a", role: "reader", expiresOn: null, oncall: false })).toBe(false);
+      expect(session({ name: "a", role: "reader", expiresOn: "never", oncall: false, owner: null })).toBe(false);
     } finally {
       await server.stop(1000);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -172,8 +172,10 @@ function remoteBackend(client: RemoteClient): Backend {
     async mineReport(actor) {
       return (await client.get<{ mine: MineItem[] }>("/api/v1/mine", { query: { actor } })).mine;
     },
-    reconcile() {
-      return client.post<ReconcileResult>("/api/v1/reconcile");
+    reconcile(options) {
+      return client.post<ReconcileResult>("/api/v1/reconcile", {
+        body: { ...(options.dryRun ? { dryRun: true } : {}), ...(options.listChanges ? { listChanges: true } : {}) },
+      });
     },
     async latestSyncRuns() {
       return (await client.get<{ runs: SyncRun[] }>("/api/v1/sources")).runs;

@@ -223,13 +223,17 @@ export function createApp(options: AppOptions): App {
     let body: unknown;
     if (route.body) {
       const text = await readBody(req, limits.maxBodyBytes);
-      if (text.trim() === "") throw new InputError("the request needs a JSON body");
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        throw new InputError(`the body is not valid JSON: ${(error as Error).message}`, { cause: error });
+      if (text.trim() === "") {
+        // a route whose body is optional (POST /api/v1/reconcile) takes none
+        if (!route.body.safeParse(undefined).success) throw new InputError("the request needs a JSON body");
+      } else {
+        try {
+          body = JSON.parse(text);
+        } catch (error) {
+          throw new InputError(`the body is not valid JSON: ${(error as Error).message}`, { cause: error });
+        }
+        body = parseWith(route.body, body, "body");
       }
-      body = parseWith(route.body, body, "body");
     }
     const ctx: RouteContext = {
       store,

@@ -200,6 +200,12 @@ export const reconcileResult = z.object({
   ),
   closingSkipped: closingSkipped.optional(),
   errors: z.array(z.object({ maintenanceId: z.string(), message: z.string() })),
+  canariesClosed: z.number().optional().describe("stale dm drill canaries closed"),
+  changes: z
+    .array(z.object({ action: z.enum(["reopened", "closed", "opened"]), maintenanceId: z.string(), entityKey: z.string(), entityName: z.string() }))
+    .optional()
+    .describe("with listChanges: every finding reopened, closed or opened"),
+  dryRun: z.boolean().optional().describe("nothing was written"),
 });
 
 export const checkResult = z.object({

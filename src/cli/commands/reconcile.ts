@@ -1,5 +1,4 @@
 import type { ReconcileResult } from "../../core/maintenance/reconcile.js";
-import { InputError } from "../../shared/errors.js";
 import { withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
 import { outputFormat } from "../output.js";
@@ -11,9 +10,6 @@ export async function reconcileCommand(ctx: CommandContext, options: ReconcileCo
   const now = ctx.now();
   const json = outputFormat(options) === "json";
   const result = await withBackend(ctx, options.db, async (b) => {
-    if (options.dryRun && b.remote) {
-      throw new InputError(`--dry-run is not supported on a dm server (${b.remote}) yet`, { details: ["Run it against the database with --db."] });
-    }
     return b.reconcile({ now, actor: "dm", ranBy: await b.actor(), listChanges: true, ...(options.dryRun ? { dryRun: true } : {}) });
   });
   for (const e of result.errors) {

@@ -226,10 +226,23 @@ export const maintenanceRoutes: Route[] = [
     path: "/api/v1/reconcile",
     role: "maintainer",
     writes: true,
-    summary: "Tracked items follow the graph; expired risk acceptances reopen",
+    summary: "Tracked items follow the graph; expired risk acceptances reopen (dryRun: what it would do, nothing written)",
+    body: z
+      .strictObject({
+        dryRun: z.boolean().optional().describe("work everything out, write nothing"),
+        listChanges: z.boolean().optional().describe("list every finding reopened, closed or opened"),
+      })
+      .optional(),
     response: s.reconcileResult,
     async handle(ctx) {
-      return reconcile(ctx.store, { now: ctx.now, actor: "dm", ranBy: ctx.actor });
+      const b = ctx.body ?? {};
+      return reconcile(ctx.store, {
+        now: ctx.now,
+        actor: "dm",
+        ranBy: ctx.actor,
+        ...(b.dryRun ? { dryRun: true } : {}),
+        ...(b.listChanges ? { listChanges: true } : {}),
+      });
     },
   }),
 ];
