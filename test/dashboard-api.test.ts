@@ -94,7 +94,7 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
 
   it("names the caller's token, never the token itself", async () => {
     const r = await t.call("GET", "/api/v1/session", { token: t.tokens.maintainer });
-    expect(r.json).toEqual({ name: "maintainer", role: "maintainer", expiresOn: null, oncall: false });
+    expect(r.json).toEqual({ name: "maintainer", role: "maintainer", expiresOn: null, oncall: false, owner: null });
     expect(r.text).not.toContain(t.tokens.maintainer);
   });
 

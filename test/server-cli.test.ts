@@ -30,8 +30,12 @@ describe("dm token", () => {
     expect(record).toMatchObject({ name: "grafana", role: "reader", expiresOn: null, revokedOn: null });
     expect(record.token).toMatch(/^dm_/);
 
+    const lead = await dm(["token", "create", "--name", "payments-lead", "--role", "reader", "--owner", "payments", "--db", db]);
+    expect(lead.stderr).toContain('Token "payments-lead" (reader, never expires, for payments)');
+
     const list = await dm(["token", "list", "--db", db]);
     expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/payments-lead\s+reader\s+payments\s+active/);
     expect(list.stdout).toMatch(/ci-payments\s+maintainer\s+active\s+2026-11-23\s+2027-02-21/);
     const listed = await dm(["token", "list", "--json", "--db", db]);
     for (const secret of [token, record.token, "hash"]) {

@@ -160,7 +160,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
       expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
       const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
-      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       await a.close();
       await b.close();
     } finally {
@@ -641,8 +641,13 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       lastUsedOn: null,
       expiresOn: T2,
       revokedOn: null,
+      owner: null,
     });
     expect(created).not.toHaveProperty("hash");
+    // a token may stand for a person or team (dm token create --owner)
+    const owned = await store.createApiToken({ name: "lead", role: "reader", hash: "e".repeat(64), createdOn: T0, expiresOn: null, owner: "payments" });
+    expect(owned.owner).toBe("payments");
+    expect((await store.findApiTokenByHash("e".repeat(64)))?.owner).toBe("payments");
     await store.createApiToken({ name: "admin", role: "admin", hash: "b".repeat(64), createdOn: T1, expiresOn: null });
     expect(await rejection(store.createApiToken({ name: "ci", role: "admin", hash: "c".repeat(64), createdOn: T1, expiresOn: null }))).toBeInstanceOf(
       ConflictError,
@@ -662,6 +667,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(listed.map((t) => [t.name, t.role, t.revokedOn])).toEqual([
       ["admin", "admin", null],
       ["ci", "reader", T2],
+      ["lead", "reader", null],
     ]);
     for (const t of listed) expect(Object.keys(t)).not.toContain("hash");
     // A revoked name stays taken.
