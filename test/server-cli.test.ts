@@ -42,7 +42,7 @@ describe("dm token", () => {
       expect(list.stdout).not.toContain(secret);
       expect(listed.stdout).not.toContain(secret);
     }
-    expect(JSON.parse(listed.stdout).map((t: { name: string }) => t.name)).toEqual(["ci-payments", "grafana"]);
+    expect(JSON.parse(listed.stdout).map((t: { name: string }) => t.name)).toEqual(["ci-payments", "grafana", "payments-lead"]);
 
     const revoked = await dm(["token", "revoke", "ci-payments", "--db", db]);
     expect(revoked.code).toBe(0);
@@ -66,6 +66,7 @@ describe("dm token", () => {
       const log = await store.auditLog({ limit: 10 });
       expect(log.map((e) => [e.action, e.subject, e.actor])).toEqual([
         ["token.revoke", "ci-payments", "tester@example.com"],
+        ["token.create", "payments-lead", "tester@example.com"],
         ["token.create", "grafana", "tester@example.com"],
         ["token.create", "ci-payments", "tester@example.com"],
       ]);
