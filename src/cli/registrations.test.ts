@@ -176,8 +176,23 @@ describe("command registrations", () => {
     });
   }
 
+  it("a short flag means one long flag on every command (-l is --link, never --limit)", async () => {
+    const meaning = new Map<string, Set<string>>();
+    for (const command of (await leafCommands()).values()) {
+      for (const option of command.options as readonly Option[]) {
+        if (!option.short) continue;
+        const longs = meaning.get(option.short) ?? new Set<string>();
+        longs.add(option.long ?? "");
+        meaning.set(option.short, longs);
+      }
+    }
+    const ambiguous = [...meaning].filter(([, longs]) => longs.size > 1).map(([short, longs]) => `${short}: ${[...longs].join(", ")}`);
+    expect(ambiguous).toEqual([]);
+    expect([...(meaning.get("-l") ?? [])]).toEqual(["--link"]);
+  });
+
   it("defaults and the short flags arrive as parsed, typed values", async () => {
-    expect((await dm(["query", "Find CodeRepo", "-l", "20", "-a", "-f", "csv"])).code).toBe(0);
+    expect((await dm(["query", "Find CodeRepo", "-L", "20", "-a", "-f", "csv"])).code).toBe(0);
     expect(calls[0]!.options).toEqual({ query: "Find CodeRepo", limit: 20, all: true, format: "csv" });
     calls.length = 0;
     expect((await dm(["query", "Find Host"])).code).toBe(0);

@@ -8,7 +8,7 @@ const define = (program: Command) =>
     .argument("[maintenance-id]", "the item (or --id)")
     .option("--id <maintenance-id>", "the item (8 hex digits, as dm open printed)")
     .option("-q, --query <j1ql>", "only these: the item's findings, or (with --id) assets, standing for the item's finding on each")
-    .option("-r, --reason <reason>", "COMPLETE, ERROR or RISK_ACCEPTED")
+    .option("--reason <reason>", "COMPLETE, ERROR or RISK_ACCEPTED")
     .option("-l, --link <url>", "the pull request (COMPLETE) or decision record (RISK_ACCEPTED)")
     .option("--until <when>", "RISK_ACCEPTED: when the acceptance expires (90d, 2027-03-31); the findings reopen then")
     .option("--dry-run", "check everything and list what would be closed; write nothing")

@@ -8,7 +8,7 @@ const define = (program: Command) =>
     .argument("<j1ql>", `the query, e.g. "Find CodeRepo with name='payments'"`)
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
     .option("--json", "print JSON (the same as --format json)")
-    .option("-l, --limit <n>", "rows per page (default 250)", positiveInt("--limit"))
+    .option("-L, --limit <n>", "rows per page (default 250); -L as gh spells it (-l is --link on dm open and dm close)", positiveInt("--limit"))
     .option("-a, --all", "every row, not only the first page")
     .option("--cursor <cursor>", "the next page, from the cursor a previous page printed")
     .option("--include-deleted", "also match entities and edges marked deleted")

@@ -48,7 +48,7 @@ const defineScan = (vulns: Command) =>
         "none",
       ]),
     )
-    .option("-o, --output <file>", "write the report to this file instead of stdout")
+    .option("-o, --out <file>", "write the report to this file instead of stdout (atomically)")
     .option(
       "--allow-unreadable",
       "with a path: a lockfile that cannot be read is only a warning (default: the scan is incomplete and fails, exit 2; exit 3 when the file system would not read it)",

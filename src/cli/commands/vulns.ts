@@ -197,11 +197,11 @@ function pathTable(ctx: CommandContext, findings: readonly PathFinding[]): strin
 }
 
 async function writeReport(ctx: CommandContext, options: ScanOptions, text: string): Promise<void> {
-  if (!options.output) {
+  if (!options.out) {
     ctx.stdout.write(text);
     return;
   }
-  await writeAtomically(outputPath(ctx.cwd, options.output), options.output, async (write) => write(text));
+  await writeAtomically(outputPath(ctx.cwd, options.out), options.out, async (write) => write(text));
 }
 
 async function scanPathCommand(ctx: CommandContext, options: ScanOptions & { path: string }): Promise<PathScanResult> {
