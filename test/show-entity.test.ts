@@ -74,4 +74,19 @@ describe("dm show <asset>", () => {
     // an asset whose name looks like an item id is still reachable by its key
     expect((await dm(["show", "host:00c0ffee", "--db", db], { cwd: dir, now: NOW })).code).toBe(0);
   });
+
+  it("every command that takes an item takes it as the argument or as --id; two different ids are refused", async () => {
+    const [item] = JSON.parse((await dm(["stats", "--json", "--db", db], { cwd: dir, now: NOW })).stdout) as { maintenanceId: string }[];
+    const id = item!.maintenanceId;
+    for (const command of ["list", "stats", "show"]) {
+      const byArgument = await dm([command, id, "--json", "--db", db], { cwd: dir, now: NOW });
+      const byFlag = await dm([command, "--id", id, "--json", "--db", db], { cwd: dir, now: NOW });
+      expect([command, byArgument.code, byFlag.code]).toEqual([command, 0, 0]);
+      expect(byFlag.stdout).toBe(byArgument.stdout);
+      const both = await dm([command, id, "--id", "0a1b2c3d", "--db", db], { cwd: dir, now: NOW });
+      expect([command, both.code, both.stderr]).toEqual([command, 2, expect.stringContaining(`two ids: ${id} (the argument) and --id 0a1b2c3d`)]);
+    }
+    // --id is an item's id: an asset's name is refused there
+    expect((await dm(["show", "--id", "web-1", "--db", db], { cwd: dir, now: NOW })).code).toBe(2);
+  });
 });

@@ -59,3 +59,14 @@ export const paramOption = () =>
     "--param <name=value>",
     'fill the question parameter {{name}} (repeatable); numbers and true/false are typed, "..." keeps a string',
   ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+
+/** `--id <maintenance-id>`: every command that takes an item takes it as an argument or as --id. */
+export const idOption = () => new Option("--id <maintenance-id>", "the item (8 hex digits, as dm open printed); the same as giving it as the argument");
+
+/** The item a command names by its argument or --id (one of them, or both the same), or undefined. */
+export function oneItemId(argument: string | undefined, option: string | undefined): string | undefined {
+  if (argument !== undefined && option !== undefined && argument !== option) {
+    throw new InputError(`two ids: ${argument} (the argument) and --id ${option}; give one`);
+  }
+  return option ?? argument;
+}

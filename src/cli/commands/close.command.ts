@@ -1,12 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
+import { dbOption, idOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
     .command("close")
     .description("Close the findings of a maintenance item: done, opened in error, or risk accepted until a date")
     .argument("[maintenance-id]", "the item (or --id)")
-    .option("--id <maintenance-id>", "the item (8 hex digits, as dm open printed)")
+    .addOption(idOption())
     .option("-q, --query <j1ql>", "only these: the item's findings, or (with --id) assets, standing for the item's finding on each")
     .option("--reason <reason>", "COMPLETE, ERROR or RISK_ACCEPTED")
     .option("-l, --link <url>", "the pull request (COMPLETE) or decision record (RISK_ACCEPTED)")

@@ -14,6 +14,7 @@ import { outputFormat } from "../output.js";
 import { problemOf, REFUSE_WITHOUT_YES } from "./open.js";
 import { plural } from "./report.js";
 import type { CloseFlags } from "./close.command.js";
+import { oneItemId } from "../registration.js";
 
 export interface CloseOptions extends CloseFlags {
   /** the item's id given as the argument (`dm close 9c3e21a0`) */
@@ -23,11 +24,9 @@ export interface CloseOptions extends CloseFlags {
 export async function closeCommand(ctx: CommandContext, given: CloseOptions): Promise<CloseResult | undefined> {
   const now = ctx.now();
   const { idArgument, ...flags } = given;
-  if (idArgument !== undefined && flags.id !== undefined && idArgument !== flags.id) {
-    throw new InputError(`two ids: ${idArgument} (the argument) and --id ${flags.id}; give one`);
-  }
+  const id = oneItemId(idArgument, flags.id);
   const json = outputFormat(flags) === "json";
-  const options: CloseFlags = { ...flags, ...(idArgument === undefined ? {} : { id: flags.id ?? idArgument }) };
+  const options: CloseFlags = { ...flags, ...(id === undefined ? {} : { id }) };
   if (options.id === undefined && options.query === undefined) {
     throw new InputError("say what to close: --id MID, --query Q, or both", {
       details: ["  dm close --id 9c3e21a0 --reason COMPLETE --link https://github.com/acme/payments/pull/42 --yes"],

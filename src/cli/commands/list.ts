@@ -8,10 +8,14 @@ import type { CommandContext } from "../context.js";
 import { outputFormat, renderCsv, renderTable } from "../output.js";
 import { plural } from "./report.js";
 import type { ListFlags } from "./list.command.js";
+import { oneItemId } from "../registration.js";
 
 export const LIST_FORMATS = ["table", "json", "csv"] as const;
 
-export type ListOptions = ListFlags;
+export interface ListOptions extends ListFlags {
+  /** the item given as the argument (or --id) */
+  idArgument?: string;
+}
 
 /** Epoch ms as an ISO 8601 UTC timestamp (CSV and evidence files). */
 export function isoTime(ms: number | undefined): string {
@@ -43,7 +47,8 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   const format = outputFormat(options, LIST_FORMATS);
   if (!LIST_FORMATS.includes(format)) throw new InputError(`--format ${format} is not known; use table, json or csv`);
   const days = overdueDays(options.overdue);
-  const maintenanceId = options.id === undefined ? undefined : assertMaintenanceId(options.id);
+  const id = oneItemId(options.idArgument, options.id);
+  const maintenanceId = id === undefined ? undefined : assertMaintenanceId(id);
   const now = ctx.now();
   const findings = await withBackend(ctx, options.db, (b) => b.listFindings({ now, overdueDays: days, maintenanceId }));
   if (format === "json") {

@@ -1,7 +1,7 @@
 /** `dm show MID`: one maintenance item, its numbers and its findings; `dm show <asset>`: one asset. */
 import { type EntityView, viewEntity } from "../../core/entity-view.js";
 import { formatDue, isoDate } from "../../core/maintenance/due.js";
-import { type Finding, MAINTENANCE_ID } from "../../core/maintenance/finding.js";
+import { assertMaintenanceId, type Finding, MAINTENANCE_ID } from "../../core/maintenance/finding.js";
 import { byDue, isOverdue } from "../../core/maintenance/report.js";
 import { type ItemStats, statsOf } from "../../core/maintenance/stats.js";
 import { InputError } from "../../shared/errors.js";
@@ -13,13 +13,15 @@ import { plural } from "./report.js";
 import { rulesSetup } from "./rules.js";
 import { daysText, forecastText, percent } from "./stats.js";
 import type { ShowFlags } from "./show.command.js";
+import { oneItemId } from "../registration.js";
 
 /** Findings shown in the table unless --all. */
 export const SHOW_ROWS = 50;
 
 /** The flags of `dm show` (show.command.ts) and the item's id. */
 export interface ShowOptions extends ShowFlags {
-  id: string;
+  /** the argument: an item's id, or an asset's key or name */
+  idArgument?: string;
 }
 
 export interface ShowResult {
@@ -47,10 +49,14 @@ function order(findings: Finding[]): Finding[] {
 }
 
 export async function showCommand(ctx: CommandContext, options: ShowOptions): Promise<ShowResult | EntityView> {
-  const id = options.id;
+  if (options.id !== undefined) assertMaintenanceId(options.id);
+  const id = oneItemId(options.idArgument, options.id);
+  if (id === undefined) {
+    throw new InputError("say what to show: an item's id (dm show 9c3e21a0, or --id) or an asset's key or name (dm show web-1)");
+  }
   const now = ctx.now();
   outputFormat(options);
-  if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options);
+  if (!MAINTENANCE_ID.test(id)) return showEntity(ctx, options, id);
   const findings = await withBackend(ctx, options.db, async (b) => {
     const found = await b.loadFindings(now, { maintenanceId: id });
     if (found.length === 0) {
@@ -135,7 +141,7 @@ export async function showCommand(ctx: CommandContext, options: ShowOptions): Pr
 const HIDDEN = new Set(["name", "displayName"]);
 
 /** `dm show <asset>`: what it is, how it is deployed and who said so, its properties and findings. */
-async function showEntity(ctx: CommandContext, options: ShowOptions): Promise<EntityView> {
+async function showEntity(ctx: CommandContext, options: ShowOptions, ref: string): Promise<EntityView> {
   if (await ctx.remote(options.db)) {
     throw new InputError("dm show <asset> reads a local database; in remote mode use the dashboard's asset page", {
       details: ["dm show MID (8 hex digits) works in remote mode."],
@@ -143,7 +149,7 @@ async function showEntity(ctx: CommandContext, options: ShowOptions): Promise<En
   }
   const setup = rulesSetup(ctx);
   const now = ctx.now();
-  const view = await withStore(ctx, options.db, (store) => viewEntity(store, options.id, { now, deploymentModels: setup.deploymentModels }));
+  const view = await withStore(ctx, options.db, (store) => viewEntity(store, ref, { now, deploymentModels: setup.deploymentModels }));
   if (outputFormat(options) === "json") {
     ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     return view;

@@ -1,11 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, formatOption, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, formatOption, idOption, type Registration, run } from "../registration.js";
 
 const define = (program: Command) =>
   program
     .command("stats")
     .description("Progress of maintenance items, worst first; one item in full with its burndown and forecast")
-    .argument("[maintenanceId]", "one item in full")
+    .argument("[maintenance-id]", "one item in full (or --id)")
+    .addOption(idOption())
     .option("--json", "print the statistics as JSON (with the daily burndown series)")
     .addOption(formatOption(["table", "json", "csv"]))
     .addOption(dbOption())
@@ -30,5 +31,5 @@ Examples:
 export type StatsFlags = FlagsOf<typeof define>;
 
 export const statsRegistration: Registration = (program, ctx) => {
-  define(program).action(async (id, o) => run((await import("./stats.js")).statsCommand, ctx, { id, ...o }));
+  define(program).action(async (id, o) => run((await import("./stats.js")).statsCommand, ctx, id === undefined ? o : { ...o, idArgument: id }));
 };

@@ -9,10 +9,12 @@ import type { CommandContext } from "../context.js";
 import { outputFormat, renderCsv, renderTable, type Style } from "../output.js";
 import { plural } from "./report.js";
 import type { StatsFlags } from "./stats.command.js";
+import { oneItemId } from "../registration.js";
 
 /** The flags of `dm stats` (stats.command.ts) and, for one item in full, its id. */
 export interface StatsOptions extends StatsFlags {
-  id?: string;
+  /** the item given as the argument (or --id) */
+  idArgument?: string;
 }
 
 function round1(n: number): string {
@@ -150,7 +152,8 @@ function statsCsv(items: ItemStats[]): string {
 }
 
 export async function statsCommand(ctx: CommandContext, options: StatsOptions): Promise<ItemStats | ItemStats[]> {
-  const id = options.id === undefined ? undefined : assertMaintenanceId(options.id);
+  const given = oneItemId(options.idArgument, options.id);
+  const id = given === undefined ? undefined : assertMaintenanceId(given);
   const format = outputFormat(options, ["table", "json", "csv"]);
   const now = ctx.now();
   const findings = await withBackend(ctx, options.db, async (b) => {
