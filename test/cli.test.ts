@@ -82,7 +82,9 @@ describe("dm CLI", () => {
   it("answers a query as a table by default", async () => {
     const r = await dm(["query", "Find CodeRepo with public=true", "--db", db]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split("\n")[0]).toMatch(/^displayName\s+_type\s+_class\s+_key/);
+    // the property the query filtered on comes after the name
+    expect(r.stdout.split("\n")[0]).toMatch(/^displayName\s+public\s+_type\s+_class\s+_key/);
+    expect(r.stdout.split("\n")[1]).toMatch(/^website\s+true\s+/);
     expect(r.stdout).toContain("website");
     expect(r.stdout).not.toContain("payments");
     expect(r.stderr).toContain("1 entity");

@@ -143,17 +143,22 @@ export function printResult(ctx: CommandContext, result: QueryResult, format: "t
 /** A result as a header row and value rows (list: one row per entity). */
 export function tabulate(result: QueryResult): { headers: string[]; rows: unknown[][] } {
   switch (result.type) {
-    case "list":
+    case "list": {
+      // the properties the query filtered on come after the name: what the reader asked about
+      const metadata = new Set(["displayName", "_type", "_class", "_key", "_id"]);
+      const filtered = (result.filteredOn ?? []).filter((p) => !metadata.has(p) && !p.startsWith("_"));
       return {
-        headers: ["displayName", "_type", "_class", "_key", "_id"],
+        headers: ["displayName", ...filtered, "_type", "_class", "_key", "_id"],
         rows: result.data.map((item) => [
           item.entity.displayName ?? "",
+          ...filtered.map((p) => item.properties[p]),
           item.entity._type,
           item.entity._class,
           item.entity._key,
           item.id,
         ]),
       };
+    }
     case "table": {
       const headers: string[] = [];
       const seen = new Set<string>();
