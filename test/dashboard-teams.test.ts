@@ -247,6 +247,11 @@ describe("dashboard teams, search and tables in Chromium", () => {
             .map((el) => el.textContent),
         );
       expect([c.maintenanceId, outside]).toEqual([c.maintenanceId, []]);
+      // hover values: a point per day, its tooltip the day's count
+      const series = (await get(`/api/v1/campaigns/${c.maintenanceId}`)).stats.burndown as { date: string; open: number }[];
+      const tips = await page.getByTestId("burndown-points").locator("circle title").allTextContents();
+      expect(tips).toHaveLength(series.length);
+      expect(tips.at(-1)).toBe(`${series.at(-1)!.date}: ${series.at(-1)!.open} open`);
       const note = page.getByTestId("burndown-clipped");
       if ((await note.count()) > 0) {
         clipped++;

@@ -96,6 +96,14 @@ export function Burndown({ stats, now, schedule = true }: { stats: Campaign["sta
           today
         </text>
         <polyline points={actual} className="actual" data-testid="burndown-actual" />
+        {/* hover values: each day's count, as a tooltip on its point */}
+        <g data-testid="burndown-points">
+          {points.map((p, i) => (
+            <circle key={stats.burndown[i]!.date} cx={x(p.at)} cy={y(p.open)} r={5} className="point">
+              <title>{`${stats.burndown[i]!.date}: ${p.open} open`}</title>
+            </circle>
+          ))}
+        </g>
         {converging && !clipped && (
           <line x1={x(now)} y1={y(stats.open)} x2={x(f.finishDate!)} y2={y(0)} className="forecast" data-testid="burndown-forecast" />
         )}
