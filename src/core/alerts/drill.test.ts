@@ -6,75 +6,25 @@
  * a stale canary closed by the next drill and by reconcile), and is recorded
  * for /metrics.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
-import type { DeliveryResult, Destination, Notification } from "../../notify/destination.js";
 import { drillFamilies, renderFamilies } from "../../server/metrics.js";
 import { openStore } from "../../store/open-store.js";
 import type { GraphStore } from "../../store/types.js";
 import { DRILL_MAINTENANCE_ID, openCanaries, openCanary } from "../maintenance/canary.js";
 import { loadFindings } from "../maintenance/finding.js";
 import { reconcile } from "../maintenance/reconcile.js";
-import { type AlertRule, parseCondition } from "./config.js";
 import { drill } from "./drill.js";
 import { evaluateRule } from "./evaluate.js";
+import { alertRule, FakeDestination, STORE_TARGETS } from "../../../test/helpers/alerts.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MIN = 60_000;
-const DAY = 86_400_000;
+const _DAY = 86_400_000;
 
-class FakeDestination implements Destination {
-  readonly type = "webhook" as const;
-  readonly sent: Notification[] = [];
-  answers: DeliveryResult[] = [];
-  constructor(readonly label = "webhook fake") {}
-  async send(n: Notification): Promise<DeliveryResult> {
-    const answer = this.answers.shift() ?? { ok: true, status: 202, retryable: false };
-    if (answer.ok) this.sent.push(n);
-    return answer;
-  }
-}
 
-function rule(overrides: Partial<AlertRule> = {}): AlertRule {
-  return {
-    name: "overdue",
-    description: "Overdue maintenance",
-    queries: [{ name: "overdue", query: "Find deferred_maintenance with closed=false and dueDate < date.now" }],
-    parameters: {},
-    when: parseCondition("total > 0", "when"),
-    whenText: "total > 0",
-    groupBy: "owner",
-    schedule: { kind: "interval", ms: 15 * MIN, source: "15m" },
-    repeatMs: DAY,
-    actions: [],
-    origin: "config",
-    source: "test",
-    enabled: true,
-    ...overrides,
-  };
-}
 
-const backends = [
-  {
-    name: "sqlite",
-    async target() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-drill-"));
-      return { url: path.join(dir, "dm.db"), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: "postgres",
-    async target() {
-      const url = await createTestDatabase();
-      return { url, cleanup: () => dropTestDatabase(url) };
-    },
-  },
-];
 
-describe.each(backends)("dm drill ($name)", (backend) => {
+describe.each(STORE_TARGETS)("dm drill ($name)", (backend) => {
   let store: GraphStore;
   let cleanup: () => Promise<void>;
   let slack: FakeDestination;
@@ -85,8 +35,8 @@ describe.each(backends)("dm drill ($name)", (backend) => {
     const t = await backend.target();
     cleanup = t.cleanup;
     store = await openStore(t.url);
-    slack = new FakeDestination("slack #security");
-    hook = new FakeDestination("webhook hooks.example.com");
+    slack = new FakeDestination("slack #security", { ok: true, status: 202, retryable: false });
+    hook = new FakeDestination("webhook hooks.example.com", { ok: true, status: 202, retryable: false });
   });
   afterEach(async () => {
     await store.close();
@@ -96,8 +46,8 @@ describe.each(backends)("dm drill ($name)", (backend) => {
   const drillFindings = () => loadFindings(store, T0, { maintenanceId: DRILL_MAINTENANCE_ID });
 
   it("passes: the canary is caught, each destination accepts one DRILL notification, the canary is closed ERROR with the result", async () => {
-    const other = rule({ name: "payments-only", queries: [{ name: "q", query: "Find deferred_maintenance with owner='payments'" }] });
-    const r = await drill(store, [rule(), other], { now: T0, actor: "tester", destinations });
+    const other = alertRule({ name: "payments-only", queries: [{ name: "q", query: "Find deferred_maintenance with owner='payments'" }] });
+    const r = await drill(store, [alertRule(), other], { now: T0, actor: "tester", destinations });
     expect(r.ok).toBe(true);
     expect(r.failed).toBeUndefined();
     expect(r.rules).toEqual(["overdue"]);
@@ -130,7 +80,7 @@ describe.each(backends)("dm drill ($name)", (backend) => {
   });
 
   it("fails at evaluate when no alert rule selects the canary, and closes it all the same", async () => {
-    const r = await drill(store, [rule({ queries: [{ name: "q", query: "Find deferred_maintenance with owner='payments'" }] })], {
+    const r = await drill(store, [alertRule({ queries: [{ name: "q", query: "Find deferred_maintenance with owner='payments'" }] })], {
       now: T0,
       actor: "tester",
       destinations,
@@ -146,7 +96,7 @@ describe.each(backends)("dm drill ($name)", (backend) => {
 
   it("fails at deliver naming the destination that refused, and still tries the others", async () => {
     slack.answers.push({ ok: false, retryable: false, error: "invalid_auth" });
-    const r = await drill(store, [rule()], { now: T0, actor: "tester", destinations });
+    const r = await drill(store, [alertRule()], { now: T0, actor: "tester", destinations });
     expect(r.ok).toBe(false);
     expect(r.failed).toEqual({ step: "deliver", rule: "overdue", destination: "slack #security", detail: "not accepted: invalid_auth" });
     expect(hook.sent).toHaveLength(1);
@@ -157,19 +107,19 @@ describe.each(backends)("dm drill ($name)", (backend) => {
   });
 
   it("fails at deliver when the rule that catches it has no actions", async () => {
-    const r = await drill(store, [rule()], { now: T0, actor: "tester", destinations: () => [] });
+    const r = await drill(store, [alertRule()], { now: T0, actor: "tester", destinations: () => [] });
     expect(r.failed).toMatchObject({ step: "deliver", rule: "overdue" });
     expect(r.failed!.detail).toContain("no actions");
   });
 
   it("--alert drills only that rule", async () => {
-    const r = await drill(store, [rule(), rule({ name: "second" })], { now: T0, actor: "tester", destinations, alert: "second" });
+    const r = await drill(store, [alertRule(), alertRule({ name: "second" })], { now: T0, actor: "tester", destinations, alert: "second" });
     expect(r.rules).toEqual(["second"]);
     expect(slack.sent.map((n) => n.rule)).toEqual(["second"]);
   });
 
   it("closes its canary when interrupted after opening it", async () => {
-    const r = await drill(store, [rule()], {
+    const r = await drill(store, [alertRule()], {
       now: T0,
       actor: "tester",
       destinations,
@@ -191,10 +141,10 @@ describe.each(backends)("dm drill ($name)", (backend) => {
     const stale = await openCanary(store, { id: "0000dead", now: T0 - 30 * MIN, actor: "tester" });
     const fresh = await openCanary(store, { id: "0000beef", now: T0 - 2 * MIN, actor: "tester" });
     // a normal evaluation does not see canaries: nothing is announced, nothing enters the state
-    const report = await evaluateRule(store, rule(), { now: T0, destinations });
+    const report = await evaluateRule(store, alertRule(), { now: T0, destinations });
     expect(report.total).toBe(0);
     expect(slack.sent).toHaveLength(0);
-    const r = await drill(store, [rule()], { now: T0, actor: "tester", destinations });
+    const r = await drill(store, [alertRule()], { now: T0, actor: "tester", destinations });
     expect(r.ok).toBe(true);
     expect(r.staleClosed).toBe(1);
     // the drill's notification is about its own canary only
@@ -217,9 +167,9 @@ describe.each(backends)("dm drill ($name)", (backend) => {
   });
 
   it("feeds dm_drill_* for /metrics", async () => {
-    const ok = await drill(store, [rule()], { now: T0, actor: "tester", destinations });
+    const ok = await drill(store, [alertRule()], { now: T0, actor: "tester", destinations });
     slack.answers.push({ ok: false, retryable: true, status: 503, error: "service unavailable" });
-    const bad = await drill(store, [rule()], { now: T0 + MIN, actor: "tester", destinations });
+    const bad = await drill(store, [alertRule()], { now: T0 + MIN, actor: "tester", destinations });
     expect(bad.failed).toMatchObject({ step: "deliver", destination: "slack #security", detail: "not accepted: HTTP 503: service unavailable" });
     const text = renderFamilies(drillFamilies(await store.drillSummary()));
     expect(text).toContain(`dm_drill_last_success_timestamp_seconds ${T0 / 1000}\n`);

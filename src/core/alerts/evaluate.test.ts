@@ -3,75 +3,26 @@
  * entities, repeat, resolved, silences, delivery retries, and two evaluators
  * on one PostgreSQL announcing once.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
-import type { DeliveryResult, Destination, Notification } from "../../notify/destination.js";
 import { openStore } from "../../store/open-store.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { type AlertRule, parseCondition } from "./config.js";
 import { backoffAfter, evaluateAlerts, evaluateRule } from "./evaluate.js";
+import { alertRule, FakeDestination, STORE_TARGETS } from "../../../test/helpers/alerts.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-/** A destination that records what it got and answers from a script (ok by default). */
-class FakeDestination implements Destination {
-  readonly type = "webhook" as const;
-  readonly sent: Notification[] = [];
-  answers: DeliveryResult[] = [];
-  constructor(readonly label = "webhook fake") {}
-  async send(n: Notification): Promise<DeliveryResult> {
-    const answer = this.answers.shift() ?? { ok: true, retryable: false };
-    if (answer.ok) this.sent.push(n);
-    return answer;
-  }
-}
 
 function finding(key: string, owner: string, dueDate: number, extra: Record<string, unknown> = {}): EntityRecord {
   return { _key: key, _type: "deferred_maintenance", _class: "Finding", displayName: `fix ${key}`, closed: false, owner, dueDate, ...extra };
 }
 
-function rule(overrides: Partial<AlertRule> = {}): AlertRule {
-  return {
-    name: "overdue",
-    description: "Overdue maintenance",
-    queries: [{ name: "overdue", query: "Find deferred_maintenance with closed=false and dueDate < date.now" }],
-    parameters: {},
-    when: parseCondition("total > 0", "when"),
-    whenText: "total > 0",
-    groupBy: "owner",
-    schedule: { kind: "interval", ms: 15 * MIN, source: "15m" },
-    repeatMs: DAY,
-    actions: [],
-    origin: "config",
-    source: "test",
-    enabled: true,
-    ...overrides,
-  };
-}
 
-const backends = [
-  {
-    name: "sqlite",
-    async target() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-alerts-"));
-      return { url: path.join(dir, "dm.db"), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: "postgres",
-    async target() {
-      const url = await createTestDatabase();
-      return { url, cleanup: () => dropTestDatabase(url) };
-    },
-  },
-];
 
-describe.each(backends)("alert evaluation ($name)", (backend) => {
+describe.each(STORE_TARGETS)("alert evaluation ($name)", (backend) => {
   let store: GraphStore;
   let target: { url: string; cleanup(): Promise<void> };
   let dest: FakeDestination;
@@ -89,7 +40,7 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
   });
 
   it("announces each alerting entity once, per group, across repeated runs", async () => {
-    const first = await run(rule(), T0);
+    const first = await run(alertRule(), T0);
     expect(first).toMatchObject({ total: 3, announced: 3, resolved: 0, pending: 0 });
     expect(dest.sent.map((n) => [n.kind, n.group, n.total, n.entities.map((e) => e._key)])).toEqual(
       expect.arrayContaining([
@@ -99,7 +50,7 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
     );
     expect(dest.sent).toHaveLength(2);
     for (const at of [T0 + 15 * MIN, T0 + 30 * MIN, T0 + 6 * 3_600_000]) {
-      const again = await run(rule(), at);
+      const again = await run(alertRule(), at);
       expect(again.announced).toBe(0);
     }
     expect(dest.sent).toHaveLength(2);
@@ -107,36 +58,36 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
   });
 
   it("announces a new entity and a changed one, alone", async () => {
-    await run(rule(), T0);
+    await run(alertRule(), T0);
     await store.upsert({ entities: [finding("f4", "payments", T0 - DAY), finding("f1", "payments", T0 - 5 * DAY)], relationships: [] }, { now: T0 + MIN });
-    const r = await run(rule(), T0 + 15 * MIN);
+    const r = await run(alertRule(), T0 + 15 * MIN);
     expect(r.announced).toBe(2);
     expect(dest.sent.at(-1)).toMatchObject({ kind: "firing", group: "payments", total: 3 });
     expect(dest.sent.at(-1)!.entities.map((e) => e._key)).toEqual(["f1", "f4"]);
   });
 
   it("repeats an unchanged alert when `repeat` has passed, not before", async () => {
-    await run(rule(), T0);
-    expect((await run(rule(), T0 + DAY - MIN)).announced).toBe(0);
-    const r = await run(rule(), T0 + DAY);
+    await run(alertRule(), T0);
+    expect((await run(alertRule(), T0 + DAY - MIN)).announced).toBe(0);
+    const r = await run(alertRule(), T0 + DAY);
     expect(r.announced).toBe(3);
     expect(dest.sent.slice(2).map((n) => n.kind)).toEqual(["repeat", "repeat"]);
-    expect((await run(rule(), T0 + DAY + 15 * MIN)).announced).toBe(0);
+    expect((await run(alertRule(), T0 + DAY + 15 * MIN)).announced).toBe(0);
   });
 
   it("announces resolved entities as resolved, once", async () => {
-    await run(rule(), T0);
+    await run(alertRule(), T0);
     await store.upsert({ entities: [finding("f2", "payments", T0 - 2 * DAY, { closed: true })], relationships: [] }, { now: T0 + MIN });
-    const r = await run(rule(), T0 + 15 * MIN);
+    const r = await run(alertRule(), T0 + 15 * MIN);
     expect(r).toMatchObject({ total: 2, announced: 0, resolved: 1 });
     const resolved = dest.sent.at(-1)!;
     expect(resolved).toMatchObject({ kind: "resolved", group: "payments", total: 1 });
     expect(resolved.entities.map((e) => e._key)).toEqual(["f2"]);
-    expect((await run(rule(), T0 + 30 * MIN)).resolved).toBe(0);
+    expect((await run(alertRule(), T0 + 30 * MIN)).resolved).toBe(0);
   });
 
   it("total > N: alerts while the group holds more than N; dropping below resolves", async () => {
-    const r1 = rule({ when: parseCondition("total > 1", "when"), whenText: "total > 1" });
+    const r1 = alertRule({ when: parseCondition("total > 1", "when"), whenText: "total > 1" });
     expect((await run(r1, T0)).announced).toBe(2);
     expect(dest.sent.map((n) => n.group)).toEqual(["payments"]);
     await store.upsert({ entities: [finding("f2", "payments", T0 - 2 * DAY, { closed: true })], relationships: [] }, { now: T0 + MIN });
@@ -145,7 +96,7 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
   });
 
   it("`new` announces only entities not in the previous result", async () => {
-    const r1 = rule({ when: parseCondition("new", "when"), whenText: "new" });
+    const r1 = alertRule({ when: parseCondition("new", "when"), whenText: "new" });
     expect((await run(r1, T0)).announced).toBe(3);
     expect((await run(r1, T0 + 2 * DAY)).announced).toBe(0);
     await store.upsert({ entities: [finding("f9", "web", T0)], relationships: [] }, { now: T0 + 2 * DAY });
@@ -155,34 +106,34 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
 
   it("silences an entity, and the whole rule, until they expire", async () => {
     await store.addAlertSilence({ rule: "overdue", entityKey: "f3", until: T0 + DAY, reason: "known", createdBy: "t", createdOn: T0 });
-    const r = await run(rule(), T0);
+    const r = await run(alertRule(), T0);
     expect(r).toMatchObject({ announced: 2, silenced: 1 });
     expect(dest.sent.map((n) => n.group)).toEqual(["payments"]);
     await store.addAlertSilence({ rule: "overdue", entityKey: null, until: T0 + 2 * DAY, reason: "freeze", createdBy: "t", createdOn: T0 });
     await store.upsert({ entities: [finding("f5", "web", T0 - DAY)], relationships: [] }, { now: T0 + MIN });
-    const silenced = await run(rule(), T0 + DAY + MIN);
+    const silenced = await run(alertRule(), T0 + DAY + MIN);
     expect(silenced).toMatchObject({ announced: 0, silenced: 4 });
     // both silences over: what still alerts and was never announced is announced now
-    const after = await run(rule(), T0 + 2 * DAY + MIN);
+    const after = await run(alertRule(), T0 + 2 * DAY + MIN);
     expect(after.announced).toBe(4); // f3 and f5 new; payments' f1, f2 repeat (a day passed)
     expect(dest.sent.slice(1).map((n) => [n.kind, n.group])).toEqual(expect.arrayContaining([["firing", "web"], ["repeat", "payments"]]));
   });
 
   it("keeps a retryable failure pending, retries it after the backoff, delivers it exactly once", async () => {
     dest.answers = [{ ok: false, retryable: true, status: 503, error: "service unavailable" }, { ok: false, retryable: true, status: 503, error: "down" }];
-    const r1 = await run(rule(), T0);
+    const r1 = await run(alertRule(), T0);
     expect(r1.pending).toBe(2);
     expect(r1.deliveries.map((d) => d.status)).toEqual(["pending", "pending"]);
     expect(dest.sent).toHaveLength(0);
     // before the backoff passes: nothing is tried
-    const early = await run(rule(), T0 + backoffAfter(1) - 1000);
+    const early = await run(alertRule(), T0 + backoffAfter(1) - 1000);
     expect(early.deliveries).toEqual([]);
-    const r2 = await run(rule(), T0 + backoffAfter(1));
+    const r2 = await run(alertRule(), T0 + backoffAfter(1));
     expect(r2.deliveries.map((d) => d.status)).toEqual(["sent", "sent"]);
     expect(r2.pending).toBe(0);
     expect(r2.announced).toBe(0);
     expect(dest.sent).toHaveLength(2);
-    await run(rule(), T0 + DAY - MIN);
+    await run(alertRule(), T0 + DAY - MIN);
     expect(dest.sent).toHaveLength(2);
     const history = await store.alertDeliveries({ rule: "overdue" });
     expect(history.map((d) => [d.status, d.attempts])).toEqual([
@@ -193,10 +144,10 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
 
   it("marks a non-retryable failure failed, with the error, and does not send it again", async () => {
     dest.answers = [{ ok: false, retryable: false, error: "channel_not_found" }, { ok: true, retryable: false }];
-    const r = await run(rule(), T0);
+    const r = await run(alertRule(), T0);
     expect(r.deliveries.map((d) => d.status).sort()).toEqual(["failed", "sent"]);
     expect(r.pending).toBe(0);
-    await run(rule(), T0 + DAY - MIN);
+    await run(alertRule(), T0 + DAY - MIN);
     const failed = (await store.alertDeliveries({})).filter((d) => d.status === "failed");
     expect(failed).toHaveLength(1);
     expect(failed[0]!.lastError).toContain("channel_not_found");
@@ -204,28 +155,28 @@ describe.each(backends)("alert evaluation ($name)", (backend) => {
   });
 
   it("a dry run writes and sends nothing", async () => {
-    const r = await run(rule(), T0, true);
+    const r = await run(alertRule(), T0, true);
     expect(r.announced).toBe(3);
     expect(r.deliveries.map((d) => d.status)).toEqual(["would-send", "would-send"]);
     expect(dest.sent).toHaveLength(0);
     expect(await store.alertState("overdue")).toEqual([]);
-    expect((await run(rule(), T0)).announced).toBe(3);
+    expect((await run(alertRule(), T0)).announced).toBe(3);
   });
 
   it("reports a rule whose query fails and evaluates the others", async () => {
-    const bad = rule({ name: "bad", queries: [{ name: "q", query: "Find deferred_maintenance with {{missing}} = 1" }] });
-    const out = await evaluateAlerts(store, [bad, rule()], { now: T0, destinations: () => [dest] });
+    const bad = alertRule({ name: "bad", queries: [{ name: "q", query: "Find deferred_maintenance with {{missing}} = 1" }] });
+    const out = await evaluateAlerts(store, [bad, alertRule()], { now: T0, destinations: () => [dest] });
     expect(out.rules[0]!.error).toBeTruthy();
     expect(out.rules[1]!.announced).toBe(3);
   });
 
   it("a notification's id is stable: the same decision gives the same id, and a retry sends the same id", async () => {
-    const a = await run(rule(), T0, true);
-    const b = await run(rule(), T0, true);
+    const a = await run(alertRule(), T0, true);
+    const b = await run(alertRule(), T0, true);
     expect(a.notifications.map((n) => n.id)).toEqual(b.notifications.map((n) => n.id));
     dest.answers = [{ ok: false, retryable: true, error: "refused" }];
-    const first = await run(rule(), T0);
-    await run(rule(), T0 + backoffAfter(1));
+    const first = await run(alertRule(), T0);
+    await run(alertRule(), T0 + backoffAfter(1));
     const retried = first.deliveries.find((d) => d.status === "pending")!;
     expect(dest.sent.map((n) => n.id)).toContain(retried.notification);
     expect(a.notifications.map((n) => n.id).sort()).toEqual(first.notifications.map((n) => n.id).sort());
@@ -246,12 +197,12 @@ describe("two evaluators on one PostgreSQL", () => {
         return send(n);
       };
       for (let round = 0; round < 3; round++) {
-        await Promise.all(stores.map((s) => evaluateRule(s, rule(), { now: T0 + round * MIN, destinations: () => [slow] })));
+        await Promise.all(stores.map((s) => evaluateRule(s, alertRule(), { now: T0 + round * MIN, destinations: () => [slow] })));
       }
       expect(slow.sent).toHaveLength(5);
       expect(slow.sent.flatMap((n) => n.entities.map((e) => e._key)).sort()).toEqual(entities.map((e) => e._key).sort());
       // also when the evaluations do not overlap in time: the second sees the first's state
-      await evaluateRule(stores[1]!, rule(), { now: T0 + 10 * MIN, destinations: () => [slow] });
+      await evaluateRule(stores[1]!, alertRule(), { now: T0 + 10 * MIN, destinations: () => [slow] });
       expect(slow.sent).toHaveLength(5);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
