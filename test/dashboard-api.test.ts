@@ -102,7 +102,7 @@ describe.each(BACKENDS)("dashboard API: %s", (backend) => {
     const r = await t.call("GET", "/api/v1/overview", { token: t.tokens.reader });
     expect(r.status).toBe(200);
     // late: payments closed, billing accepted, website open and 10 days overdue; fresh: website open, due in 70 days
-    expect(r.json.counts).toEqual({ total: 4, open: 2, overdue: 1, accepted: 1, closed: 2, campaigns: 2 });
+    expect(r.json.counts).toEqual({ total: 4, open: 2, overdue: 1, accepted: 1, closed: 2, campaigns: 2, assets: 1, owners: 1 });
     expect(r.json.riskiestAssets[0]).toMatchObject({ name: "website", id: ids.website, open: 2, overdue: 1, maxDaysOverdue: 10, owner: "web" });
     expect(r.json.riskiestOwners).toEqual([{ owner: "web", assets: 1, open: 2, overdue: 1, maxDaysOverdue: 10, totalDaysOverdue: 10 }]);
     expect(r.json.campaigns.map((c: { maintenanceId: string }) => c.maintenanceId)).toEqual([late, fresh]);

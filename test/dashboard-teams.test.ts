@@ -108,6 +108,17 @@ describe("dashboard teams, search and tables in Chromium", () => {
     expect(csv).toHaveLength(overview.campaigns.length + 1);
     expect(csv[1]!.split(",")[1]).toBe(overview.campaigns[0].maintenanceId);
     await shot("overview-sortable");
+
+    // the riskiest assets: the top 10 and how many there are; "See all" lists them all
+    expect(overview.riskiestAssets).toHaveLength(10);
+    const all = await get("/api/v1/overview?all=true");
+    expect(all.riskiestAssets).toHaveLength(Math.min(overview.counts.assets, 500));
+    expect(all.riskiestAssets.slice(0, 10)).toEqual(overview.riskiestAssets);
+    expect(await page.getByTestId("riskiest-assets").locator("tbody tr").count()).toBe(10);
+    expect(overview.counts.assets).toBeGreaterThan(10);
+    await page.getByTestId("see-all-assets").click();
+    await expect.poll(() => page.getByTestId("riskiest-assets").locator("tbody tr").count()).toBe(all.riskiestAssets.length);
+    expect(await page.getByTestId("see-all-assets").count()).toBe(0);
   }, 60_000);
 
   it("opens a team's page from the overview's owner row: the owner report's counts, accepted items, worst assets, burndown, the CLI command", async () => {

@@ -352,7 +352,16 @@ const rankedAsset = z.object({ id: z.string().nullable(), key: z.string(), name:
 
 export const overview = z.object({
   now: epochMs,
-  counts: z.object({ total: z.number(), open: z.number(), overdue: z.number(), accepted: z.number(), closed: z.number(), campaigns: z.number() }),
+  counts: z.object({
+    total: z.number(),
+    open: z.number(),
+    overdue: z.number(),
+    accepted: z.number(),
+    closed: z.number(),
+    campaigns: z.number(),
+    assets: z.number().describe("assets with an open finding (the riskiest are listed)"),
+    owners: z.number().describe("owners with an open finding"),
+  }),
   riskiestAssets: z.array(rankedAsset),
   riskiestOwners: z.array(z.object({ owner: z.string(), assets: z.number(), ...rankedShape })),
   campaigns: z.array(campaignSummary),

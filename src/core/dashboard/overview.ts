@@ -14,6 +14,8 @@ import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
 
 /** How many assets and owners the overview ranks. */
 export const OVERVIEW_TOP = 10;
+/** "See all": at most this many riskiest assets and owners in one answer (each asset's page is looked up). */
+export const OVERVIEW_ALL = 500;
 
 /** Whole days past due (0 on the due day), for an open finding; null otherwise. */
 export function daysOverdue(f: Finding, now: number): number | null {
@@ -71,7 +73,7 @@ async function entityIdByKey(store: GraphStore, key: string, now: number): Promi
  * overdue, then most open), at most OVERVIEW_TOP, each with its `_id`: the
  * overview's ranking over every finding, a team page's over its own.
  */
-export async function riskiestAssets(store: GraphStore, findings: readonly Finding[], now: number) {
+export async function riskiestAssets(store: GraphStore, findings: readonly Finding[], now: number, top = OVERVIEW_TOP) {
   const assets = new Map<string, Ranked & { key: string; name: string; type: string; owner: string }>();
   for (const f of findings) {
     if (f.closed) continue;
@@ -82,9 +84,9 @@ export async function riskiestAssets(store: GraphStore, findings: readonly Findi
     }
     addTo(asset, f, now);
   }
-  const top = [...assets.values()].sort(riskiest).slice(0, OVERVIEW_TOP);
-  const ids = await Promise.all(top.map((a) => entityIdByKey(store, a.key, now)));
-  return top.map((a, i) => ({ ...a, id: ids[i] ?? null }));
+  const ranked = [...assets.values()].sort(riskiest).slice(0, top);
+  const ids = await Promise.all(ranked.map((a) => entityIdByKey(store, a.key, now)));
+  return ranked.map((a, i) => ({ ...a, id: ids[i] ?? null }));
 }
 
 /** Every item with how far behind schedule it is, most behind first (without the burndown). */
@@ -98,10 +100,11 @@ export function campaignsBehind(findings: readonly Finding[], now: number) {
  * The whole debt at a glance: counts, the riskiest assets and owners, and
  * every campaign with how far behind schedule it is, most behind first.
  */
-export async function overview(store: GraphStore, options: { now: number }) {
+export async function overview(store: GraphStore, options: { now: number; top?: number }) {
   const { now } = options;
+  const top = options.top ?? OVERVIEW_TOP;
   const findings = await loadFindings(store, now);
-  const counts = { total: findings.length, open: 0, overdue: 0, accepted: 0, closed: 0, campaigns: 0 };
+  const counts = { total: findings.length, open: 0, overdue: 0, accepted: 0, closed: 0, campaigns: 0, assets: 0, owners: 0 };
   const owners = new Map<string, Ranked & { owner: string; assets: Set<string> }>();
   for (const f of findings) {
     if (f.closed) {
@@ -124,13 +127,15 @@ export async function overview(store: GraphStore, options: { now: number }) {
   }
   const campaigns = campaignsBehind(findings, now);
   counts.campaigns = campaigns.length;
+  counts.owners = owners.size;
+  counts.assets = new Set(findings.filter((f) => !f.closed).map((f) => f.entityKey)).size;
   return {
     now,
     counts,
-    riskiestAssets: await riskiestAssets(store, findings, now),
+    riskiestAssets: await riskiestAssets(store, findings, now, top),
     riskiestOwners: [...owners.values()]
       .sort(riskiest)
-      .slice(0, OVERVIEW_TOP)
+      .slice(0, top)
       .map(({ assets: owned, ...o }) => ({ ...o, assets: owned.size })),
     campaigns,
   };

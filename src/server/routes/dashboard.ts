@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { assetFindings, neighbourhood } from "../../core/dashboard/asset.js";
 import { oncallGroups } from "../../core/dashboard/oncall.js";
-import { campaign, overview } from "../../core/dashboard/overview.js";
+import { campaign, OVERVIEW_ALL, OVERVIEW_TOP, overview } from "../../core/dashboard/overview.js";
 import { SEARCH_LIMIT, SEARCH_MAX_LIMIT, search } from "../../core/dashboard/search.js";
 import { teamView } from "../../core/dashboard/team.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
@@ -35,9 +35,10 @@ export const dashboardRoutes: Route[] = [
     path: "/api/v1/overview",
     role: "reader",
     summary: "Open, overdue and accepted counts, the riskiest assets and owners, campaigns most behind schedule first",
+    query: z.strictObject({ all: z.enum(["true", "false"]).optional().describe(`every riskiest asset and owner (up to ${OVERVIEW_ALL}), not the top ${OVERVIEW_TOP}`) }),
     response: s.overview,
     async handle(ctx) {
-      return overview(ctx.store, { now: ctx.now });
+      return overview(ctx.store, { now: ctx.now, ...(ctx.query.all === "true" ? { top: OVERVIEW_ALL } : {}) });
     },
   }),
   defineRoute({

@@ -1,5 +1,5 @@
 /** Overview: how much is open and overdue, who and what is riskiest, which campaigns are furthest behind. */
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { type CampaignSummary, type Overview, type RankedAsset, type RankedOwner, useApi } from "../api";
 import { Behind, ErrorMessage, Loading, OwnerLink, ProgressBar } from "../components/common";
 import { type Column, SortableTable } from "../components/table";
@@ -91,8 +91,31 @@ const OWNER_COLUMNS: Column<RankedOwner>[] = [
   { key: "worst", label: "Worst (days)", numeric: true, value: (o) => (o.overdue > 0 ? o.maxDaysOverdue : null) },
 ];
 
+/** Under a top-10 table: how many there are, and a button for the rest. */
+function SeeAll({ shown, total, what, loading, all, onClick }: { shown: number; total: number; what: string; loading: boolean; all: boolean; onClick: () => void }) {
+  if (total <= shown) return null;
+  if (all) {
+    return (
+      <p className="muted">
+        The first {count(shown)} of {count(total)} {what}; <code>dm list --format csv</code> has every finding.
+      </p>
+    );
+  }
+  return (
+    <p className="muted">
+      {count(shown)} of {count(total)} {what}.{" "}
+      <button type="button" onClick={onClick} disabled={loading} data-testid={`see-all-${what}`}>
+        {loading ? "Loading…" : `See all ${count(total)}`}
+      </button>
+    </p>
+  );
+}
+
 export function OverviewPage() {
   const { data, error, loading } = useApi<Overview>("/api/v1/overview");
+  // "See all": the same answer with every riskiest asset and owner, asked for when wanted
+  const [all, setAll] = useState(false);
+  const full = useApi<Overview>(all ? "/api/v1/overview?all=true" : null);
   useEffect(() => {
     // what bench/dashboard-overview.ts measures: navigation start to the numbers on screen
     if (data) performance.mark("dm:overview-ready");
@@ -138,11 +161,25 @@ export function OverviewPage() {
       <div className="columns">
         <section aria-labelledby="assets-h">
           <h2 id="assets-h">Riskiest assets</h2>
-          <SortableTable columns={assetColumns(true)} rows={data.riskiestAssets} rowKey={(r) => r.key} testId="riskiest-assets" csvName="riskiest-assets.csv" />
+          <SortableTable
+            columns={assetColumns(true)}
+            rows={full.data?.riskiestAssets ?? data.riskiestAssets}
+            rowKey={(r) => r.key}
+            testId="riskiest-assets"
+            csvName="riskiest-assets.csv"
+          />
+          <SeeAll shown={(full.data ?? data).riskiestAssets.length} total={c.assets} what="assets" loading={full.loading} all={full.data !== undefined} onClick={() => setAll(true)} />
         </section>
         <section aria-labelledby="owners-h">
           <h2 id="owners-h">Riskiest owners</h2>
-          <SortableTable columns={OWNER_COLUMNS} rows={data.riskiestOwners} rowKey={(r) => r.owner} testId="riskiest-owners" csvName="riskiest-owners.csv" />
+          <SortableTable
+            columns={OWNER_COLUMNS}
+            rows={full.data?.riskiestOwners ?? data.riskiestOwners}
+            rowKey={(r) => r.owner}
+            testId="riskiest-owners"
+            csvName="riskiest-owners.csv"
+          />
+          <SeeAll shown={(full.data ?? data).riskiestOwners.length} total={c.owners} what="owners" loading={full.loading} all={full.data !== undefined} onClick={() => setAll(true)} />
         </section>
       </div>
       <p className="muted">Risk: most overdue findings first, then the most days overdue in total. As of {isoDate(data.now)}.</p>
