@@ -18,6 +18,11 @@ export function outputFormat(options: { json?: boolean; format?: string }, allow
   return format as OutputFormat;
 }
 
+/** `--json`, or `--format json`: a command whose output is a table or JSON. */
+export function wantsJson(options: { json?: boolean; format?: string }): boolean {
+  return outputFormat(options) === "json";
+}
+
 export interface Out {
   write(text: string): void;
 }

@@ -11,6 +11,7 @@ import { renderTable } from "../output.js";
 import { destinationFactory } from "./alerts-destinations.js";
 import type { AlertsDigestFlags } from "./alerts.command.js";
 import { destinationsOf } from "./alerts.js";
+import { wantsJson } from "../output.js";
 
 /** The digests: section of dm.config.yaml (this folder, else ~/.deferred-maintenance/); an error without one. */
 export function digestSetup(ctx: CommandContext, file?: string): DigestSetup {
@@ -82,7 +83,7 @@ export async function alertsDigestCommand(ctx: CommandContext, options: AlertsDi
       }),
     { create: options.dryRun !== true },
   );
-  if (options.json) ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   else print(ctx, run, now);
   const failed = run.deliveries.filter((d) => d.status === "failed" || d.status === "abandoned");
   if (failed.length > 0) throw new CheckFailedError(`${failed.length} digest deliver${failed.length === 1 ? "y" : "ies"} failed (dm alerts history --rule digest shows them)`);

@@ -1,11 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, positiveInt, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, positiveInt, type Registration, run, formatOption } from "../registration.js";
 
 const defineList = (alerts: Command) =>
   alerts
     .command("list")
     .description("Every alert rule (dm.config.yaml and imported): condition, grouping, interval, actions, last evaluation, silences")
     .option("--json", 'print {"rules": [...], "silences": [...]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -22,6 +23,7 @@ const defineRun = (alerts: Command) =>
     .option("--rule <name>", "only this rule")
     .option("--dry-run", "say what would be sent; write and send nothing")
     .option("--json", 'print {"rules": [{"name", "total", "announced", "resolved", "pending", "silenced", "deliveries": [...]}]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -44,6 +46,7 @@ const defineHistory = (alerts: Command) =>
     .option("--rule <name>", "only this rule")
     .option("--limit <n>", "at most this many (default 50)", positiveInt("--limit"))
     .option("--json", "print them as JSON, with each notification")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -59,6 +62,7 @@ const defineImport = (alerts: Command) =>
     .description("Import JupiterOne alert rules (the @jupiterone/jupiterone-alert-rules format): a pack file or a folder of packs")
     .argument("<pack>", "a .json pack (a list of {name, description, queries, alertLevel}) or a folder of them")
     .option("--json", 'print {"imported": [...], "problems": [...]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -99,6 +103,7 @@ const defineSilences = (alerts: Command) =>
     .description("Silences in force (with --all, expired ones too)")
     .option("--all", "expired silences too")
     .option("--json", "print them as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 const defineDigest = (alerts: Command) =>
@@ -108,6 +113,7 @@ const defineDigest = (alerts: Command) =>
     .option("--owner <name>", "only this owner's digest")
     .option("--dry-run", "print the digests and where they would go; write and send nothing")
     .option("--json", 'print {"period", "digests": [{"owner", "overdue", "dueSoon", "open", "worst", "destinations"}], "deliveries": [...]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

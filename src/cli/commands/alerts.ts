@@ -12,6 +12,7 @@ import { CheckFailedError, InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import { destinationFactory } from "./alerts-destinations.js";
+import { wantsJson } from "../output.js";
 import type {
   AlertsHistoryFlags,
   AlertsImportFlags,
@@ -39,7 +40,7 @@ export async function alertsListCommand(ctx: CommandContext, options: AlertsList
   const setup = alertsSetup(ctx);
   const now = ctx.now();
   const { rules: rows, silences } = await withStore(ctx, options.db, (store) => alertRows(store, setup, now));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify({ rules: rows, silences }, null, 2)}\n`);
     return rows;
   }
@@ -117,7 +118,7 @@ export async function alertsRunCommand(ctx: CommandContext, options: AlertsRunFl
     },
     { create: options.dryRun !== true },
   );
-  if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else printRun(ctx, result);
   const broken = result.rules.filter((r) => r.error);
   const failed = result.rules.flatMap((r) => r.deliveries.filter((d) => d.status === "failed" || d.status === "abandoned"));
@@ -138,7 +139,7 @@ export async function alertsHistoryCommand(ctx: CommandContext, options: AlertsH
   const rows = await withStore(ctx, options.db, (store) =>
     store.alertDeliveries({ ...(options.rule === undefined ? {} : { rule: options.rule }), limit: options.limit ?? 50 }),
   );
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return rows;
   }
@@ -182,7 +183,7 @@ export async function alertsImportCommand(ctx: CommandContext, options: AlertsIm
     );
   }
   const hidden = imported.rules.filter((r) => configured.has(r.name)).map((r) => r.name);
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify({ imported: imported.rules.map((r) => r.name), problems: imported.problems, hiddenByConfig: hidden }, null, 2)}\n`);
   } else {
     ctx.stdout.write(`Imported ${imported.rules.length} alert rule${imported.rules.length === 1 ? "" : "s"} from ${imported.files.length} pack${imported.files.length === 1 ? "" : "s"}\n`);
@@ -224,7 +225,7 @@ export async function alertsSilenceCommand(ctx: CommandContext, options: AlertsS
 export async function alertsSilencesCommand(ctx: CommandContext, options: AlertsSilencesFlags) {
   const now = ctx.now();
   const rows = await withStore(ctx, options.db, (store) => store.alertSilences(options.all ? undefined : now));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return rows;
   }

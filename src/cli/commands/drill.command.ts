@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, positiveInt, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, positiveInt, type Registration, run, formatOption } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -9,6 +9,7 @@ const define = (program: Command) =>
     .option("--history", "list the recorded drills instead of running one")
     .option("--limit <n>", "with --history: at most this many (default 20)", positiveInt("--limit"))
     .option("--json", 'print {"ok", "ms", "id", "rules", "steps": [{"step", "ok", "ms", "detail", "rule", "destination"}], "failed"}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -6,6 +6,7 @@ import { renderTable } from "../output.js";
 import { loadRules } from "../../core/alerts/service.js";
 import { alertsSetup, destinationsOf } from "./alerts.js";
 import type { DrillFlags } from "./drill.command.js";
+import { wantsJson } from "../output.js";
 
 function when(ms: number): string {
   return new Date(ms).toISOString().replace(/:\d\d\.\d+Z$/, "Z").replace("T", " ");
@@ -52,7 +53,7 @@ function printDrill(ctx: CommandContext, r: DrillResult): void {
 
 async function historyCommand(ctx: CommandContext, options: DrillFlags): Promise<DrillRun[]> {
   const runs = await withStore(ctx, options.db, (store) => store.drillRuns({ limit: options.limit ?? 20 }));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
     return runs;
   }
@@ -99,7 +100,7 @@ export async function drillCommand(ctx: CommandContext, options: DrillFlags): Pr
     },
     { create: true },
   );
-  if (options.json) {
+  if (wantsJson(options)) {
     const { failed, ...rest } = result;
     ctx.stdout.write(`${JSON.stringify({ ...rest, ms: Math.round(result.ms), ...(failed ? { failed } : {}) }, null, 2)}\n`);
   } else printDrill(ctx, result);

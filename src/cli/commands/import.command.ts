@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, type Registration, run, formatOption } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -8,6 +8,7 @@ const define = (program: Command) =>
     .argument("<file>", "the bulk file: { entities: [...], relationships: [...] }")
     .option("--source <name>", "_source for records that do not name one", "import")
     .option("--json", "print the counts as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 /** What `dm import` parses from its flags. */

@@ -7,6 +7,7 @@ import { type CommandContext, withStore } from "../context.js";
 import { readFileChunks } from "../files.js";
 import type { RemoteClient } from "../remote.js";
 import type { ImportFlags } from "./import.command.js";
+import { wantsJson } from "../output.js";
 
 /** The flags of `dm import` (import.command.ts) and the file. */
 export interface ImportOptions extends ImportFlags {
@@ -63,7 +64,7 @@ export async function importCommand(ctx: CommandContext, options: ImportOptions)
     return counts;
   }, { create: true });
   const summary: ImportSummary = { file: name, ...result };
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     const line = (what: string, c: UpsertResult["entities"]) =>

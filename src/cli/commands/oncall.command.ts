@@ -1,5 +1,5 @@
 import type { Command, OptionValues } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, type Registration, run, formatOption } from "../registration.js";
 
 /** The options both on-call commands take, after their own. */
 function oncallOptions<Args extends unknown[], Opts extends OptionValues, GlobalOpts extends OptionValues>(c: Command<Args, Opts, GlobalOpts>) {
@@ -7,6 +7,7 @@ function oncallOptions<Args extends unknown[], Opts extends OptionValues, Global
     .option("-c, --config <file>", "the on-call config (default: dm-oncall.yaml here, else in ~/.deferred-maintenance/)")
     .option("--deputize-config <file>", "read a Deputize config.json instead (secrets from its Vault path)")
     .option("--json", "print the result as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 }
 

@@ -7,6 +7,7 @@ import { dataDir } from "../../shared/config.js";
 import { CheckFailedError, InputError } from "../../shared/errors.js";
 import type { CommandContext } from "../context.js";
 import type { OncallSyncFlags } from "./oncall.command.js";
+import { wantsJson } from "../output.js";
 
 export type OncallOptions = OncallSyncFlags;
 
@@ -79,11 +80,11 @@ async function run(ctx: CommandContext, mode: "sync" | "status", o: OncallOption
     const h = outcome.skipped.holder;
     const who = h ? `pid ${h.pid} on ${h.host}, since ${new Date(h.since).toISOString()}` : "another run";
     ctx.stderr.write(`Skipped: another dm oncall sync holds the lock (${who}); nothing was done. Lock file: ${outcome.skipped.lockFile}\n`);
-    if (o.json) ctx.stdout.write(`${JSON.stringify({ skipped: true, holder: h ?? null })}\n`);
+    if (wantsJson(o)) ctx.stdout.write(`${JSON.stringify({ skipped: true, holder: h ?? null })}\n`);
     return undefined;
   }
   const r = outcome.result;
-  if (o.json) ctx.stdout.write(`${JSON.stringify(r)}\n`);
+  if (wantsJson(o)) ctx.stdout.write(`${JSON.stringify(r)}\n`);
   else print(ctx, r, memberValue);
   for (const w of r.warnings.filter((w) => !r.plan.skipped.some((k) => w.includes(k.email)) && w !== r.plan.refused?.message)) {
     ctx.stderr.write(`${ctx.style.yellow("warning:")} ${w}\n`);

@@ -1,5 +1,5 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, paramOption, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, paramOption, type Registration, run, formatOption } from "../registration.js";
 
 const defineImport = (questions: Command) =>
   questions
@@ -7,6 +7,7 @@ const defineImport = (questions: Command) =>
     .description("Store the questions of a file in JupiterOne's managed-question format (questions.yaml); reports each query that does not compile")
     .argument("<file>", "a questions file: questions: [{id?, title, description, tags, queries: [{name, query}]}]")
     .option("--json", "print what was stored and what was refused as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -22,6 +23,7 @@ const defineList = (questions: Command) =>
     .description("The questions you can ask: built-in and imported, by title")
     .option("--tag <tag>", "only questions with this tag (case-insensitive)")
     .option("--json", "print them as JSON, with their queries")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 const defineAsk = (program: Command) =>

@@ -9,6 +9,7 @@ import { fileFailure } from "../files.js";
 import { outputFormat, renderTable } from "../output.js";
 import type { AskFlags, QuestionsImportFlags, QuestionsListFlags } from "./questions.command.js";
 import { parseParams, printResult } from "./query.js";
+import { wantsJson } from "../output.js";
 
 /** The question library is a database's: in remote mode (DM_SERVER) these commands are bad input. */
 async function localOnly(ctx: CommandContext, db: string | undefined, what: string): Promise<void> {
@@ -45,7 +46,7 @@ export async function questionsImportCommand(
       { create: true },
     );
   }
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify({ stored: questions.map((q) => ({ id: q.id, title: q.title, queries: q.queries.length })), refused: problems }, null, 2)}\n`);
   } else {
     ctx.stdout.write(`Stored ${questions.length} question${questions.length === 1 ? "" : "s"} from ${options.file}\n`);
@@ -62,7 +63,7 @@ export async function questionsImportCommand(
 export async function questionsListCommand(ctx: CommandContext, options: QuestionsListFlags): Promise<StoredQuestion[]> {
   await localOnly(ctx, options.db, "dm questions list");
   const questions = await withStore(ctx, options.db, (store) => allQuestions(store, options.tag === undefined ? {} : { tag: options.tag }));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(questions, null, 2)}\n`);
     return questions;
   }

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, type Registration, run, formatOption } from "../registration.js";
 
 const defineList = (rules: Command) =>
   rules
@@ -7,6 +7,7 @@ const defineList = (rules: Command) =>
     .description("Every rule of the enabled packs: id, R, title, what it applies to, open findings")
     .option("--pack <pack>", "only this pack's rules")
     .option("--json", "print them as JSON, with rationale and query")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 const defineRun = (rules: Command) =>
@@ -17,6 +18,7 @@ const defineRun = (rules: Command) =>
     .option("--rule <id>", "only this rule")
     .option("--dry-run", "say what would open and close; write nothing")
     .option("--json", 'print {"opened", "closed", "unchanged", "rules": [...], "notes": [...]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",
@@ -35,6 +37,7 @@ const defineExplain = (rules: Command) =>
     .description("For one entity, every rule: violates, ok, not applicable or unknown, and why")
     .argument("<entity>", "the entity's key, or its name")
     .option("--json", 'print {"entity": {...}, "rules": [{"id", "r", "status", "reason"}]}')
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

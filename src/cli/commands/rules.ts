@@ -7,6 +7,7 @@ import { dataDir } from "../../shared/config.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import type { RulesExplainFlags, RulesListFlags, RulesRunFlags } from "./rules.command.js";
+import { wantsJson } from "../output.js";
 
 /** The packs and deployment models of dm.config.yaml (this folder, else ~/.deferred-maintenance/), with the built-in pack. */
 export function rulesSetup(ctx: CommandContext): RulesSetup {
@@ -16,7 +17,7 @@ export function rulesSetup(ctx: CommandContext): RulesSetup {
 export async function rulesListCommand(ctx: CommandContext, options: RulesListFlags): Promise<RuleRow[]> {
   const rules = chooseRules(rulesSetup(ctx), options);
   const rows = await withStore(ctx, options.db, (store) => listRules(store, rules, ctx.now()));
-  if (options.json) ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
     ctx.stdout.write(
       renderTable(
@@ -53,7 +54,7 @@ export async function rulesRunCommand(ctx: CommandContext, options: RulesRunFlag
     options.db,
     (store) => runRules(store, rules, { now: ctx.now(), actor: "dm", ranBy: ctx.actor(), dryRun: options.dryRun === true, deploymentModels: setup.deploymentModels, sla: setup.sla }),
   );
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(runSummary(result), null, 2)}\n`);
   } else printRun(ctx, result);
   return result;
@@ -63,7 +64,7 @@ export async function rulesExplainCommand(ctx: CommandContext, options: RulesExp
   const setup = rulesSetup(ctx);
   const rules = setup.packs.flatMap((p) => p.rules);
   const e = await withStore(ctx, options.db, (store) => explainEntity(store, rules, options.entity, { now: ctx.now(), deploymentModels: setup.deploymentModels }));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify({ entity: e.entity, rules: e.rules.map(({ id, r, status, reason }) => ({ id, r, status, reason })) }, null, 2)}\n`);
     return e;
   }

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dbOption, positiveInt, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, positiveInt, type FlagsOf, type Registration, run, formatOption } from "../registration.js";
 
 const define = (program: Command) =>
   program
@@ -12,6 +12,7 @@ const define = (program: Command) =>
     .option("--concurrency <n>", "git: repositories read at once (default 4)", positiveInt("--concurrency"))
     .option("--full", "read everything again, ignoring what the last run cached (git: unchanged repositories are skipped otherwise)")
     .option("--json", "print the run summary as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption())
     .addHelpText(
       "after",

@@ -10,6 +10,7 @@ import { type CommandContext, withStore } from "../context.js";
 import type { RemoteClient } from "../remote.js";
 import { progressReporter } from "../progress.js";
 import type { SyncFlags } from "./sync.command.js";
+import { wantsJson } from "../output.js";
 
 /** The flags of `dm sync` (sync.command.ts) and the integration. */
 export interface SyncOptions extends SyncFlags {
@@ -58,7 +59,7 @@ async function remoteSync(ctx: CommandContext, remote: RemoteClient, options: Sy
       ...(options.full ? { full: true } : {}),
     },
   });
-  if (options.json) ctx.stdout.write(`${JSON.stringify(options.all ? runs : runs[0])}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(options.all ? runs : runs[0])}\n`);
   else for (const summary of runs) printSummary(ctx, summary);
   return runs;
 }
@@ -121,10 +122,10 @@ export async function syncCommand(ctx: CommandContext, options: SyncOptions): Pr
         full: options.full === true,
       }).finally(() => progress.done());
       summaries.push(summary);
-      if (!options.json) printSummary(ctx, summary);
+      if (!wantsJson(options)) printSummary(ctx, summary);
     }
-    await scanAfterSync(ctx, store, options.json === true);
+    await scanAfterSync(ctx, store, wantsJson(options));
   }, { create: true });
-  if (options.json) ctx.stdout.write(`${JSON.stringify(options.all || summaries.length !== 1 ? summaries : summaries[0])}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(options.all || summaries.length !== 1 ? summaries : summaries[0])}\n`);
   return summaries;
 }

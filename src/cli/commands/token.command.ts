@@ -1,5 +1,5 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { dbOption, type FlagsOf, type Registration, run } from "../registration.js";
+import { dbOption, type FlagsOf, type Registration, run, formatOption } from "../registration.js";
 
 const defineCreate = (token: Command) =>
   token
@@ -14,6 +14,7 @@ const defineCreate = (token: Command) =>
     .option("--expires <lifetime>", "90d, 12w (default: never)")
     .option("--owner <name>", "the person or team it stands for, as findings name their owner: the dashboard's My items shows theirs")
     .option("--json", "print the token and its record as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 const defineList = (token: Command) =>
@@ -21,6 +22,7 @@ const defineList = (token: Command) =>
     .command("list")
     .description("Tokens with role, status, created, last used, expiry (never the token)")
     .option("--json", "print them as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 const defineRevoke = (token: Command) =>
@@ -29,6 +31,7 @@ const defineRevoke = (token: Command) =>
     .description("Refuse a token from now on (its name stays taken)")
     .argument("<name>", "the token's name")
     .option("--json", "print the revoked token's record as JSON")
+    .addOption(formatOption(["table", "json"]))
     .addOption(dbOption());
 
 /** What `dm token create`, `list` and `revoke` parse from their flags. */

@@ -5,6 +5,7 @@ import type { ApiToken } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
 import { renderTable } from "../output.js";
 import type { TokenCreateFlags, TokenListFlags, TokenRevokeFlags } from "./token.command.js";
+import { wantsJson } from "../output.js";
 
 export type TokenCreateOptions = TokenCreateFlags;
 
@@ -25,7 +26,7 @@ export async function tokenCreateCommand(ctx: CommandContext, options: TokenCrea
         })
         .then(({ token, ...info }) => ({ token, info: info as ApiToken }))
     : await withStore(ctx, options.db, (store) => createToken(store, { name: options.name, role, expiresOn, owner: options.owner ?? null }, { now, actor: ctx.actor() }), { create: true });
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify({ token: created.token, ...created.info })}\n`);
   } else {
     const until = created.info.expiresOn === null ? "never expires" : `expires ${isoDate(created.info.expiresOn)}`;
@@ -48,7 +49,7 @@ export async function tokenListCommand(ctx: CommandContext, options: TokenListFl
   const tokens = remote
     ? (await remote.get<{ tokens: (ApiToken & { status?: string })[] }>("/api/v1/tokens")).tokens.map(({ status: _status, ...t }) => t)
     : await withStore(ctx, options.db, (store) => listTokens(store));
-  if (options.json) {
+  if (wantsJson(options)) {
     ctx.stdout.write(`${JSON.stringify(tokens.map((t) => ({ ...t, status: statusOf(t, now) })))}\n`);
   } else if (tokens.length === 0) {
     ctx.stdout.write("No tokens yet: dm token create --name NAME --role reader|maintainer|admin\n");
@@ -71,7 +72,7 @@ export async function tokenRevokeCommand(ctx: CommandContext, options: TokenRevo
   const token = remote
     ? await remote.request<ApiToken>("DELETE", `/api/v1/tokens/${encodeURIComponent(options.name)}`)
     : await withStore(ctx, options.db, (store) => revokeToken(store, options.name, { now, actor: ctx.actor() }));
-  if (options.json) ctx.stdout.write(`${JSON.stringify(token)}\n`);
+  if (wantsJson(options)) ctx.stdout.write(`${JSON.stringify(token)}\n`);
   else ctx.stdout.write(`Revoked "${token.name}": it is refused from now on.\n`);
   return token;
 }
