@@ -29,7 +29,7 @@
  * Messages name the service and a `label` (never the URL itself: a Slack
  * webhook URL is a secret) and never include request headers.
  */
-import { Agent, type Dispatcher, getGlobalDispatcher, request } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import type { z } from "zod";
 import { ExternalServiceError } from "./errors.js";
 
@@ -44,13 +44,21 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
 }
 
+/**
+ * undici, loaded on the first request: most commands send none, and loading
+ * it costs a quarter of a second of a command's start.
+ */
+type Undici = typeof import("undici");
+let undici: Promise<Undici> | undefined;
+const loadUndici = (): Promise<Undici> => (undici ??= import("undici"));
+
 /** One connection pool per TLS settings object, so a client's requests reuse connections. */
 const agents = new WeakMap<TlsOptions, Agent>();
 
-function agentFor(tls: TlsOptions): Agent {
+function agentFor(u: Undici, tls: TlsOptions): Agent {
   let agent = agents.get(tls);
   if (!agent) {
-    agent = new Agent({ connect: { ...tls } });
+    agent = new u.Agent({ connect: { ...tls } });
     agents.set(tls, agent);
   }
   return agent;
@@ -231,9 +239,10 @@ function headersOf(raw: Record<string, string | string[] | undefined>): HeaderRe
  * service's own TLS pool when it has one.
  */
 async function send(req: JsonRequest<z.ZodType>, timeoutMs: number): Promise<Answer> {
-  const dispatcher: Dispatcher = req.tls ? agentFor(req.tls) : getGlobalDispatcher();
+  const u = await loadUndici();
+  const dispatcher: Dispatcher = req.tls ? agentFor(u, req.tls) : u.getGlobalDispatcher();
   // undici's own timeouts (no AbortSignal and timer per request): no headers, or a body that stalls, within timeoutMs
-  const res = await request(req.url, {
+  const res = await u.request(req.url, {
     method: (req.method ?? "GET") as Dispatcher.HttpMethod,
     headers: {
       accept: "application/json",

@@ -48,6 +48,7 @@ const backends: Backend[] = [
 const T0 = Date.UTC(2024, 0, 1);
 const T1 = T0 + 60_000;
 const T2 = T1 + 60_000;
+const T3 = T2 + 60_000;
 
 function host(key: string, extra: Partial<EntityRecord> = {}): EntityRecord {
   return { _key: key, _type: "aws_instance", _class: "Host", displayName: key, ...extra };
@@ -455,6 +456,23 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     // many keys: bound as one parameter per chunk
     const many = Array.from({ length: 25_000 }, (_, i) => `k${i}`);
     expect(await store.markSeen("git:/src", third, { entities: [...many, "a", "b"] }, T2)).toEqual({ entities: 2, relationships: 0 });
+    // every record of the source not seen yet was vouched for (the one-pass stamping): nothing else is touched
+    expect(await entityByKey("a")).toMatchObject({ lastSeenOn: T2, syncRun: third, deleted: false });
+    expect(await entityByKey("c")).toMatchObject({ deleted: true, syncRun: first });
+    expect(await entityByKey("other")).toMatchObject({ deleted: false, syncRun: null, lastSeenOn: T0 });
+    // vouched again in the same run: still counted, not stamped twice
+    expect(await store.markSeen("git:/src", third, { entities: ["a"], relationships: ["a-b"] }, T2 + 1)).toEqual({
+      entities: 1,
+      relationships: 1,
+    });
+    expect(await entityByKey("a")).toMatchObject({ lastSeenOn: T2, syncRun: third });
+    // a key that holds the separator the keys are read with: read row by row, same answer
+    const odd = "odd\u001fkey,with|separators";
+    await store.upsert({ entities: [host(odd)], relationships: [] }, { now: T2, source: "git:/src", syncRun: third });
+    const fourth = await store.startSyncRun("git", "git:/src", T3);
+    expect(await store.markSeen("git:/src", fourth, { entities: [odd, "b", "ghost"] }, T3)).toEqual({ entities: 2, relationships: 0 });
+    expect(await entityByKey(odd)).toMatchObject({ lastSeenOn: T3, syncRun: fourth });
+    expect(await entityByKey("a")).toMatchObject({ lastSeenOn: T2, syncRun: third });
   });
 
   it("revives a deleted entity as a new version", async () => {

@@ -14,7 +14,7 @@ import type { Integration, SyncContext, SyncWarning } from "../types.js";
 import { LOCATIONS as CODEOWNERS_LOCATIONS, codeownersOf, parseCodeowners } from "./codeowners.js";
 import { EXTRACTORS } from "./extractors/index.js";
 import { type ExtractResult, ExtractError } from "./extractors/types.js";
-import { type CachedRepo, cacheKey, decodeCachedRepo, derivedEdges, edgesOf, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
+import { CACHE_FORMAT, type CachedRepo, cacheKey, decodeCachedRepo, derivedEdges, edgesOf, fileStamp, fileStamps, gitState, repoStamp } from "./repo-cache.js";
 import { type FoundRepo, findRepos, languagesOf, type RepoFacts, recentSince, repoFacts, workingFiles } from "./repos.js";
 
 export const GitConfig = z.object({
@@ -106,15 +106,15 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
       if (git && record.warnings === 0) {
         const edges = batch.relationships.map((r) => r._key);
         const owners = batch.relationships.filter((r) => r._class === "OWNS").map((r) => r._fromEntityKey);
-        const derived = derivedEdges(repoKeyOf(repo, facts), [...record.shared.values()], new Set(owners));
+        const derived = derivedEdges(repoKeyOf(repo, facts), [...record.shared.keys()], new Set(owners));
         const known = new Set(edges);
         const same = derived.length === known.size && new Set(derived).size === known.size && derived.every((k) => known.has(k));
         ctx.cache.set(cacheKey(repo), {
           etag: repoStamp(git, facts.files, [...record.stamps.values()]),
           body: JSON.stringify({
-            v: 1,
+            v: CACHE_FORMAT,
             repo: batch.entities[0]!,
-            shared: [...record.shared.values()],
+            shared: [...record.shared.keys()],
             ...(same ? { owners } : { edges }),
             notices: record.notices,
             read: [...record.stamps.keys()],
@@ -134,22 +134,22 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
 }
 
 /**
- * An unchanged repository from the cache: its CodeRepo and the shared
- * entities no earlier repository of this run wrote (so each is written by
- * the first repository naming it, as when every one is read); its
- * relationships are vouched for, not written.
+ * An unchanged repository from the cache: its CodeRepo is written; the
+ * shared entities it names and its relationships are vouched for, not
+ * written (a shared entity named by an earlier repository of this run is
+ * that one's).
  */
 function cachedBatch(ctx: SyncContext<GitConfig>, cached: CachedRepo, written: Set<string>): GraphBatch {
   written.add(cached.repo._key);
-  const entities: EntityRecord[] = [cached.repo];
-  for (const record of cached.shared) {
-    if (written.has(record._key)) continue;
-    written.add(record._key);
-    entities.push(record);
+  const shared: string[] = [];
+  for (const key of cached.shared) {
+    if (written.has(key)) continue;
+    written.add(key);
+    shared.push(key);
   }
   for (const n of cached.notices) ctx.note(n);
-  ctx.seen({ relationships: edgesOf(cached) });
-  return { entities, relationships: [] };
+  ctx.seen({ entities: shared, relationships: edgesOf(cached) });
+  return { entities: [cached.repo], relationships: [] };
 }
 
 /** A repository is known by its remote; one without a remote by where it is. */

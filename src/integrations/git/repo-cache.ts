@@ -14,8 +14,7 @@
  * commit cannot be read this way (reftable) is always read.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, type Stats } from "node:fs";
-import fs from "node:fs/promises";
+import { readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EntityRecord } from "../../store/types.js";
@@ -24,11 +23,15 @@ import type { FoundRepo } from "./repos.js";
 
 /** What a repository's last read made, kept as the cache entry's body. */
 export interface CachedRepo {
-  v: typeof FORMAT;
+  v: typeof CACHE_FORMAT;
   /** the CodeRepo entity */
   repo: EntityRecord;
-  /** every shared entity the repository names (packages, images, providers, owners), first one per key */
-  shared: EntityRecord[];
+  /**
+   * the keys of every shared entity the repository names (packages, images,
+   * providers, owners): vouched for, not written again (the records were
+   * a third of the cache and of a cached sync's time)
+   */
+  shared: string[];
   /**
    * its relationships, when they are the usual ones: the owners (OWNS the
    * repository) among `shared`; every other shared entity is USED by it
@@ -43,14 +46,14 @@ export interface CachedRepo {
   oldestRecent?: number;
 }
 
-const FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export const cacheKey = (repo: FoundRepo): string => `repo:${repo.dir}`;
 
 export function decodeCachedRepo(body: string): CachedRepo | undefined {
   try {
     const parsed = JSON.parse(body) as CachedRepo;
-    return parsed?.v === FORMAT && parsed.repo && Array.isArray(parsed.read) ? parsed : undefined;
+    return parsed?.v === CACHE_FORMAT && parsed.repo && Array.isArray(parsed.read) ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -61,7 +64,7 @@ let fingerprint: string | undefined;
 /** This integration's code (its folder, extractors included): a new dm reads every repository again. */
 function codeFingerprint(): string {
   if (fingerprint) return fingerprint;
-  const hash = createHash("sha1").update(`format ${FORMAT}\n`);
+  const hash = createHash("sha1").update(`format ${CACHE_FORMAT}\n`);
   const visit = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(dir, e.name);
@@ -77,9 +80,14 @@ function codeFingerprint(): string {
   return fingerprint;
 }
 
-async function readText(file: string): Promise<string | undefined> {
+/*
+ * The stamps are read synchronously: a handful of small files and stats per
+ * repository, where a promise per open, read and close cost more than the
+ * reading (a third of a cached sync of 1,000 repositories).
+ */
+function readText(file: string): string | undefined {
   try {
-    return await fs.readFile(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
@@ -92,27 +100,20 @@ async function readText(file: string): Promise<string | undefined> {
  */
 export async function gitState(repo: FoundRepo): Promise<string | undefined> {
   let gitDir = repo.gitDir;
-  try {
-    if ((await fs.stat(gitDir)).isFile()) {
-      const pointer = /^gitdir:\s*(.+)$/m.exec((await readText(gitDir)) ?? "");
-      if (!pointer) return undefined;
-      gitDir = path.resolve(repo.dir, pointer[1]!.trim());
-    }
-  } catch {
-    return undefined;
+  const stat = statSync(gitDir, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (stat.isFile()) {
+    const pointer = /^gitdir:\s*(.+)$/m.exec(readText(gitDir) ?? "");
+    if (!pointer) return undefined;
+    gitDir = path.resolve(repo.dir, pointer[1]!.trim());
   }
-  const commonDir = (await readText(path.join(gitDir, "commondir")))?.trim();
+  const commonDir = readText(path.join(gitDir, "commondir"))?.trim();
   const common = commonDir ? path.resolve(gitDir, commonDir) : gitDir;
-  const [head, config, commonConfig, shallow, reftable] = await Promise.all([
-    readText(path.join(gitDir, "HEAD")),
-    readText(path.join(gitDir, "config")),
-    common === gitDir ? undefined : readText(path.join(common, "config")),
-    readText(path.join(common, "shallow")),
-    fs.stat(path.join(common, "reftable")).then(
-      () => true,
-      () => false,
-    ),
-  ]);
+  const head = readText(path.join(gitDir, "HEAD"));
+  const config = readText(path.join(gitDir, "config"));
+  const commonConfig = common === gitDir ? undefined : readText(path.join(common, "config"));
+  const shallow = readText(path.join(common, "shallow"));
+  const reftable = statSync(path.join(common, "reftable"), { throwIfNoEntry: false }) !== undefined;
   if (head === undefined || reftable) return undefined;
   let packed: string | undefined;
   let ref = head.trim();
@@ -122,12 +123,12 @@ export async function gitState(repo: FoundRepo): Promise<string | undefined> {
     if (!name) break;
     if (!/^refs\/[^\0]+$/.test(name) || name.includes("..")) return undefined;
     // branches live in the common dir; a worktree's own refs (refs/worktree, refs/bisect) in its git dir
-    const loose = (await readText(path.join(common, name))) ?? (common === gitDir ? undefined : await readText(path.join(gitDir, name)));
+    const loose = readText(path.join(common, name)) ?? (common === gitDir ? undefined : readText(path.join(gitDir, name)));
     if (loose !== undefined) {
       ref = loose.trim();
       continue;
     }
-    packed ??= (await readText(path.join(common, "packed-refs"))) ?? "";
+    packed ??= readText(path.join(common, "packed-refs")) ?? "";
     const line = packed.split("\n").find((l) => l.endsWith(` ${name}`) && !l.startsWith("#") && !l.startsWith("^"));
     ref = line ? line.slice(0, line.indexOf(" ")) : "unborn";
     break;
@@ -144,14 +145,15 @@ export function fileStamp(file: string, stat: Stats | undefined): string {
 
 /** The stamps of `files` (repository-relative) as they are on disk now. */
 export async function fileStamps(dir: string, files: readonly string[]): Promise<string[]> {
-  return Promise.all(
-    files.map(async (file) =>
-      fileStamp(
-        file,
-        await fs.stat(path.join(dir, file)).catch(() => undefined),
-      ),
-    ),
-  );
+  return files.map((file) => {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(path.join(dir, file), { throwIfNoEntry: false });
+    } catch {
+      stat = undefined;
+    }
+    return fileStamp(file, stat);
+  });
 }
 
 /** The cache entry's ETag: the code, the git state, the file list and the stamps of the files read. */
@@ -164,8 +166,8 @@ export function repoStamp(git: string, files: readonly string[], stamps: readonl
 }
 
 /** The relationship keys of a repository as `repoBatch` makes them: one per shared entity. */
-export function derivedEdges(repoKey: string, shared: readonly EntityRecord[], owners: ReadonlySet<string>): string[] {
-  return shared.map((s) => (owners.has(s._key) ? `${s._key}|owns|${repoKey}` : `${repoKey}|uses|${s._key}`));
+export function derivedEdges(repoKey: string, shared: readonly string[], owners: ReadonlySet<string>): string[] {
+  return shared.map((key) => (owners.has(key) ? `${key}|owns|${repoKey}` : `${repoKey}|uses|${key}`));
 }
 
 /** The relationships of a cached repository. */
