@@ -1,5 +1,5 @@
 import { InputError } from "../shared/errors.js";
-import type { EntityRecord, RelationshipRecord } from "./types.js";
+import type { EntityRecord, GraphBatch, NormalisedBatch, RelationshipRecord } from "./types.js";
 
 /** The refusals every upsert strategy gives, in the same words on both backends. */
 export const upsertRefusal = {
@@ -23,7 +23,8 @@ export interface NormalisedEntity {
   classesJson: string;
   displayName: string | null;
   source: string | null;
-  props: Record<string, unknown>;
+  /** the properties as an object; absent on records normalised elsewhere (a worker thread): parse propsJson */
+  props?: Record<string, unknown>;
   propsJson: string;
 }
 
@@ -34,7 +35,8 @@ export interface NormalisedRelationship {
   fromKey: string;
   toKey: string;
   source: string | null;
-  props: Record<string, unknown>;
+  /** as on NormalisedEntity */
+  props?: Record<string, unknown>;
   propsJson: string;
 }
 
@@ -97,4 +99,26 @@ export function normaliseRelationship(
     props,
     propsJson,
   };
+}
+
+/** A batch's entities normalised (or as normalised already, their default source filled in). */
+export function batchEntities(batch: GraphBatch | NormalisedBatch, defaultSource: string | null): readonly NormalisedEntity[] {
+  if (!("normalised" in batch)) return batch.entities.map((record) => normaliseEntity(record, defaultSource));
+  if (defaultSource !== null) for (const e of batch.entities) e.source ??= defaultSource;
+  return batch.entities;
+}
+
+/** A batch's relationships, as batchEntities. */
+export function batchRelationships(
+  batch: GraphBatch | NormalisedBatch,
+  defaultSource: string | null,
+): readonly NormalisedRelationship[] {
+  if (!("normalised" in batch)) return batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+  if (defaultSource !== null) for (const r of batch.relationships) r.source ??= defaultSource;
+  return batch.relationships;
+}
+
+/** The properties of a normalised record as an object. */
+export function propsOf(record: { props?: Record<string, unknown>; propsJson: string }): Record<string, unknown> {
+  return record.props ?? (JSON.parse(record.propsJson) as Record<string, unknown>);
 }

@@ -32,6 +32,23 @@ export interface GraphBatch {
   offset?: { entities: number; relationships: number };
 }
 
+/**
+ * A batch already validated and normalised (src/store/records.ts), e.g. on a
+ * worker thread while the store writes the previous one. `source` is null
+ * where the record named none: the upsert's default applies.
+ */
+export interface NormalisedBatch {
+  normalised: true;
+  entities: readonly import("./records.js").NormalisedEntity[];
+  relationships: readonly import("./records.js").NormalisedRelationship[];
+  offset?: { entities: number; relationships: number };
+}
+
+/** What upsertMany reads: batches of records, as given or already normalised. */
+export type UpsertBatches =
+  | Iterable<GraphBatch | NormalisedBatch>
+  | AsyncIterable<GraphBatch | NormalisedBatch>;
+
 /** An entity as stored. `props` never contains metadata (`_`-keys) or displayName. */
 export interface StoredEntity {
   id: string;
@@ -330,7 +347,7 @@ export interface GraphStore {
    * bad record, none of it. A key is checked for duplicates across the whole
    * stream, and a relationship may name entities from any earlier batch.
    */
-  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult>;
+  upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult>;
 
   /** Run one compiled, parameterised statement and return its rows. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;

@@ -11,13 +11,14 @@ import { ConflictError, DmError, ExternalServiceError, InputError, QueryTimeoutE
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
 import { maskUrlPassword } from "../open-store.js";
 import {
+  batchEntities,
+  batchRelationships,
   type NormalisedEntity,
   type NormalisedRelationship,
-  normaliseEntity,
-  normaliseRelationship,
+  propsOf,
   upsertRefusal,
 } from "../records.js";
-import type { ChangeCounts, GraphBatch, ReleaseLock, Row, SelectOptions, UpsertOptions, UpsertResult } from "../types.js";
+import type { ChangeCounts, ReleaseLock, Row, SelectOptions, UpsertBatches, UpsertOptions, UpsertResult } from "../types.js";
 import { migrate } from "./schema.js";
 
 /** Rows per round trip in upsert; big enough to amortise latency, small enough to keep payloads a few MB. */
@@ -375,7 +376,7 @@ export class PostgresDriver implements Driver {
   }
 
   async upsertMany(
-    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    batches: UpsertBatches,
     options: UpsertOptions,
     finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult> {
@@ -395,9 +396,8 @@ export class PostgresDriver implements Driver {
         const relationshipBase = batch.offset?.relationships ?? 0;
         const entities: NormalisedEntity[] = [];
         const batchKeys = new Set<string>();
-        batch.entities.forEach((record, i) => {
+        batchEntities(batch, defaultSource).forEach((e, i) => {
           const index = entityBase + i;
-          const e = normaliseEntity(record, defaultSource);
           if (batchKeys.has(e.key) || idByKey.has(e.key)) {
             throw upsertRefusal.duplicate("entities", index, e.key);
           }
@@ -405,7 +405,7 @@ export class PostgresDriver implements Driver {
           assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
           entities.push(e);
         });
-        const relationships = batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+        const relationships = batchRelationships(batch, defaultSource);
         // Relationships are validated before this batch's entities are
         // written, so a bad batch costs one lookup rather than its writes.
         const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
@@ -518,7 +518,7 @@ export class PostgresDriver implements Driver {
         classesChanged ||
         old.display_name !== e.displayName ||
         old.source !== e.source ||
-        !jsonEqual(old.props, e.props);
+        !jsonEqual(old.props, propsOf(e));
       if (!changed) {
         touches.push(old.id);
         continue;
@@ -632,7 +632,7 @@ export class PostgresDriver implements Driver {
         old.from_id !== fromId ||
         old.to_id !== toId ||
         old.source !== r.source ||
-        !jsonEqual(old.props, r.props);
+        !jsonEqual(old.props, propsOf(r));
       if (changed) updates.push(`{"id":${old.id},${fields}}`);
       else touches.push(old.id);
     }
