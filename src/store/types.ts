@@ -34,13 +34,29 @@ export interface GraphBatch {
 
 /**
  * A batch already validated and normalised (src/store/records.ts), e.g. on a
- * worker thread while the store writes the previous one. `source` is null
- * where the record named none: the upsert's default applies.
+ * worker thread while the store writes the previous one: one list per
+ * column (lists of strings are cheap to copy between threads; objects are
+ * not). A null source is the upsert's default.
  */
 export interface NormalisedBatch {
   normalised: true;
-  entities: readonly import("./records.js").NormalisedEntity[];
-  relationships: readonly import("./records.js").NormalisedRelationship[];
+  entities: {
+    key: string[];
+    type: string[];
+    classesJson: string[];
+    displayName: (string | null)[];
+    source: (string | null)[];
+    propsJson: string[];
+  };
+  relationships: {
+    key: string[];
+    type: string[];
+    class: string[];
+    fromKey: string[];
+    toKey: string[];
+    source: (string | null)[];
+    propsJson: string[];
+  };
   offset?: { entities: number; relationships: number };
 }
 

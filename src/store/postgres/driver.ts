@@ -385,8 +385,10 @@ export class PostgresDriver implements Driver {
     const now = options.now;
     const syncRun = options.syncRun ?? null;
     const result: UpsertResult = { entities: zero(), relationships: zero() };
-    /** every entity key written so far in this upsert, to its id */
+    /** entity keys to ids: those written so far in this upsert, and stored ones named as relationship ends */
     const idByKey = new Map<string, string>();
+    /** entity keys written so far in this upsert (a key given twice is refused) */
+    const written = new Set<string>();
     const seenRelationships = new Set<string>();
 
     return this.inTransaction(async (client) => {
@@ -398,7 +400,7 @@ export class PostgresDriver implements Driver {
         const batchKeys = new Set<string>();
         batchEntities(batch, defaultSource).forEach((e, i) => {
           const index = entityBase + i;
-          if (batchKeys.has(e.key) || idByKey.has(e.key)) {
+          if (batchKeys.has(e.key) || written.has(e.key)) {
             throw upsertRefusal.duplicate("entities", index, e.key);
           }
           batchKeys.add(e.key);
@@ -411,6 +413,7 @@ export class PostgresDriver implements Driver {
         const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
         for (const [key, id] of storedIds) idByKey.set(key, id);
         this.validateRelationships(relationships, relationshipBase, seenRelationships, batchKeys, idByKey);
+        for (const key of batchKeys) written.add(key);
         for (const chunk of chunks(entities, CHUNK)) {
           await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly);
         }

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
 import { ConflictError, DmError, ExternalServiceError } from "../../shared/errors.js";
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
-import { batchEntities, batchRelationships, upsertRefusal } from "../records.js";
+import { batchEntities, batchRecords, batchRelationships, upsertRefusal } from "../records.js";
 import type {
   ChangeCounts,
   GraphBatch,
@@ -140,7 +140,7 @@ interface UpsertState {
    * firstNewRelationship's, which tells a key given twice.
    */
   seenRelationships: Set<string>;
-  /** ids from here on were created by this upsert */
+  /** relationship ids from here on were created by this upsert */
   newRelationshipsFrom: number;
 }
 
@@ -289,12 +289,11 @@ export class SqliteDriver implements Driver {
 
   /** Inside the upsert's transaction: nothing else writes until it ends. */
   private newUpsertState(): UpsertState {
-    const row = this.statements.maxRelationshipId.get()!;
     return {
       result: { entities: zero(), relationships: zero() },
       idByKey: new Map(),
       seenRelationships: new Set(),
-      newRelationshipsFrom: (row.id ?? 0) + 1,
+      newRelationshipsFrom: (this.statements.maxRelationshipId.get()!.id ?? 0) + 1,
     };
   }
 
@@ -333,7 +332,7 @@ export class SqliteDriver implements Driver {
    * readers keep seeing the old graph with its indexes.
    */
   private isInitialLoad(batch: GraphBatch | NormalisedBatch): boolean {
-    if (batch.entities.length + batch.relationships.length < INITIAL_LOAD_RECORDS) return false;
+    if (batchRecords(batch) < INITIAL_LOAD_RECORDS) return false;
     const row = this.db.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM entities LIMIT 1000)").get() as { n: number };
     return row.n < 1000;
   }
