@@ -1120,3 +1120,35 @@ describe("SqliteStore initial load", () => {
     }
   });
 });
+
+describe("PostgresStore initial load", () => {
+  it("loads a large first import without secondary indexes and rebuilds them, or rolls them back on failure", async () => {
+    const url = await createTestDatabase();
+    const store = await openStore(url);
+    const indexes = async () =>
+      (
+        await store.select(
+          "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('entities', 'entity_classes', 'relationships') ORDER BY indexname",
+          [],
+        )
+      ).map((r) => String(r.indexdef));
+    try {
+      const before = await indexes();
+      expect(before.join("\n")).toContain("USING gin");
+      expect(before.join("\n")).toContain("relationships_from");
+      const entities = Array.from({ length: 6000 }, (_, i) => ({ _key: `e${i}`, _type: "t", _class: "Resource", name: `n${i}` }));
+      const bad = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "nope" }] };
+      await expect(store.upsert(bad, { now: 1 })).rejects.toThrow(/no entity has the key "nope"/);
+      expect(await indexes()).toEqual(before);
+      expect(await store.counts()).toEqual({ entities: 0, relationships: 0 });
+      const good = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "e2" }] };
+      expect((await store.upsert(good, { now: 1 })).entities.created).toBe(6000);
+      expect(await indexes()).toEqual(before);
+      const rows = await store.select("SELECT count(*)::int AS n FROM entity_classes WHERE class = 'Resource'", []);
+      expect(rows[0]!.n).toBe(6000);
+    } finally {
+      await store.close();
+      await dropTestDatabase(url);
+    }
+  });
+});
