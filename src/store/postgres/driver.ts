@@ -412,6 +412,15 @@ export class PostgresDriver implements Driver {
       await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
       let dropped: { name: string; sql: string }[] | undefined;
       let first = true;
+      // An empty graph (every writer takes the lock above): every key is new
+      // or written earlier in this upsert (refused as given twice), so the
+      // look-ups of stored records can be skipped.
+      const [empty] = await this.query<{ empty: boolean }>(
+        "SELECT NOT EXISTS (SELECT 1 FROM entities) AND NOT EXISTS (SELECT 1 FROM relationships) AS empty",
+        [],
+        client,
+      );
+      const fresh = empty!.empty;
       for await (const batch of batches) {
         if (first) {
           first = false;
@@ -433,15 +442,17 @@ export class PostgresDriver implements Driver {
         const relationships = batchRelationships(batch, defaultSource);
         // Relationships are validated before this batch's entities are
         // written, so a bad batch costs one lookup rather than its writes.
-        const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
-        for (const [key, id] of storedIds) idByKey.set(key, id);
+        if (!fresh) {
+          const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
+          for (const [key, id] of storedIds) idByKey.set(key, id);
+        }
         this.validateRelationships(relationships, relationshipBase, seenRelationships, batchKeys, idByKey);
         for (const key of batchKeys) written.add(key);
         for (const chunk of chunks(entities, CHUNK)) {
-          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly);
+          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly, fresh);
         }
         for (const chunk of chunks(relationships, CHUNK)) {
-          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly);
+          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly, fresh);
         }
       }
       if (dropped && dropped.length > 0) {
@@ -544,13 +555,17 @@ export class PostgresDriver implements Driver {
     counts: ChangeCounts,
     idByKey: Map<string, string>,
     createOnly: boolean,
+    /** the graph was empty when the upsert began: nothing to look up */
+    fresh = false,
   ): Promise<void> {
     const existing = new Map<string, Omit<EntityRow, "created_on" | "begin_on" | "last_seen_on" | "sync_run" | "version">>();
-    const rows = await this.query<EntityRow>(
-      "SELECT id, key, type, classes, display_name, source, props, deleted FROM entities WHERE key = ANY($1::text[])",
-      [chunk.map((e) => e.key)],
-      client,
-    );
+    const rows = fresh
+      ? []
+      : await this.query<EntityRow>(
+          "SELECT id, key, type, classes, display_name, source, props, deleted FROM entities WHERE key = ANY($1::text[])",
+          [chunk.map((e) => e.key)],
+          client,
+        );
     for (const row of rows) existing.set(row.key, row);
 
     const inserts: string[] = [];
@@ -658,12 +673,15 @@ export class PostgresDriver implements Driver {
     counts: ChangeCounts,
     idByKey: ReadonlyMap<string, string>,
     createOnly: boolean,
+    fresh = false,
   ): Promise<void> {
-    const rows = await this.query<RelationshipRow>(
-      "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
-      [chunk.map((r) => r.key)],
-      client,
-    );
+    const rows = fresh
+      ? []
+      : await this.query<RelationshipRow>(
+          "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
+          [chunk.map((r) => r.key)],
+          client,
+        );
     const existing = new Map(rows.map((row) => [row.key, row]));
 
     const inserts: string[] = [];
