@@ -6,6 +6,7 @@
  * readBulkBatches (the worker runs it); the records arrive normalised
  * (NormalisedBatch), ready for upsertMany.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -27,22 +28,27 @@ function startWorker(workerData: unknown): Worker {
   if (fs.existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
   if (!bundled) {
     const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
-    // Under node_modules, so that the bundle's packages resolve as the source's do.
-    const cache = fileURLToPath(new URL("../../../node_modules/.cache", import.meta.url));
-    fs.mkdirSync(cache, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(cache, "dm-bulk-worker-"));
-    const outfile = path.join(dir, "bulk-worker.mjs");
-    esbuild.buildSync({
+    const { outputFiles } = esbuild.buildSync({
       entryPoints: [fileURLToPath(new URL("./bulk-worker.ts", import.meta.url))],
       bundle: true,
       platform: "node",
       format: "esm",
       packages: "external",
-      outfile,
+      write: false,
       logLevel: "silent",
     });
-    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    bundled = outfile;
+    const code = outputFiles[0]!.text;
+    // Under node_modules, so that the bundle's packages resolve as the source's
+    // do; named by its content, so processes share it and nothing piles up.
+    const dir = fileURLToPath(new URL("../../../node_modules/.cache/dm-bulk-worker", import.meta.url));
+    const file = path.join(dir, `bulk-worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(dir, { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(temp, code);
+      fs.renameSync(temp, file);
+    }
+    bundled = file;
   }
   return new Worker(bundled, { workerData });
 }
