@@ -13,7 +13,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { decodeChunks, readBulkBatches } from "../src/core/ingest/bulk-stream.js";
+import Database from "better-sqlite3";
+import { normaliseEntity, normaliseRelationship } from "../src/store/records.js";
+import { SqliteDriver } from "../src/store/sqlite/driver.js";
+import { readBulkBatchesInWorker } from "../src/core/ingest/bulk-parallel.js";
 import { generateOrg, type OrgSize, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
 import { compile, type QueryResult, runQuery } from "../src/query/run.js";
 import { openMaintenance } from "../src/core/maintenance/open.js";
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     "pg-entities": { type: "string", default: "100000" },
     runs: { type: "string", default: "20" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
+    /** internal: write the bulk file in a child process, so the bench's peak RSS is the import's */
+    "write-bulk-file": { type: "string" },
   },
 });
 
@@ -82,6 +87,66 @@ function writeBulkFile(file: string, entities: number): { entities: number; rela
   fs.writeSync(fd, "\n]}\n");
   fs.closeSync(fd);
   return { entities: ne, relationships: nr };
+}
+
+/**
+ * The reference for the SQLite ingest row: the same organisation written with
+ * plain prepared INSERTs (entities, their classes, relationships) in one
+ * transaction into a fresh database with the same schema, indexes in place.
+ * Records are generated and normalised outside the clock: only the inserts
+ * are timed. No parsing, no validation, no upsert: the limit an import could reach.
+ */
+async function rawInsertReference(dir: string, entities: number, expected: { entities: number; relationships: number }) {
+  const file = path.join(dir, "raw.db");
+  await SqliteDriver.open(file).close(); // the schema, migrated as dm does
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("cache_size = -262144");
+  db.pragma("temp_store = MEMORY");
+  const insertEntity = db.prepare(
+    `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1)`,
+  );
+  const insertClass = db.prepare("INSERT INTO entity_classes (class, entity_id) VALUES (?, ?)");
+  const insertRelationship = db.prepare(
+    `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1)`,
+  );
+  const idByKey = new Map<string, number>();
+  const relationships: [string, string, string, string, string, string | null, string][] = [];
+  let ms = 0;
+  let ne = 0;
+  db.exec("BEGIN");
+  for (const batch of generateOrg({ size: sizeForEntities(entities), now: NOW })) {
+    const rows = batch.entities.map((e) => normaliseEntity(e, "import"));
+    for (const r of batch.relationships) {
+      const n = normaliseRelationship(r, "import");
+      relationships.push([n.key, n.type, n.class, n.fromKey, n.toKey, n.source, n.propsJson]);
+    }
+    const t = performance.now();
+    for (const e of rows) {
+      const id = Number(insertEntity.run(e.key, e.type, e.classesJson, e.displayName, e.source, e.propsJson, NOW, NOW, NOW).lastInsertRowid);
+      idByKey.set(e.key, id);
+      for (const c of e.classes) insertClass.run(c, id);
+    }
+    ms += performance.now() - t;
+    ne += rows.length;
+  }
+  const t = performance.now();
+  for (const [key, type, cls, from, to, source, props] of relationships) {
+    insertRelationship.run(key, type, cls, idByKey.get(from)!, idByKey.get(to)!, source, props, NOW, NOW, NOW);
+  }
+  db.exec("COMMIT");
+  ms += performance.now() - t;
+  db.close();
+  fs.rmSync(file, { force: true });
+  if (ne !== expected.entities || relationships.length !== expected.relationships) throw new Error("the raw reference wrote another graph");
+  return {
+    what: "plain prepared INSERTs of the same entities, classes and relationships, one transaction, fresh database, indexes in place (parsing excluded)",
+    seconds: ms / 1000,
+    entitiesPerSecond: Math.round(ne / (ms / 1000)),
+  };
 }
 
 interface QueryBench {
@@ -146,28 +211,48 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
     }
     log(`[${backend}] generating ~${entities.toLocaleString()} entities …`);
     const file = path.join(dir, "org.json");
-    const generated = writeBulkFile(file, entities);
+    // In a child process: generating holds every relationship line, which
+    // would otherwise set this process's peak RSS before the import starts.
+    const child = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, "--write-bulk-file", file, "--entities", String(entities)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (child.status !== 0) throw new Error(`writing the bulk file failed (${child.status})`);
+    const generated = JSON.parse(child.stdout) as { entities: number; relationships: number };
     log(`[${backend}] ${generated.entities.toLocaleString()} entities, ${generated.relationships.toLocaleString()} relationships; importing …`);
 
     const store = await openStore(target);
     globalThis.gc?.();
     const rssBefore = process.memoryUsage().rss;
-    // The real import path (as `dm import`): stream, parse, validate, upsert in one transaction, refresh statistics.
+    // Peak RSS: the kernel's high-water mark of this process (worker threads
+    // included); nothing big ran here before the import.
+    const maxRssBefore = process.resourceUsage().maxRSS * 1024;
+    // The real import path (as `dm import` of a file): stream, parse and validate on a worker thread,
+    // upsert in one transaction, refresh statistics.
     const ingest = await time(async () => {
-      const chunks = decodeChunks(fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }));
-      const counts = await store.upsertMany(readBulkBatches(chunks, "org.json"), { now: NOW, source: "import" });
+      const bytes = fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 });
+      const counts = await store.upsertMany(readBulkBatchesInWorker(bytes, "org.json"), { now: NOW, source: "import" });
       await store.analyze();
       return counts;
     });
-    const peakRssMb = Math.round(Math.max(process.memoryUsage().rss, rssBefore) / 1e6);
+    const peakRssMb = Math.round((process.resourceUsage().maxRSS * 1024) / 1e6);
     const ingestResult = {
       seconds: ingest.ms / 1000,
       entitiesPerSecond: Math.round(generated.entities / (ingest.ms / 1000)),
       recordsPerSecond: Math.round((generated.entities + generated.relationships) / (ingest.ms / 1000)),
       fileMb: Math.round(fs.statSync(file).size / 1e6),
-      rssAfterMb: peakRssMb,
+      /** the process's peak RSS at the end of the import (the bench's own baseline included) */
+      peakRssMb,
+      rssBeforeMb: Math.round(rssBefore / 1e6),
+      peakRssBeforeMb: Math.round(maxRssBefore / 1e6),
+      rssAfterMb: Math.round(process.memoryUsage().rss / 1e6),
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+      reference: backend === "sqlite" ? await rawInsertReference(dir, entities, generated) : undefined,
     };
-    log(`[${backend}] ingest ${ingestResult.seconds.toFixed(1)} s: ${ingestResult.entitiesPerSecond.toLocaleString()} entities/s`);
+    log(
+      `[${backend}] ingest ${ingestResult.seconds.toFixed(1)} s: ${ingestResult.entitiesPerSecond.toLocaleString()} entities/s, peak RSS ${peakRssMb} MB` +
+        (ingestResult.reference ? `; raw prepared inserts ${ingestResult.reference.entitiesPerSecond.toLocaleString()} entities/s` : ""),
+    );
     fs.rmSync(file);
 
     const queries: QueryBench[] = [];
@@ -324,7 +409,7 @@ function printSummary(r: {
   backend: string;
   entities: number;
   relationships: number;
-  ingest: { seconds: number; entitiesPerSecond: number };
+  ingest: { seconds: number; entitiesPerSecond: number; peakRssMb: number; reference?: { seconds: number; entitiesPerSecond: number } };
   queries: QueryBench[];
   cli: { dmQueryWallMs: number; nodeStartMs: number };
   maintenance?: {
@@ -339,8 +424,11 @@ function printSummary(r: {
   const f = (n: number | undefined) => (n === undefined ? "-" : n < 10 ? n.toFixed(2) : n.toFixed(0));
   const lines = [
     `\n${r.backend}: ${r.entities.toLocaleString()} entities, ${r.relationships.toLocaleString()} relationships`,
-    `  ingest (import path)        ${r.ingest.seconds.toFixed(1)} s   ${r.ingest.entitiesPerSecond.toLocaleString()} entities/s`,
+    `  ingest (import path)        ${r.ingest.seconds.toFixed(1)} s   ${r.ingest.entitiesPerSecond.toLocaleString()} entities/s   peak RSS ${r.ingest.peakRssMb} MB`,
   ];
+  if (r.ingest.reference) {
+    lines.push(`  raw prepared inserts (ref.)  ${r.ingest.reference.seconds.toFixed(1)} s   ${r.ingest.reference.entitiesPerSecond.toLocaleString()} entities/s`);
+  }
   for (const q of r.queries) {
     lines.push(
       `  ${q.name.padEnd(28)} first page ${f(q.firstPageMs)} ms` +
@@ -360,6 +448,11 @@ function printSummary(r: {
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+if (args["write-bulk-file"]) {
+  process.stdout.write(JSON.stringify(writeBulkFile(args["write-bulk-file"], Number(args.entities))));
+  process.exit(0);
 }
 
 const backends = args.backend === "both" ? (["sqlite", "postgres"] as const) : [args.backend as "sqlite" | "postgres"];

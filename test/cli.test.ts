@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PARALLEL_IMPORT_BYTES } from "../src/cli/commands/import.js";
 import { dm, shellWords, tempDir } from "./helpers/cli.js";
 import { sampleDirectory } from "../src/core/sample/services.js";
 
@@ -282,6 +283,46 @@ describe("dm import: bad files are refused whole", () => {
       expect(after.data.map((d: { entity: { _key: string } }) => d.entity._key)).toEqual(["keep"]);
     });
   }
+
+  it("a file large enough to be read on a worker thread: refused the same way, then imported with counts", async () => {
+    const dir = tempDir();
+    const db = path.join(dir, "dm.db");
+    const seed = path.join(dir, "seed.json");
+    fs.writeFileSync(seed, JSON.stringify({ entities: [{ _key: "keep", _type: "t", _class: "Resource" }, { _key: "repo:1", _type: "git_repo", _class: "CodeRepo" }] }));
+    expect((await dm(["import", seed, "--db", db])).code).toBe(0);
+    const entities = Array.from({ length: 8000 }, (_, i) => ({ _key: `repo:${i}`, _type: "git_repo", _class: "CodeRepo", name: `repo-${i}`, description: "x".repeat(100) }));
+    const relationships = Array.from({ length: 8000 }, (_, i) => ({ _key: `e:${i}`, _type: "t", _class: "USES", _fromEntityKey: `repo:${i}`, _toEntityKey: i === 0 ? "keep" : `repo:${i - 1}` }));
+    const lines = (rels: unknown[]) => `{"entities": [\n${entities.map((e) => JSON.stringify(e)).join(",\n")}\n],\n"relationships": [\n${rels.map((r) => JSON.stringify(r)).join(",\n")}\n]}\n`;
+    const file = path.join(dir, "big.json");
+    fs.writeFileSync(file, lines([...relationships, { _key: "bad", _type: "t", _class: "USES", _fromEntityKey: "repo:1" }]));
+    expect(fs.statSync(file).size).toBeGreaterThan(PARALLEL_IMPORT_BYTES);
+    const bad = await dm(["import", file, "--db", db]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("big.json:16004: relationships[8000]._toEntityKey: is missing");
+    const twice = path.join(dir, "twice.json");
+    fs.writeFileSync(twice, lines([...relationships, relationships[5]]));
+    const dup = await dm(["import", twice, "--db", db]);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain('relationships[8000]._key: "e:5" appears twice');
+    const before = JSON.parse((await dm(["query", "Find *", "--format", "json", "--db", db])).stdout);
+    expect(before.data.map((d: { entity: { _key: string } }) => d.entity._key)).toEqual(["keep", "repo:1"]);
+
+    fs.writeFileSync(file, lines(relationships));
+    const r = await dm(["import", file, "--json", "--db", db]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      file,
+      entities: { created: 7999, updated: 1, unchanged: 0 },
+      relationships: { created: 8000, updated: 0, unchanged: 0 },
+    });
+    const again = await dm(["import", file, "--json", "--db", db]);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      entities: { created: 0, updated: 0, unchanged: 8000 },
+      relationships: { created: 0, updated: 0, unchanged: 8000 },
+    });
+    const edges = JSON.parse((await dm(["query", "Find git_repo with name = 'repo-0' that USES Resource", "--format", "json", "--db", db])).stdout);
+    expect(edges.data).toHaveLength(1);
+  });
 
   it("names a missing file", async () => {
     const r = await dm(["import", "/nonexistent/graph.json", "--db", path.join(tempDir(), "x.db")]);

@@ -14,7 +14,7 @@
  * either.
  */
 import type { Dialect } from "../query/dialect.js";
-import type { GraphBatch, ReleaseLock, Row, SelectOptions, UpsertOptions, UpsertResult } from "./types.js";
+import type { ReleaseLock, Row, SelectOptions, UpsertBatches, UpsertOptions, UpsertResult } from "./types.js";
 
 /** One connection's statements (the pool's, or a transaction's). */
 export interface Executor {
@@ -56,7 +56,7 @@ export interface Driver extends Executor {
    * the upsert's own transaction after the last batch (the audit entry).
    */
   upsertMany(
-    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    batches: UpsertBatches,
     options: UpsertOptions,
     finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult>;

@@ -1,5 +1,5 @@
 import { InputError } from "../shared/errors.js";
-import type { EntityRecord, RelationshipRecord } from "./types.js";
+import type { EntityRecord, GraphBatch, NormalisedBatch, RelationshipRecord } from "./types.js";
 
 /** The refusals every upsert strategy gives, in the same words on both backends. */
 export const upsertRefusal = {
@@ -23,7 +23,8 @@ export interface NormalisedEntity {
   classesJson: string;
   displayName: string | null;
   source: string | null;
-  props: Record<string, unknown>;
+  /** the properties as an object; absent on records normalised elsewhere (a worker thread): parse propsJson */
+  props?: Record<string, unknown>;
   propsJson: string;
 }
 
@@ -34,7 +35,8 @@ export interface NormalisedRelationship {
   fromKey: string;
   toKey: string;
   source: string | null;
-  props: Record<string, unknown>;
+  /** as on NormalisedEntity */
+  props?: Record<string, unknown>;
   propsJson: string;
 }
 
@@ -97,4 +99,87 @@ export function normaliseRelationship(
     props,
     propsJson,
   };
+}
+
+/** Normalised records as the columns of a NormalisedBatch. */
+export function normalisedBatch(
+  entities: readonly NormalisedEntity[],
+  relationships: readonly NormalisedRelationship[],
+  offset?: { entities: number; relationships: number },
+): NormalisedBatch {
+  return {
+    normalised: true,
+    entities: {
+      key: entities.map((e) => e.key),
+      type: entities.map((e) => e.type),
+      classesJson: entities.map((e) => e.classesJson),
+      displayName: entities.map((e) => e.displayName),
+      source: entities.map((e) => e.source),
+      propsJson: entities.map((e) => e.propsJson),
+    },
+    relationships: {
+      key: relationships.map((r) => r.key),
+      type: relationships.map((r) => r.type),
+      class: relationships.map((r) => r.class),
+      fromKey: relationships.map((r) => r.fromKey),
+      toKey: relationships.map((r) => r.toKey),
+      source: relationships.map((r) => r.source),
+      propsJson: relationships.map((r) => r.propsJson),
+    },
+    ...(offset ? { offset } : {}),
+  };
+}
+
+/** A batch's entities normalised (or taken from a NormalisedBatch's columns, the default source filled in). */
+export function batchEntities(batch: GraphBatch | NormalisedBatch, defaultSource: string | null): NormalisedEntity[] {
+  if (!("normalised" in batch)) return batch.entities.map((record) => normaliseEntity(record, defaultSource));
+  const c = batch.entities;
+  const out: NormalisedEntity[] = new Array(c.key.length);
+  for (let i = 0; i < out.length; i++) {
+    const classesJson = c.classesJson[i]!;
+    out[i] = {
+      key: c.key[i]!,
+      type: c.type[i]!,
+      classes: JSON.parse(classesJson) as string[],
+      classesJson,
+      displayName: c.displayName[i]!,
+      source: c.source[i] ?? defaultSource,
+      propsJson: c.propsJson[i]!,
+    };
+  }
+  return out;
+}
+
+/** A batch's relationships, as batchEntities. */
+export function batchRelationships(
+  batch: GraphBatch | NormalisedBatch,
+  defaultSource: string | null,
+): NormalisedRelationship[] {
+  if (!("normalised" in batch)) return batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+  const c = batch.relationships;
+  const out: NormalisedRelationship[] = new Array(c.key.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = {
+      key: c.key[i]!,
+      type: c.type[i]!,
+      class: c.class[i]!,
+      fromKey: c.fromKey[i]!,
+      toKey: c.toKey[i]!,
+      source: c.source[i] ?? defaultSource,
+      propsJson: c.propsJson[i]!,
+    };
+  }
+  return out;
+}
+
+/** The properties of a normalised record as an object. */
+export function propsOf(record: { props?: Record<string, unknown>; propsJson: string }): Record<string, unknown> {
+  return record.props ?? (JSON.parse(record.propsJson) as Record<string, unknown>);
+}
+
+/** How many records a batch holds. */
+export function batchRecords(batch: GraphBatch | NormalisedBatch): number {
+  return "normalised" in batch
+    ? batch.entities.key.length + batch.relationships.key.length
+    : batch.entities.length + batch.relationships.length;
 }

@@ -33,6 +33,7 @@ import type {
   SyncRun,
   SyncStatus,
   TokenRole,
+  UpsertBatches,
   UpsertOptions,
   UpsertResult,
 } from "./types.js";
@@ -282,7 +283,7 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     return this.upsertMany([batch], options);
   }
 
-  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult> {
+  upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult> {
     const { audit } = options;
     if (!audit) return this.driver.upsertMany(batches, options);
     return this.driver.upsertMany(batches, options, async (tx, result) => {

@@ -12,7 +12,8 @@ import { ConflictError, ExternalServiceError, InputError } from "../shared/error
 import { defaultDatabasePath, type OpenStoreOptions, openStore } from "./open-store.js";
 import { UPSERT_LOCK_KEY } from "./postgres/driver.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
-import type { EntityRecord, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
+import { normalisedBatch, normaliseEntity, normaliseRelationship } from "./records.js";
+import type { EntityRecord, GraphBatch, GraphStore, RelationshipRecord, StoredEntity, StoredRelationship } from "./types.js";
 
 interface Target {
   /** What openStore is given. */
@@ -387,6 +388,95 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     const dup = await rejection(store.upsertMany(twice(), { now: T1 }));
     expect((dup as InputError).message).toBe('entities[1]._key: "g" appears twice in this batch');
     expect(await store.counts()).toEqual({ entities: 3, relationships: 1 });
+  });
+
+  it("writes normalised batches (what dm import's worker thread sends) as it writes the records", async () => {
+    const norm = (b: GraphBatch) =>
+      normalisedBatch(
+        b.entities.map((e) => normaliseEntity(e, null)),
+        b.relationships.map((r) => normaliseRelationship(r, null)),
+        b.offset,
+      );
+    await store.upsert(
+      { entities: [host("old1"), host("old2", { _source: "mine" })], relationships: [edge("old-e", "old1", "old2")] },
+      { now: T0, source: "seed" },
+    );
+    // Existing and new keys, more records than a chunk, an edge to an entity
+    // of the same batch and one to an entity of an earlier batch.
+    const many = Array.from({ length: 6000 }, (_, i) => host(`n${i}`, { rank: i, ...(i === 7 ? { _source: "own" } : {}) }));
+    const stream = async function* () {
+      yield norm({
+        entities: [host("old1", { _source: "seed" }), ...many.slice(0, 5500)],
+        relationships: [edge("old-e", "old1", "old2", { _source: "seed" })],
+      });
+      yield norm({
+        entities: [host("old2", { size: 2 }), ...many.slice(5500)],
+        relationships: [edge("n0-n5999", "n0", "n5999", { weight: 3 }), edge("old1-n5", "old1", "n5")],
+        offset: { entities: 5501, relationships: 1 },
+      });
+    };
+    expect(await store.upsertMany(stream(), { now: T1, source: "import" })).toEqual({
+      entities: { created: 6000, updated: 1, unchanged: 1 },
+      relationships: { created: 2, updated: 0, unchanged: 1 },
+    });
+    const pages = await collect(store, 10_000);
+    const entities = pages.flatMap((p) => p.entities ?? []);
+    expect(entities.map((e) => e.key)).toEqual(["old1", "old2", ...many.map((e) => e._key)]);
+    const byKey = new Map(entities.map((e) => [e.key, e]));
+    expect(byKey.get("old1")).toMatchObject({ version: 1, source: "seed", lastSeenOn: T1 });
+    expect(byKey.get("old2")).toMatchObject({ version: 2, source: "import", props: { size: 2 }, beginOn: T1 });
+    expect(byKey.get("n7")).toMatchObject({ source: "own", classes: ["Host"], displayName: "n7", props: { rank: 7 } });
+    expect(byKey.get("n8")).toMatchObject({ source: "import", createdOn: T1, version: 1 });
+    const relationships = pages.flatMap((p) => p.relationships ?? []);
+    expect(relationships.map((r) => [r.key, r.fromKey, r.toKey, r.source])).toEqual([
+      ["old-e", "old1", "old2", "seed"],
+      ["n0-n5999", "n0", "n5999", "import"],
+      ["old1-n5", "old1", "n5", "import"],
+    ]);
+    expect(relationships[1]!.props).toEqual({ weight: 3 });
+    // The same file again: all unchanged.
+    expect(await store.upsertMany(stream(), { now: T2, source: "import" })).toEqual({
+      entities: { created: 0, updated: 0, unchanged: 6002 },
+      relationships: { created: 0, updated: 0, unchanged: 3 },
+    });
+
+    // Refused, naming the record, and nothing written.
+    const refused = async (batches: GraphBatch[]) => {
+      const error = await rejection(store.upsertMany(batches.map(norm), { now: T2 }));
+      expect(error).toBeInstanceOf(InputError);
+      return (error as InputError).message;
+    };
+    const second = (b: Omit<GraphBatch, "offset">, entities: number, relationships: number): GraphBatch => ({
+      ...b,
+      offset: { entities, relationships },
+    });
+    expect(await refused([{ entities: [host("d1")], relationships: [] }, second({ entities: [host("d1")], relationships: [] }, 1, 0)])).toBe(
+      'entities[1]._key: "d1" appears twice in this batch',
+    );
+    expect(
+      await refused([
+        { entities: [host("x")], relationships: [edge("x-x", "x", "x")] },
+        second({ entities: [], relationships: [edge("x-x", "x", "x")] }, 1, 1),
+      ]),
+    ).toBe('relationships[1]._key: "x-x" appears twice in this batch');
+    // Given twice with an unknown end the second time: still "twice" (checked first).
+    expect(
+      await refused([
+        { entities: [host("x")], relationships: [edge("x-x", "x", "x")] },
+        second({ entities: [], relationships: [edge("x-x", "x", "ghost")] }, 1, 1),
+      ]),
+    ).toBe('relationships[1]._key: "x-x" appears twice in this batch');
+    const old = edge("old-e", "old1", "old2", { _source: "seed" });
+    expect(await refused([{ entities: [], relationships: [old, old] }])).toBe(
+      'relationships[1]._key: "old-e" appears twice in this batch',
+    );
+    expect(
+      await refused([
+        { entities: [host("y")], relationships: [edge("y-y", "y", "y")] },
+        second({ entities: [], relationships: [edge("y-ghost", "y", "ghost")] }, 1, 1),
+      ]),
+    ).toBe('relationships[1]._toEntityKey: no entity has the key "ghost"');
+    expect(await store.counts()).toEqual({ entities: 6002, relationships: 3 });
   });
 
   it("records sync runs and, after one, marks what its instance did not see as deleted", async () => {
@@ -1045,6 +1135,38 @@ describe("SqliteStore initial load", () => {
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("PostgresStore initial load", () => {
+  it("loads a large first import without secondary indexes and rebuilds them, or rolls them back on failure", async () => {
+    const url = await createTestDatabase();
+    const store = await openStore(url);
+    const indexes = async () =>
+      (
+        await store.select(
+          "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('entities', 'entity_classes', 'relationships') ORDER BY indexname",
+          [],
+        )
+      ).map((r) => String(r.indexdef));
+    try {
+      const before = await indexes();
+      expect(before.join("\n")).toContain("USING gin");
+      expect(before.join("\n")).toContain("relationships_from");
+      const entities = Array.from({ length: 6000 }, (_, i) => ({ _key: `e${i}`, _type: "t", _class: "Resource", name: `n${i}` }));
+      const bad = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "nope" }] };
+      await expect(store.upsert(bad, { now: 1 })).rejects.toThrow(/no entity has the key "nope"/);
+      expect(await indexes()).toEqual(before);
+      expect(await store.counts()).toEqual({ entities: 0, relationships: 0 });
+      const good = { entities, relationships: [{ _key: "r", _type: "t", _class: "HAS", _fromEntityKey: "e1", _toEntityKey: "e2" }] };
+      expect((await store.upsert(good, { now: 1 })).entities.created).toBe(6000);
+      expect(await indexes()).toEqual(before);
+      const rows = await store.select("SELECT count(*)::int AS n FROM entity_classes WHERE class = 'Resource'", []);
+      expect(rows[0]!.n).toBe(6000);
+    } finally {
+      await store.close();
+      await dropTestDatabase(url);
     }
   });
 });

@@ -32,6 +32,39 @@ export interface GraphBatch {
   offset?: { entities: number; relationships: number };
 }
 
+/**
+ * A batch already validated and normalised (src/store/records.ts), e.g. on a
+ * worker thread while the store writes the previous one: one list per
+ * column (lists of strings are cheap to copy between threads; objects are
+ * not). A null source is the upsert's default.
+ */
+export interface NormalisedBatch {
+  normalised: true;
+  entities: {
+    key: string[];
+    type: string[];
+    classesJson: string[];
+    displayName: (string | null)[];
+    source: (string | null)[];
+    propsJson: string[];
+  };
+  relationships: {
+    key: string[];
+    type: string[];
+    class: string[];
+    fromKey: string[];
+    toKey: string[];
+    source: (string | null)[];
+    propsJson: string[];
+  };
+  offset?: { entities: number; relationships: number };
+}
+
+/** What upsertMany reads: batches of records, as given or already normalised. */
+export type UpsertBatches =
+  | Iterable<GraphBatch | NormalisedBatch>
+  | AsyncIterable<GraphBatch | NormalisedBatch>;
+
 /** An entity as stored. `props` never contains metadata (`_`-keys) or displayName. */
 export interface StoredEntity {
   id: string;
@@ -330,7 +363,7 @@ export interface GraphStore {
    * bad record, none of it. A key is checked for duplicates across the whole
    * stream, and a relationship may name entities from any earlier batch.
    */
-  upsertMany(batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>, options: UpsertOptions): Promise<UpsertResult>;
+  upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult>;
 
   /** Run one compiled, parameterised statement and return its rows. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;

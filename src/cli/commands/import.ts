@@ -1,6 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { readBulkBatchesInWorker } from "../../core/ingest/bulk-parallel.js";
 import { decodeChunks, readBulkBatches } from "../../core/ingest/bulk-stream.js";
+import { batchRecords } from "../../store/records.js";
 import { InputError } from "../../shared/errors.js";
 import type { GraphBatch, UpsertResult } from "../../store/types.js";
 import { type CommandContext, withStore } from "../context.js";
@@ -21,18 +23,32 @@ export interface ImportSummary extends UpsertResult {
 /** Past this many records, planner statistics are refreshed after the import. */
 const ANALYZE_AFTER = 10_000;
 
-async function openInput(ctx: CommandContext, file: string): Promise<{ chunks: AsyncIterable<string>; name: string }> {
-  if (file === "-") return { chunks: decodeChunks(ctx.stdin as AsyncIterable<Buffer>), name: "stdin" };
+/**
+ * From this size a local import parses on a worker thread while the main
+ * thread writes (bulk-parallel.ts); below it starting the worker costs more
+ * than it saves. Standard input is read on the main thread.
+ */
+export const PARALLEL_IMPORT_BYTES = 1024 * 1024;
+
+async function openInput(
+  ctx: CommandContext,
+  file: string,
+): Promise<{ chunks: AsyncIterable<string>; bytes: AsyncIterable<Buffer> | undefined; name: string }> {
+  if (file === "-") return { chunks: decodeChunks(ctx.stdin as AsyncIterable<Buffer>), bytes: undefined, name: "stdin" };
   const full = path.resolve(ctx.cwd, file);
+  let size = 0;
   try {
     const stat = await fs.stat(full);
     if (stat.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    size = stat.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new InputError(`cannot read ${file}: ${why}`, { cause: error });
   }
-  return { chunks: decodeChunks(readFileChunks(full, file)), name: file };
+  // One read of the file: bytes for the worker, or text chunks here (lazily: a generator reads nothing until asked).
+  const bytes = readFileChunks(full, file);
+  return { chunks: decodeChunks(bytes), bytes: size >= PARALLEL_IMPORT_BYTES ? bytes : undefined, name: file };
 }
 
 /**
@@ -40,15 +56,15 @@ async function openInput(ctx: CommandContext, file: string): Promise<{ chunks: A
  * anywhere (or an edge to an unknown key) leaves the database untouched.
  */
 export async function importCommand(ctx: CommandContext, options: ImportOptions): Promise<ImportSummary> {
-  const { chunks, name } = await openInput(ctx, options.file);
+  const { chunks, bytes, name } = await openInput(ctx, options.file);
   const now = ctx.now();
   const progress = ctx.stderrIsTTY ? new Progress(ctx) : undefined;
   const remote = await ctx.remote(options.db);
   const result = remote ? await remoteImport(remote, chunks, name, options.source) : await withStore(ctx, options.db, async (store) => {
     let records = 0;
     async function* counted() {
-      for await (const batch of readBulkBatches(chunks, name)) {
-        records += batch.entities.length + batch.relationships.length;
+      for await (const batch of bytes ? readBulkBatchesInWorker(bytes, name) : readBulkBatches(chunks, name)) {
+        records += batchRecords(batch);
         progress?.update(records);
         yield batch;
       }

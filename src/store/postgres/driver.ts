@@ -11,14 +11,32 @@ import { ConflictError, DmError, ExternalServiceError, InputError, QueryTimeoutE
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
 import { maskUrlPassword } from "../open-store.js";
 import {
+  batchEntities,
+  batchRecords,
+  batchRelationships,
   type NormalisedEntity,
   type NormalisedRelationship,
-  normaliseEntity,
-  normaliseRelationship,
+  propsOf,
   upsertRefusal,
 } from "../records.js";
-import type { ChangeCounts, GraphBatch, ReleaseLock, Row, SelectOptions, UpsertOptions, UpsertResult } from "../types.js";
+import type {
+  ChangeCounts,
+  GraphBatch,
+  NormalisedBatch,
+  ReleaseLock,
+  Row,
+  SelectOptions,
+  UpsertBatches,
+  UpsertOptions,
+  UpsertResult,
+} from "../types.js";
 import { migrate } from "./schema.js";
+
+/** A first batch at least this big into an empty graph is loaded without secondary indexes. */
+const INITIAL_LOAD_RECORDS = 5000;
+
+/** An identifier in double quotes. */
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Rows per round trip in upsert; big enough to amortise latency, small enough to keep payloads a few MB. */
 const CHUNK = 5000;
@@ -375,7 +393,7 @@ export class PostgresDriver implements Driver {
   }
 
   async upsertMany(
-    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    batches: UpsertBatches,
     options: UpsertOptions,
     finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult> {
@@ -384,43 +402,94 @@ export class PostgresDriver implements Driver {
     const now = options.now;
     const syncRun = options.syncRun ?? null;
     const result: UpsertResult = { entities: zero(), relationships: zero() };
-    /** every entity key written so far in this upsert, to its id */
+    /** entity keys to ids: those written so far in this upsert, and stored ones named as relationship ends */
     const idByKey = new Map<string, string>();
+    /** entity keys written so far in this upsert (a key given twice is refused) */
+    const written = new Set<string>();
     const seenRelationships = new Set<string>();
 
     return this.inTransaction(async (client) => {
       await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
+      let dropped: { name: string; sql: string }[] | undefined;
+      let first = true;
+      // An empty graph (every writer takes the lock above): every key is new
+      // or written earlier in this upsert (refused as given twice), so the
+      // look-ups of stored records can be skipped.
+      const [empty] = await this.query<{ empty: boolean }>(
+        "SELECT NOT EXISTS (SELECT 1 FROM entities) AND NOT EXISTS (SELECT 1 FROM relationships) AS empty",
+        [],
+        client,
+      );
+      const fresh = empty!.empty;
       for await (const batch of batches) {
+        if (first) {
+          first = false;
+          if (await this.isInitialLoad(client, batch)) dropped = await this.dropSecondaryIndexes(client);
+        }
         const entityBase = batch.offset?.entities ?? 0;
         const relationshipBase = batch.offset?.relationships ?? 0;
         const entities: NormalisedEntity[] = [];
         const batchKeys = new Set<string>();
-        batch.entities.forEach((record, i) => {
+        batchEntities(batch, defaultSource).forEach((e, i) => {
           const index = entityBase + i;
-          const e = normaliseEntity(record, defaultSource);
-          if (batchKeys.has(e.key) || idByKey.has(e.key)) {
+          if (batchKeys.has(e.key) || written.has(e.key)) {
             throw upsertRefusal.duplicate("entities", index, e.key);
           }
           batchKeys.add(e.key);
           assertNoNul(`entities[${index}]`, [e.key, e.type, e.displayName, e.source], `${e.classesJson}${e.propsJson}`);
           entities.push(e);
         });
-        const relationships = batch.relationships.map((record) => normaliseRelationship(record, defaultSource));
+        const relationships = batchRelationships(batch, defaultSource);
         // Relationships are validated before this batch's entities are
         // written, so a bad batch costs one lookup rather than its writes.
-        const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
-        for (const [key, id] of storedIds) idByKey.set(key, id);
+        if (!fresh) {
+          const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, idByKey);
+          for (const [key, id] of storedIds) idByKey.set(key, id);
+        }
         this.validateRelationships(relationships, relationshipBase, seenRelationships, batchKeys, idByKey);
+        for (const key of batchKeys) written.add(key);
         for (const chunk of chunks(entities, CHUNK)) {
-          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly);
+          await this.upsertEntities(client, chunk, now, syncRun, result.entities, idByKey, createOnly, fresh);
         }
         for (const chunk of chunks(relationships, CHUNK)) {
-          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly);
+          await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly, fresh);
         }
+      }
+      if (dropped && dropped.length > 0) {
+        // Sorted builds of the whole table beat as many single inserts (the GIN index on props most of all).
+        await this.query("SET LOCAL maintenance_work_mem = '256MB'", [], client);
+        for (const index of dropped) await this.query(index.sql, [], client);
       }
       await finish?.(this.executor(client), result);
       return result;
     });
+  }
+
+  /**
+   * As on SQLite: a large first batch into an (almost) empty graph loads
+   * without the secondary indexes, rebuilt before COMMIT. DDL is
+   * transactional here too: a failed load rolls the indexes back. Dropping
+   * an index locks its table until COMMIT, so readers of the graph wait for
+   * the first import to finish (they would have found it empty).
+   */
+  private async isInitialLoad(client: pg.PoolClient, batch: GraphBatch | NormalisedBatch): Promise<boolean> {
+    if (batchRecords(batch) < INITIAL_LOAD_RECORDS) return false;
+    const [row] = await this.query<{ n: string }>("SELECT count(*) AS n FROM (SELECT 1 FROM entities LIMIT 1000) AS e", [], client);
+    return Number(row!.n) < 1000;
+  }
+
+  /** The graph tables' indexes that no constraint owns, dropped; their definitions returned. */
+  private async dropSecondaryIndexes(client: pg.PoolClient): Promise<{ name: string; sql: string }[]> {
+    const indexes = await this.query<{ name: string; sql: string }>(
+      `SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i
+       WHERE i.schemaname = current_schema() AND i.tablename IN ('entities', 'entity_classes', 'relationships')
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.connamespace = to_regnamespace(i.schemaname))
+       ORDER BY i.indexname`,
+      [],
+      client,
+    );
+    for (const index of indexes) await this.query(`DROP INDEX ${quoteIdent(index.name)}`, [], client);
+    return indexes;
   }
 
   /** Ids of stored entities named as relationship ends but not in this batch. */
@@ -486,13 +555,17 @@ export class PostgresDriver implements Driver {
     counts: ChangeCounts,
     idByKey: Map<string, string>,
     createOnly: boolean,
+    /** the graph was empty when the upsert began: nothing to look up */
+    fresh = false,
   ): Promise<void> {
     const existing = new Map<string, Omit<EntityRow, "created_on" | "begin_on" | "last_seen_on" | "sync_run" | "version">>();
-    const rows = await this.query<EntityRow>(
-      "SELECT id, key, type, classes, display_name, source, props, deleted FROM entities WHERE key = ANY($1::text[])",
-      [chunk.map((e) => e.key)],
-      client,
-    );
+    const rows = fresh
+      ? []
+      : await this.query<EntityRow>(
+          "SELECT id, key, type, classes, display_name, source, props, deleted FROM entities WHERE key = ANY($1::text[])",
+          [chunk.map((e) => e.key)],
+          client,
+        );
     for (const row of rows) existing.set(row.key, row);
 
     const inserts: string[] = [];
@@ -518,7 +591,7 @@ export class PostgresDriver implements Driver {
         classesChanged ||
         old.display_name !== e.displayName ||
         old.source !== e.source ||
-        !jsonEqual(old.props, e.props);
+        !jsonEqual(old.props, propsOf(e));
       if (!changed) {
         touches.push(old.id);
         continue;
@@ -600,12 +673,15 @@ export class PostgresDriver implements Driver {
     counts: ChangeCounts,
     idByKey: ReadonlyMap<string, string>,
     createOnly: boolean,
+    fresh = false,
   ): Promise<void> {
-    const rows = await this.query<RelationshipRow>(
-      "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
-      [chunk.map((r) => r.key)],
-      client,
-    );
+    const rows = fresh
+      ? []
+      : await this.query<RelationshipRow>(
+          "SELECT id, key, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ANY($1::text[])",
+          [chunk.map((r) => r.key)],
+          client,
+        );
     const existing = new Map(rows.map((row) => [row.key, row]));
 
     const inserts: string[] = [];
@@ -632,7 +708,7 @@ export class PostgresDriver implements Driver {
         old.from_id !== fromId ||
         old.to_id !== toId ||
         old.source !== r.source ||
-        !jsonEqual(old.props, r.props);
+        !jsonEqual(old.props, propsOf(r));
       if (changed) updates.push(`{"id":${old.id},${fields}}`);
       else touches.push(old.id);
     }

@@ -9,13 +9,15 @@ import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
 import { ConflictError, DmError, ExternalServiceError } from "../../shared/errors.js";
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
-import { normaliseEntity, normaliseRelationship, upsertRefusal } from "../records.js";
+import { batchEntities, batchRecords, batchRelationships, upsertRefusal } from "../records.js";
 import type {
   ChangeCounts,
   GraphBatch,
   ReleaseLock,
   Row,
+  NormalisedBatch,
   SelectOptions,
+  UpsertBatches,
   UpsertOptions,
   UpsertResult,
 } from "../types.js";
@@ -132,11 +134,14 @@ interface UpsertState {
   result: UpsertResult;
   /** every entity key written so far, to its id */
   idByKey: Map<string, number>;
+  /**
+   * Relationships stored before this upsert and seen in it. Those it creates
+   * are not kept here (a million keys is hundreds of MB): their ids are above
+   * firstNewRelationship's, which tells a key given twice.
+   */
   seenRelationships: Set<string>;
-}
-
-function newUpsertState(): UpsertState {
-  return { result: { entities: zero(), relationships: zero() }, idByKey: new Map(), seenRelationships: new Set() };
+  /** relationship ids from here on were created by this upsert */
+  newRelationshipsFrom: number;
 }
 
 export class SqliteDriver implements Driver {
@@ -174,6 +179,12 @@ export class SqliteDriver implements Driver {
         "UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
       ),
       insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
+      insertClassesOf: db.prepare(
+        `INSERT OR IGNORE INTO entity_classes (class, entity_id)
+         SELECT c.value, e.id FROM json_each(?) AS n JOIN entities e ON e.id = n.value, json_each(e.classes) AS c`,
+      ),
+      maxRelationshipId: db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM relationships"),
+      relationshipIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM relationships WHERE key = ?"),
       deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
       relationshipByKey: db.prepare<[string], RelationshipRow>(
         "SELECT id, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
@@ -276,15 +287,26 @@ export class SqliteDriver implements Driver {
     return JSON.stringify(values);
   }
 
+  /** Inside the upsert's transaction: nothing else writes until it ends. */
+  private newUpsertState(): UpsertState {
+    return {
+      result: { entities: zero(), relationships: zero() },
+      idByKey: new Map(),
+      seenRelationships: new Set(),
+      newRelationshipsFrom: (this.statements.maxRelationshipId.get()!.id ?? 0) + 1,
+    };
+  }
+
   async upsertMany(
-    batches: Iterable<GraphBatch> | AsyncIterable<GraphBatch>,
+    batches: UpsertBatches,
     options: UpsertOptions,
     finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
   ): Promise<UpsertResult> {
-    const state = newUpsertState();
+    let state: UpsertState | undefined;
     // The batches may arrive asynchronously (a file being read): one
     // transaction around all of them.
     await this.transaction(async () => {
+      state = this.newUpsertState();
       let dropped: { name: string; sql: string }[] | undefined;
       let first = true;
       for await (const batch of batches) {
@@ -298,7 +320,7 @@ export class SqliteDriver implements Driver {
       for (const index of dropped ?? []) this.db.exec(index.sql);
       await finish?.(this, state.result);
     });
-    return state.result;
+    return state!.result;
   }
 
   /**
@@ -309,8 +331,8 @@ export class SqliteDriver implements Driver {
    * is transactional in SQLite: a failed load rolls the indexes back too, and
    * readers keep seeing the old graph with its indexes.
    */
-  private isInitialLoad(batch: GraphBatch): boolean {
-    if (batch.entities.length + batch.relationships.length < INITIAL_LOAD_RECORDS) return false;
+  private isInitialLoad(batch: GraphBatch | NormalisedBatch): boolean {
+    if (batchRecords(batch) < INITIAL_LOAD_RECORDS) return false;
     const row = this.db.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM entities LIMIT 1000)").get() as { n: number };
     return row.n < 1000;
   }
@@ -327,17 +349,22 @@ export class SqliteDriver implements Driver {
 
   /** Synchronous upsert of one batch in one IMMEDIATE transaction (scripts, generators). */
   upsertSync(batch: GraphBatch, options: UpsertOptions): UpsertResult {
-    const state = newUpsertState();
+    let state: UpsertState | undefined;
     try {
-      this.db.transaction(() => this.applyBatch(state, batch, options)).immediate();
+      this.db
+        .transaction(() => {
+          state = this.newUpsertState();
+          this.applyBatch(state, batch, options);
+        })
+        .immediate();
     } catch (error) {
       throw this.failure(error);
     }
-    return state.result;
+    return state!.result;
   }
 
   /** Write one batch inside the caller's transaction. */
-  private applyBatch(state: UpsertState, batch: GraphBatch, options: UpsertOptions): void {
+  private applyBatch(state: UpsertState, batch: GraphBatch | NormalisedBatch, options: UpsertOptions): void {
     const s = this.statements;
     const now = options.now;
     const syncRun = options.syncRun ?? null;
@@ -349,9 +376,10 @@ export class SqliteDriver implements Driver {
     const touchedRelationships: number[] = [];
     const entityBase = batch.offset?.entities ?? 0;
     const relationshipBase = batch.offset?.relationships ?? 0;
-    batch.entities.forEach((record, i) => {
+    /** entities created in this batch: their classes go in with one statement */
+    const created: number[] = [];
+    batchEntities(batch, defaultSource).forEach((e, i) => {
       const index = entityBase + i;
-      const e = normaliseEntity(record, defaultSource);
       if (idByKey.has(e.key)) {
         throw upsertRefusal.duplicate("entities", index, e.key);
       }
@@ -373,7 +401,7 @@ export class SqliteDriver implements Driver {
       );
       if (info.changes === 1) {
         const id = Number(info.lastInsertRowid);
-        for (const c of e.classes) s.insertClass.run(c, id);
+        created.push(id);
         idByKey.set(e.key, id);
         result.entities.created++;
         return;
@@ -403,17 +431,25 @@ export class SqliteDriver implements Driver {
       }
       result.entities.updated++;
     });
+    // Classes of the new entities, from their classes column: one statement
+    // instead of one per class (ids ascending: the index pages fill in order).
+    if (created.length > 0) s.insertClassesOf.run(JSON.stringify(created));
 
-    batch.relationships.forEach((record, i) => {
+    /** a relationship key already written by this upsert */
+    const seenBefore = (key: string): boolean => {
+      if (seenRelationships.has(key)) return true;
+      const row = s.relationshipIdByKey.get(key);
+      return row !== undefined && row.id >= state.newRelationshipsFrom;
+    };
+    batchRelationships(batch, defaultSource).forEach((r, i) => {
       const index = relationshipBase + i;
-      const r = normaliseRelationship(record, defaultSource);
-      if (seenRelationships.has(r.key)) {
-        throw upsertRefusal.duplicate("relationships", index, r.key);
-      }
-      seenRelationships.add(r.key);
       const resolve = (key: string, field: "_fromEntityKey" | "_toEntityKey"): number => {
         const known = idByKey.get(key) ?? s.entityIdByKey.get(key)?.id;
-        if (known === undefined) throw upsertRefusal.unknownEnd(index, field, key);
+        if (known === undefined) {
+          // A key given twice is reported before its ends (as it always was).
+          if (seenBefore(r.key)) throw upsertRefusal.duplicate("relationships", index, r.key);
+          throw upsertRefusal.unknownEnd(index, field, key);
+        }
         return known;
       };
       const fromId = resolve(r.fromKey, "_fromEntityKey");
@@ -436,11 +472,15 @@ export class SqliteDriver implements Driver {
         result.relationships.created++;
         return;
       }
+      const existing = s.relationshipByKey.get(r.key)!;
+      if (existing.id >= state.newRelationshipsFrom || seenRelationships.has(r.key)) {
+        throw upsertRefusal.duplicate("relationships", index, r.key);
+      }
+      seenRelationships.add(r.key);
       if (options.createOnly) {
         result.relationships.unchanged++;
         return;
       }
-      const existing = s.relationshipByKey.get(r.key)!;
       const changed =
         existing.deleted !== 0 ||
         existing.type !== r.type ||
