@@ -34,6 +34,8 @@ export interface OverdueCliBench {
   ratioCpu: number;
   dmWallMs: number;
   referenceWallMs: number;
+  /** the Python interpreter run (python3's sys.executable) */
+  python: string;
   nodeStartMs: number;
   pythonStartMs: number;
   /** (dmWallMs - nodeStartMs) / (referenceWallMs - pythonStartMs) */
@@ -73,7 +75,10 @@ function startMs(command: string, args: string[], runs: number): number {
 
 /** The row on the SQLite database `db` (undefined, with the reason logged, when python3 is missing). */
 export function benchOverdueCli(db: string, query: string, runs: number, log: (text: string) => void): OverdueCliBench | undefined {
-  if (spawnSync("python3", ["-c", "import sqlite3"]).status !== 0) {
+  // The interpreter itself, not a launcher (a pyenv shim is a shell script that costs a second per start).
+  const found = spawnSync("python3", ["-c", "import sqlite3, sys; print(sys.executable)"], { encoding: "utf8" });
+  const python = found.status === 0 ? found.stdout.trim() : "";
+  if (python === "") {
     log("  python3 with sqlite3 not found: the overdue reference is not measured");
     return undefined;
   }
@@ -88,14 +93,14 @@ export function benchOverdueCli(db: string, query: string, runs: number, log: (t
     let identical = true;
     // one unmeasured run of each first (the OS file cache), then alternate
     timed(process.execPath, dmArgs, dmOut);
-    timed("python3", refArgs, refOut);
+    timed(python, refArgs, refOut);
     for (let i = 0; i < runs; i++) {
       dm.push(timed(process.execPath, dmArgs, dmOut));
-      ref.push(timed("python3", refArgs, refOut));
+      ref.push(timed(python, refArgs, refOut));
       identical &&= fs.readFileSync(dmOut).equals(fs.readFileSync(refOut));
     }
     const nodeStartMs = startMs(process.execPath, ["-e", "0"], runs);
-    const pythonStartMs = startMs("python3", ["-c", "0"], runs);
+    const pythonStartMs = startMs(python, ["-c", "0"], runs);
     const dmMs = median(dm.map((r) => r.report.ms));
     const referenceMs = median(ref.map((r) => r.report.ms));
     const dmCpuMs = median(dm.map((r) => r.report.cpuMs));
@@ -116,6 +121,7 @@ export function benchOverdueCli(db: string, query: string, runs: number, log: (t
       ratioCpu: dmCpuMs / referenceCpuMs,
       dmWallMs,
       referenceWallMs,
+      python,
       nodeStartMs,
       pythonStartMs,
       ratioWallMinusStart: (dmWallMs - nodeStartMs) / (referenceWallMs - pythonStartMs),

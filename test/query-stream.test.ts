@@ -187,3 +187,22 @@ describe("dm query --format json when the database fails mid-way (SQLite)", () =
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("readOnce (dm query's store)", () => {
+  it("keeps SQLite's default page cache; other opens get the big one", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "dm.db");
+    const cacheSize = async (options: { readOnce?: boolean }) => {
+      const store = await openStore(file, options);
+      try {
+        return (await store.select("SELECT cache_size FROM pragma_cache_size", []))[0]?.cache_size;
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await cacheSize({})).toBe(-262144);
+    // better-sqlite3's default: 16 MB (-16000 KiB)
+    expect(Math.abs(Number(await cacheSize({ readOnce: true })))).toBeLessThanOrEqual(16_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -54,7 +54,7 @@ export interface SqliteOpenOptions {
   writeWaitMs?: number;
   /** Open an existing file read only (`file:...?mode=ro`): any write is exit 3, "read-only". */
   readonly?: boolean;
-  /** OpenStoreOptions.readOnce: SQLite's default 2 MB page cache instead of 256 MB. */
+  /** OpenStoreOptions.readOnce: the default page cache (16 MB) instead of 256 MB. */
   readOnce?: boolean;
 }
 
