@@ -17,6 +17,7 @@ import Database from "better-sqlite3";
 import { normaliseEntity, normaliseRelationship } from "../src/store/records.js";
 import { SqliteDriver } from "../src/store/sqlite/driver.js";
 import { readBulkBatchesInWorker } from "../src/core/ingest/bulk-parallel.js";
+import { benchOverdueCli, type OverdueCliBench } from "./overdue-cli.js";
 import { generateOrg, type OrgSize, sampleRepoName, sizeForEntities } from "../src/core/sample/generate-org.js";
 import { compile, type QueryResult, runQuery } from "../src/query/run.js";
 import { openMaintenance } from "../src/core/maintenance/open.js";
@@ -161,6 +162,8 @@ interface QueryBench {
   ratio?: number;
   ratioWithShaping?: number;
   plan?: string[];
+  /** `dm query --all --format json` against the Python reference (bench/overdue-cli.ts; SQLite) */
+  cli?: OverdueCliBench;
 }
 
 /** The overdue question written by hand: one direction, no J1QL. */
@@ -310,6 +313,12 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
     const maintenance = backend === "sqlite" ? await benchMaintenance(store, target, dir, size) : undefined;
     await store.close();
 
+    // `dm query --all --format json` for the overdue question against its plain reference in Python (SQLite).
+    if (backend === "sqlite") {
+      const cli = benchOverdueCli(target, overdue, Math.max(5, Math.floor(RUNS / 4)), log);
+      if (cli) queries[0]!.cli = cli;
+    }
+
     // `dm query` wall time, process start included.
     const wall: number[] = [];
     const bin = path.join(root, "bin", "dm");
@@ -436,6 +445,14 @@ function printSummary(r: {
           ? `  (${q.rows} rows)`
           : `   all ${q.rows.toLocaleString()} rows: engine SQL ${f(q.engineSqlMs)} ms vs by hand ${f(q.handWrittenMs)} ms (${q.handWrittenRows?.toLocaleString()} rows) = ${q.ratio?.toFixed(2)}x; with result shaping ${f(q.allMs)} ms`),
     );
+    if (q.cli) {
+      const c = q.cli;
+      lines.push(
+        `  dm query --all --format json (${c.rows.toLocaleString()} rows) ${f(c.dmMs)} ms vs Python reference ${f(c.referenceMs)} ms = ${c.ratio.toFixed(2)}x` +
+          ` (CPU ${f(c.dmCpuMs)} vs ${f(c.referenceCpuMs)} ms = ${c.ratioCpu.toFixed(2)}x; wall minus start ${c.ratioWallMinusStart.toFixed(2)}x;` +
+          ` output ${c.identical ? "identical" : "DIFFERENT"}; load ${c.loadAverage.join(" ")})`,
+      );
+    }
   }
   lines.push(`  dm query wall (one repo)     ${f(r.cli.dmQueryWallMs)} ms   (node -e 0: ${f(r.cli.nodeStartMs)} ms)`);
   if (r.maintenance) {

@@ -38,6 +38,8 @@ export interface CommandContext {
 
 /** `create`: the command writes and may start a new database. */
 export interface StoreAccess {
+  /** one short read pass and exit (OpenStoreOptions.readOnce) */
+  readOnce?: boolean;
   create?: boolean;
 }
 

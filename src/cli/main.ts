@@ -136,6 +136,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       const { openStore, defaultDatabasePath } = await import("../store/open-store.js");
       return openStore(db ?? config.databaseUrl ?? defaultDatabasePath(config.homeDir), {
         mustExist: access?.create !== true,
+        ...(access?.readOnce ? { readOnce: true } : {}),
         // Said to a person at a terminal; scripts and pipes keep a clean stderr.
         onCreate: (location) => {
           if (io.stderr.isTTY) io.stderr.write(`dm: created a new database at ${location}\n`);

@@ -118,6 +118,62 @@ export async function runQuery(store: GraphStore, text: string, options: RunQuer
   }
 }
 
+/** Rows per page when a list result is streamed (queryJson). */
+export const STREAM_PAGE_ROWS = 1000;
+
+/**
+ * A query's result as JSON text, in pieces: concatenated, exactly
+ * `JSON.stringify(await runQuery(store, text, options))`, byte for byte. A
+ * list result is read from the database and shaped page by page
+ * (STREAM_PAGE_ROWS rows), each page's text yielded before the next is
+ * read, so no whole-result string or object graph is built; on SQLite each
+ * entity's stored JSON text (classes, properties) is copied into the output
+ * as it is, not parsed and serialised again (listItemJson). Table and tree
+ * results are one piece.
+ *
+ * Errors in the query (syntax, compile, the first page's SQL) throw before
+ * the first piece. A failure while a later page is read throws after the
+ * pieces already yielded: the consumer's text is then an unfinished JSON
+ * document (the `data` array is not closed), never a valid shorter one.
+ */
+export async function* queryJson(store: GraphStore, text: string, options: RunQueryOptions): AsyncGenerator<string> {
+  const compiled = compile(text, store.dialect, options);
+  if (compiled.shape !== "list") {
+    yield JSON.stringify(await runQuery(store, text, options));
+    return;
+  }
+  const key = cursorKey(text, options);
+  const offset = decodeCursor(key, options.cursor);
+  const filteredOn = filteredProperties(parseQuery(text));
+  const limit = compiled.pageSize;
+  const pages: AsyncIterable<Row[]> =
+    store.selectPages && options.timeoutMs === undefined
+      ? store.selectPages(compiled.sql, compiled.params, STREAM_PAGE_ROWS)
+      : (async function* () {
+          yield await store.select(compiled.sql, compiled.params, options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs });
+        })();
+  const dialect = store.dialect;
+  let written = 0;
+  let more = false;
+  let opened = false;
+  for await (const rows of pages) {
+    let page = rows;
+    if (limit !== undefined && written + page.length > limit) {
+      more = true;
+      page = page.slice(0, limit - written);
+    }
+    let chunk = opened ? "" : '{"type":"list","data":[';
+    for (const row of page) {
+      chunk += written++ === 0 ? listItemJson(dialect, row) : `,${listItemJson(dialect, row)}`;
+    }
+    opened = true;
+    yield chunk;
+    if (more) break;
+  }
+  const cursor = more ? `,"cursor":${JSON.stringify(encodeCursor(key, offset + written))}` : "";
+  yield `${opened ? "" : '{"type":"list","data":['}]${cursor},"filteredOn":${JSON.stringify(filteredOn)}}`;
+}
+
 /** The properties a list query compares on the entities it lists (the first step's): its `with`, and WHERE terms on its alias. */
 export function filteredProperties(query: Query): string[] {
   const names: string[] = [];
@@ -303,6 +359,37 @@ function listItem(dialect: Dialect, row: Row): ListItem {
     syncRun: null,
   };
   return { id: entity.id, entity: metadataOf(entity), properties: entity.props };
+}
+
+/**
+ * `JSON.stringify(listItem(dialect, row))`, without parsing the row's JSON
+ * on SQLite: the stored classes and properties are JSON text that the store
+ * wrote with JSON.stringify (records.ts: normaliseEntity; nothing else writes
+ * those columns), and JSON.stringify(JSON.parse(t)) === t for such text, so
+ * the text is copied as it is. Other rows (PostgreSQL, where the driver has
+ * already parsed the jsonb) are shaped and serialised as listItem does.
+ */
+function listItemJson(dialect: Dialect, row: Row): string {
+  const classes = row.classes;
+  const props = row.props;
+  if (dialect.name !== "sqlite" || typeof classes !== "string" || typeof props !== "string") {
+    return JSON.stringify(listItem(dialect, row));
+  }
+  const id = JSON.stringify(String(row.id));
+  const displayName = row.display_name as string | null | undefined;
+  const source = row.source as string | null | undefined;
+  return (
+    `{"id":${id},"entity":{"_id":${id},"_key":${JSON.stringify(String(row.key))},"_type":${JSON.stringify(String(row.type))},"_class":${classes}` +
+    (displayName === null || displayName === undefined ? "" : `,"displayName":${JSON.stringify(displayName)}`) +
+    (source === null || source === undefined ? "" : `,"_source":${JSON.stringify(source)}`) +
+    `,"_createdOn":${numJson(row.created_on)},"_beginOn":${numJson(row.begin_on)},"_version":${numJson(row.version)},"_deleted":${bool(row.deleted)}},"properties":${props}}`
+  );
+}
+
+/** A number as JSON.stringify writes it (null when not finite). */
+function numJson(raw: unknown): string {
+  const n = num(raw);
+  return Number.isFinite(n) ? String(n) : "null";
 }
 
 /** An entity as one flat object: metadata and properties together. */

@@ -50,6 +50,8 @@ export interface Driver extends Executor {
 
   /** A compiled J1QL statement, in the dialect's own parameter style. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;
+  /** GraphStore.selectPages, where the backend reads rows as they are consumed. */
+  selectPages?(sql: string, params: readonly unknown[], pageRows: number): AsyncIterable<Row[]>;
 
   /**
    * The backend's upsert strategy (GraphStore.upsertMany). `finish` runs on

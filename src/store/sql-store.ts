@@ -298,6 +298,14 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     return this.driver.select(sql, params, options);
   }
 
+  selectPages(sql: string, params: readonly unknown[], pageRows: number): AsyncIterable<Row[]> {
+    if (this.driver.selectPages) return this.driver.selectPages(sql, params, pageRows);
+    const driver = this.driver;
+    return (async function* () {
+      yield await driver.select(sql, params);
+    })();
+  }
+
   async getEntities(ids: readonly string[]): Promise<StoredEntity[]> {
     const valid = validIds(ids);
     if (valid.length === 0) return [];

@@ -368,6 +368,14 @@ export interface GraphStore {
   /** Run one compiled, parameterised statement and return its rows. */
   select(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<Row[]>;
 
+  /**
+   * The same rows as select, `pageRows` at a time, read from the database as
+   * they are consumed (SQLite: one statement stepped page by page). Until the
+   * iteration ends the connection is busy: use the store for nothing else
+   * meanwhile. A backend without it is read with select (runQuery falls back).
+   */
+  selectPages?(sql: string, params: readonly unknown[], pageRows: number): AsyncIterable<Row[]>;
+
   getEntities(ids: readonly string[]): Promise<StoredEntity[]>;
   getRelationships(ids: readonly string[]): Promise<StoredRelationship[]>;
 

@@ -1,5 +1,5 @@
 import type { QueryResult } from "../../query/run.js";
-import { runQuery } from "../../query/run.js";
+import { queryJson, runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import { type CommandContext, withStore } from "../context.js";
 import { formatCell, outputFormat, renderCsv, renderTable } from "../output.js";
@@ -13,7 +13,15 @@ export interface QueryOptions extends QueryFlags {
 
 export const QUERY_FORMATS = ["table", "json", "csv"] as const;
 
-export async function queryCommand(ctx: CommandContext, options: QueryOptions): Promise<QueryResult> {
+/**
+ * `dm query`. The result is returned, except with `--format json` on a local
+ * database: then it is written as it is read (queryJson: page by page, the
+ * same bytes as the whole result serialised) and undefined is returned. If
+ * the database fails after the first page was written, stdout ends there (an
+ * unfinished JSON document: the `data` array is not closed), the error is on
+ * stderr and the exit code is not 0.
+ */
+export async function queryCommand(ctx: CommandContext, options: QueryOptions): Promise<QueryResult | undefined> {
   const format = outputFormat(options, QUERY_FORMATS);
   if (!QUERY_FORMATS.includes(format)) {
     throw new InputError(`--format ${format} is not known; use table, json or csv`);
@@ -25,18 +33,29 @@ export async function queryCommand(ctx: CommandContext, options: QueryOptions): 
   const remote = await ctx.remote(options.db);
   // A mistake in the query is named before the database is opened (it may not exist yet).
   if (!remote) (await import("../../query/parser.js")).parseQuery(options.query);
+  const runOptions = () => ({
+    now: ctx.now(),
+    all: options.all,
+    cursor: options.cursor,
+    pageSize: options.limit,
+    includeDeleted: options.includeDeleted,
+    ...(parameters === undefined ? {} : { parameters }),
+  });
+  if (!remote && format === "json") {
+    await withStore(
+      ctx,
+      options.db,
+      async (store) => {
+        for await (const chunk of queryJson(store, options.query, runOptions())) ctx.stdout.write(chunk);
+      },
+      { readOnce: true },
+    );
+    ctx.stdout.write("\n");
+    return undefined;
+  }
   const result = remote
     ? await remoteQuery(remote, options, parameters)
-    : await withStore(ctx, options.db, (store) =>
-        runQuery(store, options.query, {
-          now: ctx.now(),
-          all: options.all,
-          cursor: options.cursor,
-          pageSize: options.limit,
-          includeDeleted: options.includeDeleted,
-          ...(parameters === undefined ? {} : { parameters }),
-        }),
-      );
+    : await withStore(ctx, options.db, (store) => runQuery(store, options.query, runOptions()), { readOnce: true });
   printResult(ctx, result, format);
   return result;
 }

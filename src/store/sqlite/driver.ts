@@ -56,6 +56,8 @@ export interface SqliteOpenOptions {
   writeWaitMs?: number;
   /** Open an existing file read only (`file:...?mode=ro`): any write is exit 3, "read-only". */
   readonly?: boolean;
+  /** OpenStoreOptions.readOnce: the default page cache (16 MB) instead of 256 MB. */
+  readOnce?: boolean;
 }
 
 /**
@@ -219,7 +221,8 @@ export class SqliteDriver implements Driver {
       db.pragma("journal_mode = WAL");
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(writeWaitMs))}`);
       db.pragma("synchronous = NORMAL");
-      db.pragma("cache_size = -262144");
+      // A large cache serves imports and the server; a process that reads once and exits keeps the default (readOnce).
+      if (!options.readOnce) db.pragma("cache_size = -262144");
       db.pragma("temp_store = MEMORY");
       migrate(db);
     } catch (error) {
@@ -517,6 +520,41 @@ export class SqliteDriver implements Driver {
       return (params.length > 0 ? stmt.all(bindNamed(params)) : stmt.all()) as Row[];
     } catch (error) {
       throw this.failure(error);
+    }
+  }
+
+  /**
+   * The rows of a select, stepped from one statement `pageRows` at a time
+   * (better-sqlite3's iterate): the caller shapes and writes a page before
+   * the next is read. The statement holds the connection until the last page
+   * or until the consumer stops (the iterator is closed either way).
+   */
+  async *selectPages(sql: string, params: readonly unknown[], pageRows: number): AsyncGenerator<Row[]> {
+    let rows: IterableIterator<unknown>;
+    try {
+      const stmt = this.prepared(sql);
+      rows = params.length > 0 ? stmt.iterate(bindNamed(params)) : stmt.iterate();
+    } catch (error) {
+      throw this.failure(error);
+    }
+    try {
+      for (;;) {
+        const page: Row[] = [];
+        try {
+          for (let next = rows.next(); ; next = rows.next()) {
+            if (next.done) break;
+            page.push(next.value as Row);
+            if (page.length >= pageRows) break;
+          }
+        } catch (error) {
+          throw this.failure(error);
+        }
+        if (page.length === 0) return;
+        yield page;
+        if (page.length < pageRows) return;
+      }
+    } finally {
+      rows.return?.();
     }
   }
 
