@@ -6,7 +6,7 @@
 import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { NotFoundError } from "../../shared/errors.js";
-import type { GraphStore } from "../../store/types.js";
+import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "../maintenance/due.js";
 import type { Params } from "../../query/dialect.js";
 import { closedTest, findingFactsSql, openTest } from "../../query/finding-facts.js";
@@ -133,24 +133,30 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
   const countsSql =
     `SELECT COUNT(*) AS total, SUM(CASE WHEN ${closed} THEN 1 ELSE 0 END) AS closed, ` +
     `SUM(CASE WHEN ${closed} AND r = 'RISK_ACCEPTED' THEN 1 ELSE 0 END) AS accepted, ` +
-    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue, ` +
-    `COUNT(DISTINCT CASE WHEN ${open} THEN COALESCE(ek, '') END) AS assets ` +
-    `FROM (${findingFactsSql(d, ["c", "du", "r", "ek"])}) f`;
-  const po = d.newParams();
-  const ownersSql =
-    `SELECT ow, MIN(id) AS first, COUNT(*) AS open, SUM(${isLate(po)}) AS overdue, SUM(${late(po)}) AS total_days, MAX(${late(po)}) AS max_days, ` +
-    `COUNT(DISTINCT COALESCE(ek, '')) AS assets FROM (${findingFactsSql(d, ["id", "c", "du", "ek", "ow"])}) f WHERE ${open} GROUP BY ow`;
-  const pa = d.newParams();
-  const assetsSql =
-    `SELECT k, first, open, overdue, total_days, max_days FROM (SELECT COALESCE(ek, '') AS k, MIN(id) AS first, COUNT(*) AS open, SUM(${isLate(pa)}) AS overdue, ` +
-    `SUM(${late(pa)}) AS total_days, MAX(${late(pa)}) AS max_days FROM (${findingFactsSql(d, ["id", "c", "du", "ek"])}) f WHERE ${open} GROUP BY COALESCE(ek, '')) g ` +
-    `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pa.add(top)}`;
-  const [countRows, ownerRows, assetRows, campaigns] = await Promise.all([
+    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue ` +
+    `FROM (${findingFactsSql(d, ["c", "du", "r"])}) f`;
+  // One grouping of the open findings by (owner as written, asset), then by
+  // owner (its assets are its groups) and by asset (the riskiest first, and
+  // how many assets there are): one sort of the open findings, not three.
+  const pg = d.newParams();
+  const groups =
+    `SELECT ow, COALESCE(ek, '') AS k, MIN(id) AS first, COUNT(*) AS open, SUM(${isLate(pg)}) AS overdue, SUM(${late(pg)}) AS total_days, ` +
+    `MAX(${late(pg)}) AS max_days FROM (${findingFactsSql(d, ["id", "c", "du", "ek", "ow"])}) f WHERE ${open} GROUP BY ow, COALESCE(ek, '')`;
+  const rankedSql =
+    `WITH g AS MATERIALIZED (${groups}) ` +
+    `SELECT 'o' AS kind, ow AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) AS n ` +
+    `FROM g GROUP BY ow UNION ALL ` +
+    `SELECT 'a' AS kind, name, first, open, overdue, total_days, max_days, n FROM (SELECT k AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, ` +
+    `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
+    `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
+  const [countRows, rankedRows, campaigns] = await Promise.all([
     store.select(countsSql, pc.values),
-    store.select(ownersSql, po.values),
-    store.select(assetsSql, pa.values),
+    store.select(rankedSql, pg.values),
     storeCampaignsBehind(store, now),
   ]);
+  const ownerRows: Row[] = rankedRows.filter((r) => r.kind === "o").map((r) => ({ ...r, ow: r.name, assets: r.n }));
+  const assetRows: Row[] = rankedRows.filter((r) => r.kind === "a").map((r) => ({ ...r, k: r.name }));
+  const assetCount = num(assetRows[0]?.n ?? 0);
 
   const c = countRows[0] ?? {};
   const total = num(c.total ?? 0);
@@ -225,7 +231,7 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
       accepted: num(c.accepted ?? 0),
       closed: closedCount,
       campaigns: campaigns.length,
-      assets: num(c.assets ?? 0),
+      assets: assetCount,
       owners: owners.size,
     },
     riskiestAssets: ranked.map((a, i) => ({ ...a, id: ids[i] ?? null })),
