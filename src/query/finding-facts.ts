@@ -67,6 +67,9 @@ export function numberTypes(d: Dialect): string {
  * check each statement's plan says COVERING INDEX. `byItem` (SQLite) reads
  * the rows in the index's order, by maintenanceId: a GROUP BY m around it
  * then needs no sort (0.5 s instead of 1.0-1.4 s at 1,000,000 findings).
+ * On PostgreSQL `OFFSET 0` keeps the subquery apart, so each fact is read
+ * from the jsonb once per row, not once per use in the statement around it
+ * (measured at 20,000 findings: the per-item aggregate 0.9-1.3 s before).
  */
 export function findingFactsSql(
   d: Dialect,
@@ -84,7 +87,7 @@ export function findingFactsSql(
   const extra = where ? ` AND ${where(fact)}` : "";
   return (
     `SELECT ${select} FROM entities WHERE type = '${FINDING_FACTS_TYPE}' AND deleted = ${d.bool(false)}${extra}` +
-    (d.name === "sqlite" ? `${options.byItem ? " ORDER BY m" : ""} LIMIT -1` : "")
+    (d.name === "sqlite" ? `${options.byItem ? " ORDER BY m" : ""} LIMIT -1` : " OFFSET 0")
   );
 }
 
