@@ -9,6 +9,8 @@
  *
  *   npm run bench:dashboard                              # SQLite and PostgreSQL at 100,000 entities
  *   npm run bench:dashboard -- --backend sqlite --entities 20000 --runs 5
+ *   npm run bench:dashboard -- --backend sqlite --findings 1000000 --runs 5   # sized by findings (bench/findings-size.ts)
+ *   npm run bench:dashboard -- --backend sqlite --db /tmp/dm.db --runs 5      # an existing SQLite database (left in place)
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,6 +22,7 @@ import { startServer } from "../src/server/serve.js";
 import { defaultWebDir } from "../src/server/static.js";
 import { createLogger } from "../src/shared/logger.js";
 import { openStore } from "../src/store/open-store.js";
+import { sizeForFindings } from "./findings-size.js";
 import { isolatedContext, launchChromium } from "../test/helpers/browser.js";
 import { startEmbeddedPostgres } from "../test/helpers/embedded-postgres.js";
 
@@ -27,6 +30,8 @@ const { values: args } = parseArgs({
   options: {
     backend: { type: "string", default: "both" },
     entities: { type: "string", default: "100000" },
+    findings: { type: "string" },
+    db: { type: "string" },
     runs: { type: "string", default: "10" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
   },
@@ -49,19 +54,22 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-bench-dashboard-"));
   let stopPg: (() => Promise<void>) | undefined;
   try {
-    let target = path.join(dir, "dm.db");
+    let target = args.db ?? path.join(dir, "dm.db");
     if (backend === "postgres") {
       const pg = await startEmbeddedPostgres({ durable: true });
       stopPg = pg.stop;
       target = pg.url;
     }
     const store = await openStore(target);
-    log(`[${backend}] loading ~${entities.toLocaleString()} entities …`);
-    const loaded = await store.upsertMany(generateOrg({ size: sizeForEntities(entities), now: NOW }), { now: NOW, source: "demo" });
-    await store.analyze();
+    if (!args.db) {
+      log(`[${backend}] loading ${args.findings ? `~${Number(args.findings).toLocaleString()} findings` : `~${entities.toLocaleString()} entities`} …`);
+      const size = args.findings ? sizeForFindings(Number(args.findings)) : sizeForEntities(entities);
+      await store.upsertMany(generateOrg({ size, now: NOW }), { now: NOW, source: "demo" });
+      await store.analyze();
+    }
     const counts = await store.counts();
-    log(`[${backend}] ${counts.entities.toLocaleString()} entities, ${counts.relationships.toLocaleString()} relationships (created ${loaded.entities.created})`);
-    const token = (await createToken(store, { name: "bench", role: "reader" }, { now: NOW, actor: "bench" })).token;
+    log(`[${backend}] ${counts.entities.toLocaleString()} entities, ${counts.relationships.toLocaleString()} relationships`);
+    const token = (await createToken(store, { name: `bench-${Date.now()}`, role: "reader" }, { now: NOW, actor: "bench" })).token;
     const server = await startServer({
       store,
       logger: createLogger("silent"),
@@ -118,10 +126,12 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
         overviewReadyMs: { firstAfterStart: round(cold), ...rounded(stats(ready)) },
         firstContentfulPaintMs: rounded(stats(firstPaint)),
         apiOverviewMs: rounded(stats(api)),
+        loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
         targetMs: 1000,
       };
       fs.mkdirSync(args.out!, { recursive: true });
-      const file = path.join(args.out!, `dashboard-overview-${backend}-${entities}.json`);
+      const label = args.findings ? `findings-${args.findings}` : args.db ? `db-${findings}` : String(entities);
+      const file = path.join(args.out!, `dashboard-overview-${backend}-${label}.json`);
       fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
       log(
         `[${backend}] overview ready: median ${result.overviewReadyMs.median} ms, p90 ${result.overviewReadyMs.p90} ms (first ${result.overviewReadyMs.firstAfterStart} ms); ` +

@@ -7,6 +7,8 @@ import type { CloseInput, CloseResult } from "../core/maintenance/close.js";
 import type { Finding } from "../core/maintenance/finding.js";
 import type { OpenInput, OpenResult } from "../core/maintenance/open.js";
 import type { ReconcileOptions, ReconcileResult } from "../core/maintenance/reconcile.js";
+import type { StatsFilter } from "../core/maintenance/stats-sql.js";
+import type { ItemStats } from "../core/maintenance/stats.js";
 import type { MineItem, OwnerReport, RepoRef, RepoReport } from "../core/maintenance/report.js";
 import type { ListItem, QueryResult } from "../query/run.js";
 import { InputError } from "../shared/errors.js";
@@ -31,6 +33,8 @@ export interface Backend {
   listFindings(options: { now: number; overdueDays?: number; maintenanceId?: string }): Promise<Finding[]>;
   /** every finding (open and closed), or one item's */
   loadFindings(now: number, filter?: { maintenanceId?: string }): Promise<Finding[]>;
+  /** every item's statistics (worst first), or one item's (empty when it has no findings) */
+  itemStats(now: number, filter?: StatsFilter): Promise<ItemStats[]>;
   findRepo(where: RepoWhere & { now: number }): Promise<RepoRef | undefined>;
   repoReport(repo: RepoRef, options: { now: number; mine?: string }): Promise<RepoReport>;
   ownerReport(owner: string, options: { now: number; mine?: string }): Promise<OwnerReport>;
@@ -60,6 +64,9 @@ function localBackend(ctx: CommandContext, store: GraphStore): Backend {
     },
     async loadFindings(now, filter = {}) {
       return (await import("../core/maintenance/finding.js")).loadFindings(store, now, filter);
+    },
+    async itemStats(now, filter = {}) {
+      return (await import("../core/maintenance/stats-sql.js")).storeItemStats(store, now, filter);
     },
     async findRepo(where) {
       return (await report()).findRepo(store, where);
@@ -154,6 +161,17 @@ function remoteBackend(client: RemoteClient): Backend {
         query: filter.maintenanceId === undefined ? {} : { id: filter.maintenanceId },
       });
       return r.findings;
+    },
+    async itemStats(now, filter = {}) {
+      // the server's findings, counted here as before (GET /api/v1/stats leaves out nothing)
+      const findings = await this.loadFindings(now, filter);
+      const { itemStats, statsOf } = await import("../core/maintenance/stats.js");
+      const all = filter.maintenanceId === undefined ? itemStats(findings, now) : findings.length === 0 ? [] : [statsOf(findings, now)];
+      return all.map((x) => ({
+        ...x,
+        ...(filter.burndown === false ? { burndown: [] } : {}),
+        ...(filter.median === false ? { medianDaysToClose: null } : {}),
+      }));
     },
     async findRepo(where) {
       const r = await client.get<{ repo: RepoRef | null }>("/api/v1/repo", {

@@ -2,7 +2,7 @@
 import { percent } from "../../shared/percent.js";
 import { DAY_MS, isoDate } from "../../core/maintenance/due.js";
 import { assertMaintenanceId } from "../../core/maintenance/finding.js";
-import { type BurndownPoint, type ItemStats, itemStats, PACE_WINDOW_DAYS, statsOf } from "../../core/maintenance/stats.js";
+import { type BurndownPoint, type ItemStats, PACE_WINDOW_DAYS } from "../../core/maintenance/stats.js";
 import { withBackend } from "../backend.js";
 import { unknownItemError } from "../suggestions.js";
 import type { CommandContext } from "../context.js";
@@ -156,19 +156,21 @@ export async function statsCommand(ctx: CommandContext, options: StatsOptions): 
   const id = given === undefined ? undefined : assertMaintenanceId(given);
   const format = outputFormat(options, ["table", "json", "csv"]);
   const now = ctx.now();
-  const findings = await withBackend(ctx, options.db, async (b) => {
-    const found = await b.loadFindings(now, id === undefined ? {} : { maintenanceId: id });
-    if (id !== undefined && found.length === 0) throw await unknownItemError(b, id, now, "`dm stats` without an id lists the items.");
-    return found;
+  // the table shows neither the burndown nor the median time to close: not counted for it
+  const table = format === "table" && id === undefined;
+  const found = await withBackend(ctx, options.db, async (b) => {
+    const stats = await b.itemStats(now, { ...(id === undefined ? {} : { maintenanceId: id }), ...(table ? { burndown: false, median: false } : {}) });
+    if (id !== undefined && stats.length === 0) throw await unknownItemError(b, id, now, "`dm stats` without an id lists the items.");
+    return stats;
   });
   if (id !== undefined) {
-    const one = statsOf(findings, now);
+    const one = found[0]!;
     ctx.stdout.write(
       format === "json" ? `${JSON.stringify(one, null, 2)}\n` : format === "csv" ? statsCsv([one]) : detailText(one, now, ctx.style),
     );
     return one;
   }
-  const all = itemStats(findings, now);
+  const all = found;
   if (format === "csv") {
     ctx.stdout.write(statsCsv(all));
   } else if (format === "json") {

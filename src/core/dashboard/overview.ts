@@ -6,9 +6,12 @@
 import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { NotFoundError } from "../../shared/errors.js";
-import type { GraphStore } from "../../store/types.js";
+import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "../maintenance/due.js";
-import { FINDING_TYPE, type Finding, loadFindings, ownerKey } from "../maintenance/finding.js";
+import type { Params } from "../../query/dialect.js";
+import { closedTest, findingFactsSql, openTest } from "../../query/finding-facts.js";
+import { FINDING_TYPE, type Finding, findingFrom, loadFindings, ownerKey } from "../maintenance/finding.js";
+import { storeItemStats } from "../maintenance/stats-sql.js";
 import { isOverdue } from "../maintenance/report.js";
 import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
 
@@ -96,14 +99,158 @@ export function campaignsBehind(findings: readonly Finding[], now: number) {
     .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
 }
 
+/** Every item with how far behind schedule it is, most behind first, counted in SQL (storeItemStats). */
+export async function storeCampaignsBehind(store: GraphStore, now: number) {
+  return (await storeItemStats(store, now, { burndown: false }))
+    .map(({ burndown: _burndown, ...item }) => ({ ...item, ...behindSchedule(item, now) }))
+    .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
+}
+
 /**
  * The whole debt at a glance: counts, the riskiest assets and owners, and
  * every campaign with how far behind schedule it is, most behind first.
+ * Counted in SQL over the findings' facts (src/query/finding-facts.ts), the
+ * same numbers as overviewOf() over every finding: owners grouped by their
+ * exact name in SQL, then by ownerKey here; the riskiest assets ranked in
+ * SQL (ties in the order the findings were made), each named after its
+ * first open finding.
  */
 export async function overview(store: GraphStore, options: { now: number; top?: number }) {
   const { now } = options;
   const top = options.top ?? OVERVIEW_TOP;
-  const findings = await loadFindings(store, now);
+  const d = store.dialect;
+  const closed = closedTest(d);
+  const open = openTest(d);
+  const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+  // whole days overdue of an open finding (0 when not overdue), as daysOverdue()
+  const late = (p: Params) => {
+    const at = d.numberParam(p.add(now));
+    return `CASE WHEN du > 0 AND du < ${at} THEN floor((${d.numberParam(p.add(now))} - du) / ${DAY_MS}.0) ELSE 0 END`;
+  };
+  const isLate = (p: Params) => `CASE WHEN du > 0 AND du < ${d.numberParam(p.add(now))} THEN 1 ELSE 0 END`;
+
+  const pc = d.newParams();
+  const countsSql =
+    `SELECT COUNT(*) AS total, SUM(CASE WHEN ${closed} THEN 1 ELSE 0 END) AS closed, ` +
+    `SUM(CASE WHEN ${closed} AND r = 'RISK_ACCEPTED' THEN 1 ELSE 0 END) AS accepted, ` +
+    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue ` +
+    `FROM (${findingFactsSql(d, ["c", "du", "r"])}) f`;
+  // One grouping of the open findings by (owner as written, asset), then by
+  // owner (its assets are its groups) and by asset (the riskiest first, and
+  // how many assets there are): one sort of the open findings, not three.
+  const pg = d.newParams();
+  const groups =
+    `SELECT ow, COALESCE(ek, '') AS k, MIN(id) AS first, COUNT(*) AS open, SUM(${isLate(pg)}) AS overdue, SUM(${late(pg)}) AS total_days, ` +
+    `MAX(${late(pg)}) AS max_days FROM (${findingFactsSql(d, ["id", "c", "du", "ek", "ow"])}) f WHERE ${open} GROUP BY ow, COALESCE(ek, '')`;
+  const rankedSql =
+    `WITH g AS MATERIALIZED (${groups}) ` +
+    `SELECT 'o' AS kind, ow AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) AS n ` +
+    `FROM g GROUP BY ow UNION ALL ` +
+    `SELECT 'a' AS kind, name, first, open, overdue, total_days, max_days, n FROM (SELECT k AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, ` +
+    `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
+    `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
+  const [countRows, rankedRows, campaigns] = await Promise.all([
+    store.select(countsSql, pc.values),
+    store.select(rankedSql, pg.values),
+    storeCampaignsBehind(store, now),
+  ]);
+  const ownerRows: Row[] = rankedRows.filter((r) => r.kind === "o").map((r) => ({ ...r, ow: r.name, assets: r.n }));
+  const assetRows: Row[] = rankedRows.filter((r) => r.kind === "a").map((r) => ({ ...r, k: r.name }));
+  const assetCount = num(assetRows[0]?.n ?? 0);
+
+  const c = countRows[0] ?? {};
+  const total = num(c.total ?? 0);
+  const closedCount = num(c.closed ?? 0);
+
+  // owners: one row per exact name in SQL, one per ownerKey here, named as first seen
+  type OwnerRow = Ranked & { owner: string; first: number; assets: number; names: string[] };
+  const owners = new Map<string, OwnerRow>();
+  for (const r of ownerRows) {
+    const name = typeof r.ow === "string" ? r.ow : "";
+    const row = { open: num(r.open), overdue: num(r.overdue), maxDaysOverdue: num(r.max_days), totalDaysOverdue: num(r.total_days), first: num(r.first), assets: num(r.assets) };
+    const known = owners.get(ownerKey(name));
+    if (!known) {
+      owners.set(ownerKey(name), { ...row, owner: name, names: [name] });
+      continue;
+    }
+    known.open += row.open;
+    known.overdue += row.overdue;
+    known.totalDaysOverdue += row.totalDaysOverdue;
+    known.maxDaysOverdue = Math.max(known.maxDaysOverdue, row.maxDaysOverdue);
+    if (row.first < known.first) {
+      known.first = row.first;
+      known.owner = name;
+    }
+    known.names.push(name);
+  }
+  const merged = [...owners.values()].filter((o) => o.names.length > 1);
+  if (merged.length > 0) {
+    // an owner written several ways: its assets counted once across them
+    const pm = d.newParams();
+    const list = d.listParam(pm, "string", merged.flatMap((o) => o.names));
+    const rows = await store.select(
+      `SELECT o, k FROM (SELECT COALESCE(ow, '') AS o, COALESCE(ek, '') AS k FROM (${findingFactsSql(d, ["c", "ek", "ow"])}) f WHERE ${open}) g ` +
+        `WHERE ${d.inList("o", list)} GROUP BY o, k`,
+      pm.values,
+    );
+    const sets = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const key = ownerKey(String(r.o));
+      const set = sets.get(key) ?? new Set<string>();
+      set.add(String(r.k));
+      sets.set(key, set);
+    }
+    for (const o of merged) o.assets = sets.get(ownerKey(o.owner))?.size ?? 0;
+  }
+
+  // the riskiest assets, named after their first open finding
+  const firsts = await store.getEntities(assetRows.map((r) => String(r.first)));
+  const firstById = new Map(firsts.map((e) => [e.id, findingFrom(e.id, e.key, e.props)]));
+  const ranked = assetRows.map((r) => {
+    const f = firstById.get(String(r.first));
+    const key = String(r.k);
+    return {
+      open: num(r.open),
+      overdue: num(r.overdue),
+      maxDaysOverdue: num(r.max_days),
+      totalDaysOverdue: num(r.total_days),
+      key,
+      name: f?.entityName || key,
+      type: f?.entityType ?? "",
+      owner: f?.owner ?? "",
+    };
+  });
+  const ids = await Promise.all(ranked.map((a) => entityIdByKey(store, a.key, now)));
+
+  return {
+    now,
+    counts: {
+      total,
+      open: total - closedCount,
+      overdue: num(c.overdue ?? 0),
+      accepted: num(c.accepted ?? 0),
+      closed: closedCount,
+      campaigns: campaigns.length,
+      assets: assetCount,
+      owners: owners.size,
+    },
+    riskiestAssets: ranked.map((a, i) => ({ ...a, id: ids[i] ?? null })),
+    riskiestOwners: [...owners.values()]
+      .sort((x, y) => riskiest(x, y) || x.first - y.first)
+      .slice(0, top)
+      .map(({ open: o, overdue, maxDaysOverdue, totalDaysOverdue, owner, assets }) => ({ open: o, overdue, maxDaysOverdue, totalDaysOverdue, owner, assets })),
+    campaigns,
+  };
+}
+
+/**
+ * The overview counted over the findings one by one: the definition that
+ * overview() counts in SQL (its tests compare the two), and its answer for
+ * data the SQL does not read the same way.
+ */
+export async function overviewOf(store: GraphStore, findings: readonly Finding[], options: { now: number; top?: number }) {
+  const { now } = options;
+  const top = options.top ?? OVERVIEW_TOP;
   const counts = { total: findings.length, open: 0, overdue: 0, accepted: 0, closed: 0, campaigns: 0, assets: 0, owners: 0 };
   const owners = new Map<string, Ranked & { owner: string; assets: Set<string> }>();
   for (const f of findings) {

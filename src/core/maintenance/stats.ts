@@ -122,34 +122,45 @@ export function burndown(findings: readonly Finding[], now: number, start = earl
   return points;
 }
 
+/**
+ * The same burndown from counts per UTC day (the day's start in epoch ms):
+ * how many findings opened, and how many stopped counting, on that day, at
+ * or before `now` (stats-sql.ts counts them in SQL).
+ */
+export function burndownFromDays(opened: ReadonlyMap<number, number>, closed: ReadonlyMap<number, number>, now: number, start: number): BurndownPoint[] {
+  const points: BurndownPoint[] = [];
+  let open = 0;
+  for (let day = dayStart(Math.min(start, now)); day <= now; day += DAY_MS) {
+    open += (opened.get(day) ?? 0) - (closed.get(day) ?? 0);
+    points.push({ date: isoDate(day), open });
+  }
+  return points;
+}
+
 function earliestCreated(findings: readonly Finding[], now: number): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const f of findings) if (f.createdOn > 0 && f.createdOn < earliest) earliest = f.createdOn;
   return earliest === Number.POSITIVE_INFINITY ? now : earliest;
 }
 
-/** The pace and the forecast finish of one item's findings. */
-export function forecast(
-  findings: readonly Finding[],
-  now: number,
-  dueDate: number,
-  createdOn = earliestCreated(findings, now),
-): Forecast {
-  const windowDays = Math.max(1, Math.min(PACE_WINDOW_DAYS, (now - createdOn) / DAY_MS));
-  const windowStart = now - windowDays * DAY_MS;
-  let open = 0;
-  let closedInWindow = 0;
-  let lastClosed = 0;
-  for (const f of findings) {
-    if (!f.closed) {
-      open++;
-      continue;
-    }
-    if (f.closedOn !== undefined) {
-      if (f.closedOn > windowStart && f.closedOn <= now) closedInWindow++;
-      if (f.closedOn > lastClosed) lastClosed = f.closedOn;
-    }
-  }
+/** How many days the pace is measured over: 14, or the item's age if younger (at least 1). */
+export function paceWindowDays(now: number, createdOn: number): number {
+  return Math.max(1, Math.min(PACE_WINDOW_DAYS, (now - createdOn) / DAY_MS));
+}
+
+/** What a forecast is made of: counted over the findings one by one, or in SQL (stats-sql.ts). */
+export interface ForecastCounts {
+  open: number;
+  /** closed findings with closedOn in (now - windowDays, now] */
+  closedInWindow: number;
+  /** the latest closedOn of a closed finding, 0 if none */
+  lastClosed: number;
+  windowDays: number;
+}
+
+/** The forecast from its counts. */
+export function forecastFrom(counts: ForecastCounts, now: number, dueDate: number): Forecast {
+  const { open, closedInWindow, lastClosed, windowDays } = counts;
   const pace = closedInWindow / windowDays;
   const base = { pace, paceWindowDays: windowDays, closedInWindow };
   if (open === 0) {
@@ -170,6 +181,31 @@ export function forecast(
   const beforeDue = finishDate <= dueDate;
   const daysLate = beforeDue ? 0 : Math.ceil((finishDate - dueDate) / DAY_MS);
   return { status: beforeDue ? "on-time" : "late", ...base, daysToFinish, finishDate, daysLate, beforeDue };
+}
+
+/** The pace and the forecast finish of one item's findings. */
+export function forecast(
+  findings: readonly Finding[],
+  now: number,
+  dueDate: number,
+  createdOn = earliestCreated(findings, now),
+): Forecast {
+  const windowDays = paceWindowDays(now, createdOn);
+  const windowStart = now - windowDays * DAY_MS;
+  let open = 0;
+  let closedInWindow = 0;
+  let lastClosed = 0;
+  for (const f of findings) {
+    if (!f.closed) {
+      open++;
+      continue;
+    }
+    if (f.closedOn !== undefined) {
+      if (f.closedOn > windowStart && f.closedOn <= now) closedInWindow++;
+      if (f.closedOn > lastClosed) lastClosed = f.closedOn;
+    }
+  }
+  return forecastFrom({ open, closedInWindow, lastClosed, windowDays }, now, dueDate);
 }
 
 /** Statistics of one item from all its findings (open and closed). */

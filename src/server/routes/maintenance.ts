@@ -2,11 +2,11 @@
 import { z } from "zod";
 import { closeMaintenance, reopenMaintenance } from "../../core/maintenance/close.js";
 import { DAY_MS, parseDue, parseDuration } from "../../core/maintenance/due.js";
-import { assertMaintenanceId, CLOSE_REASONS, loadFindings } from "../../core/maintenance/finding.js";
+import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/finding.js";
 import { openMaintenance } from "../../core/maintenance/open.js";
 import { reconcile } from "../../core/maintenance/reconcile.js";
 import { findRepo, isOverdue, listFindings, ownerReport, repoReport } from "../../core/maintenance/report.js";
-import { itemStats, statsOf } from "../../core/maintenance/stats.js";
+import { cachedItemStats } from "../../core/maintenance/stats-sql.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
 import { defineRoute, reply, type Route } from "../route.js";
@@ -180,7 +180,7 @@ export const maintenanceRoutes: Route[] = [
     summary: "Every maintenance item's progress, worst first",
     response: z.object({ items: z.array(s.itemStats) }),
     async handle(ctx) {
-      return { items: itemStats(await loadFindings(ctx.store, ctx.now), ctx.now) };
+      return { items: await cachedItemStats(ctx.store, ctx.now) };
     },
   }),
   defineRoute({
@@ -192,9 +192,9 @@ export const maintenanceRoutes: Route[] = [
     response: s.itemStats,
     async handle(ctx) {
       const id = assertMaintenanceId(ctx.params.id);
-      const findings = await loadFindings(ctx.store, ctx.now, { maintenanceId: id });
-      if (findings.length === 0) throw new NotFoundError(`no maintenance item ${id}`);
-      return statsOf(findings, ctx.now);
+      const [stats] = await cachedItemStats(ctx.store, ctx.now, { maintenanceId: id });
+      if (!stats) throw new NotFoundError(`no maintenance item ${id}`);
+      return stats;
     },
   }),
   defineRoute({

@@ -1,4 +1,5 @@
 import { INDEXED_PROPERTIES, sqliteDialect } from "../../query/dialect.js";
+import { sqliteFindingFactsIndex } from "../../query/finding-facts.js";
 
 export interface Migration {
   version: number;
@@ -249,6 +250,17 @@ CREATE INDEX drill_runs_started ON drill_runs (started_on);
     // dashboard's "My items" is that owner's page
     sql: `
 ALTER TABLE api_tokens ADD COLUMN owner TEXT;
+`,
+  },
+  {
+    version: 9,
+    name: "finding facts",
+    // dm stats, GET /api/v1/stats and the dashboard overview aggregate the
+    // findings in SQL (src/core/maintenance/stats-sql.ts): this covering
+    // partial index holds the properties they read, so the aggregate scans
+    // it without parsing each finding's JSON (src/query/finding-facts.ts).
+    sql: `
+${sqliteFindingFactsIndex(sqliteDialect)};
 `,
   },
 ];

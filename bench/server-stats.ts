@@ -1,0 +1,188 @@
+/**
+ * The campaign statistics rows of issue 18, on one SQLite database:
+ *
+ * - `dm stats` (every item, the table) as a real process, process start
+ *   included, beside `node -e 0` measured in the same run (interleaved);
+ * - GET /api/v1/stats under load: `dm serve` as a real process, autocannon
+ *   at 10 connections (target ≥ 1,000 req/s, p99 < 100 ms).
+ *
+ * The graph is sized by its findings (bench/findings-size.ts) or, with
+ * --entities, is bench:server's graph (about 14,000 findings at 100,000).
+ * Results go to bench/results/server-stats-<findings|entities>.json.
+ *
+ *   node --import tsx bench/server-stats.ts                       # 1,000,000 findings (about 3 minutes to load)
+ *   node --import tsx bench/server-stats.ts --entities 100000     # bench:server's graph
+ *   node --import tsx bench/server-stats.ts --findings 200000 --duration 5 --runs 5
+ *   node --import tsx bench/server-stats.ts --db /tmp/dm.db       # an existing database (left in place)
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { generateOrg, sizeForEntities } from "../src/core/sample/generate-org.js";
+import { createToken } from "../src/core/tokens/tokens.js";
+import { openStore } from "../src/store/open-store.js";
+import { sizeForFindings } from "./findings-size.js";
+
+const root = path.resolve(import.meta.dirname, "..");
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+
+export const STATS_TARGET = { requestsPerSecond: 1000, p99Ms: 100, dmStatsMs: 300 };
+
+export interface StatsLoad {
+  connections: number;
+  seconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  non2xx: number;
+  errors: number;
+  meetsTarget: boolean;
+  loadAverage: number[];
+}
+
+/** GET /api/v1/stats from a running server, `connections` at once for `seconds`. */
+export async function statsLoad(url: string, token: string, connections = 10, seconds = 10): Promise<StatsLoad> {
+  const result = await autocannon({ url: `${url}/api/v1/stats`, connections, duration: seconds, headers: { authorization: `Bearer ${token}` } });
+  const level: StatsLoad = {
+    connections,
+    seconds,
+    requests: result.requests.total,
+    requestsPerSecond: Math.round(result.requests.total / seconds),
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: Math.round(result.latency.mean * 100) / 100 },
+    non2xx: result.non2xx,
+    errors: result.errors,
+    meetsTarget: false,
+    loadAverage: loadavg(),
+  };
+  level.meetsTarget = level.requestsPerSecond >= STATS_TARGET.requestsPerSecond && level.latencyMs.p99 < STATS_TARGET.p99Ms && level.non2xx === 0;
+  return level;
+}
+
+/** Wall time of `dm stats` (every item, the table) and of `node -e 0`, interleaved, `runs` of each. */
+export function dmStatsWallTime(db: string, home: string, runs = 7) {
+  const env = { PATH: process.env.PATH ?? "", HOME: home };
+  const time = (args: string[]) => {
+    const t = performance.now();
+    execFileSync(process.execPath, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+    return performance.now() - t;
+  };
+  const stats: number[] = [];
+  const bare: number[] = [];
+  time([path.join(root, "bin", "dm"), "stats", "--db", db]); // warm: the OS cache
+  for (let i = 0; i < runs; i++) {
+    bare.push(time(["-e", "0"]));
+    stats.push(time([path.join(root, "bin", "dm"), "stats", "--db", db]));
+  }
+  const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[xs.length >> 1]! * 10) / 10;
+  return { runs, dmStatsMs: { median: median(stats), min: Math.round(Math.min(...stats)) }, nodeE0Ms: { median: median(bare), min: Math.round(Math.min(...bare)) }, loadAverage: loadavg() };
+}
+
+async function startServe(target: string, home: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(root, "bin", "dm"), "serve", "--port", "0", "--db", target, "--rate-limit", "100000000"], {
+    env: { PATH: process.env.PATH ?? "", HOME: home, DM_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dm serve did not start: ${stderr}`)), 60_000);
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dm serve exited ${code}: ${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return { url, child, stop };
+}
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      findings: { type: "string", default: "1000000" },
+      entities: { type: "string" },
+      db: { type: "string" },
+      duration: { type: "string", default: "10" },
+      connections: { type: "string", default: "10" },
+      runs: { type: "string", default: "7" },
+      out: { type: "string", default: path.join(import.meta.dirname, "results") },
+    },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-bench-stats-"));
+  const target = args.db ?? path.join(dir, "dm.db");
+  const now = Date.now();
+  const label = args.entities ? `entities-${args.entities}` : `findings-${args.findings}`;
+  let server: Awaited<ReturnType<typeof startServe>> | undefined;
+  try {
+    const store = await openStore(target);
+    let loadSeconds: number | null = null;
+    if (!args.db) {
+      const size = args.entities ? sizeForEntities(Number(args.entities)) : sizeForFindings(Number(args.findings));
+      log(`loading ${label} …`);
+      const t = performance.now();
+      await store.upsertMany(generateOrg({ size, now }), { now, source: "demo" });
+      await store.analyze();
+      loadSeconds = Math.round((performance.now() - t) / 100) / 10;
+    }
+    const counts = await store.counts();
+    const findings = Number((await store.select("SELECT count(*) AS n FROM entities WHERE type = 'deferred_maintenance' AND deleted = 0", []))[0]!.n);
+    const { token } = await createToken(store, { name: `bench-stats-${now}`, role: "reader" }, { now, actor: "bench" });
+    await store.close();
+    log(`${counts.entities.toLocaleString()} entities, ${findings.toLocaleString()} findings${loadSeconds === null ? "" : ` (loaded in ${loadSeconds} s)`}`);
+
+    const cli = dmStatsWallTime(target, dir, Number(args.runs));
+    log(`dm stats: median ${cli.dmStatsMs.median} ms (node -e 0: ${cli.nodeE0Ms.median} ms), load ${cli.loadAverage.join(" ")}`);
+
+    server = await startServe(target, dir);
+    const probe = await fetch(`${server.url}/api/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
+    if (probe.status !== 200) throw new Error(`GET /api/v1/stats answered ${probe.status}: ${await probe.text()}`);
+    const items = ((await probe.json()) as { items: unknown[] }).items.length;
+    await statsLoad(server.url, token, 10, 3); // warm-up
+    const levels: StatsLoad[] = [];
+    for (const c of args.connections.split(",").map(Number)) {
+      const level = await statsLoad(server.url, token, c, Number(args.duration));
+      log(
+        `GET /api/v1/stats, ${c} connections: ${level.requestsPerSecond} req/s, p50 ${level.latencyMs.p50} ms, p99 ${level.latencyMs.p99} ms` +
+          `${level.non2xx ? `, ${level.non2xx} non-2xx` : ""}${level.meetsTarget ? "" : "  (target missed)"}; load ${level.loadAverage.join(" ")}`,
+      );
+      levels.push(level);
+    }
+    const report = {
+      benchmark: "campaign statistics: dm stats (process start included) and GET /api/v1/stats under load (autocannon)",
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version },
+      target: STATS_TARGET,
+      backend: "sqlite",
+      entities: counts.entities,
+      findings,
+      items,
+      loadSeconds,
+      dmStats: cli,
+      getStats: levels,
+    };
+    fs.mkdirSync(args.out, { recursive: true });
+    const file = path.join(args.out, `server-stats-${label}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${path.relative(root, file)}`);
+  } finally {
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

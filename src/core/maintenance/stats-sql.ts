@@ -1,0 +1,298 @@
+/**
+ * Campaign statistics counted in SQL: the same ItemStats as itemStats() and
+ * statsOf() in stats.ts compute from every finding, without loading the
+ * findings. `dm stats`, GET /api/v1/stats and the dashboard overview call
+ * these (stats.ts keeps the definitions; the SQL counts what they need):
+ *
+ * 1. one GROUP BY maintenance item: totals, open, overdue, closed by reason,
+ *    the earliest due date and createdOn, the last closedOn, closed in the
+ *    pace window, how many have a time to close, and whether the item's
+ *    short description and link are the same on all its findings;
+ * 2. the burndown: findings opened and stopped counting per UTC day;
+ * 3. the median time to close: the middle one or two of each item's closed
+ *    findings (a window function);
+ * 4. for an item younger than the 14-day pace window (and older than a
+ *    day), its findings closed since it was opened.
+ *
+ * On SQLite every statement reads the covering index of migration 9 only
+ * (src/query/finding-facts.ts). Findings whose properties the JS code reads
+ * in its own way (a maintenanceId or createdOn missing or not a positive
+ * number, a closedOn that is not a number) make the whole answer fall back
+ * to loading the findings; so does an item whose findings disagree on the
+ * short description or link (which one the JS code shows depends on the
+ * order of the findings) for that item. So the answer is the same as the JS
+ * computation's, whatever the data.
+ */
+import type { Params } from "../../query/dialect.js";
+import { closedTest, findingFactsSql, numberTypes } from "../../query/finding-facts.js";
+
+import type { GraphStore, Row } from "../../store/types.js";
+import { DAY_MS } from "./due.js";
+import { loadFindings } from "./finding.js";
+import { burndownFromDays, forecastFrom, type ItemStats, itemStats, PACE_WINDOW_DAYS, paceWindowDays, statsOf, worstFirst } from "./stats.js";
+
+/** The facts' SELECT of the columns named, its filter bound into the statement's parameters. */
+type Facts = (params: Params, names: readonly string[], byItem?: boolean) => string;
+
+const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+
+interface ItemCounts {
+  m: string;
+  total: number;
+  open: number;
+  overdue: number;
+  complete: number;
+  error: number;
+  accepted: number;
+  closed: number;
+  dueMin: number | null;
+  createdMin: number | null;
+  lastClosed: number | null;
+  in14: number;
+  in1: number;
+  toClose: number;
+  sdMin: string | null;
+  sdMax: string | null;
+  sdNull: number;
+  wlMin: string | null;
+  wlMax: string | null;
+  wlNull: number;
+}
+
+/** Whether every finding of the item has the same non-empty short description and the same link. */
+function uniformText(x: ItemCounts): boolean {
+  const sd = x.sdNull === 0 && x.sdMin !== null && x.sdMin !== "" && x.sdMin === x.sdMax;
+  const wl = x.wlNull === x.total || (x.wlNull === 0 && x.wlMin === x.wlMax);
+  return sd && wl;
+}
+
+/** One day's start (epoch ms) from a day number counted in SQL. */
+const dayOf = (bucket: unknown) => num(bucket) * DAY_MS;
+
+/** `ceil(v)` as a day number: a time counts on the day its next whole millisecond falls on (as the JS burndown compares). */
+function dayBucket(store: GraphStore, v: string): string {
+  return store.kind === "sqlite" ? `(CAST(ceil(${v}) AS INTEGER) / ${DAY_MS})` : `div(ceil(${v}), ${DAY_MS})`;
+}
+
+export interface StatsFilter {
+  /** one item only */
+  maintenanceId?: string;
+  /**
+   * false: skip the burndown (left empty) for a caller that does not show it
+   * (dm stats' table, the overview's campaigns): one scan fewer
+   */
+  burndown?: boolean;
+  /** false: skip the median time to close (left null) for a caller that does not show it (dm stats' table) */
+  median?: boolean;
+}
+
+/**
+ * Statistics of every item (worst first), or of one item (a list of one, or
+ * empty when it has no findings), counted in SQL.
+ */
+export async function storeItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
+  const d = store.dialect;
+  const closed = closedTest(d);
+  const p = d.newParams();
+  const n = (v: number) => d.numberParam(p.add(v));
+  const id = filter.maintenanceId;
+  const facts: Facts = (q, names, byItem) =>
+    findingFactsSql(d, names, id === undefined ? undefined : (f) => `${f("m")} = ${q.add(id)}`, { byItem });
+  const nowP = n(now);
+  const sum = (test: string) => `SUM(CASE WHEN ${test} THEN 1 ELSE 0 END)`;
+  const odd = `m IS NULL OR cr IS NULL OR cr <= 0 OR (cot IS NOT NULL AND cot NOT IN (${numberTypes(d)}))`;
+  const countsSql =
+    `SELECT m, COUNT(*) AS total, SUM(CASE WHEN ${closed} THEN 0 ELSE 1 END) AS open, ` +
+    `SUM(CASE WHEN ${closed} THEN 0 WHEN du > 0 AND du < ${nowP} THEN 1 ELSE 0 END) AS overdue, ` +
+    `${sum(`${closed} AND r = 'COMPLETE'`)} AS complete, ${sum(`${closed} AND r = 'ERROR'`)} AS error, ` +
+    `${sum(`${closed} AND r = 'RISK_ACCEPTED'`)} AS accepted, ${sum(closed)} AS closed, ` +
+    `MIN(CASE WHEN du > 0 THEN du END) AS due_min, MIN(cr) AS created_min, MAX(CASE WHEN ${closed} THEN co END) AS last_closed, ` +
+    `${sum(`${closed} AND co > ${n(now - PACE_WINDOW_DAYS * DAY_MS)} AND co <= ${nowP}`)} AS in14, ` +
+    `${sum(`${closed} AND co > ${n(now - DAY_MS)} AND co <= ${nowP}`)} AS in1, ` +
+    `${sum(`${closed} AND co >= cr`)} AS to_close, ` +
+    `MIN(sd) AS sd_min, MAX(sd) AS sd_max, ${sum("sd IS NULL")} AS sd_null, MIN(wl) AS wl_min, MAX(wl) AS wl_max, ${sum("wl IS NULL")} AS wl_null, ` +
+    `${sum(odd)} AS odd FROM (${facts(p, ["m", "c", "cr", "du", "co", "cot", "r", "sd", "wl"], true)}) f GROUP BY m`;
+  const rows = await store.select(countsSql, p.values);
+  if (rows.some((r) => num(r.odd) > 0)) return fallback(store, now, filter);
+  const counts: ItemCounts[] = rows.map((r) => ({
+    m: String(r.m),
+    total: num(r.total),
+    open: num(r.open),
+    overdue: num(r.overdue),
+    complete: num(r.complete),
+    error: num(r.error),
+    accepted: num(r.accepted),
+    closed: num(r.closed),
+    dueMin: numOrNull(r.due_min),
+    createdMin: numOrNull(r.created_min),
+    lastClosed: numOrNull(r.last_closed),
+    in14: num(r.in14),
+    in1: num(r.in1),
+    toClose: num(r.to_close),
+    sdMin: r.sd_min as string | null,
+    sdMax: r.sd_max as string | null,
+    sdNull: num(r.sd_null),
+    wlMin: r.wl_min as string | null,
+    wlMax: r.wl_max as string | null,
+    wlNull: num(r.wl_null),
+  }));
+  if (counts.length === 0) return [];
+
+  const days = filter.burndown === false ? new Map() : await burndownCounts(store, now, facts);
+  const middles = filter.median === false ? new Map<string, number[]>() : await medianRows(store, facts, counts);
+  const stats: ItemStats[] = [];
+  for (const x of counts) {
+    if (!uniformText(x)) {
+      stats.push(trim(statsOf(await loadFindings(store, now, { maintenanceId: x.m }), now), filter));
+      continue;
+    }
+    const createdOn = x.createdMin!;
+    const dueDate = x.dueMin ?? 0;
+    const windowDays = paceWindowDays(now, createdOn);
+    const closedInWindow =
+      windowDays === PACE_WINDOW_DAYS ? x.in14 : windowDays === 1 ? x.in1 : await closedSince(store, x.m, now - windowDays * DAY_MS, now);
+    const middle = middles.get(x.m) ?? [];
+    const medianDays =
+      middle.length === 0 ? null : middle.length === 1 ? middle[0]! : (middle[0]! + middle[1]!) / 2;
+    const burn = days.get(x.m) ?? { opened: new Map(), closed: new Map() };
+    const burndown = filter.burndown === false ? [] : burndownFromDays(burn.opened, burn.closed, now, createdOn);
+    stats.push({
+      maintenanceId: x.m,
+      shortDescription: x.sdMin!,
+      webLink: x.wlMin ?? "",
+      dueDate,
+      createdOn,
+      total: x.total,
+      open: x.open,
+      overdue: x.overdue,
+      closed: { total: x.closed, COMPLETE: x.complete, ERROR: x.error, RISK_ACCEPTED: x.accepted, unknown: x.closed - x.complete - x.error - x.accepted },
+      completion: x.closed / x.total,
+      medianDaysToClose: medianDays,
+      burndown,
+      forecast: forecastFrom({ open: x.open, closedInWindow, lastClosed: Math.max(0, x.lastClosed ?? 0), windowDays }, now, dueDate),
+    });
+  }
+  return stats.sort(worstFirst);
+
+  async function closedSince(s: GraphStore, item: string, start: number, end: number): Promise<number> {
+    const q = d.newParams();
+    const where = findingFactsSql(d, ["c", "co"], (f) => `${f("m")} = ${q.add(item)}`);
+    const sql = `SELECT COUNT(*) AS n FROM (${where}) f WHERE ${closedTest(d)} AND co > ${d.numberParam(q.add(start))} AND co <= ${d.numberParam(q.add(end))}`;
+    return num((await s.select(sql, q.values))[0]?.n ?? 0);
+  }
+}
+
+/** Leave out what the caller asked to skip, so the answer is the same whichever way it was counted. */
+function trim(x: ItemStats, filter: StatsFilter): ItemStats {
+  return { ...x, ...(filter.burndown === false ? { burndown: [] } : {}), ...(filter.median === false ? { medianDaysToClose: null } : {}) };
+}
+
+/** The JS computation over every finding: for data the SQL does not read the same way. */
+async function fallback(store: GraphStore, now: number, filter: StatsFilter): Promise<ItemStats[]> {
+  const findings = await loadFindings(store, now, filter.maintenanceId === undefined ? {} : { maintenanceId: filter.maintenanceId });
+  const all = filter.maintenanceId !== undefined ? (findings.length === 0 ? [] : [statsOf(findings, now)]) : itemStats(findings, now);
+  return all.map((x) => trim(x, filter));
+}
+
+/** Findings opened, and findings that stopped counting as open, per item and UTC day, at or before now. */
+async function burndownCounts(store: GraphStore, now: number, facts: Facts) {
+  const d = store.dialect;
+  const p1 = d.newParams();
+  const f1 = facts(p1, ["m", "cr"]);
+  const opened = `SELECT m, 0 AS k, ${dayBucket(store, "cr")} AS day, COUNT(*) AS n FROM (${f1}) f WHERE cr <= ${d.numberParam(p1.add(now))} GROUP BY m, ${dayBucket(store, "cr")}`;
+  const f2 = facts(p1, ["m", "c", "co", "cr"]);
+  const end = `CASE WHEN co > 0 AND co > cr THEN co ELSE cr END`;
+  const stopped =
+    `SELECT m, 1 AS k, ${dayBucket(store, "x")} AS day, COUNT(*) AS n FROM (SELECT m, ${end} AS x FROM (${f2}) f WHERE ${closedTest(d)}) g ` +
+    `WHERE x <= ${d.numberParam(p1.add(now))} GROUP BY m, ${dayBucket(store, "x")}`;
+  const rows: Row[] = await store.select(`${opened} UNION ALL ${stopped}`, p1.values);
+  const byItem = new Map<string, { opened: Map<number, number>; closed: Map<number, number> }>();
+  for (const r of rows) {
+    const m = String(r.m);
+    let entry = byItem.get(m);
+    if (!entry) {
+      entry = { opened: new Map(), closed: new Map() };
+      byItem.set(m, entry);
+    }
+    (num(r.k) === 0 ? entry.opened : entry.closed).set(dayOf(r.day), num(r.n));
+  }
+  return byItem;
+}
+
+/** The middle one or two times to close (in days) of each item that has any. */
+async function medianRows(store: GraphStore, facts: Facts, counts: readonly ItemCounts[]) {
+  const middles = new Map<string, number[]>();
+  if (!counts.some((x) => x.toClose > 0)) return middles;
+  const d = store.dialect;
+  const p = d.newParams();
+  const sql =
+    `SELECT m, co, cr FROM (SELECT m, co, cr, ROW_NUMBER() OVER (PARTITION BY m ORDER BY co - cr, id) AS rn, COUNT(*) OVER (PARTITION BY m) AS n ` +
+    `FROM (${facts(p, ["id", "m", "c", "co", "cr"])}) f WHERE ${closedTest(d)} AND co >= cr) g WHERE rn = (n + 1) / 2 OR rn = n / 2 + 1 ORDER BY m, rn`;
+  for (const r of await store.select(sql, p.values)) {
+    const m = String(r.m);
+    const days = (num(r.co) - num(r.cr)) / DAY_MS;
+    const list = middles.get(m);
+    if (list) list.push(days);
+    else middles.set(m, [days]);
+  }
+  return middles;
+}
+
+/**
+ * How long (in the caller's clock) GET /api/v1/stats may answer with
+ * statistics counted earlier while the data has not changed: at most this
+ * much behind `now` (an overdue count or today's burndown point may lag by
+ * up to a second). Any write, by this process or another, is seen at once.
+ */
+export const STATS_CACHE_MS = 1000;
+
+interface CacheEntry {
+  token: string;
+  now: number;
+  value: Promise<ItemStats[]>;
+}
+const caches = new WeakMap<GraphStore, Map<string, CacheEntry>>();
+
+/**
+ * Something that changes whenever the data may have changed, cheap to ask:
+ * on SQLite this connection's total changes and the data version (commits by
+ * other connections: another dm process); on PostgreSQL the WAL insert
+ * position (any write in the cluster moves it; unrelated ones only cost a
+ * recount).
+ */
+async function changeToken(store: GraphStore): Promise<string> {
+  const sql =
+    store.kind === "sqlite"
+      ? "SELECT total_changes() AS t, data_version AS v FROM pragma_data_version"
+      : "SELECT pg_current_wal_insert_lsn()::text AS t, '' AS v";
+  const row = (await store.select(sql, []))[0] ?? {};
+  return `${String(row.t)}/${String(row.v)}`;
+}
+
+/**
+ * storeItemStats for a server under load: the same answer, counted again
+ * only when the data changed or the last count is STATS_CACHE_MS behind
+ * `now`. Requests at the same time share one count. The token is read before
+ * counting, so a write during a count makes the next request count again.
+ */
+export async function cachedItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
+  const token = await changeToken(store);
+  let cache = caches.get(store);
+  if (!cache) {
+    cache = new Map();
+    caches.set(store, cache);
+  }
+  const key = JSON.stringify([filter.maintenanceId ?? null, filter.burndown !== false, filter.median !== false]);
+  const hit = cache.get(key);
+  if (hit && hit.token === token && now >= hit.now && now - hit.now < STATS_CACHE_MS) return hit.value;
+  const value = storeItemStats(store, now, filter);
+  const entry = { token, now, value };
+  cache.set(key, entry);
+  value.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  // one entry per item asked for at most: bounded by the items
+  if (cache.size > 1000) cache.clear();
+  return value;
+}
