@@ -6,6 +6,7 @@
 import { type AssetSpec, handMadeFinding, type ItemSpec } from "../../../test/helpers/findings.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
+import { referenceReportByName } from "../../../test/helpers/report-reference.js";
 import { compile } from "../../query/run.js";
 import { markDeleted } from "../../query/fixtures/graph.js";
 import { InputError } from "../../shared/errors.js";
@@ -23,6 +24,7 @@ import {
   parseRemote,
   remoteRepoName,
   repoReport,
+  repoReportByName,
   repoReportQuery,
 } from "./report.js";
 
@@ -222,6 +224,29 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
         { maintenanceId: KEYS.id, shortDescription: KEYS.short, webLink: KEYS.link, dueDate: KEYS.due, open: 2, overdue: 0 },
       ]);
       expect(await mineReport(store, "nobody@example.com", NOW)).toEqual([]);
+    });
+
+    it("repoReportByName gives in one statement what findRepo and the J1QL report gave, errors included", async () => {
+      const names = ["payments", "website", "billing-service", "my-folder", "acme/fullname", "dup", "nope", "x' or name = 'website"];
+      const keys = GRAPH.entities.map((e) => e._key);
+      let reports = 0;
+      for (const name of [...names, ...keys]) {
+        const expected = await referenceReportByName(store, name, NOW).catch((error: Error) => error);
+        const actual = await repoReportByName(store, name, { now: NOW }).catch((error: Error) => error);
+        expect(actual).toEqual(expected);
+        if (expected instanceof Error) {
+          expect(actual).toBeInstanceOf(InputError);
+          continue;
+        }
+        if (expected) reports++;
+        if (expected) expect(await repoReport(store, expected.repo, { now: NOW })).toEqual(expected);
+      }
+      // website by name, the repos by key; payments and dup are ambiguous by name
+      expect(reports).toBeGreaterThan(8);
+      const site = (await repoReportByName(store, "website", { now: NOW }))!;
+      expect(site.repo).toEqual({ id: site.repo.id, key: "repo:website", name: "website", matchedBy: "name", uniqueName: true });
+      expect(site.findings.map((f) => f.maintenanceId)).toEqual([TF.id, KEYS.id]);
+      await expect(repoReportByName(store, "dup", { now: NOW })).rejects.toThrow(/2 repositories match name "dup": repo:dup-1, repo:dup-2/);
     });
 
     it("reports a repo without findings as empty", async () => {
