@@ -332,7 +332,7 @@ export async function deployedFindings(store: GraphStore, repoKey: string): Prom
   const d = store.dialect;
   const p = d.newParams();
   const sql = `WITH ${repoByKey(d, p, repoKey)}, ${deployedCtes(d, p)} ${deployedSelects(d, p, "")}`;
-  return viaFindings(d, await store.select(sql, p.values));
+  return viaFindings(d, await store.select(sql, p.values, { genericPlan: true }));
 }
 
 /** The CTE `repo`: the (live) entity with this unique key. */
@@ -482,7 +482,7 @@ export async function repoReport(
   const sql =
     `WITH ${repoByKey(d, p, repo.key)}, ${deployedCtes(d, p)} ` +
     `${ownSelects(d, p, "'o' AS part, ")} UNION ALL ${deployedSelects(d, p, "'v' AS part, ")}`;
-  const report = reportFromRows(d, repo, await store.select(sql, p.values), now);
+  const report = reportFromRows(d, repo, await store.select(sql, p.values, { genericPlan: true }), now);
   if (options.mine !== undefined) report.mine = await mineReport(store, options.mine, now);
   return report;
 }
@@ -518,7 +518,7 @@ export async function repoReportByName(store: GraphStore, name: string, options:
     `SELECT k.part AS part, ${d.idText("e.id")} AS asset_id, e.key AS asset_key, NULL AS asset_type, e.display_name AS asset_display, NULL AS asset_name, ` +
     `NULL AS finding_id, NULL AS finding_key, e.props AS finding_props FROM candidates k CROSS JOIN entities e WHERE e.id = k.id ` +
     `UNION ALL ${ownSelects(d, p, "'o' AS part, ")} UNION ALL ${deployedSelects(d, p, "'v' AS part, ")}`;
-  const rows = await store.select(sql, p.values);
+  const rows = await store.select(sql, p.values, { genericPlan: true });
   const candidateRows = rows
     .filter((row) => row.part === "n" || row.part === "k")
     // in id order, as the J1QL lookups return them
