@@ -13,6 +13,7 @@ import { shellArg } from "../../shared/close-command.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { readCheckout } from "../git-checkout.js";
 import { outputFormat, plural, renderCsv, renderTable, type Style } from "../output.js";
 import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
@@ -45,14 +46,19 @@ function git(cwd: string, args: string[]): string | undefined {
   }
 }
 
-/** The git checkout containing `cwd` (no shell; remembered per directory), or undefined. */
+/**
+ * The git checkout containing `cwd` (remembered per directory), or
+ * undefined: read from `.git` when that is certain (readCheckout), else by
+ * asking git (no shell).
+ */
 export function gitCheckout(cwd: string): Checkout | undefined {
   const cached = checkouts.get(cwd);
   if (cached !== undefined) return cached ?? undefined;
-  const root = git(cwd, ["rev-parse", "--show-toplevel"]);
+  const read = readCheckout(cwd);
+  const root = read === null ? undefined : (read?.root ?? git(cwd, ["rev-parse", "--show-toplevel"]));
   let checkout: Checkout | null = null;
   if (root) {
-    const remoteUrl = git(cwd, ["config", "--get", "remote.origin.url"]);
+    const remoteUrl = read?.remoteUrl ?? git(cwd, ["config", "--get", "remote.origin.url"]);
     checkout = { root, dirName: path.basename(root), ...(remoteUrl ? { remoteUrl } : {}) };
   }
   checkouts.set(cwd, checkout);
