@@ -59,6 +59,10 @@ describe("readCheckout", () => {
   it("leaves the unusual to git", () => {
     const dir = repo("unusual", "git@github.com:acme/unusual.git");
     expect(readCheckout(dir, { ...env, GIT_DIR: path.join(dir, ".git") })).toBeUndefined();
+    expect(readCheckout(dir, { ...env, GIT_CONFIG_COUNT: "1" })).toBeUndefined();
+    expect(readCheckout(dir, { ...env, GIT_CEILING_DIRECTORIES: base })).toBeUndefined();
+    // variables about transport, not location, change nothing
+    expect(readCheckout(dir, { ...env, GIT_SSL_CAINFO: "/etc/ssl/ca.pem" })).toEqual(byGit(dir));
     expect(readCheckout(path.join(dir, ".git"), env)).toBeUndefined();
     const config = path.join(dir, ".git", "config");
     const original = fs.readFileSync(config, "utf8");

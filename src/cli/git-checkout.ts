@@ -10,6 +10,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
+/** Environment variables that move the repository, the work tree or the config git reads (GIT_SSL_CAINFO and the like do not). */
+const GIT_LOCATING = /^GIT_(DIR|WORK_TREE|IMPLICIT_WORK_TREE|COMMON_DIR|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG\w*|NAMESPACE|PREFIX|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|INDEX_FILE|TEST_\w*)$/;
+
 export interface CheckoutRead {
   /** the working tree's top-level directory (physical path, as git prints it) */
   root: string;
@@ -22,7 +25,7 @@ export interface CheckoutRead {
  * the top level, and the origin URL when the repository's config has one.
  */
 export function readCheckout(cwd: string, env: NodeJS.ProcessEnv = process.env): CheckoutRead | null | undefined {
-  if (Object.keys(env).some((k) => k.startsWith("GIT_"))) return undefined;
+  if (Object.keys(env).some((k) => GIT_LOCATING.test(k))) return undefined;
   let dir: string;
   try {
     dir = fs.realpathSync(cwd);

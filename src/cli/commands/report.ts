@@ -3,7 +3,7 @@
  * repository (or of a team, or what I opened), the answer first, then the
  * next command to type.
  */
-import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { DAY_MS, formatDue } from "../../core/maintenance/due.js";
 import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
@@ -31,8 +31,12 @@ export interface Checkout {
 
 const checkouts = new Map<string, Checkout | null>();
 
+// child_process only when git must be asked: readCheckout usually answers from .git.
+const require = createRequire(import.meta.url);
+
 function git(cwd: string, args: string[]): string | undefined {
   try {
+    const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
     const out = execFileSync("git", ["-C", cwd, ...args], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],

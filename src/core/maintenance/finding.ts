@@ -4,11 +4,14 @@
  * finding`. Property names are those of the original tool (J1QL.md) so that
  * its queries keep working; ours adds the rest.
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { j1qlString } from "../../query/quote.js";
 import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+
+// crypto is required when a key is made (opening findings), not by every report that loads this module.
+const require = createRequire(import.meta.url);
 
 export const FINDING_TYPE = "deferred_maintenance";
 export const FINDING_CLASS = "Finding";
@@ -96,6 +99,7 @@ export function assertMaintenanceId(id: string): string {
  * same id and the same finding keys, and changes nothing.
  */
 export function maintenanceIdFor(shortDescription: string, query: string): string {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   return createHash("sha256").update(`${shortDescription}\n${query.trim()}`).digest("hex").slice(0, 8);
 }
 
