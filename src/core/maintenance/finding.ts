@@ -6,7 +6,6 @@
  */
 import { createRequire } from "node:module";
 import { j1qlString } from "../../query/quote.js";
-import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
 
@@ -193,6 +192,8 @@ export async function loadFindings(
   if (filter.open) conditions.push("closed = false");
   if (filter.closed) conditions.push("closed = true");
   const query = `Find ${FINDING_TYPE}${conditions.length > 0 ? ` with ${conditions.join(" and ")}` : ""}`;
+  // the J1QL engine on first use: the repo report loads this module without needing it
+  const { runQuery } = await import("../../query/run.js");
   const result = await runQuery(store, query, { now, all: true });
   if (result.type !== "list") throw new Error("unreachable: a query without RETURN is a list");
   return result.data.map((item) => findingFrom(item.id, item.entity._key, item.properties));

@@ -7,7 +7,7 @@ import { type AssetSpec, handMadeFinding, type ItemSpec } from "../../../test/he
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
 import { referenceReportByName } from "../../../test/helpers/report-reference.js";
-import { compile } from "../../query/run.js";
+import { compile, runQuery } from "../../query/run.js";
 import { markDeleted } from "../../query/fixtures/graph.js";
 import { InputError } from "../../shared/errors.js";
 import { PostgresStore } from "../../store/postgres/postgres-store.js";
@@ -26,6 +26,7 @@ import {
   repoReport,
   repoReportByName,
   repoReportQuery,
+  reposNamed,
 } from "./report.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -307,5 +308,29 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
     expect(plan("Find deferred_maintenance with closed = false and createdBy = 'a' as m return m.maintenanceId, count(m)")).toMatch(
       /entities_prop_createdBy/,
     );
+  });
+
+  // last: it adds repos to the graph
+  it("reposNamed selects what `Find CodeRepo with name = (...)` selects, in id order, arrays of names included", async () => {
+    await store.upsert(
+      {
+        entities: [
+          repo("repo:multi", { name: ["multi-a", "payments"] }),
+          repo("repo:deleted-payments", { name: "payments" }),
+          { _key: "host:payments", _type: "host", _class: "Host", name: "payments" },
+        ],
+        relationships: [],
+      },
+      { now: NOW },
+    );
+    await markDeleted(store, "entities", "repo:deleted-payments");
+    for (const names of [["payments"], ["multi-a"], ["payments", "acme/payments"], ["dup"], ["website", "nope"], ["nope"], ["x' or 1=1 --"]]) {
+      const j1ql = await runQuery(store, `Find CodeRepo with name = (${names.map((n) => `'${n.replace(/'/g, "\\'")}'`).join(" or ")})`, { now: NOW, all: true });
+      if (j1ql.type !== "list") throw new Error("unreachable");
+      const found = await reposNamed(store, names);
+      expect(found.map((c) => c.ref.key)).toEqual(j1ql.data.map((item) => item.entity._key));
+      expect(found.map((c) => c.ref.id)).toEqual(j1ql.data.map((item) => item.id));
+    }
+    expect((await reposNamed(store, ["payments"])).map((c) => c.ref.key)).toEqual(["repo:acme/payments", "repo:other/payments", "repo:multi"]);
   });
 });

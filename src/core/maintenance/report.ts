@@ -6,7 +6,7 @@
  * edges, "mine" by `createdBy`, an item by `maintenanceId`.
  */
 import { j1qlString } from "../../query/quote.js";
-import { runQuery } from "../../query/run.js";
+import type { runQuery as RunQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { Dialect, Params } from "../../query/dialect.js";
 import type { GraphStore, Row } from "../../store/types.js";
@@ -27,6 +27,12 @@ export interface RepoRef {
 
 /** Properties of a CodeRepo that may hold its remote. */
 export const REPO_URL_PROPERTIES = ["remoteUrl", "url", "webLink"] as const;
+
+/**
+ * The J1QL engine, loaded on first use: the repo report a developer runs in a
+ * checkout (findRepo by name, repoReport) is written in SQL and does not need it.
+ */
+const runQuery: typeof RunQuery = async (...args) => (await import("../../query/run.js")).runQuery(...args);
 
 // ------------------------------------------------------------------ remotes
 
@@ -88,29 +94,57 @@ export function remoteRepoName(raw: string): string | undefined {
 
 // ------------------------------------------------------------------ repos
 
-interface RepoCandidate {
+export interface RepoCandidate {
   ref: Omit<RepoRef, "matchedBy" | "uniqueName">;
   /** its `name` property */
   named?: string;
   urls: string[];
 }
 
+/** A CodeRepo's candidate form: its id, key, name (else display name, else key) and URLs. */
+function candidateOf(id: string, key: string, displayName: string | undefined, props: Record<string, unknown>): RepoCandidate {
+  const name = typeof props.name === "string" ? props.name : undefined;
+  const urls: string[] = [];
+  for (const p of REPO_URL_PROPERTIES) {
+    const v = props[p];
+    if (typeof v === "string") urls.push(v);
+  }
+  return { ref: { id, key, name: name ?? displayName ?? key }, ...(name === undefined ? {} : { named: name }), urls };
+}
+
+/**
+ * The CodeRepos named one of `names`, in id order: what `Find CodeRepo with
+ * name = ('a' or 'b')` selects (a string `name`, or an array holding one;
+ * both `name` indexes apply), in one statement without the J1QL engine.
+ */
+export async function reposNamed(store: GraphStore, names: readonly string[]): Promise<RepoCandidate[]> {
+  const d = store.dialect;
+  const p = d.newParams();
+  const no = d.bool(false);
+  const codeRepo = p.add("CodeRepo");
+  const list = d.listParam(p, "string", names);
+  const nameKey = d.keyRef(p, "name");
+  const sql =
+    `SELECT ${d.idText("e.id")} AS id, e.key AS key, e.display_name AS display_name, e.props AS props FROM entities e ` +
+    `WHERE e.deleted = ${no} AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
+    `AND e.id IN (SELECT x.id FROM entities x WHERE ${d.inList(d.typed("x", nameKey, "string"), list)} ` +
+    `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", nameKey, "string", (elem) => d.inList(elem, list))}) ` +
+    `ORDER BY e.id`;
+  const rows = await store.select(sql, p.values, { genericPlan: true });
+  return rows.map((row) =>
+    candidateOf(
+      String(row.id),
+      String(row.key),
+      (row.display_name as string | null) ?? undefined,
+      (d.decodeJson(row.props) as Record<string, unknown> | undefined) ?? {},
+    ),
+  );
+}
+
 async function repoCandidates(store: GraphStore, query: string, now: number): Promise<RepoCandidate[]> {
   const result = await runQuery(store, query, { now, all: true });
   if (result.type !== "list") throw new Error("unreachable: a query without RETURN is a list");
-  return result.data.map((item) => {
-    const name = typeof item.properties.name === "string" ? item.properties.name : undefined;
-    const urls: string[] = [];
-    for (const p of REPO_URL_PROPERTIES) {
-      const v = item.properties[p];
-      if (typeof v === "string") urls.push(v);
-    }
-    return {
-      ref: { id: item.id, key: item.entity._key, name: name ?? item.entity.displayName ?? item.entity._key },
-      ...(name === undefined ? {} : { named: name }),
-      urls,
-    };
-  });
+  return result.data.map((item) => candidateOf(item.id, item.entity._key, item.entity.displayName, item.properties));
 }
 
 function ambiguous(what: string, candidates: RepoCandidate[]): InputError {
@@ -161,7 +195,7 @@ export async function findRepo(
   const now = where.now ?? Date.now();
   if (where.name !== undefined) {
     const name = where.name;
-    const byName = await repoCandidates(store, `Find CodeRepo with name = ${j1qlString(name)}`, now);
+    const byName = await reposNamed(store, [name]);
     const named = pick(byName, `name ${JSON.stringify(name)}`, "name", byName);
     if (named) return named;
     return pick(await repoCandidates(store, `Find CodeRepo with _key = ${j1qlString(name)}`, now), name, "key", []);
@@ -173,11 +207,7 @@ export async function findRepo(
     const last = remote.path.split("/").pop()!;
     // `payments`, and `acme/payments` for graphs that name repos by full name
     const names = [...new Set([last, remote.path.split("/").slice(-2).join("/")])];
-    const byName = await repoCandidates(
-      store,
-      `Find CodeRepo with name = ${names.length === 1 ? j1qlString(last) : `(${names.map(j1qlString).join(" or ")})`}`,
-      now,
-    );
+    const byName = await reposNamed(store, names);
     const exact = byName.filter(sameRemote);
     if (exact.length > 0) return pick(exact, `remote ${where.remoteUrl}`, "remote", byName);
     // A same-named repo without any remote of its own cannot contradict: take it without a scan.
@@ -197,7 +227,7 @@ export async function findRepo(
     if (silent.length > 0) return pick(silent, `remote ${where.remoteUrl}`, "name", byName);
   }
   if (where.dirName !== undefined && where.dirName !== "") {
-    const byFolder = await repoCandidates(store, `Find CodeRepo with name = ${j1qlString(where.dirName)}`, now);
+    const byFolder = await reposNamed(store, [where.dirName]);
     const usable = wanted ? byFolder.filter((c) => c.urls.length === 0 || sameRemote(c)) : byFolder;
     return pick(usable, `folder name ${JSON.stringify(where.dirName)}`, "folder", byFolder);
   }
