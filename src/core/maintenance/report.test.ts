@@ -308,6 +308,22 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
     expect(plan("Find deferred_maintenance with closed = false and createdBy = 'a' as m return m.maintenanceId, count(m)")).toMatch(
       /entities_prop_createdBy/,
     );
+    // the one-statement report by name: the name indexes, the key, the edge indexes; never every CodeRepo
+    const statements: { sql: string; params: readonly unknown[] }[] = [];
+    const spy = Object.create(sqlite) as SqliteStore;
+    spy.select = async (sql, params) => {
+      statements.push({ sql, params });
+      return sqlite.select(sql, params);
+    };
+    for (const name of ["website", "repo:dup-1", "nope"]) await repoReportByName(spy, name, { now: NOW });
+    expect(statements).toHaveLength(3);
+    for (const st of statements) {
+      const byName = sqlite.explain(st.sql, st.params).join("\n");
+      expect(byName).toMatch(/entities_prop_name/);
+      expect(byName).toMatch(/sqlite_autoindex_entities_\d \(key=\?\)/);
+      expect(byName).not.toMatch(/SCAN (e|m|h|a|r|entities|relationships|entity_classes)\b/);
+      expect(byName).not.toMatch(/USING PRIMARY KEY \(class=\?\)/);
+    }
   });
 
   // last: it adds repos to the graph

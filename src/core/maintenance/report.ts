@@ -530,18 +530,21 @@ export async function repoReportByName(store: GraphStore, name: string, options:
   const codeRepo = p.add("CodeRepo");
   const value = p.add(name);
   const nameKey = d.keyRef(p, "name");
+  // SQLite would evaluate these again wherever they are used (PostgreSQL materialises a CTE used twice; 11 has no MATERIALIZED)
+  const once = d.name === "sqlite" ? "MATERIALIZED " : "";
   // As the compiler writes `Find CodeRepo with name = NAME` (both expression indexes apply) and `with _key = NAME`.
   const named =
-    `named AS (SELECT e.id FROM entities e WHERE e.deleted = ${no} ` +
+    `named AS ${once}(SELECT e.id FROM entities e WHERE e.deleted = ${no} ` +
     `AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
     `AND e.id IN (SELECT x.id FROM entities x WHERE ${d.typed("x", nameKey, "string")} = ${value} ` +
     `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", nameKey, "string", (elem) => `${elem} = ${value}`)}))`;
+  // by the unique key (its class by the entity's index: not the list of every CodeRepo), only when no name matched
   const keyed =
-    `keyed AS (SELECT e.id FROM entities e WHERE e.deleted = ${no} ` +
-    `AND e.id IN (SELECT c.entity_id FROM entity_classes c WHERE c.class = ${codeRepo}) AND e.key = ${value} ` +
+    `keyed AS ${once}(SELECT e.id FROM entities e WHERE e.key = ${value} AND e.deleted = ${no} ` +
+    `AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
     `AND NOT EXISTS (SELECT 1 FROM named))`;
-  const candidates = `candidates AS (SELECT id, 'n' AS part FROM named UNION ALL SELECT id, 'k' AS part FROM keyed)`;
-  const repo = `repo AS (SELECT id FROM candidates WHERE (SELECT count(*) FROM candidates) = 1)`;
+  const candidates = `candidates AS ${once}(SELECT id, 'n' AS part FROM named UNION ALL SELECT id, 'k' AS part FROM keyed)`;
+  const repo = `repo AS ${once}(SELECT id FROM candidates WHERE (SELECT count(*) FROM candidates) = 1)`;
   const sql =
     `WITH ${named}, ${keyed}, ${candidates}, ${repo}, ${deployedCtes(d, p)} ` +
     // the candidates: id and key, display name and props (the asset_* columns carry them)
