@@ -6,6 +6,10 @@
  *
  *   npm run bench:server
  *   npm run bench:server -- --backend sqlite --duration 5 --connections 10,50
+ *   npm run bench:server -- --backend postgres --bin /tmp/old/bin/dm   # another build's `dm serve` (A/B)
+ *
+ * It prints and records issue 18's row "report endpoint on PostgreSQL, 50
+ * connections" (requests/s and p99 against p99 < 100 ms) as `row`.
  *
  * The load generator runs in this process, on the same machine as the server
  * (and PostgreSQL): on 2 cores they share the CPU, as they would on a laptop.
@@ -30,6 +34,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "10,25,50,100" },
     repos: { type: "string", default: "500" },
     profile: { type: "string" },
+    bin: { type: "string" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
   },
 });
@@ -39,6 +44,9 @@ const ENTITIES = Number(args.entities);
 const DURATION = Number(args.duration);
 const CONNECTIONS = args.connections.split(",").map(Number);
 const TARGET = { requestsPerSecond: 500, p99Ms: 100 };
+/** Issue 18's row: the report endpoint on PostgreSQL at 50 connections, p99 under 100 ms. */
+const ROW = { backend: "postgres", connections: 50, p99Ms: 100 } as const;
+const BIN = args.bin ? path.resolve(args.bin) : path.join(root, "bin", "dm");
 
 function log(text: string) {
   process.stderr.write(`${text}\n`);
@@ -88,7 +96,7 @@ async function startServe(target: string, home: string, profileDir?: string): Pr
   const child = spawn(
     process.execPath,
     // The rate limit is per token and per minute (600 by default): a load test is one token making thousands.
-    [...nodeArgs, path.join(root, "bin", "dm"), "serve", "--port", "0", "--db", target, "--rate-limit", "100000000"],
+    [...nodeArgs, BIN, "serve", "--port", "0", "--db", target, "--rate-limit", "100000000"],
     { env: { PATH: process.env.PATH ?? "", HOME: home, DM_LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
@@ -189,7 +197,7 @@ async function benchBackend(backend: "sqlite" | "postgres") {
       );
       levels.push(level);
     }
-    return { backend, ...data, token: undefined, repos: data.repos.length, sampleResponseBytes: bytes, levels };
+    return { backend, ...data, token: undefined, repos: data.repos.length, sampleResponseBytes: bytes, levels, loadAverage: os.loadavg() };
   } finally {
     await server?.stop();
     await stopPg?.();
@@ -200,13 +208,34 @@ async function benchBackend(backend: "sqlite" | "postgres") {
 const backends = args.backend === "both" ? (["sqlite", "postgres"] as const) : ([args.backend] as ("sqlite" | "postgres")[]);
 const results = [];
 for (const b of backends) results.push(await benchBackend(b));
+const pgRow = results.find((r) => r.backend === ROW.backend)?.levels.find((l) => l.connections === ROW.connections);
+const row = pgRow
+  ? {
+      measure: "report endpoint on PostgreSQL, 50 connections",
+      requestsPerSecond: pgRow.requestsPerSecond,
+      p50Ms: pgRow.latencyMs.p50,
+      p99Ms: pgRow.latencyMs.p99,
+      targetP99Ms: ROW.p99Ms,
+      met: pgRow.latencyMs.p99 < ROW.p99Ms && pgRow.non2xx === 0 && pgRow.errors === 0,
+    }
+  : undefined;
+if (row) {
+  log(
+    `row: ${row.measure}: ${row.requestsPerSecond} req/s, p99 ${row.p99Ms} ms (target p99 < ${row.targetP99Ms} ms: ${row.met ? "met" : "not met"}); load average ${os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ")}`,
+  );
+}
 const report = {
   benchmark: "server: GET /api/v1/report?repo=… under load (autocannon)",
+  ...(args.bin ? { bin: BIN } : {}),
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version },
   target: TARGET,
   entities: ENTITIES,
   durationSeconds: DURATION,
+  ...(row ? { row } : {}),
   results,
 };
 fs.mkdirSync(args.out, { recursive: true });

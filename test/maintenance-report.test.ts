@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plainReport } from "../src/cli/main.js";
 import { DAY_MS } from "../src/core/maintenance/due.js";
 import type { FindingProps } from "../src/core/maintenance/finding.js";
 import { DEMO_SIZE, describeCampaigns, sampleRepoName } from "../src/core/sample/generate-org.js";
@@ -195,6 +196,28 @@ describe("dm report", () => {
     expect(r.stdout).toMatch(/^ {2}in 29 days +Rotate deploy keys +https:\/\/wiki.example.com\/rotate +4be21f07$/m);
     const byKey = await dm(["report", "--repo", "repo:website"], { env, cwd: outside });
     expect(byKey.stdout).toMatch(/^website: 1 open/);
+  });
+
+  it("the plain report (`dm`, `dm --db X`, `dm report`), read without commander, prints what commander's parse prints", async () => {
+    const db = env.DM_DATABASE_URL!;
+    // `--format table` is the default: that command line goes through commander
+    const viaCommander = await dm(["report", "--db", db, "--format", "table"], { env, cwd: inPayments });
+    expect(viaCommander.code).toBe(0);
+    expect(viaCommander.stdout).toMatch(/^payments: 2 open maintenance items, 1 overdue\n/);
+    for (const args of [[], ["--db", db], ["report"], ["report", "--db", db]]) {
+      expect(plainReport(args[0] === "report" ? args : ["report", ...args])).toBeDefined();
+      expect(await dm(args, { env, cwd: inPayments })).toEqual(viaCommander);
+    }
+    const refused = await dm(["report", "--format", "table"], { env, cwd: outside });
+    expect(refused.code).toBe(2);
+    expect(await dm(["report"], { env, cwd: outside })).toEqual(refused);
+    expect(await dm(["--db", path.join(dir, "missing.db")], { env, cwd: inPayments })).toEqual(
+      await dm(["report", "--db", path.join(dir, "missing.db"), "--format", "table"], { env, cwd: inPayments }),
+    );
+    // anything else is commander's to read
+    for (const args of [["report", "--json"], ["report", "--db"], ["report", "--db", "--json"], ["report", "--db", ""], ["report", "--db=x"], ["query"]]) {
+      expect(plainReport(args)).toBeUndefined();
+    }
   });
 
   it("outside a checkout without --repo: says how to pick one, exit 2", async () => {

@@ -7,7 +7,7 @@
  * Exit codes: 0 success; 1 a check or policy found a problem; 2 bad input or
  * usage; 3 an external service or the database failed; 70 an internal bug.
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { resolveActor } from "../core/maintenance/actor.js";
 import { loadConfig } from "../shared/config.js";
 import { DmError } from "../shared/errors.js";
@@ -65,6 +65,23 @@ const COMMANDS: Record<string, () => Promise<Registration>> = {
   oncall: () => import("./commands/oncall.command.js").then((m) => m.oncallRegistration),
 };
 
+/** commander, once loaded (the plain repo report runs without it). */
+let commander: typeof import("@commander-js/extra-typings") | undefined;
+
+/**
+ * The options of `dm report` when the command line is the plain repo report
+ * (`dm` in a checkout, `dm --db X`, `dm report [--db X]`): what commander
+ * would parse from it, without loading commander. Anything else: undefined.
+ */
+export function plainReport(args: readonly string[]): { db?: string } | undefined {
+  if (args[0] !== "report") return undefined;
+  if (args.length === 1) return {};
+  const db = args.length === 3 && args[1] === "--db" ? args[2]! : undefined;
+  // a value commander could read otherwise (an option-like word, empty) goes through commander
+  if (db === undefined || db === "" || db.startsWith("-")) return undefined;
+  return { db };
+}
+
 /** The commands `args` can reach: the one it names, none for the version, else all (help, suggestions). */
 function commandsFor(args: readonly string[] | undefined): string[] {
   const first = args?.[0];
@@ -75,7 +92,8 @@ function commandsFor(args: readonly string[] | undefined): string[] {
 
 /** The program with the commands `args` can reach (without `args`, every command). */
 export async function buildProgram(ctx: CommandContext, args?: readonly string[]): Promise<Command> {
-  const program = new Command("dm")
+  commander ??= await import("@commander-js/extra-typings");
+  const program = new commander.Command("dm")
     .description("Deferred maintenance: an asset graph, the chores owed on it, and how late they are.")
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
@@ -164,12 +182,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       // `dm --mine`, `dm --repo x`, `dm --db path`: options of the report.
       args = ["report", ...args];
     }
+    const plain = plainReport(args);
+    if (plain) {
+      // the report a developer runs all day: commander and the registration are not needed to read `--db X`
+      const { reportCommand } = await import("./commands/report.js");
+      await reportCommand(ctx, plain);
+      return EXIT.ok;
+    }
     // The actions return their command's promise: parseAsync settles when the command has.
     const program = await buildProgram(ctx, args);
     await program.parseAsync(args, { from: "user" });
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (commander && error instanceof commander.CommanderError) {
       // Help and version are "errors" to commander; they exit 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

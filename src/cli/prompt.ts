@@ -2,8 +2,11 @@
  * Interactive questions on a terminal. Commands take a Prompter so tests can
  * answer without a TTY.
  */
-import { createInterface } from "node:readline/promises";
+import { createRequire } from "node:module";
 import { InputError } from "../shared/errors.js";
+
+// readline is required when a prompt is made: `dm` loads this module on every run, and most runs ask nothing.
+const require = createRequire(import.meta.url);
 
 export interface Prompter {
   /** Free text; `validate` returns an error message to ask again, or undefined. */
@@ -15,6 +18,7 @@ export interface Prompter {
 }
 
 export function terminalPrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Prompter {
+  const { createInterface } = require("node:readline/promises") as typeof import("node:readline/promises");
   const rl = createInterface({ input, output, terminal: true });
   const cancelled = (cause?: unknown) =>
     new InputError("cancelled at the question; nothing was written", cause === undefined ? undefined : { cause });

@@ -2,7 +2,7 @@
  * Run a J1QL query against a GraphStore and shape the rows as JupiterOne
  * does: `list`, `table` or `tree`.
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { InputError, QueryError, positionAt } from "../shared/errors.js";
 import type { GraphStore, Row, StoredEntity, StoredRelationship } from "../store/types.js";
 import {
@@ -16,6 +16,9 @@ import {
 import type { Comparison, Filter, Query } from "./ast.js";
 import type { Dialect } from "./dialect.js";
 import { parseQuery } from "./parser.js";
+
+// crypto only for cursors (paged results): `dm` loads this module on most runs.
+const require = createRequire(import.meta.url);
 
 export interface EntityMetadata {
   _id: string;
@@ -285,6 +288,7 @@ function cursorKey(text: string, options: RunQueryOptions): string {
 }
 
 function queryHash(text: string): string {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   return createHash("sha256").update(text).digest("base64url").slice(0, 10);
 }
 

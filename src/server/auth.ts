@@ -1,9 +1,10 @@
 /**
- * Who is calling and what they may do: the bearer token, its role, a
- * per-token rate limit, and `last_used_on` kept at most a minute stale.
+ * Who is calling and what they may do: the bearer token (its row reused for
+ * at most a second, see TokenCache), its role, a per-token rate limit, and
+ * `last_used_on` kept at most a minute stale.
  */
 import type { IncomingMessage } from "node:http";
-import { authenticate, roleAllows } from "../core/tokens/tokens.js";
+import { authenticate, roleAllows, TokenCache } from "../core/tokens/tokens.js";
 import { AuthError } from "../shared/errors.js";
 import type { ApiToken, GraphStore, TokenRole } from "../store/types.js";
 import { ForbiddenError, RateLimitError } from "./errors.js";
@@ -55,6 +56,8 @@ export class RateLimiter {
 export class Authenticator {
   private readonly touched = new Map<string, number>();
   private readonly limiter: RateLimiter;
+  /** token rows for at most TOKEN_CACHE_MS (a revocation elsewhere takes that long to reach this process) */
+  private readonly tokens: TokenCache;
 
   constructor(
     private readonly store: GraphStore,
@@ -62,13 +65,15 @@ export class Authenticator {
     /** where the last_used_on write runs (the app serialises SQLite writes) */
     private readonly write: (fn: () => Promise<void>) => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    tokenCache: TokenCache = new TokenCache(),
   ) {
     this.limiter = new RateLimiter(rateLimitPerMinute);
+    this.tokens = tokenCache;
   }
 
   /** The caller's token, rate-limited and allowed `needed`; throws 401, 429 or 403 errors. */
   async check(req: IncomingMessage, needed: TokenRole, now: number): Promise<ApiToken> {
-    const token = await authenticate(this.store, bearerOf(req), now);
+    const token = await authenticate(this.store, bearerOf(req), now, this.tokens);
     // Wall-clock time, not the injected clock: a rate is about real seconds.
     this.limiter.take(token.id, performance.now());
     this.touch(token, now);

@@ -189,6 +189,12 @@ export interface SelectOptions {
    * thread that is abandoned (see docs/server.md).
    */
   timeoutMs?: number;
+  /**
+   * The statement's plan does not depend on its values (a fixed shape of
+   * index lookups, like the repo report): PostgreSQL plans it once per
+   * connection (a generic plan) instead of on every call. Ignored by SQLite.
+   */
+  genericPlan?: boolean;
 }
 
 export type SyncStatus = "running" | "succeeded" | "partial" | "failed";

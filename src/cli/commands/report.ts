@@ -3,7 +3,7 @@
  * repository (or of a team, or what I opened), the answer first, then the
  * next command to type.
  */
-import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { DAY_MS, formatDue } from "../../core/maintenance/due.js";
 import type { Finding, ViaAsset } from "../../core/maintenance/finding.js";
@@ -13,6 +13,7 @@ import { shellArg } from "../../shared/close-command.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import { type Backend, withBackend } from "../backend.js";
 import type { CommandContext } from "../context.js";
+import { readCheckout } from "../git-checkout.js";
 import { outputFormat, plural, renderCsv, renderTable, type Style } from "../output.js";
 import { assertKnownOwner, repoGuess } from "../suggestions.js";
 import type { ReportFlags } from "./report.command.js";
@@ -30,8 +31,12 @@ export interface Checkout {
 
 const checkouts = new Map<string, Checkout | null>();
 
+// child_process only when git must be asked: readCheckout usually answers from .git.
+const require = createRequire(import.meta.url);
+
 function git(cwd: string, args: string[]): string | undefined {
   try {
+    const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
     const out = execFileSync("git", ["-C", cwd, ...args], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
@@ -45,14 +50,19 @@ function git(cwd: string, args: string[]): string | undefined {
   }
 }
 
-/** The git checkout containing `cwd` (no shell; remembered per directory), or undefined. */
+/**
+ * The git checkout containing `cwd` (remembered per directory), or
+ * undefined: read from `.git` when that is certain (readCheckout), else by
+ * asking git (no shell).
+ */
 export function gitCheckout(cwd: string): Checkout | undefined {
   const cached = checkouts.get(cwd);
   if (cached !== undefined) return cached ?? undefined;
-  const root = git(cwd, ["rev-parse", "--show-toplevel"]);
+  const read = readCheckout(cwd);
+  const root = read === null ? undefined : (read?.root ?? git(cwd, ["rev-parse", "--show-toplevel"]));
   let checkout: Checkout | null = null;
   if (root) {
-    const remoteUrl = git(cwd, ["config", "--get", "remote.origin.url"]);
+    const remoteUrl = read?.remoteUrl ?? git(cwd, ["config", "--get", "remote.origin.url"]);
     checkout = { root, dirName: path.basename(root), ...(remoteUrl ? { remoteUrl } : {}) };
   }
   checkouts.set(cwd, checkout);

@@ -4,11 +4,13 @@
  * finding`. Property names are those of the original tool (J1QL.md) so that
  * its queries keep working; ours adds the rest.
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { j1qlString } from "../../query/quote.js";
-import { runQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphStore, RelationshipRecord } from "../../store/types.js";
+
+// crypto is required when a key is made (opening findings), not by every report that loads this module.
+const require = createRequire(import.meta.url);
 
 export const FINDING_TYPE = "deferred_maintenance";
 export const FINDING_CLASS = "Finding";
@@ -96,6 +98,7 @@ export function assertMaintenanceId(id: string): string {
  * same id and the same finding keys, and changes nothing.
  */
 export function maintenanceIdFor(shortDescription: string, query: string): string {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   return createHash("sha256").update(`${shortDescription}\n${query.trim()}`).digest("hex").slice(0, 8);
 }
 
@@ -189,6 +192,8 @@ export async function loadFindings(
   if (filter.open) conditions.push("closed = false");
   if (filter.closed) conditions.push("closed = true");
   const query = `Find ${FINDING_TYPE}${conditions.length > 0 ? ` with ${conditions.join(" and ")}` : ""}`;
+  // the J1QL engine on first use: the repo report loads this module without needing it
+  const { runQuery } = await import("../../query/run.js");
   const result = await runQuery(store, query, { now, all: true });
   if (result.type !== "list") throw new Error("unreachable: a query without RETURN is a list");
   return result.data.map((item) => findingFrom(item.id, item.entity._key, item.properties));

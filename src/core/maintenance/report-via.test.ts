@@ -5,13 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
+import { referenceReportByName } from "../../../test/helpers/report-reference.js";
 import { VIA_ASSETS, VIA_ITEMS, VIA_NOW, viaGraph } from "../../../test/helpers/via-graph.js";
 import { markDeleted } from "../../query/fixtures/graph.js";
 import { PostgresStore } from "../../store/postgres/postgres-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { GraphStore } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { deployedFindings, findRepo, repoReport } from "./report.js";
+import { deployedFindings, findRepo, repoReport, repoReportByName } from "./report.js";
 
 const I = VIA_ITEMS;
 const A = VIA_ASSETS;
@@ -94,6 +95,26 @@ describe.each(["sqlite", "postgres"] as const)("repo reports follow what the rep
       [I.BOTH.id, "shop-1"],
     ]);
     expect(quiet).toMatchObject({ open: 2, overdue: 1, viaDeployed: { open: 2, overdue: 1 } });
+  });
+
+  it("gives the same reports in one statement as findRepo, the J1QL report query and deployedFindings did", async () => {
+    const names = await store.select(
+      "SELECT key FROM entities WHERE id IN (SELECT entity_id FROM entity_classes WHERE class = 'CodeRepo') ORDER BY key",
+      [],
+    );
+    expect(names.length).toBeGreaterThan(2);
+    let withVia = 0;
+    for (const { key } of names) {
+      const repo = (await findRepo(store, { name: String(key), now: VIA_NOW }))!;
+      for (const name of [repo.name, String(key)]) {
+        const expected = await referenceReportByName(store, name, VIA_NOW);
+        expect(await repoReportByName(store, name, { now: VIA_NOW })).toEqual(expected);
+        expect(await repoReport(store, expected!.repo, { now: VIA_NOW })).toEqual(expected);
+        if (expected!.viaDeployed.open > 0) withVia++;
+      }
+    }
+    expect(withVia).toBeGreaterThan(0);
+    expect(await repoReportByName(store, "nope", { now: VIA_NOW })).toBeUndefined();
   });
 
   it("deployedFindings of an unknown repo is empty", async () => {

@@ -6,7 +6,8 @@
 import { type AssetSpec, handMadeFinding, type ItemSpec } from "../../../test/helpers/findings.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.js";
-import { compile } from "../../query/run.js";
+import { referenceReportByName } from "../../../test/helpers/report-reference.js";
+import { compile, runQuery } from "../../query/run.js";
 import { markDeleted } from "../../query/fixtures/graph.js";
 import { InputError } from "../../shared/errors.js";
 import { PostgresStore } from "../../store/postgres/postgres-store.js";
@@ -23,7 +24,9 @@ import {
   parseRemote,
   remoteRepoName,
   repoReport,
+  repoReportByName,
   repoReportQuery,
+  reposNamed,
 } from "./report.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -224,6 +227,29 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
       expect(await mineReport(store, "nobody@example.com", NOW)).toEqual([]);
     });
 
+    it("repoReportByName gives in one statement what findRepo and the J1QL report gave, errors included", async () => {
+      const names = ["payments", "website", "billing-service", "my-folder", "acme/fullname", "dup", "nope", "x' or name = 'website"];
+      const keys = GRAPH.entities.map((e) => e._key);
+      let reports = 0;
+      for (const name of [...names, ...keys]) {
+        const expected = await referenceReportByName(store, name, NOW).catch((error: Error) => error);
+        const actual = await repoReportByName(store, name, { now: NOW }).catch((error: Error) => error);
+        expect(actual).toEqual(expected);
+        if (expected instanceof Error) {
+          expect(actual).toBeInstanceOf(InputError);
+          continue;
+        }
+        if (expected) reports++;
+        if (expected) expect(await repoReport(store, expected.repo, { now: NOW })).toEqual(expected);
+      }
+      // website by name, the repos by key; payments and dup are ambiguous by name
+      expect(reports).toBeGreaterThan(8);
+      const site = (await repoReportByName(store, "website", { now: NOW }))!;
+      expect(site.repo).toEqual({ id: site.repo.id, key: "repo:website", name: "website", matchedBy: "name", uniqueName: true });
+      expect(site.findings.map((f) => f.maintenanceId)).toEqual([TF.id, KEYS.id]);
+      await expect(repoReportByName(store, "dup", { now: NOW })).rejects.toThrow(/2 repositories match name "dup": repo:dup-1, repo:dup-2/);
+    });
+
     it("reports a repo without findings as empty", async () => {
       const billing = (await findRepo(store, { name: "billing-service", now: NOW }))!;
       expect(await repoReport(store, billing, { now: NOW })).toMatchObject({ open: 0, overdue: 0, findings: [] });
@@ -282,5 +308,45 @@ describe.each(["sqlite", "postgres"] as const)("reports on %s", (backend) => {
     expect(plan("Find deferred_maintenance with closed = false and createdBy = 'a' as m return m.maintenanceId, count(m)")).toMatch(
       /entities_prop_createdBy/,
     );
+    // the one-statement report by name: the name indexes, the key, the edge indexes; never every CodeRepo
+    const statements: { sql: string; params: readonly unknown[] }[] = [];
+    const spy = Object.create(sqlite) as SqliteStore;
+    spy.select = async (sql, params) => {
+      statements.push({ sql, params });
+      return sqlite.select(sql, params);
+    };
+    for (const name of ["website", "repo:dup-1", "nope"]) await repoReportByName(spy, name, { now: NOW });
+    expect(statements).toHaveLength(3);
+    for (const st of statements) {
+      const byName = sqlite.explain(st.sql, st.params).join("\n");
+      expect(byName).toMatch(/entities_prop_name/);
+      expect(byName).toMatch(/sqlite_autoindex_entities_\d \(key=\?\)/);
+      expect(byName).not.toMatch(/SCAN (e|m|h|a|r|entities|relationships|entity_classes)\b/);
+      expect(byName).not.toMatch(/USING PRIMARY KEY \(class=\?\)/);
+    }
+  });
+
+  // last: it adds repos to the graph
+  it("reposNamed selects what `Find CodeRepo with name = (...)` selects, in id order, arrays of names included", async () => {
+    await store.upsert(
+      {
+        entities: [
+          repo("repo:multi", { name: ["multi-a", "payments"] }),
+          repo("repo:deleted-payments", { name: "payments" }),
+          { _key: "host:payments", _type: "host", _class: "Host", name: "payments" },
+        ],
+        relationships: [],
+      },
+      { now: NOW },
+    );
+    await markDeleted(store, "entities", "repo:deleted-payments");
+    for (const names of [["payments"], ["multi-a"], ["payments", "acme/payments"], ["dup"], ["website", "nope"], ["nope"], ["x' or 1=1 --"]]) {
+      const j1ql = await runQuery(store, `Find CodeRepo with name = (${names.map((n) => `'${n.replace(/'/g, "\\'")}'`).join(" or ")})`, { now: NOW, all: true });
+      if (j1ql.type !== "list") throw new Error("unreachable");
+      const found = await reposNamed(store, names);
+      expect(found.map((c) => c.ref.key)).toEqual(j1ql.data.map((item) => item.entity._key));
+      expect(found.map((c) => c.ref.id)).toEqual(j1ql.data.map((item) => item.id));
+    }
+    expect((await reposNamed(store, ["payments"])).map((c) => c.ref.key)).toEqual(["repo:acme/payments", "repo:other/payments", "repo:multi"]);
   });
 });

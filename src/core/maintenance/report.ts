@@ -6,9 +6,10 @@
  * edges, "mine" by `createdBy`, an item by `maintenanceId`.
  */
 import { j1qlString } from "../../query/quote.js";
-import { runQuery } from "../../query/run.js";
+import type { runQuery as RunQuery } from "../../query/run.js";
 import { InputError } from "../../shared/errors.js";
-import type { GraphStore } from "../../store/types.js";
+import type { Dialect, Params } from "../../query/dialect.js";
+import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
 import { FINDING_TYPE, type Finding, findingFrom, ownerKey } from "./finding.js";
 
@@ -26,6 +27,12 @@ export interface RepoRef {
 
 /** Properties of a CodeRepo that may hold its remote. */
 export const REPO_URL_PROPERTIES = ["remoteUrl", "url", "webLink"] as const;
+
+/**
+ * The J1QL engine, loaded on first use: the repo report a developer runs in a
+ * checkout (findRepo by name, repoReport) is written in SQL and does not need it.
+ */
+const runQuery: typeof RunQuery = async (...args) => (await import("../../query/run.js")).runQuery(...args);
 
 // ------------------------------------------------------------------ remotes
 
@@ -87,29 +94,57 @@ export function remoteRepoName(raw: string): string | undefined {
 
 // ------------------------------------------------------------------ repos
 
-interface RepoCandidate {
+export interface RepoCandidate {
   ref: Omit<RepoRef, "matchedBy" | "uniqueName">;
   /** its `name` property */
   named?: string;
   urls: string[];
 }
 
+/** A CodeRepo's candidate form: its id, key, name (else display name, else key) and URLs. */
+function candidateOf(id: string, key: string, displayName: string | undefined, props: Record<string, unknown>): RepoCandidate {
+  const name = typeof props.name === "string" ? props.name : undefined;
+  const urls: string[] = [];
+  for (const p of REPO_URL_PROPERTIES) {
+    const v = props[p];
+    if (typeof v === "string") urls.push(v);
+  }
+  return { ref: { id, key, name: name ?? displayName ?? key }, ...(name === undefined ? {} : { named: name }), urls };
+}
+
+/**
+ * The CodeRepos named one of `names`, in id order: what `Find CodeRepo with
+ * name = ('a' or 'b')` selects (a string `name`, or an array holding one;
+ * both `name` indexes apply), in one statement without the J1QL engine.
+ */
+export async function reposNamed(store: GraphStore, names: readonly string[]): Promise<RepoCandidate[]> {
+  const d = store.dialect;
+  const p = d.newParams();
+  const no = d.bool(false);
+  const codeRepo = p.add("CodeRepo");
+  const list = d.listParam(p, "string", names);
+  const nameKey = d.keyRef(p, "name");
+  const sql =
+    `SELECT ${d.idText("e.id")} AS id, e.key AS key, e.display_name AS display_name, e.props AS props FROM entities e ` +
+    `WHERE e.deleted = ${no} AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
+    `AND e.id IN (SELECT x.id FROM entities x WHERE ${d.inList(d.typed("x", nameKey, "string"), list)} ` +
+    `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", nameKey, "string", (elem) => d.inList(elem, list))}) ` +
+    `ORDER BY e.id`;
+  const rows = await store.select(sql, p.values, { genericPlan: true });
+  return rows.map((row) =>
+    candidateOf(
+      String(row.id),
+      String(row.key),
+      (row.display_name as string | null) ?? undefined,
+      (d.decodeJson(row.props) as Record<string, unknown> | undefined) ?? {},
+    ),
+  );
+}
+
 async function repoCandidates(store: GraphStore, query: string, now: number): Promise<RepoCandidate[]> {
   const result = await runQuery(store, query, { now, all: true });
   if (result.type !== "list") throw new Error("unreachable: a query without RETURN is a list");
-  return result.data.map((item) => {
-    const name = typeof item.properties.name === "string" ? item.properties.name : undefined;
-    const urls: string[] = [];
-    for (const p of REPO_URL_PROPERTIES) {
-      const v = item.properties[p];
-      if (typeof v === "string") urls.push(v);
-    }
-    return {
-      ref: { id: item.id, key: item.entity._key, name: name ?? item.entity.displayName ?? item.entity._key },
-      ...(name === undefined ? {} : { named: name }),
-      urls,
-    };
-  });
+  return result.data.map((item) => candidateOf(item.id, item.entity._key, item.entity.displayName, item.properties));
 }
 
 function ambiguous(what: string, candidates: RepoCandidate[]): InputError {
@@ -160,7 +195,7 @@ export async function findRepo(
   const now = where.now ?? Date.now();
   if (where.name !== undefined) {
     const name = where.name;
-    const byName = await repoCandidates(store, `Find CodeRepo with name = ${j1qlString(name)}`, now);
+    const byName = await reposNamed(store, [name]);
     const named = pick(byName, `name ${JSON.stringify(name)}`, "name", byName);
     if (named) return named;
     return pick(await repoCandidates(store, `Find CodeRepo with _key = ${j1qlString(name)}`, now), name, "key", []);
@@ -172,11 +207,7 @@ export async function findRepo(
     const last = remote.path.split("/").pop()!;
     // `payments`, and `acme/payments` for graphs that name repos by full name
     const names = [...new Set([last, remote.path.split("/").slice(-2).join("/")])];
-    const byName = await repoCandidates(
-      store,
-      `Find CodeRepo with name = ${names.length === 1 ? j1qlString(last) : `(${names.map(j1qlString).join(" or ")})`}`,
-      now,
-    );
+    const byName = await reposNamed(store, names);
     const exact = byName.filter(sameRemote);
     if (exact.length > 0) return pick(exact, `remote ${where.remoteUrl}`, "remote", byName);
     // A same-named repo without any remote of its own cannot contradict: take it without a scan.
@@ -196,7 +227,7 @@ export async function findRepo(
     if (silent.length > 0) return pick(silent, `remote ${where.remoteUrl}`, "name", byName);
   }
   if (where.dirName !== undefined && where.dirName !== "") {
-    const byFolder = await repoCandidates(store, `Find CodeRepo with name = ${j1qlString(where.dirName)}`, now);
+    const byFolder = await reposNamed(store, [where.dirName]);
     const usable = wanted ? byFolder.filter((c) => c.urls.length === 0 || sameRemote(c)) : byFolder;
     return pick(usable, `folder name ${JSON.stringify(where.dirName)}`, "folder", byFolder);
   }
@@ -330,8 +361,18 @@ export const DEPLOY_EDGE_CLASSES = ["DEPLOYS", "BUILDS", "DEPLOYED"] as const;
 export async function deployedFindings(store: GraphStore, repoKey: string): Promise<Finding[]> {
   const d = store.dialect;
   const p = d.newParams();
+  const sql = `WITH ${repoByKey(d, p, repoKey)}, ${deployedCtes(d, p)} ${deployedSelects(d, p, "")}`;
+  return viaFindings(d, await store.select(sql, p.values, { genericPlan: true }));
+}
+
+/** The CTE `repo`: the (live) entity with this unique key. */
+function repoByKey(d: Dialect, p: Params, key: string): string {
+  return `repo AS (SELECT id FROM entities WHERE key = ${p.add(key)} AND deleted = ${d.bool(false)})`;
+}
+
+/** CTEs from `repo` (one row, or none) to `assets`: what it deploys, what runs its images, their workloads. */
+function deployedCtes(d: Dialect, p: Params): string {
   const no = d.bool(false);
-  const key = p.add(repoKey);
   const deployClasses = () => DEPLOY_EDGE_CLASSES.map((c) => p.add(c)).join(", ");
   const out = deployClasses();
   const into = deployClasses();
@@ -340,28 +381,10 @@ export async function deployedFindings(store: GraphStore, repoKey: string): Prom
   const codeRepo = p.add("CodeRepo");
   const specType = p.add("kube_container_spec");
   const usesSpec = p.add("USES");
-  const notRepo = p.add("CodeRepo");
-  const name = d.typed("a", d.keyRef(p, "name"), "string");
   // CROSS JOIN: SQLite keeps the written order (from the repo outwards: it cannot
   // estimate the CTEs and otherwise starts from every Image or every finding);
   // PostgreSQL plans it like any join.
-  const arm = (hasFrom: "a" | "m") => {
-    const has = p.add("HAS");
-    const type = p.add(FINDING_TYPE);
-    const closed = d.typed("m", d.keyRef(p, "closed"), "boolean");
-    const [near, far] = hasFrom === "a" ? ["from_id", "to_id"] : ["to_id", "from_id"];
-    return (
-      `SELECT ${d.idText("a.id")} AS asset_id, a.key AS asset_key, a.type AS asset_type, a.display_name AS asset_display, ${name} AS asset_name, ` +
-      `${d.idText("m.id")} AS finding_id, m.key AS finding_key, m.props AS finding_props ` +
-      `FROM assets x CROSS JOIN entities a CROSS JOIN relationships h CROSS JOIN entities m ` +
-      `WHERE a.id = x.id AND a.deleted = ${no} ` +
-      `AND NOT EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = a.id AND c.class = ${notRepo}) ` +
-      `AND h.${near} = a.id AND h.class = ${has} AND h.deleted = ${no} ` +
-      `AND m.id = h.${far} AND m.deleted = ${no} AND m.type = ${type} AND ${closed} = ${no}`
-    );
-  };
-  const sql =
-    `WITH repo AS (SELECT id FROM entities WHERE key = ${key} AND deleted = ${no}), ` +
+  return (
     `deployed AS (` +
     `SELECT r.to_id AS id FROM repo CROSS JOIN relationships r WHERE r.from_id = repo.id AND r.class IN (${out}) AND r.deleted = ${no} ` +
     `UNION SELECT r.from_id AS id FROM repo CROSS JOIN relationships r WHERE r.to_id = repo.id AND r.class IN (${into}) AND r.deleted = ${no}), ` +
@@ -372,9 +395,65 @@ export async function deployedFindings(store: GraphStore, repoKey: string): Prom
     `workloads AS (SELECT r.from_id AS id FROM users x CROSS JOIN entities s CROSS JOIN relationships r ` +
     `WHERE s.id = x.id AND s.type = ${specType} AND s.deleted = ${no} ` +
     `AND r.to_id = x.id AND r.class = ${usesSpec} AND r.deleted = ${no}), ` +
-    `assets AS (SELECT id FROM deployed UNION SELECT id FROM users UNION SELECT id FROM workloads) ` +
-    `${arm("a")} UNION ALL ${arm("m")}`;
-  const rows = await store.select(sql, p.values);
+    `assets AS (SELECT id FROM deployed UNION SELECT id FROM users UNION SELECT id FROM workloads)`
+  );
+}
+
+/**
+ * The open findings on `assets` (either HAS direction), not on a CodeRepo:
+ * `part` 'v', the asset's key, type and names, the finding's id, key and
+ * props. `extra`: leading columns of the statement's other parts ("" alone).
+ */
+function deployedSelects(d: Dialect, p: Params, extra: string): string {
+  const no = d.bool(false);
+  const notRepo = p.add("CodeRepo");
+  const name = d.typed("a", d.keyRef(p, "name"), "string");
+  const arm = (hasFrom: "a" | "m") => {
+    const has = p.add("HAS");
+    const type = p.add(FINDING_TYPE);
+    const closed = d.typed("m", d.keyRef(p, "closed"), "boolean");
+    const [near, far] = hasFrom === "a" ? ["from_id", "to_id"] : ["to_id", "from_id"];
+    return (
+      `SELECT ${extra}${d.idText("a.id")} AS asset_id, a.key AS asset_key, a.type AS asset_type, a.display_name AS asset_display, ${name} AS asset_name, ` +
+      `${d.idText("m.id")} AS finding_id, m.key AS finding_key, m.props AS finding_props ` +
+      `FROM assets x CROSS JOIN entities a CROSS JOIN relationships h CROSS JOIN entities m ` +
+      `WHERE a.id = x.id AND a.deleted = ${no} ` +
+      `AND NOT EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = a.id AND c.class = ${notRepo}) ` +
+      `AND h.${near} = a.id AND h.class = ${has} AND h.deleted = ${no} ` +
+      `AND m.id = h.${far} AND m.deleted = ${no} AND m.type = ${type} AND ${closed} = ${no}`
+    );
+  };
+  return `${arm("a")} UNION ALL ${arm("m")}`;
+}
+
+/**
+ * The repo's own open findings, as `Find * with _key = KEY that HAS
+ * deferred_maintenance with closed = false` selects them (repoReportQuery):
+ * HAS either way, `closed` false or an array holding false. Columns as
+ * deployedSelects' (the asset ones NULL), `part` 'o'.
+ */
+function ownSelects(d: Dialect, p: Params, extra: string): string {
+  const no = d.bool(false);
+  const arm = (repoAt: "from_id" | "to_id") => {
+    const far = repoAt === "from_id" ? "to_id" : "from_id";
+    const has = p.add("HAS");
+    const type = p.add(FINDING_TYPE);
+    const key = d.keyRef(p, "closed");
+    const value = p.add(false);
+    const closed = `(${d.typed("m", key, "boolean")} = ${value} OR ${d.anyElement("m", key, "boolean", (elem) => `${elem} = ${value}`)})`;
+    return (
+      `SELECT ${extra}NULL AS asset_id, NULL AS asset_key, NULL AS asset_type, NULL AS asset_display, NULL AS asset_name, ` +
+      `${d.idText("m.id")} AS finding_id, m.key AS finding_key, m.props AS finding_props ` +
+      `FROM repo CROSS JOIN relationships h CROSS JOIN entities m ` +
+      `WHERE h.${repoAt} = repo.id AND h.class = ${has} AND h.deleted = ${no} ` +
+      `AND m.id = h.${far} AND m.deleted = ${no} AND m.type = ${type} AND ${closed}`
+    );
+  };
+  return `${arm("from_id")} UNION ALL ${arm("to_id")}`;
+}
+
+/** The via rows as deployedFindings returns them: one per finding (its lowest asset id), with `via`. */
+function viaFindings(d: Dialect, rows: Row[]): Finding[] {
   rows.sort((x, y) => Number(x.finding_id) - Number(y.finding_id) || Number(x.asset_id) - Number(y.asset_id));
   const seen = new Set<string>();
   const findings: Finding[] = [];
@@ -390,11 +469,37 @@ export async function deployedFindings(store: GraphStore, repoKey: string): Prom
   return findings;
 }
 
+/** The report from the own ('o') and via ('v') rows of one statement: each finding once, a finding on both the repo's own. */
+function reportFromRows(d: Dialect, repo: RepoRef, rows: Row[], now: number): RepoReport {
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  const viaRows: Row[] = [];
+  for (const row of rows) {
+    if (row.part === "v") {
+      viaRows.push(row);
+      continue;
+    }
+    if (row.part !== "o") continue;
+    const id = String(row.finding_id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const props = (d.decodeJson(row.finding_props) as Record<string, unknown> | undefined) ?? {};
+    findings.push(findingFrom(id, String(row.finding_key), props));
+  }
+  // a finding both on the repo and on an asset it deploys is the repo's own
+  const via = viaFindings(d, viaRows).filter((f) => !seen.has(f.id));
+  findings.push(...via);
+  return {
+    repo,
+    ...summarise(findings, now),
+    viaDeployed: { open: via.length, overdue: via.filter((f) => isOverdue(f, now)).length },
+  };
+}
+
 /**
- * The open findings of one repository, by due date: its own (one statement:
- * the repo by its unique `_key`, its HAS edges, either direction, by the edge
- * indexes, the findings by id) and those of the assets it deploys
- * (deployedFindings, one more statement), each finding once.
+ * The open findings of one repository, by due date: its own (HAS edges,
+ * either direction, by the edge indexes) and those of the assets it deploys
+ * (as deployedFindings), each finding once. One statement.
  */
 export async function repoReport(
   store: GraphStore,
@@ -402,29 +507,79 @@ export async function repoReport(
   options: { now: number; mine?: string },
 ): Promise<RepoReport> {
   const { now } = options;
-  const [result, deployed] = await Promise.all([
-    runQuery(store, repoReportQuery(repo.key), { now, all: true }),
-    deployedFindings(store, repo.key),
-  ]);
-  if (result.type !== "table") throw new Error("unreachable: a RETURN query is a table");
-  const seen = new Set<string>();
-  const findings: Finding[] = [];
-  for (const row of result.data) {
-    const m = row.m as Record<string, unknown> | null;
-    if (!m || typeof m._id !== "string" || seen.has(m._id)) continue;
-    seen.add(m._id);
-    findings.push(findingFrom(m._id, String(m._key), m));
-  }
-  // a finding both on the repo and on an asset it deploys is the repo's own
-  const via = deployed.filter((f) => !seen.has(f.id));
-  findings.push(...via);
-  const report: RepoReport = {
-    repo,
-    ...summarise(findings, now),
-    viaDeployed: { open: via.length, overdue: via.filter((f) => isOverdue(f, now)).length },
-  };
+  const d = store.dialect;
+  const p = d.newParams();
+  const sql =
+    `WITH ${repoByKey(d, p, repo.key)}, ${deployedCtes(d, p)} ` +
+    `${ownSelects(d, p, "'o' AS part, ")} UNION ALL ${deployedSelects(d, p, "'v' AS part, ")}`;
+  const report = reportFromRows(d, repo, await store.select(sql, p.values, { genericPlan: true }), now);
   if (options.mine !== undefined) report.mine = await mineReport(store, options.mine, now);
   return report;
+}
+
+/**
+ * `--repo NAME` and its report in one statement: what findRepo({ name })
+ * and repoReport do in four. The CodeRepos named NAME (the `name` index),
+ * else the one whose `_key` is NAME; when exactly one, its report. Undefined
+ * when none matches, the same InputError as findRepo when several do.
+ */
+export async function repoReportByName(store: GraphStore, name: string, options: { now: number }): Promise<RepoReport | undefined> {
+  const d = store.dialect;
+  const p = d.newParams();
+  const no = d.bool(false);
+  const codeRepo = p.add("CodeRepo");
+  const value = p.add(name);
+  const nameKey = d.keyRef(p, "name");
+  // SQLite would evaluate these again wherever they are used (PostgreSQL materialises a CTE used twice; 11 has no MATERIALIZED)
+  const once = d.name === "sqlite" ? "MATERIALIZED " : "";
+  // As the compiler writes `Find CodeRepo with name = NAME` (both expression indexes apply) and `with _key = NAME`.
+  const named =
+    `named AS ${once}(SELECT e.id FROM entities e WHERE e.deleted = ${no} ` +
+    `AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
+    `AND e.id IN (SELECT x.id FROM entities x WHERE ${d.typed("x", nameKey, "string")} = ${value} ` +
+    `UNION ALL SELECT x.id FROM entities x WHERE ${d.anyElement("x", nameKey, "string", (elem) => `${elem} = ${value}`)}))`;
+  // by the unique key (its class by the entity's index: not the list of every CodeRepo), only when no name matched
+  const keyed =
+    `keyed AS ${once}(SELECT e.id FROM entities e WHERE e.key = ${value} AND e.deleted = ${no} ` +
+    `AND EXISTS (SELECT 1 FROM entity_classes c WHERE c.entity_id = e.id AND c.class = ${codeRepo}) ` +
+    `AND NOT EXISTS (SELECT 1 FROM named))`;
+  const candidates = `candidates AS ${once}(SELECT id, 'n' AS part FROM named UNION ALL SELECT id, 'k' AS part FROM keyed)`;
+  const repo = `repo AS ${once}(SELECT id FROM candidates WHERE (SELECT count(*) FROM candidates) = 1)`;
+  const sql =
+    `WITH ${named}, ${keyed}, ${candidates}, ${repo}, ${deployedCtes(d, p)} ` +
+    // the candidates: id and key, display name and props (the asset_* columns carry them)
+    `SELECT k.part AS part, ${d.idText("e.id")} AS asset_id, e.key AS asset_key, NULL AS asset_type, e.display_name AS asset_display, NULL AS asset_name, ` +
+    `NULL AS finding_id, NULL AS finding_key, e.props AS finding_props FROM candidates k CROSS JOIN entities e WHERE e.id = k.id ` +
+    `UNION ALL ${ownSelects(d, p, "'o' AS part, ")} UNION ALL ${deployedSelects(d, p, "'v' AS part, ")}`;
+  const rows = await store.select(sql, p.values, { genericPlan: true });
+  const candidateRows = rows
+    .filter((row) => row.part === "n" || row.part === "k")
+    // in id order, as the J1QL lookups return them
+    .sort((x, y) => Number(x.asset_id) - Number(y.asset_id));
+  const found = candidateRows.map((row): RepoCandidate & { part: unknown } => {
+    const props = (d.decodeJson(row.finding_props) as Record<string, unknown> | undefined) ?? {};
+    const named = typeof props.name === "string" ? props.name : undefined;
+    const key = String(row.asset_key);
+    const display = (row.asset_display as string | null) ?? undefined;
+    return {
+      ref: { id: String(row.asset_id), key, name: named ?? display ?? key },
+      ...(named === undefined ? {} : { named }),
+      urls: [],
+      part: row.part,
+    };
+  });
+  const viaName = found.filter((c) => c.part === "n");
+  const ref =
+    viaName.length > 0
+      ? pick(viaName, `name ${JSON.stringify(name)}`, "name", viaName)
+      : pick(
+          found.filter((c) => c.part === "k"),
+          name,
+          "key",
+          [],
+        );
+  if (!ref) return undefined;
+  return reportFromRows(d, ref, rows, options.now);
 }
 
 export interface OwnerReport extends FindingReport {

@@ -95,8 +95,13 @@ export async function listTokens(store: GraphStore): Promise<ApiToken[]> {
   return store.listApiTokens();
 }
 
+/** Bumped by every revokeToken in this process: cache entries looked up before it are void. */
+let revocations = 0;
+
 export async function revokeToken(store: GraphStore, name: string, options: { now: number; actor: string }): Promise<ApiToken> {
   const token = await store.revokeApiToken(name, options.now);
+  // This process's token caches forget every token at once (a revocation is rare; other processes wait out TOKEN_CACHE_MS).
+  revocations++;
   if (!token) {
     throw new NotFoundError(`no token named "${name}"`, { details: ["dm token list shows the names."] });
   }
@@ -116,15 +121,58 @@ export function tokenProblem(token: ApiToken, now: number): string | undefined {
  * confirmed in constant time), not revoked, not expired. Anything else is an
  * AuthError that says what to do, never which part failed for whom.
  */
-export async function authenticate(store: GraphStore, presented: string, now: number): Promise<ApiToken> {
+export async function authenticate(store: GraphStore, presented: string, now: number, cache?: TokenCache): Promise<ApiToken> {
   const refuse = (why: string) =>
     new AuthError(`the token is ${why}`, { details: ["Send Authorization: Bearer <token>; dm token create makes one."] });
   if (!TOKEN_SHAPE.test(presented)) throw refuse("missing or malformed");
   const hash = hashToken(presented);
-  const found = await store.findApiTokenByHash(hash);
+  const found = cache ? await cache.lookup(hash, () => store.findApiTokenByHash(hash)) : await store.findApiTokenByHash(hash);
   if (!found || !timingSafeEqual(Buffer.from(found.hash, "hex"), Buffer.from(hash, "hex"))) throw refuse("not valid");
   const { hash: _hash, ...token } = found;
   const problem = tokenProblem(token, now);
   if (problem) throw refuse(problem);
   return token;
+}
+
+/** How long `dm serve` reuses a token it looked up: a token revoked by another process (a replica, `dm token revoke`) works at most this long. */
+export const TOKEN_CACHE_MS = 1_000;
+
+/**
+ * Token rows by token hash (the secret itself is never a key), each reused
+ * for at most `ttlMs` of wall-clock time, and none across a revocation made
+ * in this process. Only tokens that exist are kept (an unknown one is looked
+ * up every time, so a new token works at once); revocation and expiry are
+ * still checked on every request, against the row.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, { row: ApiToken & { hash: string }; at: number; epoch: number }>();
+
+  constructor(
+    private readonly ttlMs = TOKEN_CACHE_MS,
+    /** wall-clock milliseconds (tests pass their own) */
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  async lookup(
+    hash: string,
+    load: () => Promise<(ApiToken & { hash: string }) | undefined>,
+  ): Promise<(ApiToken & { hash: string }) | undefined> {
+    const at = this.clock();
+    const hit = this.entries.get(hash);
+    if (hit && hit.epoch === revocations && at - hit.at < this.ttlMs) return hit.row;
+    // The epoch before the lookup: a revocation while it runs voids what it returns.
+    const epoch = revocations;
+    const row = await load();
+    if (row === undefined) {
+      this.entries.delete(hash);
+      return undefined;
+    }
+    if (this.entries.size >= 1000) this.prune(at);
+    this.entries.set(hash, { row, at, epoch });
+    return row;
+  }
+
+  private prune(at: number): void {
+    for (const [hash, entry] of this.entries) if (entry.epoch !== revocations || at - entry.at >= this.ttlMs) this.entries.delete(hash);
+  }
 }

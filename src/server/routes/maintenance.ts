@@ -5,7 +5,7 @@ import { DAY_MS, parseDue, parseDuration } from "../../core/maintenance/due.js";
 import { assertMaintenanceId, CLOSE_REASONS } from "../../core/maintenance/finding.js";
 import { openMaintenance } from "../../core/maintenance/open.js";
 import { reconcile } from "../../core/maintenance/reconcile.js";
-import { findRepo, isOverdue, listFindings, ownerReport, repoReport } from "../../core/maintenance/report.js";
+import { isOverdue, listFindings, ownerReport, type RepoReport, repoReportByName } from "../../core/maintenance/report.js";
 import { cachedItemStats } from "../../core/maintenance/stats-sql.js";
 import { InputError, NotFoundError } from "../../shared/errors.js";
 import type { GraphStore } from "../../store/types.js";
@@ -57,14 +57,15 @@ const checkQuery = z.strictObject({
   grace: z.string().optional().describe("tolerated lateness: 7d, 2w, 12h (default 0)"),
 });
 
-async function repoOrThrow(store: GraphStore, name: string, now: number) {
-  const repo = await findRepo(store, { name, now });
-  if (!repo) {
+/** The report of the repo named `name` (else whose key it is): one statement (repoReportByName). */
+async function reportOrThrow(store: GraphStore, name: string, now: number): Promise<RepoReport> {
+  const report = await repoReportByName(store, name, { now });
+  if (!report) {
     throw new NotFoundError(`no repository named ${JSON.stringify(name)} in the graph`, {
       details: ["Names come from the repos' name property (a _key works too)."],
     });
   }
-  return repo;
+  return report;
 }
 
 export const maintenanceRoutes: Route[] = [
@@ -170,7 +171,7 @@ export const maintenanceRoutes: Route[] = [
       const { repo, owner } = ctx.query;
       if ((repo === undefined) === (owner === undefined)) throw new InputError("give one of repo or owner");
       if (owner !== undefined) return ownerReport(ctx.store, owner, { now: ctx.now });
-      return repoReport(ctx.store, await repoOrThrow(ctx.store, repo!, ctx.now), { now: ctx.now });
+      return reportOrThrow(ctx.store, repo!, ctx.now);
     },
   }),
   defineRoute({
@@ -206,8 +207,8 @@ export const maintenanceRoutes: Route[] = [
     response: s.checkResult,
     async handle(ctx) {
       const graceMs = parseDuration(ctx.query.grace ?? "0", "grace");
-      const repo = await repoOrThrow(ctx.store, ctx.query.repo, ctx.now);
-      const report = await repoReport(ctx.store, repo, { now: ctx.now });
+      const report = await reportOrThrow(ctx.store, ctx.query.repo, ctx.now);
+      const repo = report.repo;
       const failing = report.findings.filter((f) => isOverdue(f, ctx.now, graceMs));
       const withinGrace = report.findings.filter((f) => isOverdue(f, ctx.now) && !isOverdue(f, ctx.now, graceMs));
       return {
