@@ -6,6 +6,7 @@
 import { ConflictError } from "../shared/errors.js";
 import { type Driver, type Executor, validIds } from "./driver.js";
 import type {
+  CachedResult,
   AlertDelivery,
   AlertDeliveryStatus,
   AlertSilence,
@@ -380,6 +381,29 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
       result.error ?? null,
       id,
     ]);
+  }
+
+  async getCachedResult(name: string): Promise<CachedResult | undefined> {
+    try {
+      const [row] = await this.driver.all<{ version_key: string; valid_until: Int; computed_on: Int; body: string }>(
+        "SELECT version_key, valid_until, computed_on, body FROM result_cache WHERE name = ?",
+        [name],
+      );
+      if (!row) return undefined;
+      return { name, versionKey: String(row.version_key), validUntil: num(row.valid_until), computedOn: num(row.computed_on), body: String(row.body) };
+    } catch {
+      // a database without the table (not migrated, read-only): no cache
+      return undefined;
+    }
+  }
+
+  async putCachedResult(result: CachedResult): Promise<void> {
+    await this.driver.run(
+      `INSERT INTO result_cache (name, version_key, valid_until, computed_on, body) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version_key = excluded.version_key, valid_until = excluded.valid_until,
+         computed_on = excluded.computed_on, body = excluded.body`,
+      [result.name, result.versionKey, result.validUntil, result.computedOn, result.body],
+    );
   }
 
   async markUnseenDeleted(source: string, syncRun: number, now: number) {

@@ -350,6 +350,17 @@ export interface AlertStateChange {
 /** Gives a lock back. */
 export type ReleaseLock = () => Promise<void>;
 
+/** A row of `result_cache`: a computed result, the data version and the time range it is exact for. */
+export interface CachedResult {
+  name: string;
+  /** the findings' version (result-cache.ts findingsVersion) when it was computed */
+  versionKey: string;
+  /** exact for a clock in [computedOn, validUntil) */
+  validUntil: number;
+  computedOn: number;
+  body: string;
+}
+
 export interface GraphStore {
   readonly kind: "sqlite" | "postgres";
   readonly dialect: import("../query/dialect.js").Dialect;
@@ -403,6 +414,13 @@ export interface GraphStore {
    * instance (`source`) that the run did not see. Returns how many.
    */
   markUnseenDeleted(source: string, syncRun: number, now: number): Promise<{ entities: number; relationships: number }>;
+  /**
+   * A result kept in `result_cache` (migration 10) by `name`, or undefined
+   * (none, or the table cannot be read): see src/core/maintenance/result-cache.ts.
+   */
+  getCachedResult(name: string): Promise<CachedResult | undefined>;
+  /** Keep a result in `result_cache`, replacing the one of that name. Throws when the database cannot be written. */
+  putCachedResult(result: CachedResult): Promise<void>;
   /**
    * Stamp stored records of `source` as seen by this run (last seen `now`,
    * sync run `syncRun`), by key, without writing them: what an integration

@@ -11,6 +11,7 @@ import { DAY_MS } from "../maintenance/due.js";
 import type { Params } from "../../query/dialect.js";
 import { closedTest, findingFactsSql, openTest } from "../../query/finding-facts.js";
 import { FINDING_TYPE, type Finding, findingFrom, loadFindings, ownerKey } from "../maintenance/finding.js";
+import { type Computed, cachedResult, earliest } from "../maintenance/result-cache.js";
 import { storeItemStats } from "../maintenance/stats-sql.js";
 import { isOverdue } from "../maintenance/report.js";
 import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
@@ -106,6 +107,18 @@ export async function storeCampaignsBehind(store: GraphStore, now: number) {
     .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
 }
 
+/** The rows the overview counts in SQL (kept by result-cache.ts). */
+interface OverviewRows {
+  counts: Row[];
+  ranked: Row[];
+  merged: Row[];
+}
+
+function isOverviewRows(v: unknown): v is OverviewRows {
+  const x = v as OverviewRows;
+  return typeof v === "object" && v !== null && Array.isArray(x.counts) && Array.isArray(x.ranked) && Array.isArray(x.merged);
+}
+
 /**
  * The whole debt at a glance: counts, the riskiest assets and owners, and
  * every campaign with how far behind schedule it is, most behind first.
@@ -133,7 +146,11 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
   const countsSql =
     `SELECT COUNT(*) AS total, SUM(CASE WHEN ${closed} THEN 1 ELSE 0 END) AS closed, ` +
     `SUM(CASE WHEN ${closed} AND r = 'RISK_ACCEPTED' THEN 1 ELSE 0 END) AS accepted, ` +
-    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue ` +
+    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue, ` +
+    // when these counts may change (result-cache.ts): the next due date to
+    // pass, the next whole day overdue of a late finding
+    `MIN(CASE WHEN ${open} AND du >= ${d.numberParam(pc.add(now))} THEN du END) AS nx_du, ` +
+    `MIN(CASE WHEN ${open} AND du > 0 AND du < ${d.numberParam(pc.add(now))} THEN du + (floor((${d.numberParam(pc.add(now))} - du) / ${DAY_MS}.0) + 1) * ${DAY_MS} END) AS nx_late ` +
     `FROM (${findingFactsSql(d, ["c", "du", "r"])}) f`;
   // One grouping of the open findings by (owner as written, asset), then by
   // owner (its assets are its groups) and by asset (the riskiest first, and
@@ -149,11 +166,39 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
     `SELECT 'a' AS kind, name, first, open, overdue, total_days, max_days, n FROM (SELECT k AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, ` +
     `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
     `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
-  const [countRows, rankedRows, campaigns] = await Promise.all([
-    store.select(countsSql, pc.values),
-    store.select(rankedSql, pg.values),
+  const count = async (): Promise<Computed<OverviewRows>> => {
+    const [countRows, rankedRows] = await Promise.all([store.select(countsSql, pc.values), store.select(rankedSql, pg.values)]);
+    const c = countRows[0] ?? {};
+    // a day overdue more is counted from a whole millisecond early: the division may round
+    const late = c.nx_late === null || c.nx_late === undefined ? null : Math.floor(num(c.nx_late)) - 1;
+    const validUntil = earliest(c.nx_du, late);
+    const { nx_du: _a, nx_late: _b, ...counts } = c;
+    return { value: { counts: [counts], ranked: rankedRows, merged: await mergedRows(rankedRows) }, validUntil };
+  };
+  // an owner written several ways: its assets counted once across them
+  const mergedRows = async (rankedRows: readonly Row[]): Promise<Row[]> => {
+    const byKey = new Map<string, string[]>();
+    for (const r of rankedRows) {
+      if (r.kind !== "o") continue;
+      const name = typeof r.name === "string" ? r.name : "";
+      byKey.set(ownerKey(name), [...(byKey.get(ownerKey(name)) ?? []), name]);
+    }
+    const names = [...byKey.values()].filter((list) => list.length > 1).flat();
+    if (names.length === 0) return [];
+    const pm = d.newParams();
+    const list = d.listParam(pm, "string", names);
+    return store.select(
+      `SELECT o, k FROM (SELECT COALESCE(ow, '') AS o, COALESCE(ek, '') AS k FROM (${findingFactsSql(d, ["c", "ek", "ow"])}) f WHERE ${open}) g ` +
+        `WHERE ${d.inList("o", list)} GROUP BY o, k`,
+      pm.values,
+    );
+  };
+  const [rows, campaigns] = await Promise.all([
+    cachedResult(store, `overview:${top}`, now, count, isOverviewRows),
     storeCampaignsBehind(store, now),
   ]);
+  const countRows = rows.counts;
+  const rankedRows = rows.ranked;
   const ownerRows: Row[] = rankedRows.filter((r) => r.kind === "o").map((r) => ({ ...r, ow: r.name, assets: r.n }));
   const assetRows: Row[] = rankedRows.filter((r) => r.kind === "a").map((r) => ({ ...r, k: r.name }));
   const assetCount = num(assetRows[0]?.n ?? 0);
@@ -185,16 +230,9 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
   }
   const merged = [...owners.values()].filter((o) => o.names.length > 1);
   if (merged.length > 0) {
-    // an owner written several ways: its assets counted once across them
-    const pm = d.newParams();
-    const list = d.listParam(pm, "string", merged.flatMap((o) => o.names));
-    const rows = await store.select(
-      `SELECT o, k FROM (SELECT COALESCE(ow, '') AS o, COALESCE(ek, '') AS k FROM (${findingFactsSql(d, ["c", "ek", "ow"])}) f WHERE ${open}) g ` +
-        `WHERE ${d.inList("o", list)} GROUP BY o, k`,
-      pm.values,
-    );
+    // an owner written several ways: its assets counted once across them (mergedRows)
     const sets = new Map<string, Set<string>>();
-    for (const r of rows) {
+    for (const r of rows.merged) {
       const key = ownerKey(String(r.o));
       const set = sets.get(key) ?? new Set<string>();
       set.add(String(r.k));

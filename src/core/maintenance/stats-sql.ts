@@ -28,6 +28,7 @@ import { closedTest, findingFactsSql, numberTypes } from "../../query/finding-fa
 
 import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
+import { type Computed, cachedResult, earliest } from "./result-cache.js";
 import { loadFindings } from "./finding.js";
 import { burndownFromDays, forecastFrom, type ItemStats, itemStats, PACE_WINDOW_DAYS, paceWindowDays, statsOf, worstFirst } from "./stats.js";
 
@@ -91,7 +92,7 @@ export interface StatsFilter {
  * Statistics of every item (worst first), or of one item (a list of one, or
  * empty when it has no findings), counted in SQL.
  */
-export async function storeItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
+async function statsRows(store: GraphStore, now: number, filter: StatsFilter): Promise<Computed<StatsRows | null>> {
   const d = store.dialect;
   const closed = closedTest(d);
   const p = d.newParams();
@@ -112,10 +113,44 @@ export async function storeItemStats(store: GraphStore, now: number, filter: Sta
     `${sum(`${closed} AND co > ${n(now - DAY_MS)} AND co <= ${nowP}`)} AS in1, ` +
     `${sum(`${closed} AND co >= cr`)} AS to_close, ` +
     `MIN(sd) AS sd_min, MAX(sd) AS sd_max, ${sum("sd IS NULL")} AS sd_null, MIN(wl) AS wl_min, MAX(wl) AS wl_max, ${sum("wl IS NULL")} AS wl_null, ` +
-    `${sum(odd)} AS odd FROM (${facts(p, ["m", "c", "cr", "du", "co", "cot", "r", "sd", "wl"], true)}) f GROUP BY m`;
+    `${sum(odd)} AS odd, ` +
+    // when these counts may change (result-cache.ts): the next due date to
+    // pass, the next createdOn or closedOn to come, the next closedOn to
+    // leave the 14-day or the 1-day window
+    `MIN(CASE WHEN ${closed} THEN NULL WHEN du >= ${nowP} THEN du END) AS nx_du, MIN(CASE WHEN cr > ${nowP} THEN cr END) AS nx_cr, ` +
+    `MIN(CASE WHEN ${closed} AND co > ${nowP} THEN co END) AS nx_co, MIN(CASE WHEN ${closed} AND co > ${n(now - PACE_WINDOW_DAYS * DAY_MS)} THEN co END) AS nx_co14, ` +
+    `MIN(CASE WHEN ${closed} AND co > ${n(now - DAY_MS)} THEN co END) AS nx_co1 ` +
+    `FROM (${facts(p, ["m", "c", "cr", "du", "co", "cot", "r", "sd", "wl"], true)}) f GROUP BY m`;
   const rows = await store.select(countsSql, p.values);
-  if (rows.some((r) => num(r.odd) > 0)) return fallback(store, now, filter);
-  const counts: ItemCounts[] = rows.map((r) => ({
+  if (rows.some((r) => num(r.odd) > 0)) return { value: null, validUntil: Number.NEGATIVE_INFINITY };
+  let validUntil = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
+  for (const r of rows) {
+    const co14 = numOrNull(r.nx_co14);
+    const co1 = numOrNull(r.nx_co1);
+    validUntil = earliest(validUntil, r.nx_du, r.nx_cr, r.nx_co, co14 === null ? null : co14 + PACE_WINDOW_DAYS * DAY_MS, co1 === null ? null : co1 + DAY_MS);
+  }
+  const counts = rows.map(({ nx_du: _a, nx_cr: _b, nx_co: _c, nx_co14: _d, nx_co1: _e, odd: _f, ...r }) => r);
+  if (counts.length === 0) return { value: { counts, days: [], middles: [] }, validUntil };
+  const days = filter.burndown === false ? [] : await burndownRows(store, now, facts);
+  const middles = filter.median === false ? [] : await medianRows(store, facts, counts.map(itemCounts));
+  return { value: { counts, days, middles }, validUntil };
+}
+
+/** The rows storeItemStats counts in SQL (kept by result-cache.ts); null when it falls back to loading the findings. */
+interface StatsRows {
+  counts: Row[];
+  days: Row[];
+  middles: Row[];
+}
+
+function isStatsRows(v: unknown): v is StatsRows | null {
+  if (v === null) return true;
+  const x = v as StatsRows;
+  return typeof v === "object" && Array.isArray(x.counts) && Array.isArray(x.days) && Array.isArray(x.middles);
+}
+
+function itemCounts(r: Row): ItemCounts {
+  return {
     m: String(r.m),
     total: num(r.total),
     open: num(r.open),
@@ -136,11 +171,42 @@ export async function storeItemStats(store: GraphStore, now: number, filter: Sta
     wlMin: r.wl_min as string | null,
     wlMax: r.wl_max as string | null,
     wlNull: num(r.wl_null),
-  }));
-  if (counts.length === 0) return [];
+  };
+}
 
-  const days = filter.burndown === false ? new Map() : await burndownCounts(store, now, facts);
-  const middles = filter.median === false ? new Map<string, number[]>() : await medianRows(store, facts, counts);
+/**
+ * Statistics of every item (worst first), or of one item (a list of one, or
+ * empty when it has no findings), counted in SQL; the counts are kept in the
+ * result cache (result-cache.ts) while the findings and the counts' time
+ * range allow, and the statistics built from them with `now`.
+ */
+export async function storeItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
+  const name = `stats:${JSON.stringify([filter.maintenanceId ?? null, filter.burndown !== false, filter.median !== false])}`;
+  const rows = await cachedResult(store, name, now, () => statsRows(store, now, filter), isStatsRows);
+  if (rows === null) return fallback(store, now, filter);
+  return statsFromRows(store, now, filter, rows);
+}
+
+/** The same statistics, always counted again (the cache's reference). */
+export async function uncachedItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
+  const { value } = await statsRows(store, now, filter);
+  if (value === null) return fallback(store, now, filter);
+  return statsFromRows(store, now, filter, value);
+}
+
+async function statsFromRows(store: GraphStore, now: number, filter: StatsFilter, rows: StatsRows): Promise<ItemStats[]> {
+  const d = store.dialect;
+  const counts = rows.counts.map(itemCounts);
+  if (counts.length === 0) return [];
+  const days = burndownFrom(rows.days);
+  const middles = new Map<string, number[]>();
+  for (const r of rows.middles) {
+    const m = String(r.m);
+    const day = (num(r.co) - num(r.cr)) / DAY_MS;
+    const list = middles.get(m);
+    if (list) list.push(day);
+    else middles.set(m, [day]);
+  }
   const stats: ItemStats[] = [];
   for (const x of counts) {
     if (!uniformText(x)) {
@@ -196,7 +262,7 @@ async function fallback(store: GraphStore, now: number, filter: StatsFilter): Pr
 }
 
 /** Findings opened, and findings that stopped counting as open, per item and UTC day, at or before now. */
-async function burndownCounts(store: GraphStore, now: number, facts: Facts) {
+async function burndownRows(store: GraphStore, now: number, facts: Facts): Promise<Row[]> {
   const d = store.dialect;
   const p1 = d.newParams();
   const f1 = facts(p1, ["m", "cr"]);
@@ -206,7 +272,10 @@ async function burndownCounts(store: GraphStore, now: number, facts: Facts) {
   const stopped =
     `SELECT m, 1 AS k, ${dayBucket(store, "x")} AS day, COUNT(*) AS n FROM (SELECT m, ${end} AS x FROM (${f2}) f WHERE ${closedTest(d)}) g ` +
     `WHERE x <= ${d.numberParam(p1.add(now))} GROUP BY m, ${dayBucket(store, "x")}`;
-  const rows: Row[] = await store.select(`${opened} UNION ALL ${stopped}`, p1.values);
+  return store.select(`${opened} UNION ALL ${stopped}`, p1.values);
+}
+
+function burndownFrom(rows: readonly Row[]) {
   const byItem = new Map<string, { opened: Map<number, number>; closed: Map<number, number> }>();
   for (const r of rows) {
     const m = String(r.m);
@@ -221,22 +290,14 @@ async function burndownCounts(store: GraphStore, now: number, facts: Facts) {
 }
 
 /** The middle one or two times to close (in days) of each item that has any. */
-async function medianRows(store: GraphStore, facts: Facts, counts: readonly ItemCounts[]) {
-  const middles = new Map<string, number[]>();
-  if (!counts.some((x) => x.toClose > 0)) return middles;
+async function medianRows(store: GraphStore, facts: Facts, counts: readonly ItemCounts[]): Promise<Row[]> {
+  if (!counts.some((x) => x.toClose > 0)) return [];
   const d = store.dialect;
   const p = d.newParams();
   const sql =
     `SELECT m, co, cr FROM (SELECT m, co, cr, ROW_NUMBER() OVER (PARTITION BY m ORDER BY co - cr, id) AS rn, COUNT(*) OVER (PARTITION BY m) AS n ` +
     `FROM (${facts(p, ["id", "m", "c", "co", "cr"])}) f WHERE ${closedTest(d)} AND co >= cr) g WHERE rn = (n + 1) / 2 OR rn = n / 2 + 1 ORDER BY m, rn`;
-  for (const r of await store.select(sql, p.values)) {
-    const m = String(r.m);
-    const days = (num(r.co) - num(r.cr)) / DAY_MS;
-    const list = middles.get(m);
-    if (list) list.push(days);
-    else middles.set(m, [days]);
-  }
-  return middles;
+  return store.select(sql, p.values);
 }
 
 /**

@@ -275,6 +275,25 @@ ALTER TABLE api_tokens ADD COLUMN owner TEXT;
     // in step with SQLite's.
     sql: "SELECT 1",
   },
+  {
+    version: 10,
+    name: "result cache",
+    // dm stats, GET /api/v1/stats and the dashboard overview keep their
+    // counts here while the findings have not changed and the clock has not
+    // passed a boundary (src/core/maintenance/result-cache.ts); the partial
+    // index makes the findings' version (count, sum of versions, sum and max
+    // of ids) an index-only scan.
+    sql: `
+CREATE TABLE result_cache (
+  name TEXT PRIMARY KEY,
+  version_key TEXT NOT NULL,
+  valid_until BIGINT NOT NULL,
+  computed_on BIGINT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX entities_finding_versions ON entities (version, id) WHERE type = 'deferred_maintenance';
+`,
+  },
 ];
 
 /**

@@ -263,4 +263,23 @@ ALTER TABLE api_tokens ADD COLUMN owner TEXT;
 ${sqliteFindingFactsIndex(sqliteDialect)};
 `,
   },
+  {
+    version: 10,
+    name: "result cache",
+    // dm stats, GET /api/v1/stats and the dashboard overview keep their
+    // counts here while the findings have not changed and the clock has not
+    // passed a boundary (src/core/maintenance/result-cache.ts); the partial
+    // index makes the findings' version (count, sum of versions, sum and max
+    // of ids) an index-only scan.
+    sql: `
+CREATE TABLE result_cache (
+  name TEXT PRIMARY KEY,
+  version_key TEXT NOT NULL,
+  valid_until INTEGER NOT NULL,
+  computed_on INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX entities_finding_versions ON entities (type, version) WHERE type = 'deferred_maintenance';
+`,
+  },
 ];
