@@ -269,6 +269,15 @@ function insertAudit(tx: Executor, entry: AuditEntry): Promise<number> {
   ]);
 }
 
+/**
+ * The graph changed (records created, updated or deleted): bumped in the
+ * write's own transaction, so a result kept against the old version
+ * (result_cache) is never read as current.
+ */
+async function bumpGraphVersion(tx: Executor): Promise<void> {
+  await tx.run("UPDATE graph_version SET version = version + 1 WHERE id = 1");
+}
+
 export class SqlStore<D extends Driver = Driver> implements GraphStore {
   readonly kind: D["kind"];
   readonly dialect: D["dialect"];
@@ -286,8 +295,10 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
 
   upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult> {
     const { audit } = options;
-    if (!audit) return this.driver.upsertMany(batches, options);
     return this.driver.upsertMany(batches, options, async (tx, result) => {
+      const { entities: e, relationships: r } = result;
+      if (e.created + e.updated + r.created + r.updated > 0) await bumpGraphVersion(tx);
+      if (!audit) return;
       const entries = audit(result);
       for (const entry of entries === undefined ? [] : Array.isArray(entries) ? entries : [entries]) {
         await insertAudit(tx, entry);
@@ -416,6 +427,7 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
         );
       const relationships = await mark("relationships");
       const entities = await mark("entities");
+      if (relationships + entities > 0) await bumpGraphVersion(tx);
       return { entities, relationships };
     });
   }

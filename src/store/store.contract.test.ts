@@ -516,6 +516,28 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
     expect(await entityByKey("b")).toMatchObject({ deleted: false, version: 3 });
   });
 
+  it("bumps the graph's version on every write that changes a record, not on one that changes nothing", async () => {
+    const version = async () => Number((await store.select("SELECT version FROM graph_version WHERE id = 1", []))[0]!.version);
+    const v0 = await version();
+    const run = await store.startSyncRun("git", "git:/v", T0);
+    await store.upsert({ entities: [host("a"), host("b")], relationships: [edge("a-b", "a", "b")] }, { now: T0, source: "git:/v", syncRun: run });
+    const v1 = await version();
+    expect(v1).toBeGreaterThan(v0);
+    // the same records again, and a stamp of seen records: nothing changed
+    await store.upsert({ entities: [host("a"), host("b")], relationships: [edge("a-b", "a", "b")] }, { now: T1, source: "git:/v", syncRun: run });
+    await store.markSeen("git:/v", run, { entities: ["a"], relationships: ["a-b"] }, T1);
+    expect(await version()).toBe(v1);
+    // an update, then deletions of what a sync did not see
+    await store.upsert({ entities: [{ ...host("a"), displayName: "renamed" }], relationships: [] }, { now: T1, source: "git:/v" });
+    const v2 = await version();
+    expect(v2).toBeGreaterThan(v1);
+    const next = await store.startSyncRun("git", "git:/v", T2);
+    await store.upsert({ entities: [host("a")], relationships: [] }, { now: T2, source: "git:/v", syncRun: next });
+    const v3 = await version();
+    expect(await store.markUnseenDeleted("git:/v", next, T2)).toEqual({ entities: 1, relationships: 1 });
+    expect(await version()).toBeGreaterThan(v3);
+  });
+
   it("marks stored records seen by key, so a run that did not rewrite them keeps them", async () => {
     const first = await store.startSyncRun("git", "git:/src", T0);
     await store.upsert(

@@ -14,13 +14,13 @@
  * day of overdue more for a late finding, the end of the UTC day), and is
  * used only for a clock in [computedOn, validUntil).
  *
- * A write is seen through the findings' version: the count, sum of versions,
- * sum and max of ids of the entities of type deferred_maintenance (deleted
- * ones included). Every write of an entity goes through the drivers' upsert
- * (an insert adds a row, an update bumps `version`) or markUnseenDeleted
- * (version + 1); markSeen only stamps last_seen_on and sync_run, which the
- * counts do not read. The version is read before counting, so a write during
- * a count makes the next question count again.
+ * A write is seen through the graph's version (`graph_version`, one row):
+ * every write that creates, updates or deletes a record bumps it in its own
+ * transaction (SqlStore.upsertMany and markUnseenDeleted, the only writers of
+ * entities); markSeen only stamps last_seen_on and sync_run, which the counts
+ * do not read, and does not bump it. Reading it is one row, not a scan of the
+ * findings. The version is read before counting, so a write during a count
+ * makes the next question count again.
  *
  * A database that cannot be written (a read-only file, a PostgreSQL reader)
  * still answers: the failed write of the cache is ignored. A row that does
@@ -31,16 +31,10 @@ import type { GraphStore } from "../../store/types.js";
 /** The format of the kept rows: a row of another format is ignored. */
 export const RESULT_CACHE_FORMAT = 1;
 
-/** The findings' version: changes whenever a finding is written (see above). */
+/** The graph's version: changes whenever a record is written (see above). */
 export async function findingsVersion(store: GraphStore): Promise<string> {
-  const row =
-    (
-      await store.select(
-        "SELECT count(*) AS n, sum(version) AS v, sum(id) AS s, max(id) AS m FROM entities WHERE type = 'deferred_maintenance'",
-        [],
-      )
-    )[0] ?? {};
-  return `${RESULT_CACHE_FORMAT}:${String(row.n)}:${String(row.v ?? 0)}:${String(row.s ?? 0)}:${String(row.m ?? 0)}`;
+  const row = (await store.select("SELECT version FROM graph_version WHERE id = 1", []))[0] ?? {};
+  return `${RESULT_CACHE_FORMAT}:${String(row.version ?? "-")}`;
 }
 
 /** What a computation returns: rows (JSON-able) and until when they stay exact (exclusive; -Infinity: do not keep). */

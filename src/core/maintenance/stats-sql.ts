@@ -28,7 +28,7 @@ import { closedTest, findingFactsSql, numberTypes } from "../../query/finding-fa
 
 import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { type Computed, cachedResult, earliest } from "./result-cache.js";
+import { type Computed, cachedResult, earliest, findingsVersion } from "./result-cache.js";
 import { loadFindings } from "./finding.js";
 import { burndownFromDays, forecastFrom, type ItemStats, itemStats, PACE_WINDOW_DAYS, paceWindowDays, statsOf, worstFirst } from "./stats.js";
 
@@ -316,29 +316,14 @@ interface CacheEntry {
 const caches = new WeakMap<GraphStore, Map<string, CacheEntry>>();
 
 /**
- * Something that changes whenever the data may have changed, cheap to ask:
- * on SQLite this connection's total changes and the data version (commits by
- * other connections: another dm process); on PostgreSQL the WAL insert
- * position (any write in the cluster moves it; unrelated ones only cost a
- * recount).
- */
-async function changeToken(store: GraphStore): Promise<string> {
-  const sql =
-    store.kind === "sqlite"
-      ? "SELECT total_changes() AS t, data_version AS v FROM pragma_data_version"
-      : "SELECT pg_current_wal_insert_lsn()::text AS t, '' AS v";
-  const row = (await store.select(sql, []))[0] ?? {};
-  return `${String(row.t)}/${String(row.v)}`;
-}
-
-/**
  * storeItemStats for a server under load: the same answer, counted again
  * only when the data changed or the last count is STATS_CACHE_MS behind
  * `now`. Requests at the same time share one count. The token is read before
  * counting, so a write during a count makes the next request count again.
  */
 export async function cachedItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
-  const token = await changeToken(store);
+  // the graph's version (result-cache.ts): any write, by this process or another, moves it
+  const token = await findingsVersion(store);
   let cache = caches.get(store);
   if (!cache) {
     cache = new Map();

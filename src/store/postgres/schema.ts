@@ -279,10 +279,9 @@ ALTER TABLE api_tokens ADD COLUMN owner TEXT;
     version: 10,
     name: "result cache",
     // dm stats, GET /api/v1/stats and the dashboard overview keep their
-    // counts here while the findings have not changed and the clock has not
-    // passed a boundary (src/core/maintenance/result-cache.ts); the partial
-    // index makes the findings' version (count, sum of versions, sum and max
-    // of ids) an index-only scan.
+    // counts here while the graph has not changed and the clock has not
+    // passed a boundary (src/core/maintenance/result-cache.ts); graph_version
+    // is what "has not changed" reads: one row, bumped by every write.
     sql: `
 CREATE TABLE result_cache (
   name TEXT PRIMARY KEY,
@@ -291,7 +290,12 @@ CREATE TABLE result_cache (
   computed_on BIGINT NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX entities_finding_versions ON entities (version, id) WHERE type = 'deferred_maintenance';
+-- one row: bumped by every write that changes the graph, in the write's transaction
+CREATE TABLE graph_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version BIGINT NOT NULL
+);
+INSERT INTO graph_version (id, version) VALUES (1, 0);
 `,
   },
 ];

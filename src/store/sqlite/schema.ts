@@ -267,10 +267,9 @@ ${sqliteFindingFactsIndex(sqliteDialect)};
     version: 10,
     name: "result cache",
     // dm stats, GET /api/v1/stats and the dashboard overview keep their
-    // counts here while the findings have not changed and the clock has not
-    // passed a boundary (src/core/maintenance/result-cache.ts); the partial
-    // index makes the findings' version (count, sum of versions, sum and max
-    // of ids) an index-only scan.
+    // counts here while the graph has not changed and the clock has not
+    // passed a boundary (src/core/maintenance/result-cache.ts); graph_version
+    // is what "has not changed" reads: one row, bumped by every write.
     sql: `
 CREATE TABLE result_cache (
   name TEXT PRIMARY KEY,
@@ -279,7 +278,12 @@ CREATE TABLE result_cache (
   computed_on INTEGER NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX entities_finding_versions ON entities (type, version) WHERE type = 'deferred_maintenance';
+-- one row: bumped by every write that changes the graph, in the write's transaction
+CREATE TABLE graph_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO graph_version (id, version) VALUES (1, 0);
 `,
   },
 ];
