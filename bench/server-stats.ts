@@ -16,7 +16,7 @@
  *   node --import tsx bench/server-stats.ts --db /tmp/dm.db       # an existing database (left in place)
  */
 import Database from "better-sqlite3";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +26,7 @@ import { generateOrg, sizeForEntities } from "../src/core/sample/generate-org.js
 import { createToken } from "../src/core/tokens/tokens.js";
 import { openStore } from "../src/store/open-store.js";
 import { sizeForFindings } from "./findings-size.js";
+import { type ServeProcess, startServe } from "./serve-process.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -104,35 +105,6 @@ export function dmStatsWallTime(db: string, home: string, runs = 7) {
   };
 }
 
-async function startServe(target: string, home: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(root, "bin", "dm"), "serve", "--port", "0", "--db", target, "--rate-limit", "100000000"], {
-    env: { PATH: process.env.PATH ?? "", HOME: home, DM_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dm serve did not start: ${stderr}`)), 60_000);
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`dm serve exited ${code}: ${stderr}`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    await exited;
-  };
-  return { url, child, stop };
-}
 
 async function main() {
   const { values: args } = parseArgs({
@@ -150,7 +122,7 @@ async function main() {
   const target = args.db ?? path.join(dir, "dm.db");
   const now = Date.now();
   const label = args.entities ? `entities-${args.entities}` : `findings-${args.findings}`;
-  let server: Awaited<ReturnType<typeof startServe>> | undefined;
+  let server: ServeProcess | undefined;
   try {
     const store = await openStore(target);
     let loadSeconds: number | null = null;
@@ -173,7 +145,7 @@ async function main() {
       `dm stats: warm median ${cli.dmStatsMs.median} ms, cold (after a write) ${cli.dmStatsColdMs.median} ms (node -e 0: ${cli.nodeE0Ms.median} ms), load ${cli.loadAverage.join(" ")}`,
     );
 
-    server = await startServe(target, dir);
+    server = await startServe(path.join(root, "bin", "dm"), target, dir);
     const probe = await fetch(`${server.url}/api/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
     if (probe.status !== 200) throw new Error(`GET /api/v1/stats answered ${probe.status}: ${await probe.text()}`);
     const items = ((await probe.json()) as { items: unknown[] }).items.length;

@@ -14,7 +14,6 @@
  * The load generator runs in this process, on the same machine as the server
  * (and PostgreSQL): on 2 cores they share the CPU, as they would on a laptop.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +24,7 @@ import { createToken } from "../src/core/tokens/tokens.js";
 import { runQuery } from "../src/query/run.js";
 import { openStore } from "../src/store/open-store.js";
 import { startEmbeddedPostgres } from "../test/helpers/embedded-postgres.js";
+import { type ServeProcess, startServe } from "./serve-process.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -91,39 +91,6 @@ async function prepare(target: string, now: number): Promise<{ token: string; re
   }
 }
 
-async function startServe(target: string, home: string, profileDir?: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(
-    process.execPath,
-    // The rate limit is per token and per minute (600 by default): a load test is one token making thousands.
-    [...nodeArgs, BIN, "serve", "--port", "0", "--db", target, "--rate-limit", "100000000"],
-    { env: { PATH: process.env.PATH ?? "", HOME: home, DM_LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dm serve did not start: ${stderr}`)), 60_000);
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`dm serve exited ${code}: ${stderr}`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    await exited;
-  };
-  return { url, child, stop };
-}
-
 async function load(url: string, token: string, repos: string[], connections: number, seconds: number): Promise<Level> {
   let i = 0;
   const result = await autocannon({
@@ -165,7 +132,7 @@ async function load(url: string, token: string, repos: string[], connections: nu
 async function benchBackend(backend: "sqlite" | "postgres") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-bench-server-"));
   let stopPg: (() => Promise<void>) | undefined;
-  let server: Awaited<ReturnType<typeof startServe>> | undefined;
+  let server: ServeProcess | undefined;
   try {
     let target = path.join(dir, "dm.db");
     if (backend === "postgres") {
@@ -178,7 +145,7 @@ async function benchBackend(backend: "sqlite" | "postgres") {
     const data = await prepare(target, now);
     log(`[${backend}] ${data.entities.toLocaleString()} entities, ${data.relationships.toLocaleString()} relationships in ${data.loadSeconds.toFixed(1)} s; ${data.repos.length} repos to ask about`);
     const profileDir = args.profile ? path.resolve(args.profile, backend) : undefined;
-    server = await startServe(target, dir, profileDir);
+    server = await startServe(BIN, target, dir, profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
     log(`[${backend}] dm serve on ${server.url}`);
     // A sanity check: the endpoint answers, with data.
     const probe = await fetch(`${server.url}/api/v1/report?repo=${encodeURIComponent(data.repos[0]!)}`, {
