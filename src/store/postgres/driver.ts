@@ -538,6 +538,14 @@ export class PostgresDriver implements Driver {
     const knownKeys = { has: (key: string) => idByKey.has(key) || written.has(key) };
     /** a batch went through COPY: its entities' ids are not in idByKey */
     let copied = false;
+    /** records copied into the staging tables and not yet written */
+    const staged = { entities: 0, relationships: 0 };
+    const flush = async (client: pg.PoolClient, fresh: boolean) => {
+      if (staged.entities + staged.relationships === 0) return;
+      await this.writeStaged(client, staged, now, syncRun, result, createOnly, fresh);
+      staged.entities = 0;
+      staged.relationships = 0;
+    };
 
     return this.inTransaction(async (client) => {
       await this.query("SELECT pg_advisory_xact_lock($1::bigint)", [UPSERT_LOCK_KEY], client);
@@ -575,8 +583,10 @@ export class PostgresDriver implements Driver {
         // Relationships are validated before this batch's entities are
         // written, so a bad batch costs one lookup rather than its writes.
         // The COPY path resolves ends in SQL and needs no ids here, only
-        // which keys exist; the other needs the id of every end, including
-        // those of entities an earlier batch wrote through COPY.
+        // which keys exist; the jsonb path needs the id of every end,
+        // including those of entities an earlier batch staged for COPY
+        // (written first) or wrote through it (looked up).
+        if (!copy) await flush(client, fresh);
         if (!fresh || (copied && !copy)) {
           const storedIds = await this.resolveStoredKeys(client, relationships, batchKeys, copy ? knownKeys : idByKey);
           for (const [key, id] of storedIds) idByKey.set(key, id);
@@ -585,7 +595,7 @@ export class PostgresDriver implements Driver {
         for (const key of batchKeys) written.add(key);
         if (copy) {
           copied = true;
-          await this.copyBatch(client, entities, relationships, now, syncRun, result, createOnly, fresh);
+          await this.stageBatch(client, entities, relationships, staged);
           continue;
         }
         for (const chunk of chunks(entities, CHUNK)) {
@@ -595,6 +605,7 @@ export class PostgresDriver implements Driver {
           await this.upsertRelationships(client, chunk, now, syncRun, result.relationships, idByKey, createOnly, fresh);
         }
       }
+      await flush(client, fresh);
       if (dropped && dropped.length > 0) {
         // Sorted builds of the whole table beat as many single inserts (the GIN index on props most of all).
         await this.query("SET LOCAL maintenance_work_mem = '256MB'", [], client);
@@ -793,41 +804,72 @@ export class PostgresDriver implements Driver {
   }
 
   /**
-   * One batch through COPY: its entities and relationships copied into
+   * A large batch through COPY: its entities and relationships appended to
    * temporary staging tables (created once per transaction, dropped at
-   * COMMIT), then one statement per table that inserts the new records,
-   * updates the changed ones (classes maintained), stamps the unchanged ones
-   * and counts each, with the same rules as upsertEntities and
-   * upsertRelationships. Relationship ends are resolved by a join on the
-   * entity keys. Ids follow batch order, as on the other path.
+   * COMMIT), numbered in order across batches. writeStaged writes them.
    */
-  private async copyBatch(
+  private async stageBatch(
     client: pg.PoolClient,
     entities: readonly NormalisedEntity[],
     relationships: readonly NormalisedRelationship[],
-    now: number,
-    syncRun: number | null,
-    result: UpsertResult,
-    createOnly: boolean,
-    fresh: boolean,
+    staged: { entities: number; relationships: number },
   ): Promise<void> {
-    await this.query(
-      `CREATE TEMP TABLE IF NOT EXISTS dm_stage_entities (ord integer, key text, type text, classes jsonb, display_name text, source text, props jsonb) ON COMMIT DROP;
-       CREATE TEMP TABLE IF NOT EXISTS dm_stage_relationships (ord integer, key text, type text, class text, from_key text, to_key text, source text, props jsonb) ON COMMIT DROP;
-       TRUNCATE dm_stage_entities, dm_stage_relationships`,
-      [],
-      client,
-    );
+    if (staged.entities + staged.relationships === 0) {
+      await this.query(
+        `CREATE TEMP TABLE IF NOT EXISTS dm_stage_entities (ord integer, key text, type text, classes jsonb, display_name text, source text, props jsonb) ON COMMIT DROP;
+         CREATE TEMP TABLE IF NOT EXISTS dm_stage_relationships (ord integer, key text, type text, class text, from_key text, to_key text, source text, props jsonb) ON COMMIT DROP;
+         TRUNCATE dm_stage_entities, dm_stage_relationships`,
+        [],
+        client,
+      );
+    }
     if (entities.length > 0) {
+      const base = staged.entities;
       await this.copyIn(
         client,
         "COPY dm_stage_entities (ord, key, type, classes, display_name, source, props) FROM STDIN",
         copyRows(
           entities,
           (e, i) =>
-            `${i}\t${copyField(e.key)}\t${copyField(e.type)}\t${copyField(e.classesJson)}\t${copyField(e.displayName)}\t${copyField(e.source)}\t${copyField(e.propsJson)}`,
+            `${base + i}\t${copyField(e.key)}\t${copyField(e.type)}\t${copyField(e.classesJson)}\t${copyField(e.displayName)}\t${copyField(e.source)}\t${copyField(e.propsJson)}`,
         ),
       );
+      staged.entities += entities.length;
+    }
+    if (relationships.length > 0) {
+      const base = staged.relationships;
+      await this.copyIn(
+        client,
+        "COPY dm_stage_relationships (ord, key, type, class, from_key, to_key, source, props) FROM STDIN",
+        copyRows(
+          relationships,
+          (r, i) =>
+            `${base + i}\t${copyField(r.key)}\t${copyField(r.type)}\t${copyField(r.class)}\t${copyField(r.fromKey)}\t${copyField(r.toKey)}\t${copyField(r.source)}\t${copyField(r.propsJson)}`,
+        ),
+      );
+      staged.relationships += relationships.length;
+    }
+  }
+
+  /**
+   * The staged records written: one statement per table that inserts the
+   * new records, updates the changed ones (classes maintained), stamps the
+   * unchanged ones and counts each, with the same rules as upsertEntities and
+   * upsertRelationships. Relationship ends are resolved by a join on the
+   * entity keys. Ids follow batch order, as on the other path. Staging
+   * several batches and writing them in one go (rather than batch by batch)
+   * lets the relationships' join hash the entities once.
+   */
+  private async writeStaged(
+    client: pg.PoolClient,
+    staged: { entities: number; relationships: number },
+    now: number,
+    syncRun: number | null,
+    result: UpsertResult,
+    createOnly: boolean,
+    fresh: boolean,
+  ): Promise<void> {
+    if (staged.entities > 0) {
       const [counts] = await this.query<{ created: number; updated: number; existing: number }>(
         fresh ? COPY_INSERT_ENTITIES : COPY_UPSERT_ENTITIES,
         fresh ? [now, syncRun] : [now, syncRun, createOnly],
@@ -837,29 +879,21 @@ export class PostgresDriver implements Driver {
       result.entities.updated += counts!.updated;
       result.entities.unchanged += counts!.existing - counts!.updated;
     }
-    if (relationships.length > 0) {
-      await this.copyIn(
-        client,
-        "COPY dm_stage_relationships (ord, key, type, class, from_key, to_key, source, props) FROM STDIN",
-        copyRows(
-          relationships,
-          (r, i) =>
-            `${i}\t${copyField(r.key)}\t${copyField(r.type)}\t${copyField(r.class)}\t${copyField(r.fromKey)}\t${copyField(r.toKey)}\t${copyField(r.source)}\t${copyField(r.propsJson)}`,
-        ),
-      );
+    if (staged.relationships > 0) {
       const [counts] = await this.query<{ created: number; updated: number; existing: number }>(
         fresh ? COPY_INSERT_RELATIONSHIPS : COPY_UPSERT_RELATIONSHIPS,
         fresh ? [now, syncRun] : [now, syncRun, createOnly],
         client,
       );
       // validateRelationships found every end; a row lost in the join would be a bug.
-      if (counts!.created + counts!.existing !== relationships.length) {
-        throw new Error(`COPY upsert: ${relationships.length - counts!.created - counts!.existing} relationships lost an end`);
+      if (counts!.created + counts!.existing !== staged.relationships) {
+        throw new Error(`COPY upsert: ${staged.relationships - counts!.created - counts!.existing} relationships lost an end`);
       }
       result.relationships.created += counts!.created;
       result.relationships.updated += counts!.updated;
       result.relationships.unchanged += counts!.existing - counts!.updated;
     }
+    await this.query("TRUNCATE dm_stage_entities, dm_stage_relationships", [], client);
   }
 
   /** COPY ... FROM STDIN of the given text rows on this client. */
