@@ -101,6 +101,24 @@ describe("PostgreSQL upsert through COPY", () => {
     expect(copy.result.counts).toEqual({ entities: 0, relationships: 0 });
   });
 
+  it("refuses an unpaired surrogate in a text column (COPY would store U+FFFD) and writes nothing; in properties jsonb refuses it", async () => {
+    const { jsonb, copy } = await bothPaths(async (store) => {
+      const text = await store
+        .upsert({ entities: [host("a"), host("b\ud800")], relationships: [] }, { now: T0 })
+        .catch((e: unknown) => e);
+      const prop = await store
+        .upsert({ entities: [host("c", { note: "x\udc00" })], relationships: [] }, { now: T0 })
+        .catch((e: unknown) => e);
+      return { text: (text as Error).message, prop: /invalid input syntax for type json/.test((prop as Error).message), counts: await store.counts() };
+    });
+    expect(copy.result).toEqual({
+      text: "entities[1]: contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which PostgreSQL cannot store",
+      prop: true,
+      counts: { entities: 0, relationships: 0 },
+    });
+    expect(copy.result).toEqual(jsonb.result);
+  });
+
   it("counts new, changed, unchanged and revived records in one batch, versions and classes as the other path", async () => {
     const scenario = async (store: GraphStore) => {
       await store.upsert(

@@ -252,7 +252,18 @@ function assertNoNul(where: string, texts: readonly (string | null)[], json: str
       details: ["Remove the NUL characters from the record's values."],
     });
   }
+  // An unpaired UTF-16 surrogate in a text column: the jsonb statements'
+  // server refused it (as invalid JSON, naming no record) while COPY would
+  // store U+FFFD instead; both paths refuse it here, naming the record.
+  // (In properties the server's jsonb refuses it on both paths.)
+  if (texts.some((t) => t !== null && LONE_SURROGATE.test(t))) {
+    throw new InputError(`${where}: contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which PostgreSQL cannot store`, {
+      details: ["Fix the record's text: a surrogate must be half of a pair."],
+    });
+  }
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** JSON string literal; `null` for null/undefined so a missing required field hits the NOT NULL constraint. */
 const js = (value: unknown): string => JSON.stringify(value) ?? "null";
