@@ -335,12 +335,14 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
       peakRssMb,
       rssBeforeMb: Math.round(rssBefore / 1e6),
       peakRssBeforeMb: Math.round(maxRssBefore / 1e6),
+      /** false: an earlier part of this run (the other backend's) set the peak, not the import */
+      peakRssIsImports: peakRssMb > Math.round(maxRssBefore / 1e6),
       rssAfterMb: Math.round(process.memoryUsage().rss / 1e6),
       loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
       reference: backend === "sqlite" ? await rawInsertReference(dir, entities, generated) : await rawCopyReference(target, entities, generated),
     };
     log(
-      `[${backend}] ingest ${ingestResult.seconds.toFixed(1)} s: ${ingestResult.entitiesPerSecond.toLocaleString()} entities/s, peak RSS ${peakRssMb} MB` +
+      `[${backend}] ingest ${ingestResult.seconds.toFixed(1)} s: ${ingestResult.entitiesPerSecond.toLocaleString()} entities/s, peak RSS ${rssText(ingestResult)}` +
         `; ${backend === "sqlite" ? "raw prepared inserts" : "raw COPY"} ${ingestResult.reference.entitiesPerSecond.toLocaleString()} entities/s`,
     );
     fs.rmSync(file);
@@ -514,11 +516,16 @@ async function benchMaintenance(store: GraphStore, target: string, dir: string, 
   };
 }
 
+/** The import's peak RSS, or what it is when an earlier part of the run set the process's peak. */
+function rssText(ingest: { peakRssMb: number; peakRssIsImports: boolean }): string {
+  return ingest.peakRssIsImports ? `${ingest.peakRssMb} MB` : `not measured (the run's earlier peak, ${ingest.peakRssMb} MB, is higher)`;
+}
+
 function printSummary(r: {
   backend: string;
   entities: number;
   relationships: number;
-  ingest: { seconds: number; entitiesPerSecond: number; peakRssMb: number; reference?: { seconds: number; entitiesPerSecond: number } };
+  ingest: { seconds: number; entitiesPerSecond: number; peakRssMb: number; peakRssIsImports: boolean; reference?: { seconds: number; entitiesPerSecond: number } };
   queries: QueryBench[];
   cli: { dmQueryWallMs: number; nodeStartMs: number };
   maintenance?: {
@@ -535,7 +542,7 @@ function printSummary(r: {
   const f = (n: number | undefined) => (n === undefined ? "-" : n < 10 ? n.toFixed(2) : n.toFixed(0));
   const lines = [
     `\n${r.backend}: ${r.entities.toLocaleString()} entities, ${r.relationships.toLocaleString()} relationships`,
-    `  ingest (import path)        ${r.ingest.seconds.toFixed(1)} s   ${r.ingest.entitiesPerSecond.toLocaleString()} entities/s   peak RSS ${r.ingest.peakRssMb} MB`,
+    `  ingest (import path)        ${r.ingest.seconds.toFixed(1)} s   ${r.ingest.entitiesPerSecond.toLocaleString()} entities/s   peak RSS ${rssText(r.ingest)}`,
   ];
   if (r.ingest.reference) {
     const name = r.backend === "sqlite" ? "raw prepared inserts (ref.)" : "raw COPY (ref.)            ";
