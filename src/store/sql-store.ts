@@ -432,41 +432,6 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     });
   }
 
-  /**
-   * Id, key and sync run of every live record of `source`, read as three
-   * joined strings rather than a row object each: at 280,000 rows the
-   * objects cost ten times the scan. Rows whose key holds the separator are
-   * read as rows.
-   */
-  private async keysOf(
-    tx: Executor,
-    table: "entities" | "relationships",
-    source: string,
-  ): Promise<{ id: string; key: string; run: number | null }[]> {
-    const sep = "\u001f";
-    const agg = (expr: string, separator: string) =>
-      this.kind === "sqlite" ? `group_concat(${expr}, '${separator}')` : `string_agg(${expr}, '${separator}' ORDER BY id)`;
-    const text = (column: string) => (this.kind === "sqlite" ? `coalesce(${column}, '')` : `coalesce(${column}::text, '')`);
-    const [row] = await tx.all<{ n: Int; ids: string | null; keys: string | null; runs: string | null }>(
-      `SELECT count(*) AS n, ${agg(text("id"), ",")} AS ids, ${agg("key", sep)} AS keys, ${agg(text("sync_run"), ",")} AS runs
-       FROM ${table} WHERE source = ? AND NOT deleted`,
-      [source],
-    );
-    const n = row ? num(row.n) : 0;
-    if (n === 0) return [];
-    const ids = row!.ids!.split(",");
-    const keys = row!.keys!.split(sep);
-    const runs = row!.runs!.split(",");
-    if (ids.length === n && keys.length === n && runs.length === n) {
-      return ids.map((id, i) => ({ id, key: keys[i]!, run: runs[i] === "" ? null : Number(runs[i]) }));
-    }
-    const rows = await tx.all<{ id: Int; key: string; sync_run: Int | null }>(
-      `SELECT id, key, sync_run FROM ${table} WHERE source = ? AND NOT deleted`,
-      [source],
-    );
-    return rows.map((r) => ({ id: String(r.id), key: r.key, run: numOrNull(r.sync_run) }));
-  }
-
   async markSeen(
     source: string,
     syncRun: number,
@@ -474,25 +439,33 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
     now: number,
   ): Promise<{ entities: number; relationships: number }> {
     const chunk = 10_000;
-    // One read of the source's keys, then the stamping by row id: looking
-    // 280,000 keys up in the key index cost more than the writing. When every
-    // record of the source this run has not seen yet is vouched for (a sync
-    // where nothing changed), one pass over the table stamps them all.
+    const vouchedIn = this.kind === "sqlite" ? "json_each(?) AS j" : "unnest(?::text[]) AS j(value)";
+    // First count what the keys name (sorted: the key index is read in
+    // order), without writing; then, when every record of the source this run
+    // has not seen yet is among them (a sync where nothing changed), stamp
+    // them all in one pass over the table: at 280,000 keys, looking each up
+    // again to write it cost more than the writing. Else stamp by key.
     const mark = async (tx: Executor, table: "entities" | "relationships", list: readonly string[] = []) => {
       if (list.length === 0) return 0;
-      const vouched = new Set(list);
+      const sorted = [...list].sort();
       let matched = 0;
-      let others = 0;
-      const stamp: string[] = [];
-      for (const row of await this.keysOf(tx, table, source)) {
-        const stamped = row.run === syncRun;
-        if (vouched.has(row.key)) {
-          matched++;
-          if (!stamped) stamp.push(row.id);
-        } else if (!stamped) others++;
+      let unseen = 0;
+      for (let i = 0; i < sorted.length; i += chunk) {
+        const [row] = await tx.all<{ matched: Int; unseen: Int | null }>(
+          `SELECT count(*) AS matched, sum(CASE WHEN r.sync_run IS NULL OR r.sync_run <> ? THEN 1 ELSE 0 END) AS unseen
+           FROM ${vouchedIn} JOIN ${table} r ON r.key = j.value
+           WHERE r.source = ? AND NOT r.deleted`,
+          [syncRun, this.driver.textList(sorted.slice(i, i + chunk)), source],
+        );
+        matched += num(row?.matched ?? 0);
+        unseen += num(row?.unseen ?? 0);
       }
-      if (stamp.length === 0) return matched;
-      if (others === 0) {
+      if (unseen === 0) return matched;
+      const [all] = await tx.all<{ n: Int }>(
+        `SELECT count(*) AS n FROM ${table} WHERE source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)`,
+        [source, syncRun],
+      );
+      if (num(all?.n ?? 0) === unseen) {
         await tx.run(
           `UPDATE ${table} SET last_seen_on = ?, sync_run = ?
            WHERE source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)`,
@@ -500,12 +473,12 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
         );
         return matched;
       }
-      for (let i = 0; i < stamp.length; i += chunk) {
-        await tx.run(`UPDATE ${table} SET last_seen_on = ?, sync_run = ? WHERE ${this.driver.idIn("id")}`, [
-          now,
-          syncRun,
-          this.driver.idList(stamp.slice(i, i + chunk)),
-        ]);
+      for (let i = 0; i < sorted.length; i += chunk) {
+        await tx.run(
+          `UPDATE ${table} SET last_seen_on = ?, sync_run = ?
+           WHERE ${this.driver.textIn("key")} AND source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)`,
+          [now, syncRun, this.driver.textList(sorted.slice(i, i + chunk)), source, syncRun],
+        );
       }
       return matched;
     };

@@ -578,8 +578,8 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       relationships: 1,
     });
     expect(await entityByKey("a")).toMatchObject({ lastSeenOn: T2, syncRun: third });
-    // a key that holds the separator the keys are read with: read row by row, same answer
-    const odd = "odd\u001fkey,with|separators";
+    // keys that hold separators and JSON/array syntax; "a" (not vouched) is left as it was: stamped by key
+    const odd = 'odd\u001fkey,with|separators "quoted" {braces} [1]';
     await store.upsert({ entities: [host(odd)], relationships: [] }, { now: T2, source: "git:/src", syncRun: third });
     const fourth = await store.startSyncRun("git", "git:/src", T3);
     expect(await store.markSeen("git:/src", fourth, { entities: [odd, "b", "ghost"] }, T3)).toEqual({ entities: 2, relationships: 0 });

@@ -426,8 +426,9 @@ export interface GraphStore {
    * sync run `syncRun`), by key, without writing them: what an integration
    * knows to be unchanged since its last run (a repository whose files did
    * not change). Deleted records and records of another source are left
-   * alone. Returns how many were stamped: fewer than the keys given means
-   * some are no longer stored as they were.
+   * alone. The keys are distinct. Returns how many of them name a live
+   * record of `source` (stamped now or earlier in this run): fewer than the
+   * keys given means some are no longer stored as they were.
    */
   markSeen(
     source: string,
