@@ -353,7 +353,7 @@ export type ReleaseLock = () => Promise<void>;
 /** A row of `result_cache`: a computed result, the data version and the time range it is exact for. */
 export interface CachedResult {
   name: string;
-  /** the findings' version (result-cache.ts findingsVersion) when it was computed */
+  /** the graph's version (result-cache.ts graphVersion) when it was computed */
   versionKey: string;
   /** exact for a clock in [computedOn, validUntil) */
   validUntil: number;

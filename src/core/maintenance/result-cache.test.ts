@@ -14,7 +14,7 @@ import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { overview, overviewOf } from "../dashboard/overview.js";
 import { DAY_MS } from "./due.js";
 import { findingKey, findingRecord, loadFindings } from "./finding.js";
-import { findingsVersion } from "./result-cache.js";
+import { graphVersion } from "./result-cache.js";
 import { storeItemStats, uncachedItemStats } from "./stats-sql.js";
 
 /** 2026-11-23 12:00 UTC */
@@ -113,7 +113,7 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
     // the forecast moves with the clock, the counts do not
     expect(json(again)).not.toBe(json(first));
     const row = await store.getCachedResult(ALL);
-    expect(row?.versionKey).toBe(await findingsVersion(store));
+    expect(row?.versionKey).toBe(await graphVersion(store));
     // exact until the first due date to pass (repo-1's, two hours on)
     expect(row?.validUntil).toBe(NOW + 2 * 3600_000);
   });
@@ -153,7 +153,7 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
 
   it("ignores a corrupt or old-format row", async () => {
     const expected = json(await uncachedItemStats(store, NOW));
-    const versionKey = await findingsVersion(store);
+    const versionKey = await graphVersion(store);
     for (const body of ["{", JSON.stringify({ format: 0, value: { counts: [], days: [], middles: [] } }), JSON.stringify({ format: 1, value: 3 })]) {
       await store.putCachedResult({ name: ALL, versionKey, validUntil: NOW + DAY, computedOn: NOW - 1, body });
       expect(json(await storeItemStats(store, NOW))).toBe(expected);

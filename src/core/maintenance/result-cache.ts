@@ -28,11 +28,11 @@
  */
 import type { GraphStore } from "../../store/types.js";
 
-/** The format of the kept rows: a row of another format is ignored. */
-export const RESULT_CACHE_FORMAT = 1;
+/** The format of the kept rows: a row of another format is ignored (2: the window count of a young item, stats-sql.ts). */
+export const RESULT_CACHE_FORMAT = 2;
 
 /** The graph's version: changes whenever a record is written (see above). */
-export async function findingsVersion(store: GraphStore): Promise<string> {
+export async function graphVersion(store: GraphStore): Promise<string> {
   const row = (await store.select("SELECT version FROM graph_version WHERE id = 1", []))[0] ?? {};
   return `${RESULT_CACHE_FORMAT}:${String(row.version ?? "-")}`;
 }
@@ -57,7 +57,7 @@ export async function cachedResult<T>(
   check: (value: unknown) => value is T,
 ): Promise<T> {
   if (!Number.isInteger(now)) return (await compute()).value;
-  const version = await findingsVersion(store);
+  const version = await graphVersion(store);
   const kept = await store.getCachedResult(name);
   if (kept && kept.versionKey === version && kept.computedOn <= now && now < kept.validUntil) {
     try {

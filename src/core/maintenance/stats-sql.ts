@@ -28,7 +28,7 @@ import { closedTest, findingFactsSql, numberTypes } from "../../query/finding-fa
 
 import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { type Computed, cachedResult, earliest, findingsVersion } from "./result-cache.js";
+import { type Computed, cachedResult, earliest, graphVersion } from "./result-cache.js";
 import { loadFindings } from "./finding.js";
 import { burndownFromDays, forecastFrom, type ItemStats, itemStats, PACE_WINDOW_DAYS, paceWindowDays, statsOf, worstFirst } from "./stats.js";
 
@@ -53,6 +53,7 @@ interface ItemCounts {
   in14: number;
   in1: number;
   toClose: number;
+  sinceOpened: number | null;
   sdMin: string | null;
   sdMax: string | null;
   sdNull: number;
@@ -131,6 +132,20 @@ async function statsRows(store: GraphStore, now: number, filter: StatsFilter): P
   }
   const counts = rows.map(({ nx_du: _a, nx_cr: _b, nx_co: _c, nx_co14: _d, nx_co1: _e, odd: _f, ...r }) => r);
   if (counts.length === 0) return { value: { counts, days: [], middles: [] }, validUntil };
+  // An item younger than the pace window counts its findings closed since it
+  // was opened: counted here, once, so that a kept answer needs no statement
+  // per young item. The window changes regime a day and 14 days after the
+  // item's first createdOn: the counts are kept until then at most.
+  for (const r of counts) {
+    const createdOn = numOrNull(r.created_min);
+    if (createdOn === null) continue;
+    // (the first whole millisecond of the next regime, or one before: a boundary early only counts again)
+    if (now - createdOn <= DAY_MS) validUntil = earliest(validUntil, Math.floor(createdOn + DAY_MS) + 1);
+    else if (now - createdOn < PACE_WINDOW_DAYS * DAY_MS) {
+      validUntil = earliest(validUntil, Math.ceil(createdOn + PACE_WINDOW_DAYS * DAY_MS) - 1);
+      Object.assign(r, await closedSinceOpened(store, String(r.m), createdOn, now));
+    }
+  }
   const days = filter.burndown === false ? [] : await burndownRows(store, now, facts);
   const middles = filter.median === false ? [] : await medianRows(store, facts, counts.map(itemCounts));
   return { value: { counts, days, middles }, validUntil };
@@ -165,6 +180,9 @@ function itemCounts(r: Row): ItemCounts {
     in14: num(r.in14),
     in1: num(r.in1),
     toClose: num(r.to_close),
+    // counted for an item younger than the pace window (statsRows); null when
+    // absent or when the window's exact start decides (closedSinceOpened)
+    sinceOpened: typeof r.since === "number" && r.near === 0 ? r.since : null,
     sdMin: r.sd_min as string | null,
     sdMax: r.sd_max as string | null,
     sdNull: num(r.sd_null),
@@ -217,7 +235,13 @@ async function statsFromRows(store: GraphStore, now: number, filter: StatsFilter
     const dueDate = x.dueMin ?? 0;
     const windowDays = paceWindowDays(now, createdOn);
     const closedInWindow =
-      windowDays === PACE_WINDOW_DAYS ? x.in14 : windowDays === 1 ? x.in1 : await closedSince(store, x.m, now - windowDays * DAY_MS, now);
+      windowDays === PACE_WINDOW_DAYS
+        ? x.in14
+        : windowDays === 1
+          ? x.in1
+          : x.sinceOpened !== null
+            ? x.sinceOpened
+            : await closedSince(store, x.m, now - windowDays * DAY_MS, now);
     const middle = middles.get(x.m) ?? [];
     const medianDays =
       middle.length === 0 ? null : middle.length === 1 ? middle[0]! : (middle[0]! + middle[1]!) / 2;
@@ -247,6 +271,33 @@ async function statsFromRows(store: GraphStore, now: number, filter: StatsFilter
     const sql = `SELECT COUNT(*) AS n FROM (${where}) f WHERE ${closedTest(d)} AND co > ${d.numberParam(q.add(start))} AND co <= ${d.numberParam(q.add(end))}`;
     return num((await s.select(sql, q.values))[0]?.n ?? 0);
   }
+}
+
+/**
+ * How far from the item's first createdOn the pace window's start may fall:
+ * the window of a young item starts at `now - ((now - createdOn) / DAY_MS) *
+ * DAY_MS` (stats.ts), which is createdOn up to a few units in the last place.
+ */
+const WINDOW_START_SLACK_MS = 0.001;
+
+/**
+ * An item's findings closed after its first createdOn and at or before now
+ * (`since`), and how many closed within WINDOW_START_SLACK_MS of createdOn
+ * (`near`): for those, whether they are in the window depends on the
+ * rounding of its start, and the count is made again with the exact start
+ * (statsFromRows).
+ */
+async function closedSinceOpened(store: GraphStore, item: string, createdOn: number, now: number): Promise<{ since: number; near: number }> {
+  const d = store.dialect;
+  const q = d.newParams();
+  const where = findingFactsSql(d, ["c", "co"], (f) => `${f("m")} = ${q.add(item)}`);
+  const lo = d.numberParam(q.add(createdOn - WINDOW_START_SLACK_MS));
+  const hi = d.numberParam(q.add(createdOn + WINDOW_START_SLACK_MS));
+  const sql =
+    `SELECT SUM(CASE WHEN co > ${hi} THEN 1 ELSE 0 END) AS since, SUM(CASE WHEN co >= ${lo} AND co <= ${hi} THEN 1 ELSE 0 END) AS near ` +
+    `FROM (${where}) f WHERE ${closedTest(d)} AND co <= ${d.numberParam(q.add(now))}`;
+  const row = (await store.select(sql, q.values))[0] ?? {};
+  return { since: num(row.since ?? 0), near: num(row.near ?? 0) };
 }
 
 /** Leave out what the caller asked to skip, so the answer is the same whichever way it was counted. */
@@ -323,7 +374,7 @@ const caches = new WeakMap<GraphStore, Map<string, CacheEntry>>();
  */
 export async function cachedItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
   // the graph's version (result-cache.ts): any write, by this process or another, moves it
-  const token = await findingsVersion(store);
+  const token = await graphVersion(store);
   let cache = caches.get(store);
   if (!cache) {
     cache = new Map();
