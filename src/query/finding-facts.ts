@@ -40,6 +40,11 @@ export function findingFactColumns(d: Dialect): [string, string][] {
   ];
 }
 
+/** A finding's maintenance item as findingItemOf (src/store/records.ts) reads it: "" when maintenanceId is not a string. */
+export function findingItemSql(d: Dialect, table = ""): string {
+  return `COALESCE(${d.typed(table, keyLiteral(d, "maintenanceId"), "string")}, '')`;
+}
+
 /** `closed` is true (the `c` column of findingFactsSql). */
 export function closedTest(d: Dialect, alias = "c"): string {
   return d.name === "sqlite" ? `${alias} = 1` : `${alias} IS TRUE`;

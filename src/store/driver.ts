@@ -55,12 +55,14 @@ export interface Driver extends Executor {
 
   /**
    * The backend's upsert strategy (GraphStore.upsertMany). `finish` runs on
-   * the upsert's own transaction after the last batch (the audit entry).
+   * the upsert's own transaction after the last batch (the audit entry);
+   * `items` are the maintenance items (findingItemOf) of the findings the
+   * upsert created or changed, before and after the change.
    */
   upsertMany(
     batches: UpsertBatches,
     options: UpsertOptions,
-    finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
+    finish?: (tx: Executor, result: UpsertResult, items: ReadonlySet<string>) => Promise<void>,
   ): Promise<UpsertResult>;
 
   /** GraphStore.tryLock. */

@@ -1,3 +1,4 @@
+import { FINDING_FACTS_TYPE } from "../query/finding-facts.js";
 import { InputError } from "../shared/errors.js";
 import type { EntityRecord, GraphBatch, NormalisedBatch, RelationshipRecord } from "./types.js";
 
@@ -182,4 +183,25 @@ export function batchRecords(batch: GraphBatch | NormalisedBatch): number {
   return "normalised" in batch
     ? batch.entities.key.length + batch.relationships.key.length
     : batch.entities.length + batch.relationships.length;
+}
+
+/**
+ * The maintenance item of a finding's properties, as the finding facts read
+ * it (src/query/finding-facts.ts): its maintenanceId when that is a string,
+ * "" otherwise (a finding the statistics read finding by finding).
+ */
+export function findingItemOfProps(props: Record<string, unknown>): string {
+  const m = props.maintenanceId;
+  return typeof m === "string" ? m : "";
+}
+
+/**
+ * The maintenance item of a record when it is a finding (its type is
+ * deferred_maintenance), undefined otherwise. The stores collect these for
+ * every finding an upsert creates, changes or deletes (old and new values):
+ * `item_versions` (stats-sql.ts recounts only those items).
+ */
+export function findingItemOf(type: string, props: Record<string, unknown> | string | undefined): string | undefined {
+  if (type !== FINDING_FACTS_TYPE || props === undefined) return undefined;
+  return findingItemOfProps(typeof props === "string" ? (JSON.parse(props) as Record<string, unknown>) : props);
 }

@@ -3,6 +3,7 @@
  * contract suite (store.contract.test.ts) runs this one implementation on
  * the SQLite and the PostgreSQL driver.
  */
+import { FINDING_FACTS_TYPE, findingItemSql } from "../query/finding-facts.js";
 import { ConflictError } from "../shared/errors.js";
 import { type Driver, type Executor, validIds } from "./driver.js";
 import type {
@@ -278,6 +279,21 @@ async function bumpGraphVersion(tx: Executor): Promise<void> {
   await tx.run("UPDATE graph_version SET version = version + 1 WHERE id = 1");
 }
 
+/**
+ * Findings of these maintenance items were created, changed or deleted: their
+ * rows in item_versions bumped, in the write's transaction (sorted, so that
+ * two writers take the rows in the same order). The statistics recount only
+ * these items (src/core/maintenance/result-cache.ts).
+ */
+async function bumpItemVersions(tx: Executor, items: Iterable<string>): Promise<void> {
+  for (const item of [...items].sort()) {
+    await tx.run(
+      "INSERT INTO item_versions (item, version) VALUES (?, 1) ON CONFLICT (item) DO UPDATE SET version = item_versions.version + 1",
+      [item],
+    );
+  }
+}
+
 export class SqlStore<D extends Driver = Driver> implements GraphStore {
   readonly kind: D["kind"];
   readonly dialect: D["dialect"];
@@ -295,9 +311,10 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
 
   upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult> {
     const { audit } = options;
-    return this.driver.upsertMany(batches, options, async (tx, result) => {
+    return this.driver.upsertMany(batches, options, async (tx, result, items) => {
       const { entities: e, relationships: r } = result;
       if (e.created + e.updated + r.created + r.updated > 0) await bumpGraphVersion(tx);
+      await bumpItemVersions(tx, items);
       if (!audit) return;
       const entries = audit(result);
       for (const entry of entries === undefined ? [] : Array.isArray(entries) ? entries : [entries]) {
@@ -419,14 +436,20 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
 
   async markUnseenDeleted(source: string, syncRun: number, now: number) {
     return this.driver.transaction(async (tx) => {
-      const mark = (table: "entities" | "relationships") =>
-        tx.run(
-          `UPDATE ${table} SET deleted = TRUE, begin_on = ?, version = version + 1
-           WHERE source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)`,
-          [now, source, syncRun],
-        );
-      const relationships = await mark("relationships");
-      const entities = await mark("entities");
+      const unseen = "WHERE source = ? AND NOT deleted AND (sync_run IS NULL OR sync_run <> ?)";
+      const relationships = await tx.run(`UPDATE relationships SET deleted = TRUE, begin_on = ?, version = version + 1 ${unseen}`, [
+        now,
+        source,
+        syncRun,
+      ]);
+      // the deleted findings' items: their counts change
+      const deleted = await tx.all<{ item: string | null }>(
+        `UPDATE entities SET deleted = TRUE, begin_on = ?, version = version + 1 ${unseen}
+         RETURNING CASE WHEN type = '${FINDING_FACTS_TYPE}' THEN ${findingItemSql(this.dialect)} END AS item`,
+        [now, source, syncRun],
+      );
+      await bumpItemVersions(tx, new Set(deleted.flatMap((row) => (row.item === null ? [] : [row.item]))));
+      const entities = deleted.length;
       if (relationships + entities > 0) await bumpGraphVersion(tx);
       return { entities, relationships };
     });

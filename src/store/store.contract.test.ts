@@ -162,7 +162,7 @@ describe.each(backends)("GraphStore contract: $name", (backend) => {
       await a.upsert({ entities: [host("h1")], relationships: [] }, { now: T0 });
       expect(await b.counts()).toEqual({ entities: 1, relationships: 0 });
       const rows = await b.select("SELECT version FROM schema_migrations ORDER BY version", []);
-      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       await a.close();
       await b.close();
     } finally {

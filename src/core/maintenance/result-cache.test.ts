@@ -14,7 +14,7 @@ import type { EntityRecord, GraphStore } from "../../store/types.js";
 import { overview, overviewOf } from "../dashboard/overview.js";
 import { DAY_MS } from "./due.js";
 import { findingKey, findingRecord, loadFindings } from "./finding.js";
-import { graphVersion } from "./result-cache.js";
+import { changedItems, itemVersions } from "./result-cache.js";
 import { storeItemStats, uncachedItemStats } from "./stats-sql.js";
 
 /** 2026-11-23 12:00 UTC */
@@ -74,13 +74,18 @@ async function newStore(backend: "sqlite" | "postgres"): Promise<GraphStore> {
   return store;
 }
 
-/** The store, counting the statements that group the findings by item (a recount). */
+/** The store, counting the statements that group the findings by item (a recount), and the items a recount was limited to. */
 function counting(store: GraphStore) {
-  const seen = { recounts: 0 };
+  const seen = { recounts: 0, items: [] as unknown[] };
   const spy: GraphStore = Object.create(store, {
     select: {
       value: (sql: string, params: readonly unknown[]) => {
-        if (sql.includes("GROUP BY m")) seen.recounts++;
+        if (sql.includes("GROUP BY m") && !sql.includes("UNION ALL")) {
+          seen.recounts++;
+          // a count of one item binds its maintenanceId (the first string parameter)
+          const item = params.find((p) => typeof p === "string");
+          if (item !== undefined) seen.items.push(item);
+        }
         return store.select(sql, params);
       },
     },
@@ -113,7 +118,7 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
     // the forecast moves with the clock, the counts do not
     expect(json(again)).not.toBe(json(first));
     const row = await store.getCachedResult(ALL);
-    expect(row?.versionKey).toBe(await graphVersion(store));
+    expect(row?.versionKey).toBe((await itemVersions(store)).key);
     // exact until the first due date to pass (repo-1's, two hours on)
     expect(row?.validUntil).toBe(NOW + 2 * 3600_000);
   });
@@ -151,9 +156,62 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
     await same(NOW);
   });
 
+  it("keeps the counts through a write of other records, and recounts only the item whose findings changed", async () => {
+    await same(NOW);
+    const before = await itemVersions(store);
+    // a sync of repositories: no finding written
+    await store.upsert({ entities: [{ _key: "repo:x", _type: "git_repo", _class: "CodeRepo", name: "x" }], relationships: [] }, { now: NOW, source: "git" });
+    const run = await store.startSyncRun("git", "git", NOW);
+    await store.markUnseenDeleted("git", run, NOW);
+    expect((await itemVersions(store)).key).toBe(before.key);
+    let { spy, seen } = counting(store);
+    await storeItemStats(spy, NOW);
+    await overview(spy, { now: NOW });
+    expect(seen.recounts).toBe(0);
+    // one finding of bbbbbbbb closed: that item alone is counted again, and the answer is a recount's
+    const list = graph();
+    const b = list.find((e) => e.maintenanceId === "bbbbbbbb" && e.closed === false)!;
+    await store.upsert({ entities: [{ ...b, closed: true, status: "closed", closedOn: NOW - 3600_000, closeReason: "COMPLETE" }], relationships: [] }, { now: NOW, source: "s" });
+    expect([...changedItems(before.items, (await itemVersions(store)).items)]).toEqual(["bbbbbbbb"]);
+    ({ spy, seen } = counting(store));
+    expect(json(await storeItemStats(spy, NOW))).toBe(json(await uncachedItemStats(store, NOW)));
+    expect(seen.recounts).toBe(1);
+    expect(seen.items).toEqual(["bbbbbbbb"]);
+    // one item's question is kept when another item changes
+    const a = await storeItemStats(store, NOW, { maintenanceId: "aaaaaaaa" });
+    await store.upsert({ entities: [{ ...b, closed: false, status: "open" }], relationships: [] }, { now: NOW, source: "s" });
+    ({ spy, seen } = counting(store));
+    expect(json(await storeItemStats(spy, NOW, { maintenanceId: "aaaaaaaa" }))).toBe(json(a));
+    expect(seen.recounts).toBe(0);
+    await same(NOW);
+  });
+
+  it("names the items of the findings a write created, changed (before and after) or deleted, and no others", async () => {
+    const fresh = await newStore(backend);
+    const versions = async () => (await itemVersions(fresh)).items;
+    await fresh.upsert({ entities: [finding("11111111", "r1", {}), finding("22222222", "r2", {}), { _key: "repo:1", _type: "git_repo", _class: "CodeRepo" }], relationships: [] }, { now: NOW, source: "s" });
+    expect(await versions()).toEqual({ "11111111": 1, "22222222": 1 });
+    // unchanged: nothing
+    await fresh.upsert({ entities: [finding("11111111", "r1", {})], relationships: [] }, { now: NOW, source: "s" });
+    expect(await versions()).toEqual({ "11111111": 1, "22222222": 1 });
+    // moved to another item: both
+    const moved = finding("11111111", "r1", {});
+    await fresh.upsert({ entities: [{ ...moved, maintenanceId: "33333333" }], relationships: [] }, { now: NOW, source: "s" });
+    expect(await versions()).toEqual({ "11111111": 2, "22222222": 1, "33333333": 1 });
+    // no longer a finding: its old item; a finding without a string maintenanceId: ""
+    await fresh.upsert({ entities: [{ ...moved, _type: "git_repo", _class: "CodeRepo" }, { ...finding("44444444", "r4", {}), maintenanceId: 7 }], relationships: [] }, { now: NOW, source: "s" });
+    expect(await versions()).toEqual({ "11111111": 2, "22222222": 1, "33333333": 2, "": 1 });
+    // deleted by a sync that did not see it (r2's finding): its item; markSeen names none
+    const run = await fresh.startSyncRun("s", "s", NOW);
+    await fresh.markSeen("s", run, { entities: [findingKey("11111111", "r1"), "repo:1", findingKey("44444444", "r4")] }, NOW);
+    expect(await versions()).toEqual({ "11111111": 2, "22222222": 1, "33333333": 2, "": 1 });
+    await fresh.markUnseenDeleted("s", run, NOW);
+    expect(await versions()).toEqual({ "11111111": 2, "22222222": 2, "33333333": 2, "": 1 });
+  });
+
   it("ignores a corrupt or old-format row", async () => {
     const expected = json(await uncachedItemStats(store, NOW));
-    const versionKey = await graphVersion(store);
+    const versionKey = (await itemVersions(store)).key;
     for (const body of ["{", JSON.stringify({ format: 0, value: { counts: [], days: [], middles: [] } }), JSON.stringify({ format: 1, value: 3 })]) {
       await store.putCachedResult({ name: ALL, versionKey, validUntil: NOW + DAY, computedOn: NOW - 1, body });
       expect(json(await storeItemStats(store, NOW))).toBe(expected);

@@ -28,7 +28,7 @@ import { closedTest, findingFactsSql, numberTypes } from "../../query/finding-fa
 
 import type { GraphStore, Row } from "../../store/types.js";
 import { DAY_MS } from "./due.js";
-import { type Computed, cachedResult, earliest, graphVersion } from "./result-cache.js";
+import { type Computed, cachedResult, earliest, itemVersions, type Update } from "./result-cache.js";
 import { loadFindings } from "./finding.js";
 import { burndownFromDays, forecastFrom, type ItemStats, itemStats, PACE_WINDOW_DAYS, paceWindowDays, statsOf, worstFirst } from "./stats.js";
 
@@ -151,6 +151,34 @@ async function statsRows(store: GraphStore, now: number, filter: StatsFilter): P
   return { value: { counts, days, middles }, validUntil };
 }
 
+/**
+ * Kept rows brought up to date by counting again only the items whose
+ * findings changed: their rows replaced by a count of each alone (the same
+ * statements, for one item). Everything is counted again when the kept rows
+ * fell back, or a changed finding has no string maintenanceId ("").
+ */
+function recountItems(store: GraphStore, now: number, filter: StatsFilter): Update<StatsRows | null> {
+  return async (kept, changed) => {
+    if (kept === null || changed.has("")) return undefined;
+    const items = [...changed].filter((m) => filter.maintenanceId === undefined || m === filter.maintenanceId).sort();
+    let rows: StatsRows = kept;
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const m of items) {
+      const counted = await statsRows(store, now, { ...filter, maintenanceId: m });
+      // findings the SQL does not read the same way: the whole answer falls back, as a full count would
+      if (counted.value === null) return counted;
+      const others = (list: readonly Row[]) => list.filter((r) => String(r.m) !== m);
+      rows = {
+        counts: [...others(rows.counts), ...counted.value.counts],
+        days: [...others(rows.days), ...counted.value.days],
+        middles: [...others(rows.middles), ...counted.value.middles],
+      };
+      validUntil = Math.min(validUntil, counted.validUntil);
+    }
+    return { value: rows, validUntil };
+  };
+}
+
 /** The rows storeItemStats counts in SQL (kept by result-cache.ts); null when it falls back to loading the findings. */
 interface StatsRows {
   counts: Row[];
@@ -200,7 +228,7 @@ function itemCounts(r: Row): ItemCounts {
  */
 export async function storeItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
   const name = `stats:${JSON.stringify([filter.maintenanceId ?? null, filter.burndown !== false, filter.median !== false])}`;
-  const rows = await cachedResult(store, name, now, () => statsRows(store, now, filter), isStatsRows);
+  const rows = await cachedResult(store, name, now, () => statsRows(store, now, filter), isStatsRows, recountItems(store, now, filter));
   if (rows === null) return fallback(store, now, filter);
   return statsFromRows(store, now, filter, rows);
 }
@@ -373,8 +401,8 @@ const caches = new WeakMap<GraphStore, Map<string, CacheEntry>>();
  * counting, so a write during a count makes the next request count again.
  */
 export async function cachedItemStats(store: GraphStore, now: number, filter: StatsFilter = {}): Promise<ItemStats[]> {
-  // the graph's version (result-cache.ts): any write, by this process or another, moves it
-  const token = await graphVersion(store);
+  // the items' versions (result-cache.ts): any write of a finding, by this process or another, moves them
+  const token = (await itemVersions(store)).key;
   let cache = caches.get(store);
   if (!cache) {
     cache = new Map();

@@ -226,4 +226,35 @@ describe("PostgreSQL upsert through COPY", () => {
     expect(copy.result).toEqual({ failed: true, counts: { entities: 0, relationships: 0 } });
     expect(copy.result).toEqual(jsonb.result);
   });
+  it("names the same finding items on both paths: created, changed before and after, and not unchanged or create-only ones", async () => {
+    const finding = (key: string, item: unknown, extra: Partial<EntityRecord> = {}): EntityRecord => ({
+      _key: key,
+      _type: "deferred_maintenance",
+      _class: "Finding",
+      maintenanceId: item,
+      ...extra,
+    });
+    const items = async (store: GraphStore) =>
+      Object.fromEntries((await store.select("SELECT item, version FROM item_versions ORDER BY item", [])).map((r) => [r.item, Number(r.version)]));
+    const { jsonb, copy } = await bothPaths(async (store) => {
+      const steps: Record<string, number>[] = [];
+      // a fresh graph (COPY's insert-only statement), then the upsert statement
+      await store.upsert({ entities: [finding("f1", "aaaaaaaa"), finding("f2", "bbbbbbbb"), host("h1")], relationships: [] }, { now: T0, source: "s" });
+      steps.push(await items(store));
+      await store.upsert({ entities: [finding("f1", "aaaaaaaa"), host("h1", { note: "changed" })], relationships: [] }, { now: T1, source: "s" });
+      steps.push(await items(store));
+      await store.upsert({ entities: [finding("f1", "cccccccc"), { ...finding("f2", "bbbbbbbb"), _type: "aws_instance", _class: "Host" }, finding("f3", 12)], relationships: [] }, { now: T1, source: "s" });
+      steps.push(await items(store));
+      await store.upsert({ entities: [finding("f1", "dddddddd"), finding("f4", "eeeeeeee")], relationships: [] }, { now: T1, source: "s", createOnly: true });
+      steps.push(await items(store));
+      return steps;
+    });
+    expect(copy.result).toEqual(jsonb.result);
+    expect(jsonb.result).toEqual([
+      { aaaaaaaa: 1, bbbbbbbb: 1 },
+      { aaaaaaaa: 1, bbbbbbbb: 1 },
+      { "": 1, aaaaaaaa: 2, bbbbbbbb: 2, cccccccc: 1 },
+      { "": 1, aaaaaaaa: 2, bbbbbbbb: 2, cccccccc: 1, eeeeeeee: 1 },
+    ]);
+  });
 });

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { sqliteDialect } from "../../query/dialect.js";
 import { ConflictError, DmError, ExternalServiceError } from "../../shared/errors.js";
 import { DEFAULT_WRITE_WAIT_MS, type Driver, type Executor } from "../driver.js";
-import { batchEntities, batchRecords, batchRelationships, upsertRefusal } from "../records.js";
+import { batchEntities, batchRecords, batchRelationships, findingItemOf, upsertRefusal } from "../records.js";
 import type {
   ChangeCounts,
   GraphBatch,
@@ -134,6 +134,8 @@ const zero = (): ChangeCounts => ({ created: 0, updated: 0, unchanged: 0 });
 /** What one upsert remembers across its batches. */
 interface UpsertState {
   result: UpsertResult;
+  /** the maintenance items of the findings created or changed (before and after): findingItemOf */
+  items: Set<string>;
   /** every entity key written so far, to its id */
   idByKey: Map<string, number>;
   /**
@@ -296,6 +298,7 @@ export class SqliteDriver implements Driver {
       result: { entities: zero(), relationships: zero() },
       idByKey: new Map(),
       seenRelationships: new Set(),
+      items: new Set(),
       newRelationshipsFrom: (this.statements.maxRelationshipId.get()!.id ?? 0) + 1,
     };
   }
@@ -303,7 +306,7 @@ export class SqliteDriver implements Driver {
   async upsertMany(
     batches: UpsertBatches,
     options: UpsertOptions,
-    finish?: (tx: Executor, result: UpsertResult) => Promise<void>,
+    finish?: (tx: Executor, result: UpsertResult, items: ReadonlySet<string>) => Promise<void>,
   ): Promise<UpsertResult> {
     let state: UpsertState | undefined;
     // The batches may arrive asynchronously (a file being read): one
@@ -321,7 +324,7 @@ export class SqliteDriver implements Driver {
       }
       // Sorted index builds are much cheaper than as many random inserts.
       for (const index of dropped ?? []) this.db.exec(index.sql);
-      await finish?.(this, state.result);
+      await finish?.(this, state.result, state.items);
     });
     return state!.result;
   }
@@ -348,22 +351,6 @@ export class SqliteDriver implements Driver {
       .all() as { name: string; sql: string }[];
     for (const index of indexes) this.db.exec(`DROP INDEX "${index.name.replace(/"/g, '""')}"`);
     return indexes;
-  }
-
-  /** Synchronous upsert of one batch in one IMMEDIATE transaction (scripts, generators). */
-  upsertSync(batch: GraphBatch, options: UpsertOptions): UpsertResult {
-    let state: UpsertState | undefined;
-    try {
-      this.db
-        .transaction(() => {
-          state = this.newUpsertState();
-          this.applyBatch(state, batch, options);
-        })
-        .immediate();
-    } catch (error) {
-      throw this.failure(error);
-    }
-    return state!.result;
   }
 
   /** Write one batch inside the caller's transaction. */
@@ -404,6 +391,8 @@ export class SqliteDriver implements Driver {
       );
       if (info.changes === 1) {
         const id = Number(info.lastInsertRowid);
+        const item = findingItemOf(e.type, e.props ?? e.propsJson);
+        if (item !== undefined) state.items.add(item);
         created.push(id);
         idByKey.set(e.key, id);
         result.entities.created++;
@@ -428,6 +417,9 @@ export class SqliteDriver implements Driver {
         return;
       }
       s.updateEntity.run({ ...values, id: existing.id });
+      for (const item of [findingItemOf(existing.type, existing.props), findingItemOf(e.type, e.props ?? e.propsJson)]) {
+        if (item !== undefined) state.items.add(item);
+      }
       if (existing.classes !== e.classesJson) {
         s.deleteClasses.run(existing.id);
         for (const c of e.classes) s.insertClass.run(c, existing.id);

@@ -286,4 +286,20 @@ CREATE TABLE graph_version (
 INSERT INTO graph_version (id, version) VALUES (1, 0);
 `,
   },
+  {
+    version: 11,
+    name: "finding item versions",
+    // one row per maintenance item whose findings a write created, changed
+    // or deleted (old and new values), its version bumped in the write's
+    // transaction (SqlStore): the statistics' kept counts
+    // (src/core/maintenance/result-cache.ts) are exact while these rows are
+    // unchanged, and a change recounts only the items it names. "" stands
+    // for findings without a string maintenanceId.
+    sql: `
+CREATE TABLE item_versions (
+  item TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+`,
+  },
 ];
