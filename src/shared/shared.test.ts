@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compareText } from "./compare-text.js";
 import { loadConfig } from "./config.js";
 import { InputError, QueryError, positionAt } from "./errors.js";
 import { createLogger, redact, registerSecret } from "./logger.js";
@@ -40,5 +41,17 @@ describe("QueryError", () => {
     expect(e.message).toBe('unexpected "~" at line 2, column 13; expected =');
     expect(e.details).toEqual(["    with name ~ 'x'", "              ^"]);
     expect(e.exitCode).toBe(2);
+  });
+});
+
+describe("compareText", () => {
+  it("orders case-insensitively, then by code unit, equal only when equal", () => {
+    const words = ["billing", "Api", "api", "Billing", "zeta", "Ärger", "a b", "a-b", "ab", "api2"];
+    expect([...words].sort(compareText)).toEqual(["a b", "a-b", "ab", "Api", "api", "api2", "Billing", "billing", "zeta", "Ärger"]);
+    expect(compareText("x", "x")).toBe(0);
+    expect(compareText("API", "api")).toBeLessThan(0);
+    expect(compareText("api", "API")).toBeGreaterThan(0);
+    // antisymmetric and consistent with the sort over every pair
+    for (const a of words) for (const b of words) expect(Math.sign(compareText(a, b)) + Math.sign(compareText(b, a))).toBe(0);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { j1qlString } from "../../query/quote.js";
 import type { runQuery as RunQuery } from "../../query/run.js";
+import { compareText } from "../../shared/compare-text.js";
 import { InputError } from "../../shared/errors.js";
 import type { Dialect, Params } from "../../query/dialect.js";
 import type { GraphStore, Row } from "../../store/types.js";
@@ -240,9 +241,9 @@ export async function findRepo(
 export function byDue(a: Finding, b: Finding): number {
   return (
     a.dueDate - b.dueDate ||
-    a.shortDescription.localeCompare(b.shortDescription) ||
-    a.entityName.localeCompare(b.entityName) ||
-    a.key.localeCompare(b.key)
+    compareText(a.shortDescription, b.shortDescription) ||
+    compareText(a.entityName, b.entityName) ||
+    compareText(a.key, b.key)
   );
 }
 
@@ -306,7 +307,7 @@ export async function mineReport(store: GraphStore, actor: string, now: number):
       overdue: overdue.get(id) ?? 0,
     });
   }
-  return [...items.values()].sort((a, b) => a.dueDate - b.dueDate || a.maintenanceId.localeCompare(b.maintenanceId));
+  return [...items.values()].sort((a, b) => a.dueDate - b.dueDate || compareText(a.maintenanceId, b.maintenanceId));
 }
 
 export interface FindingReport {
