@@ -119,8 +119,65 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
     expect(json(again)).not.toBe(json(first));
     const row = await store.getCachedResult(ALL);
     expect(row?.versionKey).toBe((await itemVersions(store)).key);
-    // exact until the first due date to pass (repo-1's, two hours on)
-    expect(row?.validUntil).toBe(NOW + 2 * 3600_000);
+    // exact until the end of the UTC day: repo-1's due date, two hours on, is a clock event kept with the counts
+    expect(row?.validUntil).toBe(Math.floor(NOW / DAY) * DAY + DAY);
+  });
+
+  it("keeps the counts while the clock passes a due date and closedOns leave the pace windows, each applied at its moment", async () => {
+    const fresh = await newStore(backend);
+    const H = 3600_000;
+    const item = (asset: string, props: Record<string, unknown>) => finding("eeeeeeee", asset, { createdOn: NOW - 30 * DAY, dueDate: NOW + 9 * DAY, ...props });
+    const closedOn = (at: number) => ({ closed: true, status: "closed", closedOn: at, closeReason: "COMPLETE" });
+    await fresh.upsert(
+      {
+        entities: [
+          item("due", { dueDate: NOW + 2 * H }), // overdue from NOW + 2h
+          item("left14", closedOn(NOW - 14 * DAY + 3 * H)), // leaves the 14-day window at NOW + 3h
+          item("left1", closedOn(NOW - DAY + H + 0.5)), // leaves the 1-day window between NOW + 1h and a millisecond later
+          item("stays", closedOn(NOW - 2 * DAY)),
+          item("open", {}),
+        ],
+        relationships: [],
+      },
+      { now: NOW - 30 * DAY, source: "s" },
+    );
+    const cached = (now: number) => storeItemStats(spy, now);
+    const { spy, seen } = counting(fresh);
+    const first = await cached(NOW);
+    expect(seen.recounts).toBe(1);
+    const moments = [NOW + H - 1, NOW + H, NOW + H + 1, NOW + 2 * H - 1, NOW + 2 * H, NOW + 2 * H + 1, NOW + 3 * H - 1, NOW + 3 * H, NOW + 3 * H + 1, NOW + 11 * H];
+    const answers: string[] = [];
+    for (const now of moments) {
+      const answer = json(await cached(now));
+      expect(answer, `at NOW + ${now - NOW} ms`).toBe(json(await uncachedItemStats(fresh, now)));
+      answers.push(answer);
+    }
+    // counted once, at NOW: every later answer came from the kept counts and their events
+    expect(seen.recounts).toBe(1);
+    const at = (i: number) => JSON.parse(answers[i]!)[0];
+    expect(JSON.parse(json(first))[0].overdue).toBe(0);
+    expect(at(4).overdue).toBe(0); // a due date is overdue once the clock is past it
+    expect(at(5).overdue).toBe(1);
+    // the pace: left14's closedOn leaves the 14-day window at NOW + 3h exactly
+    expect(at(6).forecast.closedInWindow).toBe(3);
+    expect(at(7).forecast.closedInWindow).toBe(2);
+  });
+
+  // the cap is the same code on both backends: 50,001 findings once, on SQLite, is enough
+  if (backend === "sqlite") it("keeps at most MAX_CLOCK_EVENTS clock events and counts again at the first one left out", async () => {
+    const fresh = await newStore(backend);
+    const entities = Array.from({ length: 50_001 }, (_, i) => finding("ffffffff", `r${i}`, { dueDate: NOW + 1000 + i }));
+    await fresh.upsert({ entities, relationships: [] }, { now: NOW - 30 * DAY, source: "s" });
+    await storeItemStats(fresh, NOW, { burndown: false, median: false });
+    const row = await fresh.getCachedResult(`stats:${JSON.stringify([null, false, false])}`);
+    expect(row?.validUntil).toBe(NOW + 1000 + 50_000);
+    const { spy, seen } = counting(fresh);
+    const late = await storeItemStats(spy, NOW + 1000 + 49_999, { burndown: false, median: false });
+    expect(late[0]!.overdue).toBe(49_999);
+    expect(seen.recounts).toBe(0);
+    const all = await storeItemStats(spy, NOW + 1000 + 50_001, { burndown: false, median: false });
+    expect(all[0]!.overdue).toBe(50_001);
+    expect(seen.recounts).toBe(1);
   });
 
   it("counts again once the clock passes a due date, a day overdue more, or the end of the day", async () => {

@@ -31,8 +31,8 @@
  */
 import type { GraphStore } from "../../store/types.js";
 
-/** The format of the kept rows: a row of another format is ignored (3: keyed by the items' versions). */
-export const RESULT_CACHE_FORMAT = 3;
+/** The format of the kept rows: a row of another format is ignored (3: keyed by the items' versions; 4: the stats keep their clock events). */
+export const RESULT_CACHE_FORMAT = 4;
 
 /** The versions of the maintenance items (see above): `key` changes whenever one of them does. */
 export interface ItemVersions {

@@ -115,23 +115,16 @@ async function statsRows(store: GraphStore, now: number, filter: StatsFilter): P
     `${sum(`${closed} AND co >= cr`)} AS to_close, ` +
     `MIN(sd) AS sd_min, MAX(sd) AS sd_max, ${sum("sd IS NULL")} AS sd_null, MIN(wl) AS wl_min, MAX(wl) AS wl_max, ${sum("wl IS NULL")} AS wl_null, ` +
     `${sum(odd)} AS odd, ` +
-    // when these counts may change (result-cache.ts): the next due date to
-    // pass, the next createdOn or closedOn to come, the next closedOn to
-    // leave the 14-day or the 1-day window
-    `MIN(CASE WHEN ${closed} THEN NULL WHEN du >= ${nowP} THEN du END) AS nx_du, MIN(CASE WHEN cr > ${nowP} THEN cr END) AS nx_cr, ` +
-    `MIN(CASE WHEN ${closed} AND co > ${nowP} THEN co END) AS nx_co, MIN(CASE WHEN ${closed} AND co > ${n(now - PACE_WINDOW_DAYS * DAY_MS)} THEN co END) AS nx_co14, ` +
-    `MIN(CASE WHEN ${closed} AND co > ${n(now - DAY_MS)} THEN co END) AS nx_co1 ` +
+    // when these counts may change other than by a clock event (events, below;
+    // result-cache.ts): the next createdOn or closedOn to come
+    `MIN(CASE WHEN cr > ${nowP} THEN cr END) AS nx_cr, MIN(CASE WHEN ${closed} AND co > ${nowP} THEN co END) AS nx_co ` +
     `FROM (${facts(p, ["m", "c", "cr", "du", "co", "cot", "r", "sd", "wl"], true)}) f GROUP BY m`;
   const rows = await store.select(countsSql, p.values);
   if (rows.some((r) => num(r.odd) > 0)) return { value: null, validUntil: Number.NEGATIVE_INFINITY };
   let validUntil = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
-  for (const r of rows) {
-    const co14 = numOrNull(r.nx_co14);
-    const co1 = numOrNull(r.nx_co1);
-    validUntil = earliest(validUntil, r.nx_du, r.nx_cr, r.nx_co, co14 === null ? null : co14 + PACE_WINDOW_DAYS * DAY_MS, co1 === null ? null : co1 + DAY_MS);
-  }
-  const counts = rows.map(({ nx_du: _a, nx_cr: _b, nx_co: _c, nx_co14: _d, nx_co1: _e, odd: _f, ...r }) => r);
-  if (counts.length === 0) return { value: { counts, days: [], middles: [] }, validUntil };
+  for (const r of rows) validUntil = earliest(validUntil, r.nx_cr, r.nx_co);
+  const counts = rows.map(({ nx_cr: _b, nx_co: _c, odd: _f, ...r }) => r);
+  if (counts.length === 0) return { value: { counts, days: [], middles: [], events: [] }, validUntil };
   // An item younger than the pace window counts its findings closed since it
   // was opened: counted here, once, so that a kept answer needs no statement
   // per young item. The window changes regime a day and 14 days after the
@@ -148,7 +141,67 @@ async function statsRows(store: GraphStore, now: number, filter: StatsFilter): P
   }
   const days = filter.burndown === false ? [] : await burndownRows(store, now, facts);
   const middles = filter.median === false ? [] : await medianRows(store, facts, counts.map(itemCounts));
-  return { value: { counts, days, middles }, validUntil };
+  const events = await clockEvents(store, now, validUntil, facts);
+  return { value: { counts, days, middles, events: events.rows }, validUntil: Math.min(validUntil, events.until) };
+}
+
+/** The windows a closedOn leaves as the clock moves: the pace window's 14 days (k = 1) and 1 day (k = 2). */
+const WINDOW_MS: Record<number, number> = { 1: PACE_WINDOW_DAYS * DAY_MS, 2: DAY_MS };
+
+/** At most this many clock events are kept with the counts; the counts are kept until the next one. */
+const MAX_CLOCK_EVENTS = 50_000;
+
+/**
+ * The moments before `until` at which an item's counts change only because
+ * the clock moved, one row per finding: an open finding's due date passes
+ * (k = 0: overdue + 1), a closedOn leaves the 14-day window (k = 1: in14 - 1)
+ * or the 1-day window (k = 2: in1 - 1). Kept with the counts, they make the
+ * counts exact at any later `now` before `until` (atClock) without counting
+ * again: at a million findings the next such moment is seconds away, while
+ * a day holds a few thousand of them. Each row keeps the value the count's
+ * own condition compares (the due date, the closedOn), so that atClock
+ * compares exactly as the SQL does. A finding yields one event at most (a
+ * closedOn within the last day leaves the 14-day window 13 days later).
+ * More than MAX_CLOCK_EVENTS: the first ones are kept, and `until` moves to
+ * the first one left out.
+ */
+async function clockEvents(store: GraphStore, now: number, until: number, facts: Facts): Promise<{ rows: Row[]; until: number }> {
+  const d = store.dialect;
+  const p = d.newParams();
+  const closed = closedTest(d);
+  const n = (v: number) => d.numberParam(p.add(v));
+  const [w14, w1] = [WINDOW_MS[1]!, WINDOW_MS[2]!];
+  const k =
+    `CASE WHEN NOT (${closed}) AND du >= ${n(now)} AND du < ${n(until)} THEN 0 ` +
+    `WHEN ${closed} AND co > ${n(now - w14)} AND co <= ${n(until - w14)} THEN 1 ` +
+    `WHEN ${closed} AND co > ${n(now - w1)} AND co <= ${n(until - w1)} THEN 2 END`;
+  const inner = `SELECT m, ${k} AS k, du, co FROM (${facts(p, ["m", "c", "du", "co"])}) f`;
+  const sql =
+    `SELECT m, k, CASE WHEN k = 0 THEN du ELSE co END AS t FROM (${inner}) e WHERE k IS NOT NULL ` +
+    `ORDER BY CASE k WHEN 0 THEN du WHEN 1 THEN co + ${w14} ELSE co + ${w1} END LIMIT ${MAX_CLOCK_EVENTS + 1}`;
+  const rows = (await store.select(sql, p.values)).map((r) => ({ m: String(r.m), k: num(r.k), t: num(r.t) }));
+  if (rows.length <= MAX_CLOCK_EVENTS) return { rows, until };
+  const first = rows.pop()!;
+  // (the left-out event changes the counts at its moment or a millisecond after: early only counts again)
+  return { rows, until: Math.floor(first.t + (WINDOW_MS[first.k] ?? 0)) };
+}
+
+/** The counts of `rows` at `now`: each clock event (clockEvents) that has happened by then applied. */
+function atClock(rows: StatsRows, now: number): ItemCounts[] {
+  const counts = new Map(rows.counts.map((r) => [String(r.m), itemCounts(r)]));
+  for (const e of rows.events) {
+    const x = counts.get(String(e.m));
+    if (!x) continue;
+    const t = num(e.t);
+    const k = num(e.k);
+    if (k === 0) {
+      if (t < now) x.overdue++;
+    } else if (!(t > now - WINDOW_MS[k]!)) {
+      if (k === 1) x.in14--;
+      else x.in1--;
+    }
+  }
+  return [...counts.values()];
 }
 
 /**
@@ -172,6 +225,7 @@ function recountItems(store: GraphStore, now: number, filter: StatsFilter): Upda
         counts: [...others(rows.counts), ...counted.value.counts],
         days: [...others(rows.days), ...counted.value.days],
         middles: [...others(rows.middles), ...counted.value.middles],
+        events: [...others(rows.events), ...counted.value.events],
       };
       validUntil = Math.min(validUntil, counted.validUntil);
     }
@@ -184,12 +238,14 @@ interface StatsRows {
   counts: Row[];
   days: Row[];
   middles: Row[];
+  /** the clock events (clockEvents) of the counts */
+  events: Row[];
 }
 
 function isStatsRows(v: unknown): v is StatsRows | null {
   if (v === null) return true;
   const x = v as StatsRows;
-  return typeof v === "object" && Array.isArray(x.counts) && Array.isArray(x.days) && Array.isArray(x.middles);
+  return typeof v === "object" && Array.isArray(x.counts) && Array.isArray(x.days) && Array.isArray(x.middles) && Array.isArray(x.events);
 }
 
 function itemCounts(r: Row): ItemCounts {
@@ -242,7 +298,7 @@ export async function uncachedItemStats(store: GraphStore, now: number, filter: 
 
 async function statsFromRows(store: GraphStore, now: number, filter: StatsFilter, rows: StatsRows): Promise<ItemStats[]> {
   const d = store.dialect;
-  const counts = rows.counts.map(itemCounts);
+  const counts = atClock(rows, now);
   if (counts.length === 0) return [];
   const days = burndownFrom(rows.days);
   const middles = new Map<string, number[]>();
