@@ -33,7 +33,22 @@ type Statement = BetterSqlite3.Statement;
  * scan its sources for named exports on every start (about 5 ms of the
  * one-repo report's budget).
  */
-const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+const requireCjs = createRequire(import.meta.url);
+const Database = requireCjs("better-sqlite3") as typeof BetterSqlite3;
+
+/**
+ * better-sqlite3's addon where its build puts it, handed to it directly
+ * instead of being searched for by the `bindings` package (2 ms of every
+ * start); anywhere else, the search.
+ */
+function addonOptions(): { nativeBinding?: string } {
+  try {
+    const file = path.join(path.dirname(requireCjs.resolve("better-sqlite3/package.json")), "build", "Release", "better_sqlite3.node");
+    return fs.existsSync(file) ? { nativeBinding: file } : {};
+  } catch {
+    return {};
+  }
+}
 /** Statements kept prepared, at most. */
 const MAX_CACHED_STATEMENTS = 200;
 
@@ -156,10 +171,55 @@ interface UpsertState {
   newRelationshipsFrom: number;
 }
 
+/** The upsert's prepared statements (SqliteDriver.statements). */
+function upsertStatements(db: Db) {
+  return {
+    entityByKey: db.prepare<[string], EntityRow>(
+      "SELECT id, type, classes, display_name, source, props, deleted FROM entities WHERE key = ?",
+    ),
+    entityIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM entities WHERE key = ?"),
+    insertEntity: db.prepare(
+      `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    updateEntity: db.prepare(
+      `UPDATE entities SET type = @type, classes = @classes, display_name = @displayName, source = @source, props = @props,
+         begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
+    ),
+    touchEntities: db.prepare(
+      "UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
+    ),
+    insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
+    insertClassesOf: db.prepare(
+      `INSERT OR IGNORE INTO entity_classes (class, entity_id)
+       SELECT c.value, e.id FROM json_each(?) AS n JOIN entities e ON e.id = n.value, json_each(e.classes) AS c`,
+    ),
+    maxRelationshipId: db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM relationships"),
+    relationshipIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM relationships WHERE key = ?"),
+    deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
+    relationshipByKey: db.prepare<[string], RelationshipRow>(
+      "SELECT id, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
+    ),
+    insertRelationship: db.prepare(
+      `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    updateRelationship: db.prepare(
+      `UPDATE relationships SET type = @type, class = @class, from_id = @fromId, to_id = @toId, source = @source, props = @props,
+         begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
+    ),
+    touchRelationships: db.prepare(
+      "UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
+    ),
+  };
+}
+
 export class SqliteDriver implements Driver {
   readonly kind = "sqlite" as const;
   readonly dialect = sqliteDialect;
-  private readonly statements;
+  private upsertStatements: ReturnType<typeof upsertStatements> | undefined;
   private workers: SelectWorkers | undefined;
   /** statements by text (see prepared) */
   private readonly statementCache = new Map<string, Statement>();
@@ -173,47 +233,12 @@ export class SqliteDriver implements Driver {
     readonly location: string,
     private readonly writeWaitMs: number,
   ) {
-    this.statements = {
-      entityByKey: db.prepare<[string], EntityRow>(
-        "SELECT id, type, classes, display_name, source, props, deleted FROM entities WHERE key = ?",
-      ),
-      entityIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM entities WHERE key = ?"),
-      insertEntity: db.prepare(
-        `INSERT INTO entities (key, type, classes, display_name, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
-         ON CONFLICT (key) DO NOTHING`,
-      ),
-      updateEntity: db.prepare(
-        `UPDATE entities SET type = @type, classes = @classes, display_name = @displayName, source = @source, props = @props,
-           begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
-      ),
-      touchEntities: db.prepare(
-        "UPDATE entities SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
-      ),
-      insertClass: db.prepare("INSERT OR IGNORE INTO entity_classes (class, entity_id) VALUES (?, ?)"),
-      insertClassesOf: db.prepare(
-        `INSERT OR IGNORE INTO entity_classes (class, entity_id)
-         SELECT c.value, e.id FROM json_each(?) AS n JOIN entities e ON e.id = n.value, json_each(e.classes) AS c`,
-      ),
-      maxRelationshipId: db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM relationships"),
-      relationshipIdByKey: db.prepare<[string], { id: number }>("SELECT id FROM relationships WHERE key = ?"),
-      deleteClasses: db.prepare("DELETE FROM entity_classes WHERE entity_id = ?"),
-      relationshipByKey: db.prepare<[string], RelationshipRow>(
-        "SELECT id, type, class, from_id, to_id, source, props, deleted FROM relationships WHERE key = ?",
-      ),
-      insertRelationship: db.prepare(
-        `INSERT INTO relationships (key, type, class, from_id, to_id, source, props, created_on, begin_on, last_seen_on, sync_run, deleted, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
-         ON CONFLICT (key) DO NOTHING`,
-      ),
-      updateRelationship: db.prepare(
-        `UPDATE relationships SET type = @type, class = @class, from_id = @fromId, to_id = @toId, source = @source, props = @props,
-           begin_on = @now, last_seen_on = @now, sync_run = @syncRun, deleted = 0, version = version + 1 WHERE id = @id`,
-      ),
-      touchRelationships: db.prepare(
-        "UPDATE relationships SET last_seen_on = ?, sync_run = ? WHERE id IN (SELECT value FROM json_each(?))",
-      ),
-    };
+  }
+
+  /** The upsert's statements, prepared on first use: a read-only command (the repo report) never writes. */
+  private get statements() {
+    this.upsertStatements ??= upsertStatements(this.db);
+    return this.upsertStatements;
   }
 
   /** Open (creating the file and its directory if needed) and migrate. */
@@ -223,10 +248,10 @@ export class SqliteDriver implements Driver {
     let db: Db | undefined;
     try {
       if (options.readonly) {
-        db = new Database(location, { readonly: true, fileMustExist: true });
+        db = new Database(location, { readonly: true, fileMustExist: true, ...addonOptions() });
       } else {
         if (location !== ":memory:") fs.mkdirSync(path.dirname(location), { recursive: true });
-        db = new Database(location);
+        db = new Database(location, addonOptions());
       }
       db.pragma("journal_mode = WAL");
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(writeWaitMs))}`);
