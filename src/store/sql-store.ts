@@ -271,15 +271,6 @@ function insertAudit(tx: Executor, entry: AuditEntry): Promise<number> {
 }
 
 /**
- * The graph changed (records created, updated or deleted): bumped in the
- * write's own transaction, so a result kept against the old version
- * (result_cache) is never read as current.
- */
-async function bumpGraphVersion(tx: Executor): Promise<void> {
-  await tx.run("UPDATE graph_version SET version = version + 1 WHERE id = 1");
-}
-
-/**
  * Findings of these maintenance items were created, changed or deleted: their
  * rows in item_versions bumped, in the write's transaction (sorted, so that
  * two writers take the rows in the same order). The statistics recount only
@@ -312,8 +303,6 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
   upsertMany(batches: UpsertBatches, options: UpsertOptions): Promise<UpsertResult> {
     const { audit } = options;
     return this.driver.upsertMany(batches, options, async (tx, result, items) => {
-      const { entities: e, relationships: r } = result;
-      if (e.created + e.updated + r.created + r.updated > 0) await bumpGraphVersion(tx);
       await bumpItemVersions(tx, items);
       if (!audit) return;
       const entries = audit(result);
@@ -449,9 +438,7 @@ export class SqlStore<D extends Driver = Driver> implements GraphStore {
         [now, source, syncRun],
       );
       await bumpItemVersions(tx, new Set(deleted.flatMap((row) => (row.item === null ? [] : [row.item]))));
-      const entities = deleted.length;
-      if (relationships + entities > 0) await bumpGraphVersion(tx);
-      return { entities, relationships };
+      return { entities: deleted.length, relationships };
     });
   }
 

@@ -353,7 +353,7 @@ export type ReleaseLock = () => Promise<void>;
 /** A row of `result_cache`: a computed result, the data version and the time range it is exact for. */
 export interface CachedResult {
   name: string;
-  /** the graph's version (result-cache.ts graphVersion) when it was computed */
+  /** the maintenance items' versions (result-cache.ts itemVersions) when it was computed */
   versionKey: string;
   /** exact for a clock in [computedOn, validUntil) */
   validUntil: number;

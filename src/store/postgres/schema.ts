@@ -281,7 +281,7 @@ ALTER TABLE api_tokens ADD COLUMN owner TEXT;
     // dm stats, GET /api/v1/stats and the dashboard overview keep their
     // counts here while the graph has not changed and the clock has not
     // passed a boundary (src/core/maintenance/result-cache.ts); graph_version
-    // is what "has not changed" reads: one row, bumped by every write.
+    // was what "has not changed" read (until migrations 11 and 12).
     sql: `
 CREATE TABLE result_cache (
   name TEXT PRIMARY KEY,
@@ -312,6 +312,15 @@ CREATE TABLE item_versions (
   item TEXT PRIMARY KEY,
   version BIGINT NOT NULL
 );
+`,
+  },
+  {
+    version: 12,
+    name: "no graph version",
+    // graph_version (migration 10) keyed the kept counts until migration 11
+    // keyed them by item; nothing reads it since
+    sql: `
+DROP TABLE graph_version;
 `,
   },
 ];
