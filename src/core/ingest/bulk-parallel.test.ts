@@ -97,6 +97,36 @@ describe("readBulkBatchesInWorker", () => {
     expect(error.message).toBe("g.json:3002: entities[3000]._class: is missing");
   });
 
+  it("takes over chunks that own their memory instead of copying them, and copies the others", async () => {
+    const text = JSON.stringify({ entities: Array.from({ length: 3000 }, (_, i) => entity(i)) });
+    const bytes = Buffer.from(text, "utf8");
+    const owned: Buffer[] = [];
+    const shared: Buffer[] = [];
+    async function* mixed(): AsyncGenerator<Buffer> {
+      for (let at = 0, i = 0; at < bytes.length; at += 64 * 1024, i++) {
+        const part = bytes.subarray(at, at + 64 * 1024);
+        if (i % 2 === 0) {
+          // a buffer of its own, as a file stream reads
+          const own = Buffer.allocUnsafeSlow(part.length);
+          part.copy(own);
+          owned.push(own);
+          yield own;
+        } else {
+          shared.push(part);
+          yield part;
+        }
+      }
+    }
+    const out: NormalisedBatch[] = [];
+    for await (const b of readBulkBatchesInWorker(mixed(), "g.json", 500)) out.push(b);
+    expect(out).toEqual(await expected(text, 500));
+    // handed over: detached here; the views into the big buffer were copied and still read
+    expect(owned.length).toBeGreaterThan(1);
+    for (const b of owned) expect(b.buffer.byteLength).toBe(0);
+    expect(Buffer.concat(shared).length).toBe(shared.reduce((n, b) => n + b.length, 0));
+    expect(bytes.toString("utf8")).toBe(text);
+  });
+
   it("passes on a failure to read the input, and stops when the reader stops", async () => {
     async function* broken(): AsyncGenerator<Buffer> {
       yield Buffer.from('{"entities": [');

@@ -406,16 +406,6 @@ export class SqliteDriver implements Driver {
       if (idByKey.has(e.key)) {
         throw upsertRefusal.duplicate("entities", index, e.key);
       }
-      const values = {
-        key: e.key,
-        type: e.type,
-        classes: e.classesJson,
-        displayName: e.displayName,
-        source: e.source,
-        props: e.propsJson,
-        now,
-        syncRun,
-      };
       // Insert first: in a fresh import almost every key is new, and the
       // unique index answers "does it exist" on the way in. (Positional
       // parameters: binding an object costs more than the insert itself.)
@@ -449,7 +439,17 @@ export class SqliteDriver implements Driver {
         result.entities.unchanged++;
         return;
       }
-      s.updateEntity.run({ ...values, id: existing.id });
+      s.updateEntity.run({
+        key: e.key,
+        type: e.type,
+        classes: e.classesJson,
+        displayName: e.displayName,
+        source: e.source,
+        props: e.propsJson,
+        now,
+        syncRun,
+        id: existing.id,
+      });
       for (const item of [findingItemOf(existing.type, existing.props), findingItemOf(e.type, e.props ?? e.propsJson)]) {
         if (item !== undefined) state.items.add(item);
       }
@@ -482,17 +482,6 @@ export class SqliteDriver implements Driver {
       };
       const fromId = resolve(r.fromKey, "_fromEntityKey");
       const toId = resolve(r.toKey, "_toEntityKey");
-      const values = {
-        key: r.key,
-        type: r.type,
-        class: r.class,
-        fromId,
-        toId,
-        source: r.source,
-        props: r.propsJson,
-        now,
-        syncRun,
-      };
       const inserted = s.insertRelationship.run(
         r.key, r.type, r.class, fromId, toId, r.source, r.propsJson, now, now, now, syncRun,
       );
@@ -522,7 +511,18 @@ export class SqliteDriver implements Driver {
         result.relationships.unchanged++;
         return;
       }
-      s.updateRelationship.run({ ...values, id: existing.id });
+      s.updateRelationship.run({
+        key: r.key,
+        type: r.type,
+        class: r.class,
+        fromId,
+        toId,
+        source: r.source,
+        props: r.propsJson,
+        now,
+        syncRun,
+        id: existing.id,
+      });
       result.relationships.updated++;
     });
     if (touchedEntities.length > 0) s.touchEntities.run(now, syncRun, JSON.stringify(touchedEntities));
