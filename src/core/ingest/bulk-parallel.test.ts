@@ -97,6 +97,25 @@ describe("readBulkBatchesInWorker", () => {
     expect(error.message).toBe("g.json:3002: entities[3000]._class: is missing");
   });
 
+  it("reads ASCII chunks, text cut inside a character and a sequence cut short as the main thread's decoder does", async () => {
+    // 'ré✓' cut between every byte, an ASCII chunk after a cut sequence (E2 82, then "x": one U+FFFD)
+    const head = Buffer.from('{"entities": [{"_key": "k1", "_type": "t", "_class": "CodeRepo", "name": "r', "utf8");
+    const parts = [head, Buffer.from("é✓", "utf8"), Buffer.from([0xe2, 0x82]), Buffer.from('x"}, {"_key": "k2", "_type": "t", "_class": "CodeRepo"}]}', "utf8")];
+    const bytes = Buffer.concat(parts);
+    async function* cut(): AsyncGenerator<Buffer> {
+      let at = 0;
+      for (const size of [head.length, 1, 1, 1, 1, 1, 2]) {
+        yield bytes.subarray(at, at + size);
+        at += size;
+      }
+      yield bytes.subarray(at);
+    }
+    const out: NormalisedBatch[] = [];
+    for await (const b of readBulkBatchesInWorker(cut(), "g.json", 10)) out.push(b);
+    expect(out).toEqual(await expected(new TextDecoder().decode(bytes), 10));
+    expect(out[0]!.entities.propsJson[0]).toContain("ré✓\ufffdx");
+  });
+
   it("takes over chunks that own their memory instead of copying them, and copies the others", async () => {
     const text = JSON.stringify({ entities: Array.from({ length: 3000 }, (_, i) => entity(i)) });
     const bytes = Buffer.from(text, "utf8");

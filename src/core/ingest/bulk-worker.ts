@@ -5,6 +5,7 @@
  * one per column (cheap to copy between threads, unlike objects). It runs at most WINDOW batches ahead of the
  * writer, so memory stays bounded whatever the file's size.
  */
+import { Buffer, isAscii } from "node:buffer";
 import { parentPort, workerData } from "node:worker_threads";
 import { DmError } from "../../shared/errors.js";
 import { normalisedBatch, normaliseEntity, normaliseRelationship } from "../../store/records.js";
@@ -54,6 +55,18 @@ async function credit(): Promise<void> {
   credits--;
 }
 
+/**
+ * A chunk of UTF-8 as text. A chunk of ASCII only (most bulk files, where
+ * anything else is escaped) is read as Latin-1, the same text at a tenth of
+ * the cost of validating UTF-8 (0.3-0.9 s of the worker at 165 MB). The
+ * decoder's pending bytes, a sequence the previous chunk cut, are flushed
+ * first: a sequence cut short by an ASCII byte is one U+FFFD either way.
+ */
+function decode(decoder: TextDecoder, data: Uint8Array): string {
+  if (!isAscii(data)) return decoder.decode(data, { stream: true });
+  return decoder.decode() + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1");
+}
+
 /** The text, asked for one chunk ahead so that reading overlaps parsing. */
 async function* chunks(): AsyncGenerator<string> {
   const decoder = new TextDecoder("utf-8");
@@ -63,7 +76,7 @@ async function* chunks(): AsyncGenerator<string> {
     const message = await next();
     if (message.type !== "chunk") break;
     port.postMessage({ type: "more" } satisfies FromWorker);
-    const text = typeof message.data === "string" ? message.data : decoder.decode(message.data, { stream: true });
+    const text = typeof message.data === "string" ? message.data : decode(decoder, message.data);
     if (text) yield text;
   }
   const rest = decoder.decode();
