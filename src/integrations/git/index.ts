@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { SpawnHelper } from "../../shared/spawn-helper.js";
 import { InputError } from "../../shared/errors.js";
 import type { EntityRecord, GraphBatch, RelationshipRecord, SyncCacheEntry } from "../../store/types.js";
 import type { Integration, SyncContext, SyncWarning } from "../types.js";
@@ -47,6 +48,17 @@ export const gitIntegration: Integration<GitConfig> = {
 };
 
 async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch> {
+  // git runs from a helper process, started by the first repository read (a sync that skips every
+  // repository starts none); in a first sync that is the first one, before the sync holds much memory
+  const commands = new SpawnHelper();
+  try {
+    yield* readRepos(ctx, commands);
+  } finally {
+    commands.close();
+  }
+}
+
+async function* readRepos(ctx: SyncContext<GitConfig>, commands: SpawnHelper): AsyncGenerator<GraphBatch> {
   const root = path.resolve(ctx.cwd, expandHome(ctx.config.path));
   const stat = await fs.stat(root).catch(() => undefined);
   if (!stat?.isDirectory()) {
@@ -74,7 +86,7 @@ async function* syncGit(ctx: SyncContext<GitConfig>): AsyncGenerator<GraphBatch>
       if (entry && body && git && (body.oldestRecent === undefined || body.oldestRecent / 1000 >= since)) {
         if (repoStamp(git, files, await fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, entry } };
       }
-      return { repo, git, facts: await repoFacts(repo, ctx.now, files) };
+      return { repo, git, facts: await repoFacts(commands, repo, ctx.now, files) };
     } catch (error) {
       return { repo, error };
     }

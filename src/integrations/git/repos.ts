@@ -4,12 +4,9 @@
  * two when it had no commit in 90 days); the rest is read from the
  * repository's own files.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
+import type { SpawnHelper } from "../../shared/spawn-helper.js";
 
 export interface FoundRepo {
   /** the working tree (or the bare repository itself) */
@@ -144,11 +141,11 @@ export function withoutCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
 }
 
-async function git(repo: FoundRepo, args: string[]): Promise<string> {
-  const { stdout } = await run("git", ["--git-dir", repo.gitDir, ...(repo.bare ? [] : ["--work-tree", repo.dir]), ...args], {
+async function git(commands: SpawnHelper, repo: FoundRepo, args: string[]): Promise<string> {
+  const { stdout } = await commands.run("git", ["--git-dir", repo.gitDir, ...(repo.bare ? [] : ["--work-tree", repo.dir]), ...args], {
     maxBuffer: 64 * 1024 * 1024,
     timeout: 60_000,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" },
+    env: { GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" },
   });
   return stdout;
 }
@@ -166,8 +163,12 @@ export function recentSince(now: number): number {
   return Math.floor((now - 90 * 86_400_000) / 1000);
 }
 
-/** What git says about one repository (`files`: its working files when already listed). Throws when git cannot read it. */
-export async function repoFacts(repo: FoundRepo, now: number, files?: string[]): Promise<RepoFacts> {
+/**
+ * What git says about one repository (`files`: its working files when
+ * already listed). Throws when git cannot read it. git runs in `commands`, a
+ * helper process a sync starts before it holds much memory (spawn-helper.ts).
+ */
+export async function repoFacts(commands: SpawnHelper, repo: FoundRepo, now: number, files?: string[]): Promise<RepoFacts> {
   let gitDir = repo.gitDir;
   const dotGit = await fs.stat(gitDir);
   if (dotGit.isFile()) {
@@ -181,7 +182,7 @@ export async function repoFacts(repo: FoundRepo, now: number, files?: string[]):
   // One command for the history: the last commit, and how many since the cut-off.
   let log = "";
   try {
-    log = await git({ ...repo, gitDir }, ["log", "--format=%ct%x09%ae", `--since=${since}`, "HEAD"]);
+    log = await git(commands, { ...repo, gitDir }, ["log", "--format=%ct%x09%ae", `--since=${since}`, "HEAD"]);
   } catch (error) {
     // an empty repository has no HEAD yet: no commits, not an error
     if (!/does not have any commits|unknown revision|bad default revision/i.test(String((error as { stderr?: string }).stderr))) {
@@ -192,7 +193,7 @@ export async function repoFacts(repo: FoundRepo, now: number, files?: string[]):
   let last = recent[0];
   if (!last) {
     try {
-      last = (await git({ ...repo, gitDir }, ["log", "-1", "--format=%ct%x09%ae", "HEAD"])).trim() || undefined;
+      last = (await git(commands, { ...repo, gitDir }, ["log", "-1", "--format=%ct%x09%ae", "HEAD"])).trim() || undefined;
     } catch {
       last = undefined;
     }
