@@ -3,7 +3,7 @@ import { InputError } from "../../shared/errors.js";
 import { normalisedBatch, normaliseEntity, normaliseRelationship } from "../../store/records.js";
 import type { NormalisedBatch } from "../../store/types.js";
 import { readBulkBatchesInWorker } from "./bulk-parallel.js";
-import { readBulkBatches } from "./bulk-stream.js";
+import { decodeChunks, readBulkBatches } from "./bulk-stream.js";
 
 async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
   const bytes = Buffer.from(text, "utf8");
@@ -114,6 +114,32 @@ describe("readBulkBatchesInWorker", () => {
     for await (const b of readBulkBatchesInWorker(cut(), "g.json", 10)) out.push(b);
     expect(out).toEqual(await expected(new TextDecoder().decode(bytes), 10));
     expect(out[0]!.entities.propsJson[0]).toContain("ré✓\ufffdx");
+  });
+
+  it("drops a byte order mark at the start of the file only, whichever way its chunks are read", async () => {
+    // a mark, then ASCII; later a U+FEFF inside a name, right after an ASCII chunk: it is data
+    const head = '\ufeff{"entities": [{"_key": "k1", "_type": "t", "_class": "CodeRepo", "name": "a';
+    const text = `${head}\ufeffb"}]}`;
+    const bytes = Buffer.from(text, "utf8");
+    const cutAt = Buffer.byteLength(head, "utf8");
+    for (const sizes of [[1, 2, cutAt - 3], [3, cutAt - 3], [cutAt]]) {
+      async function* cut(): AsyncGenerator<Buffer> {
+        let at = 0;
+        for (const size of sizes) {
+          yield bytes.subarray(at, at + size);
+          at += size;
+        }
+        yield bytes.subarray(at);
+      }
+      const out: NormalisedBatch[] = [];
+      for await (const b of readBulkBatchesInWorker(cut(), "g.json", 10)) out.push(b);
+      // as `dm import` reads a small file on the main thread (decodeChunks: TextDecoder drops the leading mark)
+      const mainThread: string[] = [];
+      for await (const t of decodeChunks(cut())) mainThread.push(t);
+      expect(mainThread.join("")).toBe(text.slice(1));
+      expect(out).toEqual(await expected(text.slice(1), 10));
+      expect(out[0]!.entities.propsJson[0]).toContain("a\ufeffb");
+    }
   });
 
   it("takes over chunks that own their memory instead of copying them, and copies the others", async () => {
