@@ -69,8 +69,8 @@ export class SpawnHelper {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: HelperResult) => void; reject: (e: Error) => void }>();
 
-  /** Start the helper now (while this process is small); run() starts it otherwise. */
-  start(): void {
+  /** The helper, started by the first command (a sync's first read comes before it holds much memory). */
+  private start(): void {
     if (this.child) return;
     const child = spawn(process.execPath, ["-e", HELPER_SOURCE], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     child.on("message", (reply: Reply) => {
@@ -95,10 +95,7 @@ export class SpawnHelper {
     const lost = (why: string) => {
       if (this.child !== child) return;
       this.child = undefined;
-      for (const [id, waiting] of this.pending) {
-        this.pending.delete(id);
-        waiting.reject(new Error(`the helper process that runs commands ${why}`));
-      }
+      this.refuseRunning(why);
     };
     child.on("exit", (code, signal) => lost(`stopped (${signal ?? `exit code ${code}`})`));
     child.on("error", (error) => lost(`failed: ${error.message}`));
@@ -130,11 +127,16 @@ export class SpawnHelper {
   close(): void {
     const child = this.child;
     this.child = undefined;
+    this.refuseRunning("was closed");
+    if (child?.connected) child.disconnect();
+  }
+
+  /** Every command still waiting for its answer fails: the helper stopped, or `why`. */
+  private refuseRunning(why: string): void {
     for (const [id, waiting] of this.pending) {
       this.pending.delete(id);
-      waiting.reject(new Error("the helper process that runs commands was closed"));
+      waiting.reject(new Error(`the helper process that runs commands ${why}`));
     }
-    if (child?.connected) child.disconnect();
   }
 
   /** Nothing running: the helper does not keep this process alive. */

@@ -5,11 +5,10 @@
  * one per column (cheap to copy between threads, unlike objects). It runs at most WINDOW batches ahead of the
  * writer, so memory stays bounded whatever the file's size.
  */
-import { Buffer, isAscii } from "node:buffer";
 import { parentPort, workerData } from "node:worker_threads";
 import { DmError } from "../../shared/errors.js";
 import { normalisedBatch, normaliseEntity, normaliseRelationship } from "../../store/records.js";
-import { readBulkBatches } from "./bulk-stream.js";
+import { readBulkBatches, Utf8Chunks } from "./bulk-stream.js";
 
 /** What the main thread sends. */
 export type ToWorker = { type: "chunk"; data: string | Uint8Array } | { type: "end" } | { type: "credit" };
@@ -55,59 +54,9 @@ async function credit(): Promise<void> {
   credits--;
 }
 
-/**
- * Chunks of UTF-8 as text, exactly as one streaming TextDecoder makes them
- * (a byte order mark dropped at the start of the file only, a sequence cut
- * between chunks joined, a bad one U+FFFD). A chunk of ASCII only (most bulk
- * files, where anything else is escaped) is read as Latin-1, the same text at
- * a tenth of the cost of validating UTF-8 (0.3-0.9 s of the worker at 165
- * MB), unless the decoder holds the start of a sequence the previous chunk
- * cut: then it goes through the decoder too.
- */
-class ChunkDecoder {
-  // the mark is dropped here, at the start of the text only, whichever way the first chunk was read
-  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  private started = false;
-  /** the stream's last bytes (at most 4): whether the decoder may hold an unfinished sequence */
-  private tail: number[] = [];
-
-  decode(data: Uint8Array): string {
-    let text =
-      !this.unfinished() && isAscii(data)
-        ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1")
-        : this.decoder.decode(data, { stream: true });
-    this.tail = [...this.tail, ...data.subarray(Math.max(0, data.length - 4))].slice(-4);
-    if (!this.started && text !== "") {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    return text;
-  }
-
-  end(): string {
-    const rest = this.decoder.decode();
-    return this.started || rest.charCodeAt(0) !== 0xfeff ? rest : rest.slice(1);
-  }
-
-  /**
-   * The last lead byte of the stream starts a sequence longer than what
-   * follows it. Saying so of a bad lead byte only sends a chunk the slow way;
-   * a real unfinished sequence always ends within the last 4 bytes.
-   */
-  private unfinished(): boolean {
-    for (let i = this.tail.length - 1; i >= 0; i--) {
-      const c = this.tail[i]!;
-      if ((c & 0xc0) === 0x80) continue; // a continuation byte
-      const length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-      return length > this.tail.length - i;
-    }
-    return this.tail.length > 0;
-  }
-}
-
 /** The text, asked for one chunk ahead so that reading overlaps parsing. */
 async function* chunks(): AsyncGenerator<string> {
-  const decoder = new ChunkDecoder();
+  const decoder = new Utf8Chunks();
   port.postMessage({ type: "more" } satisfies FromWorker);
   port.postMessage({ type: "more" } satisfies FromWorker);
   for (;;) {
