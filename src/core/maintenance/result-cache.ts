@@ -8,11 +8,13 @@
  * them again with the caller's `now` (the forecast's finish date, the pace
  * window of a young item and how far behind schedule an item is move with
  * every millisecond). The rows are a step function of `now`: each is stored
- * with the first moment its counts could change (`validUntil`, computed in
- * the same SQL pass: the next due date to pass, the next closedOn or
- * createdOn to come, a closedOn leaving the 14-day or 1-day pace window, a
- * day of overdue more for a late finding, the end of the UTC day), and is
- * used only for a clock in [computedOn, validUntil).
+ * with the first moment its counts could change in a way the rows do not
+ * carry (`validUntil`, computed in the same SQL pass: for the overview the
+ * next due date to pass or day of overdue more for a late finding; for the
+ * statistics, which keep those moments as clock events applied at the
+ * caller's `now` (stats-sql.ts), the next closedOn or createdOn to come and
+ * an item's pace-window regime change; for both the end of the UTC day),
+ * and is used only for a clock in [computedOn, validUntil).
  *
  * A write is seen through the versions of the maintenance items
  * (`item_versions`, migration 11): every write that creates, changes or

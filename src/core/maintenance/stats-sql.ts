@@ -12,7 +12,10 @@
  * 3. the median time to close: the middle one or two of each item's closed
  *    findings (a window function);
  * 4. for an item younger than the 14-day pace window (and older than a
- *    day), its findings closed since it was opened.
+ *    day), its findings closed since it was opened;
+ * 5. the clock events up to the end of the UTC day (clockEvents): due
+ *    dates passing and closedOns leaving the pace windows, applied to the
+ *    kept counts at the caller's `now`.
  *
  * On SQLite every statement reads the covering index of migration 9 only
  * (src/query/finding-facts.ts). Findings whose properties the JS code reads
