@@ -39,15 +39,18 @@ const Database = requireCjs("better-sqlite3") as typeof BetterSqlite3;
 /**
  * better-sqlite3's addon where its build puts it, handed to it directly
  * instead of being searched for by the `bindings` package (2 ms of every
- * start); anywhere else, the search.
+ * start); anywhere else, the search. Looked for once per process.
  */
+let addon: { nativeBinding?: string } | undefined;
 function addonOptions(): { nativeBinding?: string } {
+  if (addon) return addon;
   try {
     const file = path.join(path.dirname(requireCjs.resolve("better-sqlite3/package.json")), "build", "Release", "better_sqlite3.node");
-    return fs.existsSync(file) ? { nativeBinding: file } : {};
+    addon = fs.existsSync(file) ? { nativeBinding: file } : {};
   } catch {
-    return {};
+    addon = {};
   }
+  return addon;
 }
 /** Statements kept prepared, at most. */
 const MAX_CACHED_STATEMENTS = 200;
