@@ -1,17 +1,18 @@
 /**
  * `dm` as bin/dm runs it, timed from inside: from the start of the work
- * (after Node has started and loaded dm's entry module, dist/cli/main.js) to
- * the last byte written to stdout, reported on stderr as one JSON line after
- * dm's own output: {"ms": ..., "cpuMs": ..., "code": ...}. The modules a
- * command loads on demand (the command, the store, better-sqlite3) count.
+ * (after Node has started and loaded dm's entry module, dist/cjs/cli/main.js,
+ * as bin/dm does) to the last byte written to stdout, reported on stderr as
+ * one JSON line after dm's own output: {"ms": ..., "cpuMs": ..., "code": ...}.
+ * The modules a command loads on demand (the command, the store,
+ * better-sqlite3) count.
  * bench/reference/overdue.py times the Python reference the same way.
  *
  *   npm run build && node bench/reference/dm-timed.mjs query "Find ..." --all --format json --db DB > out.json
  */
+import { createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 
-const { runCli } = await import(pathToFileURL(path.join(import.meta.dirname, "..", "..", "dist", "cli", "main.js")).href);
+const { runCli } = createRequire(import.meta.url)(path.join(import.meta.dirname, "..", "..", "dist", "cjs", "cli", "main.js"));
 const start = performance.now();
 const cpu = process.cpuUsage();
 const code = await runCli(process.argv.slice(2), {

@@ -249,7 +249,8 @@ describe("command registrations", () => {
 describe("start-up", () => {
   const root = path.resolve(import.meta.dirname, "../..");
   const dir = tempDir("dm-startup-");
-  // A module hook that writes down every module the binary loads.
+  // A preload that writes down every module the binary loads: CommonJS through
+  // Module._load (bin/dm runs dist/cjs/), and ES modules through a resolve hook.
   const hooks = path.join(dir, "hooks.mjs");
   fs.writeFileSync(
     hooks,
@@ -260,16 +261,34 @@ export async function resolve(specifier, context, next) {
   return r;
 }`,
   );
-  const register = path.join(dir, "register.mjs");
-  fs.writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+  const register = path.join(dir, "register.cjs");
+  fs.writeFileSync(
+    register,
+    `const fs = require("node:fs");
+const Module = require("node:module");
+const { pathToFileURL } = require("node:url");
+Module.register(${JSON.stringify(`file://${hooks}`)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    const file = Module._resolveFilename(request, parent, isMain);
+    if (require("node:path").isAbsolute(file)) fs.appendFileSync(process.env.DM_TRACE, pathToFileURL(file).href + "\\n");
+  } catch {}
+  return load.apply(this, arguments);
+};
+`,
+  );
 
-  /** The modules of dist/ and node_modules/ that `dm <args>` loads, as paths from there. */
+  /** The modules of dist/ and node_modules/ that `dm <args>` loads, as paths from there (dist/cjs/x as dist/x). */
   function loadedBy(args: string[]): string[] {
-    if (!fs.existsSync(path.join(root, "dist", "cli", "main.js"))) {
+    return traced(args).map((u) => u.replace(/^dist\/cjs\//, "dist/"));
+  }
+  function traced(args: string[]): string[] {
+    if (!fs.existsSync(path.join(root, "dist", "cjs", "cli", "main.js"))) {
       throw new Error("dist/ is missing: run `npm run build` first (npm test does it)");
     }
     const trace = path.join(dir, `loaded-${args.join("-")}.txt`);
-    const r = spawnSync(process.execPath, ["--import", register, path.join(root, "bin", "dm"), ...args], {
+    const r = spawnSync(process.execPath, ["--require", register, path.join(root, "bin", "dm"), ...args], {
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "", HOME: dir, DM_TRACE: trace },
     });
@@ -278,6 +297,12 @@ export async function resolve(specifier, context, next) {
     const loaded = fs.readFileSync(trace, "utf8").split("\n");
     return [...new Set(loaded.filter((u) => u.startsWith("file://")).map((u) => u.replace(/^.*\/(dist|node_modules)\//, "$1/")))];
   }
+
+  it("bin/dm runs the CommonJS tree only: no ES module of dist/ in the process", () => {
+    const loaded = traced(["--version"]);
+    expect(loaded).toContain("dist/cjs/cli/main.js");
+    expect(loaded.filter((u) => u.startsWith("dist/") && !u.startsWith("dist/cjs/"))).toEqual([]);
+  });
 
   /** Modules that only running a command needs: implementations, the store, the query engine, yaml, pino, drivers. */
   const heavy = (u: string) =>
