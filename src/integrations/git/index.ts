@@ -79,12 +79,12 @@ async function* readRepos(ctx: SyncContext<GitConfig>, commands: SpawnHelper): A
   const start = async (repo: FoundRepo): Promise<Read> => {
     try {
       const files = repo.bare ? [] : await workingFiles(repo.dir);
-      const git = await gitState(repo);
+      const git = gitState(repo);
       const entry = git === undefined ? undefined : ctx.cache.get(cacheKey(repo));
       const body = entry ? decodeCachedRepo(entry.body) : undefined;
       // unchanged, and no commit counted last time has left the 90-day window since: not read again
       if (entry && body && git && (body.oldestRecent === undefined || body.oldestRecent / 1000 >= since)) {
-        if (repoStamp(git, files, await fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, entry } };
+        if (repoStamp(git, files, fileStamps(repo.dir, body.read)) === entry.etag) return { repo, cached: { body, entry } };
       }
       return { repo, git, facts: await repoFacts(commands, repo, ctx.now, files) };
     } catch (error) {

@@ -98,7 +98,7 @@ function readText(file: string): string | undefined {
  * it resolves to (loose ref, else packed-refs), `config` and `shallow`.
  * Undefined when the commit cannot be read this way (the repository is read).
  */
-export async function gitState(repo: FoundRepo): Promise<string | undefined> {
+export function gitState(repo: FoundRepo): string | undefined {
   let gitDir = repo.gitDir;
   const stat = statSync(gitDir, { throwIfNoEntry: false });
   if (!stat) return undefined;
@@ -144,7 +144,7 @@ export function fileStamp(file: string, stat: Stats | undefined): string {
 }
 
 /** The stamps of `files` (repository-relative) as they are on disk now. */
-export async function fileStamps(dir: string, files: readonly string[]): Promise<string[]> {
+export function fileStamps(dir: string, files: readonly string[]): string[] {
   return files.map((file) => {
     let stat: Stats | undefined;
     try {
