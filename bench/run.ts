@@ -434,23 +434,14 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
       if (cli) queries[0]!.cli = cli;
     }
 
-    // `dm query` wall time, process start included.
-    const wall: number[] = [];
+    // `dm query` wall time, process start included (seven repos), and `node -e 0`, from a small process.
     const bin = path.join(root, "bin", "dm");
-    for (let i = 0; i < 7; i++) {
-      const t = performance.now();
-      const r = spawnSync(process.execPath, [bin, "query", oneRepo(i), "--db", target, "--format", "json"], {
-        encoding: "utf8",
-      });
-      if (r.status !== 0) throw new Error(`dm query failed: ${r.stderr}`);
-      wall.push(performance.now() - t);
-    }
-    const nodeStart: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      spawnSync(process.execPath, ["-e", "0"]);
-      nodeStart.push(performance.now() - t);
-    }
+    const timed = wallFromShell(1, [
+      ...Array.from({ length: 7 }, (_, i) => ({ argv: [process.execPath, bin, "query", oneRepo(i), "--db", target, "--format", "json"] })),
+      ...Array.from({ length: 5 }, () => ({ argv: [process.execPath, "-e", "0"] })),
+    ]);
+    const wall = timed.slice(0, 7);
+    const nodeStart = timed.slice(7);
     const cli = { dmQueryWallMs: median(wall), nodeStartMs: median(nodeStart) };
 
     const result = {
@@ -475,17 +466,24 @@ async function benchBackend(backend: "sqlite" | "postgres", entities: number) {
   }
 }
 
-/** Wall time of one `dm` run, process start included (median of `runs`), in the bench's environment or `env`. */
-function dmWall(args: string[], runs: number, cwd?: string, env: NodeJS.ProcessEnv = process.env): number {
-  const bin = path.join(root, "bin", "dm");
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd, env: { ...env, DM_USER: "bench@example.com" } });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`dm ${args.join(" ")} failed: ${r.stderr}`);
-    times.push(performance.now() - t);
-  }
-  return median(times);
+/**
+ * Median wall times of commands run in turn `runs` times, timed from a small
+ * process (bench/reference/wall.mjs) as from a shell: a spawn from this
+ * process, a gigabyte after the import, also pays for copying its memory map.
+ */
+function wallFromShell(runs: number, commands: { argv: string[]; cwd?: string; env?: NodeJS.ProcessEnv }[]): number[] {
+  const r = spawnSync(
+    process.execPath,
+    [path.join(root, "bench", "reference", "wall.mjs"), JSON.stringify({ runs, commands: commands.map((c) => ({ env: process.env, ...c })) })],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`timing ${commands.map((c) => c.argv.slice(1).join(" ")).join(", ")} failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { medians: number[] }).medians;
+}
+
+/** Wall time of one `dm` run, process start included (median of `runs`, timed from a small process), in the bench's environment. */
+function dmWall(args: string[], runs: number): number {
+  return wallFromShell(runs, [{ argv: [process.execPath, path.join(root, "bin", "dm"), ...args], env: { ...process.env, DM_USER: "bench@example.com" } }])[0]!;
 }
 
 /**
@@ -519,18 +517,15 @@ async function benchMaintenance(store: GraphStore, target: string, dir: string, 
   spawnSync("git", ["remote", "add", "origin", `git@git.example.com:acme/${repo}.git`], { cwd: checkout });
   // Issue 18's row "dm one-repo report, process start included", with its reference (`node -e 0`) taken in between,
   // in the bench's environment and without the variables that slow every Node start (NODE_EXTRA_CA_CERTS: Node
-  // reads the bundle before running anything, 40 ms on this machine; NODE_OPTIONS).
+  // reads the bundle before running anything, 40 ms on this machine; NODE_OPTIONS). Timed from a small process
+  // (bench/reference/wall.mjs), as from a shell: a spawn from this process, a gigabyte by now, costs more.
   const { NODE_EXTRA_CA_CERTS: _ca, NODE_OPTIONS: _options, ...plainEnv } = process.env;
   const reportRow = (env: NodeJS.ProcessEnv) => {
-    const reportRuns: number[] = [];
-    const nodeStartRuns: number[] = [];
-    for (let i = 0; i < 11; i++) {
-      reportRuns.push(dmWall(["--db", target], 1, checkout, env));
-      const t = performance.now();
-      spawnSync(process.execPath, ["-e", "0"], { env });
-      nodeStartRuns.push(performance.now() - t);
-    }
-    return { reportWallMs: median(reportRuns), nodeStartMs: median(nodeStartRuns) };
+    const [reportWallMs, nodeStartMs] = wallFromShell(11, [
+      { argv: [process.execPath, path.join(root, "bin", "dm"), "--db", target], cwd: checkout, env: { ...env, DM_USER: "bench@example.com" } },
+      { argv: [process.execPath, "-e", "0"], cwd: checkout, env },
+    ]) as [number, number];
+    return { reportWallMs, nodeStartMs };
   };
   const { reportWallMs, nodeStartMs } = reportRow(process.env);
   const plainStart = reportRow(plainEnv);
