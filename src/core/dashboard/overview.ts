@@ -11,7 +11,7 @@ import { DAY_MS } from "../maintenance/due.js";
 import type { Params } from "../../query/dialect.js";
 import { closedTest, findingFactsSql, openTest } from "../../query/finding-facts.js";
 import { FINDING_TYPE, type Finding, findingFrom, loadFindings, ownerKey } from "../maintenance/finding.js";
-import { type Computed, cachedResult, earliest } from "../maintenance/result-cache.js";
+import { type Computed, cachedResult } from "../maintenance/result-cache.js";
 import { storeItemStats } from "../maintenance/stats-sql.js";
 import { isOverdue } from "../maintenance/report.js";
 import { type ItemStats, itemStats, statsOf } from "../maintenance/stats.js";
@@ -107,16 +107,79 @@ export async function storeCampaignsBehind(store: GraphStore, now: number) {
     .sort((a, b) => b.behind - a.behind || b.overdue - a.overdue || a.dueDate - b.dueDate);
 }
 
-/** The rows the overview counts in SQL (kept by result-cache.ts). */
+/**
+ * The rows the overview counts in SQL (kept by result-cache.ts), as they were
+ * at `at`, with the clock events that change them before the kept rows'
+ * time range ends (overviewAt applies them).
+ */
 interface OverviewRows {
   counts: Row[];
+  /** every owner ('o'), the top assets ('a'), and the other assets with an event ('a') */
   ranked: Row[];
   merged: Row[];
+  /** one per open finding whose lateness changes in the time range: owner as written (ow), asset (k), due date (du) */
+  events: Row[];
+  at: number;
 }
 
 function isOverviewRows(v: unknown): v is OverviewRows {
   const x = v as OverviewRows;
-  return typeof v === "object" && v !== null && Array.isArray(x.counts) && Array.isArray(x.ranked) && Array.isArray(x.merged);
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Array.isArray(x.counts) &&
+    Array.isArray(x.ranked) &&
+    Array.isArray(x.merged) &&
+    Array.isArray(x.events) &&
+    typeof x.at === "number"
+  );
+}
+
+/** At most this many clock events are kept with the overview's rows; the rows are kept until the next one. */
+export const MAX_OVERVIEW_EVENTS = 10_000;
+
+/** An open finding's whole days overdue at `now` as the SQL counts them (late()), -1 when it is not overdue. */
+function lateness(du: number, now: number): number {
+  return du > 0 && du < now ? Math.floor((now - du) / DAY_MS) : -1;
+}
+
+const toNumber = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+
+/**
+ * The kept rows at `now` (at or after they were counted, before their time
+ * range ends): each event's finding counted as late as it is at `now`, in the
+ * totals, its owner's row and its asset's row, then the assets ranked again
+ * and the top `top` kept. Exact because every value the ranking compares
+ * only grows with the clock while nothing is written: an asset outside the
+ * top without an event cannot overtake the ones in it, so the top at `now`
+ * is among the kept rows.
+ */
+function overviewAt(rows: OverviewRows, now: number, top: number): Pick<OverviewRows, "counts" | "ranked" | "merged"> {
+  const counts = { ...(rows.counts[0] ?? {}) };
+  const numbers = (r: Row): Row => ({ ...r, open: toNumber(r.open), overdue: toNumber(r.overdue), total_days: toNumber(r.total_days), max_days: toNumber(r.max_days), first: toNumber(r.first) });
+  const owners = new Map<unknown, Row>();
+  const assets = new Map<unknown, Row>();
+  for (const r of rows.ranked) (r.kind === "o" ? owners : assets).set(r.name ?? null, numbers(r));
+  if (rows.events.length > 0) counts.overdue = toNumber(counts.overdue ?? 0);
+  for (const e of rows.events) {
+    const du = toNumber(e.du);
+    const before = lateness(du, rows.at);
+    const after = lateness(du, now);
+    if (before === after) continue;
+    const overdue = (after >= 0 ? 1 : 0) - (before >= 0 ? 1 : 0);
+    counts.overdue = (counts.overdue as number) + overdue;
+    for (const row of [owners.get(e.ow ?? null), assets.get(e.k ?? "")]) {
+      if (!row) continue;
+      row.overdue = (row.overdue as number) + overdue;
+      row.total_days = (row.total_days as number) + Math.max(after, 0) - Math.max(before, 0);
+      row.max_days = Math.max(row.max_days as number, after);
+    }
+  }
+  // as the SQL orders them: most overdue, most days overdue, most open, then the first finding made
+  const ranked = [...assets.values()]
+    .sort((a, b) => (b.overdue as number) - (a.overdue as number) || (b.total_days as number) - (a.total_days as number) || (b.open as number) - (a.open as number) || (a.first as number) - (b.first as number))
+    .slice(0, top);
+  return { counts: [counts], ranked: [...owners.values(), ...ranked], merged: rows.merged };
 }
 
 /**
@@ -146,11 +209,7 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
   const countsSql =
     `SELECT COUNT(*) AS total, SUM(CASE WHEN ${closed} THEN 1 ELSE 0 END) AS closed, ` +
     `SUM(CASE WHEN ${closed} AND r = 'RISK_ACCEPTED' THEN 1 ELSE 0 END) AS accepted, ` +
-    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue, ` +
-    // when these counts may change (result-cache.ts): the next due date to
-    // pass, the next whole day overdue of a late finding
-    `MIN(CASE WHEN ${open} AND du >= ${d.numberParam(pc.add(now))} THEN du END) AS nx_du, ` +
-    `MIN(CASE WHEN ${open} AND du > 0 AND du < ${d.numberParam(pc.add(now))} THEN du + (floor((${d.numberParam(pc.add(now))} - du) / ${DAY_MS}.0) + 1) * ${DAY_MS} END) AS nx_late ` +
+    `SUM(CASE WHEN ${open} THEN ${isLate(pc)} ELSE 0 END) AS overdue ` +
     `FROM (${findingFactsSql(d, ["c", "du", "r"])}) f`;
   // One grouping of the open findings by (owner as written, asset), then by
   // owner (its assets are its groups) and by asset (the riskiest first, and
@@ -166,14 +225,51 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
     `SELECT 'a' AS kind, name, first, open, overdue, total_days, max_days, n FROM (SELECT k AS name, MIN(first) AS first, SUM(open) AS open, SUM(overdue) AS overdue, ` +
     `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
     `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
+  // The clock events until the end of the UTC day: each open finding whose
+  // lateness (whole days overdue, -1 before its due date) differs then from
+  // now, in the order they happen (its due date, or its next whole day).
+  const dayEnd = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+  const pe = d.newParams();
+  const lateness = (t: number) =>
+    `CASE WHEN du > 0 AND du < ${d.numberParam(pe.add(t))} THEN floor((${d.numberParam(pe.add(t))} - du) / ${DAY_MS}.0) ELSE -1 END`;
+  const eventsSql =
+    `SELECT ow, COALESCE(ek, '') AS k, du, CASE WHEN du >= ${d.numberParam(pe.add(now))} THEN du ` +
+    `ELSE du + (floor((${d.numberParam(pe.add(now))} - du) / ${DAY_MS}.0) + 1) * ${DAY_MS} END AS t ` +
+    `FROM (${findingFactsSql(d, ["c", "du", "ek", "ow"])}) f WHERE ${open} AND ${lateness(dayEnd)} <> ${lateness(now)} ` +
+    `ORDER BY t LIMIT ${MAX_OVERVIEW_EVENTS + 1}`;
   const count = async (): Promise<Computed<OverviewRows>> => {
-    const [countRows, rankedRows] = await Promise.all([store.select(countsSql, pc.values), store.select(rankedSql, pg.values)]);
-    const c = countRows[0] ?? {};
-    // a day overdue more is counted from a whole millisecond early: the division may round
-    const late = c.nx_late === null || c.nx_late === undefined ? null : Math.floor(num(c.nx_late)) - 1;
-    const validUntil = earliest(c.nx_du, late);
-    const { nx_du: _a, nx_late: _b, ...counts } = c;
-    return { value: { counts: [counts], ranked: rankedRows, merged: await mergedRows(rankedRows) }, validUntil };
+    const [countRows, rankedRows, eventRows] = await Promise.all([
+      store.select(countsSql, pc.values),
+      store.select(rankedSql, pg.values),
+      store.select(eventsSql, pe.values),
+    ]);
+    let validUntil = dayEnd;
+    if (eventRows.length > MAX_OVERVIEW_EVENTS) {
+      // kept until the first event left out (a whole millisecond early: the division may round)
+      validUntil = Math.floor(num(eventRows.pop()!.t)) - 1;
+    }
+    // (those at or after the end of the range never apply: at data with a due date per campaign, most of them)
+    const events = eventRows.filter((e) => num(e.t) <= validUntil).map((e) => ({ ow: e.ow ?? null, k: String(e.k), du: num(e.du) }));
+    // the assets outside the top that have an event: as they are now, to be ranked again at a later `now`
+    const shown = new Set(rankedRows.filter((r) => r.kind === "a").map((r) => String(r.name)));
+    const others = [...new Set(events.map((e) => e.k))].filter((k) => !shown.has(k));
+    const assetCount = rankedRows.find((r) => r.kind === "a")?.n ?? 0;
+    const otherRows = others.length === 0 ? [] : (await assetsNamed(others)).map((r) => ({ ...r, n: assetCount }));
+    return {
+      value: { counts: countRows, ranked: [...rankedRows, ...otherRows], merged: await mergedRows(rankedRows), events, at: now },
+      validUntil,
+    };
+  };
+  // the given assets' rows as the ranking counts them now
+  const assetsNamed = async (keys: readonly string[]): Promise<Row[]> => {
+    const pa = d.newParams();
+    const list = d.listParam(pa, "string", keys);
+    return store.select(
+      `SELECT 'a' AS kind, COALESCE(ek, '') AS name, MIN(id) AS first, COUNT(*) AS open, SUM(${isLate(pa)}) AS overdue, ` +
+        `SUM(${late(pa)}) AS total_days, MAX(${late(pa)}) AS max_days ` +
+        `FROM (${findingFactsSql(d, ["id", "c", "du", "ek"])}) f WHERE ${open} AND ${d.inList("COALESCE(ek, '')", list)} GROUP BY COALESCE(ek, '')`,
+      pa.values,
+    );
   };
   // an owner written several ways: its assets counted once across them
   const mergedRows = async (rankedRows: readonly Row[]): Promise<Row[]> => {
@@ -193,10 +289,11 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
       pm.values,
     );
   };
-  const [rows, campaigns] = await Promise.all([
+  const [kept, campaigns] = await Promise.all([
     cachedResult(store, `overview:${top}`, now, count, isOverviewRows),
     storeCampaignsBehind(store, now),
   ]);
+  const rows = overviewAt(kept, now, top);
   const countRows = rows.counts;
   const rankedRows = rows.ranked;
   const ownerRows: Row[] = rankedRows.filter((r) => r.kind === "o").map((r) => ({ ...r, ow: r.name, assets: r.n }));

@@ -11,7 +11,7 @@ import { createTestDatabase, dropTestDatabase } from "../../../test/helpers/pg.j
 import { PostgresStore } from "../../store/postgres/postgres-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { EntityRecord, GraphStore } from "../../store/types.js";
-import { overview, overviewOf } from "../dashboard/overview.js";
+import { MAX_OVERVIEW_EVENTS, overview, overviewOf } from "../dashboard/overview.js";
 import { DAY_MS } from "./due.js";
 import { findingKey, findingRecord, loadFindings } from "./finding.js";
 import { changedItems, itemVersions } from "./result-cache.js";
@@ -178,6 +178,80 @@ describe.each(["sqlite", "postgres"] as const)("the result cache on %s", (backen
     const all = await storeItemStats(spy, NOW + 1000 + 50_001, { burndown: false, median: false });
     expect(all[0]!.overdue).toBe(50_001);
     expect(seen.recounts).toBe(1);
+  });
+
+  it("keeps the overview while due dates pass and days overdue grow, ranking the assets again at each moment", async () => {
+    const fresh = await newStore(backend);
+    const H = 3600_000;
+    const dayEnd = Math.floor(NOW / DAY) * DAY + DAY; // NOW is noon: twelve hours left
+    const at = (item: string, asset: string, dueDate: number, owner?: string) =>
+      finding(item, asset, { dueDate, owner, entityName: asset, createdOn: NOW - 30 * DAY });
+    await fresh.upsert(
+      {
+        entities: [
+          // alpha: 1 day overdue, 2 from NOW + 1 h + 17 ms
+          at("aaaaaaaa", "alpha", NOW - 2 * DAY + H + 17, "core"),
+          // beta: two findings 1 day overdue; their next day comes after the end of the day
+          at("aaaaaaaa", "beta", NOW - DAY - 5 * H, "Core"),
+          at("bbbbbbbb", "beta", NOW - DAY - 6 * H, "Core"),
+          // gamma: due in 2 h 123 ms
+          at("aaaaaaaa", "gamma", NOW + 2 * H + 123, "web"),
+          // delta: due in 3 h 7 ms, and 4 days overdue, 5 from NOW + 4 h + 9 ms
+          at("aaaaaaaa", "delta", NOW + 3 * H + 7),
+          at("bbbbbbbb", "delta", NOW - 5 * DAY + 4 * H + 9),
+          // epsilon: nothing happens today
+          at("aaaaaaaa", "epsilon", NOW + 9 * DAY, "web"),
+          // zeta: 10 days overdue, 11 from NOW + 11 h
+          at("cccccccc", "zeta", NOW - 11 * DAY + 11 * H, "ops"),
+        ],
+        relationships: [],
+      },
+      { now: NOW - 30 * DAY, source: "s" },
+    );
+    const ranked = "'o' AS kind";
+    const recounts = { n: 0 };
+    const spy: GraphStore = Object.create(fresh, {
+      select: {
+        value: (sql: string, params: readonly unknown[]) => {
+          if (sql.includes(ranked)) recounts.n++;
+          return fresh.select(sql, params);
+        },
+      },
+    });
+    const expected = async (now: number, top: number) => json(await overviewOf(fresh, await loadFindings(fresh, now), { now, top }));
+    for (const top of [2, 10]) {
+      recounts.n = 0;
+      const first = await overview(spy, { now: NOW, top });
+      expect(json(first)).toBe(await expected(NOW, top));
+      expect(recounts.n).toBe(1);
+      const moments = [NOW + H + 16, NOW + H + 17, NOW + H + 18, NOW + 2 * H + 123, NOW + 2 * H + 124, NOW + 3 * H + 8, NOW + 4 * H + 9, NOW + 4 * H + 10, NOW + 11 * H + 1, dayEnd - 1];
+      for (const now of moments) expect(json(await overview(spy, { now, top })), `top ${top} at NOW + ${now - NOW} ms`).toBe(await expected(now, top));
+      // every moment answered from the kept rows and their events
+      expect(recounts.n).toBe(1);
+      // the end of the UTC day: counted again
+      expect(json(await overview(spy, { now: dayEnd, top }))).toBe(await expected(dayEnd, top));
+      expect(recounts.n).toBe(2);
+    }
+    // the clock reordered the top two during the day (so the test saw a ranking change, not only counts)
+    const names = async (now: number) => (await overview(fresh, { now, top: 2 })).riskiestAssets.map((a) => a.key);
+    expect(await names(NOW)).not.toEqual(await names(dayEnd - 1));
+  });
+
+  // the cap is the same code on both backends
+  if (backend === "sqlite") it("keeps at most MAX_OVERVIEW_EVENTS of the overview's clock events and counts again at the first one left out", async () => {
+    const fresh = await newStore(backend);
+    const cap = MAX_OVERVIEW_EVENTS;
+    const entities = Array.from({ length: cap + 1 }, (_, i) => finding("ffffffff", `r${i}`, { dueDate: NOW + 1000 + i }));
+    await fresh.upsert({ entities, relationships: [] }, { now: NOW - 30 * DAY, source: "s" });
+    await overview(fresh, { now: NOW });
+    // the first left out is due at NOW + 1000 + cap: kept until a millisecond before it
+    expect((await fresh.getCachedResult("overview:10"))?.validUntil).toBe(NOW + 1000 + cap - 1);
+    const late = await overview(fresh, { now: NOW + 1000 + cap - 2 });
+    expect(late.counts.overdue).toBe(cap - 2);
+    expect((await fresh.getCachedResult("overview:10"))?.computedOn).toBe(NOW);
+    const all = await overview(fresh, { now: NOW + 1000 + cap + 1 });
+    expect(all.counts.overdue).toBe(cap + 1);
+    expect((await fresh.getCachedResult("overview:10"))?.computedOn).toBe(NOW + 1000 + cap + 1);
   });
 
   it("counts again once the clock passes a due date, a day overdue more, or the end of the day", async () => {

@@ -33,8 +33,8 @@
  */
 import type { GraphStore } from "../../store/types.js";
 
-/** The format of the kept rows: a row of another format is ignored (3: keyed by the items' versions; 4: the stats keep their clock events). */
-export const RESULT_CACHE_FORMAT = 4;
+/** The format of the kept rows: a row of another format is ignored (3: keyed by the items' versions; 4: the stats keep their clock events; 5: so does the overview). */
+export const RESULT_CACHE_FORMAT = 5;
 
 /** The versions of the maintenance items (see above): `key` changes whenever one of them does. */
 export interface ItemVersions {
