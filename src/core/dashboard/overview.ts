@@ -226,16 +226,17 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
     `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
     `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
   // The clock events until the end of the UTC day: each open finding whose
-  // lateness (whole days overdue, -1 before its due date) differs then from
-  // now, in the order they happen (its due date, or its next whole day).
+  // lateness (whole days overdue, -1 before its due date: lateness() in SQL)
+  // differs then from now, in the order they happen (its due date, or its
+  // next whole day).
   const dayEnd = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
   const pe = d.newParams();
-  const lateness = (t: number) =>
+  const latenessSql = (t: number) =>
     `CASE WHEN du > 0 AND du < ${d.numberParam(pe.add(t))} THEN floor((${d.numberParam(pe.add(t))} - du) / ${DAY_MS}.0) ELSE -1 END`;
   const eventsSql =
     `SELECT ow, COALESCE(ek, '') AS k, du, CASE WHEN du >= ${d.numberParam(pe.add(now))} THEN du ` +
     `ELSE du + (floor((${d.numberParam(pe.add(now))} - du) / ${DAY_MS}.0) + 1) * ${DAY_MS} END AS t ` +
-    `FROM (${findingFactsSql(d, ["c", "du", "ek", "ow"])}) f WHERE ${open} AND ${lateness(dayEnd)} <> ${lateness(now)} ` +
+    `FROM (${findingFactsSql(d, ["c", "du", "ek", "ow"])}) f WHERE ${open} AND ${latenessSql(dayEnd)} <> ${latenessSql(now)} ` +
     `ORDER BY t LIMIT ${MAX_OVERVIEW_EVENTS + 1}`;
   const count = async (): Promise<Computed<OverviewRows>> => {
     const [countRows, rankedRows, eventRows] = await Promise.all([
