@@ -143,7 +143,8 @@ function lateness(du: number, now: number): number {
   return du > 0 && du < now ? Math.floor((now - du) / DAY_MS) : -1;
 }
 
-const toNumber = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+/** A SQL number as JS: PostgreSQL's bigint and numeric come back as strings. */
+const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
 
 /**
  * The kept rows at `now` (at or after they were counted, before their time
@@ -156,13 +157,13 @@ const toNumber = (v: unknown): number => (typeof v === "number" ? v : Number(v))
  */
 function overviewAt(rows: OverviewRows, now: number, top: number): Pick<OverviewRows, "counts" | "ranked" | "merged"> {
   const counts = { ...(rows.counts[0] ?? {}) };
-  const numbers = (r: Row): Row => ({ ...r, open: toNumber(r.open), overdue: toNumber(r.overdue), total_days: toNumber(r.total_days), max_days: toNumber(r.max_days), first: toNumber(r.first) });
+  const numbers = (r: Row): Row => ({ ...r, open: num(r.open), overdue: num(r.overdue), total_days: num(r.total_days), max_days: num(r.max_days), first: num(r.first) });
   const owners = new Map<unknown, Row>();
   const assets = new Map<unknown, Row>();
   for (const r of rows.ranked) (r.kind === "o" ? owners : assets).set(r.name ?? null, numbers(r));
-  if (rows.events.length > 0) counts.overdue = toNumber(counts.overdue ?? 0);
+  counts.overdue = num(counts.overdue ?? 0);
   for (const e of rows.events) {
-    const du = toNumber(e.du);
+    const du = num(e.du);
     const before = lateness(du, rows.at);
     const after = lateness(du, now);
     if (before === after) continue;
@@ -197,12 +198,10 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
   const d = store.dialect;
   const closed = closedTest(d);
   const open = openTest(d);
-  const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
-  // whole days overdue of an open finding (0 when not overdue), as daysOverdue()
-  const late = (p: Params) => {
-    const at = d.numberParam(p.add(now));
-    return `CASE WHEN du > 0 AND du < ${at} THEN floor((${d.numberParam(p.add(now))} - du) / ${DAY_MS}.0) ELSE 0 END`;
-  };
+  // whole days overdue of an open finding at `at` (as daysOverdue()), `notLate` when it is not overdue then
+  const daysLate = (p: Params, at: number, notLate: number) =>
+    `CASE WHEN du > 0 AND du < ${d.numberParam(p.add(at))} THEN floor((${d.numberParam(p.add(at))} - du) / ${DAY_MS}.0) ELSE ${notLate} END`;
+  const late = (p: Params) => daysLate(p, now, 0);
   const isLate = (p: Params) => `CASE WHEN du > 0 AND du < ${d.numberParam(p.add(now))} THEN 1 ELSE 0 END`;
 
   const pc = d.newParams();
@@ -226,17 +225,15 @@ export async function overview(store: GraphStore, options: { now: number; top?: 
     `SUM(total_days) AS total_days, MAX(max_days) AS max_days, COUNT(*) OVER () AS n FROM g GROUP BY k ` +
     `ORDER BY overdue DESC, total_days DESC, open DESC, first LIMIT ${pg.add(top)}) a`;
   // The clock events until the end of the UTC day: each open finding whose
-  // lateness (whole days overdue, -1 before its due date: lateness() in SQL)
+  // lateness (daysLate with -1 before its due date, as lateness() in JS)
   // differs then from now, in the order they happen (its due date, or its
   // next whole day).
   const dayEnd = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
   const pe = d.newParams();
-  const latenessSql = (t: number) =>
-    `CASE WHEN du > 0 AND du < ${d.numberParam(pe.add(t))} THEN floor((${d.numberParam(pe.add(t))} - du) / ${DAY_MS}.0) ELSE -1 END`;
   const eventsSql =
     `SELECT ow, COALESCE(ek, '') AS k, du, CASE WHEN du >= ${d.numberParam(pe.add(now))} THEN du ` +
     `ELSE du + (floor((${d.numberParam(pe.add(now))} - du) / ${DAY_MS}.0) + 1) * ${DAY_MS} END AS t ` +
-    `FROM (${findingFactsSql(d, ["c", "du", "ek", "ow"])}) f WHERE ${open} AND ${latenessSql(dayEnd)} <> ${latenessSql(now)} ` +
+    `FROM (${findingFactsSql(d, ["c", "du", "ek", "ow"])}) f WHERE ${open} AND ${daysLate(pe, dayEnd, -1)} <> ${daysLate(pe, now, -1)} ` +
     `ORDER BY t LIMIT ${MAX_OVERVIEW_EVENTS + 1}`;
   const count = async (): Promise<Computed<OverviewRows>> => {
     const [countRows, rankedRows, eventRows] = await Promise.all([
