@@ -12,7 +12,7 @@
  * run, and the medians are compared. As a cross-check the wall time of each
  * process is also recorded, with `node -e 0` and `python3 -c 0` measured in
  * the same run (wall minus empty start). Both outputs are compared byte for
- * byte. Needs `npm run build` (dm-timed loads dist/) and python3.
+ * byte. Needs `npm run build` (dm-timed loads dist/cjs/, as bin/dm does) and python3.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -80,6 +80,10 @@ export function benchOverdueCli(db: string, query: string, runs: number, log: (t
   const python = found.status === 0 ? found.stdout.trim() : "";
   if (python === "") {
     log("  python3 with sqlite3 not found: the overdue reference is not measured");
+    return undefined;
+  }
+  if (!fs.existsSync(path.join(root, "dist", "cjs", "cli", "main.js"))) {
+    log("  dist/cjs/ not built (npm run build): the overdue row through dm is not measured");
     return undefined;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-overdue-cli-"));
